@@ -1,0 +1,1 @@
+"""Shared kernel of the telemed services: settings, database, auth, errors, audit, observability."""

@@ -1,0 +1,72 @@
+"""Builds a service's FastAPI app with the kernel every service shares wired in the same way."""
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+import httpx
+from fastapi import APIRouter, FastAPI
+
+from services.common.auth import HttpJwksProvider, JwksProvider, TokenVerifier
+from services.common.db import Database
+from services.common.errors import Problem, install_problem_handlers
+from services.common.http import new_client
+from services.common.observability import configure_logging, install_observability
+from services.common.settings import ServiceSettings
+from services.common.tables import KernelTables
+
+StartupHook = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    kernel_tables: KernelTables,
+    transport: httpx.AsyncBaseTransport | None = None,
+    jwks: JwksProvider | None = None,
+    startup: StartupHook | None = None,
+) -> FastAPI:
+    """`transport` lets tests route this service's outbound calls to in-process apps."""
+    configure_logging(settings.log_level, json_logs=settings.json_logs)
+    database = Database(settings.resolved_database_url())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        gateway = new_client(settings.gateway_url, settings, transport=transport)
+        app.state.gateway_client = gateway
+        app.state.token_verifier = TokenVerifier(
+            jwks or HttpJwksProvider(settings.resolved_jwks_url(), gateway),
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            algorithms=settings.jwt_algorithms,
+            cache_seconds=settings.jwks_cache_seconds,
+        )
+        try:
+            if startup is None:
+                yield
+            else:
+                async with startup(app):
+                    yield
+        finally:
+            await gateway.aclose()
+            await database.dispose()
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="0.1.0",
+        lifespan=lifespan,
+        responses={422: {"model": Problem, "description": "Validation error"}},
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.audit_tables = kernel_tables.audit
+    app.state.idempotency_table = kernel_tables.idempotency
+    app.state.transport = transport
+    install_problem_handlers(app)
+    install_observability(app, settings.service_name, {"database": database.ping})
+    for router in routers:
+        app.include_router(router)
+    return app

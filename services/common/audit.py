@@ -1,0 +1,214 @@
+"""Append-only, hash-chained audit trail: who did what to which resource, with what outcome.
+
+Every record carries the hash of the one before it, so editing, deleting or reordering any
+record breaks the chain from that point on and `verify_chain` names the first broken record.
+Appends serialise on the single chain-head row (a row lock on PostgreSQL, the write lock on
+SQLite), so concurrent requests can never fork the chain.
+"""
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.common.auth import Principal
+from services.common.context import current_request_id
+from services.common.db import UTCDateTime, utcnow
+
+GENESIS_HASH = "0" * 64
+
+
+class Outcome(StrEnum):
+    SUCCESS = "success"
+    DENIED = "denied"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class AuditTables:
+    records: Table
+    head: Table
+
+
+def define_audit_tables(metadata: MetaData) -> AuditTables:
+    records = Table(
+        "audit_records",
+        metadata,
+        Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+        Column("at", UTCDateTime, nullable=False),
+        Column("actor_id", String(64), nullable=True),
+        Column("actor_role", String(32), nullable=True),
+        Column("action", String(64), nullable=False),
+        Column("resource_type", String(64), nullable=False),
+        Column("resource_id", String(64), nullable=True),
+        Column("outcome", String(16), nullable=False),
+        Column("request_id", String(128), nullable=True),
+        Column("detail", Text, nullable=True),
+        Column("prev_hash", String(64), nullable=False),
+        Column("hash", String(64), nullable=False),
+    )
+    head = Table(
+        "audit_chain_head",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("seq", BigInteger, nullable=False),
+        Column("last_hash", String(64), nullable=False),
+    )
+    return AuditTables(records=records, head=head)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    action: str
+    resource_type: str
+    resource_id: str | None
+    outcome: Outcome
+    actor_id: str | None
+    actor_role: str | None
+    request_id: str | None
+    detail: str | None
+    at: datetime = field(default_factory=utcnow)
+
+
+def record_hash(prev_hash: str, seq: int, entry: dict[str, Any]) -> str:
+    canonical = json.dumps(
+        {**entry, "seq": seq, "prev_hash": prev_hash},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _hashed_fields(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "at": row["at"].isoformat(),
+        "actor_id": row["actor_id"],
+        "actor_role": row["actor_role"],
+        "action": row["action"],
+        "resource_type": row["resource_type"],
+        "resource_id": row["resource_id"],
+        "outcome": row["outcome"],
+        "request_id": row["request_id"],
+        "detail": row["detail"],
+    }
+
+
+class AuditTrail:
+    """Collects a request's audit entries; the unit of work writes them with its transaction."""
+
+    def __init__(self, tables: AuditTables, request_state: Any = None) -> None:
+        self.tables = tables
+        self._request_state = request_state
+        self.pending: list[AuditEntry] = []
+
+    @property
+    def principal(self) -> Principal | None:
+        return getattr(self._request_state, "principal", None)
+
+    def record(
+        self,
+        action: str,
+        resource_type: str,
+        resource_id: uuid.UUID | str | None,
+        outcome: Outcome = Outcome.SUCCESS,
+        *,
+        principal: Principal | None = None,
+        detail: str | None = None,
+    ) -> None:
+        actor = principal or self.principal
+        self.pending.append(
+            AuditEntry(
+                action=action,
+                resource_type=resource_type,
+                resource_id=str(resource_id) if resource_id is not None else None,
+                outcome=outcome,
+                actor_id=str(actor.subject) if actor else None,
+                actor_role=actor.role.value if actor else None,
+                request_id=current_request_id(),
+                detail=detail,
+            )
+        )
+
+    async def write(self, session: AsyncSession) -> None:
+        """Appends the pending entries to the chain inside the session's transaction."""
+        if not self.pending:
+            return
+        head = self.tables.head
+        bumped = await session.execute(
+            update(head)
+            .where(head.c.id == 1)
+            .values(seq=head.c.seq + len(self.pending))
+            .returning(head.c.seq, head.c.last_hash)
+        )
+        last_seq, prev_hash = bumped.one()
+        seq = last_seq - len(self.pending)
+        rows = []
+        for entry in self.pending:
+            seq += 1
+            row = {
+                "at": entry.at,
+                "actor_id": entry.actor_id,
+                "actor_role": entry.actor_role,
+                "action": entry.action,
+                "resource_type": entry.resource_type,
+                "resource_id": entry.resource_id,
+                "outcome": entry.outcome.value,
+                "request_id": entry.request_id,
+                "detail": entry.detail,
+            }
+            digest = record_hash(prev_hash, seq, _hashed_fields(row))
+            rows.append({**row, "seq": seq, "prev_hash": prev_hash, "hash": digest})
+            prev_hash = digest
+        await session.execute(insert(self.tables.records), rows)
+        await session.execute(update(head).where(head.c.id == 1).values(last_hash=prev_hash))
+        self.pending.clear()
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    records: int
+    first_broken_seq: int | None
+    reason: str | None
+
+    @property
+    def intact(self) -> bool:
+        return self.first_broken_seq is None
+
+
+async def verify_chain(session: AsyncSession, tables: AuditTables) -> ChainReport:
+    """Recomputes every hash in order; reports the first record that does not fit the chain."""
+    prev_hash, expected_seq, count = GENESIS_HASH, 1, 0
+    result = await session.stream(select(tables.records).order_by(tables.records.c.seq))
+    async for row in result.mappings():
+        count += 1
+        seq = row["seq"]
+        if seq != expected_seq:
+            return ChainReport(count, seq, f"record {expected_seq} is missing")
+        if row["prev_hash"] != prev_hash:
+            return ChainReport(count, seq, "previous-hash link is broken")
+        if record_hash(prev_hash, seq, _hashed_fields(dict(row))) != row["hash"]:
+            return ChainReport(count, seq, "record content does not match its hash")
+        prev_hash, expected_seq = row["hash"], seq + 1
+    head = (await session.execute(select(tables.head).where(tables.head.c.id == 1))).one_or_none()
+    if head is not None and (head.seq != expected_seq - 1 or head.last_hash != prev_hash):
+        return ChainReport(count, expected_seq, "records after this point were removed")
+    return ChainReport(count, None, None)

@@ -1,0 +1,44 @@
+"""The per-request unit of work: one session and one audit trail, committed once at the end.
+
+Audit entries of a request that fails are still written, in their own transaction after the
+rollback, so denials and failures are on record even though the work itself was undone.
+"""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.common.audit import AuditTables, AuditTrail
+from services.common.db import Database
+
+
+@dataclass
+class UnitOfWork:
+    session: AsyncSession
+    audit: AuditTrail
+
+
+async def _unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
+    database: Database = request.app.state.database
+    tables: AuditTables = request.app.state.audit_tables
+    audit = AuditTrail(tables, request.state)
+    async with database.sessionmaker() as session:
+        try:
+            yield UnitOfWork(session=session, audit=audit)
+            await audit.write(session)
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            if audit.pending:
+                async with database.sessionmaker() as audit_session:
+                    await audit.write(audit_session)
+                    await audit_session.commit()
+            raise
+
+
+# scope="function": the commit runs before the response is sent, so a failed commit
+# becomes an error response instead of a 2xx for work that was never stored.
+UnitOfWorkDep = Annotated[UnitOfWork, Depends(_unit_of_work, scope="function")]
