@@ -10,7 +10,11 @@ from services.common.auth import HttpJwksProvider, JwksProvider, TokenVerifier
 from services.common.db import Database
 from services.common.errors import Problem, install_problem_handlers
 from services.common.http import new_client
-from services.common.observability import configure_logging, install_observability
+from services.common.observability import (
+    ReadinessCheck,
+    configure_logging,
+    install_observability,
+)
 from services.common.settings import ServiceSettings
 from services.common.tables import KernelTables
 
@@ -27,6 +31,8 @@ def create_service_app(
     transport: httpx.AsyncBaseTransport | None = None,
     jwks: JwksProvider | None = None,
     startup: StartupHook | None = None,
+    readiness: dict[str, ReadinessCheck] | None = None,
+    serve_docs: bool = True,
 ) -> FastAPI:
     """`transport` lets tests route this service's outbound calls to in-process apps."""
     configure_logging(settings.log_level, json_logs=settings.json_logs)
@@ -59,6 +65,9 @@ def create_service_app(
         version="0.1.0",
         lifespan=lifespan,
         responses={422: {"model": Problem, "description": "Validation error"}},
+        openapi_url="/openapi.json" if serve_docs else None,
+        docs_url="/docs" if serve_docs else None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.database = database
@@ -66,7 +75,9 @@ def create_service_app(
     app.state.idempotency_table = kernel_tables.idempotency
     app.state.transport = transport
     install_problem_handlers(app)
-    install_observability(app, settings.service_name, {"database": database.ping})
+    install_observability(
+        app, settings.service_name, {"database": database.ping, **(readiness or {})}
+    )
     for router in routers:
         app.include_router(router)
     return app

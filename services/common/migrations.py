@@ -3,11 +3,13 @@
 import asyncio
 from pathlib import Path
 
-from alembic import command, context
+from alembic import command, context, op
 from alembic.config import Config
 from sqlalchemy import Connection, MetaData
 
-from services.common.db import Database
+from services.common.audit import GENESIS_HASH
+from services.common.db import Database, new_metadata
+from services.common.tables import define_kernel_tables
 
 
 def _run_sync(connection: Connection, metadata: MetaData) -> None:
@@ -49,3 +51,16 @@ def alembic_config(migrations_dir: Path, url: str) -> Config:
 def upgrade(migrations_dir: Path, url: str, revision: str = "head") -> None:
     """Applies migrations; blocking (it runs its own event loop), so call it from a thread."""
     command.upgrade(alembic_config(migrations_dir, url), revision)
+
+
+def create_kernel_tables() -> None:
+    """Creates the audit chain and idempotency tables in a service's first migration."""
+    metadata = new_metadata()
+    tables = define_kernel_tables(metadata)
+    metadata.create_all(op.get_bind())
+    op.bulk_insert(tables.audit.head, [{"id": 1, "seq": 0, "last_hash": GENESIS_HASH}])
+
+
+def drop_kernel_tables() -> None:
+    for name in ("idempotency_keys", "audit_records", "audit_chain_head"):
+        op.drop_table(name)

@@ -17,7 +17,6 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.common.context import current_request_id, reset_request_id, set_request_id
@@ -100,7 +99,9 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
-            route = _route_template(scope)
+            # The router leaves the matched route in the scope: label by its template so
+            # metrics do not grow a series per case id.
+            route = str(getattr(scope.get("route"), "path", "unmatched"))
             self.requests.labels(scope["method"], route, str(status)).inc()
             self.latency.labels(scope["method"], route).observe(elapsed)
             self.logger.info(
@@ -114,17 +115,6 @@ class RequestContextMiddleware:
                 },
             )
             reset_request_id(token)
-
-
-def _route_template(scope: Scope) -> str:
-    """The matched route's path template, so metrics do not explode per case id."""
-    app = scope.get("app")
-    router = getattr(app, "router", None)
-    for route in getattr(router, "routes", []):
-        match, _ = route.matches(scope)
-        if match == Match.FULL:
-            return str(getattr(route, "path", "unmatched"))
-    return "unmatched"
 
 
 def health_router(registry: CollectorRegistry, checks: dict[str, ReadinessCheck]) -> APIRouter:

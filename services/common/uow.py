@@ -5,6 +5,7 @@ rollback, so denials and failures are on record even though the work itself was 
 """
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -42,3 +43,15 @@ async def _unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
 # scope="function": the commit runs before the response is sent, so a failed commit
 # becomes an error response instead of a 2xx for work that was never stored.
 UnitOfWorkDep = Annotated[UnitOfWork, Depends(_unit_of_work, scope="function")]
+
+
+@asynccontextmanager
+async def standalone_unit_of_work(
+    database: Database, tables: AuditTables
+) -> AsyncIterator[UnitOfWork]:
+    """A unit of work outside any request (command-line verbs, fixtures): commits on success."""
+    async with database.sessionmaker() as session:
+        audit = AuditTrail(tables)
+        yield UnitOfWork(session=session, audit=audit)
+        await audit.write(session)
+        await session.commit()

@@ -1,0 +1,1 @@
+"""The public door of telemed: identity, directory, tokens, and the proxy to every service."""

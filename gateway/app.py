@@ -1,0 +1,72 @@
+"""The gateway app: identity, directory, token issuing, merged API docs, and the proxy."""
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+
+from gateway import auth, directory, openapi, proxy
+from gateway.auth import SecretHasher
+from gateway.models import kernel_tables
+from gateway.settings import GatewaySettings
+from gateway.tokens import TokenIssuer
+from services.common.app import create_service_app
+from services.common.keys import load_or_create_private_key
+
+
+def _upstream_ready(client: httpx.AsyncClient) -> Callable[[], Awaitable[None]]:
+    async def check() -> None:
+        response = await client.get("/ready", timeout=3.0)
+        response.raise_for_status()
+
+    return check
+
+
+def create_app(
+    settings: GatewaySettings | None = None,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    settings = settings or GatewaySettings()
+    issuer = TokenIssuer(
+        load_or_create_private_key(settings.resolved_signing_key_path()),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        lifetime_seconds=settings.access_token_seconds,
+    )
+
+    upstreams = proxy.upstream_clients(settings, transport)
+
+    @asynccontextmanager
+    async def startup(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            for client in upstreams.values():
+                await client.aclose()
+
+    app = create_service_app(
+        settings,
+        title="telemed",
+        description="Regional telemedicine: doctor-to-doctor consultations, files, video, "
+        "scheduling. Every service's endpoints are listed under their public paths.",
+        routers=[
+            auth.router,
+            directory.router,
+            openapi.router,
+            proxy.proxy_router(list(settings.services)),
+        ],
+        kernel_tables=kernel_tables,
+        transport=transport,
+        jwks=issuer.jwks_provider,
+        startup=startup,
+        readiness={name: _upstream_ready(client) for name, client in upstreams.items()},
+        serve_docs=False,
+    )
+    app.state.token_issuer = issuer
+    app.state.secret_hasher = SecretHasher(
+        time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib
+    )
+    app.state.upstreams = upstreams
+    return app

@@ -1,0 +1,103 @@
+"""Typed client other services use to read the gateway's directory, with the caller's token.
+
+It imports nothing else of the gateway (an import contract checks it), so the shapes it
+returns are defined here.
+"""
+
+import time
+import uuid
+from datetime import time as clock_time
+from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from services.common.errors import BadGateway, NotFound
+
+
+class OrganizationKind(StrEnum):
+    DISTRICT_HOSPITAL = "district_hospital"
+    REGIONAL_CENTRE = "regional_centre"
+    POLYCLINIC = "polyclinic"
+    INSURER = "insurer"
+    OTHER = "other"
+
+
+class OpeningHours(BaseModel):
+    """One weekday's opening hours in the organisation's local time (Monday is 0)."""
+
+    weekday: int = Field(ge=0, le=6)
+    opens: clock_time
+    closes: clock_time
+
+    @model_validator(mode="after")
+    def _opens_before_closes(self) -> "OpeningHours":
+        if self.opens >= self.closes:
+            raise ValueError("opens must be before closes")
+        return self
+
+
+def default_working_hours() -> list[OpeningHours]:
+    """Monday to Saturday, 08:00-20:00: the hours regional medical chats and hotlines keep."""
+    return [
+        OpeningHours(weekday=day, opens=clock_time(8), closes=clock_time(20)) for day in range(6)
+    ]
+
+
+class OrganizationCreate(BaseModel):
+    name: str = Field(min_length=2, max_length=255, examples=["Kemerovo Regional Hospital"])
+    kind: OrganizationKind = Field(examples=[OrganizationKind.REGIONAL_CENTRE])
+    region: str = Field(pattern=r"^[0-9A-Z\-]{1,8}$", examples=["42"])
+    timezone: str = Field(examples=["Asia/Novokuznetsk"])
+    working_hours: list[OpeningHours] = Field(default_factory=default_working_hours)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+    @field_validator("working_hours")
+    @classmethod
+    def _one_entry_per_day(cls, value: list[OpeningHours]) -> list[OpeningHours]:
+        if len({entry.weekday for entry in value}) != len(value):
+            raise ValueError("at most one entry per weekday")
+        return sorted(value, key=lambda entry: entry.weekday)
+
+
+class Organization(OrganizationCreate):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+
+
+class DirectoryClient:
+    """Reads organisations from the gateway; they change rarely, so answers are cached briefly."""
+
+    def __init__(self, client: httpx.AsyncClient, cache_seconds: float = 60.0) -> None:
+        self._client = client
+        self._cache_seconds = cache_seconds
+        self._organizations: dict[uuid.UUID, tuple[float, Organization]] = {}
+
+    async def get_organization(self, organization_id: uuid.UUID, bearer: str) -> Organization:
+        cached = self._organizations.get(organization_id)
+        if cached and time.monotonic() - cached[0] < self._cache_seconds:
+            return cached[1]
+        try:
+            response = await self._client.get(
+                f"/api/directory/organizations/{organization_id}",
+                headers={"Authorization": f"Bearer {bearer}"},
+            )
+        except httpx.HTTPError as exc:
+            raise BadGateway("The directory could not be reached.") from exc
+        if response.status_code == 404:
+            raise NotFound(f"No organisation {organization_id}.")
+        if response.status_code != 200:
+            raise BadGateway(f"The directory answered {response.status_code}.")
+        organization = Organization.model_validate(response.json())
+        self._organizations[organization_id] = (time.monotonic(), organization)
+        return organization

@@ -1,0 +1,327 @@
+"""Directory of organisations, users and API clients: who may see and manage whom."""
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from gateway import schemas
+from gateway.auth import SecretHasher, new_client_credentials, secret_hasher
+from gateway.models import ApiClient, Organization, User
+from services.common.audit import Outcome
+from services.common.auth import CurrentPrincipal, Principal, Role
+from services.common.errors import Conflict, Forbidden, NotFound, problem_responses
+from services.common.idempotency import idempotent
+from services.common.uow import UnitOfWork, UnitOfWorkDep
+
+router = APIRouter(prefix="/api/directory", tags=["directory"])
+MAX_PAGE = 500
+
+
+def _require_admin(uow: UnitOfWork, principal: Principal, action: str, resource: str) -> None:
+    if principal.role != Role.ADMIN:
+        uow.audit.record(action, resource, None, Outcome.DENIED)
+        raise Forbidden("Only administrators manage the directory.")
+
+
+async def _organization(uow: UnitOfWork, organization_id: uuid.UUID) -> Organization:
+    organization = await uow.session.get(Organization, organization_id)
+    if organization is None:
+        raise NotFound(f"No organisation {organization_id}.")
+    return organization
+
+
+async def _user_view(uow: UnitOfWork, user: User) -> schemas.User:
+    region = None
+    if user.organization_id:
+        region = (await _organization(uow, user.organization_id)).region
+    return schemas.User.model_validate(user).model_copy(update={"region": region})
+
+
+async def _flush_unique(uow: UnitOfWork, what: str) -> None:
+    try:
+        async with uow.session.begin_nested():
+            await uow.session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"{what} already exists.") from exc
+
+
+@router.get(
+    "/me",
+    response_model=schemas.User,
+    summary="The signed-in user",
+    responses=problem_responses(401, 404),
+)
+async def me(uow: UnitOfWorkDep, principal: CurrentPrincipal) -> schemas.User:
+    user = await uow.session.get(User, principal.subject)
+    if user is None:
+        raise NotFound("API clients have no user record.")
+    uow.audit.record("user.read", "user", user.id)
+    return await _user_view(uow, user)
+
+
+@router.post(
+    "/organizations",
+    status_code=201,
+    response_model=schemas.Organization,
+    summary="Register an organisation",
+    responses=problem_responses(401, 403, 409),
+)
+async def create_organization(
+    request: Request,
+    body: schemas.OrganizationCreate,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+) -> Any:
+    _require_admin(uow, principal, "organization.create", "organization")
+
+    async def create() -> schemas.Organization:
+        organization = Organization(**body.model_dump(mode="json"))
+        uow.session.add(organization)
+        await _flush_unique(uow, f"An organisation named {body.name!r}")
+        uow.audit.record("organization.create", "organization", organization.id)
+        return schemas.Organization.model_validate(organization)
+
+    return await idempotent(request, uow.session, principal, body, create)
+
+
+@router.get(
+    "/organizations",
+    response_model=list[schemas.Organization],
+    summary="List organisations",
+    responses=problem_responses(401),
+)
+async def list_organizations(
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    region: Annotated[str | None, Query(max_length=8)] = None,
+    kind: schemas.OrganizationKind | None = None,
+) -> list[schemas.Organization]:
+    query = select(Organization).order_by(Organization.name).limit(MAX_PAGE)
+    if region:
+        query = query.where(Organization.region == region)
+    if kind:
+        query = query.where(Organization.kind == kind.value)
+    rows = (await uow.session.scalars(query)).all()
+    return [schemas.Organization.model_validate(row) for row in rows]
+
+
+@router.get(
+    "/organizations/{organization_id}",
+    response_model=schemas.Organization,
+    summary="One organisation",
+    responses=problem_responses(401, 404),
+)
+async def get_organization(
+    organization_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> schemas.Organization:
+    return schemas.Organization.model_validate(await _organization(uow, organization_id))
+
+
+@router.put(
+    "/organizations/{organization_id}",
+    response_model=schemas.Organization,
+    summary="Replace an organisation's details",
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def update_organization(
+    organization_id: uuid.UUID,
+    body: schemas.OrganizationCreate,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+) -> schemas.Organization:
+    _require_admin(uow, principal, "organization.update", "organization")
+    organization = await _organization(uow, organization_id)
+    for field, value in body.model_dump(mode="json").items():
+        setattr(organization, field, value)
+    await _flush_unique(uow, f"An organisation named {body.name!r}")
+    uow.audit.record("organization.update", "organization", organization.id)
+    return schemas.Organization.model_validate(organization)
+
+
+async def create_user(
+    uow: UnitOfWork, hasher: SecretHasher, body: schemas.UserCreate
+) -> schemas.User:
+    """Shared by the API and `telemed admin create-user`."""
+    if body.organization_id:
+        await _organization(uow, body.organization_id)
+    user = User(
+        username=body.username,
+        password_hash=await hasher.hash(body.password),
+        full_name=body.full_name,
+        role=body.role.value,
+        organization_id=body.organization_id,
+        specialty=body.specialty,
+    )
+    uow.session.add(user)
+    await _flush_unique(uow, f"A user named {body.username!r}")
+    uow.audit.record("user.create", "user", user.id)
+    return await _user_view(uow, user)
+
+
+@router.post(
+    "/users",
+    status_code=201,
+    response_model=schemas.User,
+    summary="Create a user",
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def create_user_endpoint(
+    request: Request, body: schemas.UserCreate, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> Any:
+    _require_admin(uow, principal, "user.create", "user")
+    return await idempotent(
+        request,
+        uow.session,
+        principal,
+        body,
+        lambda: create_user(uow, secret_hasher(request), body),
+    )
+
+
+def _can_see_user(principal: Principal, user: User, user_region: str | None) -> bool:
+    if principal.role == Role.ADMIN or principal.subject == user.id:
+        return True
+    return principal.role == Role.COORDINATOR and user_region == principal.region
+
+
+@router.get(
+    "/users",
+    response_model=list[schemas.User],
+    summary="List users",
+    responses=problem_responses(401, 403),
+)
+async def list_users(
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    role: Role | None = None,
+    organization_id: uuid.UUID | None = None,
+    specialty: Annotated[str | None, Query(max_length=64)] = None,
+) -> list[schemas.User]:
+    """Administrators see everyone; coordinators see the users of their region's organisations."""
+    if principal.role not in {Role.ADMIN, Role.COORDINATOR}:
+        uow.audit.record("user.list", "user", None, Outcome.DENIED)
+        raise Forbidden("Only administrators and coordinators list users.")
+    query = (
+        select(User, Organization.region)
+        .outerjoin(Organization, User.organization_id == Organization.id)
+        .order_by(User.username)
+        .limit(MAX_PAGE)
+    )
+    if principal.role == Role.COORDINATOR:
+        query = query.where(Organization.region == principal.region)
+    if role:
+        query = query.where(User.role == role.value)
+    if organization_id:
+        query = query.where(User.organization_id == organization_id)
+    if specialty:
+        query = query.where(User.specialty == specialty)
+    rows = (await uow.session.execute(query)).all()
+    uow.audit.record("user.list", "user", None, detail=f"returned={len(rows)}")
+    return [
+        schemas.User.model_validate(user).model_copy(update={"region": region})
+        for user, region in rows
+    ]
+
+
+@router.get(
+    "/users/{user_id}",
+    response_model=schemas.User,
+    summary="One user",
+    responses=problem_responses(401, 404),
+)
+async def get_user(
+    user_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> schemas.User:
+    user = await uow.session.get(User, user_id)
+    view = await _user_view(uow, user) if user else None
+    if user is None or view is None or not _can_see_user(principal, user, view.region):
+        uow.audit.record("user.read", "user", user_id, Outcome.DENIED)
+        raise NotFound(f"No user {user_id}.")
+    uow.audit.record("user.read", "user", user_id)
+    return view
+
+
+@router.post(
+    "/users/{user_id}/deactivate",
+    response_model=schemas.User,
+    summary="Deactivate a user (their refresh tokens stop working)",
+    responses=problem_responses(401, 403, 404),
+)
+async def deactivate_user(
+    user_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> schemas.User:
+    _require_admin(uow, principal, "user.deactivate", "user")
+    user = await uow.session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"No user {user_id}.")
+    user.is_active = False
+    await uow.session.flush()
+    uow.audit.record("user.deactivate", "user", user.id)
+    return await _user_view(uow, user)
+
+
+@router.post(
+    "/api-clients",
+    status_code=201,
+    response_model=schemas.ApiClientCreated,
+    summary="Register an API client (its secret is shown once)",
+    responses=problem_responses(401, 403, 404),
+)
+async def create_api_client(
+    request: Request, body: schemas.ApiClientCreate, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> Any:
+    _require_admin(uow, principal, "api_client.create", "api_client")
+
+    async def create() -> schemas.ApiClientCreated:
+        await _organization(uow, body.organization_id)
+        client_id, secret = new_client_credentials()
+        client = ApiClient(
+            client_id=client_id,
+            secret_hash=await secret_hasher(request).hash(secret),
+            name=body.name,
+            organization_id=body.organization_id,
+            scopes=sorted(set(body.scopes)),
+        )
+        uow.session.add(client)
+        await uow.session.flush()
+        uow.audit.record("api_client.create", "api_client", client.id)
+        view = schemas.ApiClient.model_validate(client)
+        return schemas.ApiClientCreated(**view.model_dump(), client_secret=secret)
+
+    return await idempotent(request, uow.session, principal, body, create)
+
+
+@router.get(
+    "/api-clients",
+    response_model=list[schemas.ApiClient],
+    summary="List API clients",
+    responses=problem_responses(401, 403),
+)
+async def list_api_clients(
+    uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> list[schemas.ApiClient]:
+    _require_admin(uow, principal, "api_client.list", "api_client")
+    rows = (await uow.session.scalars(select(ApiClient).order_by(ApiClient.name))).all()
+    return [schemas.ApiClient.model_validate(row) for row in rows]
+
+
+@router.post(
+    "/api-clients/{api_client_id}/revoke",
+    response_model=schemas.ApiClient,
+    summary="Revoke an API client",
+    responses=problem_responses(401, 403, 404),
+)
+async def revoke_api_client(
+    api_client_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> schemas.ApiClient:
+    _require_admin(uow, principal, "api_client.revoke", "api_client")
+    client = await uow.session.get(ApiClient, api_client_id)
+    if client is None:
+        raise NotFound(f"No API client {api_client_id}.")
+    client.is_active = False
+    await uow.session.flush()
+    uow.audit.record("api_client.revoke", "api_client", client.id)
+    return schemas.ApiClient.model_validate(client)

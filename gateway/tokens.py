@@ -1,0 +1,56 @@
+"""Issues access tokens (EdDSA JWTs, RFC 9068 shape) and publishes the JWKS that verifies them."""
+
+import time
+import uuid
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from services.common.auth import ACCESS_TOKEN_TYPE, Principal
+from services.common.keys import public_jwk
+
+
+class TokenIssuer:
+    def __init__(
+        self, key: Ed25519PrivateKey, *, issuer: str, audience: str, lifetime_seconds: int
+    ) -> None:
+        self._key = key
+        self.jwk = public_jwk(key.public_key())
+        self.issuer = issuer
+        self.audience = audience
+        self.lifetime_seconds = lifetime_seconds
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [self.jwk]}
+
+    async def jwks_provider(self, _force: bool) -> dict[str, Any]:
+        """Lets the gateway verify its own tokens without a round trip to itself."""
+        return self.jwks()
+
+    def issue(self, principal: Principal) -> str:
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": str(principal.subject),
+            "iat": now,
+            "nbf": now,
+            "exp": now + self.lifetime_seconds,
+            "jti": uuid.uuid4().hex,
+            "preferred_username": principal.username,
+            "role": principal.role.value,
+            "scope": " ".join(sorted(principal.scopes)),
+        }
+        if principal.organization_id:
+            claims["org"] = str(principal.organization_id)
+        if principal.region:
+            claims["region"] = principal.region
+        if principal.specialty:
+            claims["specialty"] = principal.specialty
+        return jwt.encode(
+            claims,
+            self._key,
+            algorithm="EdDSA",
+            headers={"kid": self.jwk["kid"], "typ": ACCESS_TOKEN_TYPE},
+        )

@@ -1,0 +1,1 @@
+"""Operations of the whole system: the service registry, the launcher and the `telemed` CLI."""

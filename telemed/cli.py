@@ -1,0 +1,127 @@
+"""`telemed`: the operational verbs — run, migrate, seed, admin, audit."""
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gateway.settings import GatewaySettings
+from services.common.audit import define_audit_tables, verify_chain
+from services.common.db import Database, new_metadata
+from services.common.migrations import upgrade
+from telemed.registry import SERVICES, spec
+
+app = typer.Typer(help="Operate telemed: run it, migrate its databases, seed and audit them.")
+admin_app = typer.Typer(help="Administration of the directory.")
+audit_app = typer.Typer(help="The audit trail of each service.")
+app.add_typer(admin_app, name="admin")
+app.add_typer(audit_app, name="audit")
+
+ServiceOption = Annotated[
+    list[str] | None, typer.Option("--service", "-s", help="Limit to these services.")
+]
+
+
+def _selected(names: list[str] | None) -> list[str]:
+    chosen = names or [service.name for service in SERVICES]
+    unknown = sorted(set(chosen) - {service.name for service in SERVICES})
+    if unknown:
+        raise typer.BadParameter(f"unknown service(s): {', '.join(unknown)}")
+    return chosen
+
+
+@app.command()
+def migrate(service: ServiceOption = None) -> None:
+    """Apply every pending migration of each service's database."""
+    for name in _selected(service):
+        target = spec(name)
+        url = target.settings().resolved_database_url()
+        upgrade(target.migrations_dir, url)
+        typer.echo(f"{name}: migrated")
+
+
+@app.command()
+def run(
+    var_dir: Annotated[Path, typer.Option(help="Where SQLite files and keys live.")] = Path("var"),
+) -> None:
+    """Start the gateway (:8000) and every service on localhost until Ctrl-C."""
+    from telemed.launcher import Launcher
+
+    raise typer.Exit(Launcher(var_dir=var_dir).run_forever())
+
+
+@app.command()
+def seed(
+    demo: Annotated[bool, typer.Option("--demo", help="Demo organisations and users.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the credentials as JSON.")] = False,
+) -> None:
+    """Create demo organisations and users (existing demo users get fresh passwords)."""
+    if not demo:
+        raise typer.BadParameter("nothing to seed; pass --demo")
+    from telemed.demo import seed_demo
+
+    accounts = asyncio.run(seed_demo(GatewaySettings()))
+    if as_json:
+        typer.echo(json.dumps(accounts, indent=2, ensure_ascii=False))
+        return
+    for account in accounts["users"]:
+        typer.echo(f"{account['role']:<15} {account['username']:<28} {account['password']}")
+
+
+@admin_app.command("create-user")
+def create_user(
+    username: str,
+    role: str,
+    full_name: Annotated[str, typer.Option(help="Shown to colleagues.")],
+    organization_id: Annotated[str | None, typer.Option(help="Required for staff.")] = None,
+    specialty: Annotated[str | None, typer.Option(help="Required for specialists.")] = None,
+    password: Annotated[
+        str | None, typer.Option(help="Prompted for when omitted; never echoed.")
+    ] = None,
+) -> None:
+    """Create a user in the directory (for example the first administrator)."""
+    from pydantic import ValidationError
+
+    from gateway.schemas import UserCreate
+    from telemed.demo import create_users
+
+    secret = password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        body = UserCreate(
+            username=username,
+            password=secret,
+            full_name=full_name,
+            role=role,
+            organization_id=organization_id,
+            specialty=specialty,
+        )
+    except ValidationError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    (user,) = asyncio.run(create_users(GatewaySettings(), [body]))
+    typer.echo(f"created {user.role} {user.username} ({user.id})")
+
+
+async def _verify(name: str) -> tuple[int, int | None, str | None]:
+    database = Database(spec(name).settings().resolved_database_url())
+    try:
+        async with database.sessionmaker() as session:
+            report = await verify_chain(session, define_audit_tables(new_metadata()))
+    finally:
+        await database.dispose()
+    return report.records, report.first_broken_seq, report.reason
+
+
+@audit_app.command("verify")
+def audit_verify(service: ServiceOption = None) -> None:
+    """Recompute each audit chain; exit 1 naming the first record that was tampered with."""
+    broken = False
+    for name in _selected(service):
+        records, first_broken, reason = asyncio.run(_verify(name))
+        if first_broken is None:
+            typer.echo(f"{name}: intact ({records} records)")
+        else:
+            broken = True
+            typer.echo(f"{name}: BROKEN at record {first_broken}: {reason}", err=True)
+    raise typer.Exit(1 if broken else 0)

@@ -1,0 +1,112 @@
+"""Demo directory for trying telemed: a Kuzbass regional centre, its districts, and their staff."""
+
+import secrets
+from typing import Any
+
+from sqlalchemy import select
+
+from gateway.auth import SecretHasher, new_client_credentials
+from gateway.directory import create_user
+from gateway.models import ApiClient, Organization, User, kernel_tables
+from gateway.schemas import OrganizationCreate, OrganizationKind, UserCreate
+from gateway.schemas import User as UserView
+from gateway.settings import GatewaySettings
+from services.common.auth import Role
+from services.common.db import Database
+from services.common.uow import UnitOfWork, standalone_unit_of_work
+
+ORGANIZATIONS = [
+    ("Kuzbass Regional Clinical Hospital", OrganizationKind.REGIONAL_CENTRE, "42",
+     "Asia/Novokuznetsk"),
+    ("Tashtagol District Hospital", OrganizationKind.DISTRICT_HOSPITAL, "42", "Asia/Novokuznetsk"),
+    ("Mariinsk District Hospital", OrganizationKind.DISTRICT_HOSPITAL, "42", "Asia/Novokuznetsk"),
+    ("Kemerovo City Polyclinic No. 5", OrganizationKind.POLYCLINIC, "42", "Asia/Novokuznetsk"),
+    ("Khabarovsk Territorial Telemedicine Centre", OrganizationKind.REGIONAL_CENTRE, "27",
+     "Asia/Vladivostok"),
+]  # fmt: skip
+CENTRE, TASHTAGOL, MARIINSK = (
+    "Kuzbass Regional Clinical Hospital",
+    "Tashtagol District Hospital",
+    "Mariinsk District Hospital",
+)
+USERS: list[tuple[str, str, Role, str | None, str | None]] = [
+    ("admin", "Directory Administrator", Role.ADMIN, None, None),
+    ("coordinator.kuzbass", "Olga Sergeevna Lapina", Role.COORDINATOR, CENTRE, None),
+    ("medic.tashtagol", "Ivan Petrovich Kuznetsov", Role.DISTRICT_MEDIC, TASHTAGOL, None),
+    ("feldsher.mariinsk", "Nadezhda Ilyinichna Orlova", Role.DISTRICT_MEDIC, MARIINSK, None),
+    ("cardiologist.kuzbass", "Elena Viktorovna Sokolova", Role.SPECIALIST, CENTRE, "cardiology"),
+    ("neurologist.kuzbass", "Pavel Andreevich Belov", Role.SPECIALIST, CENTRE, "neurology"),
+    ("obstetrician.kuzbass", "Marina Olegovna Frolova", Role.SPECIALIST, CENTRE, "obstetrics"),
+    ("patient.petrov", "Sergei Nikolaevich Petrov", Role.PATIENT, None, None),
+]
+
+
+def _hasher(settings: GatewaySettings) -> SecretHasher:
+    return SecretHasher(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib)
+
+
+async def create_users(settings: GatewaySettings, bodies: list[UserCreate]) -> list[UserView]:
+    database = Database(settings.resolved_database_url())
+    try:
+        async with standalone_unit_of_work(database, kernel_tables.audit) as uow:
+            return [await create_user(uow, _hasher(settings), body) for body in bodies]
+    finally:
+        await database.dispose()
+
+
+async def _organization(uow: UnitOfWork, body: OrganizationCreate) -> Organization:
+    existing = await uow.session.scalar(select(Organization).where(Organization.name == body.name))
+    if existing:
+        return existing
+    organization = Organization(**body.model_dump(mode="json"))
+    uow.session.add(organization)
+    await uow.session.flush()
+    uow.audit.record("organization.create", "organization", organization.id)
+    return organization
+
+
+async def seed_demo(settings: GatewaySettings) -> dict[str, Any]:
+    """Creates what is missing; demo users that exist get a new password so the output is valid."""
+    hasher = _hasher(settings)
+    database = Database(settings.resolved_database_url())
+    result: dict[str, Any] = {"organizations": [], "users": [], "api_clients": []}
+    try:
+        async with standalone_unit_of_work(database, kernel_tables.audit) as uow:
+            organizations = {}
+            for name, kind, region, zone in ORGANIZATIONS:
+                body = OrganizationCreate(name=name, kind=kind, region=region, timezone=zone)
+                organization = await _organization(uow, body)
+                organizations[name] = organization
+                result["organizations"].append(
+                    {"id": str(organization.id), "name": name, "kind": kind.value,
+                     "region": region, "timezone": zone}
+                )  # fmt: skip
+            for username, full_name, role, organization_name, specialty in USERS:
+                password = secrets.token_urlsafe(12)
+                organization_id = organizations[organization_name].id if organization_name else None
+                user = await uow.session.scalar(select(User).where(User.username == username))
+                if user is None:
+                    await create_user(uow, hasher, UserCreate(
+                        username=username, password=password, full_name=full_name, role=role,
+                        organization_id=organization_id, specialty=specialty,
+                    ))  # fmt: skip
+                else:
+                    user.password_hash = await hasher.hash(password)
+                result["users"].append(
+                    {"username": username, "password": password, "role": role.value,
+                     "organization_id": str(organization_id) if organization_id else None,
+                     "specialty": specialty}
+                )  # fmt: skip
+            client_id, secret = new_client_credentials()
+            uow.session.add(ApiClient(
+                client_id=client_id, secret_hash=await hasher.hash(secret),
+                name="Kuzbass regional MIS", organization_id=organizations[TASHTAGOL].id,
+                scopes=["consult:read", "consult:write"],
+            ))  # fmt: skip
+            result["api_clients"].append(
+                {"client_id": client_id, "client_secret": secret,
+                 "organization_id": str(organizations[TASHTAGOL].id)}
+            )  # fmt: skip
+    finally:
+        await database.dispose()
+    return result

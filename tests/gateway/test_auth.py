@@ -1,0 +1,129 @@
+"""Token endpoint: grants, refresh rotation, failed-login rate limiting, JWKS."""
+
+import base64
+import time
+
+import jwt
+
+from tests.conftest import TEST_PASSWORD, Stack
+
+
+async def test_password_grant_issues_verifiable_eddsa_token(stack: Stack) -> None:
+    centre = await stack.organization(kind="regional_centre")
+    specialist = await stack.actor("specialist", centre, "cardiology")
+    jwks = (await stack.client.get("/.well-known/jwks.json")).json()
+    header = jwt.get_unverified_header(specialist.access_token)
+    key = jwt.PyJWKSet.from_dict(jwks)[header["kid"]]
+    claims = jwt.decode(specialist.access_token, key=key, algorithms=["EdDSA"], audience="telemed")
+    assert header["typ"] == "at+jwt"
+    assert claims["role"] == "specialist"
+    assert claims["specialty"] == "cardiology"
+    assert claims["org"] == centre["id"]
+    assert claims["region"] == "42"
+    assert 14 * 60 <= claims["exp"] - time.time() <= 15 * 60
+
+
+async def test_wrong_password_is_a_problem_and_does_not_reveal_the_user(stack: Stack) -> None:
+    medic = await stack.actor("district_medic", await stack.organization())
+    wrong = await stack.client.post(
+        "/api/auth/token",
+        data={"grant_type": "password", "username": medic.username, "password": "nope-nope-1"},
+    )
+    unknown = await stack.client.post(
+        "/api/auth/token",
+        data={"grant_type": "password", "username": "nobody.here", "password": "nope-nope-1"},
+    )
+    for response in (wrong, unknown):
+        assert response.status_code == 400
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["error"] == "invalid_grant"
+    assert wrong.json()["detail"] == unknown.json()["detail"]
+
+
+async def test_failed_logins_are_rate_limited_per_username(stack: Stack) -> None:
+    medic = await stack.actor("district_medic", await stack.organization())
+    form = {"grant_type": "password", "username": medic.username, "password": "wrong-wrong"}
+    for _ in range(5):
+        assert (await stack.client.post("/api/auth/token", data=form)).status_code == 400
+    blocked = await stack.client.post("/api/auth/token", data={**form, "password": TEST_PASSWORD})
+    assert blocked.status_code == 429
+    assert int(blocked.headers["retry-after"]) > 0
+    assert blocked.json()["status"] == 429
+
+
+async def test_failed_logins_are_rate_limited_per_address(stack: Stack) -> None:
+    for attempt in range(5):
+        form = {"grant_type": "password", "username": f"guess{attempt}", "password": "x" * 10}
+        assert (await stack.client.post("/api/auth/token", data=form)).status_code == 400
+    form = {"grant_type": "password", "username": "root.admin", "password": TEST_PASSWORD}
+    assert (await stack.client.post("/api/auth/token", data=form)).status_code == 429
+
+
+async def test_refresh_token_rotates_and_cannot_be_reused(stack: Stack) -> None:
+    medic = await stack.actor("district_medic", await stack.organization())
+    form = {"grant_type": "refresh_token", "refresh_token": medic.refresh_token}
+    first = await stack.client.post("/api/auth/token", data=form)
+    assert first.status_code == 200
+    assert first.json()["refresh_token"] != medic.refresh_token
+    reused = await stack.client.post("/api/auth/token", data=form)
+    assert reused.status_code == 400
+
+
+async def test_deactivated_user_cannot_refresh_or_sign_in(stack: Stack) -> None:
+    assert stack.admin is not None
+    medic = await stack.actor("district_medic", await stack.organization())
+    response = await stack.client.post(
+        f"/api/directory/users/{medic.id}/deactivate", headers=stack.admin.headers
+    )
+    assert response.json()["is_active"] is False
+    refresh = await stack.client.post(
+        "/api/auth/token",
+        data={"grant_type": "refresh_token", "refresh_token": medic.refresh_token},
+    )
+    assert refresh.status_code == 400
+    login = await stack.client.post(
+        "/api/auth/token",
+        data={"grant_type": "password", "username": medic.username, "password": TEST_PASSWORD},
+    )
+    assert login.status_code == 400
+
+
+async def test_client_credentials_grant_for_api_clients(stack: Stack) -> None:
+    assert stack.admin is not None
+    hospital = await stack.organization()
+    created = await stack.client.post(
+        "/api/directory/api-clients",
+        json={"name": "Regional MIS", "organization_id": hospital["id"],
+              "scopes": ["consult:write", "consult:read"]},
+        headers=stack.admin.headers,
+    )  # fmt: skip
+    assert created.status_code == 201
+    client_id, secret = created.json()["client_id"], created.json()["client_secret"]
+    basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    token = await stack.client.post(
+        "/api/auth/token",
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": f"Basic {basic}"},
+    )
+    assert token.status_code == 200
+    assert token.json()["scope"] == "consult:read consult:write"
+    assert token.json()["refresh_token"] is None
+    claims = jwt.decode(token.json()["access_token"], options={"verify_signature": False})
+    assert claims["role"] == "api_client"
+    assert claims["org"] == hospital["id"]
+    wrong = await stack.client.post(
+        "/api/auth/token",
+        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": "x"},
+    )
+    assert wrong.status_code == 400
+    listed = await stack.client.get("/api/directory/api-clients", headers=stack.admin.headers)
+    assert "client_secret" not in listed.json()[0]
+
+
+async def test_unsupported_grant_and_missing_fields_are_problems(stack: Stack) -> None:
+    unsupported = await stack.client.post("/api/auth/token", data={"grant_type": "implicit"})
+    assert unsupported.status_code == 400
+    assert unsupported.json()["error"] == "unsupported_grant_type"
+    missing = await stack.client.post("/api/auth/token", data={})
+    assert missing.status_code == 422
+    assert missing.json()["errors"][0]["loc"] == ["body", "grant_type"]

@@ -1,0 +1,121 @@
+"""Directory: organisations, users and API clients, with who may manage and see what."""
+
+import uuid
+
+from tests.conftest import Stack
+
+
+async def test_admin_registers_organisations_idempotently(stack: Stack) -> None:
+    assert stack.admin is not None
+    body = {"name": "Tashtagol District Hospital", "kind": "district_hospital", "region": "42",
+            "timezone": "Asia/Novokuznetsk"}  # fmt: skip
+    headers = {**stack.admin.headers, "Idempotency-Key": "org-tashtagol-1"}
+    first = await stack.client.post("/api/directory/organizations", json=body, headers=headers)
+    again = await stack.client.post("/api/directory/organizations", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    other = await stack.client.post(
+        "/api/directory/organizations", json={**body, "region": "27"}, headers=headers
+    )
+    assert other.status_code == 422
+    listed = await stack.client.get("/api/directory/organizations", headers=stack.admin.headers)
+    assert [org["name"] for org in listed.json()] == ["Tashtagol District Hospital"]
+    assert first.json()["working_hours"][0] == {"weekday": 0, "opens": "08:00:00",
+                                                 "closes": "20:00:00"}  # fmt: skip
+
+
+async def test_organisation_validation_errors_list_every_problem(stack: Stack) -> None:
+    assert stack.admin is not None
+    response = await stack.client.post(
+        "/api/directory/organizations",
+        json={"name": "X", "kind": "castle", "region": "42", "timezone": "Mars/Olympus",
+              "working_hours": [{"weekday": 0, "opens": "20:00", "closes": "08:00"}]},
+        headers=stack.admin.headers,
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    locations = {tuple(error["loc"]) for error in response.json()["errors"]}
+    assert {("body", "name"), ("body", "kind"), ("body", "timezone")} <= locations
+    assert any(loc[:2] == ("body", "working_hours") for loc in locations)
+
+
+async def test_only_admins_manage_the_directory(stack: Stack) -> None:
+    centre = await stack.organization(kind="regional_centre")
+    coordinator = await stack.actor("coordinator", centre)
+    for path, body in [
+        ("/api/directory/organizations", {"name": "Rogue", "kind": "other", "region": "42",
+                                          "timezone": "UTC"}),
+        ("/api/directory/users", {"username": "rogue.user", "password": "p" * 12,
+                                  "full_name": "R", "role": "admin"}),
+        ("/api/directory/api-clients", {"name": "Rogue MIS", "organization_id": centre["id"],
+                                        "scopes": []}),
+    ]:  # fmt: skip
+        response = await stack.client.post(path, json=body, headers=coordinator.headers)
+        assert response.status_code == 403, path
+
+
+async def test_duplicate_username_is_a_conflict(stack: Stack) -> None:
+    assert stack.admin is not None
+    body = {"username": "dup.user", "password": "p" * 12, "full_name": "D", "role": "patient"}
+    first = await stack.client.post("/api/directory/users", json=body, headers=stack.admin.headers)
+    second = await stack.client.post("/api/directory/users", json=body, headers=stack.admin.headers)
+    assert first.status_code == 201
+    assert second.status_code == 409
+
+
+async def test_user_rules_need_specialty_and_organisation(stack: Stack) -> None:
+    assert stack.admin is not None
+    response = await stack.client.post(
+        "/api/directory/users",
+        json={"username": "no.specialty", "password": "p" * 12, "full_name": "N",
+              "role": "specialist"},
+        headers=stack.admin.headers,
+    )  # fmt: skip
+    assert response.status_code == 422
+    unknown_org = await stack.client.post(
+        "/api/directory/users",
+        json={"username": "lost.medic", "password": "p" * 12, "full_name": "L",
+              "role": "district_medic", "organization_id": str(uuid.uuid4())},
+        headers=stack.admin.headers,
+    )  # fmt: skip
+    assert unknown_org.status_code == 404
+
+
+async def test_coordinators_see_users_of_their_region_only(stack: Stack) -> None:
+    kuzbass = await stack.organization(kind="regional_centre", region="42")
+    khabarovsk = await stack.organization(region="27", timezone="Asia/Vladivostok")
+    coordinator = await stack.actor("coordinator", kuzbass)
+    local = await stack.actor("district_medic", kuzbass)
+    distant = await stack.actor("district_medic", khabarovsk)
+    listed = await stack.client.get("/api/directory/users", headers=coordinator.headers)
+    names = {user["username"] for user in listed.json()}
+    assert local.username in names
+    assert distant.username not in names
+    seen = await stack.client.get(f"/api/directory/users/{local.id}", headers=coordinator.headers)
+    hidden = await stack.client.get(
+        f"/api/directory/users/{distant.id}", headers=coordinator.headers
+    )
+    assert seen.status_code == 200
+    assert hidden.status_code == 404
+    medic_list = await stack.client.get("/api/directory/users", headers=local.headers)
+    assert medic_list.status_code == 403
+
+
+async def test_me_and_own_record(stack: Stack) -> None:
+    hospital = await stack.organization()
+    medic = await stack.actor("district_medic", hospital)
+    me = await stack.client.get("/api/directory/me", headers=medic.headers)
+    assert me.json()["username"] == medic.username
+    assert me.json()["region"] == "42"
+    own = await stack.client.get(f"/api/directory/users/{medic.id}", headers=medic.headers)
+    assert own.status_code == 200
+
+
+async def test_malformed_ids_are_validation_problems(stack: Stack) -> None:
+    assert stack.admin is not None
+    response = await stack.client.get(
+        "/api/directory/organizations/not-a-uuid", headers=stack.admin.headers
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["path", "organization_id"]

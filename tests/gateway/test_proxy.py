@@ -1,0 +1,127 @@
+"""The proxy over real sockets: stopped and hung services, headers, bodies streamed both ways."""
+
+import hashlib
+import time
+import tracemalloc
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, StreamingResponse
+from starlette.routing import Route
+
+from gateway.app import create_app
+from telemed.registry import GATEWAY
+from tests.conftest import service_settings
+from tests.servers import free_port, serve, silent_server
+
+CHUNK = b"x" * 65536
+BODY_MIB = 32
+
+
+async def _digest_upload(request: Request) -> JSONResponse:
+    digest, size = hashlib.sha256(), 0
+    async for chunk in request.stream():
+        digest.update(chunk)
+        size += len(chunk)
+    return JSONResponse(
+        {
+            "size": size,
+            "sha256": digest.hexdigest(),
+            "authorization": request.headers.get("authorization"),
+            "idempotency_key": request.headers.get("idempotency-key"),
+            "request_id": request.headers.get("x-request-id"),
+            "query": str(request.query_params),
+        },
+        headers={"X-Upstream": "echo"},
+    )
+
+
+async def _download(request: Request) -> StreamingResponse:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(BODY_MIB * 16):
+            yield CHUNK
+
+    return StreamingResponse(chunks(), media_type="application/octet-stream")
+
+
+echo_app = Starlette(
+    routes=[
+        Route("/api/echo/upload", _digest_upload, methods=["POST"]),
+        Route("/api/echo/download", _download),
+    ]
+)
+
+
+async def _gateway(tmp_path: Path, urls: dict[str, str], **services: str) -> Starlette:
+    settings = service_settings(
+        GATEWAY, urls, tmp_path, services=services, proxy_read_timeout=0.5,
+        proxy_connect_timeout=0.5,
+    )  # fmt: skip
+    return create_app(settings)
+
+
+async def test_stopped_service_is_a_503_problem_quickly(
+    clean_databases: dict[str, str], tmp_path: Path
+) -> None:
+    app = await _gateway(tmp_path, clean_databases, consult=f"http://127.0.0.1:{free_port()}")
+    async with serve(app) as gateway, httpx.AsyncClient(base_url=gateway) as client:
+        started = time.monotonic()
+        response = await client.get("/api/consult/cases")
+        assert time.monotonic() - started < 3
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "consult" in response.json()["detail"]
+
+
+async def test_hung_service_is_a_504_problem_within_the_timeout(
+    clean_databases: dict[str, str], tmp_path: Path
+) -> None:
+    async with silent_server() as hung:
+        app = await _gateway(tmp_path, clean_databases, consult=hung)
+        async with serve(app) as gateway, httpx.AsyncClient(base_url=gateway) as client:
+            started = time.monotonic()
+            response = await client.get("/api/consult/cases")
+            elapsed = time.monotonic() - started
+    assert response.status_code == 504
+    assert 0.4 < elapsed < 3
+
+
+async def test_bodies_stream_both_ways_without_being_held_in_memory(
+    clean_databases: dict[str, str], tmp_path: Path
+) -> None:
+    async with serve(echo_app) as echo:
+        app = await _gateway(tmp_path, clean_databases, echo=echo)
+        async with serve(app) as gateway, httpx.AsyncClient(base_url=gateway) as client:
+
+            async def upload() -> AsyncIterator[bytes]:
+                for _ in range(BODY_MIB * 16):
+                    yield CHUNK
+
+            tracemalloc.start()
+            response = await client.post(
+                "/api/echo/upload?a=1&b=%20x",
+                content=upload(),
+                headers={"Authorization": "Bearer t", "Idempotency-Key": "k1",
+                         "X-Request-ID": "stream-1"},
+            )  # fmt: skip
+            received = 0
+            async with client.stream("GET", "/api/echo/download") as download:
+                async for chunk in download.aiter_raw():
+                    received += len(chunk)
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+    body = response.json()
+    expected = hashlib.sha256(CHUNK * (BODY_MIB * 16)).hexdigest()
+    assert body["size"] == BODY_MIB * 2**20
+    assert body["sha256"] == expected
+    assert body["authorization"] == "Bearer t"
+    assert body["idempotency_key"] == "k1"
+    assert body["request_id"] == "stream-1"
+    assert body["query"] == "a=1&b=+x"
+    assert response.headers["x-upstream"] == "echo"
+    assert response.headers["x-request-id"] == "stream-1"
+    assert received == BODY_MIB * 2**20
+    assert peak < 8 * 2**20, f"peak traced memory {peak / 2**20:.1f} MiB"
