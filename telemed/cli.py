@@ -45,11 +45,15 @@ def migrate(service: ServiceOption = None) -> None:
 @app.command()
 def run(
     var_dir: Annotated[Path, typer.Option(help="Where SQLite files and keys live.")] = Path("var"),
+    base_port: Annotated[
+        int, typer.Option(help="Gateway port; each service takes the next one in turn.")
+    ] = 8000,
 ) -> None:
-    """Start the gateway (:8000) and every service on localhost until Ctrl-C."""
+    """Start the gateway and every service on localhost until Ctrl-C."""
     from telemed.launcher import Launcher
 
-    raise typer.Exit(Launcher(var_dir=var_dir).run_forever())
+    ports = {service.name: base_port + index for index, service in enumerate(SERVICES)}
+    raise typer.Exit(Launcher(var_dir=var_dir, ports=ports).run_forever())
 
 
 @app.command()

@@ -1,0 +1,5 @@
+"""`python -m telemed` is the `telemed` command."""
+
+from telemed.cli import app
+
+app()
