@@ -28,7 +28,7 @@ test-postgresql:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy services gateway telemed
+	$(BIN)/mypy services gateway telemed tests bench
 	$(BIN)/lint-imports
 
 migrate: $(STAMP)

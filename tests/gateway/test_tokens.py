@@ -1,5 +1,6 @@
 """Access-token verification (RFC 8725): every forged or stale token is a 401 problem."""
 
+import json
 import time
 import uuid
 
@@ -23,8 +24,8 @@ def _unsigned(claims: dict[str, object], kid: str) -> str:
     def b64(data: bytes) -> str:
         return jwt.utils.base64url_encode(data).decode()
 
-    header = b64(jwt.api_jws.json.dumps({"alg": "none", "kid": kid}).encode())
-    return f"{header}.{b64(jwt.api_jws.json.dumps(claims).encode())}."
+    header = b64(json.dumps({"alg": "none", "kid": kid}).encode())
+    return f"{header}.{b64(json.dumps(claims).encode())}."
 
 
 @pytest.fixture

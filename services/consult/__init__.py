@@ -1,0 +1,1 @@
+"""Doctor-to-doctor consultations: cases, lifecycle, message threads and signed conclusions."""

@@ -1,0 +1,73 @@
+"""Who may see which cases: one rule written twice, as a Python check and as a SQL filter."""
+
+from sqlalchemy import ColumnElement, and_, false
+
+from services.common.auth import Principal, Role
+from services.common.errors import Forbidden
+from services.consult.enums import CaseStatus
+from services.consult.models import Case
+
+READ_SCOPE = "consult:read"
+WRITE_SCOPE = "consult:write"
+# Roles that act for the requesting organisation: they create, edit, submit and cancel.
+REQUESTER_ROLES = frozenset({Role.DISTRICT_MEDIC, Role.API_CLIENT})
+
+
+def require_scope(principal: Principal, *, write: bool) -> None:
+    """API clients need the scope for what they do; people are limited by role alone."""
+    if principal.role is not Role.API_CLIENT:
+        return
+    scope = WRITE_SCOPE if write else READ_SCOPE
+    if not principal.has_scope(scope):
+        raise Forbidden(f"This API client lacks the {scope} scope.")
+
+
+def is_requester(principal: Principal, case: Case) -> bool:
+    return (
+        principal.role in REQUESTER_ROLES
+        and principal.organization_id is not None
+        and case.requesting_organization_id == principal.organization_id
+    )
+
+
+def is_target_specialist(principal: Principal, case: Case) -> bool:
+    return (
+        principal.role is Role.SPECIALIST
+        and principal.organization_id is not None
+        and case.target_organization_id == principal.organization_id
+        and case.specialty == principal.specialty
+    )
+
+
+def can_see(principal: Principal, case: Case) -> bool:
+    if is_requester(principal, case):
+        return True
+    if case.status is CaseStatus.DRAFT:
+        return False
+    if is_target_specialist(principal, case):
+        return True
+    return (
+        principal.role is Role.COORDINATOR
+        and principal.region is not None
+        and case.region == principal.region
+    )
+
+
+def visible_cases(principal: Principal) -> ColumnElement[bool]:
+    """The SQL form of `can_see`; admins and patients see nothing."""
+    not_draft = Case.status != CaseStatus.DRAFT
+    if principal.role in REQUESTER_ROLES and principal.organization_id is not None:
+        return Case.requesting_organization_id == principal.organization_id
+    if principal.role is Role.SPECIALIST and principal.organization_id and principal.specialty:
+        return and_(
+            Case.target_organization_id == principal.organization_id,
+            Case.specialty == principal.specialty,
+            not_draft,
+        )
+    if principal.role is Role.COORDINATOR and principal.region is not None:
+        return and_(Case.region == principal.region, not_draft)
+    return false()
+
+
+def can_list(principal: Principal) -> bool:
+    return principal.role not in {Role.ADMIN, Role.PATIENT}

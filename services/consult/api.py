@@ -1,0 +1,398 @@
+"""HTTP routes of the consult service under `/api/consult`: cases, queue, messages, conclusions."""
+
+import uuid
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse
+
+from gateway.client import DirectoryClient, Organization
+from services.common.auth import CurrentPrincipal, bearer_token
+from services.common.errors import problem_responses
+from services.common.idempotency import idempotent
+from services.common.uow import UnitOfWorkDep
+from services.consult import cases, conclusions, messages, queue, service
+from services.consult.enums import CaseStatus
+from services.consult.models import Case
+from services.consult.schemas import (
+    CancelRequest,
+    CaseCreate,
+    CaseOut,
+    CasePage,
+    CaseSummary,
+    CaseUpdate,
+    ConclusionCreate,
+    ConclusionOut,
+    InfoRequest,
+    MessageCreate,
+    MessageOut,
+    OverdueCount,
+    Patient,
+    ReasonRequest,
+    SigningKeys,
+    Specialty,
+)
+from services.consult.settings import ConsultSettings
+from services.consult.signing import ConclusionSigner
+
+PREFIX = "/api/consult"
+router = APIRouter(prefix=PREFIX)
+READ_ERRORS = problem_responses(401, 403, 404)
+WRITE_ERRORS = problem_responses(401, 403, 404, 409)
+
+
+def _settings(request: Request) -> ConsultSettings:
+    settings: ConsultSettings = request.app.state.settings
+    return settings
+
+
+def _signer(request: Request) -> ConclusionSigner:
+    signer: ConclusionSigner = request.app.state.conclusion_signer
+    return signer
+
+
+def _organizations(request: Request) -> cases.OrganizationLookup:
+    """Directory look-ups made with the caller's own token, so the gateway applies its rules."""
+    directory: DirectoryClient = request.app.state.directory
+    token = bearer_token(request)
+
+    async def lookup(organization_id: uuid.UUID) -> Organization:
+        return await directory.get_organization(organization_id, token)
+
+    return lookup
+
+
+SettingsDep = Annotated[ConsultSettings, Depends(_settings)]
+SignerDep = Annotated[ConclusionSigner, Depends(_signer)]
+OrganizationsDep = Annotated[cases.OrganizationLookup, Depends(_organizations)]
+
+
+def _location(path: str) -> Callable[[Any], dict[str, str]]:
+    """The `Location` of a created resource, filled in from its JSON."""
+
+    def headers(payload: Any) -> dict[str, str]:
+        return {"Location": path.format(**payload)}
+
+    return headers
+
+
+def case_out(case: Case) -> CaseOut:
+    """The API view of a stored case; the patient columns become one nested object."""
+    patient = Patient(
+        reference=case.patient_reference,
+        full_name=case.patient_full_name,
+        birth_date=case.patient_birth_date,
+        sex=case.patient_sex,
+        insurance_policy=case.patient_insurance_policy,
+    )
+    fields = {name: getattr(case, name) for name in CaseOut.model_fields if name != "patient"}
+    return CaseOut.model_validate({**fields, "patient": patient})
+
+
+@router.post(
+    "/cases",
+    status_code=201,
+    response_model=CaseOut,
+    tags=["cases"],
+    summary="Open a consultation case (a draft, or submitted at once with `submit: true`)",
+    description="Send `Idempotency-Key` to retry safely: a retry returns the first response.",
+    responses=problem_responses(400, 401, 403, 404, 409, 422, 502),
+)
+async def create_case(
+    body: CaseCreate,
+    request: Request,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    organizations: OrganizationsDep,
+    settings: SettingsDep,
+) -> JSONResponse:
+    async def create() -> CaseOut:
+        case = await cases.create_case(uow, principal, body, organizations, settings)
+        return case_out(case)
+
+    return await idempotent(
+        request,
+        uow.session,
+        principal,
+        body,
+        create,
+        headers=_location(PREFIX + "/cases/{id}"),
+    )
+
+
+@router.get(
+    "/cases",
+    response_model=CasePage,
+    tags=["queue"],
+    summary="The work queue: visible cases by deadline, keyset-paginated",
+    description=(
+        "Ordered by (`due_at`, `id`). `overdue=true` keeps open cases past their deadline. "
+        "Pass `next_cursor` back as `cursor` for the next page."
+    ),
+    responses=problem_responses(400, 401, 403),
+)
+async def list_cases(
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    status: Annotated[list[CaseStatus] | None, Query(description="Any of these")] = None,
+    specialty: Annotated[Specialty | None, Query()] = None,
+    overdue: bool = False,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> CasePage:
+    filters = queue.QueueFilter(statuses=status or (), specialty=specialty, overdue=overdue)
+    cases, next_cursor = await queue.list_cases(uow, principal, filters, limit=limit, cursor=cursor)
+    items = [CaseSummary.model_validate(case) for case in cases]
+    return CasePage(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/cases/overdue-count",
+    response_model=OverdueCount,
+    tags=["queue"],
+    summary="How many open cases the caller sees are past their deadline",
+    responses=problem_responses(401, 403),
+)
+async def overdue_count(uow: UnitOfWorkDep, principal: CurrentPrincipal) -> OverdueCount:
+    return OverdueCount(overdue=await queue.count_overdue(uow, principal))
+
+
+@router.get(
+    "/cases/{case_id}",
+    response_model=CaseOut,
+    tags=["cases"],
+    summary="Read a case",
+    responses=READ_ERRORS,
+)
+async def get_case(case_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal) -> CaseOut:
+    return case_out(await cases.get_case(uow, principal, case_id))
+
+
+@router.patch(
+    "/cases/{case_id}",
+    response_model=CaseOut,
+    tags=["cases"],
+    summary="Edit a draft, or a case sent back for more information",
+    responses=problem_responses(401, 403, 404, 409, 422, 502),
+)
+async def update_case(
+    case_id: uuid.UUID,
+    body: CaseUpdate,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    organizations: OrganizationsDep,
+    settings: SettingsDep,
+) -> CaseOut:
+    case = await cases.update_case(uow, principal, case_id, body, organizations, settings)
+    return case_out(case)
+
+
+@router.post(
+    "/cases/{case_id}/submit",
+    response_model=CaseOut,
+    tags=["lifecycle"],
+    summary="Submit a draft to the regional centre; the deadline runs from now",
+    responses=problem_responses(401, 403, 404, 409, 422, 502),
+)
+async def submit_case(
+    case_id: uuid.UUID,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    organizations: OrganizationsDep,
+    settings: SettingsDep,
+) -> CaseOut:
+    return case_out(await cases.submit_case(uow, principal, case_id, organizations, settings))
+
+
+@router.post(
+    "/cases/{case_id}/accept",
+    response_model=CaseOut,
+    tags=["lifecycle"],
+    summary="Take a submitted case; the caller becomes its assignee",
+    responses=WRITE_ERRORS,
+)
+async def accept_case(
+    case_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> CaseOut:
+    return case_out(await service.accept_case(uow, principal, case_id))
+
+
+@router.post(
+    "/cases/{case_id}/start",
+    response_model=CaseOut,
+    tags=["lifecycle"],
+    summary="Start working on an accepted case",
+    responses=WRITE_ERRORS,
+)
+async def start_case(
+    case_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> CaseOut:
+    return case_out(await service.start_case(uow, principal, case_id))
+
+
+@router.post(
+    "/cases/{case_id}/request-info",
+    response_model=CaseOut,
+    tags=["lifecycle"],
+    summary="Send the case back to the medic with a question",
+    responses=WRITE_ERRORS,
+)
+async def request_info(
+    case_id: uuid.UUID, body: InfoRequest, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> CaseOut:
+    return case_out(await service.request_info(uow, principal, case_id, body.message))
+
+
+@router.post(
+    "/cases/{case_id}/provide-info",
+    response_model=CaseOut,
+    tags=["lifecycle"],
+    summary="Answer the specialist's question; the case resumes where it was",
+    responses=WRITE_ERRORS,
+)
+async def provide_info(
+    case_id: uuid.UUID, body: InfoRequest, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> CaseOut:
+    return case_out(await service.provide_info(uow, principal, case_id, body.message))
+
+
+@router.post(
+    "/cases/{case_id}/decline",
+    response_model=CaseOut,
+    tags=["lifecycle"],
+    summary="Decline the case, saying why",
+    responses=WRITE_ERRORS,
+)
+async def decline_case(
+    case_id: uuid.UUID, body: ReasonRequest, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> CaseOut:
+    return case_out(await service.decline_case(uow, principal, case_id, body.reason))
+
+
+@router.post(
+    "/cases/{case_id}/cancel",
+    response_model=CaseOut,
+    tags=["lifecycle"],
+    summary="Withdraw the case",
+    responses=WRITE_ERRORS,
+)
+async def cancel_case(
+    case_id: uuid.UUID,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    body: CancelRequest | None = None,
+) -> CaseOut:
+    reason = body.reason if body else None
+    return case_out(await service.cancel_case(uow, principal, case_id, reason))
+
+
+@router.get(
+    "/cases/{case_id}/messages",
+    response_model=list[MessageOut],
+    tags=["messages"],
+    summary="The case's message thread, oldest first",
+    responses=READ_ERRORS,
+)
+async def list_messages(
+    case_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> list[MessageOut]:
+    found = await messages.list_messages(uow, principal, case_id)
+    return [MessageOut.model_validate(message) for message in found]
+
+
+@router.post(
+    "/cases/{case_id}/messages",
+    status_code=201,
+    response_model=MessageOut,
+    tags=["messages"],
+    summary="Write in the case's thread",
+    description="Send `Idempotency-Key` to retry safely.",
+    responses=problem_responses(400, 401, 403, 404, 422),
+)
+async def post_message(
+    case_id: uuid.UUID,
+    body: MessageCreate,
+    request: Request,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+) -> JSONResponse:
+    async def create() -> MessageOut:
+        message = await messages.post_message(uow, principal, case_id, body.text)
+        return MessageOut.model_validate(message)
+
+    return await idempotent(request, uow.session, principal, body, create)
+
+
+@router.post(
+    "/cases/{case_id}/conclusions",
+    status_code=201,
+    response_model=ConclusionOut,
+    tags=["conclusions"],
+    summary="Issue the signed conclusion, or amend it with a new version",
+    description=(
+        "Only the assigned specialist writes conclusions. The first version concludes an "
+        "in-progress case; on a concluded case a new version amends the latest and needs "
+        "`amendment_reason`. Send `Idempotency-Key` to retry safely."
+    ),
+    responses=problem_responses(400, 401, 403, 404, 409, 422),
+)
+async def issue_conclusion(
+    case_id: uuid.UUID,
+    body: ConclusionCreate,
+    request: Request,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    signer: SignerDep,
+) -> JSONResponse:
+    async def create() -> ConclusionOut:
+        return await conclusions.issue_conclusion(uow, principal, case_id, body, signer)
+
+    return await idempotent(
+        request,
+        uow.session,
+        principal,
+        body,
+        create,
+        headers=_location(PREFIX + "/cases/{case_id}/conclusions/{version}"),
+    )
+
+
+@router.get(
+    "/cases/{case_id}/conclusions",
+    response_model=list[ConclusionOut],
+    tags=["conclusions"],
+    summary="Every version of the case's conclusion, each with its signature re-verified",
+    responses=READ_ERRORS,
+)
+async def list_conclusions(
+    case_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal, signer: SignerDep
+) -> list[ConclusionOut]:
+    return await conclusions.list_conclusions(uow, principal, case_id, signer)
+
+
+@router.get(
+    "/cases/{case_id}/conclusions/{version}",
+    response_model=ConclusionOut,
+    tags=["conclusions"],
+    summary="One version of the conclusion; `signature_valid` is checked on every read",
+    responses=READ_ERRORS,
+)
+async def get_conclusion(
+    case_id: uuid.UUID,
+    version: Annotated[int, Path(ge=1, le=10_000)],
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    signer: SignerDep,
+) -> ConclusionOut:
+    return await conclusions.get_conclusion(uow, principal, case_id, version, signer)
+
+
+@router.get(
+    "/conclusion-keys",
+    response_model=SigningKeys,
+    tags=["conclusions"],
+    summary="The public keys conclusions are signed with (JWKS), for checking them offline",
+)
+async def conclusion_keys(signer: SignerDep) -> SigningKeys:
+    return SigningKeys(keys=[signer.jwk])

@@ -1,0 +1,43 @@
+"""Builds the consult service's FastAPI app on the shared kernel."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+
+from gateway.client import DirectoryClient
+from services.common.app import create_service_app
+from services.common.keys import load_or_create_private_key
+from services.consult.api import router
+from services.consult.models import KERNEL_TABLES
+from services.consult.settings import ConsultSettings
+from services.consult.signing import ConclusionSigner
+
+
+def create_app(
+    settings: ConsultSettings | None = None,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    settings = settings or ConsultSettings()
+    key_path = settings.resolved_signing_key_path()
+
+    @asynccontextmanager
+    async def startup(app: FastAPI) -> AsyncIterator[None]:
+        app.state.directory = DirectoryClient(app.state.gateway_client)
+        key = await asyncio.to_thread(load_or_create_private_key, key_path)
+        app.state.conclusion_signer = ConclusionSigner(key)
+        yield
+
+    return create_service_app(
+        settings,
+        title="telemed consult",
+        description="Doctor-to-doctor consultations: cases, work queue, messages and signed "
+        "conclusions.",
+        routers=[router],
+        kernel_tables=KERNEL_TABLES,
+        transport=transport,
+        startup=startup,
+    )

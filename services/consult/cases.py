@@ -1,0 +1,180 @@
+"""Writing a case: creating, reading, editing and submitting, with its deadline kept current."""
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from gateway.client import Organization
+from services.common.auth import Principal
+from services.common.db import utcnow
+from services.common.errors import Conflict, Forbidden, Unprocessable
+from services.common.uow import UnitOfWork
+from services.consult.access import REQUESTER_ROLES, require_scope
+from services.consult.deadlines import compute_due_at
+from services.consult.enums import CaseAction, CaseStatus, Urgency
+from services.consult.models import Case
+from services.consult.schemas import CaseCreate, CaseUpdate
+from services.consult.service import audit, check_action, fail, load_case
+from services.consult.settings import ConsultSettings
+
+OrganizationLookup = Callable[[uuid.UUID], Awaitable[Organization]]
+# The gateway's organisation kind for regional centres; its enum lives outside the client.
+REGIONAL_CENTRE = "regional_centre"
+
+
+async def _target(organizations: OrganizationLookup, organization_id: uuid.UUID) -> Organization:
+    target = await organizations(organization_id)
+    if target.kind != REGIONAL_CENTRE:
+        raise Unprocessable("Consultations are addressed to a regional centre.")
+    return target
+
+
+def _due_at(
+    case: Case, urgency: Urgency, target: Organization, settings: ConsultSettings, now: datetime
+) -> datetime:
+    """A draft's deadline is provisional, as if submitted now; a submitted case's runs from then."""
+    start = case.submitted_at or now
+    return compute_due_at(urgency, start, target, settings.deadline_policy(case.region))
+
+
+async def create_case(
+    uow: UnitOfWork,
+    principal: Principal,
+    data: CaseCreate,
+    organizations: OrganizationLookup,
+    settings: ConsultSettings,
+    *,
+    now: datetime | None = None,
+) -> Case:
+    """A new draft for the caller's organisation, submitted at once when `data.submit`."""
+    try:
+        require_scope(principal, write=True)
+        if principal.role not in REQUESTER_ROLES or principal.organization_id is None:
+            raise Forbidden("Only district medics and API clients of an organisation open cases.")
+    except Forbidden as error:
+        fail(uow, "case.create", None, error)
+    target = await _target(organizations, data.target_organization_id)
+    if target.id == principal.organization_id:
+        raise Unprocessable("An organisation cannot consult itself.")
+    region = principal.region or (await organizations(principal.organization_id)).region
+    now = now or utcnow()
+    patient = data.patient
+    case = Case(
+        id=uuid.uuid4(),
+        status=CaseStatus.DRAFT,
+        requester_id=principal.subject,
+        requesting_organization_id=principal.organization_id,
+        target_organization_id=target.id,
+        specialty=data.specialty,
+        region=region,
+        patient_reference=patient.reference,
+        patient_full_name=patient.full_name,
+        patient_birth_date=patient.birth_date,
+        patient_sex=patient.sex,
+        patient_insurance_policy=patient.insurance_policy,
+        urgency=data.urgency,
+        mode=data.mode,
+        question=data.question,
+        summary=data.summary.model_dump(mode="json"),
+        attachment_ids=[str(item) for item in data.attachment_ids],
+        created_at=now,
+    )
+    # Provisional until submission, but never empty: the draft list sorts by it too.
+    case.due_at = _due_at(case, data.urgency, target, settings, now)
+    uow.session.add(case)
+    await uow.session.flush()
+    audit(uow, "case.create", case.id)
+    if data.submit:
+        await _submit(uow, principal, case, organizations, settings, now)
+    return case
+
+
+async def get_case(uow: UnitOfWork, principal: Principal, case_id: uuid.UUID) -> Case:
+    case = await load_case(uow, principal, case_id, "case.read")
+    audit(uow, "case.read", case.id)
+    return case
+
+
+async def update_case(
+    uow: UnitOfWork,
+    principal: Principal,
+    case_id: uuid.UUID,
+    data: CaseUpdate,
+    organizations: OrganizationLookup,
+    settings: ConsultSettings,
+    *,
+    now: datetime | None = None,
+) -> Case:
+    """Edits a draft, or a case sent back for more information."""
+    case = await load_case(uow, principal, case_id, "case.edit", write=True)
+    check_action(uow, principal, case, CaseAction.EDIT)
+    rerouted = {data.target_organization_id, data.specialty} - {None}
+    if rerouted and case.status is not CaseStatus.DRAFT:
+        fail(
+            uow,
+            "case.edit",
+            case.id,
+            Conflict(
+                f"Only a draft can change target or specialty; the case is {case.status.value}.",
+                current_status=case.status.value,
+            ),
+        )
+    if data.patient is not None:
+        case.patient_reference = data.patient.reference
+        case.patient_full_name = data.patient.full_name
+        case.patient_birth_date = data.patient.birth_date
+        case.patient_sex = data.patient.sex
+        case.patient_insurance_policy = data.patient.insurance_policy
+    if data.specialty is not None:
+        case.specialty = data.specialty
+    if data.mode is not None:
+        case.mode = data.mode
+    if data.question is not None:
+        case.question = data.question
+    if data.summary is not None:
+        case.summary = data.summary.model_dump(mode="json")
+    if data.attachment_ids is not None:
+        case.attachment_ids = [str(item) for item in data.attachment_ids]
+    if data.urgency is not None or data.target_organization_id is not None:
+        target = await _target(
+            organizations, data.target_organization_id or case.target_organization_id
+        )
+        if target.id == case.requesting_organization_id:
+            raise Unprocessable("An organisation cannot consult itself.")
+        case.target_organization_id = target.id
+        case.urgency = data.urgency or case.urgency
+        case.due_at = _due_at(case, case.urgency, target, settings, now or utcnow())
+    await uow.session.flush()
+    audit(uow, "case.edit", case.id)
+    return case
+
+
+async def _submit(
+    uow: UnitOfWork,
+    principal: Principal,
+    case: Case,
+    organizations: OrganizationLookup,
+    settings: ConsultSettings,
+    now: datetime,
+) -> None:
+    case.status = check_action(uow, principal, case, CaseAction.SUBMIT)
+    target = await _target(organizations, case.target_organization_id)
+    case.submitted_at = now
+    case.due_at = _due_at(case, case.urgency, target, settings, now)
+    await uow.session.flush()
+    audit(uow, "case.submit", case.id)
+
+
+async def submit_case(
+    uow: UnitOfWork,
+    principal: Principal,
+    case_id: uuid.UUID,
+    organizations: OrganizationLookup,
+    settings: ConsultSettings,
+    *,
+    now: datetime | None = None,
+) -> Case:
+    """Sends a draft to the regional centre; the deadline now runs from this moment."""
+    case = await load_case(uow, principal, case_id, "case.submit", write=True)
+    await _submit(uow, principal, case, organizations, settings, now or utcnow())
+    return case

@@ -1,0 +1,133 @@
+"""Persistence of the consult service: cases, their message threads and signed conclusions."""
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from services.common.db import IdMixin, TimestampMixin, UTCDateTime, new_metadata, utcnow
+from services.common.tables import define_kernel_tables
+from services.consult.enums import (
+    CaseKind,
+    CaseStatus,
+    ConsultationMode,
+    MessageKind,
+    Sex,
+    Urgency,
+)
+
+
+class Base(DeclarativeBase):
+    metadata = new_metadata()
+
+
+KERNEL_TABLES = define_kernel_tables(Base.metadata)
+
+
+def _enum(enum: type[Any]) -> Enum:
+    # Stored as plain strings: adding a status later needs no ALTER TYPE on PostgreSQL.
+    return Enum(
+        enum,
+        native_enum=False,
+        length=32,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+class Case(IdMixin, TimestampMixin, Base):
+    __tablename__ = "cases"
+    __table_args__ = (
+        # The specialist queue: one organisation and specialty, ordered by deadline.
+        Index("ix_cases_target_queue", "target_organization_id", "specialty", "due_at", "id"),
+        # Overdue counts and status filters of the same queue touch only open cases.
+        Index(
+            "ix_cases_target_status_due", "target_organization_id", "specialty", "status", "due_at"
+        ),
+        Index("ix_cases_requester_queue", "requesting_organization_id", "due_at", "id"),
+        Index("ix_cases_region_queue", "region", "due_at", "id"),
+    )
+
+    kind: Mapped[CaseKind] = mapped_column(_enum(CaseKind), default=CaseKind.DOCTOR_TO_DOCTOR)
+    status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus))
+    resume_status: Mapped[CaseStatus | None] = mapped_column(_enum(CaseStatus), nullable=True)
+
+    requester_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    requesting_organization_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    target_organization_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    specialty: Mapped[str] = mapped_column(String(64))
+    region: Mapped[str] = mapped_column(String(8))
+    assignee_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+
+    patient_reference: Mapped[str] = mapped_column(String(128))
+    patient_full_name: Mapped[str] = mapped_column(String(255))
+    patient_birth_date: Mapped[date] = mapped_column(Date)
+    patient_sex: Mapped[Sex] = mapped_column(_enum(Sex))
+    patient_insurance_policy: Mapped[str] = mapped_column(String(32))
+
+    urgency: Mapped[Urgency] = mapped_column(_enum(Urgency))
+    mode: Mapped[ConsultationMode] = mapped_column(_enum(ConsultationMode))
+    question: Mapped[str] = mapped_column(Text)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    attachment_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    concluded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    decline_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    cancel_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    messages: Mapped[list["Message"]] = relationship(
+        back_populates="case", lazy="raise", order_by="(Message.created_at, Message.id)"
+    )
+    conclusions: Mapped[list["Conclusion"]] = relationship(
+        back_populates="case", lazy="raise", order_by="Conclusion.version"
+    )
+
+
+class Message(IdMixin, Base):
+    __tablename__ = "case_messages"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    author_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    author_role: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[MessageKind] = mapped_column(_enum(MessageKind), default=MessageKind.COMMENT)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="messages", lazy="raise")
+
+
+class Conclusion(IdMixin, Base):
+    """One immutable, signed version of a case's conclusion; amendments add versions."""
+
+    __tablename__ = "conclusions"
+    __table_args__ = (UniqueConstraint("case_id", "version", name="uq_conclusions_case_version"),)
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    author_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    amends_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    amendment_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(128))
+    key_id: Mapped[str] = mapped_column(String(64))
+
+    case: Mapped[Case] = relationship(back_populates="conclusions", lazy="raise")

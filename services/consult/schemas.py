@@ -1,0 +1,241 @@
+"""Pydantic shapes of the consult API: cases, the work queue, messages and conclusions."""
+
+import re
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    computed_field,
+)
+
+from services.common.db import utcnow
+from services.consult.enums import (
+    OPEN_STATUSES,
+    CaseKind,
+    CaseStatus,
+    ConsultationMode,
+    MessageKind,
+    Sex,
+    Urgency,
+)
+
+# WHO ICD-10: a letter, two digits, optionally a dot and one or two digits (I21.4, J18.9, E11.65).
+ICD10_PATTERN = r"^[A-Z][0-9]{2}(\.[0-9]{1,2})?$"
+MAX_TEXT = 20_000
+
+
+def _upper_stripped(value: object) -> object:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def _normalise_specialty(value: str) -> str:
+    # The same normalisation the gateway applies to a specialist's specialty, so they match.
+    normalised = re.sub(r"\s+", "_", value.strip().lower())
+    if not re.fullmatch(r"[a-z0-9_\-]{2,64}", normalised):
+        raise ValueError("a specialty is 2-64 letters, digits, '_' or '-'")
+    return normalised
+
+
+Icd10Code = Annotated[
+    str,
+    BeforeValidator(_upper_stripped),
+    StringConstraints(pattern=ICD10_PATTERN),
+    Field(examples=["I21.4"]),
+]
+Specialty = Annotated[str, AfterValidator(_normalise_specialty), Field(examples=["cardiology"])]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+LongText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)
+]
+OptionalLongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT)]
+
+
+def _not_in_future(value: date) -> date:
+    if value > utcnow().date() or value.year < 1880:
+        raise ValueError("the birth date must be a past date")
+    return value
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Patient(Strict):
+    """The minimum a specialist needs to identify the patient; the record stays at the MIS."""
+
+    reference: str = Field(min_length=1, max_length=128, examples=["MIS-42-000123"])
+    full_name: str = Field(min_length=1, max_length=255, examples=["Petrov Ivan Sergeevich"])
+    birth_date: Annotated[date, AfterValidator(_not_in_future)] = Field(examples=["1961-04-12"])
+    sex: Sex = Field(examples=[Sex.MALE])
+    insurance_policy: str = Field(pattern=r"^[0-9A-Za-z\- ]{1,32}$", examples=["4250000000000123"])
+
+
+class Diagnosis(Strict):
+    code: Icd10Code
+    text: str = Field(min_length=1, max_length=500, examples=["Acute subendocardial MI"])
+
+
+class VitalSigns(Strict):
+    systolic_bp: int | None = Field(default=None, ge=20, le=300, examples=[150])
+    diastolic_bp: int | None = Field(default=None, ge=10, le=200, examples=[95])
+    heart_rate: int | None = Field(default=None, ge=10, le=300, examples=[98])
+    respiratory_rate: int | None = Field(default=None, ge=2, le=80, examples=[20])
+    temperature_c: float | None = Field(default=None, ge=25, le=45, examples=[36.8])
+    spo2: int | None = Field(default=None, ge=30, le=100, examples=[95])
+
+
+class ClinicalSummary(Strict):
+    present_illness: LongText = Field(examples=["Chest pain for 6 hours, ST depression V4-V6."])
+    relevant_history: OptionalLongText = Field(default="", examples=["Hypertension 10 years."])
+    vital_signs: VitalSigns = Field(default_factory=VitalSigns)
+    main_diagnosis: Diagnosis
+    accompanying_diagnoses: list[Diagnosis] = Field(default_factory=list, max_length=20)
+    current_treatment: OptionalLongText = Field(default="", examples=["Aspirin 300 mg, heparin."])
+
+
+class CaseCreate(Strict):
+    target_organization_id: uuid.UUID = Field(description="The regional centre asked.")
+    specialty: Specialty
+    patient: Patient
+    urgency: Urgency = Field(examples=[Urgency.URGENT])
+    mode: ConsultationMode = Field(default=ConsultationMode.WRITTEN)
+    question: LongText = Field(examples=["Is transfer for PCI indicated?"])
+    summary: ClinicalSummary
+    attachment_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
+    submit: bool = Field(default=False, description="Submit at once instead of keeping a draft.")
+
+
+class CaseUpdate(Strict):
+    """Fields to change; the target and specialty can change only while the case is a draft."""
+
+    target_organization_id: uuid.UUID | None = None
+    specialty: Specialty | None = None
+    patient: Patient | None = None
+    urgency: Urgency | None = None
+    mode: ConsultationMode | None = None
+    question: LongText | None = None
+    summary: ClinicalSummary | None = None
+    attachment_ids: list[uuid.UUID] | None = Field(default=None, max_length=50)
+
+
+class ReasonRequest(Strict):
+    reason: ShortText = Field(examples=["Outside this centre's profile; ask the cardiac centre."])
+
+
+class CancelRequest(Strict):
+    reason: ShortText | None = Field(default=None, examples=["Patient transferred by ambulance."])
+
+
+class InfoRequest(Strict):
+    message: LongText = Field(examples=["Please attach the ECG taken on admission."])
+
+
+class MessageCreate(Strict):
+    text: LongText = Field(examples=["Troponin came back at 2.1 ng/ml."])
+
+
+class MessageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    author_id: uuid.UUID
+    author_role: str
+    kind: MessageKind
+    text: str
+    created_at: datetime
+
+
+class CaseSummary(BaseModel):
+    """What the queue shows of a case, without clinical content."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    kind: CaseKind
+    status: CaseStatus
+    urgency: Urgency
+    mode: ConsultationMode
+    specialty: str
+    region: str
+    requester_id: uuid.UUID
+    requesting_organization_id: uuid.UUID
+    target_organization_id: uuid.UUID
+    assignee_id: uuid.UUID | None
+    due_at: datetime
+    submitted_at: datetime | None
+    created_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def overdue(self) -> bool:
+        return self.status in OPEN_STATUSES and self.due_at < utcnow()
+
+
+class CaseOut(CaseSummary):
+    resume_status: CaseStatus | None
+    patient: Patient
+    question: str
+    summary: ClinicalSummary
+    attachment_ids: list[uuid.UUID]
+    accepted_at: datetime | None
+    concluded_at: datetime | None
+    closed_at: datetime | None
+    decline_reason: str | None
+    cancel_reason: str | None
+    updated_at: datetime
+
+
+class CasePage(BaseModel):
+    items: list[CaseSummary]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page."
+    )
+
+
+class OverdueCount(BaseModel):
+    overdue: int = Field(examples=[3])
+
+
+class ConclusionContent(Strict):
+    findings: LongText = Field(examples=["NSTEMI, high GRACE risk."])
+    diagnosis_text: ShortText = Field(examples=["Acute subendocardial myocardial infarction"])
+    diagnosis_codes: list[Icd10Code] = Field(min_length=1, max_length=20)
+    recommendations: LongText = Field(examples=["Transfer to the PCI centre within 24 hours."])
+    recommended_tests: list[ShortText] = Field(default_factory=list, max_length=50)
+    in_person_visit_needed: bool = False
+    hospitalisation_needed: bool = False
+
+
+class ConclusionCreate(Strict):
+    content: ConclusionContent
+    amendment_reason: ShortText | None = Field(
+        default=None, description="Required when the case already has a conclusion."
+    )
+
+
+class ConclusionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    case_id: uuid.UUID
+    version: int
+    author_id: uuid.UUID
+    issued_at: datetime
+    content: ConclusionContent
+    amends_version: int | None
+    amendment_reason: str | None
+    content_sha256: str = Field(description="SHA-256 of the canonical signed document.")
+    signature: str = Field(description="Ed25519 signature (base64url) of the canonical document.")
+    key_id: str = Field(description="RFC 7638 thumbprint of the signing key.")
+    signature_valid: bool = Field(description="Whether the stored signature verifies now.")
+
+
+class SigningKeys(BaseModel):
+    keys: list[dict[str, str]]
