@@ -28,6 +28,12 @@ def _unsigned(claims: dict[str, object], kid: str) -> str:
     return f"{header}.{b64(json.dumps(claims).encode())}."
 
 
+# The gateway verifies its own endpoints; consult verifies again behind the proxy (zero trust).
+PROTECTED = pytest.mark.parametrize(
+    "path", ["/api/directory/me", "/api/consult/cases"], ids=["gateway", "consult"]
+)
+
+
 @pytest.fixture
 async def issuer_kid(stack: Stack) -> str:
     kid: str = (await stack.client.get("/.well-known/jwks.json")).json()["keys"][0]["kid"]
@@ -41,7 +47,8 @@ async def test_a_valid_token_reaches_the_endpoint(stack: Stack) -> None:
     assert response.json()["username"] == "root.admin"
 
 
-async def test_forged_tokens_are_rejected(stack: Stack, issuer_kid: str) -> None:
+@PROTECTED
+async def test_forged_tokens_are_rejected(stack: Stack, issuer_kid: str, path: str) -> None:
     stranger = Ed25519PrivateKey.generate()
     stranger_kid = public_jwk(stranger.public_key())["kid"]
     forged = {
@@ -63,13 +70,16 @@ async def test_forged_tokens_are_rejected(stack: Stack, issuer_kid: str) -> None
     }
     for label, token in forged.items():
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        response = await stack.client.get("/api/directory/me", headers=headers)
+        response = await stack.client.get(path, headers=headers)
         assert response.status_code == 401, label
         assert response.headers["content-type"] == "application/problem+json", label
         assert response.headers["www-authenticate"].startswith("Bearer"), label
 
 
-async def test_expired_wrong_audience_and_wrong_issuer_are_rejected(stack: Stack) -> None:
+@PROTECTED
+async def test_expired_wrong_audience_and_wrong_issuer_are_rejected(
+    stack: Stack, path: str
+) -> None:
     key = stack.apps["gateway"].state.token_issuer._key
     kid = stack.apps["gateway"].state.token_issuer.jwk["kid"]
     now = int(time.time())
@@ -81,12 +91,10 @@ async def test_expired_wrong_audience_and_wrong_issuer_are_rejected(stack: Stack
     }
     for label, claims in cases.items():
         token = jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": kid})
-        response = await stack.client.get(
-            "/api/directory/me", headers={"Authorization": f"Bearer {token}"}
-        )
+        response = await stack.client.get(path, headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 401, label
     expired = await stack.client.get(
-        "/api/directory/me",
+        path,
         headers={"Authorization": "Bearer " + jwt.encode(
             cases["expired"], key, algorithm="EdDSA", headers={"kid": kid})},
     )  # fmt: skip

@@ -1,0 +1,68 @@
+"""The `telemed` verbs against a real database: create-user, re-seeding, bad input."""
+
+import asyncio
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from telemed.cli import app as cli
+from tests.conftest import Stack
+
+runner = CliRunner()
+
+
+async def invoke(*args: str) -> tuple[int, str]:
+    # The CLI runs its own event loop, so it is invoked from a worker thread.
+    result = await asyncio.to_thread(runner.invoke, cli, list(args))
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def gateway_database(clean_databases: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("TELEMED_GATEWAY_DATABASE_URL", clean_databases["gateway"])
+    monkeypatch.setenv("TELEMED_GATEWAY_ARGON2_TIME_COST", "1")
+    monkeypatch.setenv("TELEMED_GATEWAY_ARGON2_MEMORY_KIB", "64")
+    return clean_databases["gateway"]
+
+
+async def test_admin_create_user_can_then_sign_in(stack: Stack, gateway_database: str) -> None:
+    code, output = await invoke(
+        "admin", "create-user", "first.admin", "admin", "--full-name", "First Admin",
+        "--password", "a long enough password",
+    )  # fmt: skip
+    assert code == 0, output
+    assert "created admin first.admin" in output
+    tokens = await stack.login("first.admin", "a long enough password")
+    assert tokens["token_type"] == "Bearer"
+
+
+async def test_admin_create_user_rejects_bad_input(stack: Stack, gateway_database: str) -> None:
+    code, output = await invoke(
+        "admin", "create-user", "spec.x", "specialist", "--full-name", "S",
+        "--password", "a long enough password",
+    )  # fmt: skip
+    assert code == 2
+    assert "specialty" in output
+
+
+async def test_reseeding_gives_fresh_passwords_that_work(
+    stack: Stack, gateway_database: str
+) -> None:
+    first_code, first = await invoke("seed", "--demo", "--json")
+    second_code, second = await invoke("seed", "--demo", "--json")
+    assert first_code == second_code == 0
+    before, after = json.loads(first), json.loads(second)
+    assert [org["id"] for org in before["organizations"]] == [
+        org["id"] for org in after["organizations"]
+    ]
+    medic_before = next(u for u in before["users"] if u["username"] == "medic.tashtagol")
+    medic_after = next(u for u in after["users"] if u["username"] == "medic.tashtagol")
+    assert medic_before["password"] != medic_after["password"]
+    tokens = await stack.login("medic.tashtagol", medic_after["password"])
+    assert tokens["access_token"]
+
+
+def test_seed_without_demo_flag_is_refused() -> None:
+    result = runner.invoke(cli, ["seed"])
+    assert result.exit_code == 2
