@@ -55,6 +55,7 @@ def configure_logging(level: str, *, json_logs: bool) -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True  # our middleware logs each request
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per outbound call is noise
 
 
 class RequestContextMiddleware:
