@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from gateway.settings import GatewaySettings
-from services.common.audit import define_audit_tables, verify_chain
+from services.common.audit import ChainReport, define_audit_tables, verify_chain
 from services.common.db import Database, new_metadata
 from services.common.migrations import upgrade
 from telemed.registry import SERVICES, spec
@@ -107,14 +107,13 @@ def create_user(
     typer.echo(f"created {user.role} {user.username} ({user.id})")
 
 
-async def _verify(name: str) -> tuple[int, int | None, str | None]:
+async def _verify(name: str) -> ChainReport:
     database = Database(spec(name).settings().resolved_database_url())
     try:
         async with database.sessionmaker() as session:
-            report = await verify_chain(session, define_audit_tables(new_metadata()))
+            return await verify_chain(session, define_audit_tables(new_metadata()))
     finally:
         await database.dispose()
-    return report.records, report.first_broken_seq, report.reason
 
 
 @audit_app.command("verify")
@@ -122,10 +121,11 @@ def audit_verify(service: ServiceOption = None) -> None:
     """Recompute each audit chain; exit 1 naming the first record that was tampered with."""
     broken = False
     for name in _selected(service):
-        records, first_broken, reason = asyncio.run(_verify(name))
-        if first_broken is None:
-            typer.echo(f"{name}: intact ({records} records)")
+        report = asyncio.run(_verify(name))
+        if report.intact:
+            typer.echo(f"{name}: intact ({report.records} records)")
         else:
             broken = True
-            typer.echo(f"{name}: BROKEN at record {first_broken}: {reason}", err=True)
+            where = f"chain {report.broken_chain} record {report.first_broken_seq}"
+            typer.echo(f"{name}: BROKEN at {where}: {report.reason}", err=True)
     raise typer.Exit(1 if broken else 0)

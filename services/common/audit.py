@@ -1,9 +1,11 @@
 """Append-only, hash-chained audit trail: who did what to which resource, with what outcome.
 
-Every record carries the hash of the one before it, so editing, deleting or reordering any
-record breaks the chain from that point on and `verify_chain` names the first broken record.
-Appends serialise on the single chain-head row (a row lock on PostgreSQL, the write lock on
-SQLite), so concurrent requests can never fork the chain.
+Every record carries the hash of the one before it in its chain, so editing, deleting or
+reordering any record breaks that chain from there on, and `verify_chain` names the first
+broken record. The trail is striped over a few chains, each with a head row: an append locks
+one head for the rest of its transaction, and on PostgreSQL it takes any head nobody else
+holds (`SKIP LOCKED`), so concurrent requests neither fork a chain nor queue behind one lock.
+SQLite serialises writers anyway (`BEGIN IMMEDIATE`).
 """
 
 import hashlib
@@ -22,6 +24,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
+    func,
     insert,
     select,
     update,
@@ -33,6 +37,7 @@ from services.common.context import current_request_id
 from services.common.db import UTCDateTime, utcnow
 
 GENESIS_HASH = "0" * 64
+CHAINS = 8
 
 
 class Outcome(StrEnum):
@@ -51,7 +56,9 @@ def define_audit_tables(metadata: MetaData) -> AuditTables:
     records = Table(
         "audit_records",
         metadata,
-        Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+        Column("chain", Integer, nullable=False),
+        Column("seq", BigInteger, nullable=False),
         Column("at", UTCDateTime, nullable=False),
         Column("actor_id", String(64), nullable=True),
         Column("actor_role", String(32), nullable=True),
@@ -63,6 +70,7 @@ def define_audit_tables(metadata: MetaData) -> AuditTables:
         Column("detail", Text, nullable=True),
         Column("prev_hash", String(64), nullable=False),
         Column("hash", String(64), nullable=False),
+        UniqueConstraint("chain", "seq", name="uq_audit_records_chain_seq"),
     )
     head = Table(
         "audit_chain_head",
@@ -87,9 +95,9 @@ class AuditEntry:
     at: datetime = field(default_factory=utcnow)
 
 
-def record_hash(prev_hash: str, seq: int, entry: dict[str, Any]) -> str:
+def record_hash(prev_hash: str, chain: int, seq: int, entry: dict[str, Any]) -> str:
     canonical = json.dumps(
-        {**entry, "seq": seq, "prev_hash": prev_hash},
+        {**entry, "chain": chain, "seq": seq, "prev_hash": prev_hash},
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
@@ -149,21 +157,12 @@ class AuditTrail:
         )
 
     async def write(self, session: AsyncSession) -> None:
-        """Appends the pending entries to the chain inside the session's transaction."""
+        """Appends the pending entries to one chain inside the session's transaction."""
         if not self.pending:
             return
-        head = self.tables.head
-        bumped = await session.execute(
-            update(head)
-            .where(head.c.id == 1)
-            .values(seq=head.c.seq + len(self.pending))
-            .returning(head.c.seq, head.c.last_hash)
-        )
-        last_seq, prev_hash = bumped.one()
-        seq = last_seq - len(self.pending)
+        chain, last_seq, prev_hash = await _lock_a_chain(session, self.tables.head)
         rows = []
-        for entry in self.pending:
-            seq += 1
+        for seq, entry in enumerate(self.pending, start=last_seq + 1):
             row = {
                 "at": entry.at,
                 "actor_id": entry.actor_id,
@@ -175,40 +174,67 @@ class AuditTrail:
                 "request_id": entry.request_id,
                 "detail": entry.detail,
             }
-            digest = record_hash(prev_hash, seq, _hashed_fields(row))
-            rows.append({**row, "seq": seq, "prev_hash": prev_hash, "hash": digest})
+            digest = record_hash(prev_hash, chain, seq, _hashed_fields(row))
+            rows.append({**row, "chain": chain, "seq": seq, "prev_hash": prev_hash, "hash": digest})
             prev_hash = digest
         await session.execute(insert(self.tables.records), rows)
-        await session.execute(update(head).where(head.c.id == 1).values(last_hash=prev_hash))
+        head = self.tables.head
+        await session.execute(
+            update(head)
+            .where(head.c.id == chain)
+            .values(seq=last_seq + len(rows), last_hash=prev_hash)
+        )
         self.pending.clear()
+
+
+async def _lock_a_chain(session: AsyncSession, head: Table) -> tuple[int, int, str]:
+    """Locks a chain head until commit: a free one if there is one, else waits for any."""
+    pick = select(head.c.id, head.c.seq, head.c.last_hash).order_by(func.random()).limit(1)
+    row = (await session.execute(pick.with_for_update(skip_locked=True))).one_or_none()
+    if row is None:
+        row = (await session.execute(pick.with_for_update())).one()
+    return row.id, row.seq, row.last_hash
 
 
 @dataclass(frozen=True)
 class ChainReport:
     records: int
-    first_broken_seq: int | None
-    reason: str | None
+    broken_chain: int | None = None
+    first_broken_seq: int | None = None
+    reason: str | None = None
 
     @property
     def intact(self) -> bool:
-        return self.first_broken_seq is None
+        return self.reason is None
 
 
 async def verify_chain(session: AsyncSession, tables: AuditTables) -> ChainReport:
-    """Recomputes every hash in order; reports the first record that does not fit the chain."""
-    prev_hash, expected_seq, count = GENESIS_HASH, 1, 0
-    result = await session.stream(select(tables.records).order_by(tables.records.c.seq))
-    async for row in result.mappings():
-        count += 1
-        seq = row["seq"]
-        if seq != expected_seq:
-            return ChainReport(count, seq, f"record {expected_seq} is missing")
-        if row["prev_hash"] != prev_hash:
-            return ChainReport(count, seq, "previous-hash link is broken")
-        if record_hash(prev_hash, seq, _hashed_fields(dict(row))) != row["hash"]:
-            return ChainReport(count, seq, "record content does not match its hash")
-        prev_hash, expected_seq = row["hash"], seq + 1
-    head = (await session.execute(select(tables.head).where(tables.head.c.id == 1))).one_or_none()
-    if head is not None and (head.seq != expected_seq - 1 or head.last_hash != prev_hash):
-        return ChainReport(count, expected_seq, "records after this point were removed")
-    return ChainReport(count, None, None)
+    """Recomputes every hash of every chain; reports the first record that does not fit."""
+    records, heads = tables.records, tables.head
+    count = 0
+    head_rows = (await session.execute(select(heads).order_by(heads.c.id))).all()
+    for head in head_rows:
+        prev_hash, expected_seq = GENESIS_HASH, 1
+        result = await session.stream(
+            select(records).where(records.c.chain == head.id).order_by(records.c.seq)
+        )
+        async for row in result.mappings():
+            count += 1
+            seq = row["seq"]
+            if seq != expected_seq:
+                return ChainReport(count, head.id, seq, f"record {expected_seq} is missing")
+            if row["prev_hash"] != prev_hash:
+                return ChainReport(count, head.id, seq, "previous-hash link is broken")
+            if record_hash(prev_hash, head.id, seq, _hashed_fields(dict(row))) != row["hash"]:
+                return ChainReport(count, head.id, seq, "record content does not match its hash")
+            prev_hash, expected_seq = row["hash"], seq + 1
+        if head.seq != expected_seq - 1 or head.last_hash != prev_hash:
+            return ChainReport(
+                count, head.id, expected_seq, "records after this point were removed"
+            )
+    strays = await session.scalar(
+        select(func.count()).where(records.c.chain.not_in([head.id for head in head_rows]))
+    )
+    if strays:
+        return ChainReport(count + strays, None, None, f"{strays} records belong to no chain")
+    return ChainReport(count)

@@ -7,7 +7,7 @@ from alembic import command, context, op
 from alembic.config import Config
 from sqlalchemy import Connection, MetaData
 
-from services.common.audit import GENESIS_HASH
+from services.common.audit import CHAINS, GENESIS_HASH
 from services.common.db import Database, new_metadata
 from services.common.tables import define_kernel_tables
 
@@ -58,7 +58,10 @@ def create_kernel_tables() -> None:
     metadata = new_metadata()
     tables = define_kernel_tables(metadata)
     metadata.create_all(op.get_bind())
-    op.bulk_insert(tables.audit.head, [{"id": 1, "seq": 0, "last_hash": GENESIS_HASH}])
+    op.bulk_insert(
+        tables.audit.head,
+        [{"id": chain, "seq": 0, "last_hash": GENESIS_HASH} for chain in range(CHAINS)],
+    )
 
 
 def drop_kernel_tables() -> None:
