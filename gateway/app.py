@@ -15,10 +15,9 @@ from services.common.app import create_service_app
 from services.common.keys import load_or_create_private_key
 
 
-def _upstream_ready(client: httpx.AsyncClient) -> Callable[[], Awaitable[None]]:
+def _upstream_ready(upstreams: proxy.Upstreams, name: str) -> Callable[[], Awaitable[None]]:
     async def check() -> None:
-        response = await client.get("/ready", timeout=3.0)
-        response.raise_for_status()
+        await upstreams.get_json(name, "/ready", seconds=3.0)
 
     return check
 
@@ -36,15 +35,15 @@ def create_app(
         lifetime_seconds=settings.access_token_seconds,
     )
 
-    upstreams = proxy.upstream_clients(settings, transport)
+    upstreams = proxy.Upstreams(settings)
 
     @asynccontextmanager
     async def startup(app: FastAPI) -> AsyncIterator[None]:
+        await upstreams.open()
         try:
             yield
         finally:
-            for client in upstreams.values():
-                await client.aclose()
+            await upstreams.close()
 
     app = create_service_app(
         settings,
@@ -61,7 +60,7 @@ def create_app(
         transport=transport,
         jwks=issuer.jwks_provider,
         startup=startup,
-        readiness={name: _upstream_ready(client) for name, client in upstreams.items()},
+        readiness={name: _upstream_ready(upstreams, name) for name in settings.services},
         serve_docs=False,
     )
     app.state.token_issuer = issuer

@@ -5,10 +5,13 @@ import logging
 import time
 from typing import Any
 
-import httpx
+import aiohttp
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
+
+from gateway.proxy import Upstreams
+from services.common.errors import ProblemError
 
 logger = logging.getLogger("telemed.gateway.openapi")
 CACHE_SECONDS = 30.0
@@ -60,14 +63,12 @@ def _rename_refs(document: dict[str, Any], renames: dict[str, str]) -> dict[str,
     return renamed
 
 
-async def _fetch(clients: dict[str, httpx.AsyncClient]) -> dict[str, dict[str, Any]]:
+async def _fetch(upstreams: Upstreams) -> dict[str, dict[str, Any]]:
     documents = {}
-    for name, client in clients.items():
+    for name in upstreams.urls:
         try:
-            response = await client.get("/openapi.json", timeout=5.0)
-            response.raise_for_status()
-            documents[name] = response.json()
-        except (httpx.HTTPError, ValueError):
+            documents[name] = await upstreams.get_json(name, "/openapi.json", seconds=5.0)
+        except (ProblemError, aiohttp.ClientError, ValueError):
             logger.warning("OpenAPI of %s is unavailable; left out of the merged document", name)
     return documents
 
@@ -81,7 +82,7 @@ async def openapi(request: Request) -> dict[str, Any]:
         return document
     services = await _fetch(app.state.upstreams)
     document = merge_documents(app.openapi(), services)
-    if len(services) == len(app.state.upstreams):
+    if len(services) == len(app.state.upstreams.urls):
         app.state.merged_openapi = (time.monotonic(), document)
     return document
 

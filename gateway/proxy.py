@@ -1,14 +1,20 @@
-"""Reverse proxy `/api/<service>/...` → that service, streaming bodies in both directions."""
+"""Reverse proxy `/api/<service>/...` → that service, streaming bodies in both directions.
 
-import httpx
+The hot path of the whole system, so it uses aiohttp: on this machine it costs about a
+quarter of the CPU per proxied request that the same proxy built on httpx did (0.8 ms against
+3.0 ms with one client, 0.9 ms against 4.3 ms with 32; `bench/gateway_overhead.py`).
+"""
+
+from typing import Any
+
+import aiohttp
 from fastapi import APIRouter, Request
-from starlette.background import BackgroundTask
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from gateway.settings import GatewaySettings
 from services.common.context import current_request_id
 from services.common.errors import BadGateway, GatewayTimeout, ServiceUnavailable
-from services.common.http import new_client
 from services.common.observability import REQUEST_ID_HEADER
 
 # RFC 9110 §7.6.1 hop-by-hop fields, plus `host` which must name the upstream.
@@ -26,42 +32,120 @@ HOP_BY_HOP = frozenset(
         "host",
     }
 )
+REPLACED = frozenset({"x-request-id", "x-forwarded-for", "x-forwarded-proto"})
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
-def upstream_clients(
-    settings: GatewaySettings, transport: httpx.AsyncBaseTransport | None
-) -> dict[str, httpx.AsyncClient]:
-    timeout = httpx.Timeout(
-        settings.proxy_read_timeout, connect=settings.proxy_connect_timeout, pool=2.0
-    )
-    clients = {}
-    for name, url in settings.services.items():
-        client = new_client(
-            url, settings, transport=transport, max_connections=settings.proxy_max_connections
+class Upstreams:
+    """One pooled aiohttp session per published service, opened in the app's lifespan."""
+
+    def __init__(self, settings: GatewaySettings) -> None:
+        self.urls = {name: url.rstrip("/") for name, url in settings.services.items()}
+        self._settings = settings
+        self._sessions: dict[str, aiohttp.ClientSession] = {}
+
+    async def open(self) -> None:
+        settings = self._settings
+        for name in self.urls:
+            self._sessions[name] = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=settings.proxy_max_connections),
+                timeout=aiohttp.ClientTimeout(
+                    total=None,
+                    connect=settings.proxy_connect_timeout,
+                    sock_read=settings.proxy_read_timeout,
+                ),
+                auto_decompress=False,  # bodies pass through as the service encoded them
+                skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
+            )
+
+    async def close(self) -> None:
+        for session in self._sessions.values():
+            await session.close()
+        self._sessions.clear()
+
+    async def request(self, service: str, method: str, path: str, **kwargs: Any) -> Any:
+        """Sends one request; connection failures and time-outs become problems."""
+        try:
+            return await self._sessions[service].request(
+                method, self.urls[service] + path, allow_redirects=False, **kwargs
+            )
+        except aiohttp.ServerTimeoutError as exc:
+            if isinstance(exc, aiohttp.ConnectionTimeoutError):
+                raise ServiceUnavailable(f"The {service} service is not reachable.") from exc
+            raise GatewayTimeout(f"The {service} service did not answer in time.") from exc
+        except (TimeoutError, aiohttp.ClientConnectorError) as exc:
+            raise ServiceUnavailable(f"The {service} service is not reachable.") from exc
+        except aiohttp.ClientError as exc:
+            raise BadGateway(f"The {service} service gave an invalid answer.") from exc
+
+    async def get_json(self, service: str, path: str, seconds: float) -> Any:
+        response = await self.request(
+            service, "GET", path, timeout=aiohttp.ClientTimeout(total=seconds)
         )
-        client.timeout = timeout
-        clients[name] = client
-    return clients
+        async with response:
+            response.raise_for_status()
+            return await response.json()
 
 
-def _forward_headers(request: Request) -> list[tuple[bytes, bytes]]:
+class UpstreamResponse(Response):
+    """Streams the service's response as it arrives, then frees the pooled connection.
+
+    Leaner than `StreamingResponse`, which starts a task group per response to watch for
+    client disconnects; here a gone client simply makes `send` fail and the stream stop."""
+
+    def __init__(self, upstream: aiohttp.ClientResponse) -> None:
+        self.upstream = upstream
+        self.status_code = upstream.status
+        self.background = None
+        self.raw_headers = [
+            (name, value)
+            for name, value in upstream.raw_headers
+            if name.decode("latin-1").lower() not in HOP_BY_HOP | REPLACED
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await send(
+                {"type": "http.response.start", "status": self.status_code,
+                 "headers": self.raw_headers}
+            )  # fmt: skip
+            async for chunk in self.upstream.content.iter_any():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            self.upstream.release()
+
+
+def _forward_headers(request: Request) -> list[tuple[str, str]]:
     headers = [
         (name, value)
-        for name, value in request.headers.raw
-        if name.decode("latin-1").lower() not in HOP_BY_HOP
-        and name.lower() not in {b"x-request-id", b"x-forwarded-for", b"x-forwarded-proto"}
+        for name, value in request.headers.items()
+        if name not in HOP_BY_HOP and name not in REPLACED
     ]
-    headers.append((REQUEST_ID_HEADER.encode(), (current_request_id() or "").encode()))
+    headers.append((REQUEST_ID_HEADER, current_request_id() or ""))
     if request.client:
-        headers.append((b"x-forwarded-for", request.client.host.encode()))
-    headers.append((b"x-forwarded-proto", request.url.scheme.encode()))
+        headers.append(("x-forwarded-for", request.client.host))
+    headers.append(("x-forwarded-proto", request.url.scheme))
     return headers
 
 
 def _has_body(request: Request) -> bool:
     headers = request.headers
     return "transfer-encoding" in headers or headers.get("content-length", "0") != "0"
+
+
+async def _proxy(request: Request) -> Response:
+    service = request.url.path.split("/", 3)[2]
+    upstreams: Upstreams = request.app.state.upstreams
+    query = request.url.query
+    upstream = await upstreams.request(
+        service,
+        request.method,
+        request.url.path + (f"?{query}" if query else ""),
+        headers=_forward_headers(request),
+        data=request.stream() if _has_body(request) else None,
+    )
+    return UpstreamResponse(upstream)
 
 
 def proxy_router(services: list[str]) -> APIRouter:
@@ -71,34 +155,3 @@ def proxy_router(services: list[str]) -> APIRouter:
     for service in services:
         router.add_api_route(f"/api/{service}/{{path:path}}", _proxy, methods=METHODS)
     return router
-
-
-async def _proxy(request: Request) -> Response:
-    service = request.url.path.split("/", 3)[2]
-    client: httpx.AsyncClient = request.app.state.upstreams[service]
-    upstream_request = client.build_request(
-        request.method,
-        httpx.URL(path=request.url.path, query=request.url.query.encode("latin-1")),
-        headers=_forward_headers(request),
-        content=request.stream() if _has_body(request) else None,
-    )
-    try:
-        upstream = await client.send(upstream_request, stream=True)
-    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-        raise ServiceUnavailable(f"The {service} service is not reachable.") from exc
-    except httpx.TimeoutException as exc:
-        raise GatewayTimeout(f"The {service} service did not answer in time.") from exc
-    except httpx.HTTPError as exc:
-        raise BadGateway(f"The {service} service gave an invalid answer.") from exc
-    response_headers = [
-        (name, value)
-        for name, value in upstream.headers.raw
-        if name.decode("latin-1").lower() not in HOP_BY_HOP | {"x-request-id"}
-    ]
-    response = StreamingResponse(
-        upstream.aiter_raw(),
-        status_code=upstream.status_code,
-        background=BackgroundTask(upstream.aclose),
-    )
-    response.raw_headers = [*response_headers]
-    return response

@@ -23,6 +23,7 @@ from services.common.audit import GENESIS_HASH
 from services.common.db import Database
 from services.common.migrations import upgrade
 from telemed.registry import SERVICES, ServiceSpec, spec
+from tests.servers import serve
 
 TEST_DB = os.environ.get("TELEMED_TEST_DB", "sqlite")
 PG_SERVER = os.environ.get("TELEMED_TEST_PG", "postgres@127.0.0.1:5432")
@@ -112,7 +113,6 @@ def service_settings(
     }
     if service.name == "gateway":
         values |= {
-            "services": {s.name: f"http://{s.name}" for s in SERVICES if s.name != "gateway"},
             "argon2_time_cost": 1,
             "argon2_memory_kib": 64,
         }
@@ -234,21 +234,30 @@ async def bootstrap_admin(stack: Stack) -> Actor:
 async def running_stack(
     urls: dict[str, str], var_dir: Path, overrides: dict[str, dict[str, Any]] | None = None
 ) -> AsyncIterator[Stack]:
-    """Builds every app with its own database, routes their HTTP to each other, runs lifespans."""
+    """Every app with its own database. Services run under uvicorn on loopback ports, so the
+    gateway's proxy crosses real sockets as in production; their own calls to the gateway and
+    the test client reach the in-process gateway app."""
     from importlib import import_module
 
     transport = HostRoutingTransport()
     apps: dict[str, FastAPI] = {}
-    for service in SERVICES:
-        settings = service_settings(
-            service, urls, var_dir, **(overrides or {}).get(service.name, {})
-        )
-        factory = import_module(f"{service.package}.app").create_app
-        apps[service.name] = factory(settings, transport=transport)
-        transport.mount(service.name, apps[service.name])
     async with contextlib.AsyncExitStack() as exits:
-        for app in apps.values():
-            await exits.enter_async_context(app.router.lifespan_context(app))
+        published = {}
+        for service in sorted(SERVICES, key=lambda candidate: candidate.name == "gateway"):
+            settings = service_settings(
+                service, urls, var_dir, **(overrides or {}).get(service.name, {})
+            )
+            factory = import_module(f"{service.package}.app").create_app
+            if service.name == "gateway":
+                settings = settings.model_copy(update={"services": published})
+                apps[service.name] = factory(settings, transport=transport)
+                await exits.enter_async_context(
+                    apps["gateway"].router.lifespan_context(apps["gateway"])
+                )
+            else:
+                apps[service.name] = factory(settings, transport=transport)
+                published[service.name] = await exits.enter_async_context(serve(apps[service.name]))
+            transport.mount(service.name, apps[service.name])
         client = httpx.AsyncClient(transport=transport, base_url="http://gateway")
         exits.push_async_callback(client.aclose)
         stack = Stack(client=client, apps=apps, transport=transport)

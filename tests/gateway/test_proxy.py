@@ -76,6 +76,18 @@ async def test_stopped_service_is_a_503_problem_quickly(
     assert "consult" in response.json()["detail"]
 
 
+async def test_ready_fails_while_a_service_is_down(
+    clean_databases: dict[str, str], tmp_path: Path
+) -> None:
+    app = await _gateway(tmp_path, clean_databases, consult=f"http://127.0.0.1:{free_port()}")
+    async with serve(app) as gateway, httpx.AsyncClient(base_url=gateway) as client:
+        ready = await client.get("/ready")
+        health = await client.get("/health")
+    assert ready.status_code == 503
+    assert ready.json()["checks"] == {"consult": "ServiceUnavailable"}
+    assert health.status_code == 200
+
+
 async def test_hung_service_is_a_504_problem_within_the_timeout(
     clean_databases: dict[str, str], tmp_path: Path
 ) -> None:
