@@ -99,7 +99,9 @@ class Database:
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
         else:
-            kwargs |= {"pool_size": pool_size, "max_overflow": pool_size, "pool_pre_ping": True}
+            # No pre-ping: with asyncpg it costs three round trips per checkout. A connection
+            # found dead is invalidated by SQLAlchemy and answered as a 503 (errors.py).
+            kwargs |= {"pool_size": pool_size, "max_overflow": pool_size, "pool_recycle": 1800}
         self.engine = create_async_engine(url, **kwargs)
         if is_sqlite(url):
             _configure_sqlite(self.engine)
