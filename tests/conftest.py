@@ -242,7 +242,7 @@ async def running_stack(
     transport = HostRoutingTransport()
     apps: dict[str, FastAPI] = {}
     async with contextlib.AsyncExitStack() as exits:
-        published = {}
+        published: dict[str, str] = {}
         for service in sorted(SERVICES, key=lambda candidate: candidate.name == "gateway"):
             settings = service_settings(
                 service, urls, var_dir, **(overrides or {}).get(service.name, {})
