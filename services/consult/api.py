@@ -20,7 +20,6 @@ from services.consult.schemas import (
     CaseCreate,
     CaseOut,
     CasePage,
-    CaseSummary,
     CaseUpdate,
     ConclusionCreate,
     ConclusionOut,
@@ -142,8 +141,7 @@ async def list_cases(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> CasePage:
     filters = queue.QueueFilter(statuses=status or (), specialty=specialty, overdue=overdue)
-    cases, next_cursor = await queue.list_cases(uow, principal, filters, limit=limit, cursor=cursor)
-    items = [CaseSummary.model_validate(case) for case in cases]
+    items, next_cursor = await queue.list_cases(uow, principal, filters, limit=limit, cursor=cursor)
     return CasePage(items=items, next_cursor=next_cursor)
 
 

@@ -6,21 +6,27 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BindParameter,
+    ColumnElement,
     Date,
     Enum,
     ForeignKey,
     Index,
     Integer,
+    SQLColumnExpression,
     String,
     Text,
     UniqueConstraint,
     Uuid,
+    bindparam,
+    column,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.common.db import IdMixin, TimestampMixin, UTCDateTime, new_metadata, utcnow
 from services.common.tables import define_kernel_tables
 from services.consult.enums import (
+    OPEN_STATUSES,
     CaseKind,
     CaseStatus,
     ConsultationMode,
@@ -48,17 +54,48 @@ def _enum(enum: type[Any]) -> Enum:
     )
 
 
+# In declaration order, never a set's: the SQL of `is_open` must be the same text in every process.
+OPEN_STATUS_VALUES = tuple(status.value for status in CaseStatus if status in OPEN_STATUSES)
+
+
+def is_open(status: SQLColumnExpression[Any]) -> ColumnElement[bool]:
+    """`status IN ('submitted', 'accepted', ...)`, the values written into the SQL, not bound.
+
+    It is the predicate of the partial `*_open` indexes, and a query uses such an index only if
+    the planner proves the query's WHERE implies it: PostgreSQL cannot from bound parameters (a
+    prepared statement's generic plan), SQLite only finds the same term written the same way.
+    So the index and the queries that want it both say exactly this.
+    """
+    values: BindParameter[Any] = bindparam(
+        "open_statuses", OPEN_STATUS_VALUES, expanding=True, literal_execute=True
+    )
+    return status.in_(values)
+
+
+def _open_index(name: str, *columns: str) -> Index:
+    """An index of the cases whose deadline still runs: small, however long the history grows."""
+    predicate = is_open(column("status", String(32)))
+    return Index(name, *columns, postgresql_where=predicate, sqlite_where=predicate)
+
+
 class Case(IdMixin, TimestampMixin, Base):
     __tablename__ = "cases"
     __table_args__ = (
-        # The specialist queue: one organisation and specialty, ordered by deadline.
+        # The queues: a specialist's by organisation and specialty, a medic's by organisation,
+        # a coordinator's by region; each ordered by (due_at, id) for keyset pagination.
         Index("ix_cases_target_queue", "target_organization_id", "specialty", "due_at", "id"),
-        # Overdue counts and status filters of the same queue touch only open cases.
+        Index("ix_cases_requester_queue", "requesting_organization_id", "due_at", "id"),
+        Index("ix_cases_region_queue", "region", "due_at", "id"),
+        # A specialist's queue filtered to one status: without it a rare closed status
+        # (declined, cancelled) walks the whole queue's history to fill or not fill a page.
         Index(
             "ix_cases_target_status_due", "target_organization_id", "specialty", "status", "due_at"
         ),
-        Index("ix_cases_requester_queue", "requesting_organization_id", "due_at", "id"),
-        Index("ix_cases_region_queue", "region", "due_at", "id"),
+        # The queues' open cases alone, for open-status and overdue pages and the overdue
+        # counts, which would otherwise walk past closed cases to reach the open ones.
+        _open_index("ix_cases_target_open", "target_organization_id", "specialty", "due_at", "id"),
+        _open_index("ix_cases_requester_open", "requesting_organization_id", "due_at", "id"),
+        _open_index("ix_cases_region_open", "region", "due_at", "id"),
     )
 
     kind: Mapped[CaseKind] = mapped_column(_enum(CaseKind), default=CaseKind.DOCTOR_TO_DOCTOR)
