@@ -292,13 +292,11 @@ def describe(name: str, body: bytes) -> str:
 
 async def explain(dsn: str, specialist: Actor) -> list[tuple[str, list[str]]]:
     """The plans of the queue's and the count's SQL, built with the service's own access rule."""
-    from sqlalchemy import func, select
     from sqlalchemy.dialects import postgresql
 
     from services.common.auth import Principal, Role
-    from services.consult.access import visible_cases
-    from services.consult.enums import OPEN_STATUSES, CaseStatus
-    from services.consult.models import Case
+    from services.consult.enums import CaseStatus
+    from services.consult.queue import QueueFilter, overdue_count_query, page_query
 
     principal = Principal(
         subject=uuid.UUID(specialist.id),
@@ -309,14 +307,17 @@ async def explain(dsn: str, specialist: Actor) -> list[tuple[str, list[str]]]:
         specialty=specialist.specialty,
     )
     now = datetime.now(UTC)
-    page = select(Case).where(visible_cases(principal)).order_by(Case.due_at, Case.id).limit(51)
+    # The service's own statements, so the plans are those of the SQL it sends.
+    open_statuses = tuple(CaseStatus(status) for status in OPEN)
     statements = {
-        "queue page": page,
-        "queue page, open statuses": page.where(Case.status.in_([CaseStatus(s) for s in OPEN])),
-        "queue page, overdue=true": page.where(Case.due_at < now, Case.status.in_(OPEN_STATUSES)),
-        "overdue count": select(func.count()).where(
-            visible_cases(principal), Case.status.in_(OPEN_STATUSES), Case.due_at < now
+        "queue page": page_query(principal, QueueFilter(), limit=50, now=now),
+        "queue page, open statuses": page_query(
+            principal, QueueFilter(statuses=open_statuses), limit=50, now=now
         ),
+        "queue page, overdue=true": page_query(
+            principal, QueueFilter(overdue=True), limit=50, now=now
+        ),
+        "overdue count": overdue_count_query(principal, now=now),
     }
     dialect = postgresql.asyncpg.dialect()  # type: ignore[no-untyped-call]
     plans = []
