@@ -98,6 +98,10 @@ class Database:
             path = url.split(":///", 1)[-1]
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # Every transaction takes the write lock at BEGIN, so a second connection adds no
+            # concurrency, only waiting in SQLite's sleeping busy handler; one connection makes
+            # requests queue fairly in the pool instead.
+            kwargs |= {"pool_size": 1, "max_overflow": 0, "pool_timeout": 30}
         else:
             # No pre-ping: with asyncpg it costs three round trips per checkout. A connection
             # found dead is invalidated by SQLAlchemy and answered as a 503 (errors.py).

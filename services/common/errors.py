@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.common.context import current_request_id
@@ -163,6 +164,17 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, exc.status_code, detail=detail, headers=exc.headers)
 
 
+async def _database_busy(request: Request, exc: Exception) -> JSONResponse:
+    logger.warning("no database connection became free in time", exc_info=exc)
+    return problem_response(
+        request,
+        503,
+        slug="database-busy",
+        detail="The database is busy; retry shortly.",
+        headers={"Retry-After": "1"},
+    )
+
+
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         logger.warning("database connection lost; the pool will reconnect", exc_info=exc)
@@ -188,6 +200,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(PoolTimeout, _database_busy)
     app.add_exception_handler(Exception, _unexpected_error)
 
 
