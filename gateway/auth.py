@@ -85,7 +85,11 @@ async def _check_rate_limit(
     uow: UnitOfWork, settings: GatewaySettings, username: str, address: str
 ) -> None:
     since = utcnow() - timedelta(seconds=settings.login_window_seconds)
-    for column, value in ((LoginFailure.username, username), (LoginFailure.address, address)):
+    limits = (
+        (LoginFailure.username, username, settings.login_max_failures),
+        (LoginFailure.address, address, settings.login_max_failures_per_address),
+    )
+    for column, value, limit in limits:
         count, oldest = (
             await uow.session.execute(
                 select(func.count(), func.min(LoginFailure.at)).where(
@@ -93,7 +97,7 @@ async def _check_rate_limit(
                 )
             )
         ).one()
-        if count >= settings.login_max_failures:
+        if count >= limit:
             retry_after = max(1, int((oldest - since).total_seconds()) + 1)
             raise TooManyRequests(
                 "Too many failed sign-ins; wait before trying again.",

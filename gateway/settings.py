@@ -23,6 +23,8 @@ class GatewaySettings(ServiceSettings):
     access_token_seconds: int = 15 * 60
     refresh_token_seconds: int = 14 * 24 * 3600
     login_max_failures: int = 5
+    # Higher per address: a district hospital's staff often share one NAT address.
+    login_max_failures_per_address: int = 30
     login_window_seconds: int = 15 * 60
     proxy_connect_timeout: float = 2.0
     proxy_read_timeout: float = 30.0
