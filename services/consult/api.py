@@ -393,4 +393,4 @@ async def get_conclusion(
     summary="The public keys conclusions are signed with (JWKS), for checking them offline",
 )
 async def conclusion_keys(signer: SignerDep) -> SigningKeys:
-    return SigningKeys(keys=[signer.jwk])
+    return SigningKeys(keys=signer.jwks)

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from gateway.client import DirectoryClient
 from services.common.app import create_service_app
-from services.common.keys import load_or_create_private_key
+from services.common.keys import load_or_create_private_key, load_public_key
 from services.consult.api import router
 from services.consult.models import KERNEL_TABLES
 from services.consult.settings import ConsultSettings
@@ -28,7 +28,8 @@ def create_app(
     async def startup(app: FastAPI) -> AsyncIterator[None]:
         app.state.directory = DirectoryClient(app.state.gateway_client)
         key = await asyncio.to_thread(load_or_create_private_key, key_path)
-        app.state.conclusion_signer = ConclusionSigner(key)
+        retired = [load_public_key(path) for path in settings.retired_signing_keys]
+        app.state.conclusion_signer = ConclusionSigner(key, retired)
         yield
 
     return create_service_app(

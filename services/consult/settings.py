@@ -24,6 +24,10 @@ class ConsultSettings(ServiceSettings):
 
     service_name: str = "consult"
     signing_key_path: Path | None = None
+    retired_signing_keys: list[Path] = Field(
+        default_factory=list,
+        description="PEM files of earlier conclusion keys: what they signed still verifies.",
+    )
     default_deadline_policy: DeadlinePolicy = DeadlinePolicy()
     deadline_policies: dict[str, DeadlinePolicy] = Field(
         default_factory=dict, description="Per region code; regions not listed use the default."

@@ -4,12 +4,13 @@ import base64
 import hashlib
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from services.common.keys import public_jwk
 
@@ -57,13 +58,25 @@ def _b64decode(value: str) -> bytes:
 
 
 class ConclusionSigner:
-    """Signs with the service's key; verifies against the keys it knows by key id."""
+    """Signs with the service's current key; verifies with it and with retired keys.
 
-    def __init__(self, private_key: Ed25519PrivateKey) -> None:
+    A conclusion is part of the medical record, so its signature must keep verifying after the
+    service's key is rotated: the retired public keys stay trusted, and are never signed with.
+    """
+
+    def __init__(
+        self, private_key: Ed25519PrivateKey, retired: Sequence[Ed25519PublicKey] = ()
+    ) -> None:
         self._private_key = private_key
         self.jwk = public_jwk(private_key.public_key())
         self.key_id: str = self.jwk["kid"]
         self._public_keys = {self.key_id: private_key.public_key()}
+        self.jwks = [self.jwk]
+        for public_key in retired:
+            jwk = public_jwk(public_key)
+            if jwk["kid"] not in self._public_keys:
+                self._public_keys[jwk["kid"]] = public_key
+                self.jwks.append(jwk)
 
     def sign(self, document: SignedDocument) -> Signature:
         raw = self._private_key.sign(document.canonical())

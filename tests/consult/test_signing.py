@@ -4,10 +4,14 @@ import dataclasses
 import json
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from services.common.keys import load_or_create_private_key
+from services.consult.app import create_app
+from services.consult.settings import ConsultSettings
 from services.consult.signing import ConclusionSigner, Signature, SignedDocument
 
 CASE_ID = uuid.UUID("0b9c3f5e-4d5c-4b8e-9a57-6f1f1d6c2a10")
@@ -104,3 +108,32 @@ def test_another_key_or_an_unknown_key_id_fails(signer: ConclusionSigner) -> Non
     forged = other.sign(document())
     assert not signer.verify(document(), forged)
     assert not signer.verify(document(), Signature(forged.value, signer.key_id, forged.sha256))
+
+
+def test_conclusions_signed_before_a_key_rotation_still_verify() -> None:
+    retired_key = Ed25519PrivateKey.generate()
+    retired = ConclusionSigner(retired_key)
+    old = document()
+    old_signature = retired.sign(old)
+    current = ConclusionSigner(Ed25519PrivateKey.generate(), [retired_key.public_key()])
+    assert current.verify(old, old_signature)
+    assert current.sign(document(version=2)).key_id == current.key_id != retired.key_id
+    assert [key["kid"] for key in current.jwks] == [current.key_id, retired.key_id]
+    forgotten = ConclusionSigner(Ed25519PrivateKey.generate())
+    assert not forgotten.verify(old, old_signature)
+
+
+async def test_retired_keys_come_from_settings(tmp_path: Path) -> None:
+    old_key_path = tmp_path / "old.pem"
+    old_key = load_or_create_private_key(old_key_path)
+    settings = ConsultSettings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'consult.sqlite3'}",
+        var_dir=tmp_path,
+        retired_signing_keys=[old_key_path],
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        signer: ConclusionSigner = app.state.conclusion_signer
+        old_signature = ConclusionSigner(old_key).sign(document())
+        assert signer.verify(document(), old_signature)
+        assert len(signer.jwks) == 2
