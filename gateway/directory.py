@@ -1,7 +1,7 @@
 """Directory of organisations, users and API clients: who may see and manage whom."""
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
@@ -17,6 +17,7 @@ from services.common.idempotency import idempotent
 from services.common.uow import UnitOfWork, UnitOfWorkDep
 
 router = APIRouter(prefix="/api/directory", tags=["directory"])
+Deactivatable = TypeVar("Deactivatable", User, ApiClient)
 MAX_PAGE = 500
 
 
@@ -38,6 +39,25 @@ async def _user_view(uow: UnitOfWork, user: User) -> schemas.User:
     if user.organization_id:
         region = (await _organization(uow, user.organization_id)).region
     return schemas.User.model_validate(user).model_copy(update={"region": region})
+
+
+async def _deactivate(
+    uow: UnitOfWork,
+    principal: Principal,
+    model: type[Deactivatable],
+    record_id: uuid.UUID,
+    action: str,
+    resource: str,
+) -> Deactivatable:
+    """Switches an account off for good; its tokens stop being renewed or issued."""
+    _require_admin(uow, principal, action, resource)
+    record = await uow.session.get(model, record_id)
+    if record is None:
+        raise NotFound(f"No {resource.replace('_', ' ')} {record_id}.")
+    record.is_active = False
+    await uow.session.flush()
+    uow.audit.record(action, resource, record.id)
+    return record
 
 
 async def _flush_unique(uow: UnitOfWork, what: str) -> None:
@@ -253,13 +273,7 @@ async def get_user(
 async def deactivate_user(
     user_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> schemas.User:
-    _require_admin(uow, principal, "user.deactivate", "user")
-    user = await uow.session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"No user {user_id}.")
-    user.is_active = False
-    await uow.session.flush()
-    uow.audit.record("user.deactivate", "user", user.id)
+    user = await _deactivate(uow, principal, User, user_id, "user.deactivate", "user")
     return await _user_view(uow, user)
 
 
@@ -317,11 +331,7 @@ async def list_api_clients(
 async def revoke_api_client(
     api_client_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> schemas.ApiClient:
-    _require_admin(uow, principal, "api_client.revoke", "api_client")
-    client = await uow.session.get(ApiClient, api_client_id)
-    if client is None:
-        raise NotFound(f"No API client {api_client_id}.")
-    client.is_active = False
-    await uow.session.flush()
-    uow.audit.record("api_client.revoke", "api_client", client.id)
+    client = await _deactivate(
+        uow, principal, ApiClient, api_client_id, "api_client.revoke", "api_client"
+    )
     return schemas.ApiClient.model_validate(client)

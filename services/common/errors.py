@@ -164,26 +164,20 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, exc.status_code, detail=detail, headers=exc.headers)
 
 
+def _retry_shortly(request: Request, slug: str, detail: str) -> JSONResponse:
+    return problem_response(request, 503, slug=slug, detail=detail, headers={"Retry-After": "1"})
+
+
 async def _database_busy(request: Request, exc: Exception) -> JSONResponse:
     logger.warning("no database connection became free in time", exc_info=exc)
-    return problem_response(
-        request,
-        503,
-        slug="database-busy",
-        detail="The database is busy; retry shortly.",
-        headers={"Retry-After": "1"},
-    )
+    return _retry_shortly(request, "database-busy", "The database is busy; retry shortly.")
 
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         logger.warning("database connection lost; the pool will reconnect", exc_info=exc)
-        return problem_response(
-            request,
-            503,
-            slug="database-unavailable",
-            detail="The database connection was lost; retry shortly.",
-            headers={"Retry-After": "1"},
+        return _retry_shortly(
+            request, "database-unavailable", "The database connection was lost; retry shortly."
         )
     return await _unexpected_error(request, exc)
 

@@ -122,6 +122,16 @@ async def test_client_credentials_grant_for_api_clients(stack: Stack) -> None:
     assert wrong.status_code == 400
     listed = await stack.client.get("/api/directory/api-clients", headers=stack.admin.headers)
     assert "client_secret" not in listed.json()[0]
+    revoked = await stack.client.post(
+        f"/api/directory/api-clients/{created.json()['id']}/revoke", headers=stack.admin.headers
+    )
+    assert revoked.json()["is_active"] is False
+    after = await stack.client.post(
+        "/api/auth/token",
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": f"Basic {basic}"},
+    )
+    assert after.status_code == 400
 
 
 async def test_unsupported_grant_and_missing_fields_are_problems(stack: Stack) -> None:
