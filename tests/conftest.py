@@ -9,7 +9,7 @@ import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from sqlalchemy import text
 from services.common.audit import GENESIS_HASH
 from services.common.db import Database
 from services.common.migrations import upgrade
-from telemed.registry import SERVICES, ServiceSpec, spec
+from telemed.registry import SERVICES, ServiceSpec
 from tests.servers import serve
 
 TEST_DB = os.environ.get("TELEMED_TEST_DB", "sqlite")
@@ -145,7 +145,6 @@ class Stack:
     transport: HostRoutingTransport
     admin: Actor | None = None
     _counter: int = 0
-    _organizations: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def _next(self, prefix: str) -> str:
         self._counter += 1
@@ -276,8 +275,3 @@ async def clean_databases(database_urls: dict[str, str]) -> AsyncIterator[dict[s
 async def stack(clean_databases: dict[str, str], tmp_path: Path) -> AsyncIterator[Stack]:
     async with running_stack(clean_databases, tmp_path) as running:
         yield running
-
-
-@pytest.fixture
-def gateway_spec() -> ServiceSpec:
-    return spec("gateway")

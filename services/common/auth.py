@@ -12,7 +12,7 @@ import jwt
 from fastapi import Depends, Request
 from pydantic import BaseModel, ConfigDict
 
-from services.common.errors import Forbidden, Unauthorized
+from services.common.errors import Unauthorized
 
 ACCESS_TOKEN_TYPE = "at+jwt"
 JwksProvider = Callable[[bool], Awaitable[dict[str, Any]]]
@@ -190,8 +190,3 @@ async def current_principal(request: Request) -> Principal:
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
-
-
-def require_roles(principal: Principal, *roles: Role) -> None:
-    if principal.role not in roles:
-        raise Forbidden(f"This action needs one of the roles: {', '.join(roles)}.")
