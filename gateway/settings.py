@@ -9,7 +9,11 @@ from services.common.settings import ServiceSettings
 
 
 def default_services() -> dict[str, str]:
-    return {"consult": "http://127.0.0.1:8001"}
+    return {
+        "consult": "http://127.0.0.1:8001",
+        "files": "http://127.0.0.1:8002",
+        "scheduling": "http://127.0.0.1:8004",
+    }
 
 
 class GatewaySettings(ServiceSettings):

@@ -39,6 +39,8 @@ GATEWAY = ServiceSpec("gateway", 8000, "gateway", "GatewaySettings")
 SERVICES: tuple[ServiceSpec, ...] = (
     GATEWAY,
     ServiceSpec("consult", 8001, "services.consult", "ConsultSettings"),
+    ServiceSpec("files", 8002, "services.files", "FilesSettings"),
+    ServiceSpec("scheduling", 8004, "services.scheduling", "SchedulingSettings"),
 )
 
 
