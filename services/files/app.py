@@ -18,7 +18,8 @@ def create_app(
     return create_service_app(
         settings,
         title="telemed files",
-        description="Case attachments: uploads (simple and tus resumable) into S3/MinIO or a local store, "
+        description="Case attachments: simple and tus resumable uploads into S3/MinIO or a local "
+        "store, "
         "metadata and safe downloads.",
         routers=[router],
         kernel_tables=KERNEL_TABLES,

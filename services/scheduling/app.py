@@ -18,7 +18,8 @@ def create_app(
     return create_service_app(
         settings,
         title="telemed scheduling",
-        description="Specialists' availability, conflict-free appointments and visit chains from an "
+        description="Specialists' availability, conflict-free appointments and visit chains "
+        "from an "
         "in-person first visit to remote follow-ups.",
         routers=[router],
         kernel_tables=KERNEL_TABLES,
