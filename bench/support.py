@@ -15,7 +15,9 @@ import contextlib
 import ipaddress
 import multiprocessing
 import os
+import re
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -746,3 +748,111 @@ def run_load(
                 worker.terminate()
                 worker.join()
             control.close()
+
+
+# --- an S3-compatible server, the stack's environment, peak memory -----------------------------
+
+
+@dataclass
+class S3Server:
+    """An S3-compatible server in its own process; `endpoint` is `host:port` (no scheme)."""
+
+    endpoint: str
+    process: subprocess.Popen[bytes]
+    access_key: str = "bench-access-key"
+    secret_key: str = "bench-secret-key-not-secret"  # moto checks no signature
+
+    log_path: Path | None = None
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def log_size(self) -> int:
+        return self.log_path.stat().st_size if self.log_path else 0
+
+    def requests_since(self, offset: int) -> Counter[str]:
+        """The requests the server logged after byte `offset` of its log, by method and status
+        (`PUT part` for multipart parts): what a client's upload cost the store."""
+        counts: Counter[str] = Counter()
+        if self.log_path is None:
+            return counts
+        with self.log_path.open("rb") as log:
+            log.seek(offset)
+            text = log.read().decode("utf-8", "replace")
+        for match in _ACCESS_LINE.finditer(_ANSI.sub("", text)):
+            method, target, status = match.groups()
+            if method == "PUT" and "partNumber=" in target:
+                method = "PUT part"
+            counts[f"{method} {status}"] += 1
+        return counts
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_ACCESS_LINE = re.compile(r'"([A-Z]+) (\S+) HTTP/[0-9.]+" (\d{3}) ')
+
+
+@contextlib.contextmanager
+def s3_server(host: str = "127.0.0.1", log_path: Path | None = None) -> Iterator[S3Server]:
+    """moto in server mode on a free loopback port, stopped at the end; its access log goes
+    to `log_path` when given (see `S3Server.requests_since`).
+
+    The MinIO server binary cannot be installed here; moto speaks the same S3 API (multipart
+    uploads included) over real HTTP, so the `minio` SDK talks to it as it would to MinIO.
+    Like MinIO it is a separate process, whose CPU use the benchmarks can watch.
+    """
+    require_loopback(host)
+    port = free_ports(1, host)[0]
+    with contextlib.ExitStack() as exits:
+        output: Any = subprocess.DEVNULL
+        if log_path is not None:
+            output = exits.enter_context(log_path.open("ab"))
+        process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)],
+            stdout=output,
+            stderr=output,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    with socket.create_connection((host, port), timeout=0.5):
+                        break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError("the S3-compatible server did not start") from None
+                    time.sleep(0.05)
+            yield S3Server(f"{host}:{port}", process, log_path=log_path)
+        finally:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@contextlib.contextmanager
+def environment(variables: Mapping[str, str]) -> Iterator[None]:
+    """Sets environment variables for what starts inside (the stack's processes inherit them:
+    `TELEMED_FILES_STORAGE=s3`, say), and restores the previous values afterwards."""
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def reset_peak_memory(pid: int) -> bool:
+    """Resets a process's VmHWM to its current RSS (Linux `clear_refs` 5), so the next
+    `process_memory_kib` shows the peak since now; False where the kernel does not allow it."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True

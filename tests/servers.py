@@ -1,9 +1,14 @@
-"""Real servers on loopback for tests: uvicorn on a free port, and a server that never answers."""
+"""Real servers on loopback for tests: uvicorn on a free port, a server that never answers,
+and an S3-compatible object store."""
 
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Literal
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -17,9 +22,11 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def serve(app: ASGIApp) -> AsyncIterator[str]:
-    """Runs `app` under uvicorn on 127.0.0.1 in this event loop; yields its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on")
+async def serve(app: ASGIApp, *, lifespan: Literal["on", "off"] = "on") -> AsyncIterator[str]:
+    """Runs `app` under uvicorn on 127.0.0.1 in this event loop; yields its base URL.
+
+    `lifespan="off"` serves an app whose lifespan already runs (the in-process gateway)."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan=lifespan)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     async with asyncio.timeout(10):
@@ -49,3 +56,31 @@ async def silent_server() -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.close()
+
+
+@contextlib.contextmanager
+def s3_server() -> Iterator[str]:
+    """An S3-compatible server (moto) in its own process on loopback; yields `host:port`.
+
+    The MinIO server binary cannot be installed here; moto speaks the same S3 API to the real
+    `minio` SDK over real HTTP."""
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603 - our own command
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the S3 test server did not start") from None
+                time.sleep(0.05)
+        yield f"127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -12,7 +12,7 @@ import jwt
 from fastapi import Depends, Request
 from pydantic import BaseModel, ConfigDict
 
-from services.common.errors import Unauthorized
+from services.common.errors import Forbidden, Unauthorized
 
 ACCESS_TOKEN_TYPE = "at+jwt"
 JwksProvider = Callable[[bool], Awaitable[dict[str, Any]]]
@@ -180,6 +180,12 @@ def bearer_token(request: Request) -> str:
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("A bearer access token is required.")
     return token.strip()
+
+
+def require_client_scope(principal: Principal, scope: str) -> None:
+    """API clients need the scope for what they do; people are limited by role alone."""
+    if principal.role is Role.API_CLIENT and not principal.has_scope(scope):
+        raise Forbidden(f"This API client lacks the {scope} scope.")
 
 
 async def current_principal(request: Request) -> Principal:

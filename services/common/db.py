@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator, Uuid, event, text
+from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator, Uuid, event, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -50,6 +50,18 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def string_enum(enum: type[Any]) -> Enum:
+    """An enum column stored as its values in a plain string: adding a value later needs no
+    ALTER TYPE on PostgreSQL."""
+    return Enum(
+        enum,
+        native_enum=False,
+        length=32,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
 
 
 class IdMixin:

@@ -43,6 +43,7 @@ class ProblemError(Exception):
 
     status: int = 500
     slug: str = "internal-error"
+    title: str | None = None  # for statuses HTTP does not name, such as tus's 460
 
     def __init__(
         self, detail: str, *, headers: dict[str, str] | None = None, **extensions: Any
@@ -78,6 +79,26 @@ class Conflict(ProblemError):
     status, slug = 409, "conflict"
 
 
+class Gone(ProblemError):
+    status, slug = 410, "gone"
+
+
+class PreconditionFailed(ProblemError):
+    status, slug = 412, "precondition-failed"
+
+
+class PayloadTooLarge(ProblemError):
+    status, slug = 413, "payload-too-large"
+
+
+class UnsupportedMediaType(ProblemError):
+    status, slug = 415, "unsupported-media-type"
+
+
+class RangeNotSatisfiable(ProblemError):
+    status, slug = 416, "range-not-satisfiable"
+
+
 class Unprocessable(ProblemError):
     status, slug = 422, "unprocessable"
 
@@ -103,11 +124,13 @@ def problem_response(
     status: int,
     *,
     slug: str | None = None,
+    title: str | None = None,
     detail: str | None = None,
     headers: Mapping[str, str] | None = None,
     extensions: dict[str, Any] | None = None,
 ) -> JSONResponse:
-    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    known = status in HTTPStatus._value2member_map_
+    phrase = title or (HTTPStatus(status).phrase if known else "Error")
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + (slug or phrase.lower().replace(" ", "-")),
         "title": phrase,
@@ -131,6 +154,7 @@ async def _problem_error(request: Request, exc: Exception) -> JSONResponse:
         request,
         exc.status,
         slug=exc.slug,
+        title=exc.title,
         detail=exc.detail,
         headers=exc.headers,
         extensions=exc.extensions,
@@ -203,7 +227,9 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {
         status: {
             "model": Problem,
-            "description": HTTPStatus(status).phrase,
+            "description": HTTPStatus(status).phrase
+            if status in HTTPStatus._value2member_map_
+            else "Error",
             "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
         for status in statuses

@@ -55,3 +55,15 @@ def public_jwk(public_key: Ed25519PublicKey) -> dict[str, Any]:
     members = {"crv": "Ed25519", "kty": "OKP", "x": _b64url(raw)}
     thumbprint = hashlib.sha256(json.dumps(members, separators=(",", ":")).encode()).digest()
     return {**members, "kid": _b64url(thumbprint), "alg": "EdDSA", "use": "sig"}
+
+
+def load_or_create_secret(path: Path, size: int = 32) -> bytes:
+    """A random secret kept in a file readable only by its owner, created on first start."""
+    if path.exists():
+        return path.read_bytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = os.urandom(size)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(secret)
+    return secret

@@ -22,7 +22,10 @@ class UnitOfWork:
     audit: AuditTrail
 
 
-async def _unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
+@asynccontextmanager
+async def request_unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
+    """The request's unit of work as a context manager, for handlers that must decide when
+    their transactions run (a long upload must not hold the database while bytes stream)."""
     database: Database = request.app.state.database
     tables: AuditTables = request.app.state.audit_tables
     audit = AuditTrail(tables, request.state)
@@ -38,6 +41,11 @@ async def _unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
                     await audit.write(audit_session)
                     await audit_session.commit()
             raise
+
+
+async def _unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
+    async with request_unit_of_work(request) as uow:
+        yield uow
 
 
 # scope="function": the commit runs before the response is sent, so a failed commit

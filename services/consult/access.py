@@ -2,8 +2,7 @@
 
 from sqlalchemy import ColumnElement, and_, bindparam, false
 
-from services.common.auth import Principal, Role
-from services.common.errors import Forbidden
+from services.common.auth import Principal, Role, require_client_scope
 from services.consult.enums import CaseStatus
 from services.consult.models import Case
 
@@ -14,12 +13,7 @@ REQUESTER_ROLES = frozenset({Role.DISTRICT_MEDIC, Role.API_CLIENT})
 
 
 def require_scope(principal: Principal, *, write: bool) -> None:
-    """API clients need the scope for what they do; people are limited by role alone."""
-    if principal.role is not Role.API_CLIENT:
-        return
-    scope = WRITE_SCOPE if write else READ_SCOPE
-    if not principal.has_scope(scope):
-        raise Forbidden(f"This API client lacks the {scope} scope.")
+    require_client_scope(principal, WRITE_SCOPE if write else READ_SCOPE)
 
 
 def is_requester(principal: Principal, case: Case) -> bool:

@@ -9,7 +9,6 @@ from sqlalchemy import (
     BindParameter,
     ColumnElement,
     Date,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -23,7 +22,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from services.common.db import IdMixin, TimestampMixin, UTCDateTime, new_metadata, utcnow
+from services.common.db import (
+    IdMixin,
+    TimestampMixin,
+    UTCDateTime,
+    new_metadata,
+    string_enum,
+    utcnow,
+)
 from services.common.tables import define_kernel_tables
 from services.consult.enums import (
     OPEN_STATUSES,
@@ -41,17 +47,6 @@ class Base(DeclarativeBase):
 
 
 KERNEL_TABLES = define_kernel_tables(Base.metadata)
-
-
-def _enum(enum: type[Any]) -> Enum:
-    # Stored as plain strings: adding a status later needs no ALTER TYPE on PostgreSQL.
-    return Enum(
-        enum,
-        native_enum=False,
-        length=32,
-        values_callable=lambda members: [member.value for member in members],
-        validate_strings=True,
-    )
 
 
 # In declaration order, never a set's: the SQL of `is_open` must be the same text in every process.
@@ -98,9 +93,9 @@ class Case(IdMixin, TimestampMixin, Base):
         _open_index("ix_cases_region_open", "region", "due_at", "id"),
     )
 
-    kind: Mapped[CaseKind] = mapped_column(_enum(CaseKind), default=CaseKind.DOCTOR_TO_DOCTOR)
-    status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus))
-    resume_status: Mapped[CaseStatus | None] = mapped_column(_enum(CaseStatus), nullable=True)
+    kind: Mapped[CaseKind] = mapped_column(string_enum(CaseKind), default=CaseKind.DOCTOR_TO_DOCTOR)
+    status: Mapped[CaseStatus] = mapped_column(string_enum(CaseStatus))
+    resume_status: Mapped[CaseStatus | None] = mapped_column(string_enum(CaseStatus), nullable=True)
 
     requester_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     requesting_organization_id: Mapped[uuid.UUID] = mapped_column(Uuid)
@@ -112,11 +107,11 @@ class Case(IdMixin, TimestampMixin, Base):
     patient_reference: Mapped[str] = mapped_column(String(128))
     patient_full_name: Mapped[str] = mapped_column(String(255))
     patient_birth_date: Mapped[date] = mapped_column(Date)
-    patient_sex: Mapped[Sex] = mapped_column(_enum(Sex))
+    patient_sex: Mapped[Sex] = mapped_column(string_enum(Sex))
     patient_insurance_policy: Mapped[str] = mapped_column(String(32))
 
-    urgency: Mapped[Urgency] = mapped_column(_enum(Urgency))
-    mode: Mapped[ConsultationMode] = mapped_column(_enum(ConsultationMode))
+    urgency: Mapped[Urgency] = mapped_column(string_enum(Urgency))
+    mode: Mapped[ConsultationMode] = mapped_column(string_enum(ConsultationMode))
     question: Mapped[str] = mapped_column(Text)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
     attachment_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -143,7 +138,7 @@ class Message(IdMixin, Base):
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
     author_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     author_role: Mapped[str] = mapped_column(String(32))
-    kind: Mapped[MessageKind] = mapped_column(_enum(MessageKind), default=MessageKind.COMMENT)
+    kind: Mapped[MessageKind] = mapped_column(string_enum(MessageKind), default=MessageKind.COMMENT)
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

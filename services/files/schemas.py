@@ -1,1 +1,76 @@
-"""Schemas of the files service."""
+"""Pydantic shapes of the files API: file records, links, attachment to cases, legal holds."""
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.files.dicom import DicomMetadata
+from services.files.enums import FileKind
+
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+
+
+class FileOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    organization_id: uuid.UUID | None
+    uploaded_by: uuid.UUID
+    case_id: uuid.UUID | None
+    kind: FileKind
+    display_name: str = Field(examples=["ECG 12-lead 2026-11-20.pdf"])
+    media_type: str = Field(examples=["application/pdf"])
+    size: int = Field(examples=[184_233])
+    sha256: str = Field(
+        examples=["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"]
+    )
+    created_at: datetime
+    dicom: DicomMetadata | None = None
+    legal_hold: bool
+
+
+class FilePage(BaseModel):
+    items: list[FileOut]
+
+
+class AttachRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    case_id: uuid.UUID
+
+
+class LinkRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    seconds: int | None = Field(
+        default=None, ge=10, description="Lifetime of the link; the service's default if absent."
+    )
+    deidentified: bool = Field(
+        default=False, description="For DICOM files: a link to the de-identified copy."
+    )
+
+
+class LinkOut(BaseModel):
+    url: str = Field(description="Fetch it without a token; it stops working at `expires_at`.")
+    expires_at: datetime
+
+
+class LegalHoldRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hold: bool
+    reason: str = Field(min_length=3, max_length=500, examples=["Court request 2-114/2026"])
+
+
+class UploadOut(BaseModel):
+    """A resumable upload's state, for clients that want more than tus's HEAD."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    length: int
+    offset: int
+    status: str
+    expires_at: datetime
+    file_id: uuid.UUID | None
