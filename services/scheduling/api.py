@@ -1,6 +1,310 @@
-"""HTTP routes of the scheduling service under `/api/scheduling`."""
+"""HTTP routes of the scheduling service under `/api/scheduling`: appointments and episodes
+here, schedules and availability in `schedule_api`."""
 
-from fastapi import APIRouter
+import uuid
+from datetime import datetime
+from typing import Annotated
 
-PREFIX = "/api/scheduling"
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from services.common.auth import CurrentPrincipal
+from services.common.errors import problem_responses
+from services.common.idempotency import idempotent
+from services.common.uow import UnitOfWorkDep
+from services.scheduling import appointments, episodes, listing, schedule_api
+from services.scheduling.dependencies import PREFIX, NowDep, SettingsDep, ZonesDep, location
+from services.scheduling.enums import AppointmentAction, AppointmentStatus, EpisodeStatus
+from services.scheduling.schemas import (
+    AppointmentCreate,
+    AppointmentOut,
+    AppointmentPage,
+    CancelRequest,
+    EpisodeCreate,
+    EpisodeOut,
+    RescheduleRequest,
+    SeriesOut,
+    SeriesRequest,
+)
+from services.scheduling.timeplan import aware_in
+from services.scheduling.views import appointment_out, episode_out
+
 router = APIRouter(prefix=PREFIX)
+router.include_router(schedule_api.router)
+READ_ERRORS = problem_responses(401, 403, 404)
+ACTION_ERRORS = problem_responses(401, 403, 404, 409)
+BOOKING_ERRORS = problem_responses(400, 401, 403, 404, 409, 422, 502)
+
+
+# --- appointments ---------------------------------------------------------------------------
+
+
+@router.post(
+    "/appointments",
+    status_code=201,
+    response_model=AppointmentOut,
+    tags=["appointments"],
+    summary="Book a slot, or hold it (`hold: true`) until it is confirmed",
+    description=(
+        "Conflict-free: a slot that overlaps another booking (buffers included) is a 409 "
+        "naming the booked span. Send `Idempotency-Key` to retry safely."
+    ),
+    responses=BOOKING_ERRORS,
+)
+async def book(
+    body: AppointmentCreate,
+    request: Request,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    zones: ZonesDep,
+    settings: SettingsDep,
+    now: NowDep,
+) -> JSONResponse:
+    async def create() -> AppointmentOut:
+        appointment = await appointments.book(uow, principal, body, zones, settings, now)
+        return appointment_out(appointment)
+
+    return await idempotent(
+        request,
+        uow.session,
+        principal,
+        body,
+        create,
+        headers=location("/appointments/{id}"),
+    )
+
+
+@router.get(
+    "/appointments",
+    response_model=AppointmentPage,
+    tags=["appointments"],
+    summary="Appointments the caller may see, by start time, keyset-paginated",
+    description="Patients see their own, specialists their schedule, coordinators and medics "
+    "those of their organisation. Pass `next_cursor` back as `cursor` for the next page.",
+    responses=problem_responses(400, 401, 422),
+)
+async def list_appointments(
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    now: NowDep,
+    status: Annotated[list[AppointmentStatus] | None, Query(description="Any of these")] = None,
+    practitioner: uuid.UUID | None = None,
+    patient: uuid.UUID | None = None,
+    episode: uuid.UUID | None = None,
+    from_: Annotated[datetime | None, Query(alias="from")] = None,
+    to: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> AppointmentPage:
+    filters = listing.AppointmentFilter(
+        statuses=status or (),
+        practitioner_id=practitioner,
+        patient_id=patient,
+        episode_id=episode,
+        starts_from=aware_in(from_, "UTC") if from_ else None,
+        starts_before=aware_in(to, "UTC") if to else None,
+    )
+    page, next_cursor = await listing.list_appointments(
+        uow, principal, filters, now, limit=limit, cursor=cursor
+    )
+    return AppointmentPage(items=[appointment_out(item) for item in page], next_cursor=next_cursor)
+
+
+@router.get(
+    "/appointments/{appointment_id}",
+    response_model=AppointmentOut,
+    tags=["appointments"],
+    summary="Read an appointment",
+    responses=READ_ERRORS,
+)
+async def get_appointment(
+    appointment_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal, now: NowDep
+) -> AppointmentOut:
+    return appointment_out(await appointments.get_appointment(uow, principal, appointment_id, now))
+
+
+def _action_route(action: AppointmentAction, summary: str) -> None:
+    path = "/appointments/{appointment_id}/" + action.value.replace("_", "-")
+
+    async def endpoint(
+        appointment_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal, now: NowDep
+    ) -> AppointmentOut:
+        found = await appointments.act(uow, principal, appointment_id, action, now)
+        return appointment_out(found)
+
+    router.add_api_route(
+        path,
+        endpoint,
+        methods=["POST"],
+        response_model=AppointmentOut,
+        tags=["appointment lifecycle"],
+        summary=summary,
+        responses=ACTION_ERRORS,
+        name=f"appointment_{action.value}",
+    )
+
+
+for _action, _summary in (
+    (AppointmentAction.CONFIRM, "Confirm a held slot: `proposed` becomes `booked`"),
+    (AppointmentAction.CHECK_IN, "Check the patient in ahead of the visit"),
+    (AppointmentAction.ARRIVE, "The patient has arrived (or joined the video call)"),
+    (AppointmentAction.FULFIL, "The visit took place (only once it has begun)"),
+    (AppointmentAction.NO_SHOW, "The patient did not come (only once the visit has begun)"),
+    (AppointmentAction.ENTER_IN_ERROR, "The appointment was entered by mistake"),
+):
+    _action_route(_action, _summary)
+
+
+@router.post(
+    "/appointments/{appointment_id}/cancel",
+    response_model=AppointmentOut,
+    tags=["appointment lifecycle"],
+    summary="Cancel; the slot and any video room are released",
+    responses=ACTION_ERRORS,
+)
+async def cancel(
+    appointment_id: uuid.UUID,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    now: NowDep,
+    body: CancelRequest | None = None,
+) -> AppointmentOut:
+    reason = body.reason if body else None
+    found = await appointments.act(
+        uow, principal, appointment_id, AppointmentAction.CANCEL, now, reason=reason
+    )
+    return appointment_out(found)
+
+
+@router.post(
+    "/appointments/{appointment_id}/reschedule",
+    status_code=201,
+    response_model=AppointmentOut,
+    tags=["appointment lifecycle"],
+    summary="Move a visit: a new appointment replaces this one, which is cancelled",
+    description="The new appointment's `replaces_id` and the old one's `replaced_by_id` link "
+    "them. If the new slot cannot be had nothing changes. Send `Idempotency-Key` to retry.",
+    responses=BOOKING_ERRORS,
+)
+async def reschedule(
+    appointment_id: uuid.UUID,
+    body: RescheduleRequest,
+    request: Request,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    settings: SettingsDep,
+    now: NowDep,
+) -> JSONResponse:
+    async def create() -> AppointmentOut:
+        new = await appointments.reschedule(uow, principal, appointment_id, body, settings, now)
+        return appointment_out(new)
+
+    return await idempotent(
+        request,
+        uow.session,
+        principal,
+        body,
+        create,
+        headers=location("/appointments/{id}"),
+    )
+
+
+# --- episodes -------------------------------------------------------------------------------
+
+
+@router.post(
+    "/episodes",
+    status_code=201,
+    response_model=EpisodeOut,
+    tags=["episodes"],
+    summary="Open a care episode for a patient of the caller's organisation",
+    description="Its first visit is in person; remote follow-ups follow once that is "
+    "fulfilled. Send `Idempotency-Key` to retry safely.",
+    responses=problem_responses(400, 401, 403, 422, 502),
+)
+async def create_episode(
+    body: EpisodeCreate,
+    request: Request,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    zones: ZonesDep,
+    now: NowDep,
+) -> JSONResponse:
+    async def create() -> EpisodeOut:
+        episode = await episodes.create_episode(uow, principal, body, zones, now)
+        return episode_out(episode, [])
+
+    return await idempotent(
+        request, uow.session, principal, body, create, headers=location("/episodes/{id}")
+    )
+
+
+@router.get(
+    "/episodes",
+    response_model=list[EpisodeOut],
+    tags=["episodes"],
+    summary="The caller's visible episodes, newest first, with their appointments",
+    responses=problem_responses(401, 422),
+)
+async def list_episodes(
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    patient: uuid.UUID | None = None,
+    status: EpisodeStatus | None = None,
+) -> list[EpisodeOut]:
+    found = await episodes.list_episodes(uow, principal, patient_id=patient, status=status)
+    return [episode_out(episode, items) for episode, items in found]
+
+
+@router.get(
+    "/episodes/{episode_id}",
+    response_model=EpisodeOut,
+    tags=["episodes"],
+    summary="An episode with its appointments and whether remote follow-ups may be booked",
+    responses=READ_ERRORS,
+)
+async def get_episode(
+    episode_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> EpisodeOut:
+    return episode_out(*await episodes.get_episode(uow, principal, episode_id))
+
+
+@router.post(
+    "/episodes/{episode_id}/close",
+    response_model=EpisodeOut,
+    tags=["episodes"],
+    summary="Close an episode: nothing more is booked in it",
+    responses=ACTION_ERRORS,
+)
+async def close_episode(
+    episode_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal, now: NowDep
+) -> EpisodeOut:
+    return episode_out(*await episodes.close_episode(uow, principal, episode_id, now))
+
+
+@router.post(
+    "/episodes/{episode_id}/follow-ups",
+    response_model=SeriesOut,
+    tags=["episodes"],
+    summary="Plan a series of follow-ups (e.g. every 14 days, 6 times), each booked on its own",
+    description=(
+        "Each visit is at the same local time of the specialist's zone. The answer lists "
+        "every visit as `booked`, `conflict` (the slot is taken) or `unavailable` (outside "
+        "hours, notice or horizon). Remote follow-ups need the fulfilled in-person first "
+        "visit (else 409). Send `Idempotency-Key` to retry safely."
+    ),
+    responses=BOOKING_ERRORS,
+)
+async def plan_follow_ups(
+    episode_id: uuid.UUID,
+    body: SeriesRequest,
+    request: Request,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    settings: SettingsDep,
+    now: NowDep,
+) -> JSONResponse:
+    async def create() -> SeriesOut:
+        return await episodes.plan_series(uow, principal, episode_id, body, settings, now)
+
+    return await idempotent(request, uow.session, principal, body, create, status_code=200)

@@ -1,11 +1,19 @@
-"""Builds the scheduling service's FastAPI app on the shared kernel."""
+"""Builds the scheduling service's FastAPI app on the shared kernel, with its reminder job."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
 
+from gateway.client import DirectoryClient
 from services.common.app import create_service_app
+from services.common.db import utcnow
 from services.scheduling.api import router
 from services.scheduling.models import KERNEL_TABLES
+from services.scheduling.reminders import load_channel, run_periodically
 from services.scheduling.settings import SchedulingSettings
 
 
@@ -15,13 +23,39 @@ def create_app(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
     settings = settings or SchedulingSettings()
-    return create_service_app(
+    channel = load_channel(settings.reminder_channel)
+
+    @asynccontextmanager
+    async def startup(app: FastAPI) -> AsyncIterator[None]:
+        app.state.directory = DirectoryClient(app.state.gateway_client)
+        job = asyncio.create_task(
+            # The clock is read through app.state on every run, so tests can move time.
+            run_periodically(
+                app.state.database,
+                KERNEL_TABLES.audit,
+                channel,
+                settings,
+                lambda: app.state.clock(),
+            ),
+            name="scheduling-reminders",
+        )
+        try:
+            yield
+        finally:
+            job.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await job
+
+    app = create_service_app(
         settings,
         title="telemed scheduling",
         description="Specialists' availability, conflict-free appointments and visit chains "
-        "from an "
-        "in-person first visit to remote follow-ups.",
+        "from an in-person first visit to remote follow-ups.",
         routers=[router],
         kernel_tables=KERNEL_TABLES,
         transport=transport,
+        startup=startup,
     )
+    app.state.clock = utcnow
+    app.state.reminder_channel = channel
+    return app

@@ -1,0 +1,200 @@
+"""Free slots, computed on request from schedules, their exceptions and the booked appointments.
+
+The same working intervals decide what is offered and what may be booked: both are computed
+over the day around the instant in question, so an extra hour merged with the weekly hours
+anchors the slot grid in the same place for both.
+"""
+
+import heapq
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import islice, repeat
+from typing import Any
+
+from sqlalchemy import BigInteger, Select, and_, not_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+
+from services.common.uow import UnitOfWork
+from services.scheduling.enums import (
+    FREEING_STATUSES,
+    AppointmentStatus,
+    ExceptionKind,
+    VisitType,
+)
+from services.scheduling.models import Appointment, Schedule, ScheduleException
+from services.scheduling.schedules import plan_of, visit_of
+from services.scheduling.timeplan import (
+    Interval,
+    Unbookable,
+    VisitSpec,
+    bookable_window,
+    check_start,
+    epoch,
+    free_starts,
+    instant,
+    merge,
+    working_intervals,
+)
+
+DAY = 86400
+
+
+@dataclass(frozen=True)
+class SlotQuery:
+    visit_type: VisitType
+    start: datetime
+    end: datetime
+    limit: int
+    specialty: str | None = None
+    practitioner_id: uuid.UUID | None = None
+    schedule_id: uuid.UUID | None = None
+    organization_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class FreeSlot:
+    schedule: Schedule
+    visit: VisitSpec
+    start: datetime
+    end: datetime
+
+
+def _schedules(query: SlotQuery) -> Select[Schedule]:
+    statement = select(Schedule).order_by(Schedule.id)
+    if query.specialty:
+        statement = statement.where(Schedule.specialty == query.specialty)
+    if query.practitioner_id:
+        statement = statement.where(Schedule.practitioner_id == query.practitioner_id)
+    if query.schedule_id:
+        statement = statement.where(Schedule.id == query.schedule_id)
+    if query.organization_id:
+        statement = statement.where(Schedule.organization_id == query.organization_id)
+    return statement
+
+
+async def exceptions_between(
+    uow: UnitOfWork, schedule_ids: Sequence[uuid.UUID], window: Interval
+) -> dict[uuid.UUID, tuple[list[Interval], list[Interval]]]:
+    """Per schedule, its (extra, unavailable) intervals overlapping `window`."""
+    query = select(
+        ScheduleException.schedule_id,
+        ScheduleException.kind,
+        ScheduleException.starts_at,
+        ScheduleException.ends_at,
+    ).where(
+        ScheduleException.schedule_id.in_(schedule_ids),
+        ScheduleException.starts_at < instant(window[1]),
+        ScheduleException.ends_at > instant(window[0]),
+    )
+    found: dict[uuid.UUID, tuple[list[Interval], list[Interval]]] = {}
+    for schedule_id, kind, starts_at, ends_at in (await uow.session.execute(query)).all():
+        extra, unavailable = found.setdefault(schedule_id, ([], []))
+        (extra if kind is ExceptionKind.EXTRA else unavailable).append(
+            (epoch(starts_at), epoch(ends_at))
+        )
+    return found
+
+
+class epoch_seconds(FunctionElement[int]):  # noqa: N801 - named like the SQL functions
+    """A timestamp as whole seconds since the epoch, computed by the database: converting
+    thousands of busy spans row by row in Python cost more than the query itself."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+
+@compiles(epoch_seconds, "postgresql")
+def _epoch_postgresql(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS BIGINT)"
+
+
+@compiles(epoch_seconds, "sqlite")
+def _epoch_sqlite(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+
+
+async def busy_between(
+    uow: UnitOfWork, schedule_ids: Sequence[uuid.UUID], window: Interval, now: datetime
+) -> dict[uuid.UUID, list[Interval]]:
+    """Per schedule, the merged buffered spans of appointments holding time in `window`; a
+    lapsed hold holds nothing, even before anything has marked it cancelled."""
+    lapsed_hold = and_(
+        Appointment.status == AppointmentStatus.PROPOSED, Appointment.hold_expires_at <= now
+    )
+    query = select(
+        Appointment.schedule_id,
+        epoch_seconds(Appointment.busy_from),
+        epoch_seconds(Appointment.busy_until),
+    ).where(
+        Appointment.schedule_id.in_(schedule_ids),
+        Appointment.busy_from < instant(window[1]),
+        Appointment.busy_until > instant(window[0]),
+        Appointment.status.not_in(FREEING_STATUSES),
+        not_(lapsed_hold),
+    )
+    spans: dict[uuid.UUID, list[Interval]] = {}
+    for schedule_id, busy_from, busy_until in (await uow.session.execute(query)).all():
+        spans.setdefault(schedule_id, []).append((busy_from, busy_until))
+    return {schedule_id: merge(found) for schedule_id, found in spans.items()}
+
+
+async def find_slots(
+    uow: UnitOfWork, query: SlotQuery, now: datetime
+) -> tuple[list[FreeSlot], bool]:
+    """The first `limit` free slots by (start, schedule id), and whether more follow.
+
+    Bookings are read a stretch of days at a time (one day, then two, four...) and each
+    schedule's free starts come out lazily, merged in order, so a page that the first days
+    fill never reads or computes the rest of the window: a specialty's fortnight holds
+    thousands of bookings and free slots, and a page needs a few hundred."""
+    candidates = (await uow.session.scalars(_schedules(query))).all()
+    offering = [(s, v) for s in candidates if (v := visit_of(s, query.visit_type)) is not None]
+    if not offering:
+        return [], False
+    low, high = epoch(query.start), epoch(query.end)
+    ids = [schedule.id for schedule, _ in offering]
+    exceptions = await exceptions_between(uow, ids, (low - DAY, high + DAY))
+    now_seconds = epoch(now)
+    plans = []
+    for schedule, _ in offering:
+        plan = plan_of(schedule)
+        extra, unavailable = exceptions.get(schedule.id, ([], []))
+        intervals = working_intervals(plan, (low - DAY, high + DAY), extra=extra,
+                                      unavailable=unavailable)  # fmt: skip
+        plans.append((plan, intervals, bookable_window(plan, now_seconds)))
+    found: list[tuple[int, int]] = []
+    stretch_start, stretch = low, DAY
+    while stretch_start < high and len(found) <= query.limit:
+        stretch_end = min(high, stretch_start + stretch)
+        busy = await busy_between(uow, ids, (stretch_start - DAY, stretch_end + DAY), now)
+        streams = []
+        for position, (plan, intervals, (earliest, latest)) in enumerate(plans):
+            window = (max(stretch_start, earliest), min(stretch_end, latest))
+            visit, spans = offering[position][1], busy.get(ids[position], [])
+            starts = free_starts(plan, visit, intervals, spans, window)
+            streams.append(zip(starts, repeat(position)))  # each stream tagged by its schedule
+        found += islice(heapq.merge(*streams), query.limit + 1 - len(found))
+        stretch_start, stretch = stretch_end, stretch * 2
+    slots = []
+    for start, position in found[: query.limit]:
+        schedule, visit = offering[position]
+        slots.append(FreeSlot(schedule, visit, instant(start), instant(start + visit.duration)))
+    return slots, len(found) > query.limit
+
+
+async def why_unbookable(
+    uow: UnitOfWork, schedule: Schedule, visit: VisitSpec, start: datetime, now: datetime
+) -> Unbookable | None:
+    """Whether `start` is a slot the schedule offers at all, other bookings aside."""
+    seconds = epoch(start)
+    padded = (seconds - DAY, seconds + visit.duration + DAY)
+    extra, unavailable = (await exceptions_between(uow, [schedule.id], padded)).get(
+        schedule.id, ([], [])
+    )
+    plan = plan_of(schedule)
+    intervals = working_intervals(plan, padded, extra=extra, unavailable=unavailable)
+    return check_start(plan, visit, intervals, seconds, epoch(now))

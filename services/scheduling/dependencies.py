@@ -1,0 +1,62 @@
+"""FastAPI dependencies of the scheduling routes: settings, the clock, directory look-ups."""
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from gateway.client import DirectoryClient, Organization
+from services.common.auth import bearer_token
+from services.scheduling.appointments import ZoneLookup
+from services.scheduling.schedules import OrganizationLookup
+from services.scheduling.settings import SchedulingSettings
+
+PREFIX = "/api/scheduling"
+
+
+def _settings(request: Request) -> SchedulingSettings:
+    settings: SchedulingSettings = request.app.state.settings
+    return settings
+
+
+def _now(request: Request) -> datetime:
+    """The service's clock; tests replace `app.state.clock` to move time."""
+    now: datetime = request.app.state.clock()
+    return now
+
+
+def _organizations(request: Request) -> OrganizationLookup:
+    """Directory look-ups made with the caller's own token, so the gateway applies its rules."""
+    directory: DirectoryClient = request.app.state.directory
+    token = bearer_token(request)
+
+    async def lookup(organization_id: uuid.UUID) -> Organization:
+        return await directory.get_organization(organization_id, token)
+
+    return lookup
+
+
+def _zones(request: Request) -> ZoneLookup:
+    organizations = _organizations(request)
+
+    async def zone(organization_id: uuid.UUID) -> str:
+        return (await organizations(organization_id)).timezone
+
+    return zone
+
+
+SettingsDep = Annotated[SchedulingSettings, Depends(_settings)]
+NowDep = Annotated[datetime, Depends(_now)]
+OrganizationsDep = Annotated[OrganizationLookup, Depends(_organizations)]
+ZonesDep = Annotated[ZoneLookup, Depends(_zones)]
+
+
+def location(path: str) -> Callable[[Any], dict[str, str]]:
+    """The `Location` of a created resource, filled in from its JSON."""
+
+    def headers(payload: Any) -> dict[str, str]:
+        return {"Location": PREFIX + path.format(**payload)}
+
+    return headers
