@@ -12,6 +12,7 @@ def default_services() -> dict[str, str]:
     return {
         "consult": "http://127.0.0.1:8001",
         "files": "http://127.0.0.1:8002",
+        "video": "http://127.0.0.1:8003",
         "scheduling": "http://127.0.0.1:8004",
     }
 

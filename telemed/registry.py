@@ -40,6 +40,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
     GATEWAY,
     ServiceSpec("consult", 8001, "services.consult", "ConsultSettings"),
     ServiceSpec("files", 8002, "services.files", "FilesSettings"),
+    ServiceSpec("video", 8003, "services.video", "VideoSettings"),
     ServiceSpec("scheduling", 8004, "services.scheduling", "SchedulingSettings"),
 )
 
