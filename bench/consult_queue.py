@@ -179,6 +179,12 @@ def synthetic_cases(world: World, count: int, seed: int, now: datetime) -> Itera
             cancel_reason = "Patient transferred by ambulance."
         created_at = submitted_at - timedelta(seconds=rng.uniform(0, 7200))
         stamps = [submitted_at, accepted_at, concluded_at, closed_at]
+        attachments = [
+            {"id": str(uuid.uuid4()), "display_name": f"result-{n}.pdf", "kind": "lab_result",
+             "media_type": "application/pdf", "size": rng.randrange(10**4, 10**7),
+             "sha256": f"{rng.getrandbits(256):064x}", "modality": None}
+            for n in range(rng.randrange(4))
+        ]  # fmt: skip
         yield {
             "id": uuid.uuid4(),
             "kind": "doctor_to_doctor",
@@ -199,7 +205,8 @@ def synthetic_cases(world: World, count: int, seed: int, now: datetime) -> Itera
             "mode": "video" if rng.random() < 0.15 else "written",
             "question": rng.choice(QUESTIONS),
             "summary": summary,
-            "attachment_ids": json.dumps([str(uuid.uuid4()) for _ in range(rng.randrange(4))]),
+            "attachment_ids": json.dumps([item["id"] for item in attachments]),
+            "attachments": json.dumps(attachments),
             "due_at": due_at,
             "submitted_at": submitted_at,
             "accepted_at": accepted_at,

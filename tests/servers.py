@@ -65,7 +65,7 @@ def s3_server() -> Iterator[str]:
     The MinIO server binary cannot be installed here; moto speaks the same S3 API to the real
     `minio` SDK over real HTTP."""
     port = free_port()
-    process = subprocess.Popen(  # noqa: S603 - our own command
+    process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -16,6 +16,7 @@ from services.consult import cases, conclusions, messages, queue, service
 from services.consult.enums import CaseStatus
 from services.consult.models import Case
 from services.consult.schemas import (
+    Attachment,
     CancelRequest,
     CaseCreate,
     CaseOut,
@@ -34,6 +35,7 @@ from services.consult.schemas import (
 )
 from services.consult.settings import ConsultSettings
 from services.consult.signing import ConclusionSigner
+from services.files.client import FilesClient
 
 PREFIX = "/api/consult"
 router = APIRouter(prefix=PREFIX)
@@ -62,7 +64,29 @@ def _organizations(request: Request) -> cases.OrganizationLookup:
     return lookup
 
 
+def _attach_file(request: Request) -> cases.AttachFile:
+    """Attaches through the files service with the caller's token, so only their own
+    organisation's complete files can be attached."""
+    files: FilesClient = request.app.state.files
+    token = bearer_token(request)
+
+    async def attach(file_id: uuid.UUID, case_id: uuid.UUID) -> Attachment:
+        stored = await files.attach(file_id, case_id, token)
+        return Attachment(
+            id=stored.id,
+            display_name=stored.display_name,
+            kind=stored.kind,
+            media_type=stored.media_type,
+            size=stored.size,
+            sha256=stored.sha256,
+            modality=stored.dicom.modality if stored.dicom else None,
+        )
+
+    return attach
+
+
 SettingsDep = Annotated[ConsultSettings, Depends(_settings)]
+AttachFileDep = Annotated[cases.AttachFile, Depends(_attach_file)]
 SignerDep = Annotated[ConclusionSigner, Depends(_signer)]
 OrganizationsDep = Annotated[cases.OrganizationLookup, Depends(_organizations)]
 
@@ -105,9 +129,10 @@ async def create_case(
     principal: CurrentPrincipal,
     organizations: OrganizationsDep,
     settings: SettingsDep,
+    attach_file: AttachFileDep,
 ) -> JSONResponse:
     async def create() -> CaseOut:
-        case = await cases.create_case(uow, principal, body, organizations, settings)
+        case = await cases.create_case(uow, principal, body, organizations, settings, attach_file)
         return case_out(case)
 
     return await idempotent(
@@ -181,8 +206,11 @@ async def update_case(
     principal: CurrentPrincipal,
     organizations: OrganizationsDep,
     settings: SettingsDep,
+    attach_file: AttachFileDep,
 ) -> CaseOut:
-    case = await cases.update_case(uow, principal, case_id, body, organizations, settings)
+    case = await cases.update_case(
+        uow, principal, case_id, body, organizations, settings, attach_file
+    )
     return case_out(case)
 
 

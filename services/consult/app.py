@@ -14,6 +14,7 @@ from services.consult.api import router
 from services.consult.models import KERNEL_TABLES
 from services.consult.settings import ConsultSettings
 from services.consult.signing import ConclusionSigner
+from services.files.client import FilesClient
 
 
 def create_app(
@@ -27,6 +28,7 @@ def create_app(
     @asynccontextmanager
     async def startup(app: FastAPI) -> AsyncIterator[None]:
         app.state.directory = DirectoryClient(app.state.gateway_client)
+        app.state.files = FilesClient(app.state.gateway_client)
         key = await asyncio.to_thread(load_or_create_private_key, key_path)
         retired = [load_public_key(path) for path in settings.retired_signing_keys]
         app.state.conclusion_signer = ConclusionSigner(key, retired)

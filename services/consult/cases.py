@@ -7,17 +7,19 @@ from datetime import datetime
 from gateway.client import Organization
 from services.common.auth import Principal
 from services.common.db import utcnow
-from services.common.errors import Conflict, Forbidden, Unprocessable
+from services.common.errors import Conflict, Forbidden, NotFound, Unprocessable
 from services.common.uow import UnitOfWork
 from services.consult.access import REQUESTER_ROLES, require_scope
 from services.consult.deadlines import compute_due_at
 from services.consult.enums import CaseAction, CaseStatus, Urgency
 from services.consult.models import Case
-from services.consult.schemas import CaseCreate, CaseUpdate
+from services.consult.schemas import Attachment, CaseCreate, CaseUpdate
 from services.consult.service import audit, check_action, fail, load_case
 from services.consult.settings import ConsultSettings
 
 OrganizationLookup = Callable[[uuid.UUID], Awaitable[Organization]]
+# Attaches the caller's file (by id) to a case (by id) in the files service; says what it is.
+AttachFile = Callable[[uuid.UUID, uuid.UUID], Awaitable[Attachment]]
 # The gateway's organisation kind for regional centres; its enum lives outside the client.
 REGIONAL_CENTRE = "regional_centre"
 
@@ -43,6 +45,7 @@ async def create_case(
     data: CaseCreate,
     organizations: OrganizationLookup,
     settings: ConsultSettings,
+    attach_file: AttachFile,
     *,
     now: datetime | None = None,
 ) -> Case:
@@ -76,9 +79,9 @@ async def create_case(
         mode=data.mode,
         question=data.question,
         summary=data.summary.model_dump(mode="json"),
-        attachment_ids=[str(item) for item in data.attachment_ids],
         created_at=now,
     )
+    await _attach(uow, case, data.attachment_ids, attach_file)
     # Provisional until submission, but never empty: the draft list sorts by it too.
     case.due_at = _due_at(case, data.urgency, target, settings, now)
     uow.session.add(case)
@@ -87,6 +90,29 @@ async def create_case(
     if data.submit:
         await _submit(uow, principal, case, organizations, settings, now)
     return case
+
+
+async def _attach(
+    uow: UnitOfWork, case: Case, file_ids: list[uuid.UUID], attach_file: AttachFile
+) -> None:
+    """Sets the case's attachments; each new one must be a complete file of the requester's
+    organisation, which the files service checks as it marks the file as the case's."""
+    known = {item["id"]: item for item in case.attachments or []}
+    attachments = []
+    for file_id in dict.fromkeys(file_ids):
+        if str(file_id) not in known:
+            try:
+                attachment = await attach_file(file_id, case.id)
+            except (NotFound, Forbidden):
+                refusal = Unprocessable(
+                    f"Attachment {file_id} is not a complete file of your organisation.",
+                    file_id=str(file_id),
+                )
+                fail(uow, "case.attach", case.id, refusal)
+            known[str(file_id)] = attachment.model_dump(mode="json")
+        attachments.append(known[str(file_id)])
+    case.attachments = attachments
+    case.attachment_ids = [item["id"] for item in attachments]
 
 
 async def get_case(uow: UnitOfWork, principal: Principal, case_id: uuid.UUID) -> Case:
@@ -102,6 +128,7 @@ async def update_case(
     data: CaseUpdate,
     organizations: OrganizationLookup,
     settings: ConsultSettings,
+    attach_file: AttachFile,
     *,
     now: datetime | None = None,
 ) -> Case:
@@ -134,7 +161,7 @@ async def update_case(
     if data.summary is not None:
         case.summary = data.summary.model_dump(mode="json")
     if data.attachment_ids is not None:
-        case.attachment_ids = [str(item) for item in data.attachment_ids]
+        await _attach(uow, case, data.attachment_ids, attach_file)
     if data.urgency is not None or data.target_organization_id is not None:
         target = await _target(
             organizations, data.target_organization_id or case.target_organization_id

@@ -115,6 +115,8 @@ class Case(IdMixin, TimestampMixin, Base):
     question: Mapped[str] = mapped_column(Text)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
     attachment_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # What the files service said of each attachment when it was added (files do not change).
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -179,12 +179,26 @@ class CaseSummary(BaseModel):
         return self.status in OPEN_STATUSES and self.due_at < utcnow()
 
 
+class Attachment(BaseModel):
+    """An attached file as the files service described it; its bytes are at
+    `/api/files/files/{id}/content`."""
+
+    id: uuid.UUID
+    display_name: str = Field(examples=["ECG 12-lead.pdf"])
+    kind: str = Field(examples=["ecg"])
+    media_type: str = Field(examples=["application/pdf"])
+    size: int
+    sha256: str
+    modality: str | None = Field(default=None, description="For DICOM studies.", examples=["CT"])
+
+
 class CaseOut(CaseSummary):
     resume_status: CaseStatus | None
     patient: Patient
     question: str
     summary: ClinicalSummary
     attachment_ids: list[uuid.UUID]
+    attachments: list[Attachment]
     accepted_at: datetime | None
     concluded_at: datetime | None
     closed_at: datetime | None

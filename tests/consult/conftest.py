@@ -49,7 +49,7 @@ class World:
                 "accompanying_diagnoses": [{"code": "I10", "text": "Hypertension"}],
                 "current_treatment": "Aspirin 300 mg.",
             },
-            "attachment_ids": [str(uuid.uuid4())],
+            "attachment_ids": [],
         }
         return body | overrides
 
@@ -62,6 +62,20 @@ class World:
         assert response.status_code == 201, response.text
         case: dict[str, Any] = response.json()
         return case
+
+    async def upload(
+        self, content: bytes, name: str, kind: str, actor: Actor | None = None
+    ) -> dict[str, Any]:
+        """A file uploaded to the files service, ready to attach."""
+        response = await self.stack.client.post(
+            "/api/files/files",
+            content=content,
+            params={"name": name, "kind": kind},
+            headers=(actor or self.medic).headers,
+        )
+        assert response.status_code == 201, response.text
+        uploaded: dict[str, Any] = response.json()
+        return uploaded
 
     async def act(self, actor: Actor, case_id: str, action: str, body: Any = None) -> Any:
         return await self.stack.client.post(

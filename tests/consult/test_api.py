@@ -14,6 +14,7 @@ from services.consult.models import KERNEL_TABLES, Case, Conclusion
 from services.consult.queue import encode_cursor
 from tests.conftest import Actor
 from tests.consult.conftest import CONSULT, World
+from tests.files import samples
 
 CONCLUSION = {
     "findings": "NSTEMI, high GRACE risk.",
@@ -253,13 +254,17 @@ async def test_full_lifecycle_with_an_information_request(world: World) -> None:
     assert asked.json()["status"] == "info_requested"
     assert asked.json()["resume_status"] == "in_progress"
 
+    ecg = await world.upload(samples.pdf_bytes(), "ECG on admission.pdf", "ecg")
     edited = await world.stack.client.patch(
         f"{CONSULT}/cases/{case_id}",
-        json={"question": "Updated question with ECG.", "attachment_ids": [str(uuid.uuid4())]},
+        json={"question": "Updated question with ECG.", "attachment_ids": [ecg["id"]]},
         headers=world.medic.headers,
     )
     assert edited.status_code == 200
     assert edited.json()["question"] == "Updated question with ECG."
+    assert [item["display_name"] for item in edited.json()["attachments"]] == [
+        "ECG on admission.pdf"
+    ]
 
     answered = await world.act(world.medic, case_id, "provide-info", {"message": "Attached."})
     assert answered.json()["status"] == "in_progress"
