@@ -79,8 +79,9 @@ class Intake:
 class PartWriter:
     """Cuts a byte stream into parts of `part_size` and stores each as soon as it is full.
 
-    `buffer` may start with bytes stored earlier (a tus upload's tail); `parts` lists only the
-    parts this writer stored, numbered after the `earlier_parts` stored by earlier requests.
+    `tail` holds bytes stored earlier (a tus upload's tail) that come first; `parts` lists only
+    the parts this writer stored, numbered after the `earlier_parts` stored by earlier requests.
+    Chunks wait in a list and are joined once per part: one copy of each byte, not three.
     """
 
     store: ObjectStore
@@ -89,17 +90,33 @@ class PartWriter:
     part_size: int
     multipart_id: str | None = None
     earlier_parts: int = 0
-    buffer: bytearray = field(default_factory=bytearray)
+    tail: bytes = b""
     parts: list[Part] = field(default_factory=list)
+    _pending: list[bytes] = field(default_factory=list)
+    _pending_size: int = 0
     _in_flight: "asyncio.Task[Part] | None" = None
     _started_multipart: bool = False
 
+    def __post_init__(self) -> None:
+        if self.tail:
+            self._pending, self._pending_size = [self.tail], len(self.tail)
+
+    @property
+    def buffered_size(self) -> int:
+        return self._pending_size
+
+    def buffered(self) -> bytes:
+        """The bytes not yet stored as a part."""
+        return b"".join(self._pending)
+
     async def write(self, chunk: bytes) -> None:
-        self.buffer += chunk
-        while len(self.buffer) >= self.part_size:
-            data = bytes(self.buffer[: self.part_size])
-            del self.buffer[: self.part_size]
-            await self._store_part(data)
+        self._pending.append(chunk)
+        self._pending_size += len(chunk)
+        while self._pending_size >= self.part_size:
+            joined = self.buffered()
+            rest = joined[self.part_size :]
+            self._pending, self._pending_size = ([rest] if rest else []), len(rest)
+            await self._store_part(joined[: self.part_size] if rest else joined)
 
     async def _store_part(self, data: bytes) -> None:
         await self.drain()
@@ -126,16 +143,17 @@ class PartWriter:
     async def finish(self, earlier_parts: Sequence[Part] = ()) -> None:
         """Stores what is buffered as the last part and assembles the object."""
         await self.drain()
+        rest = self.buffered()
+        self._pending, self._pending_size = [], 0
         if self.multipart_id is None:
-            await self.store.put(self.key, bytes(self.buffer), self.media_type)
+            await self.store.put(self.key, rest, self.media_type)
         else:
-            if self.buffer:
-                await self._store_part(bytes(self.buffer))
+            if rest:
+                await self._store_part(rest)
                 await self.drain()
             await self.store.complete_multipart(
                 self.key, self.multipart_id, [*earlier_parts, *self.parts]
             )
-        self.buffer.clear()
 
     async def discard(self) -> None:
         """Drops everything this writer stored (the object itself is the caller's to delete)."""

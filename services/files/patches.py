@@ -83,7 +83,7 @@ class Patch:
             self.settings.part_size,
             multipart_id=upload.multipart_id,
             earlier_parts=len(upload.parts),
-            buffer=bytearray(tail),
+            tail=tail,
         )
         request_hash = hashlib.new(checksum.algorithm) if checksum else None
         try:
@@ -142,9 +142,9 @@ class Patch:
     async def _keep(self, writer: PartWriter, intake: Intake, offset: int) -> None:
         """Records the progress of an unfinished upload: new parts, and the rest as tail."""
         upload = self.upload
-        new_tail = tail_key(upload.id, offset) if writer.buffer else None
+        new_tail = tail_key(upload.id, offset) if writer.buffered_size else None
         if new_tail is not None:
-            await self.store.put(new_tail, bytes(writer.buffer), STORED_TYPE)
+            await self.store.put(new_tail, writer.buffered(), STORED_TYPE)
         try:
             await record_progress(
                 self.database,
@@ -155,7 +155,7 @@ class Patch:
                     "multipart_id": writer.multipart_id,
                     "parts": [*upload.parts, *(vars(part) for part in writer.parts)],
                     "tail_key": new_tail,
-                    "tail_size": len(writer.buffer),
+                    "tail_size": writer.buffered_size,
                     "media_type": intake.sniffed.media_type
                     if intake.sniffed
                     else upload.media_type,

@@ -16,13 +16,14 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# A plain ADD COLUMN, not a batch copy: rebuilding `cases` on SQLite would recreate its
+# indexes in another order, and SQLite breaks ties between equal indexes by that order.
 def upgrade() -> None:
-    with op.batch_alter_table("cases") as batch:
-        batch.add_column(
-            sa.Column("attachments", sa.JSON(), nullable=False, server_default=sa.text("'[]'"))
-        )
+    op.add_column(
+        "cases",
+        sa.Column("attachments", sa.JSON(), nullable=False, server_default=sa.text("'[]'")),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("cases") as batch:
-        batch.drop_column("attachments")
+    op.drop_column("cases", "attachments")
