@@ -13,7 +13,14 @@ from services.common.errors import problem_responses
 from services.common.idempotency import idempotent
 from services.common.uow import UnitOfWorkDep
 from services.scheduling import appointments, episodes, listing, schedule_api
-from services.scheduling.dependencies import PREFIX, NowDep, SettingsDep, ZonesDep, location
+from services.scheduling.dependencies import (
+    PREFIX,
+    CaseCheckDep,
+    NowDep,
+    SettingsDep,
+    ZonesDep,
+    location,
+)
 from services.scheduling.enums import AppointmentAction, AppointmentStatus, EpisodeStatus
 from services.scheduling.schemas import (
     AppointmentCreate,
@@ -228,10 +235,11 @@ async def create_episode(
     uow: UnitOfWorkDep,
     principal: CurrentPrincipal,
     zones: ZonesDep,
+    check_case: CaseCheckDep,
     now: NowDep,
 ) -> JSONResponse:
     async def create() -> EpisodeOut:
-        episode = await episodes.create_episode(uow, principal, body, zones, now)
+        episode = await episodes.create_episode(uow, principal, body, zones, check_case, now)
         return episode_out(episode, [])
 
     return await idempotent(

@@ -9,7 +9,10 @@ from fastapi import Depends, Request
 
 from gateway.client import DirectoryClient, Organization
 from services.common.auth import bearer_token
+from services.common.errors import Forbidden, NotFound, Unprocessable
+from services.consult.client import ConsultClient
 from services.scheduling.appointments import ZoneLookup
+from services.scheduling.episodes import CaseCheck
 from services.scheduling.schedules import OrganizationLookup
 from services.scheduling.settings import SchedulingSettings
 
@@ -47,7 +50,24 @@ def _zones(request: Request) -> ZoneLookup:
     return zone
 
 
+def _case_check(request: Request) -> CaseCheck:
+    """Asks the consult service, as the caller, whether a case exists and is theirs to see."""
+    consult = ConsultClient(request.app.state.gateway_client)
+    token = bearer_token(request)
+
+    async def check(case_id: uuid.UUID) -> None:
+        try:
+            await consult.get_case(case_id, token)
+        except (NotFound, Forbidden) as exc:
+            raise Unprocessable(
+                f"No consultation case {case_id} is visible to you.", case_id=str(case_id)
+            ) from exc
+
+    return check
+
+
 SettingsDep = Annotated[SchedulingSettings, Depends(_settings)]
+CaseCheckDep = Annotated[CaseCheck, Depends(_case_check)]
 NowDep = Annotated[datetime, Depends(_now)]
 OrganizationsDep = Annotated[OrganizationLookup, Depends(_organizations)]
 ZonesDep = Annotated[ZoneLookup, Depends(_zones)]

@@ -1,7 +1,7 @@
 """Care episodes: opening, reading and closing them, and planning a series of follow-ups."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -28,12 +28,16 @@ from services.scheduling.views import appointment_out
 
 MAX_LIST = 100
 
+# Raises unless the caller may read this consultation case (the consult service decides).
+CaseCheck = Callable[[uuid.UUID], Awaitable[None]]
+
 
 async def create_episode(
     uow: UnitOfWork,
     principal: Principal,
     data: EpisodeCreate,
     zones: ZoneLookup,
+    check_case: CaseCheck,
     now: datetime,
 ) -> Episode:
     """Opened by the patient's organisation, for one specialist or any of a specialty."""
@@ -45,6 +49,8 @@ async def create_episode(
         schedule = (await uow.session.execute(query)).scalar_one_or_none()
         if schedule is None or schedule.specialty != data.specialty:
             raise Unprocessable(f"The practitioner keeps no {data.specialty} schedule here.")
+    if data.consult_case_id is not None:
+        await check_case(data.consult_case_id)
     episode = Episode(
         id=uuid.uuid4(),
         patient_id=data.patient_id,
