@@ -135,7 +135,15 @@ def _has_body(request: Request) -> bool:
 
 
 async def _proxy(request: Request) -> Response:
-    service = request.url.path.split("/", 3)[2]
+    return await _forward(request, request.url.path.split("/", 3)[2])
+
+
+async def _join_page(request: Request) -> Response:
+    """Patients open `/join/<token>` from a text message: the video service serves it."""
+    return await _forward(request, "video")
+
+
+async def _forward(request: Request, service: str) -> Response:
     upstreams: Upstreams = request.app.state.upstreams
     query = request.url.query
     upstream = await upstreams.request(
@@ -154,4 +162,6 @@ def proxy_router(services: list[str]) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     for service in services:
         router.add_api_route(f"/api/{service}/{{path:path}}", _proxy, methods=METHODS)
+    if "video" in services:
+        router.add_api_route("/join/{token}", _join_page, methods=["GET", "HEAD"])
     return router

@@ -44,7 +44,7 @@ class Launcher:
             command = [
                 sys.executable, "-m", "uvicorn", service.app_factory, "--factory",
                 "--host", self.host, "--port", str(self.ports[service.name]),
-                "--no-access-log", "--timeout-graceful-shutdown", "5",
+                "--no-access-log", "--timeout-graceful-shutdown", "5", "--loop", service.loop,
             ]  # fmt: skip
             self.processes[service.name] = subprocess.Popen(  # noqa: S603 - our own command
                 command, env=self.environment(service)

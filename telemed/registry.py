@@ -16,6 +16,7 @@ class ServiceSpec:
     port: int
     package: str
     settings_class: str
+    loop: str = "auto"  # uvicorn's `--loop`; aiortc (video) needs the plain asyncio loop
 
     @property
     def app_factory(self) -> str:
@@ -40,7 +41,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
     GATEWAY,
     ServiceSpec("consult", 8001, "services.consult", "ConsultSettings"),
     ServiceSpec("files", 8002, "services.files", "FilesSettings"),
-    ServiceSpec("video", 8003, "services.video", "VideoSettings"),
+    ServiceSpec("video", 8003, "services.video", "VideoSettings", loop="asyncio"),
     ServiceSpec("scheduling", 8004, "services.scheduling", "SchedulingSettings"),
 )
 

@@ -1,6 +1,225 @@
-"""HTTP routes of the video service under `/api/video`."""
+"""HTTP routes of the video service under `/api/video`: rooms, join tokens, recording."""
 
-from fastapi import APIRouter
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from services.common.audit import Outcome
+from services.common.auth import CurrentPrincipal, bearer_token
+from services.common.errors import Conflict, Forbidden, problem_responses
+from services.common.uow import UnitOfWorkDep
+from services.video import service
+from services.video.deps import LiveDep
+from services.video.enums import Grant, ParticipantRole
+from services.video.ice import ice_servers
+from services.video.live import Live
+from services.video.models import Room
+from services.video.schemas import (
+    JoinTokenOut,
+    ParticipantOut,
+    PatientLinkRequest,
+    QualityOut,
+    RecordingOut,
+    RecordingStopped,
+    RoomCreate,
+    RoomOut,
+    RoomView,
+    TokenRequest,
+)
+from services.video.tokens import is_join_token
 
 PREFIX = "/api/video"
-router = APIRouter(prefix=PREFIX)
+router = APIRouter(prefix=PREFIX, tags=["video"])
+RoomId = Annotated[uuid.UUID, Path(description="The room's id.")]
+
+
+def room_out(room: Room) -> RoomOut:
+    return RoomOut.model_validate(room)
+
+
+async def room_view(uow: UnitOfWorkDep, live: Live, room: Room, identity: str) -> RoomView:
+    people = []
+    for row in await service.participants(uow, room.id):
+        session = live.hub.sessions.get(row.id)
+        people.append(
+            ParticipantOut.model_validate(row).model_copy(
+                update={
+                    "connected": session is not None,
+                    "quality": QualityOut(**session.quality.as_dict()) if session else None,
+                }
+            )
+        )
+    recording = live.recordings.get(room.id)
+    stopped = live.stopped.get(room.id)
+    return RoomView(
+        **room_out(room).model_dump(exclude={"capacity"}),
+        participants=people,
+        recording=RecordingOut(
+            active=recording is not None,
+            started_at=datetime.fromtimestamp(recording.started_at, UTC) if recording else None,
+            file_id=stopped.file_id if stopped else None,
+        ),
+        ice_servers=ice_servers(live.settings, identity),
+    )
+
+
+@router.post(
+    "/rooms",
+    status_code=201,
+    response_model=RoomOut,
+    summary="Create a room for an appointment or a consult case",
+    responses=problem_responses(401, 403, 409),
+)
+async def create_room(body: RoomCreate, uow: UnitOfWorkDep, principal: CurrentPrincipal) -> RoomOut:
+    room = service.create_room(uow, principal, body)
+    await uow.session.flush()
+    return room_out(room)
+
+
+@router.get(
+    "/rooms/{room_id}",
+    response_model=RoomView,
+    summary="A room with its participants, their link quality, recording and ICE servers",
+    description="For the host and the organisation's coordinators (access token), or for a "
+    "participant (the room's join token).",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_room(
+    room_id: RoomId, request: Request, uow: UnitOfWorkDep, live: LiveDep
+) -> RoomView:
+    token = bearer_token(request)
+    room = await service.get_room(uow, room_id)
+    if is_join_token(token):
+        claims = live.tokens.verify(token, room_id)
+        return await room_view(uow, live, room, claims.identity)
+    principal = await request.app.state.token_verifier.verify(token)
+    request.state.principal = principal
+    service.require_manager(uow, principal, room, "room.read")
+    return await room_view(uow, live, room, str(principal.subject))
+
+
+@router.post(
+    "/rooms/{room_id}/close",
+    response_model=RoomOut,
+    summary="Close the room: everyone is disconnected at once",
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def close_room(
+    room_id: RoomId, uow: UnitOfWorkDep, principal: CurrentPrincipal, live: LiveDep
+) -> RoomOut:
+    room = await service.get_room(uow, room_id)
+    service.require_manager(uow, principal, room, "room.close")
+    await live.close(uow, room)
+    return room_out(room)
+
+
+def _token_out(live: Live, room: Room, identity: str, name: str, role: ParticipantRole,
+               grants: frozenset[Grant]) -> JoinTokenOut:  # fmt: skip
+    token, expires_at = live.tokens.issue(room.id, identity, name, role, grants)
+    return JoinTokenOut(
+        token=token,
+        expires_at=datetime.fromtimestamp(expires_at, UTC),
+        room_id=room.id,
+        identity=identity,
+        grants=sorted(grants),
+        join_url=f"{live.settings.public_url.rstrip('/')}/join/{token}",
+        ice_servers=ice_servers(live.settings, identity),
+    )
+
+
+@router.post(
+    "/rooms/{room_id}/tokens",
+    status_code=201,
+    response_model=JoinTokenOut,
+    summary="Issue a join token (the host's own, or an invitation)",
+    responses=problem_responses(401, 403, 404, 410),
+)
+async def issue_token(
+    room_id: RoomId,
+    body: TokenRequest,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    live: LiveDep,
+) -> JoinTokenOut:
+    room = await service.get_room(uow, room_id)
+    service.require_joinable(room)
+    identity, role, grants = service.token_grant(principal, room, body)
+    name = body.display_name or (principal.username if identity == str(principal.subject)
+                                 else identity)  # fmt: skip
+    service.audit(uow, "token.issue", room.id, detail=f"identity={identity}; role={role}")
+    return _token_out(live, room, identity, name, role, grants)
+
+
+@router.post(
+    "/rooms/{room_id}/patient-link",
+    status_code=201,
+    response_model=JoinTokenOut,
+    summary="Issue the patient's join link (for the scheduling service)",
+    responses=problem_responses(401, 403, 404, 410),
+)
+async def patient_link(
+    room_id: RoomId,
+    body: PatientLinkRequest,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    live: LiveDep,
+) -> JoinTokenOut:
+    room = await service.get_room(uow, room_id)
+    service.require_joinable(room)
+    service.require_manager(uow, principal, room, "token.issue")
+    identity = f"patient:{body.patient_id}"
+    role = ParticipantRole.PATIENT
+    service.audit(uow, "token.issue", room.id, detail=f"identity={identity}; role=patient")
+    return _token_out(live, room, identity, body.display_name, role, service.DEFAULT_GRANTS[role])
+
+
+@router.post(
+    "/rooms/{room_id}/recording",
+    status_code=201,
+    response_model=RecordingOut,
+    summary="Start recording the host's video; every present participant must have consented",
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def start_recording(
+    room_id: RoomId, request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal,
+    live: LiveDep,
+) -> RecordingOut:  # fmt: skip
+    room = await service.get_room(uow, room_id)
+    if principal.subject != room.host_id:
+        service.audit(uow, "recording.start", room.id, outcome=Outcome.DENIED)
+        raise Forbidden("Only the room's host records.")
+    rows = await service.participants(uow, room.id)
+    try:
+        service.require_consent(rows)
+    except Conflict:
+        service.audit(uow, "recording.start", room.id, outcome=Outcome.DENIED,
+                      detail="consent missing")  # fmt: skip
+        raise
+    host = next((p for p in rows if p.identity == str(room.host_id)), None)
+    recording = live.start_recording(room, host.id if host else uuid.uuid4(), bearer_token(request))
+    service.audit(uow, "recording.start", room.id)
+    return RecordingOut(active=True, started_at=datetime.fromtimestamp(recording.started_at, UTC))
+
+
+@router.delete(
+    "/rooms/{room_id}/recording",
+    response_model=RecordingStopped,
+    summary="Stop recording; the file is stored in the files service, attached to the case",
+    responses=problem_responses(401, 403, 404, 502),
+)
+async def stop_recording(
+    room_id: RoomId, request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal,
+    live: LiveDep,
+) -> RecordingStopped:  # fmt: skip
+    room = await service.get_room(uow, room_id)
+    service.require_manager(uow, principal, room, "recording.stop")
+    return await live.stop_recording(room, bearer_token(request), "stopped by the host", uow)
+
+
+@router.get("/metrics", summary="Prometheus metrics of call quality", include_in_schema=False)
+async def quality_metrics(live: LiveDep) -> Response:
+    live.metrics.peers.set(live.hub.peer_connections)
+    return Response(generate_latest(live.metrics.registry), media_type=CONTENT_TYPE_LATEST)

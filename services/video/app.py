@@ -1,12 +1,25 @@
-"""Builds the video service's FastAPI app on the shared kernel."""
+"""Builds the video service's FastAPI app on the shared kernel, with its live media runtime.
+
+Run it on the plain asyncio loop (`--loop asyncio`): aiortc does not work under uvloop.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
 
 from services.common.app import create_service_app
+from services.common.keys import load_or_create_private_key
+from services.files.client import FilesClient
+from services.video import joinpage, signalling
 from services.video.api import router
+from services.video.live import Live
 from services.video.models import KERNEL_TABLES
 from services.video.settings import VideoSettings
+from services.video.tokens import JoinTokens
 
 
 def create_app(
@@ -15,11 +28,33 @@ def create_app(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
     settings = settings or VideoSettings()
+
+    @asynccontextmanager
+    async def startup(app: FastAPI) -> AsyncIterator[None]:
+        key = await asyncio.to_thread(load_or_create_private_key, settings.resolved_join_key_path())
+        live = Live(
+            settings=settings,
+            tokens=JoinTokens(key, settings.join_token_seconds),
+            files=FilesClient(app.state.gateway_client),
+            database=app.state.database,
+            audit_tables=app.state.audit_tables,
+        )
+        app.state.live = live
+        quality = asyncio.create_task(live.run_quality())
+        try:
+            yield
+        finally:
+            quality.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await quality
+            await live.close_all()
+
     return create_service_app(
         settings,
         title="telemed video",
         description="WebRTC rooms for follow-ups, doctor-to-doctor consultations and consilia.",
-        routers=[router],
+        routers=[router, signalling.router, joinpage.router],
         kernel_tables=KERNEL_TABLES,
         transport=transport,
+        startup=startup,
     )

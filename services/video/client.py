@@ -1,1 +1,69 @@
-"""Client of the video service."""
+"""Typed client other services (scheduling) use to create rooms and patients' join links."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from services.common.errors import BadGateway, Conflict, Forbidden, NotFound
+from services.video.enums import RoomKind
+from services.video.schemas import JoinTokenOut, RoomOut
+
+
+class VideoClient:
+    """Calls `/api/video` through the gateway with the caller's own token, so the video
+    service's rules decide; its 403, 404 and 409/410 come back as the same problems."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self._client = client
+
+    async def _post(self, path: str, bearer: str, body: dict[str, Any] | None = None) -> Any:
+        try:
+            response = await self._client.post(
+                f"/api/video{path}", json=body, headers={"Authorization": f"Bearer {bearer}"}
+            )
+        except httpx.HTTPError as exc:
+            raise BadGateway("The video service could not be reached.") from exc
+        if response.status_code == 404:
+            raise NotFound("No such room is visible to you.")
+        if response.status_code == 403:
+            raise Forbidden("The video service refused this request.")
+        if response.status_code in (409, 410):
+            raise Conflict(response.json().get("detail", "The video service refused it."))
+        if response.status_code not in (200, 201):
+            raise BadGateway(f"The video service answered {response.status_code}.")
+        return response.json()
+
+    async def create_room(
+        self,
+        bearer: str,
+        *,
+        kind: RoomKind,
+        title: str,
+        starts_at: datetime,
+        host_id: uuid.UUID | None = None,
+        appointment_id: uuid.UUID | None = None,
+        case_id: uuid.UUID | None = None,
+    ) -> RoomOut:
+        body = {
+            "kind": kind.value,
+            "title": title,
+            "starts_at": starts_at.isoformat(),
+            "host_id": str(host_id) if host_id else None,
+            "appointment_id": str(appointment_id) if appointment_id else None,
+            "case_id": str(case_id) if case_id else None,
+        }
+        return RoomOut.model_validate(await self._post("/rooms", bearer, body))
+
+    async def release_room(self, room_id: uuid.UUID, bearer: str) -> RoomOut:
+        """Closes the room (a cancelled appointment): everyone in it is disconnected."""
+        return RoomOut.model_validate(await self._post(f"/rooms/{room_id}/close", bearer))
+
+    async def patient_join_link(
+        self, room_id: uuid.UUID, patient_id: uuid.UUID, display_name: str, bearer: str
+    ) -> JoinTokenOut:
+        body = {"patient_id": str(patient_id), "display_name": display_name}
+        return JoinTokenOut.model_validate(
+            await self._post(f"/rooms/{room_id}/patient-link", bearer, body)
+        )

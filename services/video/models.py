@@ -1,9 +1,14 @@
-"""Persistence of the video service."""
+"""Persistence of the video service: rooms and the people who joined them."""
 
-from sqlalchemy.orm import DeclarativeBase
+import uuid
+from datetime import datetime
 
-from services.common.db import new_metadata
+from sqlalchemy import ForeignKey, String, UniqueConstraint, Uuid
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.common.db import IdMixin, TimestampMixin, UTCDateTime, new_metadata, string_enum
 from services.common.tables import define_kernel_tables
+from services.video.enums import ParticipantRole, ParticipantState, RoomKind, RoomStatus
 
 
 class Base(DeclarativeBase):
@@ -11,3 +16,33 @@ class Base(DeclarativeBase):
 
 
 KERNEL_TABLES = define_kernel_tables(Base.metadata)
+
+
+class Room(IdMixin, TimestampMixin, Base):
+    __tablename__ = "rooms"
+
+    kind: Mapped[RoomKind] = mapped_column(string_enum(RoomKind))
+    status: Mapped[RoomStatus] = mapped_column(string_enum(RoomStatus), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    organization_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    host_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    appointment_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, unique=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Participant(IdMixin, TimestampMixin, Base):
+    """One identity in one room; joining again reuses the row, so a removal sticks."""
+
+    __tablename__ = "participants"
+    __table_args__ = (UniqueConstraint("room_id", "identity"),)
+
+    room_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    identity: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[ParticipantRole] = mapped_column(string_enum(ParticipantRole))
+    state: Mapped[ParticipantState] = mapped_column(string_enum(ParticipantState))
+    consented: Mapped[bool] = mapped_column(default=False)
+    audio_only: Mapped[bool] = mapped_column(default=False)

@@ -1,1 +1,128 @@
-"""Schemas of the video service."""
+"""Request and response bodies of the video service."""
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from services.video.enums import (
+    CAPACITY,
+    Grant,
+    ParticipantRole,
+    ParticipantState,
+    RoomKind,
+    RoomStatus,
+)
+from services.video.ice import IceServer
+
+
+class RoomCreate(BaseModel):
+    kind: RoomKind
+    title: str = Field(min_length=1, max_length=200, examples=["Follow-up after cardiology visit"])
+    starts_at: datetime = Field(description="When the appointment begins (aware, any zone).")
+    host_id: uuid.UUID | None = Field(
+        default=None, description="The specialist who hosts; the caller when left out."
+    )
+    case_id: uuid.UUID | None = None
+    appointment_id: uuid.UUID | None = None
+
+
+class QualityOut(BaseModel):
+    """The server's view of one participant's link, from aiortc's `getStats`."""
+
+    round_trip_ms: float | None = None
+    packets_lost: int = 0
+    jitter_ms: float | None = None
+    inbound_kbps: float = 0.0
+    outbound_kbps: float = 0.0
+
+
+class ParticipantOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    identity: str
+    display_name: str
+    role: ParticipantRole
+    state: ParticipantState
+    consented: bool
+    audio_only: bool
+    connected: bool = False
+    quality: QualityOut | None = None
+
+
+class RecordingOut(BaseModel):
+    active: bool
+    started_at: datetime | None = None
+    file_id: uuid.UUID | None = None
+
+
+class RoomOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    kind: RoomKind
+    status: RoomStatus
+    title: str
+    organization_id: uuid.UUID
+    host_id: uuid.UUID
+    case_id: uuid.UUID | None
+    appointment_id: uuid.UUID | None
+    starts_at: datetime
+    opened_at: datetime | None
+    closed_at: datetime | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def capacity(self) -> int:
+        return CAPACITY[self.kind]
+
+
+class RoomView(RoomOut):
+    """A room as its participants see it: who is there, link quality, recording, ICE servers."""
+
+    participants: list[ParticipantOut] = []
+    recording: RecordingOut
+    ice_servers: list[IceServer] = []
+
+
+class TokenRequest(BaseModel):
+    identity: str | None = Field(
+        default=None,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9:._-]+$",
+        description="Whom the token admits; the caller's own user id when left out.",
+    )
+    display_name: str | None = Field(default=None, max_length=200)
+    role: ParticipantRole = ParticipantRole.SPECIALIST
+    grants: list[Grant] | None = Field(
+        default=None, description="Defaults by role: the host gets every grant."
+    )
+
+
+class PatientLinkRequest(BaseModel):
+    patient_id: uuid.UUID
+    display_name: str = Field(min_length=1, max_length=200)
+
+
+class JoinTokenOut(BaseModel):
+    token: str
+    expires_at: datetime
+    room_id: uuid.UUID
+    identity: str
+    grants: list[Grant]
+    join_url: str
+    ice_servers: list[IceServer]
+
+
+class ConsentIn(BaseModel):
+    consented: bool
+
+
+class AudioOnlyIn(BaseModel):
+    audio_only: bool
+
+
+class RecordingStopped(BaseModel):
+    file_id: uuid.UUID | None
+    frames: int

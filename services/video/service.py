@@ -1,1 +1,248 @@
-"""Service of the video service."""
+"""Rules of rooms and participants: who may create, open and close rooms, who gets which join
+token, the room state machine, the waiting room, consent. No HTTP and no media here."""
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from services.common.audit import Outcome
+from services.common.auth import Principal, Role
+from services.common.db import utcnow
+from services.common.errors import Conflict, Forbidden, Gone, NotFound
+from services.common.uow import UnitOfWork
+from services.video.enums import (
+    CAPACITY,
+    ROOM_TRANSITIONS,
+    Grant,
+    ParticipantRole,
+    ParticipantState,
+    RoomStatus,
+)
+from services.video.models import Participant, Room
+from services.video.schemas import RoomCreate, TokenRequest
+from services.video.tokens import JoinClaims
+
+RESOURCE = "video_room"
+STAFF_ROLES = {Role.SPECIALIST, Role.DISTRICT_MEDIC, Role.COORDINATOR, Role.ADMIN}
+MANAGER_ROLES = {Role.COORDINATOR, Role.ADMIN}
+DEFAULT_GRANTS = {
+    ParticipantRole.HOST: frozenset(Grant),
+    ParticipantRole.SPECIALIST: frozenset({Grant.PUBLISH, Grant.SUBSCRIBE}),
+    ParticipantRole.PATIENT: frozenset({Grant.PUBLISH, Grant.SUBSCRIBE}),
+    ParticipantRole.GUEST: frozenset({Grant.PUBLISH, Grant.SUBSCRIBE}),
+}
+PRESENT = (ParticipantState.WAITING, ParticipantState.ADMITTED)
+
+
+def audit(
+    uow: UnitOfWork,
+    action: str,
+    room_id: uuid.UUID,
+    *,
+    by: str | None = None,
+    detail: str | None = None,
+    outcome: Outcome = Outcome.SUCCESS,
+) -> None:
+    """Join-token callers have no gateway principal, so their identity goes in the detail."""
+    text = "; ".join(part for part in (f"by={by}" if by else None, detail) if part)
+    uow.audit.record(action, RESOURCE, room_id, outcome, detail=text or None)
+
+
+async def get_room(uow: UnitOfWork, room_id: uuid.UUID) -> Room:
+    room = await uow.session.get(Room, room_id)
+    if room is None:
+        raise NotFound("No such room.")
+    return room
+
+
+def require_staff(principal: Principal) -> uuid.UUID:
+    if principal.role not in STAFF_ROLES or principal.organization_id is None:
+        raise Forbidden("Only staff of an organisation manage video rooms.")
+    return principal.organization_id
+
+
+def may_manage(principal: Principal, room: Room) -> bool:
+    """The host, or a coordinator or admin of the room's organisation."""
+    if principal.subject == room.host_id:
+        return True
+    return principal.role in MANAGER_ROLES and principal.organization_id == room.organization_id
+
+
+def require_manager(uow: UnitOfWork, principal: Principal, room: Room, action: str) -> None:
+    if not may_manage(principal, room):
+        audit(uow, action, room.id, outcome=Outcome.DENIED)
+        raise Forbidden("Only the room's host or its organisation's coordinators may do this.")
+
+
+def create_room(uow: UnitOfWork, principal: Principal, body: RoomCreate) -> Room:
+    organization_id = require_staff(principal)
+    host_id = body.host_id or principal.subject
+    if host_id == principal.subject and principal.role is not Role.SPECIALIST:
+        raise Forbidden("A room is hosted by a specialist; name one in `host_id`.")
+    room = Room(
+        id=uuid.uuid4(),
+        kind=body.kind,
+        status=RoomStatus.SCHEDULED,
+        title=body.title,
+        organization_id=organization_id,
+        host_id=host_id,
+        case_id=body.case_id,
+        appointment_id=body.appointment_id,
+        starts_at=body.starts_at,
+    )
+    uow.session.add(room)
+    audit(uow, "room.create", room.id, detail=f"kind={room.kind.value}")
+    return room
+
+
+def transition(room: Room, target: RoomStatus) -> None:
+    if target not in ROOM_TRANSITIONS[room.status]:
+        raise Conflict(
+            f"The room is {room.status.value}; it cannot become {target.value}.",
+            current_status=room.status.value,
+        )
+    room.status = target
+    if target is RoomStatus.OPEN:
+        room.opened_at = utcnow()
+    elif target is RoomStatus.CLOSED:
+        room.closed_at = utcnow()
+
+
+def open_room(room: Room, open_before: timedelta, now: datetime | None = None) -> None:
+    earliest = room.starts_at - open_before
+    if (now or utcnow()) < earliest:
+        raise Conflict(
+            f"The room opens at {earliest.isoformat()}, {open_before} before the appointment.",
+            opens_at=earliest.isoformat(),
+        )
+    transition(room, RoomStatus.OPEN)
+
+
+def token_grant(
+    principal: Principal, room: Room, body: TokenRequest
+) -> tuple[str, ParticipantRole, frozenset[Grant]]:
+    """Identity, role and grants of a token the caller asks for; managers issue them all."""
+    if not may_manage(principal, room):
+        raise Forbidden("Only the room's host or its organisation's coordinators issue tokens.")
+    identity = body.identity or str(principal.subject)
+    if identity == str(room.host_id):
+        role = ParticipantRole.HOST
+    elif body.role is ParticipantRole.HOST:
+        raise Forbidden("Only the room's host joins as host.")
+    else:
+        role = body.role
+    grants = frozenset(body.grants) if body.grants is not None else DEFAULT_GRANTS[role]
+    return identity, role, grants
+
+
+def require_joinable(room: Room) -> None:
+    if room.status is RoomStatus.CLOSED:
+        raise Gone("The room is closed.", reason="closed")
+
+
+async def participants(uow: UnitOfWork, room_id: uuid.UUID) -> list[Participant]:
+    rows = await uow.session.scalars(
+        select(Participant).where(Participant.room_id == room_id).order_by(Participant.created_at)
+    )
+    return list(rows)
+
+
+async def find_participant(
+    uow: UnitOfWork, room_id: uuid.UUID, participant_id: uuid.UUID
+) -> Participant:
+    participant = await uow.session.get(Participant, participant_id)
+    if participant is None or participant.room_id != room_id:
+        raise NotFound("No such participant in this room.")
+    return participant
+
+
+async def join(
+    uow: UnitOfWork, room: Room, claims: JoinClaims, open_before: timedelta
+) -> Participant:
+    """Records the join: the host (opening the room) and holders of `admit` go straight in,
+    everyone else waits to be admitted. A removed identity stays out whatever its token says."""
+    require_joinable(room)
+    rows = await participants(uow, room.id)
+    mine = next((p for p in rows if p.identity == claims.identity), None)
+    if mine is not None and mine.state is ParticipantState.REMOVED:
+        audit(uow, "participant.join", room.id, by=claims.identity, outcome=Outcome.DENIED)
+        raise Forbidden("You were removed from this room.", reason="removed")
+    present = [p for p in rows if p.state in PRESENT and p is not mine]
+    if len(present) >= CAPACITY[room.kind]:
+        raise Conflict(f"The room is full ({CAPACITY[room.kind]} participants).")
+    host = claims.role is ParticipantRole.HOST
+    if host and room.status is RoomStatus.SCHEDULED:
+        open_room(room, open_before)
+        audit(uow, "room.open", room.id, by=claims.identity)
+    admitted = host or Grant.ADMIT in claims.grants
+    state = ParticipantState.ADMITTED if admitted else ParticipantState.WAITING
+    if mine is None:
+        mine = Participant(
+            id=uuid.uuid4(),
+            room_id=room.id,
+            identity=claims.identity,
+            display_name=claims.name,
+            role=claims.role,
+            state=state,
+            consented=False,
+        )
+        uow.session.add(mine)
+    else:
+        mine.state = state if mine.state is not ParticipantState.ADMITTED else mine.state
+        mine.display_name = claims.name
+    audit(uow, "participant.join", room.id, by=claims.identity, detail=f"state={mine.state}")
+    await uow.session.flush()
+    return mine
+
+
+# Who may move a participant where: admit from waiting, back to waiting, remove from anywhere.
+MOVES = {
+    ParticipantState.ADMITTED: {ParticipantState.WAITING},
+    ParticipantState.WAITING: {ParticipantState.ADMITTED},
+    ParticipantState.REMOVED: {
+        ParticipantState.WAITING,
+        ParticipantState.ADMITTED,
+        ParticipantState.LEFT,
+    },
+    ParticipantState.LEFT: {ParticipantState.WAITING, ParticipantState.ADMITTED},
+}
+ACTIONS = {
+    ParticipantState.ADMITTED: "participant.admit",
+    ParticipantState.WAITING: "participant.return_to_waiting",
+    ParticipantState.REMOVED: "participant.remove",
+    ParticipantState.LEFT: "participant.leave",
+}
+
+
+def move(
+    uow: UnitOfWork, room: Room, participant: Participant, target: ParticipantState, by: str
+) -> None:
+    if target is not ParticipantState.LEFT:
+        require_joinable(room)
+    if participant.role is ParticipantRole.HOST and target in (
+        ParticipantState.WAITING, ParticipantState.REMOVED,
+    ):  # fmt: skip
+        raise Conflict("The host cannot be sent to the waiting room or removed.")
+    if participant.state not in MOVES[target]:
+        raise Conflict(
+            f"The participant is {participant.state.value}; they cannot become {target.value}.",
+            current_state=participant.state.value,
+        )
+    participant.state = target
+    audit(uow, ACTIONS[target], room.id, by=by, detail=f"participant={participant.identity}")
+
+
+def close_room(uow: UnitOfWork, room: Room, rows: list[Participant]) -> None:
+    transition(room, RoomStatus.CLOSED)
+    for participant in rows:
+        if participant.state in PRESENT:
+            participant.state = ParticipantState.LEFT
+    audit(uow, "room.close", room.id)
+
+
+def require_consent(rows: list[Participant]) -> None:
+    """Recording needs everyone present (waiting or admitted) to have said yes."""
+    missing = [p.display_name for p in rows if p.state in PRESENT and not p.consented]
+    if missing:
+        raise Conflict("Not every participant has consented to recording.", without_consent=missing)

@@ -1,0 +1,32 @@
+"""Request dependencies of the video routes: the live runtime and the join token's claims."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from services.common.auth import bearer_token
+from services.common.errors import Unauthorized
+from services.video.live import Live
+from services.video.tokens import JoinClaims
+
+
+def live(request: Request) -> Live:
+    runtime: Live = request.app.state.live
+    return runtime
+
+
+def join_claims(request: Request, room_id: uuid.UUID) -> JoinClaims:
+    """The bearer join token of the path's room; EventSource cannot send headers, so the
+    event stream may carry it as `?token=` instead."""
+    token = request.query_params.get("token")
+    if token is None:
+        try:
+            token = bearer_token(request)
+        except Unauthorized as exc:
+            raise Unauthorized("A room join token is required.") from exc
+    return live(request).tokens.verify(token, room_id)
+
+
+LiveDep = Annotated[Live, Depends(live)]
+JoinDep = Annotated[JoinClaims, Depends(join_claims)]

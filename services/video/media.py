@@ -1,0 +1,318 @@
+"""The media path: one aiortc peer connection per participant, tracks relayed between them.
+
+Each client offers its own audio and video (sendonly) and a fixed number of receive slots
+(recvonly audio + video pairs). The server answers every slot as sendonly and later points a
+slot at another participant's track with `SlotTrack.switch`, so admitting someone, sending them
+back to the waiting room or losing a participant never needs renegotiation — which WHIP/WHEP
+signalling could not carry, since the server cannot send the client a new offer.
+
+Each published track gets its own `MediaRelay`, subscribed unbuffered: a subscriber that lags
+gets the newest frame, never a growing queue. A drain subscriber keeps the relay reading the
+track even when nobody watches, because aiortc queues decoded frames without bound otherwise.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from aiortc import (
+    MediaStreamTrack,
+    RTCBundlePolicy,
+    RTCConfiguration,
+    RTCDataChannel,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
+from aiortc.contrib.media import MediaRelay, RelayStreamTrack
+from aiortc.mediastreams import MediaStreamError
+from av.frame import Frame
+from av.packet import Packet
+
+from services.common.errors import BadRequest
+from services.video.quality import Quality
+
+logger = logging.getLogger("telemed.video.media")
+KINDS = ("audio", "video")
+Vanished = Callable[["Session", str], Awaitable[None]]
+
+
+def _end(proxy: RelayStreamTrack) -> None:
+    """Ends a relay subscription and wakes a `recv` waiting on it (it raises
+    MediaStreamError), the way the relay itself ends them when its source stops."""
+    proxy._frame = None
+    if proxy._new_frame_event is not None:
+        proxy._new_frame_event.set()
+    proxy.stop()
+
+
+class SlotTrack(MediaStreamTrack):
+    """What one receive slot's sender sends: whichever source it is switched to, or nothing."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+        self.source: RelayStreamTrack | None = None
+        self.publisher: uuid.UUID | None = None
+        self._changed = asyncio.Event()
+
+    def switch(self, source: RelayStreamTrack | None, publisher: uuid.UUID | None) -> None:
+        previous = self.source
+        self.source, self.publisher = source, publisher
+        self._changed.set()
+        if previous is not None:
+            _end(previous)
+
+    async def recv(self) -> Frame | Packet:  # type: ignore[type-arg]
+        while self.readyState == "live":
+            source = self.source
+            if source is None:
+                self._changed.clear()
+                await self._changed.wait()
+                continue
+            try:
+                frame = await source.recv()
+            except MediaStreamError:
+                if self.source is source:  # the publisher's track ended
+                    self.source = self.publisher = None
+                continue
+            if self.source is source:
+                return frame
+        raise MediaStreamError
+
+    def stop(self) -> None:
+        self.switch(None, None)
+        super().stop()
+
+
+@dataclass
+class Publication:
+    """A participant's received track, with its relay and the drain that keeps it read."""
+
+    track: MediaStreamTrack
+    relay: MediaRelay = field(default_factory=MediaRelay)
+    drain: asyncio.Task[None] | None = None
+    frames: int = 0
+
+    def subscribe(self) -> RelayStreamTrack:
+        proxy = self.relay.subscribe(self.track, buffered=False)
+        assert isinstance(proxy, RelayStreamTrack)
+        return proxy
+
+    def start(self) -> None:
+        self.drain = asyncio.create_task(self._drain())
+
+    async def _drain(self) -> None:
+        proxy = self.subscribe()
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                await proxy.recv()
+                self.frames += 1
+
+
+@dataclass
+class Session:
+    room_id: uuid.UUID
+    participant_id: uuid.UUID
+    identity: str
+    pc: RTCPeerConnection
+    admitted: bool
+    started: float = field(default_factory=time.monotonic)
+    last_seen: float | None = None
+    publications: dict[str, Publication] = field(default_factory=dict)
+    slots: list[SlotTrack] = field(default_factory=list)
+    audio_only: bool = False
+    quality: Quality = field(default_factory=Quality)
+    watchdog: asyncio.Task[None] | None = None
+
+    def free_slot(self, kind: str) -> SlotTrack | None:
+        return next((s for s in self.slots if s.kind == kind and s.source is None), None)
+
+
+class MediaHub:
+    """Every live peer connection of this process, grouped by room."""
+
+    def __init__(
+        self, *, heartbeat_timeout: float, connect_timeout: float, on_vanished: Vanished
+    ) -> None:
+        self.sessions: dict[uuid.UUID, Session] = {}
+        self.heartbeat_timeout = heartbeat_timeout
+        self.connect_timeout = connect_timeout
+        self._on_vanished = on_vanished
+        self._peer_connections: set[RTCPeerConnection] = set()
+
+    @property
+    def peer_connections(self) -> int:
+        return len(self._peer_connections)
+
+    def in_room(self, room_id: uuid.UUID) -> list[Session]:
+        return [s for s in self.sessions.values() if s.room_id == room_id]
+
+    async def connect(
+        self,
+        room_id: uuid.UUID,
+        participant_id: uuid.UUID,
+        identity: str,
+        offer_sdp: str,
+        *,
+        admitted: bool,
+        audio_only: bool = False,
+    ) -> str:
+        """Answers the participant's offer (all candidates included); replaces an older session
+        of the same participant, since a rejoin means that one is dead."""
+        if "m=" not in offer_sdp or not offer_sdp.startswith("v=0"):
+            raise BadRequest("The body is not an SDP offer.")
+        await self.disconnect(participant_id)
+        # MAX_BUNDLE: under aiortc's default (balanced) policy, media after the first of each
+        # kind keeps a transport that BUNDLE then discards, so those slots never send.
+        pc = RTCPeerConnection(
+            RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+        )
+        self._peer_connections.add(pc)
+        session = Session(room_id, participant_id, identity, pc, admitted, audio_only=audio_only)
+        try:
+            answer = await self._negotiate(session, offer_sdp)
+        except Exception as exc:
+            await self._close_pc(pc)
+            if isinstance(exc, BadRequest):
+                raise
+            raise BadRequest(f"The SDP offer cannot be used: {exc or type(exc).__name__}.") from exc
+        self.sessions[participant_id] = session
+        for publication in session.publications.values():
+            publication.start()
+        if admitted:
+            self._link_all(session)
+        session.watchdog = asyncio.create_task(self._watch(session))
+        return answer
+
+    async def _negotiate(self, session: Session, offer_sdp: str) -> str:
+        pc = session.pc
+
+        @pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            session.publications.setdefault(track.kind, Publication(track))
+
+        @pc.on("datachannel")
+        def on_channel(channel: RTCDataChannel) -> None:
+            @channel.on("message")
+            def on_message(message: object) -> None:
+                session.last_seen = time.monotonic()
+                if message == "ping" and channel.readyState == "open":
+                    channel.send("pong")
+
+        await pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
+        for transceiver in pc.getTransceivers():
+            if transceiver._offerDirection == "sendonly":  # a recvonly slot of the client
+                slot = SlotTrack(transceiver.kind)
+                transceiver.direction = "sendonly"
+                transceiver.sender.replaceTrack(slot)
+                session.slots.append(slot)
+        await pc.setLocalDescription(await pc.createAnswer())
+        return pc.localDescription.sdp
+
+    def _link(self, publisher: Session, subscriber: Session) -> None:
+        for kind, publication in publisher.publications.items():
+            if kind == "video" and subscriber.audio_only:
+                continue
+            if any(s.publisher == publisher.participant_id and s.kind == kind
+                   for s in subscriber.slots):  # fmt: skip
+                continue
+            slot = subscriber.free_slot(kind)
+            if slot is None:
+                logger.info("no free %s slot for %s", kind, subscriber.identity)
+                continue
+            slot.switch(publication.subscribe(), publisher.participant_id)
+
+    @staticmethod
+    def _unlink(publisher_id: uuid.UUID, subscriber: Session, kinds: tuple[str, ...]) -> None:
+        for slot in subscriber.slots:
+            if slot.publisher == publisher_id and slot.kind in kinds:
+                slot.switch(None, None)
+
+    def _link_all(self, session: Session) -> None:
+        for other in self.in_room(session.room_id):
+            if other is not session and other.admitted:
+                self._link(other, session)
+                self._link(session, other)
+
+    def _unlink_all(self, session: Session) -> None:
+        for other in self.in_room(session.room_id):
+            if other is not session:
+                self._unlink(session.participant_id, other, KINDS)
+                self._unlink(other.participant_id, session, KINDS)
+
+    def admit(self, participant_id: uuid.UUID) -> None:
+        session = self.sessions.get(participant_id)
+        if session is not None and not session.admitted:
+            session.admitted = True
+            self._link_all(session)
+
+    def hold(self, participant_id: uuid.UUID) -> None:
+        """Back to the waiting room: connected, but nobody's media flows either way."""
+        session = self.sessions.get(participant_id)
+        if session is not None and session.admitted:
+            session.admitted = False
+            self._unlink_all(session)
+
+    def set_audio_only(self, participant_id: uuid.UUID, audio_only: bool) -> None:
+        """Stops (or resumes) sending video to a participant on a poor link."""
+        session = self.sessions.get(participant_id)
+        if session is None or session.audio_only == audio_only:
+            return
+        session.audio_only = audio_only
+        if audio_only:
+            for slot in session.slots:
+                if slot.kind == "video":
+                    slot.switch(None, None)
+        elif session.admitted:
+            self._link_all(session)
+
+    async def disconnect(self, participant_id: uuid.UUID) -> bool:
+        session = self.sessions.pop(participant_id, None)
+        if session is None:
+            return False
+        self._unlink_all(session)
+        if session.watchdog is not None and session.watchdog is not asyncio.current_task():
+            session.watchdog.cancel()
+        for slot in session.slots:
+            slot.stop()
+        for publication in session.publications.values():
+            if publication.drain is not None:
+                publication.drain.cancel()
+        await self._close_pc(session.pc)
+        return True
+
+    async def close_room(self, room_id: uuid.UUID) -> None:
+        for session in self.in_room(room_id):
+            await self.disconnect(session.participant_id)
+
+    async def close(self) -> None:
+        for participant_id in list(self.sessions):
+            await self.disconnect(participant_id)
+
+    async def _close_pc(self, pc: RTCPeerConnection) -> None:
+        try:
+            await pc.close()
+        finally:
+            self._peer_connections.discard(pc)
+
+    async def _watch(self, session: Session) -> None:
+        """Drops a participant whose heartbeat stopped: far sooner than ICE consent (~30 s)."""
+        while True:
+            await asyncio.sleep(min(0.5, self.heartbeat_timeout / 4))
+            now = time.monotonic()
+            if session.pc.connectionState in ("failed", "closed"):
+                reason = "connection-failed"
+            elif session.last_seen is None and now - session.started > self.connect_timeout:
+                reason = "never-connected"
+            elif session.last_seen is not None and now - session.last_seen > self.heartbeat_timeout:
+                reason = "heartbeat-timeout"
+            else:
+                continue
+            logger.info("participant %s vanished: %s", session.identity, reason)
+            await self.disconnect(session.participant_id)
+            await self._on_vanished(session, reason)
+            return

@@ -1,0 +1,77 @@
+"""Recording needs everyone's consent, encodes off the event loop, and lands in the files
+service as a playable MP4 attached to the case; a later joiner without consent stops it."""
+
+import io
+import uuid
+
+import av
+from av.container import InputContainer
+
+from tests.video.conftest import VideoWorld
+from tests.video.peers import EventLog, Peer, until
+
+DOCTOR, PATIENT = (320, 240), (256, 192)
+
+
+async def consent(video: VideoWorld, peer: Peer, value: bool = True) -> None:
+    response = await video.http.put(
+        f"/api/video/rooms/{peer.room_id}/participants/{peer.participant_id}/consent",
+        json={"consented": value},
+        headers=peer.headers,
+    )
+    assert response.status_code == 200, response.text
+
+
+async def test_consented_recording_is_stored_and_playable(video: VideoWorld) -> None:
+    case_id = uuid.uuid4()
+    room = await video.room(case_id=str(case_id))
+    recording = f"/api/video/rooms/{room['id']}/recording"
+    doctor = video.peer(room, await video.token(room), DOCTOR)
+    patient = video.peer(room, await video.patient_token(room), PATIENT)
+    late = video.peer(room, await video.token(room, identity="family-1", role="guest"))
+    log = EventLog()
+    try:
+        await doctor.join()
+        log.start(video.http, room["id"], doctor.token)
+        await patient.join()
+        await consent(video, doctor)
+        refused = await video.stack.client.post(recording, headers=video.host.headers)
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["without_consent"] == ["Ivan Petrov"]
+
+        await consent(video, patient)
+        started = await video.stack.client.post(recording, headers=video.host.headers)
+        assert started.status_code == 201, started.text
+        await until(lambda: log.seen("recording.started"))
+        await until(lambda: video.live.hub.sessions[uuid.UUID(doctor.participant_id)]
+                    .publications["video"].frames > 30)  # fmt: skip
+        stopped = await video.stack.client.delete(recording, headers=video.host.headers)
+        assert stopped.status_code == 200, stopped.text
+        file_id = stopped.json()["file_id"]
+        assert stopped.json()["frames"] > 10
+
+        stored = await video.stack.client.get(
+            f"/api/files/files/{file_id}", headers=video.host.headers
+        )
+        assert stored.json()["kind"] == "recording"
+        assert stored.json()["case_id"] == str(case_id)
+        content = await video.stack.client.get(
+            f"/api/files/files/{file_id}/content", headers=video.host.headers
+        )
+        container = av.open(io.BytesIO(content.content), mode="r")
+        assert isinstance(container, InputContainer)
+        with container:
+            frames = list(container.decode(video=0))
+        assert len(frames) == stopped.json()["frames"]
+        assert (frames[0].width, frames[0].height) == DOCTOR
+
+        # Recording again, then someone joins who has not consented: it stops by itself.
+        assert (await video.stack.client.post(recording, headers=video.host.headers)).is_success
+        await until(lambda: video.live.recordings[uuid.UUID(room["id"])].fed > 5)
+        await late.join()
+        await until(lambda: sum(e["event"] == "recording.stopped" for e in log.events) == 2)
+        assert room["id"] not in {str(key) for key in video.live.recordings}
+    finally:
+        await log.stop()
+        for peer in (doctor, patient, late):
+            await peer.close()
