@@ -75,7 +75,8 @@ def create_service_app(
     app.state.idempotency_table = kernel_tables.idempotency
     app.state.transport = transport
     install_problem_handlers(app)
-    install_observability(
+    # Services add their own gauges to it; `/metrics` serves them with the kernel's.
+    app.state.metrics_registry = install_observability(
         app, settings.service_name, {"database": database.ping, **(readiness or {})}
     )
     for router in routers:

@@ -4,8 +4,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from fastapi import APIRouter, Path, Request
 
 from services.common.audit import Outcome
 from services.common.auth import CurrentPrincipal, bearer_token
@@ -217,9 +216,3 @@ async def stop_recording(
     room = await service.get_room(uow, room_id)
     service.require_manager(uow, principal, room, "recording.stop")
     return await live.stop_recording(room, bearer_token(request), "stopped by the host", uow)
-
-
-@router.get("/metrics", summary="Prometheus metrics of call quality", include_in_schema=False)
-async def quality_metrics(live: LiveDep) -> Response:
-    live.metrics.peers.set(live.hub.peer_connections)
-    return Response(generate_latest(live.metrics.registry), media_type=CONTENT_TYPE_LATEST)

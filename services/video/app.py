@@ -18,6 +18,7 @@ from services.video import joinpage, signalling
 from services.video.api import router
 from services.video.live import Live
 from services.video.models import KERNEL_TABLES
+from services.video.quality import QualityMetrics
 from services.video.settings import VideoSettings
 from services.video.tokens import JoinTokens
 
@@ -38,6 +39,7 @@ def create_app(
             files=FilesClient(app.state.gateway_client),
             database=app.state.database,
             audit_tables=app.state.audit_tables,
+            metrics=QualityMetrics(app.state.metrics_registry),
         )
         app.state.live = live
         quality = asyncio.create_task(live.run_quality())

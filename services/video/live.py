@@ -33,8 +33,8 @@ class Live:
     files: FilesClient
     database: Database
     audit_tables: AuditTables
+    metrics: QualityMetrics
     events: RoomEvents = field(default_factory=RoomEvents)
-    metrics: QualityMetrics = field(default_factory=QualityMetrics)
     recordings: dict[uuid.UUID, Recording] = field(default_factory=dict)
     stopped: dict[uuid.UUID, RecordingStopped] = field(default_factory=dict)
     hub: MediaHub = field(init=False)

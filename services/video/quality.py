@@ -71,8 +71,8 @@ async def sample(pc: RTCPeerConnection, quality: Quality) -> None:
 class QualityMetrics:
     """Prometheus gauges per connected participant, dropped when they leave."""
 
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
         labels = ["room", "participant"]
         self.rtt = Gauge("video_round_trip_seconds", "RTT to a participant", labels,
                          registry=self.registry)  # fmt: skip
