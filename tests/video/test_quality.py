@@ -33,12 +33,17 @@ async def test_link_quality_reaches_the_room_view_and_the_metrics(video: VideoWo
             return session.quality.outbound_kbps > 0
 
         await until(sampled)
-        view = await video.http.get(f"{VIDEO}/rooms/{room['id']}", headers=doctor.headers)
-        assert view.status_code == 200, view.text
-        people = {p["id"]: p for p in view.json()["participants"]}
-        quality = people[patient.participant_id]["quality"]
-        assert quality["outbound_kbps"] > 0
-        assert quality["packets_lost"] >= 0
+
+        async def in_the_view() -> bool:
+            # The service resamples on its own every half second, so read until a sample shows.
+            view = await video.http.get(f"{VIDEO}/rooms/{room['id']}", headers=doctor.headers)
+            assert view.status_code == 200, view.text
+            people = {p["id"]: p for p in view.json()["participants"]}
+            quality = people[patient.participant_id]["quality"]
+            assert quality["packets_lost"] >= 0
+            return bool(quality["outbound_kbps"] > 0)
+
+        await until(in_the_view)
         # Scraped from the video process itself, as Prometheus does (the gateway hides /metrics).
         service_url = video.stack.apps["gateway"].state.settings.services["video"]
         async with httpx.AsyncClient(base_url=service_url) as scraper:
