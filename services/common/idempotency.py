@@ -100,3 +100,13 @@ async def idempotent(
         .values(status_code=status_code, response_body=json.dumps(result))
     )
     return respond(status_code, result, replayed=False)
+
+
+def location(path: str) -> Callable[[Any], dict[str, str]]:
+    """`headers=` for `idempotent`: the created resource's `Location`, filled in from its JSON
+    (`location("/api/consult/cases/{id}")`)."""
+
+    def headers(payload: Any) -> dict[str, str]:
+        return {"Location": path.format(**payload)}
+
+    return headers

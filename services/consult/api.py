@@ -1,8 +1,7 @@
 """HTTP routes of the consult service under `/api/consult`: cases, queue, messages, conclusions."""
 
 import uuid
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
@@ -10,7 +9,7 @@ from fastapi.responses import JSONResponse
 from gateway.client import DirectoryClient, Organization
 from services.common.auth import CurrentPrincipal, bearer_token
 from services.common.errors import problem_responses
-from services.common.idempotency import idempotent
+from services.common.idempotency import idempotent, location
 from services.common.uow import UnitOfWorkDep
 from services.consult import cases, conclusions, messages, queue, service
 from services.consult.enums import CaseStatus
@@ -91,15 +90,6 @@ SignerDep = Annotated[ConclusionSigner, Depends(_signer)]
 OrganizationsDep = Annotated[cases.OrganizationLookup, Depends(_organizations)]
 
 
-def _location(path: str) -> Callable[[Any], dict[str, str]]:
-    """The `Location` of a created resource, filled in from its JSON."""
-
-    def headers(payload: Any) -> dict[str, str]:
-        return {"Location": path.format(**payload)}
-
-    return headers
-
-
 def case_out(case: Case) -> CaseOut:
     """The API view of a stored case; the patient columns become one nested object."""
     patient = Patient(
@@ -141,7 +131,7 @@ async def create_case(
         principal,
         body,
         create,
-        headers=_location(PREFIX + "/cases/{id}"),
+        headers=location(PREFIX + "/cases/{id}"),
     )
 
 
@@ -380,7 +370,7 @@ async def issue_conclusion(
         principal,
         body,
         create,
-        headers=_location(PREFIX + "/cases/{case_id}/conclusions/{version}"),
+        headers=location(PREFIX + "/cases/{case_id}/conclusions/{version}"),
     )
 
 

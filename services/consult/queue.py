@@ -1,8 +1,5 @@
 """The work queue: the caller's visible cases by deadline, keyset-paginated, and overdue counts."""
 
-import base64
-import binascii
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -13,7 +10,8 @@ from sqlalchemy import ColumnElement, Select, func, select, tuple_
 
 from services.common.auth import Principal
 from services.common.db import utcnow
-from services.common.errors import BadRequest, Forbidden
+from services.common.errors import Forbidden
+from services.common.pagination import decode_cursor, encode_cursor
 from services.common.uow import UnitOfWork
 from services.consult.access import can_list, require_scope, visible_cases
 from services.consult.enums import OPEN_STATUSES, CaseStatus
@@ -33,25 +31,6 @@ class QueueFilter:
     statuses: Sequence[CaseStatus] = field(default_factory=tuple)
     specialty: str | None = None
     overdue: bool = False
-
-
-def encode_cursor(due_at: datetime, case_id: uuid.UUID) -> str:
-    """Opaque to clients: base64url of the last row's sort key."""
-    raw = json.dumps([due_at.isoformat(), str(case_id)], separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        due_at_text, case_id_text = json.loads(raw)
-        due_at = datetime.fromisoformat(due_at_text)
-        case_id = uuid.UUID(case_id_text)
-    except (binascii.Error, UnicodeDecodeError, TypeError, ValueError) as error:
-        raise BadRequest("The cursor is not one this service issued.") from error
-    if due_at.tzinfo is None:
-        raise BadRequest("The cursor is not one this service issued.")
-    return due_at, case_id
 
 
 def _check_listing(uow: UnitOfWork, principal: Principal, action: str) -> None:

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from services.common.auth import CurrentPrincipal
 from services.common.errors import problem_responses
-from services.common.idempotency import idempotent
+from services.common.idempotency import idempotent, location
 from services.common.uow import UnitOfWorkDep
 from services.scheduling import appointments, episodes, listing, schedule_api
 from services.scheduling.dependencies import (
@@ -19,7 +19,6 @@ from services.scheduling.dependencies import (
     NowDep,
     SettingsDep,
     ZonesDep,
-    location,
 )
 from services.scheduling.enums import AppointmentAction, AppointmentStatus, EpisodeStatus
 from services.scheduling.schemas import (
@@ -77,7 +76,7 @@ async def book(
         principal,
         body,
         create,
-        headers=location("/appointments/{id}"),
+        headers=location(PREFIX + "/appointments/{id}"),
     )
 
 
@@ -212,7 +211,7 @@ async def reschedule(
         principal,
         body,
         create,
-        headers=location("/appointments/{id}"),
+        headers=location(PREFIX + "/appointments/{id}"),
     )
 
 
@@ -243,7 +242,7 @@ async def create_episode(
         return episode_out(episode, [])
 
     return await idempotent(
-        request, uow.session, principal, body, create, headers=location("/episodes/{id}")
+        request, uow.session, principal, body, create, headers=location(PREFIX + "/episodes/{id}")
     )
 
 

@@ -1,9 +1,8 @@
 """FastAPI dependencies of the scheduling routes: settings, the clock, directory look-ups."""
 
 import uuid
-from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 
@@ -71,12 +70,3 @@ CaseCheckDep = Annotated[CaseCheck, Depends(_case_check)]
 NowDep = Annotated[datetime, Depends(_now)]
 OrganizationsDep = Annotated[OrganizationLookup, Depends(_organizations)]
 ZonesDep = Annotated[ZoneLookup, Depends(_zones)]
-
-
-def location(path: str) -> Callable[[Any], dict[str, str]]:
-    """The `Location` of a created resource, filled in from its JSON."""
-
-    def headers(payload: Any) -> dict[str, str]:
-        return {"Location": PREFIX + path.format(**payload)}
-
-    return headers

@@ -1,8 +1,5 @@
 """Lists of appointments the caller may see, by start time, keyset-paginated and audited."""
 
-import base64
-import binascii
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -11,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, tuple_
 
 from services.common.auth import Principal
-from services.common.errors import BadRequest
+from services.common.pagination import decode_cursor, encode_cursor
 from services.common.uow import UnitOfWork
 from services.scheduling.access import visible_appointments
 from services.scheduling.enums import AppointmentStatus
@@ -27,25 +24,6 @@ class AppointmentFilter:
     episode_id: uuid.UUID | None = None
     starts_from: datetime | None = None
     starts_before: datetime | None = None
-
-
-def encode_cursor(starts_at: datetime, appointment_id: uuid.UUID) -> str:
-    """Opaque to clients: base64url of the last row's sort key."""
-    raw = json.dumps([starts_at.isoformat(), str(appointment_id)], separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        starts_text, id_text = json.loads(raw)
-        starts_at = datetime.fromisoformat(starts_text)
-        appointment_id = uuid.UUID(id_text)
-    except (binascii.Error, UnicodeDecodeError, TypeError, ValueError) as error:
-        raise BadRequest("The cursor is not one this service issued.") from error
-    if starts_at.tzinfo is None:
-        raise BadRequest("The cursor is not one this service issued.")
-    return starts_at, appointment_id
 
 
 async def list_appointments(

@@ -11,15 +11,15 @@ from pydantic_core import to_json
 
 from services.common.auth import CurrentPrincipal
 from services.common.errors import Unprocessable, problem_responses
-from services.common.idempotency import idempotent
+from services.common.idempotency import idempotent, location
 from services.common.uow import UnitOfWorkDep
 from services.scheduling import schedules
 from services.scheduling.availability import SlotQuery, find_slots
 from services.scheduling.dependencies import (
+    PREFIX,
     NowDep,
     OrganizationsDep,
     SettingsDep,
-    location,
 )
 from services.scheduling.enums import ScheduleKind, VisitType
 from services.scheduling.schemas import (
@@ -154,7 +154,7 @@ async def create_schedule(
         return schedule_out(await schedules.create_schedule(uow, principal, body, organizations))
 
     return await idempotent(
-        request, uow.session, principal, body, create, headers=location("/schedules/{id}")
+        request, uow.session, principal, body, create, headers=location(PREFIX + "/schedules/{id}")
     )
 
 

@@ -10,8 +10,8 @@ from sqlalchemy import select, update
 
 from services.common.audit import verify_chain
 from services.common.db import Database, utcnow
+from services.common.pagination import encode_cursor
 from services.consult.models import KERNEL_TABLES, Case, Conclusion
-from services.consult.queue import encode_cursor
 from tests.conftest import Actor
 from tests.consult.conftest import CONSULT, World
 from tests.files import samples

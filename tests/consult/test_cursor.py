@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from services.common.errors import BadRequest
-from services.consult.queue import decode_cursor, encode_cursor
+from services.common.pagination import decode_cursor, encode_cursor
 
 
 def test_round_trip() -> None:
