@@ -44,6 +44,7 @@ class Live:
             heartbeat_timeout=self.settings.heartbeat_timeout,
             connect_timeout=self.settings.connect_timeout,
             on_vanished=self._vanished,
+            forward_encoded=self.settings.forward_encoded,
         )
 
     def publish(self, room_id: uuid.UUID, event: str, participant: Participant) -> None:

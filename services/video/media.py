@@ -6,9 +6,11 @@ slot at another participant's track with `SlotTrack.switch`, so admitting someon
 back to the waiting room or losing a participant never needs renegotiation — which WHIP/WHEP
 signalling could not carry, since the server cannot send the client a new offer.
 
-Each published track gets its own `MediaRelay`, subscribed unbuffered: a subscriber that lags
-gets the newest frame, never a growing queue. A drain subscriber keeps the relay reading the
-track even when nobody watches, because aiortc queues decoded frames without bound otherwise.
+A slot whose link negotiated the publisher's codec gets the publisher's encoded frames as they
+arrived (`forwarding.py`), so the server neither decodes nor encodes them. Decoded pictures come
+from one `MediaRelay` per published track, subscribed unbuffered: a subscriber that lags gets the
+newest frame, never a growing queue. A drain subscriber keeps the relay reading the track even
+when nobody watches, because aiortc queues decoded frames without bound otherwise.
 """
 
 import asyncio
@@ -18,6 +20,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from aiortc import (
     MediaStreamTrack,
@@ -25,6 +28,7 @@ from aiortc import (
     RTCConfiguration,
     RTCDataChannel,
     RTCPeerConnection,
+    RTCRtpTransceiver,
     RTCSessionDescription,
 )
 from aiortc.contrib.media import MediaRelay, RelayStreamTrack
@@ -33,38 +37,74 @@ from av.frame import Frame
 from av.packet import Packet
 
 from services.common.errors import BadRequest
+from services.video.forwarding import EncodedTap
 from services.video.quality import Quality
 
 logger = logging.getLogger("telemed.video.media")
 KINDS = ("audio", "video")
+# Every link prefers VP8 so that publisher and subscribers share a codec and frames can be
+# forwarded as they are; H.264 stays for clients that offer nothing else.
+PREFERRED_VIDEO_CODEC = "video/vp8"
 Vanished = Callable[["Session", str], Awaitable[None]]
 
 
-def _end(proxy: RelayStreamTrack) -> None:
-    """Ends a relay subscription and wakes a `recv` waiting on it (it raises
-    MediaStreamError), the way the relay itself ends them when its source stops."""
-    proxy._frame = None
-    if proxy._new_frame_event is not None:
-        proxy._new_frame_event.set()
-    proxy.stop()
+class Feed(Protocol):
+    """Frames (decoded) or packets (encoded) of one published track, for one consumer."""
+
+    async def recv(self) -> Frame | Packet: ...  # type: ignore[type-arg]
+
+    def request_keyframe(self) -> None: ...
+
+    def end(self) -> None: ...
+
+
+class DecodedFeed:
+    """A relay subscription to a track's decoded frames."""
+
+    def __init__(self, proxy: RelayStreamTrack, tap: EncodedTap) -> None:
+        self._proxy = proxy
+        self._tap = tap
+        tap.start_decoding()
+
+    async def recv(self) -> Frame | Packet:  # type: ignore[type-arg]
+        return await self._proxy.recv()
+
+    def request_keyframe(self) -> None:
+        """Our encoder makes the subscriber's keyframes; the publisher need not."""
+
+    def end(self) -> None:
+        """Wakes a `recv` waiting on the relay (it raises MediaStreamError), the way the relay
+        itself ends its subscriptions when the source stops."""
+        if self._proxy.readyState == "ended":
+            return
+        self._tap.stop_decoding()
+        self._proxy._frame = None
+        if self._proxy._new_frame_event is not None:
+            self._proxy._new_frame_event.set()
+        self._proxy.stop()
 
 
 class SlotTrack(MediaStreamTrack):
     """What one receive slot's sender sends: whichever source it is switched to, or nothing."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, codec: str) -> None:
         super().__init__()
         self.kind = kind
-        self.source: RelayStreamTrack | None = None
+        self.codec = codec
+        self.source: Feed | None = None
         self.publisher: uuid.UUID | None = None
         self._changed = asyncio.Event()
 
-    def switch(self, source: RelayStreamTrack | None, publisher: uuid.UUID | None) -> None:
+    def switch(self, source: Feed | None, publisher: uuid.UUID | None) -> None:
         previous = self.source
         self.source, self.publisher = source, publisher
         self._changed.set()
         if previous is not None:
-            _end(previous)
+            previous.end()
+
+    def keyframe_requested(self) -> None:
+        if self.source is not None:
+            self.source.request_keyframe()
 
     async def recv(self) -> Frame | Packet:  # type: ignore[type-arg]
         while self.readyState == "live":
@@ -90,14 +130,27 @@ class SlotTrack(MediaStreamTrack):
 
 @dataclass
 class Publication:
-    """A participant's received track, with its relay and the drain that keeps it read."""
+    """A participant's received track: its encoded frames, its decoded frames through a relay,
+    and the drain that keeps the relay read."""
 
     track: MediaStreamTrack
+    tap: EncodedTap
+    codec: str = ""
     relay: MediaRelay = field(default_factory=MediaRelay)
     drain: asyncio.Task[None] | None = None
-    frames: int = 0
 
-    def subscribe(self) -> RelayStreamTrack:
+    @property
+    def frames(self) -> int:
+        return self.tap.frames
+
+    def subscribe(self, codec: str | None = None) -> Feed:
+        """Encoded frames when the consumer's `codec` is the publisher's and forwarding is on;
+        decoded frames otherwise (and always when no codec is given)."""
+        if self.tap.forward and codec is not None and codec == self.codec:
+            return self.tap.subscribe()
+        return DecodedFeed(self._relayed(), self.tap)
+
+    def _relayed(self) -> RelayStreamTrack:
         proxy = self.relay.subscribe(self.track, buffered=False)
         assert isinstance(proxy, RelayStreamTrack)
         return proxy
@@ -106,11 +159,10 @@ class Publication:
         self.drain = asyncio.create_task(self._drain())
 
     async def _drain(self) -> None:
-        proxy = self.subscribe()
+        proxy = self._relayed()
         with contextlib.suppress(MediaStreamError):
             while True:
                 await proxy.recv()
-                self.frames += 1
 
 
 @dataclass
@@ -136,9 +188,15 @@ class MediaHub:
     """Every live peer connection of this process, grouped by room."""
 
     def __init__(
-        self, *, heartbeat_timeout: float, connect_timeout: float, on_vanished: Vanished
+        self,
+        *,
+        heartbeat_timeout: float,
+        connect_timeout: float,
+        on_vanished: Vanished,
+        forward_encoded: bool = True,
     ) -> None:
         self.sessions: dict[uuid.UUID, Session] = {}
+        self.forward_encoded = forward_encoded
         self.heartbeat_timeout = heartbeat_timeout
         self.connect_timeout = connect_timeout
         self._on_vanished = on_vanished
@@ -193,7 +251,12 @@ class MediaHub:
 
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
-            session.publications.setdefault(track.kind, Publication(track))
+            if track.kind in session.publications:
+                return
+            receiver = next(r for r in pc.getReceivers() if r.track is track)
+            tap = EncodedTap(receiver, track.kind, forward=self.forward_encoded)
+            tap.attach()
+            session.publications[track.kind] = Publication(track, tap)
 
         @pc.on("datachannel")
         def on_channel(channel: RTCDataChannel) -> None:
@@ -205,11 +268,18 @@ class MediaHub:
 
         await pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
         for transceiver in pc.getTransceivers():
+            _prefer_shared_codec(transceiver)
+            codec = _codec_of(transceiver)
             if transceiver._offerDirection == "sendonly":  # a recvonly slot of the client
-                slot = SlotTrack(transceiver.kind)
+                slot = SlotTrack(transceiver.kind, codec)
                 transceiver.direction = "sendonly"
                 transceiver.sender.replaceTrack(slot)
+                _forward_keyframe_requests(transceiver, slot)
                 session.slots.append(slot)
+                continue
+            publication = session.publications.get(transceiver.kind)
+            if publication is not None and publication.track is transceiver.receiver.track:
+                publication.codec = codec
         await pc.setLocalDescription(await pc.createAnswer())
         return pc.localDescription.sdp
 
@@ -224,7 +294,7 @@ class MediaHub:
             if slot is None:
                 logger.info("no free %s slot for %s", kind, subscriber.identity)
                 continue
-            slot.switch(publication.subscribe(), publisher.participant_id)
+            slot.switch(publication.subscribe(slot.codec), publisher.participant_id)
 
     @staticmethod
     def _unlink(publisher_id: uuid.UUID, subscriber: Session, kinds: tuple[str, ...]) -> None:
@@ -316,3 +386,27 @@ class MediaHub:
             await self.disconnect(session.participant_id)
             await self._on_vanished(session, reason)
             return
+
+
+def _prefer_shared_codec(transceiver: RTCRtpTransceiver) -> None:
+    """Puts VP8 first among the codecs both sides support; the answer lists them in this order
+    and the client sends (and receives) the first."""
+    if transceiver.kind == "video":
+        transceiver._codecs.sort(key=lambda codec: codec.mimeType.lower() != PREFERRED_VIDEO_CODEC)
+
+
+def _codec_of(transceiver: RTCRtpTransceiver) -> str:
+    return transceiver._codecs[0].mimeType.lower() if transceiver._codecs else ""
+
+
+def _forward_keyframe_requests(transceiver: RTCRtpTransceiver, slot: SlotTrack) -> None:
+    """A subscriber's PLI or FIR makes our encoder send a keyframe (decoded frames), and is
+    passed on to the publisher when we forward its encoded frames."""
+    sender = transceiver.sender
+    own = sender._send_keyframe
+
+    def keyframe_requested() -> None:
+        own()
+        slot.keyframe_requested()
+
+    sender._send_keyframe = keyframe_requested  # type: ignore[method-assign]

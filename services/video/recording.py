@@ -86,10 +86,10 @@ class Recording:
         self._pump = asyncio.create_task(self._feed(video))
 
     async def _feed(self, video: Publication) -> None:
-        proxy = video.subscribe()
+        feed = video.subscribe()
         try:
             while True:
-                frame = await proxy.recv()
+                frame = await feed.recv()
                 if not isinstance(frame, VideoFrame):
                     continue
                 try:
@@ -100,7 +100,7 @@ class Recording:
         except MediaStreamError:
             pass  # the publisher left; `stop` finishes the file
         finally:
-            proxy.stop()
+            feed.end()
 
     async def stop(self) -> int:
         """Ends the file; returns the number of frames in it."""

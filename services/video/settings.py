@@ -36,6 +36,11 @@ class VideoSettings(ServiceSettings):
     connect_timeout: float = Field(default=20.0, gt=0)
     stats_interval: float = Field(default=2.0, gt=0)
     recording_dir: Path | None = None
+    forward_encoded: bool = Field(
+        default=True,
+        description="Forward publishers' encoded frames to subscribers on the same codec instead "
+        "of decoding and re-encoding them per subscriber (off: for comparison in the benchmark).",
+    )
 
     def resolved_join_key_path(self) -> Path:
         return self.join_key_path or self.var_dir / "video" / "join_token_key.pem"

@@ -63,10 +63,13 @@ class VideoWorld:
         return Peer(self.http, room["id"], token, size)
 
 
-@pytest.fixture
-async def video(clean_databases: dict[str, str], tmp_path: Any) -> AsyncIterator[VideoWorld]:
+@contextlib.asynccontextmanager
+async def video_world(
+    databases: dict[str, str], tmp_path: Any, **video_settings: Any
+) -> AsyncIterator[VideoWorld]:
+    overrides = {"video": FAST["video"] | video_settings}
     async with contextlib.AsyncExitStack() as exits:
-        stack = await exits.enter_async_context(running_stack(clean_databases, tmp_path, FAST))
+        stack = await exits.enter_async_context(running_stack(databases, tmp_path, overrides))
         organization = await stack.organization()
         host = await stack.actor("specialist", organization, "cardiology")
         coordinator = await stack.actor("coordinator", organization)
@@ -76,6 +79,12 @@ async def video(clean_databases: dict[str, str], tmp_path: Any) -> AsyncIterator
         yield world
         await world.live.close_all()
         assert world.live.hub.peer_connections == 0
+
+
+@pytest.fixture
+async def video(clean_databases: dict[str, str], tmp_path: Any) -> AsyncIterator[VideoWorld]:
+    async with video_world(clean_databases, tmp_path) as world:
+        yield world
 
 
 def later(minutes: int) -> str:

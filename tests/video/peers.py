@@ -82,13 +82,21 @@ class Peer:
     response: httpx.Response | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     beating: bool = True
+    keyframe_requests: int = 0  # PLI/FIR the server sent about our video
 
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
     async def offer(self) -> str:
-        self.pc.addTransceiver(ColourTrack(*self.size), direction="sendonly")
+        sender = self.pc.addTransceiver(ColourTrack(*self.size), direction="sendonly").sender
+        send_keyframe = sender._send_keyframe
+
+        def keyframe_requested() -> None:
+            self.keyframe_requests += 1
+            send_keyframe()
+
+        sender._send_keyframe = keyframe_requested  # type: ignore[method-assign]
         for _ in range(self.slots):
             self.pc.addTransceiver("video", direction="recvonly")
         channel = self.pc.createDataChannel("heartbeat")

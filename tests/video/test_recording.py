@@ -43,10 +43,14 @@ async def test_consented_recording_is_stored_and_playable(video: VideoWorld) -> 
         started = await video.stack.client.post(recording, headers=video.host.headers)
         assert started.status_code == 201, started.text
         await until(lambda: log.seen("recording.started"))
-        await until(lambda: video.live.hub.sessions[uuid.UUID(doctor.participant_id)]
-                    .publications["video"].frames > 30)  # fmt: skip
+        doctor_video = video.live.hub.sessions[uuid.UUID(doctor.participant_id)].publications[
+            "video"
+        ]
+        await until(lambda: doctor_video.frames > 30)
+        assert doctor_video.tap.decoders == 1  # forwarded frames are decoded for the file only
         stopped = await video.stack.client.delete(recording, headers=video.host.headers)
         assert stopped.status_code == 200, stopped.text
+        assert doctor_video.tap.decoders == 0
         file_id = stopped.json()["file_id"]
         assert stopped.json()["frames"] > 10
 
