@@ -271,9 +271,14 @@ class Stack:
 
 @contextlib.contextmanager
 def scratch_stack(
-    database: str = "sqlite", *, log_level: str = "INFO", host: str = "127.0.0.1"
+    database: str = "sqlite",
+    *,
+    log_level: str = "INFO",
+    host: str = "127.0.0.1",
+    extra_env: Mapping[str, str] | None = None,
 ) -> Iterator[Stack]:
-    """Migrated scratch databases and the real processes on free ports; always torn down."""
+    """Migrated scratch databases and the real processes on free ports (`extra_env` set for
+    them); always torn down."""
     require_loopback(host)
     run = uuid.uuid4().hex[:8]
     pg_names: list[str] = []
@@ -292,7 +297,7 @@ def scratch_stack(
                 else:
                     raise ValueError(f"unknown database {database!r}")
                 upgrade(service.migrations_dir, urls[service.name])
-            env = {}
+            env = dict(extra_env or {})
             for service in SERVICES:
                 env[service.env_prefix + "DATABASE_URL"] = urls[service.name]
                 env[service.env_prefix + "LOG_LEVEL"] = log_level
