@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from services.common.audit import AuditTables
 from services.common.db import Database
-from services.common.errors import Conflict, NotFound
+from services.common.errors import Conflict, NotFound, ServiceUnavailable
 from services.common.uow import UnitOfWork, standalone_unit_of_work
 from services.files.client import FilesClient
 from services.video import service
@@ -77,7 +77,17 @@ class Live:
         self.publish(room.id, event, participant)
         if room.id in self.recordings and not participant.consented:
             self.stop_soon(room, "a participant without consent joined")
+        elif participant.state is ParticipantState.ADMITTED:
+            self._hear(room.id, participant.id)
         return participant, answer
+
+    def _hear(self, room_id: uuid.UUID, participant_id: uuid.UUID) -> None:
+        """Puts an admitted participant's voice into the room's recording, if one runs."""
+        recording = self.recordings.get(room_id)
+        session = self.hub.sessions.get(participant_id)
+        audio = session.publications.get("audio") if session else None
+        if recording is not None and audio is not None:
+            recording.hear(participant_id, audio)
 
     async def move(
         self,
@@ -88,8 +98,11 @@ class Live:
         by: str,
     ) -> None:
         service.move(uow, room, participant, target, by)
+        if room.id in self.recordings:
+            self.recordings[room.id].mute(participant.id)
         if target is ParticipantState.ADMITTED:
             self.hub.admit(participant.id)
+            self._hear(room.id, participant.id)
             self.publish(room.id, "participant.admitted", participant)
         elif target is ParticipantState.WAITING:
             self.hub.hold(participant.id)
@@ -135,6 +148,9 @@ class Live:
         recording = Recording(room.id, publisher_id, directory / f"{uuid.uuid4()}.mp4", bearer)
         recording.start(video)
         self.recordings[room.id] = recording
+        for present in self.hub.in_room(room.id):
+            if present.admitted:
+                self._hear(room.id, present.participant_id)
         self.events.publish(room.id, "recording.started")
         return recording
 
@@ -153,7 +169,14 @@ class Live:
         if recording is None:
             raise NotFound("The room is not being recorded.")
         try:
-            frames = await recording.stop()
+            try:
+                frames = await recording.stop()
+            except Exception as exc:  # the encoder thread failed: the file is unusable
+                logger.exception("recording %s could not be written", room.id)
+                self.events.publish(room.id, "recording.stopped", file_id=None, reason="failed")
+                raise ServiceUnavailable(
+                    "The recording could not be written; nothing was stored."
+                ) from exc
             # A recording stopped before its first frame has no file to keep.
             stored = (
                 await self.files.upload(

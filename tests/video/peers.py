@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import numpy as np
 from aiortc import (
     MediaStreamTrack,
     RTCConfiguration,
@@ -20,6 +21,7 @@ from aiortc import (
     RTCSessionDescription,
 )
 from aiortc.mediastreams import MediaStreamError
+from av.audio.frame import AudioFrame
 from av.video.frame import VideoFrame
 
 VIDEO = "/api/video"
@@ -47,6 +49,36 @@ class ColourTrack(MediaStreamTrack):
             plane.update(bytes([(self._count * 7) % 256]) * plane.buffer_size)
         frame.pts = int(self._count / self.fps / CLOCK)
         frame.time_base = CLOCK
+        self._count += 1
+        return frame
+
+
+class ToneTrack(MediaStreamTrack):
+    """A microphone stand-in: a steady sine tone, 20 ms a frame, so a mix can tell who spoke."""
+
+    kind = "audio"
+    rate = 48_000
+    samples = 960
+
+    def __init__(self, frequency: int) -> None:
+        super().__init__()
+        self.frequency = frequency
+        self._start: float | None = None
+        self._count = 0
+
+    async def recv(self) -> AudioFrame:
+        if self._start is None:
+            self._start = time.monotonic()
+        due = self._start + self._count * self.samples / self.rate
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+        index = np.arange(self._count * self.samples, (self._count + 1) * self.samples)
+        wave = 6000 * np.sin(2 * np.pi * self.frequency * index / self.rate)
+        frame = AudioFrame.from_ndarray(
+            wave.astype(np.int16).reshape(1, -1), format="s16", layout="mono"
+        )
+        frame.sample_rate = self.rate
+        frame.pts = self._count * self.samples
+        frame.time_base = fractions.Fraction(1, self.rate)
         self._count += 1
         return frame
 
@@ -83,6 +115,7 @@ class Peer:
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     beating: bool = True
     keyframe_requests: int = 0  # PLI/FIR the server sent about our video
+    tone: int | None = None  # Hz: also publish audio, a tone of this pitch
 
     @property
     def headers(self) -> dict[str, str]:
@@ -97,6 +130,8 @@ class Peer:
             send_keyframe()
 
         sender._send_keyframe = keyframe_requested  # type: ignore[method-assign]
+        if self.tone is not None:
+            self.pc.addTransceiver(ToneTrack(self.tone), direction="sendonly")
         for _ in range(self.slots):
             self.pc.addTransceiver("video", direction="recvonly")
         channel = self.pc.createDataChannel("heartbeat")

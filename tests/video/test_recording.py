@@ -3,10 +3,14 @@ service as a playable MP4 attached to the case; a later joiner without consent s
 
 import io
 import uuid
+from pathlib import Path
 
 import av
+import numpy as np
 from av.container import InputContainer
+from av.video.frame import VideoFrame
 
+from services.video.recording import Writer
 from tests.video.conftest import VideoWorld
 from tests.video.peers import EventLog, Peer, until
 
@@ -79,3 +83,70 @@ async def test_consented_recording_is_stored_and_playable(video: VideoWorld) -> 
         await log.stop()
         for peer in (doctor, patient, late):
             await peer.close()
+
+
+def loudest_pitches(samples: np.ndarray, rate: int, count: int) -> set[int]:
+    """The `count` strongest frequencies (Hz, to the nearest 10) of a signal."""
+    spectrum = np.abs(np.fft.rfft(samples))
+    frequencies = np.fft.rfftfreq(len(samples), 1 / rate)
+    strongest: list[int] = []
+    for index in np.argsort(spectrum)[::-1]:
+        pitch = int(round(frequencies[index], -1))
+        if all(abs(pitch - other) > 50 for other in strongest):
+            strongest.append(pitch)
+        if len(strongest) == count:
+            break
+    return set(strongest)
+
+
+async def test_recording_mixes_the_voices_of_admitted_participants(video: VideoWorld) -> None:
+    room = await video.room(case_id=str(uuid.uuid4()))
+    recording = f"/api/video/rooms/{room['id']}/recording"
+    doctor = video.peer(room, await video.token(room), DOCTOR)
+    patient = video.peer(room, await video.patient_token(room), PATIENT)
+    doctor.tone, patient.tone = 440, 1000
+    try:
+        await doctor.join()
+        await patient.join()
+        admitted = await video.http.post(
+            f"/api/video/rooms/{room['id']}/participants/{patient.participant_id}/admit",
+            headers=doctor.headers,
+        )
+        assert admitted.status_code == 200, admitted.text
+        await consent(video, doctor)
+        await consent(video, patient)
+        await until(lambda: doctor.got(PATIENT))
+        assert (await video.stack.client.post(recording, headers=video.host.headers)).is_success
+        await until(lambda: video.live.recordings[uuid.UUID(room["id"])].fed > 45)
+        stopped = await video.stack.client.delete(recording, headers=video.host.headers)
+        assert stopped.status_code == 200, stopped.text
+        content = await video.stack.client.get(
+            f"/api/files/files/{stopped.json()['file_id']}/content", headers=video.host.headers
+        )
+    finally:
+        await doctor.close()
+        await patient.close()
+    container = av.open(io.BytesIO(content.content), mode="r")
+    assert isinstance(container, InputContainer)
+    with container:
+        audio = container.streams.audio[0]
+        samples = np.concatenate([f.to_ndarray().reshape(-1) for f in container.decode(audio)])
+        picture = container.streams.video[0]
+        assert picture.duration is not None
+        assert picture.time_base is not None
+        video_seconds = float(picture.duration * picture.time_base)
+    assert abs(len(samples) / audio.rate - video_seconds) < 1.0  # one timeline for both
+    assert loudest_pitches(samples, audio.rate, 2) == {440, 1000}  # both voices are in it
+
+
+def test_frames_closer_than_the_frame_rate_are_kept_apart(tmp_path: Path) -> None:
+    path = tmp_path / "burst.mp4"
+    with av.open(str(path), "w", format="mp4") as output:
+        writer = Writer(output)
+        for at in (0.0, 0.5, 0.51, 0.52, 0.6):  # a burst after a network hiccup
+            writer.write_video(at, VideoFrame(*DOCTOR, "yuv420p"))
+        writer.finish()
+    container = av.open(str(path), mode="r")
+    assert isinstance(container, InputContainer)
+    with container:
+        assert len(list(container.decode(video=0))) == 5
