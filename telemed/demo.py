@@ -1,6 +1,8 @@
 """Demo directory for trying telemed: a Kuzbass regional centre, its districts, and their staff."""
 
+import json
 import secrets
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -14,6 +16,8 @@ from gateway.settings import GatewaySettings
 from services.common.auth import Role
 from services.common.db import Database
 from services.common.uow import UnitOfWork, standalone_unit_of_work
+from services.scheduling.settings import SchedulingSettings
+from services.video.service import ROOM_SCHEDULER_SCOPE
 
 ORGANIZATIONS = [
     ("Kuzbass Regional Clinical Hospital", OrganizationKind.REGIONAL_CENTRE, "42",
@@ -29,6 +33,7 @@ CENTRE, TASHTAGOL, MARIINSK = (
     "Tashtagol District Hospital",
     "Mariinsk District Hospital",
 )
+SCHEDULING_CLIENT_NAME = "Scheduling service"
 USERS: list[tuple[str, str, Role, str | None, str | None]] = [
     ("admin", "Directory Administrator", Role.ADMIN, None, None),
     ("coordinator.kuzbass", "Olga Sergeevna Lapina", Role.COORDINATOR, CENTRE, None),
@@ -65,6 +70,30 @@ async def _organization(uow: UnitOfWork, body: OrganizationCreate) -> Organizati
     return organization
 
 
+async def _scheduling_client(
+    uow: UnitOfWork, hasher: SecretHasher, centre: Organization, var_dir: Path
+) -> None:
+    """Registers the API client scheduling sets up video rooms as (a fresh secret when it
+    exists) and leaves its credentials where the scheduling service looks for them."""
+    client = await uow.session.scalar(
+        select(ApiClient).where(ApiClient.name == SCHEDULING_CLIENT_NAME)
+    )
+    client_id, secret = new_client_credentials()
+    if client is None:
+        client = ApiClient(
+            client_id=client_id, secret_hash="", name=SCHEDULING_CLIENT_NAME,
+            organization_id=centre.id, scopes=[ROOM_SCHEDULER_SCOPE],
+        )  # fmt: skip
+        uow.session.add(client)
+    client.secret_hash = await hasher.hash(secret)
+    await uow.session.flush()
+    uow.audit.record("api_client.create", "api_client", client.id)
+    path = SchedulingSettings(var_dir=var_dir).resolved_video_client_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(json.dumps({"client_id": client.client_id, "client_secret": secret}))
+
+
 async def seed_demo(settings: GatewaySettings) -> dict[str, Any]:
     """Creates what is missing; demo users that exist get a new password so the output is valid."""
     hasher = _hasher(settings)
@@ -97,6 +126,7 @@ async def seed_demo(settings: GatewaySettings) -> dict[str, Any]:
                      "organization_id": str(organization_id) if organization_id else None,
                      "specialty": specialty}
                 )  # fmt: skip
+            await _scheduling_client(uow, hasher, organizations[CENTRE], settings.var_dir)
             client_id, secret = new_client_credentials()
             uow.session.add(ApiClient(
                 client_id=client_id, secret_hash=await hasher.hash(secret),

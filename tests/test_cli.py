@@ -2,10 +2,12 @@
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from services.scheduling.settings import SchedulingSettings
 from telemed.cli import app as cli
 from tests.conftest import Stack
 
@@ -19,8 +21,11 @@ async def invoke(*args: str) -> tuple[int, str]:
 
 
 @pytest.fixture
-def gateway_database(clean_databases: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> str:
+def gateway_database(
+    clean_databases: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> str:
     monkeypatch.setenv("TELEMED_GATEWAY_DATABASE_URL", clean_databases["gateway"])
+    monkeypatch.setenv("TELEMED_GATEWAY_VAR_DIR", str(tmp_path))
     monkeypatch.setenv("TELEMED_GATEWAY_ARGON2_TIME_COST", "1")
     monkeypatch.setenv("TELEMED_GATEWAY_ARGON2_MEMORY_KIB", "64")
     return clean_databases["gateway"]
@@ -61,6 +66,34 @@ async def test_reseeding_gives_fresh_passwords_that_work(
     assert medic_before["password"] != medic_after["password"]
     tokens = await stack.login("medic.tashtagol", medic_after["password"])
     assert tokens["access_token"]
+
+
+async def test_seeding_registers_the_client_scheduling_sets_up_video_rooms_as(
+    stack: Stack, gateway_database: str, tmp_path: Path
+) -> None:
+    settings = SchedulingSettings(var_dir=tmp_path)
+    assert settings.video_client_credentials() is None
+    assert (await invoke("seed", "--demo"))[0] == 0
+    assert settings.resolved_video_client_file().stat().st_mode & 0o777 == 0o600
+    first = settings.video_client_credentials()
+    assert first is not None
+
+    async def token(client_id: str, secret: str) -> dict[str, object]:
+        response = await stack.client.post(
+            "/api/auth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret)
+        )
+        body: dict[str, object] = response.json()
+        return body
+
+    granted = await token(first[0], first[1].get_secret_value())
+    assert granted["scope"] == "video:rooms"
+    # Seeding again gives the same client a new secret; the old one stops working.
+    assert (await invoke("seed", "--demo"))[0] == 0
+    second = settings.video_client_credentials()
+    assert second is not None
+    assert second[0] == first[0]
+    assert "access_token" in await token(second[0], second[1].get_secret_value())
+    assert "access_token" not in await token(first[0], first[1].get_secret_value())
 
 
 def test_seed_without_demo_flag_is_refused() -> None:

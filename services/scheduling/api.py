@@ -5,18 +5,19 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from services.common.auth import CurrentPrincipal
+from services.common.auth import CurrentPrincipal, bearer_token
 from services.common.errors import problem_responses
 from services.common.idempotency import idempotent, location
 from services.common.uow import UnitOfWorkDep
-from services.scheduling import appointments, episodes, listing, schedule_api
+from services.scheduling import appointments, episodes, listing, rooms, schedule_api
 from services.scheduling.dependencies import (
     PREFIX,
     CaseCheckDep,
     NowDep,
+    RoomsDep,
     SettingsDep,
     ZonesDep,
 )
@@ -28,6 +29,7 @@ from services.scheduling.schemas import (
     CancelRequest,
     EpisodeCreate,
     EpisodeOut,
+    JoinLink,
     RescheduleRequest,
     SeriesOut,
     SeriesRequest,
@@ -64,10 +66,13 @@ async def book(
     principal: CurrentPrincipal,
     zones: ZonesDep,
     settings: SettingsDep,
+    video_rooms: RoomsDep,
     now: NowDep,
 ) -> JSONResponse:
     async def create() -> AppointmentOut:
-        appointment = await appointments.book(uow, principal, body, zones, settings, now)
+        appointment = await appointments.book(
+            uow, principal, body, zones, settings, video_rooms, now
+        )
         return appointment_out(appointment)
 
     return await idempotent(
@@ -133,9 +138,13 @@ def _action_route(action: AppointmentAction, summary: str) -> None:
     path = "/appointments/{appointment_id}/" + action.value.replace("_", "-")
 
     async def endpoint(
-        appointment_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal, now: NowDep
+        appointment_id: uuid.UUID,
+        uow: UnitOfWorkDep,
+        principal: CurrentPrincipal,
+        video_rooms: RoomsDep,
+        now: NowDep,
     ) -> AppointmentOut:
-        found = await appointments.act(uow, principal, appointment_id, action, now)
+        found = await appointments.act(uow, principal, appointment_id, action, video_rooms, now)
         return appointment_out(found)
 
     router.add_api_route(
@@ -172,12 +181,13 @@ async def cancel(
     appointment_id: uuid.UUID,
     uow: UnitOfWorkDep,
     principal: CurrentPrincipal,
+    video_rooms: RoomsDep,
     now: NowDep,
     body: CancelRequest | None = None,
 ) -> AppointmentOut:
     reason = body.reason if body else None
     found = await appointments.act(
-        uow, principal, appointment_id, AppointmentAction.CANCEL, now, reason=reason
+        uow, principal, appointment_id, AppointmentAction.CANCEL, video_rooms, now, reason=reason
     )
     return appointment_out(found)
 
@@ -199,10 +209,13 @@ async def reschedule(
     uow: UnitOfWorkDep,
     principal: CurrentPrincipal,
     settings: SettingsDep,
+    video_rooms: RoomsDep,
     now: NowDep,
 ) -> JSONResponse:
     async def create() -> AppointmentOut:
-        new = await appointments.reschedule(uow, principal, appointment_id, body, settings, now)
+        new = await appointments.reschedule(
+            uow, principal, appointment_id, body, settings, video_rooms, now
+        )
         return appointment_out(new)
 
     return await idempotent(
@@ -212,6 +225,38 @@ async def reschedule(
         body,
         create,
         headers=location(PREFIX + "/appointments/{id}"),
+    )
+
+
+@router.post(
+    "/appointments/{appointment_id}/join-link",
+    response_model=JoinLink,
+    tags=["appointment lifecycle"],
+    summary="The patient's join link of a remote visit, from shortly before it begins",
+    description="For the patient, and for those who may see the visit (to pass it on). The "
+    "link holds a short-lived token and is made anew on every call; earlier than "
+    "`join_link_before` ahead of the start it is a 409 saying when (`opens_at`).",
+    responses=problem_responses(401, 404, 409, 502, 503),
+)
+async def join_link(
+    appointment_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    settings: SettingsDep,
+    video_rooms: RoomsDep,
+    now: NowDep,
+) -> JoinLink:
+    response.headers["Cache-Control"] = "no-store"  # the token admits its holder
+    return await rooms.join_link(
+        uow,
+        principal,
+        appointment_id,
+        video_rooms,
+        bearer_token(request),
+        settings.join_link_before,
+        now,
     )
 
 
@@ -309,9 +354,12 @@ async def plan_follow_ups(
     uow: UnitOfWorkDep,
     principal: CurrentPrincipal,
     settings: SettingsDep,
+    video_rooms: RoomsDep,
     now: NowDep,
 ) -> JSONResponse:
     async def create() -> SeriesOut:
-        return await episodes.plan_series(uow, principal, episode_id, body, settings, now)
+        return await episodes.plan_series(
+            uow, principal, episode_id, body, settings, video_rooms, now
+        )
 
     return await idempotent(request, uow.session, principal, body, create, status_code=200)

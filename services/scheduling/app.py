@@ -1,4 +1,5 @@
-"""Builds the scheduling service's FastAPI app on the shared kernel, with its reminder job."""
+"""Builds the scheduling service's FastAPI app on the shared kernel, with its reminder job and
+its way to the video service."""
 
 import asyncio
 import contextlib
@@ -12,9 +13,12 @@ from gateway.client import DirectoryClient
 from services.common.app import create_service_app
 from services.common.db import utcnow
 from services.scheduling.api import router
+from services.scheduling.credentials import ServiceToken
 from services.scheduling.models import KERNEL_TABLES
 from services.scheduling.reminders import load_channel, run_periodically
+from services.scheduling.rooms import VideoRooms
 from services.scheduling.settings import SchedulingSettings
+from services.video.client import VideoClient
 
 
 def create_app(
@@ -27,13 +31,17 @@ def create_app(
 
     @asynccontextmanager
     async def startup(app: FastAPI) -> AsyncIterator[None]:
-        app.state.directory = DirectoryClient(app.state.gateway_client)
+        gateway = app.state.gateway_client
+        app.state.directory = DirectoryClient(gateway)
+        credential = ServiceToken(gateway, settings.video_client_credentials)
+        app.state.video_rooms = VideoRooms(VideoClient(gateway), credential)
         job = asyncio.create_task(
             # The clock is read through app.state on every run, so tests can move time.
             run_periodically(
                 app.state.database,
                 KERNEL_TABLES.audit,
                 channel,
+                app.state.video_rooms,
                 settings,
                 lambda: app.state.clock(),
             ),

@@ -20,15 +20,15 @@ from services.scheduling.chains import (
     require_fulfilled_first_visit,
 )
 from services.scheduling.enums import (
+    FINAL_STATUSES,
     PATIENT_VISITS,
-    VIDEO_VISITS,
     AppointmentAction,
     AppointmentStatus,
     EpisodeStatus,
-    RoomState,
     VisitType,
 )
 from services.scheduling.models import Appointment, Episode, Schedule
+from services.scheduling.rooms import VideoRooms, live_room, release_room, request_room
 from services.scheduling.schedules import visit_of
 from services.scheduling.schemas import AppointmentCreate, RescheduleRequest
 from services.scheduling.service import (
@@ -91,7 +91,11 @@ async def resolve_schedule(
 
 
 async def book_slot(
-    uow: UnitOfWork, booking: Booking, settings: SchedulingSettings, now: datetime
+    uow: UnitOfWork,
+    booking: Booking,
+    settings: SchedulingSettings,
+    rooms: VideoRooms,
+    now: datetime,
 ) -> Appointment:
     """Places one visit: the schedule must offer the start, and nothing may overlap it."""
     schedule = booking.schedule
@@ -131,18 +135,11 @@ async def book_slot(
         status_changed_at=now,
         created_at=now,
     )
-    if not booking.hold:
-        request_room(appointment, now)
     await place(uow, appointment, now)
+    # Only once the slot is had: a room asked for a visit that did not fit would be left over.
+    if not booking.hold:
+        await request_room(uow, appointment, rooms, now)
     return appointment
-
-
-def request_room(appointment: Appointment, now: datetime) -> None:
-    """A booked video visit needs a room. There is no video service yet, so the request is
-    recorded as pending; its client will fill in the join details."""
-    if appointment.visit_type in VIDEO_VISITS:
-        appointment.room_state = RoomState.PENDING
-        appointment.room_updated_at = now
 
 
 def _check_booker(principal: Principal, schedule: Schedule) -> None:
@@ -192,6 +189,7 @@ async def book(
     data: AppointmentCreate,
     zones: ZoneLookup,
     settings: SchedulingSettings,
+    rooms: VideoRooms,
     now: datetime,
 ) -> Appointment:
     """Books (or holds) a slot for a patient of the caller's organisation, or on the calling
@@ -231,7 +229,7 @@ async def book(
             booked_by=principal.subject,
             consult_case_id=data.consult_case_id,
         )
-        appointment = await book_slot(uow, booking, settings, now)
+        appointment = await book_slot(uow, booking, settings, rooms, now)
     except ProblemError as error:
         fail(uow, action, None, error)
     audit(uow, action, appointment.id, detail=appointment.status.value)
@@ -251,6 +249,7 @@ async def act(
     principal: Principal,
     appointment_id: uuid.UUID,
     action: AppointmentAction,
+    rooms: VideoRooms,
     now: datetime,
     *,
     reason: str | None = None,
@@ -274,10 +273,13 @@ async def act(
             ),
         )
     status = check_action(uow, principal, appointment, action, now)
+    given = live_room(appointment)
     set_status(appointment, status, now)
+    if given is not None and status in FINAL_STATUSES:
+        await release_room(uow, appointment, given, rooms)
     if action is A.CONFIRM:
         appointment.hold_expires_at = None
-        request_room(appointment, now)
+        await request_room(uow, appointment, rooms, now)
     if action is A.CANCEL:
         appointment.cancel_reason = reason
     await uow.session.flush()
@@ -291,13 +293,14 @@ async def reschedule(
     appointment_id: uuid.UUID,
     data: RescheduleRequest,
     settings: SchedulingSettings,
+    rooms: VideoRooms,
     now: datetime,
 ) -> Appointment:
     """Moves a visit: the old appointment is cancelled and points at its replacement, which
     points back; a hold stays a hold. Nothing changes if the new slot cannot be had."""
     action = "appointment.reschedule"
     old = await load_appointment(uow, principal, appointment_id, action, now, write=True)
-    was = old.status
+    was, given = old.status, live_room(old)
     status = check_action(uow, principal, old, A.RESCHEDULE, now)
     try:
         if data.practitioner_id is None and data.schedule_id is None:
@@ -322,12 +325,14 @@ async def reschedule(
             consult_case_id=old.consult_case_id,
             series_id=old.series_id,
         )
-        new = await book_slot(uow, booking, settings, now)
+        new = await book_slot(uow, booking, settings, rooms, now)
     except ProblemError as error:
         fail(uow, action, old.id, error)
     new.replaces_id = old.id
     old.replaced_by_id = new.id
     await uow.session.flush()
+    if given is not None:  # only now: if the new slot could not be had, the old room stays
+        await release_room(uow, old, given, rooms)
     audit(uow, action, old.id, detail=f"replaced by {new.id}")
     audit(uow, "appointment.book", new.id, detail=f"replaces {old.id}")
     return new

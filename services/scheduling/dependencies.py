@@ -1,4 +1,5 @@
-"""FastAPI dependencies of the scheduling routes: settings, the clock, directory look-ups."""
+"""FastAPI dependencies of the scheduling routes: settings, the clock, directory look-ups,
+the video service."""
 
 import uuid
 from datetime import datetime
@@ -12,6 +13,7 @@ from services.common.errors import Forbidden, NotFound, Unprocessable
 from services.consult.client import ConsultClient
 from services.scheduling.appointments import ZoneLookup
 from services.scheduling.episodes import CaseCheck
+from services.scheduling.rooms import VideoRooms
 from services.scheduling.schedules import OrganizationLookup
 from services.scheduling.settings import SchedulingSettings
 
@@ -65,8 +67,14 @@ def _case_check(request: Request) -> CaseCheck:
     return check
 
 
+def _rooms(request: Request) -> VideoRooms:
+    rooms: VideoRooms = request.app.state.video_rooms
+    return rooms
+
+
 SettingsDep = Annotated[SchedulingSettings, Depends(_settings)]
 CaseCheckDep = Annotated[CaseCheck, Depends(_case_check)]
 NowDep = Annotated[datetime, Depends(_now)]
 OrganizationsDep = Annotated[OrganizationLookup, Depends(_organizations)]
 ZonesDep = Annotated[ZoneLookup, Depends(_zones)]
+RoomsDep = Annotated[VideoRooms, Depends(_rooms)]

@@ -71,8 +71,8 @@ class AppointmentAction(StrEnum):
 
 
 class RoomState(StrEnum):
-    """The video room of a remote visit: asked for, given (join details stored; the video
-    service's client sets this once it exists), released."""
+    """The video room of a video visit: asked for (the video service has not given it yet),
+    given (its id stored), released (closed in the video service, or never given)."""
 
     PENDING = "pending"
     READY = "ready"
@@ -95,3 +95,4 @@ class ReminderState(StrEnum):
     SENT = "sent"
     FAILED = "failed"  # gave up after the configured attempts
     SKIPPED = "skipped"  # the appointment was cancelled or started before delivery
+

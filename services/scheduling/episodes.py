@@ -21,6 +21,7 @@ from services.scheduling.chains import (
 )
 from services.scheduling.enums import EpisodeStatus, VisitType
 from services.scheduling.models import Appointment, Episode, Schedule
+from services.scheduling.rooms import VideoRooms
 from services.scheduling.schemas import EpisodeCreate, SeriesItem, SeriesOut, SeriesRequest
 from services.scheduling.service import audit, fail
 from services.scheduling.settings import SchedulingSettings
@@ -156,6 +157,7 @@ async def plan_series(
     episode_id: uuid.UUID,
     data: SeriesRequest,
     settings: SchedulingSettings,
+    rooms: VideoRooms,
     now: datetime,
 ) -> SeriesOut:
     """Books each follow-up on its own: those that cannot be had are reported, not fatal."""
@@ -188,7 +190,7 @@ async def plan_series(
             series_id=series_id,
         )
         try:
-            appointment = await book_slot(uow, booking, settings, now)
+            appointment = await book_slot(uow, booking, settings, rooms, now)
         except Conflict as error:
             items.append(SeriesItem(start=start, outcome="conflict", detail=error.detail))
             continue

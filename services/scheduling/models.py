@@ -160,8 +160,8 @@ class Appointment(IdMixin, TimestampMixin, Base):
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
-    # The video room of a remote visit. Until the video service exists the room stays
-    # pending; its client will fill in the room id and join URL and set it ready.
+    # The video room of a video visit, as the video service gave it (`rooms.py`). Join links
+    # hold short-lived tokens and are made on request, so `room_join_url` stays empty.
     room_state: Mapped[RoomState | None] = mapped_column(string_enum(RoomState), nullable=True)
     room_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     room_join_url: Mapped[str | None] = mapped_column(String(1024), nullable=True)

@@ -32,6 +32,7 @@ from services.scheduling.enums import (
     VisitType,
 )
 from services.scheduling.models import Appointment, Reminder
+from services.scheduling.rooms import VideoRooms, fill_pending_rooms
 from services.scheduling.service import audit, expire_holds
 from services.scheduling.settings import SchedulingSettings
 
@@ -256,13 +257,18 @@ async def run_periodically(
     database: Database,
     audit_tables: AuditTables,
     channel: ReminderChannel,
+    rooms: VideoRooms,
     settings: SchedulingSettings,
     clock: Callable[[], datetime],
 ) -> None:
-    """The job as the app runs it: every `reminder_interval_seconds`, until cancelled."""
+    """The job as the app runs it: every `reminder_interval_seconds`, until cancelled. Each run
+    also asks again for the video rooms the video service could not give at booking."""
     while True:
         await asyncio.sleep(settings.reminder_interval_seconds)
         try:
             await run_once(database, audit_tables, channel, settings, clock())
+            await fill_pending_rooms(
+                database, audit_tables, rooms, settings.reminder_batch, clock()
+            )
         except Exception:  # the next run tries again; the outbox keeps what was not done
             logger.exception("the reminder job failed")

@@ -271,6 +271,20 @@ class Room(BaseModel):
     join_url: str | None
 
 
+class JoinLink(BaseModel):
+    """The patient's way into a remote visit; the token in it is short-lived and not stored."""
+
+    join_url: str = Field(
+        description="The patient's join page in the browser, `/join/{token}` on the gateway.",
+        examples=["https://telemed.example.org/join/eyJhbGciOiJFZERTQSIsInR5cCI6ImpvaW4rand0In0"],
+    )
+    expires_at: datetime = Field(
+        description="When the token in the link stops admitting.",
+        examples=["2025-10-28T07:00:00Z"],
+    )
+    room_id: uuid.UUID
+
+
 class AppointmentOut(BaseModel):
     id: uuid.UUID
     status: AppointmentStatus
@@ -358,3 +372,4 @@ class SeriesOut(BaseModel):
     series_id: uuid.UUID
     booked: int
     items: list[SeriesItem]
+

@@ -88,8 +88,9 @@ def fail(
     raise error
 
 
-def release_room(appointment: Appointment, now: datetime) -> None:
-    """A visit that will not take place gives its video room back."""
+def mark_room_released(appointment: Appointment, now: datetime) -> None:
+    """A visit that will not take place gives its video room back (`rooms.release_room` tells
+    the video service)."""
     if appointment.room_state is not None and appointment.room_state is not RoomState.RELEASED:
         appointment.room_state = RoomState.RELEASED
         appointment.room_updated_at = now
@@ -99,7 +100,7 @@ def set_status(appointment: Appointment, status: AppointmentStatus, now: datetim
     appointment.status = status
     appointment.status_changed_at = now
     if status in FINAL_STATUSES:
-        release_room(appointment, now)
+        mark_room_released(appointment, now)
 
 
 def hold_has_expired(appointment: Appointment, now: datetime) -> bool:

@@ -1,6 +1,10 @@
 """Settings of the scheduling service (env prefix `TELEMED_SCHEDULING_`)."""
 
-from pydantic import Field
+import json
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import ServiceSettings
@@ -34,3 +38,32 @@ class SchedulingSettings(ServiceSettings):
         default="services.scheduling.reminders:LogChannel",
         description="`module:factory` of the delivery channel; the default writes to the log.",
     )
+    video_client_id: str = Field(
+        default="",
+        description="The gateway API client (scope `video:rooms`) scheduling acts as when it "
+        "sets up and closes video rooms; without one, remote visits' rooms stay pending.",
+    )
+    video_client_secret: SecretStr = SecretStr("")
+    video_client_file: Path | None = Field(
+        default=None,
+        description="Where `telemed seed --demo` leaves that client's credentials (JSON), read "
+        "when the two settings above are empty; default `<var_dir>/scheduling/video_client.json`.",
+    )
+    join_link_before: timedelta = Field(
+        default=timedelta(minutes=15),
+        description="How long before a video visit begins its patient's join link is issued.",
+    )
+
+    def resolved_video_client_file(self) -> Path:
+        return self.video_client_file or self.var_dir / "scheduling" / "video_client.json"
+
+    def video_client_credentials(self) -> tuple[str, SecretStr] | None:
+        """The settings' client, else the file's (looked at on every call, so a client
+        registered while the service runs is taken up), else None."""
+        if self.video_client_id:
+            return self.video_client_id, self.video_client_secret
+        try:
+            stored = json.loads(self.resolved_video_client_file().read_text())
+            return str(stored["client_id"]), SecretStr(str(stored["client_secret"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None

@@ -4,7 +4,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Request, Response
+from sqlalchemy.exc import IntegrityError
 
 from services.common.audit import Outcome
 from services.common.auth import CurrentPrincipal, bearer_token
@@ -70,11 +71,22 @@ async def room_view(uow: UnitOfWorkDep, live: Live, room: Room, identity: str) -
     status_code=201,
     response_model=RoomOut,
     summary="Create a room for an appointment or a consult case",
-    responses=problem_responses(401, 403, 409),
+    description="Staff create rooms of their organisation. A room scheduler (an API client "
+    "with the `video:rooms` scope, such as the scheduling service) creates an appointment's "
+    "room for the host and organisation it names. An appointment that already has a room the "
+    "caller manages gets that room back with 200.",
+    responses=problem_responses(401, 403, 409, 422),
 )
-async def create_room(body: RoomCreate, uow: UnitOfWorkDep, principal: CurrentPrincipal) -> RoomOut:
-    room = service.create_room(uow, principal, body)
-    await uow.session.flush()
+async def create_room(
+    body: RoomCreate, response: Response, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> RoomOut:
+    room, created = await service.create_room(uow, principal, body)
+    try:
+        await uow.session.flush()
+    except IntegrityError as exc:
+        raise Conflict("A room for this appointment was created at the same moment.") from exc
+    if not created:
+        response.status_code = 200
     return room_out(room)
 
 
@@ -156,7 +168,9 @@ async def issue_token(
     "/rooms/{room_id}/patient-link",
     status_code=201,
     response_model=JoinTokenOut,
-    summary="Issue the patient's join link (for the scheduling service)",
+    summary="Issue the patient's join link: by the room's managers, or the room's patient",
+    description="The room's host, its organisation's coordinators and the room scheduler issue "
+    "it for any patient; a patient for themselves, for the room they were booked into.",
     responses=problem_responses(401, 403, 404, 410),
 )
 async def patient_link(
@@ -167,8 +181,8 @@ async def patient_link(
     live: LiveDep,
 ) -> JoinTokenOut:
     room = await service.get_room(uow, room_id)
+    service.require_patient_link(uow, principal, room, body.patient_id)
     service.require_joinable(room)
-    service.require_manager(uow, principal, room, "token.issue")
     identity = f"patient:{body.patient_id}"
     role = ParticipantRole.PATIENT
     service.audit(uow, "token.issue", room.id, detail=f"identity={identity}; role=patient")

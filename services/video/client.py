@@ -10,10 +10,14 @@ from services.common.errors import BadGateway, Conflict, Forbidden, NotFound
 from services.video.enums import RoomKind
 from services.video.schemas import JoinTokenOut, RoomOut
 
+# What callers pass and get back, so they need import nothing else of this service.
+__all__ = ["JoinTokenOut", "RoomKind", "RoomOut", "VideoClient"]
+
 
 class VideoClient:
-    """Calls `/api/video` through the gateway with the caller's own token, so the video
-    service's rules decide; its 403, 404 and 409/410 come back as the same problems."""
+    """Calls `/api/video` through the gateway with the bearer token it is given (the caller's,
+    or a service credential's), so the video service's rules decide; its 403, 404 and 409/410
+    come back as the same problems."""
 
     def __init__(self, client: httpx.AsyncClient) -> None:
         self._client = client
@@ -45,14 +49,22 @@ class VideoClient:
         host_id: uuid.UUID | None = None,
         appointment_id: uuid.UUID | None = None,
         case_id: uuid.UUID | None = None,
+        organization_id: uuid.UUID | None = None,
+        patient_id: uuid.UUID | None = None,
     ) -> RoomOut:
+        """The new room; for an appointment that already has one, that room."""
+        ids = {
+            "host_id": host_id,
+            "appointment_id": appointment_id,
+            "case_id": case_id,
+            "organization_id": organization_id,
+            "patient_id": patient_id,
+        }
         body = {
             "kind": kind.value,
             "title": title,
             "starts_at": starts_at.isoformat(),
-            "host_id": str(host_id) if host_id else None,
-            "appointment_id": str(appointment_id) if appointment_id else None,
-            "case_id": str(case_id) if case_id else None,
+            **{name: str(value) if value else None for name, value in ids.items()},
         }
         return RoomOut.model_validate(await self._post("/rooms", bearer, body))
 

@@ -28,6 +28,8 @@ class Room(IdMixin, TimestampMixin, Base):
     host_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     appointment_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, unique=True)
+    # The patient the room was booked for, who may take their own join token.
+    patient_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

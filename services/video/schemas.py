@@ -25,6 +25,16 @@ class RoomCreate(BaseModel):
     )
     case_id: uuid.UUID | None = None
     appointment_id: uuid.UUID | None = None
+    organization_id: uuid.UUID | None = Field(
+        default=None,
+        description="Whose room it is: the caller's organisation when left out; only a room "
+        "scheduler names another (the host's).",
+    )
+    patient_id: uuid.UUID | None = Field(
+        default=None,
+        description="The patient booked into the room, who may take their own join token; "
+        "named by those who may issue the patient's link.",
+    )
 
 
 class QualityOut(BaseModel):
@@ -68,6 +78,7 @@ class RoomOut(BaseModel):
     host_id: uuid.UUID
     case_id: uuid.UUID | None
     appointment_id: uuid.UUID | None
+    patient_id: uuid.UUID | None
     starts_at: datetime
     opened_at: datetime | None
     closed_at: datetime | None

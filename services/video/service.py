@@ -9,7 +9,7 @@ from sqlalchemy import select
 from services.common.audit import Outcome
 from services.common.auth import Principal, Role
 from services.common.db import utcnow
-from services.common.errors import Conflict, Forbidden, Gone, NotFound
+from services.common.errors import Conflict, Forbidden, Gone, NotFound, Unprocessable
 from services.common.uow import UnitOfWork
 from services.video.enums import (
     CAPACITY,
@@ -26,6 +26,9 @@ from services.video.tokens import JoinClaims
 RESOURCE = "video_room"
 STAFF_ROLES = {Role.SPECIALIST, Role.DISTRICT_MEDIC, Role.COORDINATOR, Role.ADMIN}
 MANAGER_ROLES = {Role.COORDINATOR, Role.ADMIN}
+# A service credential (an API client with this scope, such as the scheduling service's) sets
+# up and manages the rooms of appointments, for the host and organisation the booking names.
+ROOM_SCHEDULER_SCOPE = "video:rooms"
 DEFAULT_GRANTS = {
     ParticipantRole.HOST: frozenset(Grant),
     ParticipantRole.SPECIALIST: frozenset({Grant.PUBLISH, Grant.SUBSCRIBE}),
@@ -62,10 +65,19 @@ def require_staff(principal: Principal) -> uuid.UUID:
     return principal.organization_id
 
 
+def is_room_scheduler(principal: Principal) -> bool:
+    """The booking service acting as itself: whoever booked the visit, it has authorised them,
+    and they are often a district medic of another organisation than the host's."""
+    return principal.role is Role.API_CLIENT and principal.has_scope(ROOM_SCHEDULER_SCOPE)
+
+
 def may_manage(principal: Principal, room: Room) -> bool:
-    """The host, or a coordinator or admin of the room's organisation."""
+    """The host, a coordinator or admin of the room's organisation, or, for an appointment's
+    room, the room scheduler."""
     if principal.subject == room.host_id:
         return True
+    if is_room_scheduler(principal):
+        return room.appointment_id is not None
     return principal.role in MANAGER_ROLES and principal.organization_id == room.organization_id
 
 
@@ -75,11 +87,51 @@ def require_manager(uow: UnitOfWork, principal: Principal, room: Room, action: s
         raise Forbidden("Only the room's host or its organisation's coordinators may do this.")
 
 
-def create_room(uow: UnitOfWork, principal: Principal, body: RoomCreate) -> Room:
+def _owner(principal: Principal, body: RoomCreate) -> uuid.UUID:
+    """The organisation the room belongs to: the caller's, or the host's the scheduler names."""
+    if is_room_scheduler(principal):
+        if body.appointment_id is None or body.host_id is None or body.organization_id is None:
+            raise Unprocessable(
+                "A room scheduler names the appointment, its host and the host's organisation."
+            )
+        return body.organization_id
     organization_id = require_staff(principal)
+    if body.organization_id not in (None, organization_id):
+        raise Forbidden("Staff create rooms of their own organisation.")
+    return organization_id
+
+
+def require_patient_link(
+    uow: UnitOfWork, principal: Principal, room: Room, patient_id: uuid.UUID
+) -> None:
+    """Managers issue any patient's link; a patient only their own, for the room they were
+    booked into. To any other patient the room does not exist."""
+    if principal.role is not Role.PATIENT:
+        require_manager(uow, principal, room, "token.issue")
+        return
+    if principal.subject != room.patient_id:
+        audit(uow, "token.issue", room.id, outcome=Outcome.DENIED)
+        raise NotFound("No such room.")
+    if patient_id != principal.subject:
+        audit(uow, "token.issue", room.id, outcome=Outcome.DENIED)
+        raise Forbidden("A patient gets only their own join link.")
+
+
+async def create_room(uow: UnitOfWork, principal: Principal, body: RoomCreate) -> tuple[Room, bool]:
+    """The room and whether it is new: an appointment that already has a room the caller
+    manages gets that one, so asking again after an answer was lost makes no second room."""
+    organization_id = _owner(principal, body)
     host_id = body.host_id or principal.subject
     if host_id == principal.subject and principal.role is not Role.SPECIALIST:
         raise Forbidden("A room is hosted by a specialist; name one in `host_id`.")
+    if body.appointment_id is not None:
+        existing = await uow.session.scalar(
+            select(Room).where(Room.appointment_id == body.appointment_id)
+        )
+        if existing is not None:
+            if not may_manage(principal, existing):
+                raise Conflict("This appointment already has a room.")
+            return existing, False
     room = Room(
         id=uuid.uuid4(),
         kind=body.kind,
@@ -89,11 +141,15 @@ def create_room(uow: UnitOfWork, principal: Principal, body: RoomCreate) -> Room
         host_id=host_id,
         case_id=body.case_id,
         appointment_id=body.appointment_id,
+        patient_id=body.patient_id,
         starts_at=body.starts_at,
     )
+    # Naming the patient lets them take their own join token: it is issuing their link.
+    if body.patient_id is not None and not may_manage(principal, room):
+        raise Forbidden("Only the room's host, its coordinators or the scheduler name its patient.")
     uow.session.add(room)
     audit(uow, "room.create", room.id, detail=f"kind={room.kind.value}")
-    return room
+    return room, True
 
 
 def transition(room: Room, target: RoomStatus) -> None:

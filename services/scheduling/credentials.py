@@ -1,0 +1,56 @@
+"""Scheduling's own access token, from the gateway by the OAuth 2.0 client credentials grant."""
+
+import time
+from collections.abc import Callable
+
+import httpx
+from pydantic import SecretStr
+
+from services.common.errors import BadGateway, ServiceUnavailable
+
+# Renewed this long before it expires, so no token runs out on its way to another service.
+RENEW_BEFORE_SECONDS = 60.0
+
+
+class ServiceToken:
+    """The token of the API client scheduling is registered as, reused until shortly before it
+    expires. Two callers that find it stale at once both fetch one; either token is good."""
+
+    def __init__(
+        self, client: httpx.AsyncClient, credentials: Callable[[], tuple[str, SecretStr] | None]
+    ) -> None:
+        self._client = client
+        self._credentials = credentials
+        self._token: str | None = None
+        self._renew_at = 0.0
+
+    @property
+    def available(self) -> bool:
+        return self._credentials() is not None
+
+    async def get(self) -> str:
+        if self._token is not None and time.monotonic() < self._renew_at:
+            return self._token
+        credentials = self._credentials()
+        if credentials is None:
+            raise ServiceUnavailable(
+                "Scheduling has no API client to act as (TELEMED_SCHEDULING_VIDEO_CLIENT_ID, "
+                "or `telemed seed --demo`)."
+            )
+        client_id, secret = credentials
+        try:
+            response = await self._client.post(
+                "/api/auth/token",
+                data={"grant_type": "client_credentials"},
+                auth=(client_id, secret.get_secret_value()),
+            )
+        except httpx.HTTPError as exc:
+            raise BadGateway("The gateway could not be reached for scheduling's token.") from exc
+        if response.status_code != 200:
+            raise BadGateway(
+                f"The gateway refused scheduling's credentials ({response.status_code})."
+            )
+        body = response.json()
+        self._token = str(body["access_token"])
+        self._renew_at = time.monotonic() + float(body["expires_in"]) - RENEW_BEFORE_SECONDS
+        return self._token
