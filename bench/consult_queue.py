@@ -207,6 +207,8 @@ def synthetic_cases(world: World, count: int, seed: int, now: datetime) -> Itera
             "summary": summary,
             "attachment_ids": json.dumps([item["id"] for item in attachments]),
             "attachments": json.dumps(attachments),
+            "worsening_signs": "[]",  # doctor-to-doctor cases report none; patients' requests do
+            "flagged": False,
             "due_at": due_at,
             "submitted_at": submitted_at,
             "accepted_at": accepted_at,

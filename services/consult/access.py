@@ -3,7 +3,7 @@
 from sqlalchemy import ColumnElement, and_, bindparam, false
 
 from services.common.auth import Principal, Role, require_client_scope
-from services.consult.enums import CaseStatus
+from services.consult.enums import CaseKind, CaseStatus
 from services.consult.models import Case
 
 READ_SCOPE = "consult:read"
@@ -24,6 +24,23 @@ def is_requester(principal: Principal, case: Case) -> bool:
     )
 
 
+def is_the_patient(principal: Principal, case: Case) -> bool:
+    return principal.role is Role.PATIENT and case.patient_id == principal.subject
+
+
+def acts_for_patient(principal: Principal, case: Case) -> bool:
+    """On a patient's request: the patient, or a coordinator of the patient's organisation
+    (the hotline operator) on their behalf."""
+    return case.kind is CaseKind.PATIENT_REQUEST and (
+        is_the_patient(principal, case)
+        or (
+            principal.role is Role.COORDINATOR
+            and principal.organization_id is not None
+            and case.requesting_organization_id == principal.organization_id
+        )
+    )
+
+
 def is_target_specialist(principal: Principal, case: Case) -> bool:
     return (
         principal.role is Role.SPECIALIST
@@ -34,7 +51,7 @@ def is_target_specialist(principal: Principal, case: Case) -> bool:
 
 
 def can_see(principal: Principal, case: Case) -> bool:
-    if is_requester(principal, case):
+    if is_requester(principal, case) or acts_for_patient(principal, case):
         return True
     if case.status is CaseStatus.DRAFT:
         return False
@@ -48,7 +65,8 @@ def can_see(principal: Principal, case: Case) -> bool:
 
 
 def visible_cases(principal: Principal) -> ColumnElement[bool]:
-    """The SQL form of `can_see`; admins and patients see nothing."""
+    """The SQL form of `can_see` for the work queues; admins and patients have none (a
+    patient lists their own requests in `patient_requests`)."""
     # Written into the SQL rather than bound, so generic plans can still use index-only counts.
     not_draft = Case.status != bindparam("draft", CaseStatus.DRAFT.value, literal_execute=True)
     if principal.role in REQUESTER_ROLES and principal.organization_id is not None:

@@ -24,6 +24,7 @@ from services.consult.schemas import (
     ConclusionCreate,
     ConclusionOut,
     InfoRequest,
+    InfoResponse,
     MessageCreate,
     MessageOut,
     OverdueCount,
@@ -100,7 +101,8 @@ def case_out(case: Case) -> CaseOut:
         insurance_policy=case.patient_insurance_policy,
     )
     fields = {name: getattr(case, name) for name in CaseOut.model_fields if name != "patient"}
-    return CaseOut.model_validate({**fields, "patient": patient})
+    # A patient's own request carries no clinical summary.
+    return CaseOut.model_validate({**fields, "patient": patient, "summary": case.summary or None})
 
 
 @router.post(
@@ -264,13 +266,17 @@ async def request_info(
     "/cases/{case_id}/provide-info",
     response_model=CaseOut,
     tags=["lifecycle"],
-    summary="Answer the specialist's question; the case resumes where it was",
-    responses=WRITE_ERRORS,
+    summary="Answer the specialist's question, attaching files if asked; the case resumes",
+    responses=problem_responses(401, 403, 404, 409, 422, 502),
 )
 async def provide_info(
-    case_id: uuid.UUID, body: InfoRequest, uow: UnitOfWorkDep, principal: CurrentPrincipal
+    case_id: uuid.UUID,
+    body: InfoResponse,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    attach_file: AttachFileDep,
 ) -> CaseOut:
-    return case_out(await service.provide_info(uow, principal, case_id, body.message))
+    return case_out(await cases.provide_info(uow, principal, case_id, body, attach_file))
 
 
 @router.post(

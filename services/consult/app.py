@@ -10,11 +10,13 @@ from fastapi import FastAPI
 from gateway.client import DirectoryClient
 from services.common.app import create_service_app
 from services.common.keys import load_or_create_private_key, load_public_key
+from services.consult import patient_api
 from services.consult.api import router
 from services.consult.models import KERNEL_TABLES
 from services.consult.settings import ConsultSettings
 from services.consult.signing import ConclusionSigner
 from services.files.client import FilesClient
+from services.scheduling.client import SchedulingClient
 
 
 def create_app(
@@ -29,6 +31,7 @@ def create_app(
     async def startup(app: FastAPI) -> AsyncIterator[None]:
         app.state.directory = DirectoryClient(app.state.gateway_client)
         app.state.files = FilesClient(app.state.gateway_client)
+        app.state.scheduling = SchedulingClient(app.state.gateway_client)
         key = await asyncio.to_thread(load_or_create_private_key, key_path)
         retired = [load_public_key(path) for path in settings.retired_signing_keys]
         app.state.conclusion_signer = ConclusionSigner(key, retired)
@@ -37,9 +40,9 @@ def create_app(
     return create_service_app(
         settings,
         title="telemed consult",
-        description="Doctor-to-doctor consultations: cases, work queue, messages and signed "
-        "conclusions.",
-        routers=[router],
+        description="Doctor-to-doctor consultations and patients' requests after an in-person "
+        "visit: cases, work queue, messages, signed conclusions and follow-up visits.",
+        routers=[router, patient_api.router],
         kernel_tables=KERNEL_TABLES,
         transport=transport,
         startup=startup,

@@ -1,4 +1,4 @@
-"""Writing a case: creating, reading, editing and submitting, with its deadline kept current."""
+"""Writing a case: creating, reading, editing, submitting, answering the specialist's question."""
 
 import uuid
 from collections.abc import Awaitable, Callable
@@ -11,10 +11,10 @@ from services.common.errors import Conflict, Forbidden, NotFound, Unprocessable
 from services.common.uow import UnitOfWork
 from services.consult.access import REQUESTER_ROLES, require_scope
 from services.consult.deadlines import compute_due_at
-from services.consult.enums import CaseAction, CaseStatus, Urgency
+from services.consult.enums import CaseAction, CaseStatus, MessageKind, Urgency
 from services.consult.models import Case
-from services.consult.schemas import Attachment, CaseCreate, CaseUpdate
-from services.consult.service import audit, check_action, fail, load_case
+from services.consult.schemas import Attachment, CaseCreate, CaseUpdate, InfoResponse, Patient
+from services.consult.service import audit, check_action, fail, load_case, new_message
 from services.consult.settings import ConsultSettings
 
 OrganizationLookup = Callable[[uuid.UUID], Awaitable[Organization]]
@@ -39,6 +39,14 @@ def _due_at(
     return compute_due_at(urgency, start, target, settings.deadline_policy(case.region))
 
 
+def set_patient(case: Case, patient: Patient) -> None:
+    case.patient_reference = patient.reference
+    case.patient_full_name = patient.full_name
+    case.patient_birth_date = patient.birth_date
+    case.patient_sex = patient.sex
+    case.patient_insurance_policy = patient.insurance_policy
+
+
 async def create_case(
     uow: UnitOfWork,
     principal: Principal,
@@ -61,7 +69,6 @@ async def create_case(
         raise Unprocessable("An organisation cannot consult itself.")
     region = principal.region or (await organizations(principal.organization_id)).region
     now = now or utcnow()
-    patient = data.patient
     case = Case(
         id=uuid.uuid4(),
         status=CaseStatus.DRAFT,
@@ -70,18 +77,14 @@ async def create_case(
         target_organization_id=target.id,
         specialty=data.specialty,
         region=region,
-        patient_reference=patient.reference,
-        patient_full_name=patient.full_name,
-        patient_birth_date=patient.birth_date,
-        patient_sex=patient.sex,
-        patient_insurance_policy=patient.insurance_policy,
         urgency=data.urgency,
         mode=data.mode,
         question=data.question,
         summary=data.summary.model_dump(mode="json"),
         created_at=now,
     )
-    await _attach(uow, case, data.attachment_ids, attach_file)
+    set_patient(case, data.patient)
+    await attach_files(uow, case, data.attachment_ids, attach_file)
     # Provisional until submission, but never empty: the draft list sorts by it too.
     case.due_at = _due_at(case, data.urgency, target, settings, now)
     uow.session.add(case)
@@ -92,11 +95,11 @@ async def create_case(
     return case
 
 
-async def _attach(
+async def attach_files(
     uow: UnitOfWork, case: Case, file_ids: list[uuid.UUID], attach_file: AttachFile
 ) -> None:
-    """Sets the case's attachments; each new one must be a complete file of the requester's
-    organisation, which the files service checks as it marks the file as the case's."""
+    """Sets the case's attachments; each new one must be a complete file of the caller (or of
+    their organisation), which the files service checks as it marks the file as the case's."""
     known = {item["id"]: item for item in case.attachments or []}
     attachments = []
     for file_id in dict.fromkeys(file_ids):
@@ -105,7 +108,7 @@ async def _attach(
                 attachment = await attach_file(file_id, case.id)
             except (NotFound, Forbidden):
                 refusal = Unprocessable(
-                    f"Attachment {file_id} is not a complete file of your organisation.",
+                    f"Attachment {file_id} is not a complete file of yours or your organisation's.",
                     file_id=str(file_id),
                 )
                 fail(uow, "case.attach", case.id, refusal)
@@ -147,11 +150,7 @@ async def update_case(
             ),
         )
     if data.patient is not None:
-        case.patient_reference = data.patient.reference
-        case.patient_full_name = data.patient.full_name
-        case.patient_birth_date = data.patient.birth_date
-        case.patient_sex = data.patient.sex
-        case.patient_insurance_policy = data.patient.insurance_policy
+        set_patient(case, data.patient)
     if data.specialty is not None:
         case.specialty = data.specialty
     if data.mode is not None:
@@ -161,7 +160,7 @@ async def update_case(
     if data.summary is not None:
         case.summary = data.summary.model_dump(mode="json")
     if data.attachment_ids is not None:
-        await _attach(uow, case, data.attachment_ids, attach_file)
+        await attach_files(uow, case, data.attachment_ids, attach_file)
     if data.urgency is not None or data.target_organization_id is not None:
         target = await _target(
             organizations, data.target_organization_id or case.target_organization_id
@@ -204,4 +203,24 @@ async def submit_case(
     """Sends a draft to the regional centre; the deadline now runs from this moment."""
     case = await load_case(uow, principal, case_id, "case.submit", write=True)
     await _submit(uow, principal, case, organizations, settings, now or utcnow())
+    return case
+
+
+async def provide_info(
+    uow: UnitOfWork,
+    principal: Principal,
+    case_id: uuid.UUID,
+    data: InfoResponse,
+    attach_file: AttachFile,
+) -> Case:
+    """Answers the specialist's question, with the files asked for; the case resumes where it
+    was when the question was asked."""
+    case = await load_case(uow, principal, case_id, "case.provide_info", write=True)
+    status = check_action(uow, principal, case, CaseAction.PROVIDE_INFO)
+    attached = [uuid.UUID(file_id) for file_id in case.attachment_ids]
+    await attach_files(uow, case, [*attached, *data.attachment_ids], attach_file)
+    case.status, case.resume_status = status, None
+    uow.session.add(new_message(case, principal, MessageKind.INFO_RESPONSE, data.message))
+    await uow.session.flush()
+    audit(uow, "case.provide_info", case.id)
     return case

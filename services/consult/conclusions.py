@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from services.common.auth import Principal
 from services.common.db import utcnow
-from services.common.errors import NotFound, Unprocessable
+from services.common.errors import Conflict, NotFound, Unprocessable
 from services.common.uow import UnitOfWork
 from services.consult.enums import CaseAction, CaseStatus
 from services.consult.models import Conclusion
@@ -62,6 +62,9 @@ async def issue_conclusion(
     latest = await uow.session.scalar(
         select(func.max(Conclusion.version)).where(Conclusion.case_id == case.id)
     )
+    if amending and latest is None:
+        refusal = Conflict("The request was answered with a follow-up visit, not in writing.")
+        fail(uow, "conclusion.issue", case.id, refusal)
     issued_at = now or utcnow()
     document = SignedDocument(
         case_id=case.id,

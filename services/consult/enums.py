@@ -5,6 +5,7 @@ from enum import StrEnum
 
 class CaseKind(StrEnum):
     DOCTOR_TO_DOCTOR = "doctor_to_doctor"
+    PATIENT_REQUEST = "patient_request"  # a patient asks their specialist after a visit
 
 
 class CaseStatus(StrEnum):

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BindParameter,
+    Boolean,
     ColumnElement,
     Date,
     ForeignKey,
@@ -91,6 +92,7 @@ class Case(IdMixin, TimestampMixin, Base):
         _open_index("ix_cases_target_open", "target_organization_id", "specialty", "due_at", "id"),
         _open_index("ix_cases_requester_open", "requesting_organization_id", "due_at", "id"),
         _open_index("ix_cases_region_open", "region", "due_at", "id"),
+        Index("ix_cases_patient", "patient_id", "created_at"),
     )
 
     kind: Mapped[CaseKind] = mapped_column(string_enum(CaseKind), default=CaseKind.DOCTOR_TO_DOCTOR)
@@ -117,6 +119,14 @@ class Case(IdMixin, TimestampMixin, Base):
     attachment_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     # What the files service said of each attachment when it was added (files do not change).
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+    # A patient's own request: whose it is, in which care episode of the scheduling service,
+    # the worsening signs reported (which flag it), and the follow-up visit that answered it.
+    patient_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    episode_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    worsening_signs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    follow_up_appointment_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
 
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select, tuple_
+from sqlalchemy import ColumnElement, Row, Select, func, select, tuple_
 
 from services.common.auth import Principal
 from services.common.db import utcnow
@@ -24,6 +24,13 @@ from services.consult.service import audit, fail
 # more CPU than the query itself. The names are CaseSummary's fields, so none can be missed.
 SUMMARY_FIELDS = tuple(CaseSummary.model_fields)
 SUMMARY_COLUMNS = tuple(Case.__table__.c[name] for name in SUMMARY_FIELDS)
+
+
+def summaries(rows: Sequence[Row[Any]]) -> list[CaseSummary]:
+    """Rows of `SUMMARY_COLUMNS` as summaries."""
+    # Validated, not constructed: a dict per row validates faster than model_construct builds
+    # one, and a value the database should never hold fails here instead of in the response.
+    return [CaseSummary.model_validate(dict(zip(SUMMARY_FIELDS, row, strict=True))) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -96,12 +103,7 @@ async def list_cases(
     _check_listing(uow, principal, "case.list")
     query = page_query(principal, filters, limit=limit, after=after, now=now)
     rows = (await uow.session.execute(query)).all()
-    # Validated, not constructed: a dict per row validates faster than model_construct builds
-    # one, and a value the database should never hold fails here instead of in the response.
-    page = [
-        CaseSummary.model_validate(dict(zip(SUMMARY_FIELDS, row, strict=True)))
-        for row in rows[:limit]
-    ]
+    page = summaries(rows[:limit])
     audit(uow, "case.list", None, detail=f"{len(page)} cases")
     more = len(rows) > limit
     return page, encode_cursor(page[-1].due_at, page[-1].id) if more else None

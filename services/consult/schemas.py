@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -55,6 +56,9 @@ LongText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)
 ]
 OptionalLongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT)]
+WorseningSign = Annotated[
+    str, StringConstraints(pattern=r"^[a-z0-9_]{2,64}$"), Field(examples=["chest_pain"])
+]
 
 
 def _not_in_future(value: date) -> date:
@@ -137,6 +141,12 @@ class InfoRequest(Strict):
     message: LongText = Field(examples=["Please attach the ECG taken on admission."])
 
 
+class InfoResponse(InfoRequest):
+    attachment_ids: list[uuid.UUID] = Field(
+        default_factory=list, max_length=50, description="Files to add to the case's."
+    )
+
+
 class MessageCreate(Strict):
     text: LongText = Field(examples=["Troponin came back at 2.1 ng/ml."])
 
@@ -169,6 +179,7 @@ class CaseSummary(BaseModel):
     requesting_organization_id: uuid.UUID
     target_organization_id: uuid.UUID
     assignee_id: uuid.UUID | None
+    flagged: bool = Field(description="A patient reported signs of a worsening.")
     due_at: datetime
     submitted_at: datetime | None
     created_at: datetime
@@ -196,9 +207,18 @@ class CaseOut(CaseSummary):
     resume_status: CaseStatus | None
     patient: Patient
     question: str
-    summary: ClinicalSummary
+    summary: ClinicalSummary | None = Field(description="None on a patient's own request.")
     attachment_ids: list[uuid.UUID]
     attachments: list[Attachment]
+    patient_id: uuid.UUID | None = Field(
+        description="On a patient's request: the patient, who may differ from the requester "
+        "when a coordinator filed it on their behalf."
+    )
+    episode_id: uuid.UUID | None = Field(description="The care episode of the scheduling service.")
+    worsening_signs: list[str]
+    follow_up_appointment_id: uuid.UUID | None = Field(
+        description="The remote follow-up booked in answer to a patient's request."
+    )
     accepted_at: datetime | None
     concluded_at: datetime | None
     closed_at: datetime | None
@@ -253,3 +273,43 @@ class ConclusionOut(BaseModel):
 
 class SigningKeys(BaseModel):
     keys: list[dict[str, str]]
+
+
+class PatientRequestCreate(Strict):
+    """A patient's question to the specialist who saw them in person."""
+
+    patient_id: uuid.UUID | None = Field(
+        default=None,
+        description="Whose request. A patient's own by default; a coordinator filing it on the "
+        "patient's behalf names them.",
+    )
+    patient: Patient
+    specialty: Specialty
+    episode_id: uuid.UUID | None = Field(
+        default=None,
+        description="The care episode of the in-person visit; by default the one with the "
+        "latest fulfilled in-person visit of the specialty.",
+    )
+    question: LongText = Field(examples=["My potassium came back at 5.6; keep the spironolactone?"])
+    mode: ConsultationMode = Field(
+        default=ConsultationMode.WRITTEN,
+        description="The answer preferred: written, or a video follow-up.",
+    )
+    worsening_signs: list[WorseningSign] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Any of `GET /api/consult/worsening-signs`: the request becomes urgent and "
+        "flagged.",
+    )
+    attachment_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
+
+
+class FollowUpCreate(Strict):
+    start: AwareDatetime = Field(
+        examples=["2025-10-28T10:00:00+07:00"],
+        description="A free remote slot of the answering specialist's schedule.",
+    )
+
+
+class WorseningSigns(BaseModel):
+    signs: list[str] = Field(examples=[["chest_pain", "fainting"]])

@@ -12,12 +12,13 @@ from services.common.db import utcnow
 from services.common.errors import Conflict, Forbidden, NotFound, ProblemError
 from services.common.uow import UnitOfWork
 from services.consult.access import (
+    acts_for_patient,
     can_see,
     is_requester,
     is_target_specialist,
     require_scope,
 )
-from services.consult.enums import CaseAction, CaseStatus, MessageKind
+from services.consult.enums import CaseAction, CaseKind, CaseStatus, MessageKind
 from services.consult.models import Case, Message
 
 A, S = CaseAction, CaseStatus
@@ -45,6 +46,8 @@ TRANSITIONS: dict[tuple[CaseStatus, CaseAction], CaseStatus | None] = {
     (S.CONCLUDED, A.AMEND): S.CONCLUDED,
 }
 REQUESTER_ACTIONS = frozenset({A.EDIT, A.SUBMIT, A.PROVIDE_INFO, A.CANCEL})
+# A patient's request is submitted as it is made and never edited: it is answered or withdrawn.
+PATIENT_ACTIONS = frozenset({A.PROVIDE_INFO, A.CANCEL})
 # Once a specialist has taken the case, only they act on it; accepting is open to the team.
 ASSIGNEE_ACTIONS = frozenset({A.START, A.REQUEST_INFO, A.DECLINE, A.CONCLUDE, A.AMEND})
 
@@ -69,15 +72,26 @@ def next_status(
     return resume_status
 
 
+def _authorise_requester(principal: Principal, case: Case, action: CaseAction) -> None:
+    if case.kind is not CaseKind.PATIENT_REQUEST:
+        if not is_requester(principal, case):
+            raise Forbidden("Only the requesting organisation's medics can do this.")
+    elif action not in PATIENT_ACTIONS:
+        raise Forbidden("A patient's request is not edited: answer the question or withdraw it.")
+    elif not acts_for_patient(principal, case):
+        raise Forbidden("Only the patient, or a coordinator of their organisation, can do this.")
+
+
 def authorise(principal: Principal, case: Case, action: CaseAction) -> None:
     """Raises `Forbidden` when a caller who can see the case may not take `action` on it."""
     if action in REQUESTER_ACTIONS:
-        if not is_requester(principal, case):
-            raise Forbidden("Only the requesting organisation's medics can do this.")
+        _authorise_requester(principal, case, action)
         return
     if not is_target_specialist(principal, case):
         raise Forbidden("Only specialists of the addressed organisation and specialty can do this.")
-    if action in ASSIGNEE_ACTIONS and case.assignee_id not in {None, principal.subject}:
+    # A patient's request routed to their own specialist is theirs to accept, too.
+    routed = case.kind is CaseKind.PATIENT_REQUEST and action is A.ACCEPT
+    if (action in ASSIGNEE_ACTIONS or routed) and case.assignee_id not in {None, principal.subject}:
         raise Forbidden("Only the specialist assigned to this case can do this.")
 
 
@@ -184,16 +198,6 @@ async def request_info(
     case.resume_status, case.status = case.status, status
     uow.session.add(new_message(case, principal, MessageKind.INFO_REQUEST, message))
     return await _finish(uow, case, A.REQUEST_INFO)
-
-
-async def provide_info(
-    uow: UnitOfWork, principal: Principal, case_id: uuid.UUID, message: str
-) -> Case:
-    case, status = await _act(uow, principal, case_id, A.PROVIDE_INFO)
-    case.status = status
-    case.resume_status = None
-    uow.session.add(new_message(case, principal, MessageKind.INFO_RESPONSE, message))
-    return await _finish(uow, case, A.PROVIDE_INFO)
 
 
 async def decline_case(

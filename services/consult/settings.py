@@ -19,6 +19,25 @@ class DeadlinePolicy(BaseModel):
     planned_days: int = Field(default=7, ge=1, le=90)
 
 
+# Signs of a worsening that a written answer within the planned deadline would not wait for.
+DEFAULT_WORSENING_SIGNS = frozenset(
+    {
+        "chest_pain",
+        "shortness_of_breath",
+        "fainting",
+        "bleeding",
+        "high_fever",
+        "severe_headache",
+        "sudden_weakness_or_numbness",
+        "confusion",
+        "vision_loss",
+        "severe_abdominal_pain",
+        "leg_swelling",
+        "palpitations",
+    }
+)
+
+
 class ConsultSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="TELEMED_CONSULT_")
 
@@ -31,6 +50,11 @@ class ConsultSettings(ServiceSettings):
     default_deadline_policy: DeadlinePolicy = DeadlinePolicy()
     deadline_policies: dict[str, DeadlinePolicy] = Field(
         default_factory=dict, description="Per region code; regions not listed use the default."
+    )
+    worsening_signs: frozenset[str] = Field(
+        default=DEFAULT_WORSENING_SIGNS,
+        description="Signs a patient may report with a request; any of them makes the request "
+        "urgent and flags it.",
     )
 
     def resolved_signing_key_path(self) -> Path:

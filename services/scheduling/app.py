@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from gateway.client import DirectoryClient
 from services.common.app import create_service_app
 from services.common.db import utcnow
+from services.scheduling import eligibility_api
 from services.scheduling.api import router
 from services.scheduling.credentials import ServiceToken
 from services.scheduling.models import KERNEL_TABLES
@@ -59,7 +60,7 @@ def create_app(
         title="telemed scheduling",
         description="Specialists' availability, conflict-free appointments and visit chains "
         "from an in-person first visit to remote follow-ups.",
-        routers=[router],
+        routers=[router, eligibility_api.router],
         kernel_tables=KERNEL_TABLES,
         transport=transport,
         startup=startup,

@@ -1,4 +1,5 @@
-"""Typed client other services use to read appointments, episodes and free slots, as the caller."""
+"""Typed client other services use to read appointments, episodes, free slots and a patient's
+eligibility for remote follow-ups, and to book a remote follow-up, as the caller."""
 
 import uuid
 from datetime import datetime
@@ -6,14 +7,36 @@ from typing import Any
 
 import httpx
 
-from services.common.errors import BadGateway, Forbidden, NotFound
+from services.common.errors import (
+    BadGateway,
+    Conflict,
+    Forbidden,
+    NotFound,
+    ProblemError,
+    Unprocessable,
+)
 from services.scheduling.enums import VisitType
-from services.scheduling.schemas import AppointmentOut, AppointmentPage, Availability, EpisodeOut
+from services.scheduling.schemas import (
+    AppointmentCreate,
+    AppointmentOut,
+    AppointmentPage,
+    Availability,
+    Eligibility,
+    EpisodeOut,
+)
+
+# The scheduling service's refusals of a booking, passed on with its own words.
+BOOKING_REFUSALS: dict[int, type[ProblemError]] = {
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    422: Unprocessable,
+}
 
 
 class SchedulingClient:
-    """Reads from the scheduling service through the gateway with the caller's own token, so
-    its access rules (and its audit of every read) apply to the caller."""
+    """Calls the scheduling service through the gateway with the caller's own token, so its
+    access rules (and its audit of every read) apply to the caller."""
 
     def __init__(self, client: httpx.AsyncClient) -> None:
         self._client = client
@@ -65,3 +88,53 @@ class SchedulingClient:
         if practitioner_id:
             params["practitioner"] = str(practitioner_id)
         return Availability.model_validate(await self._get("/availability", bearer, params))
+
+    async def eligibility(
+        self,
+        patient_id: uuid.UUID,
+        bearer: str,
+        *,
+        specialty: str,
+        episode_id: uuid.UUID | None = None,
+    ) -> Eligibility:
+        """Whether the patient may be followed up remotely in `specialty`, and if not, why."""
+        params = {"specialty": specialty} | ({"episode": str(episode_id)} if episode_id else {})
+        body = await self._get(f"/patients/{patient_id}/eligibility", bearer, params)
+        return Eligibility.model_validate(body)
+
+    async def book_remote_follow_up(
+        self,
+        bearer: str,
+        *,
+        practitioner_id: uuid.UUID,
+        episode_id: uuid.UUID,
+        start: datetime,
+        consult_case_id: uuid.UUID | None = None,
+        idempotency_key: str | None = None,
+    ) -> AppointmentOut:
+        """Books a remote visit in the episode; the caller must be one who books in it (its
+        specialist, on their own schedule). A refusal comes back as the service worded it."""
+        booking = AppointmentCreate(
+            practitioner_id=practitioner_id,
+            visit_type=VisitType.REMOTE,
+            start=start,
+            episode_id=episode_id,
+            consult_case_id=consult_case_id,
+        )
+        headers = {"Authorization": f"Bearer {bearer}"}
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        try:
+            response = await self._client.post(
+                "/api/scheduling/appointments",
+                json=booking.model_dump(mode="json", exclude_none=True),
+                headers=headers,
+            )
+        except httpx.HTTPError as exc:
+            raise BadGateway("The scheduling service could not be reached.") from exc
+        refusal = BOOKING_REFUSALS.get(response.status_code)
+        if refusal is not None:
+            raise refusal(response.json().get("detail") or "The scheduling service refused it.")
+        if response.status_code != 201:
+            raise BadGateway(f"The scheduling service answered {response.status_code}.")
+        return AppointmentOut.model_validate(response.json())

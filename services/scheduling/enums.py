@@ -96,3 +96,10 @@ class ReminderState(StrEnum):
     FAILED = "failed"  # gave up after the configured attempts
     SKIPPED = "skipped"  # the appointment was cancelled or started before delivery
 
+
+class Ineligibility(StrEnum):
+    """Why a patient may not (yet) be followed up remotely in a specialty."""
+
+    NO_VISIT = "no_visit"  # no in-person visit of that specialty is on record
+    VISIT_NOT_FULFILLED = "visit_not_fulfilled"  # booked, but it has not taken place
+    OTHER_SPECIALTY = "other_specialty"  # in-person visits took place in other specialties only

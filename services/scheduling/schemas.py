@@ -21,6 +21,7 @@ from services.scheduling.enums import (
     AppointmentStatus,
     EpisodeStatus,
     ExceptionKind,
+    Ineligibility,
     RoomState,
     ScheduleKind,
     VisitType,
@@ -373,3 +374,34 @@ class SeriesOut(BaseModel):
     booked: int
     items: list[SeriesItem]
 
+
+class Eligibility(BaseModel):
+    """Whether a patient may be followed up remotely in a specialty: the first-visit rule,
+    asked before anything is booked (the consult service asks it of patients' requests)."""
+
+    eligible: bool
+    reason: Ineligibility | None = Field(description="Why not, when not eligible.")
+    detail: str = Field(
+        examples=["An in-person cardiology visit took place on 2025-10-21 10:00 (Asia/Omsk)."]
+    )
+    patient_id: uuid.UUID
+    specialty: str
+    episode_id: uuid.UUID | None = Field(description="The episode of the visit found, if any.")
+    practitioner_id: uuid.UUID | None = Field(description="That episode's specialist.")
+    organization_id: uuid.UUID | None = Field(description="Where the in-person visit was held.")
+    requesting_organization_id: uuid.UUID | None = Field(
+        description="Whose patient: the organisation the episode was opened by."
+    )
+    visit_start: datetime | None = Field(description="The in-person visit found (UTC).")
+    visit_status: AppointmentStatus | None
+    other_specialties: list[str] = Field(
+        description="Specialties with a fulfilled in-person visit, when the one asked has none."
+    )
+    practitioner_away_until: datetime | None = Field(
+        description="The specialist is on leave (an `unavailable` exception of their schedule) "
+        "until then."
+    )
+    book_url: str = Field(
+        description="The availability search for an in-person visit of the specialty.",
+        examples=["/api/scheduling/availability?visit_type=in_person&specialty=cardiology"],
+    )
