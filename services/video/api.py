@@ -61,6 +61,7 @@ async def room_view(uow: UnitOfWorkDep, live: Live, room: Room, identity: str) -
             active=recording is not None,
             started_at=datetime.fromtimestamp(recording.started_at, UTC) if recording else None,
             file_id=stopped.file_id if stopped else None,
+            unstored=room.id in live.unstored,
         ),
         ice_servers=ice_servers(live.settings, identity),
     )
@@ -119,11 +120,12 @@ async def get_room(
     responses=problem_responses(401, 403, 404, 409),
 )
 async def close_room(
-    room_id: RoomId, uow: UnitOfWorkDep, principal: CurrentPrincipal, live: LiveDep
-) -> RoomOut:
+    room_id: RoomId, request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal,
+    live: LiveDep,
+) -> RoomOut:  # fmt: skip
     room = await service.get_room(uow, room_id)
     service.require_manager(uow, principal, room, "room.close")
-    await live.close(uow, room)
+    await live.close(uow, room, bearer_token(request))
     return room_out(room)
 
 
@@ -230,3 +232,18 @@ async def stop_recording(
     room = await service.get_room(uow, room_id)
     service.require_manager(uow, principal, room, "recording.stop")
     return await live.stop_recording(room, bearer_token(request), "stopped by the host", uow)
+
+
+@router.post(
+    "/rooms/{room_id}/recording/store",
+    response_model=RecordingStopped,
+    summary="Store a finished recording the files service did not take when it stopped",
+    responses=problem_responses(401, 403, 404, 502),
+)
+async def store_recording(
+    room_id: RoomId, request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal,
+    live: LiveDep,
+) -> RecordingStopped:  # fmt: skip
+    room = await service.get_room(uow, room_id)
+    service.require_manager(uow, principal, room, "recording.store")
+    return await live.store_recording(room, bearer_token(request), "stored later", uow)

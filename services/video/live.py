@@ -6,10 +6,11 @@ import contextlib
 import logging
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from services.common.audit import AuditTables
 from services.common.db import Database
-from services.common.errors import Conflict, NotFound, ServiceUnavailable
+from services.common.errors import Conflict, NotFound, ProblemError, ServiceUnavailable
 from services.common.uow import UnitOfWork, standalone_unit_of_work
 from services.files.client import FilesClient
 from services.video import service
@@ -26,6 +27,14 @@ from services.video.tokens import JoinClaims, JoinTokens
 logger = logging.getLogger("telemed.video.live")
 
 
+@dataclass(frozen=True)
+class Unstored:
+    """A finished recording the files service has not taken yet."""
+
+    path: Path
+    frames: int
+
+
 @dataclass
 class Live:
     settings: VideoSettings
@@ -37,6 +46,7 @@ class Live:
     events: RoomEvents = field(default_factory=RoomEvents)
     recordings: dict[uuid.UUID, Recording] = field(default_factory=dict)
     stopped: dict[uuid.UUID, RecordingStopped] = field(default_factory=dict)
+    unstored: dict[uuid.UUID, Unstored] = field(default_factory=dict)
     hub: MediaHub = field(init=False)
 
     def __post_init__(self) -> None:
@@ -113,11 +123,11 @@ class Live:
             name = "removed" if target is ParticipantState.REMOVED else "left"
             self.publish(room.id, f"participant.{name}", participant)
 
-    async def close(self, uow: UnitOfWork, room: Room) -> None:
+    async def close(self, uow: UnitOfWork, room: Room, bearer: str) -> None:
         rows = await service.participants(uow, room.id)
         service.close_room(uow, room, rows)
         if room.id in self.recordings:
-            await self.stop_recording(room, None, "the room closed", uow)
+            await self.stop_recording(room, bearer, "the room closed", uow)
         await self.hub.close_room(room.id)
         self.events.publish(room.id, "room.closed")
         self.events.close_room(room.id)
@@ -169,40 +179,68 @@ class Live:
         if recording is None:
             raise NotFound("The room is not being recorded.")
         try:
-            try:
-                frames = await recording.stop()
-            except Exception as exc:  # the encoder thread failed: the file is unusable
-                logger.exception("recording %s could not be written", room.id)
-                self.events.publish(room.id, "recording.stopped", file_id=None, reason="failed")
-                raise ServiceUnavailable(
-                    "The recording could not be written; nothing was stored."
-                ) from exc
-            # A recording stopped before its first frame has no file to keep.
-            stored = (
-                await self.files.upload(
-                    recording.path,
-                    bearer or recording.bearer,
-                    kind="recording",
-                    name=f"video-{room.id}.mp4",
-                    case_id=room.case_id,
-                )
-                if frames
-                else None
+            frames = await recording.stop()
+        except Exception as exc:  # the encoder thread failed: the file is unusable
+            logger.exception("recording %s could not be written", room.id)
+            recording.path.unlink(missing_ok=True)
+            self.events.publish(room.id, "recording.stopped", file_id=None, reason="failed")
+            raise ServiceUnavailable(
+                "The recording could not be written; nothing was stored."
+            ) from exc
+        if not frames:  # stopped before its first frame: no file to keep
+            recording.path.unlink(missing_ok=True)
+            return await self._stopped(room, None, 0, reason, uow)
+        self.unstored[room.id] = Unstored(recording.path, frames)
+        try:
+            return await self.store_recording(room, bearer or recording.bearer, reason, uow)
+        except ProblemError as error:
+            # The starter's token may have expired by now: the file waits on disk for a
+            # manager to store it with theirs (`POST .../recording/store`).
+            logger.warning("recording %s kept unstored: %s", room.id, error.detail)
+            self.events.publish(room.id, "recording.unstored", reason=reason)
+            await self._audit(
+                uow, room, "recording.stop", f"unstored: {error.detail}; reason={reason}"
             )
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                recording.path.unlink()
-        file_id = stored.id if stored else None
+            return RecordingStopped(file_id=None, frames=frames, unstored=True)
+
+    async def store_recording(
+        self, room: Room, bearer: str, reason: str, uow: UnitOfWork | None = None
+    ) -> RecordingStopped:
+        """Uploads the room's finished, not yet stored recording as the bearer's owner."""
+        pending = self.unstored.get(room.id)
+        if pending is None:
+            raise NotFound("The room has no recording waiting to be stored.")
+        stored = await self.files.upload(
+            pending.path,
+            bearer,
+            kind="recording",
+            name=f"video-{room.id}.mp4",
+            case_id=room.case_id,
+        )
+        del self.unstored[room.id]
+        pending.path.unlink(missing_ok=True)
+        return await self._stopped(room, stored.id, pending.frames, reason, uow)
+
+    async def _stopped(
+        self,
+        room: Room,
+        file_id: uuid.UUID | None,
+        frames: int,
+        reason: str,
+        uow: UnitOfWork | None,
+    ) -> RecordingStopped:
         result = RecordingStopped(file_id=file_id, frames=frames)
         self.stopped[room.id] = result
-        detail = f"file={file_id}; reason={reason}"
-        if uow is not None:
-            service.audit(uow, "recording.stop", room.id, detail=detail)
-        else:
-            async with standalone_unit_of_work(self.database, self.audit_tables) as own:
-                service.audit(own, "recording.stop", room.id, detail=detail)
+        await self._audit(uow, room, "recording.stop", f"file={file_id}; reason={reason}")
         self.events.publish(room.id, "recording.stopped", file_id=str(file_id), reason=reason)
         return result
+
+    async def _audit(self, uow: UnitOfWork | None, room: Room, action: str, detail: str) -> None:
+        if uow is not None:
+            service.audit(uow, action, room.id, detail=detail)
+            return
+        async with standalone_unit_of_work(self.database, self.audit_tables) as own:
+            service.audit(own, action, room.id, detail=detail)
 
     async def sample_quality(self) -> None:
         """Refreshes every session's link quality and publishes it; runs every few seconds."""

@@ -65,6 +65,11 @@ class RecordingOut(BaseModel):
     active: bool
     started_at: datetime | None = None
     file_id: uuid.UUID | None = None
+    unstored: bool = Field(
+        default=False,
+        description="A finished recording waits for a manager to store it "
+        "(`POST .../recording/store`).",
+    )
 
 
 class RoomOut(BaseModel):
@@ -137,3 +142,8 @@ class AudioOnlyIn(BaseModel):
 class RecordingStopped(BaseModel):
     file_id: uuid.UUID | None
     frames: int
+    unstored: bool = Field(
+        default=False,
+        description="The files service refused the upload (the token it was made with may have "
+        "expired): the file waits for `POST .../recording/store`.",
+    )

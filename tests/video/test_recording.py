@@ -1,5 +1,6 @@
 """Recording needs everyone's consent, encodes off the event loop, and lands in the files
-service as a playable MP4 attached to the case; a later joiner without consent stops it."""
+service as a playable MP4 attached to the case; a later joiner without consent stops it; a file
+the files service cannot take when it stops is kept until a manager stores it."""
 
 import io
 import uuid
@@ -11,6 +12,7 @@ from av.container import InputContainer
 from av.video.frame import VideoFrame
 
 from services.video.recording import Writer
+from tests.servers import free_port
 from tests.video.conftest import VideoWorld
 from tests.video.peers import EventLog, Peer, until
 
@@ -150,3 +152,45 @@ def test_frames_closer_than_the_frame_rate_are_kept_apart(tmp_path: Path) -> Non
     assert isinstance(container, InputContainer)
     with container:
         assert len(list(container.decode(video=0))) == 5
+
+
+async def test_a_recording_the_files_service_cannot_take_waits_to_be_stored(
+    video: VideoWorld,
+) -> None:
+    room = await video.room(case_id=str(uuid.uuid4()))
+    recording = f"/api/video/rooms/{room['id']}/recording"
+    doctor = video.peer(room, await video.token(room), DOCTOR)
+    try:
+        await doctor.join()
+        await consent(video, doctor)
+        assert (await video.stack.client.post(recording, headers=video.host.headers)).is_success
+        await until(lambda: video.live.recordings[uuid.UUID(room["id"])].fed > 10)
+        upstreams = video.stack.apps["gateway"].state.upstreams
+        files_url = upstreams.urls["files"]
+        upstreams.urls["files"] = f"http://127.0.0.1:{free_port()}"  # the files service is down
+        stopped = await video.stack.client.delete(recording, headers=video.host.headers)
+        assert stopped.status_code == 200, stopped.text
+        assert stopped.json()["unstored"] is True
+        assert stopped.json()["file_id"] is None
+    finally:
+        await doctor.close()
+    view = await video.stack.client.get(
+        f"/api/video/rooms/{room['id']}", headers=video.host.headers
+    )
+    assert view.json()["recording"]["unstored"] is True
+
+    upstreams.urls["files"] = files_url  # back up: the host stores the kept file
+    store = f"{recording}/store"
+    stored = await video.stack.client.post(store, headers=video.host.headers)
+    assert stored.status_code == 200, stored.text
+    assert stored.json()["frames"] == stopped.json()["frames"]
+    content = await video.stack.client.get(
+        f"/api/files/files/{stored.json()['file_id']}/content", headers=video.host.headers
+    )
+    container = av.open(io.BytesIO(content.content), mode="r")
+    assert isinstance(container, InputContainer)
+    with container:
+        assert len(list(container.decode(video=0))) == stored.json()["frames"]
+    again = await video.stack.client.post(store, headers=video.host.headers)
+    assert again.status_code == 404
+    assert not list(video.live.settings.resolved_recording_dir().iterdir())
