@@ -19,8 +19,10 @@ measures: frames received / frames sent (target >= 0.90), the video process's CP
 core) and the whole machine's, rooms per core (N / cores of video CPU), and the video process's
 RSS growth over its RSS before the first step, per participant. Join times are offer POST -> SDP
 answer and offer POST -> first received frame (the latter includes the other peer's join and the
-admit), p50/p95. Steps stop when the ratio drops below 0.90, the machine is saturated (>= 95%
-busy), `--max-rooms` is reached or the next step would not fit in `--budget` seconds. A mode's
+admit), p50/p95; the join targets are judged on steps of up to 4 rooms, since every room of a step
+joins at once and a big step measures a burst of offers instead. Steps stop when the ratio drops
+below 0.90, the machine is saturated (>= 95% busy), `--max-rooms` is reached or the next step
+would not fit in `--budget` seconds. A mode's
 figure is the best rooms per core over its steps that delivered >= 0.90; the run ends with the
 ratio of the two (target >= 5x).
 
@@ -52,11 +54,12 @@ VIDEO = "/api/video"
 WIDTH, HEIGHT, FPS = 640, 480, 15
 CLOCK = fractions.Fraction(1, 90_000)
 LOOP_FRAMES = 2 * FPS
-BITRATE = 1_000_000  # what a browser sends for 640x480 on a good link
+BITRATE = 1_000_000  # the encoder's target (browsers send about this for 640x480); the clip comes out near 0.7 Mbit/s
 RATIO_TARGET = 0.90
 ANSWER_TARGET_MS = 300.0
 FIRST_FRAME_TARGET_MS = 1500.0
 SATURATED = 0.95
+LIGHT_ROOMS = 4  # join-time targets are judged on steps whose rooms (8 offers) join at once
 STEPS = (1, 2, 4, 6, 8, 10, 12, 14, 16, 20, 24, 32)
 
 
@@ -114,7 +117,8 @@ class Clip:
             context.width, context.height, context.pix_fmt = WIDTH, HEIGHT, "yuv420p"
             context.time_base = fractions.Fraction(1, FPS)
             context.bit_rate = BITRATE
-            context.options = {"g": str(group), "deadline": "realtime", "cpu-used": "8"}
+            # Not "realtime": its speed, and so the clip's bitrate, would follow the CPU load.
+            context.options = {"g": str(group), "deadline": "good", "cpu-used": "4"}
             packets = []
             for index in range(LOOP_FRAMES):
                 frame = VideoFrame(WIDTH, HEIGHT, "yuv420p")
@@ -568,18 +572,29 @@ def summarize(modes: list[Mode]) -> None:
             f"(target >= 5x: {met(ratio >= 5)})"
         )
     for mode in modes:
-        answers = [value for s in mode.steps for value in s.answer]
-        frames = [value for s in mode.steps for value in s.first_frame]
-        if answers and frames:
-            answer_p95, frame_p95 = _ms(answers, 95), _ms(frames, 95)
-            print(
-                f"  {mode.name}: offer -> answer p50 {_ms(answers, 50):.0f} ms, p95 "
-                f"{answer_p95:.0f} ms (target < {ANSWER_TARGET_MS:.0f}: "
-                f"{met(answer_p95 < ANSWER_TARGET_MS)}); offer -> first frame p50 "
-                f"{_ms(frames, 50):.0f} ms, p95 {frame_p95:.0f} ms (target < "
-                f"{FIRST_FRAME_TARGET_MS:.0f}: {met(frame_p95 < FIRST_FRAME_TARGET_MS)}); "
-                f"over {len(answers)} joins"
-            )
+        # The targets are a join's latency; a step's rooms all join at once, so big steps
+        # measure a burst of offers on a busy machine instead: shown apart, without verdict.
+        light = [s for s in mode.steps if s.rooms <= LIGHT_ROOMS]
+        print_joins(f"{mode.name}, steps of up to {LIGHT_ROOMS} rooms", light, verdict=True)
+        if len(light) < len(mode.steps):
+            print_joins(f"{mode.name}, every step", mode.steps, verdict=False)
+
+
+def print_joins(label: str, steps: list[Step], *, verdict: bool) -> None:
+    answers = [value for s in steps for value in s.answer]
+    frames = [value for s in steps for value in s.first_frame]
+    if not answers or not frames:
+        return
+    answer_p95, frame_p95 = _ms(answers, 95), _ms(frames, 95)
+    answer_verdict = f" (target < {ANSWER_TARGET_MS:.0f}: {met(answer_p95 < ANSWER_TARGET_MS)})"
+    frame_verdict = (
+        f" (target < {FIRST_FRAME_TARGET_MS:.0f}: {met(frame_p95 < FIRST_FRAME_TARGET_MS)})"
+    )
+    print(
+        f"  {label}: offer -> answer p50 {_ms(answers, 50):.0f} ms, p95 {answer_p95:.0f} ms"
+        f"{answer_verdict if verdict else ''}; offer -> first frame p50 {_ms(frames, 50):.0f} "
+        f"ms, p95 {frame_p95:.0f} ms{frame_verdict if verdict else ''}; {len(answers)} joins"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
