@@ -54,7 +54,8 @@ VIDEO = "/api/video"
 WIDTH, HEIGHT, FPS = 640, 480, 15
 CLOCK = fractions.Fraction(1, 90_000)
 LOOP_FRAMES = 2 * FPS
-BITRATE = 1_000_000  # the encoder's target (browsers send about this for 640x480); the clip comes out near 0.7 Mbit/s
+# The encoder's target (about what browsers send for 640x480); the clip comes out near 0.7 Mbit/s.
+BITRATE = 1_000_000
 RATIO_TARGET = 0.90
 ANSWER_TARGET_MS = 300.0
 FIRST_FRAME_TARGET_MS = 1500.0
