@@ -1,8 +1,28 @@
-FROM python:3.11-slim
-WORKDIR /srv/telemed
+# One image for the gateway, every service and the migration job; the command picks the process
+# (see docker-compose.yml and deploy/k8s/). Runtime dependencies only, no [dev] extra.
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python -m venv /opt/telemed
+WORKDIR /src
 COPY pyproject.toml ./
 COPY services ./services
 COPY gateway ./gateway
 COPY telemed ./telemed
-RUN pip install --no-cache-dir . && useradd --system telemed && mkdir var && chown telemed var
-USER telemed
+# A non-editable install: migrations and the join page travel as package data.
+RUN /opt/telemed/bin/pip install .
+
+FROM python:3.11-slim
+ENV PATH=/opt/telemed/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1
+# A fixed numeric id, so Kubernetes' runAsNonRoot can check it and volumes can be chowned to it.
+RUN groupadd --system --gid 10001 telemed \
+    && useradd --system --uid 10001 --gid telemed --home-dir /srv/telemed --shell /usr/sbin/nologin telemed \
+    && mkdir -p /srv/telemed/var \
+    && chown -R telemed:telemed /srv/telemed
+COPY --from=build /opt/telemed /opt/telemed
+WORKDIR /srv/telemed
+# Keys created on first start (and recordings not yet stored) live in var/: mount a volume there.
+USER 10001:10001
+# Health checks use Python itself (no curl in the image): every process serves /health and /ready.
+CMD ["telemed", "--help"]
