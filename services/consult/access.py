@@ -1,15 +1,21 @@
 """Who may see which cases: one rule written twice, as a Python check and as a SQL filter."""
 
-from sqlalchemy import ColumnElement, and_, bindparam, false
+from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.auth import Principal, Role, require_client_scope
-from services.consult.enums import CaseKind, CaseStatus
+from services.consult.consilium_models import ConsiliumInvitation
+from services.consult.enums import CaseKind, CaseStatus, ConsultationMode, InvitationStatus
 from services.consult.models import Case
 
 READ_SCOPE = "consult:read"
 WRITE_SCOPE = "consult:write"
 # Roles that act for the requesting organisation: they create, edit, submit and cancel.
 REQUESTER_ROLES = frozenset({Role.DISTRICT_MEDIC, Role.API_CLIENT})
+# An invited specialist reads the consilium's case until they decline or are closed out.
+MEMBER_STATUSES = frozenset(
+    {InvitationStatus.PENDING, InvitationStatus.ACCEPTED, InvitationStatus.OPINION_GIVEN}
+)
 
 
 def require_scope(principal: Principal, *, write: bool) -> None:
@@ -84,3 +90,47 @@ def visible_cases(principal: Principal) -> ColumnElement[bool]:
 
 def can_list(principal: Principal) -> bool:
     return principal.role not in {Role.ADMIN, Role.PATIENT}
+
+
+def is_addressed_to(principal: Principal, invitation: ConsiliumInvitation) -> bool:
+    """A consilium invitation is the named specialist's; one to a specialty is for any
+    specialist of it in the organisation until one of them accepts it."""
+    if principal.role is not Role.SPECIALIST:
+        return False
+    if invitation.invitee_id is not None:
+        return invitation.invitee_id == principal.subject
+    return (
+        principal.organization_id is not None
+        and invitation.organization_id == principal.organization_id
+        and invitation.specialty == principal.specialty
+    )
+
+
+def addressed_to(principal: Principal) -> ColumnElement[bool]:
+    """The SQL form of `is_addressed_to`, for a specialist."""
+    by_name = ConsiliumInvitation.invitee_id == principal.subject
+    if principal.organization_id is None or principal.specialty is None:
+        return by_name
+    to_specialty = and_(
+        ConsiliumInvitation.invitee_id.is_(None),
+        ConsiliumInvitation.organization_id == principal.organization_id,
+        ConsiliumInvitation.specialty == principal.specialty,
+    )
+    return or_(by_name, to_specialty)
+
+
+async def invited_to_consilium(session: AsyncSession, principal: Principal, case: Case) -> bool:
+    """Whether the caller is a specialist invited to the consilium on `case`, so that they
+    read it to give their opinion, although it is addressed to another specialty."""
+    if case.mode is not ConsultationMode.CONSILIUM or principal.role is not Role.SPECIALIST:
+        return False
+    query = (
+        select(ConsiliumInvitation.id)
+        .where(
+            ConsiliumInvitation.case_id == case.id,
+            addressed_to(principal),
+            ConsiliumInvitation.status.in_(sorted(MEMBER_STATUSES)),
+        )
+        .limit(1)
+    )
+    return await session.scalar(query) is not None

@@ -1,6 +1,7 @@
 """HTTP routes of the consult service under `/api/consult`: cases, queue, messages, conclusions."""
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -28,7 +29,6 @@ from services.consult.schemas import (
     MessageCreate,
     MessageOut,
     OverdueCount,
-    Patient,
     ReasonRequest,
     SigningKeys,
     Specialty,
@@ -46,6 +46,12 @@ WRITE_ERRORS = problem_responses(401, 403, 404, 409)
 def _settings(request: Request) -> ConsultSettings:
     settings: ConsultSettings = request.app.state.settings
     return settings
+
+
+def _now(request: Request) -> datetime:
+    """The service's clock; tests replace `app.state.clock` to move time."""
+    now: datetime = request.app.state.clock()
+    return now
 
 
 def _signer(request: Request) -> ConclusionSigner:
@@ -86,6 +92,7 @@ def _attach_file(request: Request) -> cases.AttachFile:
 
 
 SettingsDep = Annotated[ConsultSettings, Depends(_settings)]
+NowDep = Annotated[datetime, Depends(_now)]
 AttachFileDep = Annotated[cases.AttachFile, Depends(_attach_file)]
 SignerDep = Annotated[ConclusionSigner, Depends(_signer)]
 OrganizationsDep = Annotated[cases.OrganizationLookup, Depends(_organizations)]
@@ -93,16 +100,11 @@ OrganizationsDep = Annotated[cases.OrganizationLookup, Depends(_organizations)]
 
 def case_out(case: Case) -> CaseOut:
     """The API view of a stored case; the patient columns become one nested object."""
-    patient = Patient(
-        reference=case.patient_reference,
-        full_name=case.patient_full_name,
-        birth_date=case.patient_birth_date,
-        sex=case.patient_sex,
-        insurance_policy=case.patient_insurance_policy,
-    )
     fields = {name: getattr(case, name) for name in CaseOut.model_fields if name != "patient"}
     # A patient's own request carries no clinical summary.
-    return CaseOut.model_validate({**fields, "patient": patient, "summary": case.summary or None})
+    return CaseOut.model_validate(
+        {**fields, "patient": cases.patient_of(case), "summary": case.summary or None}
+    )
 
 
 @router.post(

@@ -9,14 +9,25 @@ from fastapi import FastAPI
 
 from gateway.client import DirectoryClient
 from services.common.app import create_service_app
+from services.common.db import utcnow
 from services.common.keys import load_or_create_private_key, load_public_key
-from services.consult import patient_api
+from services.consult import (
+    appeals_api,
+    callbacks_api,
+    consilium_api,
+    monitoring_api,
+    patient_api,
+    stats_api,
+)
 from services.consult.api import router
+from services.consult.escalation import appeal_jobs
 from services.consult.models import KERNEL_TABLES
 from services.consult.settings import ConsultSettings
 from services.consult.signing import ConclusionSigner
+from services.consult.stats_gauges import stats_jobs
 from services.files.client import FilesClient
 from services.scheduling.client import SchedulingClient
+from services.video.client import VideoClient
 
 
 def create_app(
@@ -32,18 +43,31 @@ def create_app(
         app.state.directory = DirectoryClient(app.state.gateway_client)
         app.state.files = FilesClient(app.state.gateway_client)
         app.state.scheduling = SchedulingClient(app.state.gateway_client)
+        app.state.video = VideoClient(app.state.gateway_client)
         key = await asyncio.to_thread(load_or_create_private_key, key_path)
         retired = [load_public_key(path) for path in settings.retired_signing_keys]
         app.state.conclusion_signer = ConclusionSigner(key, retired)
-        yield
+        async with appeal_jobs(app, settings), stats_jobs(app, settings):
+            yield
 
-    return create_service_app(
+    app = create_service_app(
         settings,
         title="telemed consult",
-        description="Doctor-to-doctor consultations and patients' requests after an in-person "
-        "visit: cases, work queue, messages, signed conclusions and follow-up visits.",
-        routers=[router, patient_api.router],
+        description="Doctor-to-doctor consultations and consilia, patients' requests after an "
+        "in-person visit, patients' appeals with routing and callbacks, monitoring of at-risk "
+        "patients, and the figures managers run it on.",
+        routers=[
+            router,
+            patient_api.router,
+            consilium_api.router,
+            monitoring_api.router,
+            appeals_api.router,
+            callbacks_api.router,
+            stats_api.router,
+        ],
         kernel_tables=KERNEL_TABLES,
         transport=transport,
         startup=startup,
     )
+    app.state.clock = utcnow  # read on every request, so tests can move time
+    return app

@@ -2,7 +2,8 @@
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import date, datetime
+from typing import Protocol
 
 from gateway.client import Organization
 from services.common.auth import Principal
@@ -11,7 +12,7 @@ from services.common.errors import Conflict, Forbidden, NotFound, Unprocessable
 from services.common.uow import UnitOfWork
 from services.consult.access import REQUESTER_ROLES, require_scope
 from services.consult.deadlines import compute_due_at
-from services.consult.enums import CaseAction, CaseStatus, MessageKind, Urgency
+from services.consult.enums import CaseAction, CaseStatus, MessageKind, Sex, Urgency
 from services.consult.models import Case
 from services.consult.schemas import Attachment, CaseCreate, CaseUpdate, InfoResponse, Patient
 from services.consult.service import audit, check_action, fail, load_case, new_message
@@ -39,12 +40,32 @@ def _due_at(
     return compute_due_at(urgency, start, target, settings.deadline_policy(case.region))
 
 
-def set_patient(case: Case, patient: Patient) -> None:
-    case.patient_reference = patient.reference
-    case.patient_full_name = patient.full_name
-    case.patient_birth_date = patient.birth_date
-    case.patient_sex = patient.sex
-    case.patient_insurance_policy = patient.insurance_policy
+class PatientRecord(Protocol):
+    """A row with the patient's identifying columns: a case, a monitoring enrolment."""
+
+    patient_reference: str
+    patient_full_name: str
+    patient_birth_date: date
+    patient_sex: Sex
+    patient_insurance_policy: str
+
+
+def set_patient(record: PatientRecord, patient: Patient) -> None:
+    record.patient_reference = patient.reference
+    record.patient_full_name = patient.full_name
+    record.patient_birth_date = patient.birth_date
+    record.patient_sex = patient.sex
+    record.patient_insurance_policy = patient.insurance_policy
+
+
+def patient_of(record: PatientRecord) -> Patient:
+    return Patient(
+        reference=record.patient_reference,
+        full_name=record.patient_full_name,
+        birth_date=record.patient_birth_date,
+        sex=record.patient_sex,
+        insurance_policy=record.patient_insurance_policy,
+    )
 
 
 async def create_case(

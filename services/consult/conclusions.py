@@ -9,6 +9,7 @@ from services.common.auth import Principal
 from services.common.db import utcnow
 from services.common.errors import Conflict, NotFound, Unprocessable
 from services.common.uow import UnitOfWork
+from services.consult.consilium_models import Consilium
 from services.consult.enums import CaseAction, CaseStatus
 from services.consult.models import Conclusion
 from services.consult.schemas import ConclusionCreate, ConclusionOut
@@ -49,6 +50,9 @@ async def issue_conclusion(
 ) -> ConclusionOut:
     """Version 1 concludes an in-progress case; on a concluded case, a new version amends."""
     case = await load_case(uow, principal, case_id, "conclusion.issue", write=True)
+    if await uow.session.scalar(select(Consilium.id).where(Consilium.case_id == case.id)):
+        refusal = Conflict("A consilium's case is concluded by the chair's protocol.")
+        fail(uow, "conclusion.issue", case.id, refusal)
     amending = case.status is CaseStatus.CONCLUDED
     status = check_action(
         uow, principal, case, CaseAction.AMEND if amending else CaseAction.CONCLUDE

@@ -14,6 +14,7 @@ from services.common.uow import UnitOfWork
 from services.consult.access import (
     acts_for_patient,
     can_see,
+    invited_to_consilium,
     is_requester,
     is_target_specialist,
     require_scope,
@@ -34,11 +35,13 @@ TRANSITIONS: dict[tuple[CaseStatus, CaseAction], CaseStatus | None] = {
     (S.SUBMITTED, A.DECLINE): S.DECLINED,
     (S.SUBMITTED, A.CANCEL): S.CANCELLED,
     (S.ACCEPTED, A.START): S.IN_PROGRESS,
+    (S.ACCEPTED, A.CONVENE): S.IN_PROGRESS,
     (S.ACCEPTED, A.REQUEST_INFO): S.INFO_REQUESTED,
     (S.ACCEPTED, A.DECLINE): S.DECLINED,
     (S.ACCEPTED, A.CANCEL): S.CANCELLED,
     (S.IN_PROGRESS, A.REQUEST_INFO): S.INFO_REQUESTED,
     (S.IN_PROGRESS, A.CONCLUDE): S.CONCLUDED,
+    (S.IN_PROGRESS, A.CONVENE): S.IN_PROGRESS,
     (S.IN_PROGRESS, A.CANCEL): S.CANCELLED,
     (S.INFO_REQUESTED, A.EDIT): S.INFO_REQUESTED,
     (S.INFO_REQUESTED, A.PROVIDE_INFO): None,
@@ -49,7 +52,7 @@ REQUESTER_ACTIONS = frozenset({A.EDIT, A.SUBMIT, A.PROVIDE_INFO, A.CANCEL})
 # A patient's request is submitted as it is made and never edited: it is answered or withdrawn.
 PATIENT_ACTIONS = frozenset({A.PROVIDE_INFO, A.CANCEL})
 # Once a specialist has taken the case, only they act on it; accepting is open to the team.
-ASSIGNEE_ACTIONS = frozenset({A.START, A.REQUEST_INFO, A.DECLINE, A.CONCLUDE, A.AMEND})
+ASSIGNEE_ACTIONS = frozenset({A.START, A.REQUEST_INFO, A.DECLINE, A.CONCLUDE, A.AMEND, A.CONVENE})
 
 
 def next_status(
@@ -101,14 +104,24 @@ def audit(
     case_id: uuid.UUID | None,
     outcome: Outcome = Outcome.SUCCESS,
     detail: str | None = None,
+    *,
+    resource: str = RESOURCE,
 ) -> None:
-    uow.audit.record(action, RESOURCE, case_id, outcome, detail=detail)
+    uow.audit.record(action, resource, case_id, outcome, detail=detail)
 
 
-def fail(uow: UnitOfWork, action: str, case_id: uuid.UUID | None, error: ProblemError) -> NoReturn:
+def fail(
+    uow: UnitOfWork,
+    action: str,
+    case_id: uuid.UUID | None,
+    error: ProblemError,
+    *,
+    resource: str = RESOURCE,
+) -> NoReturn:
     """Records a refused request before raising it: denials are on record too."""
     denied = isinstance(error, NotFound | Forbidden)
-    audit(uow, action, case_id, Outcome.DENIED if denied else Outcome.FAILED, error.detail)
+    outcome = Outcome.DENIED if denied else Outcome.FAILED
+    audit(uow, action, case_id, outcome, error.detail, resource=resource)
     raise error
 
 
@@ -120,7 +133,8 @@ async def load_case(
     *,
     write: bool = False,
 ) -> Case:
-    """The case if the caller may see it, else 404; writes lock its row until commit.
+    """The case if the caller may see it (or is invited to its consilium), else 404; writes
+    lock its row until commit.
 
     The row lock (SQLite's write lock, taken at BEGIN) serialises concurrent writers of one
     case, so two specialists accepting at once see each other and only one wins.
@@ -133,7 +147,9 @@ async def load_case(
     if write:
         query = query.with_for_update()
     case = (await uow.session.execute(query)).scalar_one_or_none()
-    if case is None or not can_see(principal, case):
+    if case is None or not (
+        can_see(principal, case) or await invited_to_consilium(uow.session, principal, case)
+    ):
         fail(uow, action, case_id, NotFound("No case with this id is visible to you."))
     return case
 

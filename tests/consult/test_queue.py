@@ -22,8 +22,14 @@ from services.common.auth import Principal, Role
 from services.common.db import Database, utcnow
 from services.common.migrations import upgrade
 from services.consult import queue
+from services.consult.appeal_models import Appeal, AppealEvent, Callback, CallbackAttempt, Territory
+from services.consult.consilium_models import Consilium
+from services.consult.consilium_models import ConsiliumInvitation as Invitation
+from services.consult.consilium_models import ConsiliumOpinion as Opinion
+from services.consult.consilium_models import ConsiliumProtocol as Protocol
 from services.consult.enums import OPEN_STATUSES, CaseStatus
 from services.consult.models import Base, Case
+from services.consult.monitoring_models import CheckIn, Enrolment, Task
 from services.consult.schemas import CaseSummary
 from tests.conftest import Actor
 from tests.consult.conftest import CONSULT, World
@@ -33,7 +39,23 @@ OPEN_PREDICATE = "status IN ('submitted', 'accepted', 'in_progress', 'info_reque
 OPEN = sorted(OPEN_STATUSES)
 PG: Dialect = postgresql.asyncpg.dialect()  # type: ignore[no-untyped-call]
 SQLITE: Dialect = sqlite.aiosqlite.dialect()
-CONSULT_TABLES = frozenset({"cases", "case_messages", "conclusions"})
+CONSULT_TABLES = frozenset({"cases", "case_messages", "conclusions"}) | {
+    str(model.__tablename__)
+    for model in (
+        Consilium,
+        Invitation,
+        Opinion,
+        Protocol,
+        Enrolment,
+        CheckIn,
+        Task,
+        Territory,
+        Appeal,
+        AppealEvent,
+        Callback,
+        CallbackAttempt,
+    )
+}
 
 
 def _consult_db(world: World) -> Database:

@@ -23,11 +23,13 @@ LEGAL = [
     (S.SUBMITTED, A.DECLINE, S.DECLINED),
     (S.SUBMITTED, A.CANCEL, S.CANCELLED),
     (S.ACCEPTED, A.START, S.IN_PROGRESS),
+    (S.ACCEPTED, A.CONVENE, S.IN_PROGRESS),
     (S.ACCEPTED, A.REQUEST_INFO, S.INFO_REQUESTED),
     (S.ACCEPTED, A.DECLINE, S.DECLINED),
     (S.ACCEPTED, A.CANCEL, S.CANCELLED),
     (S.IN_PROGRESS, A.REQUEST_INFO, S.INFO_REQUESTED),
     (S.IN_PROGRESS, A.CONCLUDE, S.CONCLUDED),
+    (S.IN_PROGRESS, A.CONVENE, S.IN_PROGRESS),
     (S.IN_PROGRESS, A.CANCEL, S.CANCELLED),
     (S.INFO_REQUESTED, A.EDIT, S.INFO_REQUESTED),
     (S.INFO_REQUESTED, A.CANCEL, S.CANCELLED),
@@ -117,7 +119,7 @@ def test_requester_actions_belong_to_the_requesting_organisation(action: CaseAct
 
 
 @pytest.mark.parametrize(
-    "action", [A.ACCEPT, A.START, A.REQUEST_INFO, A.DECLINE, A.CONCLUDE, A.AMEND]
+    "action", [A.ACCEPT, A.START, A.REQUEST_INFO, A.DECLINE, A.CONCLUDE, A.AMEND, A.CONVENE]
 )
 def test_specialist_actions_need_the_addressed_specialty(action: CaseAction) -> None:
     authorise(CARDIOLOGIST, _case(), action)
@@ -126,7 +128,9 @@ def test_specialist_actions_need_the_addressed_specialty(action: CaseAction) -> 
             authorise(outsider, _case(), action)
 
 
-@pytest.mark.parametrize("action", [A.START, A.REQUEST_INFO, A.DECLINE, A.CONCLUDE, A.AMEND])
+@pytest.mark.parametrize(
+    "action", [A.START, A.REQUEST_INFO, A.DECLINE, A.CONCLUDE, A.AMEND, A.CONVENE]
+)
 def test_once_assigned_only_the_assignee_acts(action: CaseAction) -> None:
     colleague = _principal(Role.SPECIALIST, TARGET_ORG, "cardiology")
     authorise(CARDIOLOGIST, _case(assignee=CARDIOLOGIST.subject), action)

@@ -1,0 +1,397 @@
+"""A regional insurer's hotline day replayed through the gateway: latency of each operation.
+
+Starts the real processes with `telemed.launcher.Launcher` (SQLite by default, `--database
+postgresql` for fresh PostgreSQL databases on 127.0.0.1:5432, dropped afterwards), and creates
+through the API the insurer's contact centre in Kuzbass (region 42, Asia/Novokuznetsk), eight
+municipal polyclinics and hospitals, the territory map of their districts (OKTMO codes) and 20
+operators (coordinators of the contact centre).
+
+Then the operators work a day of 1,500 appeals (`--appeals`) and 600 dropped calls
+(`--callbacks`) at once, each on its own keep-alive connection to the gateway, back to back:
+file the appeal (70% by phone, 30% from the medical chat; 5% on a topic the channels do not
+handle, answered at once). A dropped call gets a callback, due at once; every five appeals an
+operator works their own queue of due callbacks (70% reached, and the appeal is resolved on
+that call; 20% no answer, 10% busy: due again in 30 minutes, after the run). Of the other
+appeals 80% are resolved at the first contact; the rest are taken, one in ten passed to
+another organisation, and resolved after follow-up (a phone one then owes the polyclinic's
+call with the answer). Every tenth appeal the operator also reads it back and looks at the
+queue and its overdue page. Printed: p50/p95/p99 latency per operation, the count of each, and
+errors (target: 0).
+
+`year_of_appeals` generates the appeals rows of a year of such days, for the statistics part to
+copy in and time its queries on.
+
+    .venv/bin/python bench/hotline_day.py [--appeals 1500] [--callbacks 600] [--operators 20]
+"""
+
+import argparse
+import asyncio
+import json
+import random
+import sys
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import support
+from bench.support import Actor, Directory, Stack
+from gateway.client import Organization
+from services.consult.enums import AppealCategory, AppealChannel
+from services.consult.settings import AppealDeadlinePolicy
+from services.consult.working_hours import add_working_time, clock_start
+
+CONSULT = "/api/consult"
+FIRST_CONTACT_SHARE = 0.80  # of appeals the channels handle: resolved while the caller is on
+REDIRECT_SHARE = 0.05
+REASSIGN_SHARE = 0.10  # of those resolved after follow-up
+QUEUE_EVERY = 10  # appeals between two looks at the queue
+CALLBACKS_EVERY = 5  # appeals between two rounds of the due callbacks
+ZONE = "Asia/Novokuznetsk"
+# The districts of Kuzbass's largest towns (OKTMO) and who answers their callers.
+DISTRICTS = {
+    "32701000": ("Kemerovo", "Kemerovo City Polyclinic No. 1", "polyclinic"),
+    "32731000": ("Novokuznetsk", "Novokuznetsk City Polyclinic No. 5", "polyclinic"),
+    "32737000": ("Prokopyevsk", "Prokopyevsk City Hospital", "district_hospital"),
+    "32719000": ("Leninsk-Kuznetsky", "Leninsk-Kuznetsky District Hospital", "district_hospital"),
+    "32725000": ("Mezhdurechensk", "Mezhdurechensk City Hospital", "district_hospital"),
+    "32713000": ("Kiselyovsk", "Kiselyovsk City Polyclinic", "polyclinic"),
+    "32704000": ("Belovo", "Belovo District Hospital", "district_hospital"),
+    "32749000": ("Yurga", "Yurga City Hospital", "district_hospital"),
+}
+# Weights of the towns' callers, roughly by population.
+TOWN_WEIGHTS = {
+    "32701000": 30, "32731000": 30, "32737000": 10, "32719000": 6, "32725000": 5,
+    "32713000": 5, "32704000": 7, "32749000": 4,
+}  # fmt: skip
+# An insurer's contact centre: questions on the policy and the programme lead; complaints of
+# refused or paid-for care, waits and beds follow (the seeds' mix).
+CATEGORY_WEIGHTS = {
+    "question": 45, "appointment_help": 15, "refusal_of_free_care": 9,
+    "paid_service_imposition": 8, "waiting_time": 9, "complaint": 8, "hospital_bed": 3,
+    "other": 3,
+}  # fmt: skip
+TEXTS = {
+    "question": "How do I change my insurer and will my policy still work in another region?",
+    "appointment_help": "The polyclinic's registry does not answer; I need a cardiologist visit.",
+    "refusal_of_free_care": "The clinic refused to attach me because I am registered elsewhere.",
+    "paid_service_imposition": "They ask 3,500 roubles for a repeat histology the oncologist "
+    "ordered.",
+    "waiting_time": "The MRI the neurologist ordered is booked for next month; the pain is bad.",
+    "complaint": "The district doctor did not come on a home call booked two days ago.",
+    "hospital_bed": "The hospital says there is no bed for my mother, referred for surgery.",
+    "other": "Where do I get a copy of my medical record?",
+}
+TOPICS = ("diagnosis_or_treatment", "medicine_availability", "emergency_care")
+ATTEMPT_OUTCOMES = {"reached": 70, "no_answer": 20, "busy": 10}
+ANSWER = (
+    "We called the head of the polyclinic: the service is covered by the OMS programme; you are "
+    "booked free of charge for Thursday at 10:00, room 214, and the invoice is withdrawn."
+)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--appeals", type=int, default=1500, help="appeals of the day (1500)")
+    parser.add_argument("--callbacks", type=int, default=600, help="dropped calls (600)")
+    parser.add_argument("--operators", type=int, default=20, help="concurrent operators (20)")
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--seed", type=int, default=42, help="of the synthetic day (42)")
+    parser.add_argument(
+        "--log-level", default="INFO", help="the services' log level (default INFO, to a file)"
+    )
+    args = parser.parse_args(argv)
+    if not 1 <= args.appeals <= 100_000 or not 1 <= args.operators <= 200:
+        parser.error("--appeals must be 1..100000 and --operators 1..200")
+    if not 0 <= args.callbacks <= args.appeals:
+        parser.error("--callbacks must be 0..--appeals (one dropped call per appeal at most)")
+    return args
+
+
+def _weighted(rng: random.Random, weights: dict[str, int]) -> str:
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One contact of the day: what the caller asks and how the operator will end it."""
+
+    channel: str
+    category: str
+    territory: str
+    topic: str | None  # one the channels do not handle: answered at once
+    first_contact: bool
+    reassign: bool
+    dropped: bool  # the call drops and is called back
+
+    def body(self, index: int) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "channel": self.channel,
+            "category": self.category,
+            "territory": self.territory,
+            "contact": {"name": f"Caller {index}", "phone": f"+7 913 {index:07d}"},
+            "text": TEXTS[self.category],
+        }
+        return body | ({"topic": self.topic} if self.topic else {})
+
+
+def hotline_day(rng: random.Random, appeals: int, dropped: int) -> list[Call]:
+    """A day's contacts in the proportions of a regional contact centre; `dropped` of those the
+    channels handle drop and are called back."""
+    redirected = [rng.random() < REDIRECT_SHARE for _ in range(appeals)]
+    handled = [index for index, away in enumerate(redirected) if not away]
+    dropped_ones = set(rng.sample(handled, min(dropped, len(handled))))
+    calls = []
+    for index, away in enumerate(redirected):
+        first = not away and rng.random() < FIRST_CONTACT_SHARE
+        calls.append(
+            Call(
+                channel="phone" if rng.random() < 0.7 else "chat",
+                category=_weighted(rng, CATEGORY_WEIGHTS),
+                territory=_weighted(rng, TOWN_WEIGHTS),
+                topic=rng.choice(TOPICS) if away else None,
+                first_contact=first,
+                reassign=not away and not first and rng.random() < REASSIGN_SHARE,
+                dropped=index in dropped_ones,
+            )
+        )
+    return calls
+
+
+def year_of_appeals(
+    rng: random.Random,
+    organizations: dict[str, Organization],
+    operators: list[uuid.UUID],
+    first_day: datetime,
+    *,
+    days: int = 365,
+    per_day: int = 1500,
+) -> Iterator[dict[str, Any]]:
+    """Rows of the `appeals` table for `days` hotline days from `first_day` (the first day's
+    opening, 08:00 local): the days' contacts as `hotline_day` makes them, received over the
+    working day, answered by the organisation `organizations` names for their territory, with
+    deadlines from the service's own policy and working hours, resolved within or past them.
+    Not replayed here: the statistics part copies them in to time its queries."""
+    policy = AppealDeadlinePolicy()
+    for day in range(days):
+        opening = first_day + timedelta(days=day)
+        for call in hotline_day(rng, per_day, 0):
+            organization = organizations[call.territory]
+            received = opening + timedelta(seconds=rng.uniform(0, 13 * 3600))
+            starts = clock_start(organization, received)
+            working_time = policy.working_time(
+                AppealChannel(call.channel), AppealCategory(call.category)
+            )
+            due = add_working_time(organization, starts, working_time)
+            handled = received + (
+                timedelta(minutes=rng.uniform(2, 10))
+                if call.first_contact or call.topic
+                else (due - received) * rng.uniform(0.2, 1.3)
+            )
+            status = "redirected" if call.topic else "resolved"
+            yield {
+                "id": uuid.uuid4(), "region": organization.region, "channel": call.channel,
+                "category": call.category, "status": status, "redirect_topic": call.topic,
+                "patient_id": None, "contact_name": "Caller", "contact_phone": "+7 913 0000000",
+                "contact_email": None, "territory_code": call.territory,
+                "text": TEXTS[call.category], "organization_id": organization.id,
+                "assignee_id": None, "created_by": rng.choice(operators),
+                "created_by_role": "coordinator", "received_at": received,
+                "clock_starts_at": starts, "due_at": due,
+                "escalated_at": due if handled > due else None, "answer": ANSWER,
+                "first_contact_resolution": None if call.topic else call.first_contact,
+                "close_reason": None, "resolved_at": None if call.topic else handled,
+                "closed_at": handled, "created_at": received, "updated_at": handled,
+            }  # fmt: skip
+
+
+@dataclass
+class World:
+    insurer: dict[str, Any]
+    organizations: dict[str, dict[str, Any]]  # by territory
+    operators: list[Actor]
+
+
+def build_world(stack: Stack, operators: int) -> World:
+    with Directory(stack) as directory:
+        insurer = directory.organization("Kuzbass OMS Insurer Contact Centre", "insurer")
+        organizations = {
+            code: directory.organization(name, kind) for code, (_, name, kind) in DISTRICTS.items()
+        }
+        staff = [
+            directory.actor(f"operator.{index:02d}", "coordinator", insurer)
+            for index in range(operators)
+        ]
+        for code, (town, _, _) in DISTRICTS.items():
+            response = directory.client.put(
+                f"{CONSULT}/appeal-territories/42/{code}",
+                json={"name": town, "organization_id": organizations[code]["id"]},
+                headers=staff[0].headers,
+            )
+            directory._ok(response, 200)
+    return World(insurer, organizations, staff)
+
+
+def encode(
+    method: str, host: str, port: int, path: str, headers: dict[str, str], body: Any = None
+) -> bytes:
+    payload = json.dumps(body).encode() if body is not None else b""
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}", "Accept: application/json"]
+    if body is not None:
+        lines += ["Content-Type: application/json", f"Content-Length: {len(payload)}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload
+
+
+@dataclass
+class Tally:
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    samples: list[str] = field(default_factory=list)
+    attempts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+class Operator:
+    """One operator at their desk: one keep-alive connection to the gateway."""
+
+    def __init__(self, actor: Actor, host: str, port: int, tally: Tally, rng: random.Random):
+        self.actor, self.host, self.port, self.tally, self.rng = actor, host, port, tally, rng
+        self.connection = support.HttpConnection(host, port)
+
+    async def call(
+        self, operation: str, method: str, path: str, body: Any = None, expect: int = 200
+    ) -> Any:
+        raw = encode(method, self.host, self.port, path, self.actor.headers, body)
+        started = time.perf_counter()
+        try:
+            status, answer = await self.connection.request(raw)
+        except (OSError, TimeoutError, ValueError, asyncio.IncompleteReadError) as error:
+            status, answer = 0, repr(error).encode()
+        self.tally.latencies[operation].append(time.perf_counter() - started)
+        if status != expect:
+            self.tally.errors[operation] += 1
+            if len(self.tally.samples) < 5:
+                self.tally.samples.append(f"{operation}: {status} {answer[:300]!r}")
+            return None
+        return json.loads(answer)
+
+    async def work_callbacks(self) -> None:
+        """The operator's due callbacks, one call each."""
+        page = await self.call("due callbacks", "GET", f"{CONSULT}/callbacks/due?limit=20")
+        for callback in page["items"] if page else ():
+            outcome = _weighted(self.rng, ATTEMPT_OUTCOMES)
+            self.tally.attempts[outcome] += 1
+            path = f"{CONSULT}/callbacks/{callback['id']}/attempts"
+            await self.call("callback attempt", "POST", path, {"outcome": outcome})
+            if outcome == "reached":  # the appeal is settled on the callback itself
+                answer = {
+                    "answer": ANSWER,
+                    "first_contact_resolution": False,
+                    "answer_by_phone": False,
+                }
+                appeal = f"{CONSULT}/appeals/{callback['appeal_id']}"
+                await self.call("resolve", "POST", f"{appeal}/resolve", answer)
+
+    async def handle(self, index: int, call: Call, elsewhere: dict[str, str]) -> None:
+        appeal = await self.call(
+            "file appeal", "POST", f"{CONSULT}/appeals", call.body(index), expect=201
+        )
+        if appeal is None or call.topic:
+            return
+        path = f"{CONSULT}/appeals/{appeal['id']}"
+        if call.dropped:
+            # The line dropped while the caller explained: the operator calls back at once and
+            # settles the appeal on that call, or it waits for the next try.
+            now = datetime.now(UTC).isoformat()
+            dropped = {"reason": "dropped_call", "due_at": now}
+            await self.call("schedule callback", "POST", f"{path}/callbacks", dropped, expect=201)
+            return
+        if not call.first_contact:
+            await self.call("take", "POST", f"{path}/take")
+            if call.reassign:
+                moved = {"organization_id": elsewhere[call.territory], "reason": "Not theirs."}
+                await self.call("reassign", "POST", f"{path}/reassign", moved)
+        answer = {"answer": ANSWER, "first_contact_resolution": call.first_contact}
+        await self.call("resolve", "POST", f"{path}/resolve", answer)
+        if index % QUEUE_EVERY == 0:
+            await self.call("read appeal", "GET", path)
+            await self.call("queue page", "GET", f"{CONSULT}/appeals?limit=50")
+            query = urlencode({"limit": "50", "overdue": "true"})
+            await self.call("queue overdue page", "GET", f"{CONSULT}/appeals?{query}")
+
+    async def work(self, share: list[tuple[int, Call]], elsewhere: dict[str, str]) -> None:
+        try:
+            for done, (index, call) in enumerate(share, start=1):
+                await self.handle(index, call, elsewhere)
+                if done % CALLBACKS_EVERY == 0:
+                    await self.work_callbacks()
+            await self.work_callbacks()
+        finally:
+            await self.connection.close()
+
+
+async def replay(
+    world: World, calls: list[Call], host: str, port: int, seed: int
+) -> tuple[float, Tally]:
+    tally = Tally()
+    codes = list(world.organizations)
+    # A reassignment goes to the next town's organisation: a caller registered there.
+    elsewhere = {
+        code: world.organizations[codes[(position + 1) % len(codes)]]["id"]
+        for position, code in enumerate(codes)
+    }
+    indexed = list(enumerate(calls))
+    desks = [
+        Operator(actor, host, port, tally, random.Random(seed + number))
+        for number, actor in enumerate(world.operators)
+    ]
+    started = time.perf_counter()
+    await asyncio.gather(
+        *(desk.work(indexed[number :: len(desks)], elsewhere) for number, desk in enumerate(desks))
+    )
+    return time.perf_counter() - started, tally
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    rng = random.Random(args.seed)
+    calls = hotline_day(rng, args.appeals, args.callbacks)
+    dropped = sum(call.dropped for call in calls)
+    print(
+        f"hotline day: {args.appeals:,} appeals, {dropped} dropped calls called back, "
+        f"{args.operators} operators at once through the gateway, on {args.database}"
+    )
+    print(support.machine_report()[0])
+    with support.scratch_stack(args.database, log_level=args.log_level) as stack:
+        world = build_world(stack, args.operators)
+        seconds, tally = asyncio.run(
+            replay(world, calls, stack.launcher.host, stack.port("gateway"), args.seed)
+        )
+    requests = sum(len(values) for values in tally.latencies.values())
+    errors = sum(tally.errors.values())
+    print(
+        f"{requests:,} requests in {seconds:.1f} s ({requests / seconds:.0f} requests/s, "
+        f"{args.appeals / seconds:.1f} appeals/s); callback attempts: {dict(tally.attempts)}"
+    )
+    print(f"  {'operation':<20} {'count':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+          f"{'max ms':>8} {'errors':>6}")  # fmt: skip
+    for operation, latencies in tally.latencies.items():
+        summary = support.summarize(latencies)
+        print(
+            f"  {operation:<20} {summary.count:>6} {summary.p50:>8.1f} {summary.p95:>8.1f} "
+            f"{summary.p99:>8.1f} {summary.max:>8.1f} {tally.errors[operation]:>6}"
+        )
+    for sample in tally.samples:
+        print(f"  e.g. {sample}")
+    print(f"errors: {errors} (target 0): {'met' if errors == 0 else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+"""Pydantic shapes of the figures for coordinators and administrators.
+
+Each period figure is of the period's cohorts: the cases submitted and the appeals received on
+its days (in the reporting time zone), and what has happened to them since. `overdue_now` and
+`patients_now` are of the moment, whenever the case or appeal came.
+"""
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class GroupBy(StrEnum):
+    ORGANIZATION = "organization"
+    SPECIALTY = "specialty"
+
+
+class Rate(BaseModel):
+    count: int = Field(examples=[41])
+    of: int = Field(examples=[45])
+    ratio: float | None = Field(examples=[0.911], description="count / of; null when of is 0.")
+
+
+class Percentiles(BaseModel):
+    """Durations in seconds, linearly interpolated between the closest ranks (as PostgreSQL's
+    `percentile_cont`); exact when few, otherwise within about 19% (see the OpenAPI summary)."""
+
+    measured: int = Field(examples=[45], description="How many durations there were.")
+    median_seconds: float | None = Field(examples=[1380.0])
+    p90_seconds: float | None = Field(examples=[10260.0])
+
+
+class CaseFigures(BaseModel):
+    submitted: int = Field(
+        examples=[45], description="Consultations submitted (and patients' requests made)."
+    )
+    concluded: int = Field(examples=[41], description="Of them, concluded by now.")
+    first_response: Percentiles = Field(
+        description="From submission to the specialists' first answer: acceptance, a message "
+        "in the thread (a question), or a decline, whichever came first."
+    )
+    conclusion: Percentiles = Field(description="From submission to the conclusion.")
+    within_deadline: Rate = Field(
+        description="Concluded by the deadline, of those concluded or still open past it."
+    )
+    overdue_now: int = Field(examples=[2], description="Open cases past their deadline now.")
+
+
+class AppealFigures(BaseModel):
+    received: int = Field(examples=[1500], description="Appeals received.")
+    resolved: int = Field(examples=[1380], description="Of them, resolved by now.")
+    first_response: Percentiles = Field(
+        description="From receipt to the first answer: taken up by an operator, resolved, "
+        "redirected, or closed by an operator (a patient's withdrawal answers nothing)."
+    )
+    resolution: Percentiles = Field(description="From receipt to the resolution.")
+    within_deadline: Rate = Field(
+        description="Resolved by the deadline, of those resolved or still open past it "
+        "(redirected and closed appeals have no deadline to meet)."
+    )
+    first_contact_resolution: Rate = Field(
+        description="Resolved at the first contact, of those resolved."
+    )
+    escalated: int = Field(
+        examples=[12], description="Escalated to the organisation's head once overdue."
+    )
+    overdue_now: int = Field(examples=[3], description="Open appeals past their deadline now.")
+
+
+class CallbackFigures(BaseModel):
+    owed: int = Field(
+        examples=[600],
+        description="Callbacks the period's appeals needed, cancelled ones aside, for the "
+        "organisation that owes the call.",
+    )
+    within_due_time: Rate = Field(
+        description="Settled (reached, or the last attempt allowed made) by the due time in "
+        "force at that last call (a retry moves it on), of those settled or still pending "
+        "past it."
+    )
+
+
+class MonitoringFigures(BaseModel):
+    patients_now: int = Field(examples=[120], description="Patients under monitoring now.")
+    patients: int = Field(
+        examples=[140], description="Patients under monitoring at any time of the period."
+    )
+    escalations: int = Field(
+        examples=[9],
+        description="Home visits and ambulance calls that worsening check-ins arranged in "
+        "the period.",
+    )
+
+
+class StatsGroup(BaseModel):
+    """One organisation's or specialty's figures, or all of them (`totals`). Appeals,
+    callbacks and monitoring have no specialty: null in specialties' figures."""
+
+    organization_id: uuid.UUID | None = Field(
+        description="The organisation answering: the consultations' regional centre, the "
+        "appeals' responsible organisation (null: appeals not routed yet), the organisation "
+        "owing the callbacks or monitoring the patients."
+    )
+    specialty: str | None = Field(examples=["cardiology"])
+    cases: CaseFigures
+    appeals: AppealFigures | None
+    callbacks: CallbackFigures | None
+    monitoring: MonitoringFigures | None
+
+
+class StatsOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: date = Field(alias="from", examples=["2026-03-01"])
+    to: date = Field(examples=["2026-03-31"], description="The period's last day, included.")
+    timezone: str = Field(examples=["Asia/Novokuznetsk"], description="Whose days these are.")
+    region: str | None = Field(examples=["42"], description="Null: every region (admins).")
+    group_by: GroupBy
+    generated_at: datetime
+    totals: StatsGroup
+    groups: list[StatsGroup]
