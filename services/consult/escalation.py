@@ -6,10 +6,9 @@ has an `escalated` event naming the organisation in its history. Each appeal is 
 once per organisation: a reassignment clears the flag for the new one.
 """
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 from fastapi import FastAPI
@@ -17,6 +16,7 @@ from sqlalchemy import select
 
 from services.common.audit import AuditTables
 from services.common.db import Database
+from services.common.jobs import periodic_job
 from services.common.uow import standalone_unit_of_work
 from services.consult.appeal_access import add_event, audit
 from services.consult.appeal_models import Appeal
@@ -63,21 +63,6 @@ async def escalate_overdue(database: Database, audit_tables: AuditTables, now: d
     return len(appeals)
 
 
-async def run_periodically(
-    database: Database,
-    audit_tables: AuditTables,
-    settings: ConsultSettings,
-    clock: Callable[[], datetime],
-) -> None:
-    """The job as the app runs it: every `appeal_escalation_interval_seconds`, until cancelled."""
-    while True:
-        await asyncio.sleep(settings.appeal_escalation_interval_seconds)
-        try:
-            await escalate_overdue(database, audit_tables, clock())
-        except Exception:  # the next run finds what this one did not flag
-            logger.exception("the appeal escalation job failed")
-
-
 @asynccontextmanager
 async def appeal_jobs(app: FastAPI, settings: ConsultSettings) -> AsyncIterator[None]:
     """For the app's lifetime: the territory file merged at start, the escalation job running.
@@ -88,13 +73,11 @@ async def appeal_jobs(app: FastAPI, settings: ConsultSettings) -> AsyncIterator[
             database, app.state.audit_tables, settings.appeal_territories_file
         )
         logger.info("merged %d territories from %s", count, settings.appeal_territories_file)
-    job = asyncio.create_task(
-        run_periodically(database, app.state.audit_tables, settings, lambda: app.state.clock()),
-        name="consult-appeal-escalation",
-    )
-    try:
+
+    async def escalate() -> None:  # the clock is read on every run, so tests can move time
+        await escalate_overdue(database, app.state.audit_tables, app.state.clock())
+
+    async with periodic_job(
+        "consult-appeal-escalation", settings.appeal_escalation_interval_seconds, escalate
+    ):
         yield
-    finally:
-        job.cancel()
-        with suppress(asyncio.CancelledError):
-            await job

@@ -7,10 +7,9 @@ by organisation (and specialty, for consultations) only, never by case, appeal o
 region's 90 organisations and a dozen specialties keep them to a few thousand series.
 """
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 from fastapi import FastAPI
@@ -19,6 +18,7 @@ from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from pydantic import BaseModel
 
 from services.common.db import Database
+from services.common.jobs import periodic_job
 from services.consult.settings import ConsultSettings
 from services.consult.stats import (
     appeal_figures,
@@ -103,28 +103,16 @@ async def refresh(app: FastAPI) -> None:
     collector.families = await gauges(database, settings, now)
 
 
-async def _run_periodically(app: FastAPI, interval: float) -> None:
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await refresh(app)
-        except Exception:  # the next run rolls up and counts what this one did not
-            logger.exception("the statistics job failed")
-
-
 @asynccontextmanager
 async def stats_jobs(app: FastAPI, settings: ConsultSettings) -> AsyncIterator[None]:
     """For the app's lifetime: the gauges on `/metrics`, the job refreshing them."""
     registry: CollectorRegistry = app.state.metrics_registry
     app.state.stats_collector = collector = StatsCollector()
     registry.register(collector)
-    job = asyncio.create_task(
-        _run_periodically(app, settings.stats_interval_seconds), name="consult-statistics"
-    )
     try:
-        yield
+        async with periodic_job(
+            "consult-statistics", settings.stats_interval_seconds, lambda: refresh(app)
+        ):
+            yield
     finally:
-        job.cancel()
-        with suppress(asyncio.CancelledError):
-            await job
         registry.unregister(collector)

@@ -1,8 +1,6 @@
 """Builds the scheduling service's FastAPI app on the shared kernel, with its reminder job and
 its way to the video service."""
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,11 +10,12 @@ from fastapi import FastAPI
 from gateway.client import DirectoryClient
 from services.common.app import create_service_app
 from services.common.db import utcnow
+from services.common.jobs import periodic_job
 from services.scheduling import eligibility_api
 from services.scheduling.api import router
 from services.scheduling.credentials import ServiceToken
 from services.scheduling.models import KERNEL_TABLES
-from services.scheduling.reminders import load_channel, run_periodically
+from services.scheduling.reminders import load_channel, run_and_fill_rooms
 from services.scheduling.rooms import VideoRooms
 from services.scheduling.settings import SchedulingSettings
 from services.video.client import VideoClient
@@ -36,24 +35,15 @@ def create_app(
         app.state.directory = DirectoryClient(gateway)
         credential = ServiceToken(gateway, settings.video_client_credentials)
         app.state.video_rooms = VideoRooms(VideoClient(gateway), credential)
-        job = asyncio.create_task(
-            # The clock is read through app.state on every run, so tests can move time.
-            run_periodically(
-                app.state.database,
-                KERNEL_TABLES.audit,
-                channel,
-                app.state.video_rooms,
-                settings,
-                lambda: app.state.clock(),
-            ),
-            name="scheduling-reminders",
-        )
-        try:
+
+        async def remind() -> None:  # the clock is read on every run, so tests can move time
+            await run_and_fill_rooms(
+                app.state.database, KERNEL_TABLES.audit, channel, app.state.video_rooms,
+                settings, app.state.clock(),
+            )  # fmt: skip
+
+        async with periodic_job("scheduling-reminders", settings.reminder_interval_seconds, remind):
             yield
-        finally:
-            job.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await job
 
     app = create_service_app(
         settings,

@@ -8,11 +8,9 @@ next, delivers them; only a reminder whose delivery had finished but not yet bee
 go out again, with the same id, which channels pass on as the idempotency key.
 """
 
-import asyncio
 import importlib
 import logging
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -253,22 +251,15 @@ async def _record_failure(
             audit(uow, "reminder.give_up", message.appointment_id, detail=reminder.last_error)
 
 
-async def run_periodically(
+async def run_and_fill_rooms(
     database: Database,
     audit_tables: AuditTables,
     channel: ReminderChannel,
     rooms: VideoRooms,
     settings: SchedulingSettings,
-    clock: Callable[[], datetime],
+    now: datetime,
 ) -> None:
-    """The job as the app runs it: every `reminder_interval_seconds`, until cancelled. Each run
-    also asks again for the video rooms the video service could not give at booking."""
-    while True:
-        await asyncio.sleep(settings.reminder_interval_seconds)
-        try:
-            await run_once(database, audit_tables, channel, settings, clock())
-            await fill_pending_rooms(
-                database, audit_tables, rooms, settings.reminder_batch, clock()
-            )
-        except Exception:  # the next run tries again; the outbox keeps what was not done
-            logger.exception("the reminder job failed")
+    """One run of the reminder job; it also asks again for the video rooms the video service
+    could not give at booking."""
+    await run_once(database, audit_tables, channel, settings, now)
+    await fill_pending_rooms(database, audit_tables, rooms, settings.reminder_batch, now)
