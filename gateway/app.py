@@ -12,7 +12,7 @@ from gateway.models import kernel_tables
 from gateway.settings import GatewaySettings
 from gateway.tokens import TokenIssuer
 from services.common.app import create_service_app
-from services.common.keys import load_or_create_private_key
+from services.common.keys import load_or_create_private_key, load_public_key
 
 
 def _upstream_ready(upstreams: proxy.Upstreams, name: str) -> Callable[[], Awaitable[None]]:
@@ -33,6 +33,7 @@ def create_app(
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
         lifetime_seconds=settings.access_token_seconds,
+        published=[load_public_key(path) for path in settings.published_public_keys],
     )
 
     upstreams = proxy.Upstreams(settings)

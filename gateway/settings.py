@@ -25,6 +25,11 @@ class GatewaySettings(ServiceSettings):
     service_name: str = "gateway"
     services: dict[str, str] = Field(default_factory=default_services)
     signing_key_path: Path | None = None
+    published_public_keys: list[Path] = Field(
+        default_factory=list,
+        description="PEM files of other keys the JWKS lists but the gateway never signs with: "
+        "the next key before a rotation and the previous one after it, so no token fails.",
+    )
     access_token_seconds: int = 15 * 60
     refresh_token_seconds: int = 14 * 24 * 3600
     login_max_failures: int = 5

@@ -2,27 +2,38 @@
 
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from services.common.auth import ACCESS_TOKEN_TYPE, Principal
 from services.common.keys import public_jwk
 
 
 class TokenIssuer:
+    """Signs with the current key; the JWKS also lists the `published` keys (the next and the
+    previous one), so a rotation neither refuses old tokens nor races the JWKS caches."""
+
     def __init__(
-        self, key: Ed25519PrivateKey, *, issuer: str, audience: str, lifetime_seconds: int
+        self,
+        key: Ed25519PrivateKey,
+        *,
+        issuer: str,
+        audience: str,
+        lifetime_seconds: int,
+        published: Sequence[Ed25519PublicKey] = (),
     ) -> None:
         self._key = key
         self.jwk = public_jwk(key.public_key())
+        self._published = [public_jwk(public_key) for public_key in published]
         self.issuer = issuer
         self.audience = audience
         self.lifetime_seconds = lifetime_seconds
 
     def jwks(self) -> dict[str, Any]:
-        return {"keys": [self.jwk]}
+        return {"keys": [self.jwk, *self._published]}
 
     async def jwks_provider(self, _force: bool) -> dict[str, Any]:
         """Lets the gateway verify its own tokens without a round trip to itself."""

@@ -8,6 +8,9 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from gateway.tokens import TokenIssuer
+from services.common.auth import Principal, Role, TokenVerifier
+from services.common.errors import Unauthorized
 from services.common.keys import public_jwk
 from tests.conftest import Stack
 
@@ -99,3 +102,33 @@ async def test_expired_wrong_audience_and_wrong_issuer_are_rejected(
             cases["expired"], key, algorithm="EdDSA", headers={"kid": kid})},
     )  # fmt: skip
     assert "expired" in expired.json()["detail"]
+
+
+async def test_a_key_rotation_keeps_tokens_of_the_previous_key_valid() -> None:
+    previous, current, stranger = (Ed25519PrivateKey.generate() for _ in range(3))
+    principal = Principal(subject=uuid.uuid4(), username="medic", role=Role.DISTRICT_MEDIC)
+
+    def issuer(key: Ed25519PrivateKey, *published: Ed25519PrivateKey) -> TokenIssuer:
+        return TokenIssuer(
+            key,
+            issuer="telemed-gateway",
+            audience="telemed",
+            lifetime_seconds=600,
+            published=[other.public_key() for other in published],
+        )
+
+    before_rotation = issuer(previous).issue(principal)
+    rotated = issuer(current, previous)
+    verifier = TokenVerifier(
+        rotated.jwks_provider, issuer="telemed-gateway", audience="telemed", algorithms=["EdDSA"]
+    )
+
+    assert {key["kid"] for key in rotated.jwks()["keys"]} == {
+        public_jwk(previous.public_key())["kid"],
+        public_jwk(current.public_key())["kid"],
+    }
+    assert (await verifier.verify(before_rotation)).username == "medic"
+    assert (await verifier.verify(rotated.issue(principal))).username == "medic"
+    assert jwt.get_unverified_header(rotated.issue(principal))["kid"] == rotated.jwk["kid"]
+    with pytest.raises(Unauthorized):
+        await verifier.verify(issuer(stranger).issue(principal))
