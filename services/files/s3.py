@@ -27,6 +27,7 @@ from services.files.storage import READ_CHUNK, Part, ThreadedStore, check_key
 
 logger = logging.getLogger("telemed.files.s3")
 MISSING = {"NoSuchKey", "NoSuchUpload", "NoSuchObject"}
+RULE_ID = "abort-abandoned-uploads"
 
 
 class S3Store(ThreadedStore):
@@ -60,6 +61,22 @@ class S3Store(ThreadedStore):
             else self.client
         )
 
+    def _abort_abandoned_uploads(self) -> None:
+        """Adds our rule to the bucket's lifecycle, keeping the rules its operators set."""
+        current = self.client.get_bucket_lifecycle(bucket_name=self.bucket)
+        kept = [rule for rule in (current.rules if current else []) if rule.rule_id != RULE_ID]
+        ours = Rule(
+            ENABLED,
+            rule_filter=Filter(prefix=""),
+            rule_id=RULE_ID,
+            abort_incomplete_multipart_upload=AbortIncompleteMultipartUpload(
+                days_after_initiation=7
+            ),
+        )
+        self.client.set_bucket_lifecycle(
+            bucket_name=self.bucket, config=LifecycleConfig([*kept, ours])
+        )
+
     async def prepare(self) -> None:
         await self._run(self._prepare)
 
@@ -82,24 +99,7 @@ class S3Store(ThreadedStore):
             ),
             # A safety net under the service's own clean-up: parts of a multipart upload the
             # service lost track of (a crash between S3 and the database) go after a week.
-            "abandoned multipart clean-up": (
-                True,
-                lambda: self.client.set_bucket_lifecycle(
-                    bucket_name=self.bucket,
-                    config=LifecycleConfig(
-                        [
-                            Rule(
-                                ENABLED,
-                                rule_filter=Filter(prefix=""),
-                                rule_id="abort-abandoned-uploads",
-                                abort_incomplete_multipart_upload=AbortIncompleteMultipartUpload(
-                                    days_after_initiation=7
-                                ),
-                            )
-                        ]
-                    ),
-                ),
-            ),
+            "abandoned multipart clean-up": (True, self._abort_abandoned_uploads),
         }
         for feature, (wanted, switch_on) in optional.items():
             if not wanted:

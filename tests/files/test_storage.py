@@ -7,6 +7,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from minio import Minio
+from minio.commonconfig import ENABLED, Filter
+from minio.lifecycleconfig import Expiration, LifecycleConfig, Rule
 
 from services.files.s3 import S3Store
 from services.files.settings import FilesSettings
@@ -47,6 +49,41 @@ async def test_start_up_creates_the_bucket_with_versioning_and_encryption(s3_end
     assert exists
     assert versioning == "Enabled"
     assert encryption is not None
+
+
+async def test_start_up_keeps_the_operators_lifecycle_rules(s3_endpoint: str) -> None:
+    settings = s3_settings(s3_endpoint)
+    admin = Minio(
+        endpoint=s3_endpoint,
+        access_key=settings.s3_access_key,
+        secret_key=settings.s3_secret_key.get_secret_value(),
+        secure=False,
+    )
+    bucket = settings.s3_bucket
+    expire_exports = Rule(
+        ENABLED, rule_filter=Filter(prefix="exports/"), rule_id="expire-exports",
+        expiration=Expiration(days=30),
+    )  # fmt: skip
+
+    def set_operators_rule() -> None:
+        admin.make_bucket(bucket_name=bucket)
+        admin.set_bucket_lifecycle(bucket_name=bucket, config=LifecycleConfig([expire_exports]))
+
+    await asyncio.to_thread(set_operators_rule)
+    store = S3Store(settings)
+    try:
+        await store.prepare()
+        await store.prepare()
+    finally:
+        store.close()
+    lifecycle = await asyncio.to_thread(admin.get_bucket_lifecycle, bucket_name=bucket)
+    assert lifecycle is not None
+    rules = {rule.rule_id: rule for rule in lifecycle.rules}
+    assert set(rules) == {"expire-exports", "abort-abandoned-uploads"}
+    expiration = rules["expire-exports"].expiration
+    abort = rules["abort-abandoned-uploads"].abort_incomplete_multipart_upload
+    assert expiration is not None and expiration.days == 30
+    assert abort is not None and abort.days_after_initiation == 7
 
 
 def test_links_name_the_public_endpoint_and_the_service_talks_to_the_internal_one() -> None:
