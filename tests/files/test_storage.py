@@ -82,8 +82,10 @@ async def test_start_up_keeps_the_operators_lifecycle_rules(s3_endpoint: str) ->
     assert set(rules) == {"expire-exports", "abort-abandoned-uploads"}
     expiration = rules["expire-exports"].expiration
     abort = rules["abort-abandoned-uploads"].abort_incomplete_multipart_upload
-    assert expiration is not None and expiration.days == 30
-    assert abort is not None and abort.days_after_initiation == 7
+    assert expiration is not None
+    assert expiration.days == 30
+    assert abort is not None
+    assert abort.days_after_initiation == 7
 
 
 def test_links_name_the_public_endpoint_and_the_service_talks_to_the_internal_one() -> None:
