@@ -1,25 +1,19 @@
 """The gateway app: identity, directory, token issuing, merged API docs, and the proxy."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
 
-from gateway import auth, directory, openapi, proxy
+from gateway import auth, directory, fhir, openapi, proxy, readiness, webhook_api
 from gateway.auth import SecretHasher
 from gateway.models import kernel_tables
 from gateway.settings import GatewaySettings
 from gateway.tokens import TokenIssuer
+from gateway.webhook_relay import webhook_jobs
 from services.common.app import create_service_app
 from services.common.keys import load_or_create_private_key, load_public_key
-
-
-def _upstream_ready(upstreams: proxy.Upstreams, name: str) -> Callable[[], Awaitable[None]]:
-    async def check() -> None:
-        await upstreams.get_json(name, "/ready", seconds=3.0)
-
-    return check
 
 
 def create_app(
@@ -42,7 +36,8 @@ def create_app(
     async def startup(app: FastAPI) -> AsyncIterator[None]:
         await upstreams.open()
         try:
-            yield
+            async with webhook_jobs(app, settings, upstreams, issuer):
+                yield
         finally:
             await upstreams.close()
 
@@ -55,13 +50,15 @@ def create_app(
             auth.router,
             directory.router,
             openapi.router,
+            readiness.router,
+            webhook_api.router,
+            fhir.router,
             proxy.proxy_router(list(settings.services)),
         ],
         kernel_tables=kernel_tables,
         transport=transport,
         jwks=issuer.jwks_provider,
-        startup=startup,
-        readiness={name: _upstream_ready(upstreams, name) for name in settings.services},
+        startup=startup,  # `/ready` checks the database only; services: `/ready/upstreams`
         serve_docs=False,
     )
     app.state.token_issuer = issuer

@@ -1,4 +1,5 @@
-"""Reverse proxy `/api/<service>/...` → that service, streaming bodies in both directions.
+"""Reverse proxy `/api/<service>/...` → an instance of that service (`gateway/balancer.py`),
+streaming bodies in both directions.
 
 The hot path of the whole system, so it uses aiohttp: on this machine it costs about a
 quarter of the CPU per proxied request that the same proxy built on httpx did (0.8 ms against
@@ -14,10 +15,12 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from gateway.balancer import Balancer, Instances, Urls
 from gateway.settings import GatewaySettings
 from services.common.context import current_request_id
 from services.common.errors import BadGateway, GatewayTimeout, ServiceUnavailable
 from services.common.observability import REQUEST_ID_HEADER
+from services.common.tracing import TRACE_HEADERS, forward_trace_headers
 
 # RFC 9110 §7.6.1 hop-by-hop fields, plus `host` which must name the upstream.
 HOP_BY_HOP = frozenset(
@@ -34,15 +37,21 @@ HOP_BY_HOP = frozenset(
         "host",
     }
 )
-REPLACED = frozenset({"x-request-id", "x-forwarded-for", "x-forwarded-proto"})
+REPLACED = frozenset({"x-request-id", "x-forwarded-for", "x-forwarded-proto", *TRACE_HEADERS})
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
+class Unreachable(ServiceUnavailable):
+    """No connection to the instance could be made, so nothing of the request was sent."""
+
+
 class Upstreams:
-    """One pooled aiohttp session per published service, opened in the app's lifespan."""
+    """One pooled aiohttp session per published service, opened in the app's lifespan, and
+    the balancer that picks one of the service's instances for each request."""
 
     def __init__(self, settings: GatewaySettings) -> None:
-        self.urls = {name: url.rstrip("/") for name, url in settings.services.items()}
+        self.urls = Instances(settings.services)
+        self.balancer = Balancer(settings.proxy_rest_seconds)
         self._settings = settings
         self._sessions: dict[str, aiohttp.ClientSession] = {}
 
@@ -65,25 +74,49 @@ class Upstreams:
             await session.close()
         self._sessions.clear()
 
-    async def request(self, service: str, method: str, path: str, **kwargs: Any) -> Any:
-        """Sends one request; connection failures and time-outs become problems."""
+    async def request(
+        self, service: str, method: str, path: str, *, room: str | None = None, **kwargs: Any
+    ) -> Any:
+        """Sends one request to an instance of `service` (a room's calls to the room's own);
+        an instance that cannot be connected to rests and the next one takes the request."""
+        urls = self.urls[service]
+        url = self.balancer.choose(service, urls, room)
+        tried: Urls = ()
+        while True:
+            try:
+                return await self.send(service, url, method, path, **kwargs)
+            except Unreachable:
+                self.balancer.rest(url)
+                tried += (url,)
+                following = self.balancer.fallback(service, urls, room, tried)
+                if following is None:
+                    raise
+                url = following
+
+    async def send(self, service: str, url: str, method: str, path: str, **kwargs: Any) -> Any:
+        """Sends one request to the instance at `url`; failures and time-outs become problems."""
         try:
             return await self._sessions[service].request(
-                method, self.urls[service] + path, allow_redirects=False, **kwargs
+                method, url + path, allow_redirects=False, **kwargs
             )
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+            raise Unreachable(f"The {service} service is not reachable.") from exc
         except aiohttp.ServerTimeoutError as exc:
-            if isinstance(exc, aiohttp.ConnectionTimeoutError):
-                raise ServiceUnavailable(f"The {service} service is not reachable.") from exc
             raise GatewayTimeout(f"The {service} service did not answer in time.") from exc
-        except (TimeoutError, aiohttp.ClientConnectorError) as exc:
+        except TimeoutError as exc:
             raise ServiceUnavailable(f"The {service} service is not reachable.") from exc
         except aiohttp.ClientError as exc:
             raise BadGateway(f"The {service} service gave an invalid answer.") from exc
 
-    async def get_json(self, service: str, path: str, seconds: float) -> Any:
-        response = await self.request(
-            service, "GET", path, timeout=aiohttp.ClientTimeout(total=seconds)
-        )
+    async def get_json(
+        self, service: str, path: str, seconds: float, *, instance: str | None = None
+    ) -> Any:
+        """A small JSON read from any instance of `service`, or from the one at `instance`."""
+        timeout = aiohttp.ClientTimeout(total=seconds)
+        if instance is None:
+            response = await self.request(service, "GET", path, timeout=timeout)
+        else:
+            response = await self.send(service, instance, "GET", path, timeout=timeout)
         async with response:
             response.raise_for_status()
             return await response.json()
@@ -150,6 +183,7 @@ def _forward_headers(request: Request) -> list[tuple[str, str]]:
         if name not in HOP_BY_HOP and name not in REPLACED
     ]
     headers.append((REQUEST_ID_HEADER, current_request_id() or ""))
+    headers.extend(forward_trace_headers(request.scope))
     if request.client:
         headers.append(("x-forwarded-for", request.client.host))
     headers.append(("x-forwarded-proto", request.url.scheme))
@@ -166,19 +200,42 @@ async def _proxy(request: Request) -> Response:
 
 
 async def _join_page(request: Request) -> Response:
-    """Patients open `/join/<token>` from a text message: the video service serves it."""
+    """Patients open `/join/<token>` from a text message: the video service serves it. Any
+    instance can (it checks the token and reads the room); the page's calls are a room's."""
     return await _forward(request, "video")
 
 
-async def _forward(request: Request, service: str) -> Response:
+async def _room(request: Request) -> Response:
+    """A video room's peer connections, events, waiting room and recording live in one video
+    instance, so every call of the room (signalling, admit, close, recording) goes there."""
+    return await _forward(request, "video", request.path_params["room_id"].lower())
+
+
+async def _forward(request: Request, service: str, room: str | None = None) -> Response:
     upstreams: Upstreams = request.app.state.upstreams
     query = request.url.query
     upstream = await upstreams.request(
         service,
         request.method,
         request.url.path + (f"?{query}" if query else ""),
+        room=room,
         headers=_forward_headers(request),
         data=request.stream() if _has_body(request) else None,
+    )
+    return UpstreamResponse(upstream)
+
+
+async def forward_to(request: Request, service: str, path: str) -> Response:
+    """Forwards a read to another path of `service` (the FHIR views, `gateway/fhir.py`),
+    saying which host the client asked, for the links the service writes."""
+    upstreams: Upstreams = request.app.state.upstreams
+    query = request.url.query
+    headers = [header for header in _forward_headers(request) if header[0] != "x-forwarded-host"]
+    upstream = await upstreams.request(
+        service,
+        "GET",
+        path + (f"?{query}" if query else ""),
+        headers=[*headers, ("x-forwarded-host", request.url.netloc)],
     )
     return UpstreamResponse(upstream)
 
@@ -188,6 +245,8 @@ def proxy_router(services: list[str]) -> APIRouter:
     keep their 405s and an unknown `/api/<name>` is a plain 404."""
     router = APIRouter(include_in_schema=False)
     for service in services:
+        if service == "video":  # a room's calls (`rest` may be empty) before the catch-all
+            router.add_api_route("/api/video/rooms/{room_id}{rest:path}", _room, methods=METHODS)
         router.add_api_route(f"/api/{service}/{{path:path}}", _proxy, methods=METHODS)
     if "video" in services:
         router.add_api_route("/join/{token}", _join_page, methods=["GET", "HEAD"])

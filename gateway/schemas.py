@@ -16,6 +16,7 @@ from gateway.client import (
     default_working_hours,
 )
 from services.common.auth import Role
+from services.common.outbox import RELAY_SCOPE
 
 __all__ = [
     "OpeningHours",
@@ -72,6 +73,14 @@ class ApiClientCreate(BaseModel):
     name: str = Field(min_length=2, max_length=255, examples=["Kuzbass regional MIS"])
     organization_id: uuid.UUID
     scopes: list[str] = Field(examples=[["consult:read", "consult:write"]])
+
+    @field_validator("scopes")
+    @classmethod
+    def _not_the_relay_scope(cls, value: list[str]) -> list[str]:
+        # The services' outbox feeds trust this scope: only the gateway's own relay has it.
+        if RELAY_SCOPE in value:
+            raise ValueError(f"the {RELAY_SCOPE} scope is the gateway's own, not an API client's")
+        return value
 
 
 class ApiClient(BaseModel):

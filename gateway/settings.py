@@ -8,7 +8,7 @@ from pydantic_settings import SettingsConfigDict
 from services.common.settings import ServiceSettings
 
 
-def default_services() -> dict[str, str]:
+def default_services() -> dict[str, str | list[str]]:
     return {
         "consult": "http://127.0.0.1:8001",
         "files": "http://127.0.0.1:8002",
@@ -23,7 +23,9 @@ class GatewaySettings(ServiceSettings):
     )
 
     service_name: str = "gateway"
-    services: dict[str, str] = Field(default_factory=default_services)
+    # One base URL per service, or a list of its instances: `{"consult": ["http://a:8001",
+    # "http://b:8001"]}` spreads requests round-robin (gateway/balancer.py).
+    services: dict[str, str | list[str]] = Field(default_factory=default_services)
     signing_key_path: Path | None = None
     published_public_keys: list[Path] = Field(
         default_factory=list,
@@ -39,8 +41,33 @@ class GatewaySettings(ServiceSettings):
     proxy_connect_timeout: float = 2.0
     proxy_read_timeout: float = 30.0
     proxy_max_connections: int = 512
+    # How long an instance that refused a connection is left out of the rotation.
+    proxy_rest_seconds: float = 5.0
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 64 * 1024
+
+    # Webhooks (gateway/webhook_*.py): the relay pulls these services' outboxes.
+    event_sources: list[str] = Field(default_factory=lambda: ["consult", "scheduling", "video"])
+    webhook_relay_interval: float = 1.0
+    # With no subscription at all the outboxes are only drained this often (their events go
+    # nowhere anyway), so an idle gateway does not poll every service every second.
+    webhook_relay_idle_interval: float = 60.0
+    webhook_relay_batch: int = 100
+    webhook_poll_interval: float = 1.0
+    webhook_delivery_timeout: float = 10.0
+    webhook_concurrency: int = 16
+    webhook_backoff_base: float = 10.0
+    webhook_backoff_cap: float = 3600.0
+    webhook_backoff_jitter: float = 0.2
+    webhook_retry_window: float = 24 * 3600.0
+    webhook_secret_grace: float = 24 * 3600.0
+    webhook_log_retention_days: int = 30
+    webhook_allow_private_targets: bool = Field(
+        default=True,
+        description="True lets subscriptions post to http:// and to loopback or private "
+        "addresses, for one-machine use. Set it false in production: URLs must then be "
+        "https and must not resolve to loopback, private or link-local addresses.",
+    )
 
     def resolved_signing_key_path(self) -> Path:
         return self.signing_key_path or self.var_dir / "gateway" / "jwt_signing_key.pem"

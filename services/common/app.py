@@ -1,13 +1,13 @@
 """Builds a service's FastAPI app with the kernel every service shares wired in the same way."""
 
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
 import httpx
 from fastapi import APIRouter, FastAPI
 
 from services.common.auth import HttpJwksProvider, JwksProvider, TokenVerifier
-from services.common.db import Database
+from services.common.db import Database, utcnow
 from services.common.errors import Problem, install_problem_handlers
 from services.common.http import new_client
 from services.common.observability import (
@@ -15,8 +15,10 @@ from services.common.observability import (
     configure_logging,
     install_observability,
 )
+from services.common.outbox import Outbox, outbox_pruning, outbox_router
 from services.common.settings import ServiceSettings
 from services.common.tables import KernelTables
+from services.common.tracing import Tracing, install_tracing
 
 StartupHook = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -33,14 +35,17 @@ def create_service_app(
     startup: StartupHook | None = None,
     readiness: dict[str, ReadinessCheck] | None = None,
     serve_docs: bool = True,
+    outbox: Outbox | None = None,
 ) -> FastAPI:
-    """`transport` lets tests route this service's outbound calls to in-process apps."""
+    """`transport` lets tests route this service's outbound calls to in-process apps; a
+    service that emits events passes its `outbox`, whose feed and pruning job this wires."""
     configure_logging(settings.log_level, json_logs=settings.json_logs)
     database = Database(settings.resolved_database_url())
+    tracing = Tracing(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        gateway = new_client(settings.gateway_url, settings, transport=transport)
+        gateway = new_client(settings.gateway_url, settings, transport=transport, tracing=tracing)
         app.state.gateway_client = gateway
         app.state.token_verifier = TokenVerifier(
             jwks or HttpJwksProvider(settings.resolved_jwks_url(), gateway),
@@ -49,15 +54,20 @@ def create_service_app(
             algorithms=settings.jwt_algorithms,
             cache_seconds=settings.jwks_cache_seconds,
         )
+        pruning: AbstractAsyncContextManager[None] = (
+            outbox_pruning(app, outbox, settings) if outbox else nullcontext()
+        )
         try:
-            if startup is None:
-                yield
-            else:
-                async with startup(app):
+            async with pruning:
+                if startup is None:
                     yield
+                else:
+                    async with startup(app):
+                        yield
         finally:
             await gateway.aclose()
             await database.dispose()
+            await tracing.aclose()
 
     app = FastAPI(
         title=title,
@@ -74,11 +84,16 @@ def create_service_app(
     app.state.audit_tables = kernel_tables.audit
     app.state.idempotency_table = kernel_tables.idempotency
     app.state.transport = transport
+    app.state.clock = utcnow  # read by jobs and some requests; tests replace it to move time
     install_problem_handlers(app)
     # Services add their own gauges to it; `/metrics` serves them with the kernel's.
     app.state.metrics_registry = install_observability(
         app, settings.service_name, {"database": database.ping, **(readiness or {})}
     )
+    app.state.tracing = tracing
+    install_tracing(app, tracing)
     for router in routers:
         app.include_router(router)
+    if outbox is not None:
+        app.include_router(outbox_router(outbox))
     return app

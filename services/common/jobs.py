@@ -5,23 +5,37 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 
+from opentelemetry import trace
+from opentelemetry.context import Context
+
+from services.common.tracing import Tracing, record_failure
+
 logger = logging.getLogger("telemed.jobs")
 
 
 @asynccontextmanager
 async def periodic_job(
-    name: str, interval: float, run: Callable[[], Awaitable[None]]
+    name: str,
+    interval: float,
+    run: Callable[[], Awaitable[None]],
+    *,
+    tracing: Tracing | None = None,
 ) -> AsyncIterator[None]:
     """Runs `run` every `interval` seconds (the first after one interval) until the context
-    ends. A failed run is logged, not fatal: the next run picks up what this one left."""
+    ends. A failed run is logged, not fatal: the next run picks up what this one left. With
+    the app's `tracing` (`app.state.tracing`), each run is a trace of its own."""
 
     async def loop() -> None:
         while True:
             await asyncio.sleep(interval)
-            try:
-                await run()
-            except Exception:
-                logger.exception("the %s job failed", name)
+            span = tracing.start_span(name, parent=Context()) if tracing else trace.INVALID_SPAN
+            with trace.use_span(span, end_on_exit=True):
+                try:
+                    await run()
+                except Exception as exc:
+                    # Logged in the span, so the line carries the run's trace id.
+                    logger.exception("the %s job failed", name)
+                    record_failure(span, exc)
 
     job = asyncio.create_task(loop(), name=name)
     try:

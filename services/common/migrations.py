@@ -9,6 +9,7 @@ from sqlalchemy import Connection, MetaData
 
 from services.common.audit import CHAINS, GENESIS_HASH
 from services.common.db import Database, new_metadata
+from services.common.outbox import define_outbox_table
 from services.common.tables import define_kernel_tables
 
 
@@ -67,3 +68,14 @@ def create_kernel_tables() -> None:
 def drop_kernel_tables() -> None:
     for name in ("idempotency_keys", "audit_records", "audit_chain_head"):
         op.drop_table(name)
+
+
+def create_outbox_table() -> None:
+    """Creates the transactional outbox of a service that emits events."""
+    metadata = new_metadata()
+    define_outbox_table(metadata)
+    metadata.create_all(op.get_bind())
+
+
+def drop_outbox_table() -> None:
+    op.drop_table("outbox_events")

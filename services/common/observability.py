@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, FastAPI, Request, Response
+from opentelemetry import trace
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -29,12 +30,16 @@ ReadinessCheck = Callable[[], Awaitable[None]]
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
+        span = trace.get_current_span().get_span_context()
         entry = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
             "request_id": current_request_id(),
+            # The trace and span the line was written in (services/common/tracing.py).
+            "trace_id": f"{span.trace_id:032x}" if span.is_valid else None,
+            "span_id": f"{span.span_id:016x}" if span.is_valid else None,
         }
         for name in ("service", "method", "path", "status", "duration_ms"):
             if hasattr(record, name):

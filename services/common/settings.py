@@ -1,6 +1,7 @@
 """Settings base shared by every service: each service subclasses it with its own env prefix."""
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,8 +27,21 @@ class ServiceSettings(BaseSettings):
     jwks_url: str = ""
     jwks_cache_seconds: float = 300.0
 
+    # The transactional outbox of services that emit events (services/common/outbox.py):
+    # acknowledged events are kept this long, for looking into, then pruned.
+    outbox_retention_days: float = Field(default=7.0, gt=0)
+    outbox_prune_interval_seconds: float = Field(default=3600.0, gt=0)
+
     http_connect_timeout: float = 2.0
     http_read_timeout: float = 10.0
+
+    # Tracing (services/common/tracing.py). With `none`, spans are not recorded but still get
+    # ids, so `traceparent` propagates and log lines carry trace ids.
+    otel_exporter: Literal["none", "otlp", "console"] = "none"
+    # OTLP/HTTP traces URL; empty: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else localhost:4318.
+    otel_endpoint: str = ""
+    # Share of new traces recorded; a caller's sampling decision is always followed.
+    otel_sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
 
     def resolved_database_url(self) -> str:
         """The configured URL, or a SQLite file under `var/` named after the service."""

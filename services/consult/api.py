@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from gateway.client import DirectoryClient, Organization
@@ -175,15 +175,38 @@ async def overdue_count(uow: UnitOfWorkDep, principal: CurrentPrincipal) -> Over
     return OverdueCount(overdue=await queue.count_overdue(uow, principal))
 
 
+def _tagged(case: Case, response: Response) -> CaseOut:
+    """The case, with its version as the response's entity tag."""
+    response.headers["ETag"] = f'"{case.version}"'
+    return case_out(case)
+
+
+def if_match_versions(header: str | None) -> frozenset[int] | None:
+    """The case versions an `If-Match` accepts; None when it sets no condition (absent, or
+    `*`). Weak tags never match, as RFC 9110 (13.1.1) has it, nor does anything unparsable."""
+    if header is None or header.strip() == "*":
+        return None
+    versions = set()
+    for tag in header.split(","):
+        value = tag.strip().removeprefix('"').removesuffix('"')
+        if tag.strip() == f'"{value}"' and value.isascii() and value.isdigit():
+            versions.add(int(value))
+    return frozenset(versions)
+
+
 @router.get(
     "/cases/{case_id}",
     response_model=CaseOut,
     tags=["cases"],
     summary="Read a case",
+    description='The `ETag` header is the case\'s version (`"3"`): send it as `If-Match` '
+    "when editing.",
     responses=READ_ERRORS,
 )
-async def get_case(case_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal) -> CaseOut:
-    return case_out(await cases.get_case(uow, principal, case_id))
+async def get_case(
+    case_id: uuid.UUID, response: Response, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> CaseOut:
+    return _tagged(await cases.get_case(uow, principal, case_id), response)
 
 
 @router.patch(
@@ -191,21 +214,30 @@ async def get_case(case_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPri
     response_model=CaseOut,
     tags=["cases"],
     summary="Edit a draft, or a case sent back for more information",
-    responses=problem_responses(401, 403, 404, 409, 422, 502),
+    description="Send `If-Match` with the `ETag` (the `version`) you read: if someone changed "
+    "the case since, the edit is refused with 412 naming the current version, instead of "
+    "overwriting their change. Without `If-Match` the edit applies to whatever is current.",
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 502),
 )
 async def update_case(
     case_id: uuid.UUID,
     body: CaseUpdate,
+    response: Response,
     uow: UnitOfWorkDep,
     principal: CurrentPrincipal,
     organizations: OrganizationsDep,
     settings: SettingsDep,
     attach_file: AttachFileDep,
+    if_match: Annotated[
+        str | None,
+        Header(description='The version read, as its ETag: `"3"`.', examples=['"3"']),
+    ] = None,
 ) -> CaseOut:
     case = await cases.update_case(
-        uow, principal, case_id, body, organizations, settings, attach_file
-    )
-    return case_out(case)
+        uow, principal, case_id, body, organizations, settings, attach_file,
+        if_match=if_match_versions(if_match),
+    )  # fmt: skip
+    return _tagged(case, response)
 
 
 @router.post(

@@ -15,13 +15,14 @@ from services.consult import (
     appeals_api,
     callbacks_api,
     consilium_api,
+    fhir_api,
     monitoring_api,
     patient_api,
     stats_api,
 )
 from services.consult.api import router
 from services.consult.escalation import appeal_jobs
-from services.consult.models import KERNEL_TABLES
+from services.consult.models import KERNEL_TABLES, OUTBOX
 from services.consult.settings import ConsultSettings
 from services.consult.signing import ConclusionSigner
 from services.consult.stats_gauges import stats_jobs
@@ -64,8 +65,10 @@ def create_app(
             appeals_api.router,
             callbacks_api.router,
             stats_api.router,
+            fhir_api.router,
         ],
         kernel_tables=KERNEL_TABLES,
+        outbox=OUTBOX,
         transport=transport,
         startup=startup,
     )

@@ -33,6 +33,7 @@ from services.consult.enums import (
     AppealStatus,
     RedirectTopic,
 )
+from services.consult.outbox_events import appeal_resolved
 from services.consult.routing import organization_of_region, responsible_organization
 from services.consult.settings import ConsultSettings
 from services.consult.working_hours import add_working_time, clock_start
@@ -315,6 +316,7 @@ async def resolve_appeal(
     add_event(uow, appeal.id, E.RESOLVED, now, principal, note=first)
     if phone is not None:
         await owe_phone_answer(uow, principal, appeal, phone, organizations, settings, now)
+    await appeal_resolved(uow, appeal)
     return await _finish(uow, appeal, A.RESOLVE, now)
 
 

@@ -5,15 +5,25 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Protocol
 
+from sqlalchemy.orm.exc import StaleDataError
+
 from gateway.client import Organization
 from services.common.auth import Principal
 from services.common.db import utcnow
-from services.common.errors import Conflict, Forbidden, NotFound, Unprocessable
+from services.common.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    Unprocessable,
+)
+from services.common.outbox import EventType
 from services.common.uow import UnitOfWork
 from services.consult.access import REQUESTER_ROLES, require_scope
 from services.consult.deadlines import compute_due_at
 from services.consult.enums import CaseAction, CaseStatus, MessageKind, Sex, Urgency
 from services.consult.models import Case
+from services.consult.outbox_events import case_event
 from services.consult.schemas import Attachment, CaseCreate, CaseUpdate, InfoResponse, Patient
 from services.consult.service import audit, check_action, fail, load_case, new_message
 from services.consult.settings import ConsultSettings
@@ -145,6 +155,17 @@ async def get_case(uow: UnitOfWork, principal: Principal, case_id: uuid.UUID) ->
     return case
 
 
+def _changed_meanwhile(version: int | None) -> PreconditionFailed:
+    if version is None:
+        return PreconditionFailed("The case was changed at the same moment; read it again.")
+    return PreconditionFailed(
+        f"The case has changed since you read it: it is at version {version}. Read it again "
+        "and reapply your edit.",
+        headers={"ETag": f'"{version}"'},
+        current_version=version,
+    )
+
+
 async def update_case(
     uow: UnitOfWork,
     principal: Principal,
@@ -154,11 +175,15 @@ async def update_case(
     settings: ConsultSettings,
     attach_file: AttachFile,
     *,
+    if_match: frozenset[int] | None = None,
     now: datetime | None = None,
 ) -> Case:
-    """Edits a draft, or a case sent back for more information."""
+    """Edits a draft, or a case sent back for more information; with `if_match`, only if the
+    case is still at one of those versions (optimistic concurrency between two editors)."""
     case = await load_case(uow, principal, case_id, "case.edit", write=True)
     check_action(uow, principal, case, CaseAction.EDIT)
+    if if_match is not None and case.version not in if_match:
+        fail(uow, "case.edit", case.id, _changed_meanwhile(case.version))
     rerouted = {data.target_organization_id, data.specialty} - {None}
     if rerouted and case.status is not CaseStatus.DRAFT:
         fail(
@@ -191,7 +216,12 @@ async def update_case(
         case.target_organization_id = target.id
         case.urgency = data.urgency or case.urgency
         case.due_at = _due_at(case, case.urgency, target, settings, now or utcnow())
-    await uow.session.flush()
+    try:
+        # The UPDATE stores only if the row is still at the version read (`version_id_col`);
+        # the row lock of `load_case` makes losing here rare, but it is the database's word.
+        await uow.session.flush()
+    except StaleDataError:
+        fail(uow, "case.edit", case.id, _changed_meanwhile(None))
     audit(uow, "case.edit", case.id)
     return case
 
@@ -209,6 +239,7 @@ async def _submit(
     case.submitted_at = now
     case.due_at = _due_at(case, case.urgency, target, settings, now)
     await uow.session.flush()
+    await case_event(uow, EventType.CASE_SUBMITTED, case)
     audit(uow, "case.submit", case.id)
 
 

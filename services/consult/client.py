@@ -40,3 +40,8 @@ class ConsultClient:
     async def list_conclusions(self, case_id: uuid.UUID, bearer: str) -> list[ConclusionOut]:
         body = await self._get(f"/cases/{case_id}/conclusions", bearer)
         return [ConclusionOut.model_validate(item) for item in body]
+
+    async def fhir(self, path: str, bearer: str) -> dict[str, Any]:
+        """A FHIR view of consult (`ServiceRequest/<id>`, `ServiceRequest?patient=...`)."""
+        resource: dict[str, Any] = await self._get(f"/fhir/{path}", bearer)
+        return resource

@@ -8,10 +8,12 @@ from sqlalchemy import func, select
 from services.common.auth import Principal
 from services.common.db import utcnow
 from services.common.errors import Conflict, NotFound, Unprocessable
+from services.common.outbox import EventType
 from services.common.uow import UnitOfWork
 from services.consult.consilium_models import Consilium
 from services.consult.enums import CaseAction, CaseStatus
 from services.consult.models import Conclusion
+from services.consult.outbox_events import case_event
 from services.consult.schemas import ConclusionCreate, ConclusionOut
 from services.consult.service import audit, check_action, fail, load_case
 from services.consult.signing import ConclusionSigner, Signature, SignedDocument
@@ -97,6 +99,10 @@ async def issue_conclusion(
         case.status = status
         case.concluded_at = case.closed_at = issued_at
     await uow.session.flush()
+    await case_event(
+        uow, EventType.CASE_CONCLUDED, case, answer="conclusion", version=document.version,
+        amends_version=document.amends_version, concluded_at=case.concluded_at,
+    )  # fmt: skip
     audit(uow, "conclusion.issue", case.id, detail=f"version {document.version}")
     return verified(conclusion, signer)
 

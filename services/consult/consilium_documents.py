@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from services.common.auth import Principal
 from services.common.errors import Conflict
+from services.common.outbox import EventType
 from services.common.uow import UnitOfWork
 from services.consult.consilium import (
     answer,
@@ -52,6 +53,7 @@ from services.consult.enums import (
     ConsiliumStatus,
     InvitationStatus,
 )
+from services.consult.outbox_events import case_event
 from services.consult.service import audit, check_action, fail, load_case
 from services.consult.signing import ConclusionSigner, Signature, SignedDocument
 
@@ -275,6 +277,9 @@ async def issue_protocol(
     case.concluded_at = case.closed_at = now
     uow.session.add(protocol)
     await uow.session.flush()
+    await case_event(
+        uow, EventType.CASE_CONCLUDED, case, answer="consilium_protocol", concluded_at=now
+    )
     closed = f", {len(unanswered)} invitations closed" if unanswered else ""
     audit(uow, action, case.id, detail=f"protocol citing {len(opinions)} opinions{closed}")
     return protocol_out(protocol, case.id, opinions, signer)

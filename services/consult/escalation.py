@@ -21,6 +21,7 @@ from services.common.uow import standalone_unit_of_work
 from services.consult.appeal_access import add_event, audit
 from services.consult.appeal_models import Appeal
 from services.consult.enums import AppealEventKind, AppealStatus
+from services.consult.outbox_events import appeal_escalated
 from services.consult.routing import merge_territory_file
 from services.consult.settings import ConsultSettings
 
@@ -59,6 +60,7 @@ async def escalate_overdue(database: Database, audit_tables: AuditTables, now: d
                 note=note,
             )
             audit(uow, "appeal.escalate", appeal.id, detail=note)
+            await appeal_escalated(uow, appeal, now)
         await uow.session.flush()
     return len(appeals)
 

@@ -31,6 +31,7 @@ from services.common.db import (
     string_enum,
     utcnow,
 )
+from services.common.outbox import Outbox
 from services.common.tables import define_kernel_tables
 from services.consult.enums import (
     OPEN_STATUSES,
@@ -48,6 +49,7 @@ class Base(DeclarativeBase):
 
 
 KERNEL_TABLES = define_kernel_tables(Base.metadata)
+OUTBOX = Outbox(Base.metadata, "consult")
 
 
 # In declaration order, never a set's: the SQL of `is_open` must be the same text in every process.
@@ -133,6 +135,11 @@ class Case(IdMixin, TimestampMixin, Base):
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     concluded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Raised by every change; an edit sent with a stale `If-Match` is refused (two editors).
+    # SQLAlchemy raises it on every UPDATE of the row and puts `AND version = <the version
+    # read>` in the UPDATE, so of two writers who read one version only one can store.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
     decline_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     cancel_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 

@@ -16,6 +16,7 @@ from services.consult.enums import EnrolmentStatus, EscalationKind, TaskStatus, 
 from services.consult.monitoring_access import care_team_of, record, refuse, require_care_team
 from services.consult.monitoring_models import Enrolment, Task
 from services.consult.monitoring_schemas import DueCheckIn, DueList, TaskOut
+from services.consult.outbox_events import task_escalated
 from services.consult.thresholds import Escalation
 
 # An ambulance is an emergency; a doctor's home visit is urgent, the same day.
@@ -61,6 +62,7 @@ async def escalate(
     await uow.session.flush()
     detail = f"{task.kind.value} task {task.id}: {', '.join(escalation.rules)}"
     record(uow, "monitoring.escalate", enrolment.id, detail)
+    await task_escalated(uow, enrolment, task)
     return task.id
 
 

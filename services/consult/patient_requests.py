@@ -18,12 +18,14 @@ from sqlalchemy import select
 from services.common.auth import Principal, Role
 from services.common.db import utcnow
 from services.common.errors import Conflict, Forbidden, NotFound, ProblemError, Unprocessable
+from services.common.outbox import EventType
 from services.common.uow import UnitOfWork
 from services.consult.access import require_scope
 from services.consult.cases import AttachFile, OrganizationLookup, attach_files, set_patient
 from services.consult.deadlines import compute_due_at
 from services.consult.enums import CaseAction, CaseKind, CaseStatus, Urgency
 from services.consult.models import Case
+from services.consult.outbox_events import case_event
 from services.consult.queue import SUMMARY_COLUMNS, summaries
 from services.consult.schemas import CaseSummary, PatientRequestCreate
 from services.consult.service import audit, check_action, fail, load_case
@@ -152,6 +154,7 @@ async def create_request(
     )
     audit(uow, action, case.id, detail=f"patient request of {patient_id}, routed {routed}")
     audit(uow, "case.submit", case.id)
+    await case_event(uow, EventType.CASE_SUBMITTED, case)
     return case
 
 
@@ -199,5 +202,9 @@ async def book_follow_up(
     case.status = status
     case.concluded_at = case.closed_at = now or utcnow()
     await uow.session.flush()
+    await case_event(
+        uow, EventType.CASE_CONCLUDED, case, answer="follow_up_visit",
+        follow_up_appointment_id=appointment_id, concluded_at=case.concluded_at,
+    )  # fmt: skip
     audit(uow, action, case.id, detail=f"appointment {appointment_id}")
     return case

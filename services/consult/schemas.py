@@ -225,6 +225,11 @@ class CaseOut(CaseSummary):
     decline_reason: str | None
     cancel_reason: str | None
     updated_at: datetime
+    version: int = Field(
+        description="Raised by every change of the case; also its `ETag`. Send it back as "
+        '`If-Match: "<version>"` when editing, so an edit made meanwhile is not overwritten.',
+        examples=[3],
+    )
 
 
 class CasePage(BaseModel):

@@ -10,6 +10,7 @@ from services.common.audit import Outcome
 from services.common.auth import Principal
 from services.common.db import utcnow
 from services.common.errors import Conflict, Forbidden, NotFound, ProblemError
+from services.common.outbox import EventType
 from services.common.uow import UnitOfWork
 from services.consult.access import (
     acts_for_patient,
@@ -21,6 +22,7 @@ from services.consult.access import (
 )
 from services.consult.enums import CaseAction, CaseKind, CaseStatus, MessageKind
 from services.consult.models import Case, Message
+from services.consult.outbox_events import case_event
 
 A, S = CaseAction, CaseStatus
 RESOURCE = "consult_case"
@@ -186,6 +188,7 @@ async def accept_case(
     case.status = status
     case.assignee_id = principal.subject
     case.accepted_at = now or utcnow()
+    await case_event(uow, EventType.CASE_ACCEPTED, case, accepted_at=case.accepted_at)
     return await _finish(uow, case, A.ACCEPT)
 
 

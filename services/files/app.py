@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.common.app import create_service_app
 from services.common.keys import load_or_create_secret
-from services.files import tus
+from services.files import fhir_api, tus
 from services.files.api import router
 from services.files.downloads import LinkSigner
 from services.files.enums import StorageBackend
@@ -87,7 +87,7 @@ def create_app(
         title="telemed files",
         description="Case attachments: simple and tus resumable uploads into S3/MinIO or a "
         "local store, content checks, DICOM metadata, and safe downloads.",
-        routers=[router, tus.router],
+        routers=[router, tus.router, fhir_api.router],
         kernel_tables=KERNEL_TABLES,
         transport=transport,
         startup=startup,

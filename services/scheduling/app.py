@@ -11,10 +11,10 @@ from gateway.client import DirectoryClient
 from services.common.app import create_service_app
 from services.common.db import utcnow
 from services.common.jobs import periodic_job
-from services.scheduling import eligibility_api
+from services.scheduling import eligibility_api, fhir_api
 from services.scheduling.api import router
 from services.scheduling.credentials import ServiceToken
-from services.scheduling.models import KERNEL_TABLES
+from services.scheduling.models import KERNEL_TABLES, OUTBOX
 from services.scheduling.reminders import load_channel, run_and_fill_rooms
 from services.scheduling.rooms import VideoRooms
 from services.scheduling.settings import SchedulingSettings
@@ -50,8 +50,9 @@ def create_app(
         title="telemed scheduling",
         description="Specialists' availability, conflict-free appointments and visit chains "
         "from an in-person first visit to remote follow-ups.",
-        routers=[router, eligibility_api.router],
+        routers=[router, eligibility_api.router, fhir_api.router],
         kernel_tables=KERNEL_TABLES,
+        outbox=OUTBOX,
         transport=transport,
         startup=startup,
     )

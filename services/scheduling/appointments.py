@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from services.common.auth import Principal, Role
 from services.common.errors import Conflict, Forbidden, NotFound, ProblemError, Unprocessable
+from services.common.outbox import EventType
 from services.common.uow import UnitOfWork
 from services.scheduling.access import is_staff, owns_schedule
 from services.scheduling.availability import why_unbookable
@@ -28,6 +29,7 @@ from services.scheduling.enums import (
     VisitType,
 )
 from services.scheduling.models import Appointment, Episode, Schedule
+from services.scheduling.outbox_events import appointment_event, called_off
 from services.scheduling.rooms import VideoRooms, live_room, release_room, request_room
 from services.scheduling.schedules import visit_of
 from services.scheduling.schemas import AppointmentCreate, RescheduleRequest
@@ -139,6 +141,7 @@ async def book_slot(
     # Only once the slot is had: a room asked for a visit that did not fit would be left over.
     if not booking.hold:
         await request_room(uow, appointment, rooms, now)
+        await appointment_event(uow, EventType.APPOINTMENT_BOOKED, appointment)
     return appointment
 
 
@@ -273,7 +276,7 @@ async def act(
             ),
         )
     status = check_action(uow, principal, appointment, action, now)
-    given = live_room(appointment)
+    given, was = live_room(appointment), appointment.status
     set_status(appointment, status, now)
     if given is not None and status in FINAL_STATUSES:
         await release_room(uow, appointment, given, rooms)
@@ -283,6 +286,9 @@ async def act(
     if action is A.CANCEL:
         appointment.cancel_reason = reason
     await uow.session.flush()
+    if action is A.CONFIRM:
+        await appointment_event(uow, EventType.APPOINTMENT_BOOKED, appointment)
+    await called_off(uow, appointment, was)
     audit(uow, audit_action, appointment.id)
     return appointment
 
@@ -331,6 +337,7 @@ async def reschedule(
     new.replaces_id = old.id
     old.replaced_by_id = new.id
     await uow.session.flush()
+    await called_off(uow, old, was, replaced_by_id=new.id)
     if given is not None:  # only now: if the new slot could not be had, the old room stays
         await release_room(uow, old, given, rooms)
     audit(uow, action, old.id, detail=f"replaced by {new.id}")

@@ -24,6 +24,7 @@ from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import IdMixin, TimestampMixin, UTCDateTime, new_metadata, string_enum
+from services.common.outbox import Outbox
 from services.common.tables import define_kernel_tables
 from services.scheduling.enums import (
     FREEING_STATUSES,
@@ -43,6 +44,7 @@ class Base(DeclarativeBase):
 
 
 KERNEL_TABLES = define_kernel_tables(Base.metadata)
+OUTBOX = Outbox(Base.metadata, "scheduling")
 
 # `status NOT IN ('cancelled', 'entered_in_error')`: the appointments that hold their time.
 HOLDS_TIME = "status NOT IN ({})".format(

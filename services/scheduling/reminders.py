@@ -30,6 +30,7 @@ from services.scheduling.enums import (
     VisitType,
 )
 from services.scheduling.models import Appointment, Reminder
+from services.scheduling.outbox_events import reminders_due
 from services.scheduling.rooms import VideoRooms, fill_pending_rooms
 from services.scheduling.service import audit, expire_holds
 from services.scheduling.settings import SchedulingSettings
@@ -145,7 +146,9 @@ async def produce(uow: UnitOfWork, now: datetime) -> int:
                 }
             )
     if rows:
-        await uow.session.execute(_insert_new(uow, rows))
+        # Only the rows this run wrote are announced, should another run have written some.
+        written_now = _insert_new(uow, rows).returning(Reminder.id)
+        await reminders_due(uow, (await uow.session.scalars(written_now)).all())
     return len(rows)
 
 

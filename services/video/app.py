@@ -17,7 +17,7 @@ from services.files.client import FilesClient
 from services.video import joinpage, signalling
 from services.video.api import router
 from services.video.live import Live
-from services.video.models import KERNEL_TABLES
+from services.video.models import KERNEL_TABLES, OUTBOX
 from services.video.quality import QualityMetrics
 from services.video.settings import VideoSettings
 from services.video.tokens import JoinTokens
@@ -57,6 +57,7 @@ def create_app(
         description="WebRTC rooms for follow-ups, doctor-to-doctor consultations and consilia.",
         routers=[router, signalling.router, joinpage.router],
         kernel_tables=KERNEL_TABLES,
+        outbox=OUTBOX,
         transport=transport,
         startup=startup,
     )

@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from services.video.enums import ParticipantState
 from services.video.events import RoomEvents
 from services.video.media import MediaHub, Session
 from services.video.models import Participant, Room
+from services.video.outbox_events import recording_ready
 from services.video.quality import QualityMetrics, sample
 from services.video.recording import Recording
 from services.video.schemas import RecordingStopped
@@ -231,16 +233,26 @@ class Live:
     ) -> RecordingStopped:
         result = RecordingStopped(file_id=file_id, frames=frames)
         self.stopped[room.id] = result
-        await self._audit(uow, room, "recording.stop", f"file={file_id}; reason={reason}")
+        async with self._unit_of_work(uow) as work:
+            detail = f"file={file_id}; reason={reason}"
+            service.audit(work, "recording.stop", room.id, detail=detail)
+            if file_id is not None:
+                await recording_ready(work, room, file_id)
         self.events.publish(room.id, "recording.stopped", file_id=str(file_id), reason=reason)
         return result
 
     async def _audit(self, uow: UnitOfWork | None, room: Room, action: str, detail: str) -> None:
+        async with self._unit_of_work(uow) as work:
+            service.audit(work, action, room.id, detail=detail)
+
+    @contextlib.asynccontextmanager
+    async def _unit_of_work(self, uow: UnitOfWork | None) -> AsyncIterator[UnitOfWork]:
+        """The request's unit of work when there is one, else one of its own."""
         if uow is not None:
-            service.audit(uow, action, room.id, detail=detail)
+            yield uow
             return
         async with standalone_unit_of_work(self.database, self.audit_tables) as own:
-            service.audit(own, action, room.id, detail=detail)
+            yield own
 
     async def sample_quality(self) -> None:
         """Refreshes every session's link quality and publishes it; runs every few seconds."""

@@ -7,6 +7,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import IdMixin, TimestampMixin, UTCDateTime, new_metadata, string_enum
+from services.common.outbox import Outbox
 from services.common.tables import define_kernel_tables
 from services.video.enums import ParticipantRole, ParticipantState, RoomKind, RoomStatus
 
@@ -16,6 +17,7 @@ class Base(DeclarativeBase):
 
 
 KERNEL_TABLES = define_kernel_tables(Base.metadata)
+OUTBOX = Outbox(Base.metadata, "video")
 
 
 class Room(IdMixin, TimestampMixin, Base):

@@ -71,7 +71,7 @@ def _wait_ready(gateway: str, process: subprocess.Popen[bytes], timeout: float =
     while time.monotonic() < deadline:
         assert process.poll() is None, "telemed run exited early"
         try:
-            if httpx.get(gateway + "/ready", timeout=1).status_code == 200:
+            if httpx.get(gateway + "/ready/upstreams", timeout=4).status_code == 200:
                 return
         except httpx.HTTPError:
             pass

@@ -3,12 +3,16 @@
 from tests.conftest import Stack
 
 
-async def test_health_and_ready_aggregate_services(stack: Stack) -> None:
+async def test_ready_is_the_gateway_own_and_upstreams_are_reported_apart(stack: Stack) -> None:
     assert (await stack.client.get("/health")).json() == {"status": "ok"}
     ready = await stack.client.get("/ready")
     assert ready.status_code == 200
-    assert "database" in ready.json()["checks"]
-    assert "consult" in ready.json()["checks"]
+    assert ready.json()["checks"] == ["database"]
+    upstreams = await stack.client.get("/ready/upstreams")
+    assert upstreams.status_code == 200, upstreams.text
+    states = upstreams.json()["services"]
+    assert set(states) == {"consult", "files", "video", "scheduling"}
+    assert all(set(urls.values()) == {"ready"} for urls in states.values())
 
 
 async def test_request_id_is_echoed_generated_and_sanitised(stack: Stack) -> None:

@@ -76,16 +76,20 @@ async def test_stopped_service_is_a_503_problem_quickly(
     assert "consult" in response.json()["detail"]
 
 
-async def test_ready_fails_while_a_service_is_down(
+async def test_a_service_down_leaves_the_gateway_ready_and_shows_in_upstreams(
     clean_databases: dict[str, str], tmp_path: Path
 ) -> None:
-    app = await _gateway(tmp_path, clean_databases, consult=f"http://127.0.0.1:{free_port()}")
+    down = f"http://127.0.0.1:{free_port()}"
+    app = await _gateway(tmp_path, clean_databases, consult=down)
     async with serve(app) as gateway, httpx.AsyncClient(base_url=gateway) as client:
         ready = await client.get("/ready")
         health = await client.get("/health")
-    assert ready.status_code == 503
-    assert ready.json()["checks"] == {"consult": "ServiceUnavailable"}
+        upstreams = await client.get("/ready/upstreams")
+    assert ready.status_code == 200  # one service's outage does not take the gateway out
     assert health.status_code == 200
+    assert upstreams.status_code == 503
+    assert upstreams.headers["content-type"] == "application/problem+json"
+    assert upstreams.json()["services"] == {"consult": {down: "Unreachable"}}
 
 
 async def test_hung_service_is_a_504_problem_within_the_timeout(

@@ -45,7 +45,7 @@ async def test_link_quality_reaches_the_room_view_and_the_metrics(video: VideoWo
 
         await until(in_the_view)
         # Scraped from the video process itself, as Prometheus does (the gateway hides /metrics).
-        service_url = video.stack.apps["gateway"].state.settings.services["video"]
+        service_url = video.stack.apps["gateway"].state.upstreams.urls["video"][0]
         async with httpx.AsyncClient(base_url=service_url) as scraper:
             metrics = await scraper.get("/metrics")
         assert metrics.status_code == 200

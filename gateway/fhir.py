@@ -1,0 +1,111 @@
+"""The FHIR R4 facade `/api/fhir/`: each type's reads and searches go to the service that
+renders it (and applies its own access rules, as for its native API), and the gateway itself
+answers `/api/fhir/metadata` with the CapabilityStatement of them all."""
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from gateway.proxy import forward_to
+from services.common.errors import NotFound
+from services.common.fhir import (
+    FHIR_VERSION,
+    PUBLIC_PREFIX,
+    FhirResponse,
+    FhirRoute,
+    coding,
+    concept,
+    fhir_base,
+    instant,
+    resource_response,
+)
+from services.common.fhir_search import RESOURCES, ResourceKind
+
+router = APIRouter(
+    prefix=PUBLIC_PREFIX,
+    route_class=FhirRoute,
+    default_response_class=FhirResponse,
+    tags=["fhir"],
+)
+# FHIR's id: 1-64 letters, digits, '-' and '.'; dots alone would be a path segment of theirs.
+RESOURCE_ID = re.compile(r"^(?!\.+$)[A-Za-z0-9\-.]{1,64}$")
+SECURITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/restful-security-service"
+PUBLISHED = datetime.now(UTC)  # this statement changes with the code, so with each start
+
+
+def capability_statement(base: str) -> dict[str, Any]:
+    """R4, read and search-type for each type we publish, with its search parameters."""
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": instant(PUBLISHED),
+        "publisher": "telemed",
+        "kind": "instance",
+        "software": {"name": "telemed"},
+        "implementation": {
+            "description": "Read-only FHIR R4 views of telemed's consultations, files and "
+            "scheduling",
+            "url": base,
+        },
+        "fhirVersion": FHIR_VERSION,
+        "format": ["application/fhir+json", "json"],
+        "rest": [
+            {
+                "mode": "server",
+                "documentation": "Errors are OperationOutcomes. Searches page with `_count` "
+                "(at most 200) and the `next` link. Unknown parameters are refused (400).",
+                "security": {
+                    "service": [concept(coding(SECURITY_SYSTEM, "OAuth", "OAuth"))],
+                    "description": "Bearer access tokens from `/api/auth/token`; each "
+                    "resource is shown to whoever may see it in the native API.",
+                },
+                "resource": [
+                    {
+                        "type": name,
+                        "interaction": [{"code": "read"}, {"code": "search-type"}],
+                        "searchParam": [
+                            {
+                                "name": param.name,
+                                "type": param.type,
+                                "documentation": param.documentation,
+                            }
+                            for param in kind.params
+                        ],
+                    }
+                    for name, kind in RESOURCES.items()
+                ],
+            }
+        ],
+    }
+
+
+def _kind(resource_type: str) -> ResourceKind:
+    kind = RESOURCES.get(resource_type)
+    if kind is None:
+        raise NotFound(
+            f"`{resource_type}` is not a resource type served here; see {PUBLIC_PREFIX}/metadata."
+        )
+    return kind
+
+
+@router.get("/metadata", summary="The CapabilityStatement: R4, each type's read and search")
+async def metadata(request: Request) -> FhirResponse:
+    return resource_response(capability_statement(fhir_base(request)))
+
+
+@router.get("/{resource_type}", summary="Search a type (forwarded to the service that owns it)")
+async def search(resource_type: str, request: Request) -> Response:
+    kind = _kind(resource_type)
+    return await forward_to(request, kind.service, f"/api/{kind.service}/fhir/{resource_type}")
+
+
+@router.get("/{resource_type}/{resource_id}", summary="Read a resource by id")
+async def read(resource_type: str, resource_id: str, request: Request) -> Response:
+    kind = _kind(resource_type)
+    if not RESOURCE_ID.fullmatch(resource_id):
+        raise NotFound(f"No {resource_type} with this id is visible to you.")
+    path = f"/api/{kind.service}/fhir/{resource_type}/{resource_id}"
+    return await forward_to(request, kind.service, path)

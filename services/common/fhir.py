@@ -1,0 +1,222 @@
+"""FHIR R4 read-only views' shared kernel: rendering helpers, searchset Bundles,
+`application/fhir+json` responses and OperationOutcomes (searching: `fhir_search.py`).
+
+Each service renders its own resources (only it can apply its access rules) under
+`/api/<service>/fhir/`; the gateway publishes them all under `/api/fhir/`. Errors of these
+routes are OperationOutcomes, as FHIR clients expect, with the status the problem would have
+had; bad search parameters are a 400.
+"""
+
+import uuid
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from services.common.errors import NotFound, ProblemError
+from services.common.pagination import encode_cursor
+
+FHIR_MEDIA_TYPE = "application/fhir+json"
+FHIR_VERSION = "4.0.1"
+PUBLIC_PREFIX = "/api/fhir"
+# Our own code systems and identifier systems live under this base.
+SYSTEM_BASE = "https://telemed.example/fhir/"
+PATIENT_REFERENCE_SYSTEM = SYSTEM_BASE + "sid/mis-patient-reference"
+ICD10_SYSTEM = "http://hl7.org/fhir/sid/icd-10"
+LOINC_SYSTEM = "http://loinc.org"
+UCUM_SYSTEM = "http://unitsofmeasure.org"
+CURSOR = "_cursor"
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+class FhirResponse(JSONResponse):
+    media_type = FHIR_MEDIA_TYPE
+
+
+def instant(moment: datetime) -> str:
+    """A FHIR instant in UTC."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def reference(resource_type: str, resource_id: uuid.UUID | str) -> dict[str, Any]:
+    return {"reference": f"{resource_type}/{resource_id}"}
+
+
+def patient_reference(
+    patient_id: uuid.UUID | None, mis_reference: str | None = None
+) -> dict[str, Any]:
+    """The patient: their account as `Patient/<id>` when they have one, and the MIS's
+    reference as an identifier where there is one (a doctor-to-doctor case has only that)."""
+    found: dict[str, Any] = reference("Patient", patient_id) if patient_id else {}
+    if mis_reference:
+        found["identifier"] = {"system": PATIENT_REFERENCE_SYSTEM, "value": mis_reference}
+    return found
+
+
+def coding(system: str, code: str, display: str | None = None) -> dict[str, Any]:
+    found = {"system": system, "code": code}
+    return found | {"display": display} if display else found
+
+
+def concept(*codings: dict[str, Any], text: str | None = None) -> dict[str, Any]:
+    found: dict[str, Any] = {"coding": list(codings)} if codings else {}
+    return found | {"text": text} if text else found
+
+
+def local_code(system: str, code: str, display: str | None = None) -> dict[str, Any]:
+    """A coding of one of our own code systems (`<base>CodeSystem/<system>`)."""
+    return coding(f"{SYSTEM_BASE}CodeSystem/{system}", code, display)
+
+
+def hyphenated(code: str) -> str:
+    """Our enum values (`in_person`) as FHIR-style codes (`in-person`)."""
+    return code.replace("_", "-")
+
+
+def fhir_base(request: Request) -> str:
+    """The public base the client asked (`https://host/api/fhir`): the gateway says which host
+    in `X-Forwarded-Host`; a service asked directly names its own."""
+    scheme = request.headers.get("x-forwarded-proto", request.url.scheme)
+    host = request.headers.get("x-forwarded-host", request.url.netloc)
+    return f"{scheme}://{host}{PUBLIC_PREFIX}"
+
+
+def resource_response(resource: dict[str, Any]) -> FhirResponse:
+    return FhirResponse(resource)
+
+
+def searchset(
+    request: Request,
+    resource_type: str,
+    resources: Sequence[dict[str, Any]],
+    next_after: tuple[datetime, uuid.UUID] | None,
+) -> FhirResponse:
+    """A searchset Bundle of one page, with `self` and (if more follow) `next` links. `total`
+    is given when the whole result is this one page; counting a longer one would cost a query
+    the page does not need, so it is left out (FHIR makes it optional)."""
+    base = fhir_base(request)
+    asked = request.query_params.multi_items()
+    links = [{"relation": "self", "url": _search_url(base, resource_type, asked)}]
+    if next_after is not None:
+        kept = [(name, value) for name, value in asked if name != CURSOR]
+        links.append(
+            {
+                "relation": "next",
+                "url": _search_url(
+                    base, resource_type, [*kept, (CURSOR, encode_cursor(*next_after))]
+                ),
+            }
+        )
+    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset"}
+    if next_after is None and CURSOR not in request.query_params:
+        bundle["total"] = len(resources)
+    bundle["link"] = links
+    if resources:  # FHIR's JSON has no empty arrays
+        bundle["entry"] = [
+            {
+                "fullUrl": f"{base}/{resource['resourceType']}/{resource['id']}",
+                "resource": resource,
+                "search": {"mode": "match"},
+            }
+            for resource in resources
+        ]
+    return FhirResponse(bundle)
+
+
+def _search_url(base: str, resource_type: str, params: Sequence[tuple[str, str]]) -> str:
+    query = urlencode(params)
+    return f"{base}/{resource_type}" + (f"?{query}" if query else "")
+
+
+def resource_id(value: str, resource_type: str) -> uuid.UUID:
+    """A resource id in a read's path; one that is not ours is simply not found."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotFound(f"No {resource_type} with this id is visible to you.") from None
+
+
+# --- errors as OperationOutcomes --------------------------------------------------------------
+
+ISSUE_CODES = {
+    400: "invalid",
+    401: "login",
+    403: "forbidden",
+    404: "not-found",
+    405: "not-supported",
+    409: "conflict",
+    410: "deleted",
+    422: "processing",
+    429: "throttled",
+    502: "transient",
+    503: "transient",
+    504: "timeout",
+}
+
+
+def issue(status: int, diagnostics: str, expression: str | None = None) -> dict[str, Any]:
+    found: dict[str, Any] = {
+        "severity": "error" if status < 500 else "fatal",
+        "code": ISSUE_CODES.get(status, "exception"),
+        "diagnostics": diagnostics,
+    }
+    return found | {"expression": [expression]} if expression else found
+
+
+def outcome_response(
+    status: int, issues: list[dict[str, Any]], headers: Mapping[str, str] | None = None
+) -> FhirResponse:
+    return FhirResponse(
+        {"resourceType": "OperationOutcome", "issue": issues}, status_code=status, headers=headers
+    )
+
+
+def _validation_issues(error: RequestValidationError) -> list[dict[str, Any]]:
+    return [
+        issue(400, str(found.get("msg", "not valid")), ".".join(map(str, found.get("loc", ()))))
+        for found in error.errors()
+    ]
+
+
+class FhirRoute(APIRoute):
+    """A FHIR route: its errors are OperationOutcomes with the problem's status (bad input a
+    400), so a FHIR client reads them. Failures of the server itself (a 500, a busy database)
+    stay the kernel's problem documents."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def fhir_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except ProblemError as error:
+                extra = error.extensions.get("parameter")
+                expression = str(extra) if extra else None
+                found = issue(error.status, error.detail, expression)
+                return outcome_response(error.status, [found], error.headers)
+            except RequestValidationError as error:
+                return outcome_response(400, _validation_issues(error))
+            except StarletteHTTPException as error:
+                detail = str(error.detail)
+                return outcome_response(
+                    error.status_code, [issue(error.status_code, detail)], error.headers
+                )
+
+        return fhir_handler
+
+
+def fhir_router(prefix: str) -> APIRouter:
+    """The router of a service's FHIR views under `<prefix>/fhir`."""
+    return APIRouter(
+        prefix=f"{prefix}/fhir",
+        route_class=FhirRoute,
+        default_response_class=FhirResponse,
+        tags=["fhir"],
+    )

@@ -1,0 +1,332 @@
+"""Searching the FHIR views: the types we publish with their search parameters, parsing a
+search against them (a 400 naming what is wrong), and one page of a keyset-ordered query."""
+
+import re
+import uuid
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from fastapi import Request
+from sqlalchemy import Select, SQLColumnExpression, tuple_
+
+from services.common.errors import BadRequest
+from services.common.fhir import CURSOR, PATIENT_REFERENCE_SYSTEM
+from services.common.pagination import decode_cursor
+
+DEFAULT_COUNT, MAX_COUNT = 50, 200
+# Parameters every search takes besides its own; `_format` is accepted and ignored (JSON only).
+COMMON_PARAMS = frozenset({"_count", CURSOR, "_format"})
+Row = TypeVar("Row")
+Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
+Status = TypeVar("Status")
+
+
+@dataclass(frozen=True)
+class SearchParam:
+    name: str
+    type: str  # the FHIR search parameter type: token, reference, date
+    documentation: str
+    modifiers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ResourceKind:
+    """A resource type we publish: the service that renders it and its search parameters."""
+
+    service: str
+    params: tuple[SearchParam, ...]
+
+    def param(self, name: str) -> SearchParam | None:
+        return next((param for param in self.params if param.name == name), None)
+
+
+def _patient(identifier: bool = True) -> SearchParam:
+    return SearchParam(
+        "patient",
+        "reference",
+        "`Patient/<id>` or a bare id: the patient's own account"
+        + (
+            "; `patient:identifier=[<system>|]<MIS reference>` finds by the MIS's patient reference"
+            if identifier
+            else ""
+        ),
+        ("identifier",) if identifier else (),
+    )
+
+
+def _status(codes: str) -> SearchParam:
+    return SearchParam("status", "token", f"Any of these, comma-separated: {codes}")
+
+
+def _date(what: str) -> SearchParam:
+    return SearchParam(
+        "date",
+        "date",
+        f"{what}; prefixes eq (default), ge, gt, le, lt; repeat to give a range",
+    )
+
+
+RESOURCES: dict[str, ResourceKind] = {
+    "ServiceRequest": ResourceKind(
+        "consult",
+        (
+            _patient(),
+            _status("draft, active, on-hold, revoked, completed"),
+            _date("authoredOn, when the case was opened"),
+        ),
+    ),
+    "Task": ResourceKind(
+        "consult",
+        (
+            _patient(),
+            _status(
+                "draft, requested, accepted, in-progress, on-hold, completed, rejected, cancelled"
+            ),
+            _date("restriction.period.end, the case's deadline"),
+        ),
+    ),
+    "DiagnosticReport": ResourceKind(
+        "consult",
+        (_patient(), _status("final, amended"), _date("issued, when the version was signed")),
+    ),
+    "Observation": ResourceKind(
+        "consult", (_patient(), _status("final"), _date("effectiveDateTime, the check-in"))
+    ),
+    "DocumentReference": ResourceKind(
+        "files",
+        (
+            _patient(identifier=False),
+            _status("current"),
+            _date("date, when the file was stored"),
+            SearchParam("related", "reference", "`ServiceRequest/<case id>`: a case's files"),
+        ),
+    ),
+    "Appointment": ResourceKind(
+        "scheduling",
+        (
+            _patient(identifier=False),
+            _status(
+                "proposed, booked, checked-in, arrived, fulfilled, cancelled, noshow, "
+                "entered-in-error"
+            ),
+            _date("start"),
+        ),
+    ),
+    "Schedule": ResourceKind(
+        "scheduling",
+        (
+            SearchParam("actor", "reference", "`Practitioner/<id>`: a specialist's schedule"),
+            SearchParam("specialty", "token", "The specialty, as the directory spells it"),
+        ),
+    ),
+    "Slot": ResourceKind(
+        "scheduling",
+        (
+            SearchParam("schedule", "reference", "`Schedule/<id>`; required"),
+            SearchParam(
+                "service-type",
+                "token",
+                "The visit type: in-person, remote, doctor-to-doctor, consilium; required",
+            ),
+            _status("free (only free slots are computed)"),
+            _date("start; within the service's availability window, from now by default"),
+        ),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Search:
+    """A parsed search: the common parameters, and the type's own tokens by name."""
+
+    patient_id: uuid.UUID | None = None
+    patient_identifier: str | None = None  # the MIS's patient reference
+    statuses: frozenset[str] | None = None  # FHIR codes; None: any
+    start: datetime | None = None  # the main date from (inclusive)
+    end: datetime | None = None  # ...until (exclusive)
+    count: int = DEFAULT_COUNT
+    after: tuple[datetime, uuid.UUID] | None = None  # the cursor: the last row's sort key
+    tokens: Mapping[str, str] = field(default_factory=dict)
+
+
+def parse_search(request: Request, resource_type: str, statuses: Collection[str] = ()) -> Search:
+    """The search's parameters, checked against the type's declared ones; anything unknown,
+    repeated where it cannot be, or malformed is a 400 saying which and why."""
+    kind = RESOURCES[resource_type]
+    values: dict[str, Any] = {}
+    tokens: dict[str, str] = {}
+    start: datetime | None = None
+    end: datetime | None = None
+    chosen: frozenset[str] | None = None
+    seen: set[str] = set()
+    for key, value in request.query_params.multi_items():
+        name = _check_declared(kind, resource_type, key)
+        if key in seen and name not in {"date", "status"}:
+            raise BadRequest(f"`{key}` may be given once.", parameter=key)
+        seen.add(key)
+        if name == "date":
+            low, high = date_bounds(value)
+            start = low if start is None or (low and low > start) else start
+            end = high if end is None or (high and high < end) else end
+        elif name == "status":
+            wanted = frozenset(code.strip() for code in value.split(","))
+            unknown = sorted(wanted - set(statuses))
+            if unknown:
+                raise BadRequest(
+                    f"`status`: {', '.join(unknown)} is not a status of {resource_type}; "
+                    f"it takes {', '.join(sorted(statuses))}.",
+                    parameter="status",
+                )
+            chosen = wanted if chosen is None else chosen & wanted
+        elif key == "patient":
+            values["patient_id"] = _reference_id(value, "Patient", "patient")
+        elif key == "patient:identifier":
+            values["patient_identifier"] = _identifier(value)
+        elif key == "_count":
+            values["count"] = _count(value)
+        elif key == CURSOR:
+            values["after"] = decode_cursor(value)
+        elif key != "_format":
+            tokens[name] = value
+    return Search(statuses=chosen, start=start, end=end, tokens=tokens, **values)
+
+
+def _check_declared(kind: ResourceKind, resource_type: str, key: str) -> str:
+    """The parameter's name, if the type declares it (with this modifier); else a 400."""
+    name, _, modifier = key.partition(":")
+    param = kind.param(name)
+    if key in COMMON_PARAMS or (param is not None and modifier in ("", *param.modifiers)):
+        return name
+    supported = sorted({*COMMON_PARAMS - {"_format"}, *(found.name for found in kind.params)})
+    raise BadRequest(
+        f"`{key}` is not a search parameter of {resource_type}; it takes {', '.join(supported)}.",
+        parameter=key,
+    )
+
+
+def _reference_id(value: str, resource_type: str, name: str) -> uuid.UUID:
+    text = value.removeprefix(f"{resource_type}/")
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise BadRequest(
+            f"`{name}` takes `{resource_type}/<id>` or a bare id; {value!r} is neither.",
+            parameter=name,
+        ) from None
+
+
+def reference_token(search: Search, name: str, resource_type: str) -> uuid.UUID | None:
+    """A type's own reference parameter (`schedule=Schedule/<id>`), if given."""
+    value = search.tokens.get(name)
+    return None if value is None else _reference_id(value, resource_type, name)
+
+
+def _identifier(value: str) -> str:
+    system, bar, code = value.rpartition("|")
+    if bar and system not in {"", PATIENT_REFERENCE_SYSTEM}:
+        raise BadRequest(
+            f"`patient:identifier` knows the system {PATIENT_REFERENCE_SYSTEM} only.",
+            parameter="patient:identifier",
+        )
+    if not code:
+        raise BadRequest("`patient:identifier` needs a value.", parameter="patient:identifier")
+    return code
+
+
+def _count(value: str) -> int:
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise BadRequest(
+            f"`_count` is a whole number from 1; {value!r} is not.", parameter="_count"
+        )
+    return min(count, MAX_COUNT)  # a server may return fewer than asked
+
+
+DATE_PREFIXES = ("eq", "ge", "gt", "le", "lt")
+_PARTIAL_DATES = {
+    re.compile(r"^\d{4}$"): "%Y",
+    re.compile(r"^\d{4}-\d{2}$"): "%Y-%m",
+    re.compile(r"^\d{4}-\d{2}-\d{2}$"): "%Y-%m-%d",
+}
+
+
+def date_bounds(value: str) -> tuple[datetime | None, datetime | None]:
+    """A `date` parameter as bounds `[from, until)` on an instant: the value stands for the
+    range its precision implies (a day, a month...), and the prefix picks a side of it."""
+    prefix = value[:2] if value[:2].isalpha() else "eq"
+    text = value[2:] if value[:2].isalpha() else value
+    if prefix not in DATE_PREFIXES:
+        raise BadRequest(
+            f"`date`: the prefix {prefix!r} is not supported; use {', '.join(DATE_PREFIXES)}.",
+            parameter="date",
+        )
+    low, high = _implied_range(text)
+    return {
+        "eq": (low, high),
+        "ge": (low, None),
+        "gt": (high, None),
+        "le": (None, high),
+        "lt": (None, low),
+    }[prefix]
+
+
+def _implied_range(text: str) -> tuple[datetime, datetime]:
+    try:
+        for pattern, layout in _PARTIAL_DATES.items():
+            if pattern.fullmatch(text):
+                low = datetime.strptime(text, layout).replace(tzinfo=UTC)
+                if layout == "%Y":
+                    return low, low.replace(year=low.year + 1)
+                if layout == "%Y-%m":
+                    month = low.month % 12 + 1
+                    return low, low.replace(year=low.year + (month == 1), month=month)
+                return low, low + timedelta(days=1)
+        if "T" not in text:
+            raise ValueError(text)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise BadRequest(
+            f"`date`: {text!r} is not a FHIR date (YYYY, YYYY-MM, YYYY-MM-DD) or dateTime "
+            "(YYYY-MM-DDThh:mm:ss+zz:zz).",
+            parameter="date",
+        ) from None
+    # A time without an offset is read in UTC, as the native API reads one.
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment, moment + timedelta(seconds=1)
+
+
+def matching_statuses(table: Mapping[Status, str], search: Search) -> list[Status] | None:
+    """Our statuses whose FHIR code the search asks for; None when it asks for any."""
+    if search.statuses is None:
+        return None
+    return [ours for ours, code in table.items() if code in search.statuses]
+
+
+def one_page(
+    query: Query,
+    sort: SQLColumnExpression[datetime],
+    key: SQLColumnExpression[uuid.UUID],
+    search: Search,
+) -> Query:
+    """`query` within the search's dates, after its cursor, in (sort, key) order, one page
+    and one row more: the extra row says whether a next page follows."""
+    if search.start is not None:
+        query = query.where(sort >= search.start)
+    if search.end is not None:
+        query = query.where(sort < search.end)
+    if search.after is not None:
+        query = query.where(tuple_(sort, key) > search.after)
+    return query.order_by(sort, key).limit(search.count + 1)
+
+
+def split_page(
+    rows: Sequence[Row], search: Search, sort_key: Callable[[Row], tuple[datetime, uuid.UUID]]
+) -> tuple[list[Row], tuple[datetime, uuid.UUID] | None]:
+    """The page of `one_page`'s rows, and the cursor of the next if there is one."""
+    page = list(rows[: search.count])
+    return page, sort_key(page[-1]) if len(rows) > search.count else None

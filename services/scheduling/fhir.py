@@ -1,0 +1,155 @@
+"""FHIR R4 renderings of scheduling's records: Appointment, Schedule, and computed Slots.
+Pure functions, no I/O."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from services.common.fhir import (
+    concept,
+    hyphenated,
+    instant,
+    local_code,
+    patient_reference,
+    reference,
+)
+from services.scheduling.enums import VIDEO_VISITS, AppointmentStatus, RoomState, VisitType
+from services.scheduling.models import Appointment, Schedule
+
+S = AppointmentStatus
+# Ours are FHIR's own codes (the enum was made after them), spelled with underscores.
+APPOINTMENT_STATUS = {
+    S.PROPOSED: "proposed",
+    S.BOOKED: "booked",
+    S.CHECKED_IN: "checked-in",
+    S.ARRIVED: "arrived",
+    S.FULFILLED: "fulfilled",
+    S.CANCELLED: "cancelled",
+    S.NOSHOW: "noshow",
+    S.ENTERED_IN_ERROR: "entered-in-error",
+}
+SLOT_STATUSES = ("free", "busy")
+VISIT_TYPES = {hyphenated(visit.value): visit for visit in VisitType}
+# R5's Appointment.virtualService, carried in R4 as the cross-version extension.
+VIRTUAL_SERVICE = "http://hl7.org/fhir/5.0/StructureDefinition/extension-Appointment.virtualService"
+CHANNEL = local_code("virtual-service-type", "telemed-video", "telemed video (WebRTC, browser)")
+
+
+def visit_type_concept(visit_type: VisitType) -> dict[str, Any]:
+    return concept(local_code("visit-type", hyphenated(visit_type.value)))
+
+
+def _specialty(specialty: str | None) -> list[dict[str, Any]]:
+    return [concept(local_code("specialty", specialty))] if specialty else []
+
+
+def slot_id(schedule_id: uuid.UUID, visit_type: VisitType, start: datetime) -> str:
+    """Slots are computed, not stored: the id says which schedule, visit type and start
+    (`<schedule id>-<visit type>-<epoch seconds>`, at most 64 characters)."""
+    return f"{schedule_id}-{hyphenated(visit_type.value)}-{int(start.timestamp())}"
+
+
+def parse_slot_id(value: str) -> tuple[uuid.UUID, VisitType, datetime]:
+    """The parts of a slot id; ValueError if it is not one."""
+    schedule, visit, epoch = value[:36], *value[37:].rpartition("-")[::2]
+    if value[36:37] != "-" or visit not in VISIT_TYPES or not epoch.isdigit():
+        raise ValueError(value)
+    return uuid.UUID(schedule), VISIT_TYPES[visit], datetime.fromtimestamp(int(epoch), UTC)
+
+
+def _resource_of(appointment: Appointment) -> dict[str, Any]:
+    """Who or what is booked: the practitioner, or the room (a room's schedule stands for it
+    as a Location)."""
+    if appointment.practitioner_id is not None:
+        return reference("Practitioner", appointment.practitioner_id)
+    return reference("Location", appointment.schedule_id)
+
+
+def virtual_service(appointment: Appointment) -> dict[str, Any]:
+    """How to join a video visit: the patient's join-link endpoint (a link holds a token,
+    the patient's secret, and is made on request, so never the link itself) and the room."""
+    room = appointment.room_id if appointment.room_state is RoomState.READY else None
+    room_url = f"/api/video/rooms/{room}" if room else None
+    parts: list[dict[str, Any]] = [{"url": "channelType", "valueCoding": CHANNEL}]
+    if appointment.visit_type is VisitType.REMOTE:
+        join = f"/api/scheduling/appointments/{appointment.id}/join-link"
+        parts.append({"url": "address", "valueUrl": join})
+        if room_url:
+            parts.append({"url": "additionalInfo", "valueUrl": room_url})
+    elif room_url:  # doctors join their consultations in the video service
+        parts.append({"url": "address", "valueUrl": room_url})
+    return {"url": VIRTUAL_SERVICE, "extension": parts}
+
+
+def appointment(appointment: Appointment) -> dict[str, Any]:
+    start, end = appointment.starts_at, appointment.ends_at
+    participants = [{"actor": _resource_of(appointment), "required": "required"}]
+    if appointment.patient_id is not None:
+        participants.insert(
+            0, {"actor": patient_reference(appointment.patient_id), "required": "required"}
+        )
+    resource: dict[str, Any] = {
+        "resourceType": "Appointment",
+        "id": str(appointment.id),
+        "meta": {"lastUpdated": instant(appointment.updated_at)},
+        "status": APPOINTMENT_STATUS[appointment.status],
+        "serviceType": [visit_type_concept(appointment.visit_type)],
+        "specialty": _specialty(appointment.specialty),
+        "start": instant(start),
+        "end": instant(end),
+        "minutesDuration": int((end - start).total_seconds() // 60),
+        "slot": [
+            reference("Slot", slot_id(appointment.schedule_id, appointment.visit_type, start))
+        ],
+        "created": instant(appointment.created_at),
+        "participant": [{**found, "status": "accepted"} for found in participants],
+    }
+    if appointment.visit_type in VIDEO_VISITS:
+        resource["extension"] = [virtual_service(appointment)]
+    if appointment.consult_case_id:
+        resource["basedOn"] = [reference("ServiceRequest", appointment.consult_case_id)]
+    if appointment.status is S.CANCELLED and appointment.cancel_reason:
+        resource["cancelationReason"] = concept(text=appointment.cancel_reason)
+    return {name: value for name, value in resource.items() if value != []}
+
+
+def schedule(schedule: Schedule, now: datetime) -> dict[str, Any]:
+    """A practitioner's or a room's bookable time; its horizon runs from now."""
+    actor = (
+        reference("Practitioner", schedule.practitioner_id)
+        if schedule.practitioner_id
+        else reference("Location", schedule.id) | {"display": schedule.name}
+    )
+    resource: dict[str, Any] = {
+        "resourceType": "Schedule",
+        "id": str(schedule.id),
+        "meta": {"lastUpdated": instant(schedule.updated_at)},
+        "active": True,
+        "serviceType": [
+            visit_type_concept(VisitType(visit["type"])) for visit in schedule.visit_types
+        ],
+        "specialty": _specialty(schedule.specialty),
+        "actor": [actor],
+        "planningHorizon": {
+            "start": instant(now),
+            "end": instant(now + timedelta(days=schedule.horizon_days)),
+        },
+        "comment": f"{schedule.name}; working hours in {schedule.timezone}",
+    }
+    return {name: value for name, value in resource.items() if value != []}
+
+
+def slot(
+    schedule: Schedule, visit_type: VisitType, start: datetime, end: datetime, *, free: bool
+) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "Slot",
+        "id": slot_id(schedule.id, visit_type, start),
+        "serviceType": [visit_type_concept(visit_type)],
+        "specialty": _specialty(schedule.specialty),
+        "schedule": reference("Schedule", schedule.id),
+        "status": SLOT_STATUSES[0] if free else SLOT_STATUSES[1],
+        "start": instant(start),
+        "end": instant(end),
+    }
+    return {name: value for name, value in resource.items() if value != []}

@@ -1,0 +1,90 @@
+"""FHIR R4 views of scheduling under `/api/scheduling/fhir` (published as `/api/fhir`):
+Appointment, Schedule, and Slot computed from schedules and bookings."""
+
+from typing import Annotated
+
+from fastapi import Path, Request
+
+from services.common.auth import CurrentPrincipal
+from services.common.errors import NotFound, problem_responses
+from services.common.fhir import (
+    FhirResponse,
+    fhir_router,
+    resource_id,
+    resource_response,
+    searchset,
+)
+from services.common.fhir_search import parse_search
+from services.common.uow import UnitOfWorkDep
+from services.scheduling import appointments, fhir, fhir_search, schedules
+from services.scheduling.dependencies import PREFIX, NowDep, SettingsDep
+
+router = fhir_router(PREFIX)
+Id = Annotated[str, Path(description="The resource's id")]
+READ = problem_responses(401, 404)
+SEARCH = problem_responses(400, 401)
+
+
+@router.get("/Appointment/{id}", summary="An appointment the caller may see", responses=READ)
+async def read_appointment(
+    id: Id, uow: UnitOfWorkDep, principal: CurrentPrincipal, now: NowDep
+) -> FhirResponse:
+    found = await appointments.get_appointment(uow, principal, resource_id(id, "Appointment"), now)
+    return resource_response(fhir.appointment(found))
+
+
+@router.get("/Appointment", summary="Search appointments the caller may see", responses=SEARCH)
+async def search_appointments(
+    request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal, now: NowDep
+) -> FhirResponse:
+    search = parse_search(request, "Appointment", set(fhir.APPOINTMENT_STATUS.values()))
+    found, after = await fhir_search.search_appointments(uow, principal, search, now)
+    return searchset(request, "Appointment", [fhir.appointment(item) for item in found], after)
+
+
+@router.get("/Schedule/{id}", summary="A practitioner's or a room's schedule", responses=READ)
+async def read_schedule(
+    id: Id, uow: UnitOfWorkDep, principal: CurrentPrincipal, now: NowDep
+) -> FhirResponse:
+    schedule = await schedules.get_schedule(uow, resource_id(id, "Schedule"))
+    return resource_response(fhir.schedule(schedule, now))
+
+
+@router.get("/Schedule", summary="Search schedules by practitioner or specialty", responses=SEARCH)
+async def search_schedules(
+    request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal, now: NowDep
+) -> FhirResponse:
+    found, after = await fhir_search.search_schedules(uow, parse_search(request, "Schedule"))
+    return searchset(request, "Schedule", [fhir.schedule(item, now) for item in found], after)
+
+
+@router.get(
+    "/Slot/{id}",
+    summary="A slot (`<schedule id>-<visit type>-<epoch>`): free, or busy once booked",
+    responses=READ,
+)
+async def read_slot(
+    id: Id, uow: UnitOfWorkDep, principal: CurrentPrincipal, now: NowDep
+) -> FhirResponse:
+    try:
+        schedule_id, visit_type, start = fhir.parse_slot_id(id)
+    except ValueError:
+        raise NotFound(fhir_search.NO_SLOT) from None
+    return resource_response(await fhir_search.get_slot(uow, schedule_id, visit_type, start, now))
+
+
+@router.get(
+    "/Slot",
+    summary="Free slots of a schedule and visit type (`schedule`, `service-type`), computed now",
+    responses=SEARCH,
+)
+async def search_slots(
+    request: Request,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    settings: SettingsDep,
+    now: NowDep,
+) -> FhirResponse:
+    search = parse_search(request, "Slot", fhir.SLOT_STATUSES)
+    found, after = await fhir_search.search_slots(uow, search, now, settings.max_availability_days)
+    return searchset(request, "Slot", found, after)

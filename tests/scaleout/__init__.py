@@ -1,0 +1,1 @@
+"""Two instances of each service behind one gateway, against one database."""
