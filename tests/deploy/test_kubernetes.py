@@ -1,8 +1,9 @@
 """deploy/k8s: valid against the Kubernetes schemas (offline, kubernetes-validate's bundled
 ones), and shaped as the services need: probes on /ready and /health, resource requests,
 secrets referenced and never inlined, autoscaling only where a process is stateless, disruption
-budgets, the migration Job, and the room-affinity Ingress for video."""
+budgets, the migration Job, and video's pods named in the gateway so rooms stay on their pod."""
 
+import json
 import re
 from typing import Any
 
@@ -10,10 +11,10 @@ import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 import yaml
 
+from gateway.settings import GatewaySettings
 from telemed.registry import GATEWAY, SERVICES, ServiceSpec
 from tests.deploy.manifests import (
     K8S_DIR,
-    OPERATIONS,
     assert_runs_as_registered,
     k8s_documents,
     k8s_objects,
@@ -29,7 +30,6 @@ VERSIONS = ["1.28", kubernetes_validate.utils.latest_version()]
 STATELESS = {"gateway", "consult", "files", "scheduling"}
 SECRET_NAMES = re.compile(r"DATABASE_URL|PASSWORD|SECRET|ACCESS_KEY|TURN_SERVERS")
 UVICORN_VARIABLES = {"FORWARDED_ALLOW_IPS"}
-ROOM_HASH_VARIABLE = "$telemed_room"
 
 DOCUMENTS = k8s_documents()
 
@@ -55,7 +55,9 @@ def test_kustomization_applies_every_manifest() -> None:
 
 
 def deployment(spec: ServiceSpec) -> dict[str, Any]:
-    return k8s_objects("Deployment")[spec.name]
+    """The process's workload: a Deployment, or video's StatefulSet (its pods have names)."""
+    kind = "StatefulSet" if spec.name not in STATELESS else "Deployment"
+    return k8s_objects(kind)[spec.name]
 
 
 def container(spec: ServiceSpec) -> dict[str, Any]:
@@ -107,7 +109,7 @@ def test_every_process_is_probed_on_ready_and_health(spec: ServiceSpec) -> None:
 
 
 def workloads() -> list[tuple[str, dict[str, Any]]]:
-    kinds = {"Deployment", "Job", "DaemonSet"}
+    kinds = {"Deployment", "StatefulSet", "Job", "DaemonSet"}
     return [(doc["metadata"]["name"], doc) for _, doc in DOCUMENTS if doc["kind"] in kinds]
 
 
@@ -251,15 +253,21 @@ def test_the_gateway_is_the_public_door_and_keeps_its_metrics_inside() -> None:
 
 
 def test_a_rooms_calls_reach_the_pod_that_holds_it() -> None:
+    """The gateway hashes each room onto the video pods it lists: all of them, by their stable
+    StatefulSet names, and nothing reaches a video pod except through the gateway."""
     video = next(spec for spec in SERVICES if spec.name == "video")
-    assert ingress_paths("telemed-video-rooms") == {"/api/video/rooms/": ("video", video.port)}
-    annotations = k8s_objects("Ingress")["telemed-video-rooms"]["metadata"]["annotations"]
-    assert annotations["nginx.ingress.kubernetes.io/upstream-hash-by"] == ROOM_HASH_VARIABLE
-    # The variable is the room id cut from the URI by a map in the controller's configuration,
-    # given in the operations guide.
-    guide = OPERATIONS.read_text()
-    assert f"map $uri {ROOM_HASH_VARIABLE}" in guide
-    assert "~^/api/video/rooms/(?<room>[0-9A-Fa-f-]{36})(/|$)" in guide
-    hosts = {rule["host"] for ingress in k8s_objects("Ingress").values()
-             for rule in ingress["spec"]["rules"]}  # fmt: skip
-    assert len(hosts) == 1, "both Ingresses serve one host, so the controller merges them"
+    statefulset = deployment(video)
+    headless = k8s_objects("Service")[statefulset["spec"]["serviceName"]]
+    assert headless["spec"]["clusterIP"] == "None"
+    assert headless["spec"]["selector"] == statefulset["spec"]["template"]["metadata"]["labels"]
+    services = json.loads(config_map("gateway-config")["TELEMED_GATEWAY_SERVICES"])
+    pods = [
+        f"http://{video.name}-{ordinal}.{headless['metadata']['name']}:{video.port}"
+        for ordinal in range(statefulset["spec"]["replicas"])
+    ]
+    assert services["video"] == pods
+    backends = {
+        backend for ingress in k8s_objects("Ingress") for backend in ingress_paths(ingress).values()
+    }
+    assert (video.name, video.port) not in backends
+    assert GatewaySettings.model_validate({"services": services}).services["video"] == pods
