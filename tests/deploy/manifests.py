@@ -49,6 +49,9 @@ SAMPLE_ENV = {
     "SCHEDULING_VIDEO_CLIENT_ID": "",
     "SCHEDULING_VIDEO_CLIENT_SECRET": "",
     "FORWARDED_ALLOW_IPS": "172.31.240.1",
+    "OTEL_EXPORTER": "otlp",
+    "OTEL_ENDPOINT": "http://otel-collector:4318/v1/traces",
+    "WEBHOOK_ALLOW_PRIVATE_TARGETS": "false",
     "TELEMED_IMAGE": "telemed:local",
 }
 
