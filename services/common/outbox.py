@@ -256,6 +256,9 @@ async def outbox_pruning(
             logger.info("pruned %d acknowledged outbox events", pruned)
 
     async with periodic_job(
-        f"{outbox.source}-outbox-pruning", settings.outbox_prune_interval_seconds, prune
+        f"{outbox.source}-outbox-pruning",
+        settings.outbox_prune_interval_seconds,
+        prune,
+        tracing=app.state.tracing,
     ):
         yield

@@ -80,6 +80,9 @@ async def appeal_jobs(app: FastAPI, settings: ConsultSettings) -> AsyncIterator[
         await escalate_overdue(database, app.state.audit_tables, app.state.clock())
 
     async with periodic_job(
-        "consult-appeal-escalation", settings.appeal_escalation_interval_seconds, escalate
+        "consult-appeal-escalation",
+        settings.appeal_escalation_interval_seconds,
+        escalate,
+        tracing=app.state.tracing,
     ):
         yield

@@ -111,7 +111,10 @@ async def stats_jobs(app: FastAPI, settings: ConsultSettings) -> AsyncIterator[N
     registry.register(collector)
     try:
         async with periodic_job(
-            "consult-statistics", settings.stats_interval_seconds, lambda: refresh(app)
+            "consult-statistics",
+            settings.stats_interval_seconds,
+            lambda: refresh(app),
+            tracing=app.state.tracing,
         ):
             yield
     finally:

@@ -42,7 +42,12 @@ def create_app(
                 settings, app.state.clock(),
             )  # fmt: skip
 
-        async with periodic_job("scheduling-reminders", settings.reminder_interval_seconds, remind):
+        async with periodic_job(
+            "scheduling-reminders",
+            settings.reminder_interval_seconds,
+            remind,
+            tracing=app.state.tracing,
+        ):
             yield
 
     app = create_service_app(
