@@ -15,7 +15,10 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    GCCollector,
     Histogram,
+    PlatformCollector,
+    ProcessCollector,
     generate_latest,
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -153,6 +156,11 @@ def install_observability(
     app: FastAPI, service: str, checks: dict[str, ReadinessCheck]
 ) -> CollectorRegistry:
     registry = CollectorRegistry()
+    # Memory, CPU seconds, open file descriptors and the interpreter, per process: what sizing
+    # and leak hunting need beside the request figures.
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
     app.add_middleware(RequestContextMiddleware, service=service, registry=registry)
     app.include_router(health_router(registry, checks))
     return registry

@@ -7,10 +7,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
 from gateway import auth, directory
+from services.common.observability import install_observability
 from services.consult import api as consult_api
 from services.files import api as files_api
 from services.files import tus
@@ -40,9 +41,10 @@ ROUTERS: list[APIRouter] = [
 
 
 def exposed_series() -> set[str]:
-    """Every series name a service's /metrics can show, from the metric constructors in the code,
-    plus `up`, which Prometheus adds to every target itself."""
-    names = {"up"}
+    """Every series name a service's /metrics can show, from the metric constructors in the code
+    and the process collectors every app registers, plus `up`, which Prometheus adds itself."""
+    registry = install_observability(FastAPI(), "any", {})
+    names = {"up"} | {sample.name for family in registry.collect() for sample in family.samples}
     for package in ("services", "gateway"):
         for path in (ROOT / package).rglob("*.py"):
             for kind, name in CONSTRUCTOR.findall(path.read_text()):

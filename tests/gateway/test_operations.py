@@ -1,5 +1,7 @@
 """Health, readiness, metrics, request ids, unknown routes and the merged OpenAPI document."""
 
+import re
+
 from tests.conftest import Stack
 
 
@@ -46,6 +48,10 @@ async def test_metrics_count_requests_by_route_template(stack: Stack) -> None:
     await stack.client.get("/health")
     metrics = (await stack.client.get("/metrics")).text
     assert 'http_requests_total{method="GET",route="/health",status="200"}' in metrics
+    resident = re.search(r"^process_resident_memory_bytes (\S+)$", metrics, re.MULTILINE)
+    assert resident is not None
+    assert float(resident.group(1)) > 10 * 2**20
+    assert "python_info{" in metrics
 
 
 async def test_openapi_lists_every_service_under_public_paths(stack: Stack) -> None:
