@@ -1,4 +1,4 @@
-"""`telemed`: the operational verbs — run, migrate, seed, admin, audit."""
+"""`telemed`: the operational verbs — run, migrate, seed, demo, admin, audit."""
 
 import asyncio
 import json
@@ -13,7 +13,7 @@ from services.common.db import Database, new_metadata
 from services.common.migrations import upgrade
 from telemed.registry import SERVICES, spec
 
-app = typer.Typer(help="Operate telemed: run it, migrate its databases, seed and audit them.")
+app = typer.Typer(help="Operate telemed: run, migrate, seed, demo and audit it.")
 admin_app = typer.Typer(help="Administration of the directory.")
 audit_app = typer.Typer(help="The audit trail of each service.")
 app.add_typer(admin_app, name="admin")
@@ -72,6 +72,50 @@ def seed(
         return
     for account in accounts["users"]:
         typer.echo(f"{account['role']:<15} {account['username']:<28} {account['password']}")
+
+
+@app.command()
+def demo(
+    url: Annotated[str, typer.Option(help="The gateway of the running system.")] = (
+        "http://127.0.0.1:8000"
+    ),
+    var_dir: Annotated[
+        Path | None,
+        typer.Option(help="The local system's var/ (default: as `telemed run`), to seed."),
+    ] = None,
+    credentials: Annotated[
+        Path | None,
+        typer.Option(
+            help="The JSON `telemed seed --demo --json` printed; required unless the system "
+            "runs on this machine."
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON report (progress goes to stderr).")
+    ] = False,
+) -> None:
+    """Run the whole story against a running system (`make run`), step by step: a district
+    medic's urgent case with a lab PDF and a DICOM image sent resumably, a cardiologist's signed
+    conclusion, an in-person first visit, two remote follow-ups, the first held over video with
+    a bot patient, and the webhook deliveries. Exits 1 at the first step that fails.
+
+    Its users: with --credentials, those of the file. Without, the system must
+    run on this machine: the demo seeds its directory as `telemed seed --demo`
+    does (safe to repeat; the demo users get fresh passwords, kept in
+    <var-dir>/demo/credentials.json). It sets the cardiologist's schedule up for
+    visits starting now (short visits, no notice, extra hours) and cancels the
+    visits an earlier run left unheld.
+    """
+    from telemed.demo_story import credential_source, run_story
+
+    try:
+        source = credential_source(url, credentials, var_dir)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    ok, report = asyncio.run(run_story(url, source, as_json=as_json))
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    raise typer.Exit(0 if ok else 1)
 
 
 @admin_app.command("create-user")

@@ -34,6 +34,7 @@ CENTRE, TASHTAGOL, MARIINSK = (
     "Mariinsk District Hospital",
 )
 SCHEDULING_CLIENT_NAME = "Scheduling service"
+MIS_CLIENT_NAME = "Kuzbass regional MIS"
 USERS: list[tuple[str, str, Role, str | None, str | None]] = [
     ("admin", "Directory Administrator", Role.ADMIN, None, None),
     ("coordinator.kuzbass", "Olga Sergeevna Lapina", Role.COORDINATOR, CENTRE, None),
@@ -70,24 +71,37 @@ async def _organization(uow: UnitOfWork, body: OrganizationCreate) -> Organizati
     return organization
 
 
-async def _scheduling_client(
-    uow: UnitOfWork, hasher: SecretHasher, centre: Organization, var_dir: Path
-) -> None:
-    """Registers the API client scheduling sets up video rooms as (a fresh secret when it
-    exists) and leaves its credentials where the scheduling service looks for them."""
-    client = await uow.session.scalar(
-        select(ApiClient).where(ApiClient.name == SCHEDULING_CLIENT_NAME)
-    )
+async def _api_client(
+    uow: UnitOfWork,
+    hasher: SecretHasher,
+    name: str,
+    organization: Organization,
+    scopes: list[str],
+) -> tuple[ApiClient, str]:
+    """The demo API client of this name, registered once; seeding again gives it a fresh secret
+    (only the hash is stored, so an old secret cannot be printed again)."""
+    client = await uow.session.scalar(select(ApiClient).where(ApiClient.name == name))
     client_id, secret = new_client_credentials()
     if client is None:
         client = ApiClient(
-            client_id=client_id, secret_hash="", name=SCHEDULING_CLIENT_NAME,
-            organization_id=centre.id, scopes=[ROOM_SCHEDULER_SCOPE],
+            client_id=client_id, secret_hash="", name=name, organization_id=organization.id,
+            scopes=scopes,
         )  # fmt: skip
         uow.session.add(client)
     client.secret_hash = await hasher.hash(secret)
     await uow.session.flush()
     uow.audit.record("api_client.create", "api_client", client.id)
+    return client, secret
+
+
+async def _scheduling_client(
+    uow: UnitOfWork, hasher: SecretHasher, centre: Organization, var_dir: Path
+) -> None:
+    """Registers the API client scheduling sets up video rooms as and leaves its credentials
+    where the scheduling service looks for them (on every call, so a new secret is taken up)."""
+    client, secret = await _api_client(
+        uow, hasher, SCHEDULING_CLIENT_NAME, centre, [ROOM_SCHEDULER_SCOPE]
+    )
     path = SchedulingSettings(var_dir=var_dir).resolved_video_client_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch(mode=0o600)
@@ -95,7 +109,8 @@ async def _scheduling_client(
 
 
 async def seed_demo(settings: GatewaySettings) -> dict[str, Any]:
-    """Creates what is missing; demo users that exist get a new password so the output is valid."""
+    """Creates what is missing, so seeding again is safe: nothing is duplicated, and demo users
+    and API clients that exist get a new password or secret so the output is valid."""
     hasher = _hasher(settings)
     database = Database(settings.resolved_database_url())
     result: dict[str, Any] = {"organizations": [], "users": [], "api_clients": []}
@@ -127,14 +142,12 @@ async def seed_demo(settings: GatewaySettings) -> dict[str, Any]:
                      "specialty": specialty}
                 )  # fmt: skip
             await _scheduling_client(uow, hasher, organizations[CENTRE], settings.var_dir)
-            client_id, secret = new_client_credentials()
-            uow.session.add(ApiClient(
-                client_id=client_id, secret_hash=await hasher.hash(secret),
-                name="Kuzbass regional MIS", organization_id=organizations[TASHTAGOL].id,
-                scopes=["consult:read", "consult:write"],
-            ))  # fmt: skip
+            mis, secret = await _api_client(
+                uow, hasher, MIS_CLIENT_NAME, organizations[TASHTAGOL],
+                ["consult:read", "consult:write"],
+            )  # fmt: skip
             result["api_clients"].append(
-                {"client_id": client_id, "client_secret": secret,
+                {"client_id": mis.client_id, "client_secret": secret,
                  "organization_id": str(organizations[TASHTAGOL].id)}
             )  # fmt: skip
     finally:

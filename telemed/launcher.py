@@ -34,6 +34,8 @@ class Launcher:
         prefix = service.env_prefix
         env.setdefault(prefix + "VAR_DIR", str(self.var_dir))
         env.setdefault(prefix + "GATEWAY_URL", self.url(GATEWAY.name))
+        if service.name == "video":  # join links lead patients to this gateway, on any port
+            env.setdefault(prefix + "PUBLIC_URL", self.url(GATEWAY.name))
         if service is GATEWAY:
             upstreams = ",".join(f'"{s.name}":"{self.url(s.name)}"' for s in SERVICES[1:])
             env.setdefault(prefix + "SERVICES", "{" + upstreams + "}")

@@ -99,3 +99,33 @@ async def test_seeding_registers_the_client_scheduling_sets_up_video_rooms_as(
 def test_seed_without_demo_flag_is_refused() -> None:
     result = runner.invoke(cli, ["seed"])
     assert result.exit_code == 2
+
+
+async def test_reseeding_registers_each_api_client_once_with_a_fresh_secret(
+    stack: Stack, gateway_database: str
+) -> None:
+    first = json.loads((await invoke("seed", "--demo", "--json"))[1])["api_clients"][0]
+    second = json.loads((await invoke("seed", "--demo", "--json"))[1])["api_clients"][0]
+    assert first["client_id"] == second["client_id"]
+    assert stack.admin is not None
+    listed = await stack.client.get("/api/directory/api-clients", headers=stack.admin.headers)
+    names = [client["name"] for client in listed.json()]
+    assert names.count("Kuzbass regional MIS") == names.count("Scheduling service") == 1
+
+    async def signs_in(client: dict[str, str]) -> bool:
+        response = await stack.client.post(
+            "/api/auth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(client["client_id"], client["client_secret"]),
+        )
+        return response.status_code == 200
+
+    assert await signs_in(second)
+    assert not await signs_in(first)
+
+
+def test_demo_against_another_machine_needs_its_credentials() -> None:
+    result = runner.invoke(cli, ["demo", "--url", "https://telemed.example.org"])
+    assert result.exit_code == 2
+    words = " ".join(result.output.replace("│", " ").split())  # unwrapped from its box
+    assert "https://telemed.example.org is not this machine: pass --credentials" in words
