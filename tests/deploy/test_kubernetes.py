@@ -248,8 +248,9 @@ def ingress_paths(name: str) -> dict[str, tuple[str, int]]:
 def test_the_gateway_is_the_public_door_and_keeps_its_metrics_inside() -> None:
     paths = ingress_paths("telemed")
     assert paths["/"] == (GATEWAY.name, GATEWAY.port)
-    closed = paths["/metrics"][0]
-    assert "selector" not in k8s_objects("Service")[closed]["spec"], "a Service with no pods"
+    for internal in ("/metrics", "/ready/upstreams"):
+        closed = paths[internal][0]
+        assert "selector" not in k8s_objects("Service")[closed]["spec"], "a Service with no pods"
 
 
 def test_a_rooms_calls_reach_the_pod_that_holds_it() -> None:
