@@ -115,6 +115,10 @@ def service_settings(
         values |= {
             "argon2_time_cost": 1,
             "argon2_memory_kib": 64,
+            # Every app shares this process's one event loop, so a burst of requests can hold
+            # it for seconds; a connection the kernel accepted at once would then "time out"
+            # before the loop gets to it. Tests of unreachable services set their own.
+            "proxy_connect_timeout": 15.0,
         }
     return service.settings(**(values | overrides))
 
