@@ -235,6 +235,7 @@ class Dispatcher:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._client: httpx.AsyncClient | None = None
         self._last_sweep = float("-inf")
+        self._stopping = False
 
     def wake(self) -> None:
         self._wake.set()
@@ -255,15 +256,23 @@ class Dispatcher:
         try:
             yield
         finally:
-            loop.cancel()
-            for task in self._in_flight:
+            # Stopped, not cancelled, so that no claim or attempt record is cut off inside its
+            # transaction; attempts still waiting for a receiver after the grace are cancelled
+            # (their leases run out and another replica, or the next start, sends them).
+            self._stopping = True
+            self.wake()
+            await loop
+            _, unfinished = await asyncio.wait(
+                {loop, *self._in_flight}, timeout=settings.webhook_delivery_timeout + 2
+            )
+            for task in unfinished:
                 task.cancel()
             with suppress(asyncio.CancelledError):
-                await asyncio.gather(loop, *self._in_flight, return_exceptions=True)
+                await asyncio.gather(*unfinished, return_exceptions=True)
             await self._client.aclose()
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 await self.run_once()
