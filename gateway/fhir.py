@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from gateway.proxy import forward_to
+from gateway.proxy import forward
 from services.common.errors import NotFound
 from services.common.fhir import (
     FHIR_VERSION,
@@ -99,7 +99,7 @@ async def metadata(request: Request) -> FhirResponse:
 @router.get("/{resource_type}", summary="Search a type (forwarded to the service that owns it)")
 async def search(resource_type: str, request: Request) -> Response:
     kind = _kind(resource_type)
-    return await forward_to(request, kind.service, f"/api/{kind.service}/fhir/{resource_type}")
+    return await forward(request, kind.service, f"/api/{kind.service}/fhir/{resource_type}")
 
 
 @router.get("/{resource_type}/{resource_id}", summary="Read a resource by id")
@@ -108,4 +108,4 @@ async def read(resource_type: str, resource_id: str, request: Request) -> Respon
     if not RESOURCE_ID.fullmatch(resource_id):
         raise NotFound(f"No {resource_type} with this id is visible to you.")
     path = f"/api/{kind.service}/fhir/{resource_type}/{resource_id}"
-    return await forward_to(request, kind.service, path)
+    return await forward(request, kind.service, path)

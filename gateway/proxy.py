@@ -37,7 +37,9 @@ HOP_BY_HOP = frozenset(
         "host",
     }
 )
-REPLACED = frozenset({"x-request-id", "x-forwarded-for", "x-forwarded-proto", *TRACE_HEADERS})
+REPLACED = frozenset(
+    {"x-request-id", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", *TRACE_HEADERS}
+)
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
@@ -187,6 +189,8 @@ def _forward_headers(request: Request) -> list[tuple[str, str]]:
     if request.client:
         headers.append(("x-forwarded-for", request.client.host))
     headers.append(("x-forwarded-proto", request.url.scheme))
+    # The host the client asked for, for links a service writes (FHIR's `fullUrl`).
+    headers.append(("x-forwarded-host", request.url.netloc))
     return headers
 
 
@@ -212,30 +216,23 @@ async def _room(request: Request) -> Response:
 
 
 async def _forward(request: Request, service: str, room: str | None = None) -> Response:
+    return await forward(request, service, request.url.path, room=room)
+
+
+async def forward(
+    request: Request, service: str, path: str, *, room: str | None = None
+) -> Response:
+    """Sends the request on to `path` of an instance of `service` (the room's own, for a room)
+    and streams the answer back; the FHIR views (`gateway/fhir.py`) forward to other paths."""
     upstreams: Upstreams = request.app.state.upstreams
     query = request.url.query
     upstream = await upstreams.request(
         service,
         request.method,
-        request.url.path + (f"?{query}" if query else ""),
+        path + (f"?{query}" if query else ""),
         room=room,
         headers=_forward_headers(request),
         data=request.stream() if _has_body(request) else None,
-    )
-    return UpstreamResponse(upstream)
-
-
-async def forward_to(request: Request, service: str, path: str) -> Response:
-    """Forwards a read to another path of `service` (the FHIR views, `gateway/fhir.py`),
-    saying which host the client asked, for the links the service writes."""
-    upstreams: Upstreams = request.app.state.upstreams
-    query = request.url.query
-    headers = [header for header in _forward_headers(request) if header[0] != "x-forwarded-host"]
-    upstream = await upstreams.request(
-        service,
-        "GET",
-        path + (f"?{query}" if query else ""),
-        headers=[*headers, ("x-forwarded-host", request.url.netloc)],
     )
     return UpstreamResponse(upstream)
 

@@ -33,6 +33,7 @@ async def _digest_upload(request: Request) -> JSONResponse:
             "authorization": request.headers.get("authorization"),
             "idempotency_key": request.headers.get("idempotency-key"),
             "request_id": request.headers.get("x-request-id"),
+            "forwarded_host": request.headers.get("x-forwarded-host"),
             "query": str(request.query_params),
         },
         headers={"X-Upstream": "echo"},
@@ -121,7 +122,7 @@ async def test_bodies_stream_both_ways_without_being_held_in_memory(
                 "/api/echo/upload?a=1&b=%20x",
                 content=upload(),
                 headers={"Authorization": "Bearer t", "Idempotency-Key": "k1",
-                         "X-Request-ID": "stream-1"},
+                         "X-Request-ID": "stream-1", "X-Forwarded-Host": "evil.example"},
             )  # fmt: skip
             received = 0
             async with client.stream("GET", "/api/echo/download") as download:
@@ -136,6 +137,7 @@ async def test_bodies_stream_both_ways_without_being_held_in_memory(
     assert body["authorization"] == "Bearer t"
     assert body["idempotency_key"] == "k1"
     assert body["request_id"] == "stream-1"
+    assert body["forwarded_host"] == gateway.removeprefix("http://")  # the client's is replaced
     assert body["query"] == "a=1&b=+x"
     assert response.headers["x-upstream"] == "echo"
     assert response.headers["x-request-id"] == "stream-1"
