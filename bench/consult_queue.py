@@ -223,7 +223,7 @@ def synthetic_cases(world: World, count: int, seed: int, now: datetime) -> Itera
 
 async def copy_cases(dsn: str, world: World, args: argparse.Namespace) -> dict[str, Any]:
     """COPYs the synthetic cases into `cases` with the columns of the consult model."""
-    from services.consult.models import Case
+    from services.consult.cases.models import Case
 
     table = Case.__table__
     columns = [column.name for column in table.columns]
@@ -304,8 +304,8 @@ async def explain(dsn: str, specialist: Actor) -> list[tuple[str, list[str]]]:
     from sqlalchemy.dialects import postgresql
 
     from services.common.auth import Principal, Role
-    from services.consult.enums import CaseStatus
-    from services.consult.queue import QueueFilter, overdue_count_query, page_query
+    from services.consult.cases.enums import CaseStatus
+    from services.consult.cases.queue import QueueFilter, overdue_count_query, page_query
 
     principal = Principal(
         subject=uuid.UUID(specialist.id),

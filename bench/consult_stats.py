@@ -42,9 +42,9 @@ from bench.consult_queue import measure
 from bench.support import PASSWORD, Actor, Stack
 from gateway.client import Organization
 from services.common.db import Database
-from services.consult import stats_rollup
 from services.consult.settings import ConsultSettings
-from services.consult.stats_gauges import gauges
+from services.consult.stats import rollup as stats_rollup
+from services.consult.stats.gauges import gauges
 from telemed.registry import GATEWAY
 
 CONSULT = "/api/consult"

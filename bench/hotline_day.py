@@ -44,9 +44,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import support
 from bench.support import Actor, Directory, Stack
 from gateway.client import Organization
-from services.consult.enums import AppealCategory, AppealChannel
-from services.consult.settings import AppealDeadlinePolicy
-from services.consult.working_hours import add_working_time, clock_start
+from services.consult.appeals.enums import AppealCategory, AppealChannel
+from services.consult.appeals.settings import AppealDeadlinePolicy
+from services.consult.appeals.working_hours import add_working_time, clock_start
 
 CONSULT = "/api/consult"
 FIRST_CONTACT_SHARE = 0.80  # of appeals the channels handle: resolved while the caller is on

@@ -329,7 +329,7 @@ def bootstrap_admin(stack: Stack, username: str = "bench.admin") -> None:
     """The first administrator, written straight into the gateway's database like the CLI does."""
     from gateway.schemas import UserCreate
     from gateway.settings import GatewaySettings
-    from telemed.demo import create_users
+    from telemed.demo.seed import create_users
 
     settings = GatewaySettings(
         database_url=stack.database_urls[GATEWAY.name], var_dir=stack.var_dir, json_logs=False

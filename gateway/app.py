@@ -6,12 +6,13 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
-from gateway import auth, directory, fhir, openapi, proxy, readiness, webhook_api
+from gateway import auth, directory, fhir, openapi, proxy, readiness
 from gateway.auth import SecretHasher
 from gateway.models import kernel_tables
 from gateway.settings import GatewaySettings
 from gateway.tokens import TokenIssuer
-from gateway.webhook_relay import webhook_jobs
+from gateway.webhooks import api as webhooks_api
+from gateway.webhooks.relay import webhook_jobs
 from services.common.app import create_service_app
 from services.common.keys import load_or_create_private_key, load_public_key
 
@@ -51,7 +52,7 @@ def create_app(
             directory.router,
             openapi.router,
             readiness.router,
-            webhook_api.router,
+            webhooks_api.router,
             fhir.router,
             proxy.proxy_router(list(settings.services)),
         ],

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from services.common.errors import BadGateway, NotFound
+from services.common.client import ServiceClient
 
 
 class OrganizationKind(StrEnum):
@@ -75,11 +75,11 @@ class Organization(OrganizationCreate):
     id: uuid.UUID
 
 
-class DirectoryClient:
+class DirectoryClient(ServiceClient):
     """Reads organisations from the gateway; they change rarely, so answers are cached briefly."""
 
     def __init__(self, client: httpx.AsyncClient, cache_seconds: float = 60.0) -> None:
-        self._client = client
+        super().__init__(client, "/api/directory", "directory")
         self._cache_seconds = cache_seconds
         self._organizations: dict[uuid.UUID, tuple[float, Organization]] = {}
 
@@ -87,17 +87,7 @@ class DirectoryClient:
         cached = self._organizations.get(organization_id)
         if cached and time.monotonic() - cached[0] < self._cache_seconds:
             return cached[1]
-        try:
-            response = await self._client.get(
-                f"/api/directory/organizations/{organization_id}",
-                headers={"Authorization": f"Bearer {bearer}"},
-            )
-        except httpx.HTTPError as exc:
-            raise BadGateway("The directory could not be reached.") from exc
-        if response.status_code == 404:
-            raise NotFound(f"No organisation {organization_id}.")
-        if response.status_code != 200:
-            raise BadGateway(f"The directory answered {response.status_code}.")
-        organization = Organization.model_validate(response.json())
+        body = await self.call("GET", f"/organizations/{organization_id}", bearer, ok=(200,))
+        organization = Organization.model_validate(body)
         self._organizations[organization_id] = (time.monotonic(), organization)
         return organization

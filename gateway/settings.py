@@ -46,7 +46,7 @@ class GatewaySettings(ServiceSettings):
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 64 * 1024
 
-    # Webhooks (gateway/webhook_*.py): the relay pulls these services' outboxes.
+    # Webhooks (gateway/webhooks/): the relay pulls these services' outboxes.
     event_sources: list[str] = Field(default_factory=lambda: ["consult", "scheduling", "video"])
     webhook_relay_interval: float = 1.0
     # With no subscription at all the outboxes are only drained this often (their events go

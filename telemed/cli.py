@@ -64,7 +64,7 @@ def seed(
     """Create demo organisations and users (existing demo users get fresh passwords)."""
     if not demo:
         raise typer.BadParameter("nothing to seed; pass --demo")
-    from telemed.demo import seed_demo
+    from telemed.demo.seed import seed_demo
 
     accounts = asyncio.run(seed_demo(GatewaySettings()))
     if as_json:
@@ -106,7 +106,7 @@ def demo(
     visits starting now (short visits, no notice, extra hours) and cancels the
     visits an earlier run left unheld.
     """
-    from telemed.demo_story import credential_source, run_story
+    from telemed.demo.story import credential_source, run_story
 
     try:
         source = credential_source(url, credentials, var_dir)
@@ -133,7 +133,7 @@ def create_user(
     from pydantic import ValidationError
 
     from gateway.schemas import UserCreate
-    from telemed.demo import create_users
+    from telemed.demo.seed import create_users
 
     secret = password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:

@@ -1,6 +1,6 @@
 """Alembic environment of the gateway database."""
 
-from gateway import webhook_models  # noqa: F401 - its tables join the gateway's metadata
+import gateway.webhooks.models  # noqa: F401 - its tables join the gateway's metadata
 from gateway.models import Base
 from services.common.migrations import run_env
 

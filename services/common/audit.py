@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import (
     BigInteger,
@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.common.auth import Principal
 from services.common.context import current_request_id
 from services.common.db import UTCDateTime, utcnow
+from services.common.errors import Forbidden, NotFound, ProblemError
 
 GENESIS_HASH = "0" * 64
 CHAINS = 8
@@ -155,6 +156,23 @@ class AuditTrail:
                 detail=detail,
             )
         )
+
+    def refuse(
+        self,
+        action: str,
+        resource_type: str,
+        resource_id: uuid.UUID | str | None,
+        error: ProblemError,
+    ) -> NoReturn:
+        """Records a refused request, then raises its problem: denials are on record too.
+
+        A 404 or 403 is a denial (someone asked for what they may not have); any other problem
+        is a failure of a permitted request.
+        """
+        denied = isinstance(error, NotFound | Forbidden)
+        outcome = Outcome.DENIED if denied else Outcome.FAILED
+        self.record(action, resource_type, resource_id, outcome, detail=error.detail)
+        raise error
 
     async def write(self, session: AsyncSession) -> None:
         """Appends the pending entries to one chain inside the session's transaction."""

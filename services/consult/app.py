@@ -11,21 +11,19 @@ from gateway.client import DirectoryClient
 from services.common.app import create_service_app
 from services.common.db import utcnow
 from services.common.keys import load_or_create_private_key, load_public_key
-from services.consult import (
-    appeals_api,
-    callbacks_api,
-    consilium_api,
-    fhir_api,
-    monitoring_api,
-    patient_api,
-    stats_api,
-)
-from services.consult.api import router
-from services.consult.escalation import appeal_jobs
-from services.consult.models import KERNEL_TABLES, OUTBOX
+from services.consult.appeals import api as appeals_api
+from services.consult.appeals import callbacks_api
+from services.consult.appeals.escalation import appeal_jobs
+from services.consult.cases import patient_requests_api as patient_api
+from services.consult.cases.api import router
+from services.consult.cases.consilium import api as consilium_api
+from services.consult.cases.signing import ConclusionSigner
+from services.consult.db import KERNEL_TABLES, OUTBOX
+from services.consult.fhir import api as fhir_api
+from services.consult.monitoring import api as monitoring_api
 from services.consult.settings import ConsultSettings
-from services.consult.signing import ConclusionSigner
-from services.consult.stats_gauges import stats_jobs
+from services.consult.stats import api as stats_api
+from services.consult.stats.gauges import stats_jobs
 from services.files.client import FilesClient
 from services.scheduling.client import SchedulingClient
 from services.video.client import VideoClient

@@ -7,14 +7,7 @@ from typing import Any
 
 import httpx
 
-from services.common.errors import (
-    BadGateway,
-    Conflict,
-    Forbidden,
-    NotFound,
-    ProblemError,
-    Unprocessable,
-)
+from services.common.client import ServiceClient
 from services.scheduling.enums import VisitType
 from services.scheduling.schemas import (
     AppointmentCreate,
@@ -25,38 +18,16 @@ from services.scheduling.schemas import (
     EpisodeOut,
 )
 
-# The scheduling service's refusals of a booking, passed on with its own words.
-BOOKING_REFUSALS: dict[int, type[ProblemError]] = {
-    403: Forbidden,
-    404: NotFound,
-    409: Conflict,
-    422: Unprocessable,
-}
 
-
-class SchedulingClient:
+class SchedulingClient(ServiceClient):
     """Calls the scheduling service through the gateway with the caller's own token, so its
     access rules (and its audit of every read) apply to the caller."""
 
     def __init__(self, client: httpx.AsyncClient) -> None:
-        self._client = client
+        super().__init__(client, "/api/scheduling", "scheduling service")
 
     async def _get(self, path: str, bearer: str, params: dict[str, str] | None = None) -> Any:
-        try:
-            response = await self._client.get(
-                f"/api/scheduling{path}",
-                params=params,
-                headers={"Authorization": f"Bearer {bearer}"},
-            )
-        except httpx.HTTPError as exc:
-            raise BadGateway("The scheduling service could not be reached.") from exc
-        if response.status_code == 404:
-            raise NotFound("No such appointment or episode is visible to you.")
-        if response.status_code == 403:
-            raise Forbidden("The scheduling service refused this request.")
-        if response.status_code != 200:
-            raise BadGateway(f"The scheduling service answered {response.status_code}.")
-        return response.json()
+        return await self.call("GET", path, bearer, ok=(200,), params=params)
 
     async def get_appointment(self, appointment_id: uuid.UUID, bearer: str) -> AppointmentOut:
         return AppointmentOut.model_validate(
@@ -121,20 +92,13 @@ class SchedulingClient:
             episode_id=episode_id,
             consult_case_id=consult_case_id,
         )
-        headers = {"Authorization": f"Bearer {bearer}"}
-        if idempotency_key:
-            headers["Idempotency-Key"] = idempotency_key
-        try:
-            response = await self._client.post(
-                "/api/scheduling/appointments",
-                json=booking.model_dump(mode="json", exclude_none=True),
-                headers=headers,
-            )
-        except httpx.HTTPError as exc:
-            raise BadGateway("The scheduling service could not be reached.") from exc
-        refusal = BOOKING_REFUSALS.get(response.status_code)
-        if refusal is not None:
-            raise refusal(response.json().get("detail") or "The scheduling service refused it.")
-        if response.status_code != 201:
-            raise BadGateway(f"The scheduling service answered {response.status_code}.")
-        return AppointmentOut.model_validate(response.json())
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        body = await self.call(
+            "POST",
+            "/appointments",
+            bearer,
+            ok=(201,),
+            headers=headers,
+            json=booking.model_dump(mode="json", exclude_none=True),
+        )
+        return AppointmentOut.model_validate(body)

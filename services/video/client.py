@@ -6,7 +6,8 @@ from typing import Any
 
 import httpx
 
-from services.common.errors import BadGateway, Conflict, Forbidden, NotFound
+from services.common.client import PASSED_ON, ServiceClient
+from services.common.errors import Conflict
 from services.video.enums import RoomKind
 from services.video.schemas import JoinTokenOut, RoomOut
 
@@ -14,30 +15,19 @@ from services.video.schemas import JoinTokenOut, RoomOut
 __all__ = ["JoinTokenOut", "RoomKind", "RoomOut", "VideoClient"]
 
 
-class VideoClient:
+class VideoClient(ServiceClient):
     """Calls `/api/video` through the gateway with the bearer token it is given (the caller's,
-    or a service credential's), so the video service's rules decide; its 403, 404 and 409/410
-    come back as the same problems."""
+    or a service credential's), so the video service's rules decide; its refusals come back as
+    the same problems, except that a closed room (410) is a 409, as scheduling's join link
+    documents it."""
+
+    problems = {**PASSED_ON, 410: Conflict}
 
     def __init__(self, client: httpx.AsyncClient) -> None:
-        self._client = client
+        super().__init__(client, "/api/video", "video service")
 
     async def _post(self, path: str, bearer: str, body: dict[str, Any] | None = None) -> Any:
-        try:
-            response = await self._client.post(
-                f"/api/video{path}", json=body, headers={"Authorization": f"Bearer {bearer}"}
-            )
-        except httpx.HTTPError as exc:
-            raise BadGateway("The video service could not be reached.") from exc
-        if response.status_code == 404:
-            raise NotFound("No such room is visible to you.")
-        if response.status_code == 403:
-            raise Forbidden("The video service refused this request.")
-        if response.status_code in (409, 410):
-            raise Conflict(response.json().get("detail", "The video service refused it."))
-        if response.status_code not in (200, 201):
-            raise BadGateway(f"The video service answered {response.status_code}.")
-        return response.json()
+        return await self.call("POST", path, bearer, json=body)
 
     async def create_room(
         self,

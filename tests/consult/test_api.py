@@ -11,7 +11,8 @@ from sqlalchemy import select, update
 from services.common.audit import verify_chain
 from services.common.db import Database, utcnow
 from services.common.pagination import encode_cursor
-from services.consult.models import KERNEL_TABLES, Case, Conclusion
+from services.consult.cases.models import Case, Conclusion
+from services.consult.db import KERNEL_TABLES
 from tests.conftest import Actor
 from tests.consult.conftest import CONSULT, World
 from tests.files import samples

@@ -16,9 +16,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select, update
 
 from services.common.db import Database, utcnow
-from services.consult.consilium_models import ConsiliumOpinion
-from services.consult.models import KERNEL_TABLES
-from services.consult.signing import SignedDocument
+from services.consult.cases.consilium.models import ConsiliumOpinion
+from services.consult.cases.signing import SignedDocument
+from services.consult.db import KERNEL_TABLES
 from tests.conftest import Actor
 from tests.consult.conftest import CONSULT, World
 from tests.files import samples

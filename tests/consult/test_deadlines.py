@@ -6,9 +6,10 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 
 from gateway.schemas import OpeningHours, Organization, OrganizationKind
-from services.consult.deadlines import compute_due_at
-from services.consult.enums import Urgency
-from services.consult.settings import ConsultSettings, DeadlinePolicy
+from services.consult.cases.deadlines import compute_due_at
+from services.consult.cases.enums import Urgency
+from services.consult.cases.settings import DeadlinePolicy
+from services.consult.settings import ConsultSettings
 
 POLICY = DeadlinePolicy()
 

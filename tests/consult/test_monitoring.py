@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from services.common.db import Database
-from services.consult.models import KERNEL_TABLES
+from services.consult.db import KERNEL_TABLES
 from tests.conftest import Actor, Stack
 from tests.scheduling.conftest import Clock, assert_problem
 

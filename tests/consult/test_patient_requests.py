@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from services.common.audit import verify_chain
 from services.common.db import Database
-from services.consult.models import KERNEL_TABLES
+from services.consult.db import KERNEL_TABLES
 from tests.conftest import Actor, Stack, running_stack
 from tests.files import samples
 from tests.scheduling.conftest import (

@@ -21,16 +21,23 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from services.common.auth import Principal, Role
 from services.common.db import Database, utcnow
 from services.common.migrations import upgrade
-from services.consult import queue
-from services.consult.appeal_models import Appeal, AppealEvent, Callback, CallbackAttempt, Territory
-from services.consult.consilium_models import Consilium
-from services.consult.consilium_models import ConsiliumInvitation as Invitation
-from services.consult.consilium_models import ConsiliumOpinion as Opinion
-from services.consult.consilium_models import ConsiliumProtocol as Protocol
-from services.consult.enums import OPEN_STATUSES, CaseStatus
-from services.consult.models import Base, Case
-from services.consult.monitoring_models import CheckIn, Enrolment, Task
-from services.consult.schemas import CaseSummary
+from services.consult.appeals.models import (
+    Appeal,
+    AppealEvent,
+    Callback,
+    CallbackAttempt,
+    Territory,
+)
+from services.consult.cases import queue
+from services.consult.cases.consilium.models import Consilium
+from services.consult.cases.consilium.models import ConsiliumInvitation as Invitation
+from services.consult.cases.consilium.models import ConsiliumOpinion as Opinion
+from services.consult.cases.consilium.models import ConsiliumProtocol as Protocol
+from services.consult.cases.enums import OPEN_STATUSES, CaseStatus
+from services.consult.cases.models import Case
+from services.consult.cases.schemas import CaseSummary
+from services.consult.db import Base
+from services.consult.monitoring.models import CheckIn, Enrolment, Task
 from tests.conftest import Actor
 from tests.consult.conftest import CONSULT, World
 

@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from services.common.keys import load_or_create_private_key
 from services.consult.app import create_app
+from services.consult.cases.signing import ConclusionSigner, Signature, SignedDocument
 from services.consult.settings import ConsultSettings
-from services.consult.signing import ConclusionSigner, Signature, SignedDocument
 
 CASE_ID = uuid.UUID("0b9c3f5e-4d5c-4b8e-9a57-6f1f1d6c2a10")
 AUTHOR_ID = uuid.UUID("7d2f7a3e-1b4c-4e8a-8c2d-3a9b5e6f7a81")

@@ -21,29 +21,29 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Connection, select
 
 from services.common.db import Database
-from services.consult.appeal_models import Appeal, AppealEvent, Callback
-from services.consult.enums import (
+from services.consult.appeals.enums import (
     AppealCategory,
     AppealChannel,
     AppealEventKind,
     AppealStatus,
     CallbackReason,
     CallbackStatus,
+)
+from services.consult.appeals.models import Appeal, AppealEvent, Callback
+from services.consult.cases.enums import (
     CaseKind,
     CaseStatus,
     ConsultationMode,
-    EnrolmentStatus,
-    EscalationKind,
     MessageKind,
-    Sex,
-    TaskStatus,
     Urgency,
-    Wellbeing,
 )
-from services.consult.models import KERNEL_TABLES, Base, Case, Message
-from services.consult.monitoring_models import CheckIn, Enrolment, Task
-from services.consult.stats_gauges import refresh
-from services.consult.stats_models import StatsDay, StatsFigure, StatsMonth
+from services.consult.cases.models import Case, Message
+from services.consult.db import KERNEL_TABLES, Base
+from services.consult.monitoring.enums import EnrolmentStatus, EscalationKind, TaskStatus, Wellbeing
+from services.consult.monitoring.models import CheckIn, Enrolment, Task
+from services.consult.stats.gauges import refresh
+from services.consult.stats.models import StatsDay, StatsFigure, StatsMonth
+from services.consult.values import Sex
 from tests.conftest import Actor, Stack, running_stack
 from tests.consult.conftest import CONSULT, World, _api_client
 from tests.scheduling.conftest import assert_problem

@@ -7,9 +7,9 @@ import pytest
 
 from services.common.auth import Principal, Role
 from services.common.errors import Conflict, Forbidden
-from services.consult.enums import CaseAction, CaseStatus
-from services.consult.models import Case
-from services.consult.service import TRANSITIONS, authorise, next_status
+from services.consult.cases.enums import CaseAction, CaseStatus
+from services.consult.cases.models import Case
+from services.consult.cases.transitions import TRANSITIONS, authorise, next_status
 
 A, S = CaseAction, CaseStatus
 REQUESTING_ORG, TARGET_ORG = uuid.uuid4(), uuid.uuid4()

@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 
 from gateway import auth, directory
 from services.common.observability import install_observability
-from services.consult import api as consult_api
+from services.consult.cases import api as consult_api
 from services.files import api as files_api
 from services.files import tus
 from services.scheduling import api as scheduling_api

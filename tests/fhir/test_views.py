@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from services.common.db import Database
-from services.consult.models import KERNEL_TABLES
+from services.consult.db import KERNEL_TABLES
 from tests.conftest import Actor, Stack
 from tests.fhir.conftest import FHIR, MIS_REFERENCE, Region, ids, validated
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.common.db import Database
-from services.consult.models import Case
+from services.consult.cases.models import Case
 from tests.consult.conftest import CONSULT, World
 from tests.scaleout.conftest import ScaledStack
 

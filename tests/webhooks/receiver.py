@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.webhook_relay import store_events
+from gateway.webhooks.relay import store_events
 from services.common.db import Database, utcnow
 from services.common.outbox import EventResource, OutboxEvent
 from tests.conftest import Actor, Stack, running_stack

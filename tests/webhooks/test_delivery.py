@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from gateway.settings import GatewaySettings
-from gateway.webhook_delivery import Dispatcher, backoff_seconds, claim_due, fail_paused
-from gateway.webhook_relay import RELAY_PRINCIPAL
-from gateway.webhook_signing import verify_signature
+from gateway.webhooks.delivery import Dispatcher, backoff_seconds, claim_due, fail_paused
+from gateway.webhooks.relay import RELAY_PRINCIPAL
+from gateway.webhooks.signing import verify_signature
 from services.common.db import utcnow
 from tests.conftest import Actor, Stack
 from tests.servers import free_port

@@ -26,7 +26,7 @@ from services.common.db import Database, utcnow
 from services.common.errors import Conflict
 from services.common.outbox import RELAY_SCOPE, EventType, OutboxEvent
 from services.common.uow import UnitOfWorkDep
-from services.consult.models import KERNEL_TABLES, OUTBOX
+from services.consult.db import KERNEL_TABLES, OUTBOX
 from services.consult.settings import ConsultSettings
 from tests.conftest import Stack, running_stack
 from tests.consult import conftest as consult_fixtures

@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from services.common.db import Database
-from services.consult.escalation import escalate_overdue
-from services.consult.models import KERNEL_TABLES
+from services.consult.appeals.escalation import escalate_overdue
+from services.consult.db import KERNEL_TABLES
 from tests.conftest import Actor, Stack, running_stack
 from tests.consult.conftest import _api_client
 from tests.scheduling.conftest import Clock

@@ -14,9 +14,9 @@ from sqlalchemy import insert, select
 from bench.hotline_day import DISTRICTS, year_of_appeals
 from gateway.client import Organization
 from services.common.audit import verify_chain
-from services.consult.appeal_models import Appeal
-from services.consult.models import KERNEL_TABLES
-from services.consult.routing import merge_territory_file, read_territory_file
+from services.consult.appeals.models import Appeal
+from services.consult.appeals.routing import merge_territory_file, read_territory_file
+from services.consult.db import KERNEL_TABLES
 from tests.consult.appeals.conftest import (
     CONSULT,
     KEMEROVO,

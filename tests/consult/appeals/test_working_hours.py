@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from gateway.client import OpeningHours, Organization
-from services.consult.working_hours import add_working_time, clock_start
+from services.consult.appeals.working_hours import add_working_time, clock_start
 
 
 def organization(zone: str, hours: list[OpeningHours] | None = None) -> Organization:

@@ -1,0 +1,1 @@
+"""Webhooks: subscriptions, the event relay, signed delivery and the delivery log."""

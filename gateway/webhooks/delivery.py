@@ -1,0 +1,346 @@
+"""The webhook dispatcher: claims due deliveries, posts them signed, records each attempt.
+
+It runs beside the gateway's requests, never in them: a bounded number of deliveries at once,
+each with a time-out, through its own HTTP client, and no database transaction is open while
+a request to a receiver is. Claims are leases (`lease_until`, `lease_token`) taken with a
+conditional UPDATE, under `FOR UPDATE SKIP LOCKED` on PostgreSQL, so gateway replicas sharing
+one database never send one delivery twice at the same time; a replica that dies mid-attempt
+leaves a lease that simply runs out.
+"""
+
+import asyncio
+import logging
+import random
+import secrets
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import aliased
+
+from gateway.settings import GatewaySettings
+from gateway.webhooks.models import (
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
+)
+from gateway.webhooks.service import signing_secrets, target_problem
+from gateway.webhooks.signing import (
+    DELIVERY_ID_HEADER,
+    EVENT_ID_HEADER,
+    EVENT_TYPE_HEADER,
+    SIGNATURE_HEADER,
+    signature_header,
+)
+from services.common.db import Database, utcnow
+
+logger = logging.getLogger("telemed.webhooks")
+MAX_ERROR = 500
+PAUSED_SWEEP_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What one attempt needs, read in the claiming transaction so none is open during it."""
+
+    delivery_id: uuid.UUID
+    lease_token: str
+    attempts: int
+    give_up_at: datetime
+    url: str
+    secrets: list[str]
+    event_id: uuid.UUID
+    event_type: str
+    body: bytes
+
+
+def backoff_seconds(attempt: int, settings: GatewaySettings) -> float:
+    """Doubles from `webhook_backoff_base` per failed attempt up to the cap, ± the jitter
+    share, so receivers coming back up are not hit by every retry at the same instant."""
+    delay = min(
+        settings.webhook_backoff_cap, settings.webhook_backoff_base * 2.0 ** min(attempt - 1, 40)
+    )
+    jitter = settings.webhook_backoff_jitter
+    spread: float = random.uniform(1 - jitter, 1 + jitter)  # noqa: S311 - not a secret
+    return delay * spread
+
+
+def _lease_seconds(settings: GatewaySettings) -> float:
+    return 2 * settings.webhook_delivery_timeout + 5
+
+
+async def claim_due(
+    database: Database, settings: GatewaySettings, limit: int, now: datetime
+) -> list[Claim]:
+    """Leases up to `limit` due deliveries. One waits while an earlier delivery of its
+    subscription for the same resource is pending (replays are exempt and block nothing)."""
+    delivery, earlier = WebhookDelivery, aliased(WebhookDelivery)
+    blocked = (
+        select(earlier.id)
+        .where(
+            earlier.subscription_id == delivery.subscription_id,
+            earlier.resource_type == delivery.resource_type,
+            earlier.resource_id == delivery.resource_id,
+            earlier.status == DeliveryStatus.PENDING,
+            earlier.replay_of.is_(None),
+            earlier.event_seq < delivery.event_seq,
+        )
+        .exists()
+    )
+    lease_free = or_(delivery.lease_until.is_(None), delivery.lease_until <= now)
+    async with database.sessionmaker.begin() as session:
+        candidates = (
+            await session.scalars(
+                select(delivery.id)
+                .join(WebhookSubscription, WebhookSubscription.id == delivery.subscription_id)
+                .where(
+                    delivery.status == DeliveryStatus.PENDING,
+                    delivery.next_attempt_at <= now,
+                    lease_free,
+                    WebhookSubscription.active.is_(True),
+                    or_(delivery.replay_of.is_not(None), ~blocked),
+                )
+                .order_by(delivery.next_attempt_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True, of=delivery)
+            )
+        ).all()
+        if not candidates:
+            return []
+        token = secrets.token_hex(16)
+        claimed = (
+            await session.scalars(
+                update(delivery)
+                .where(
+                    delivery.id.in_(candidates),
+                    delivery.status == DeliveryStatus.PENDING,
+                    lease_free,
+                )
+                .values(
+                    lease_until=now + timedelta(seconds=_lease_seconds(settings)),
+                    lease_token=token,
+                )
+                .returning(delivery.id)
+            )
+        ).all()
+        rows = await session.execute(
+            select(delivery, WebhookSubscription, WebhookEvent.body)
+            .join(WebhookSubscription, WebhookSubscription.id == delivery.subscription_id)
+            .join(WebhookEvent, WebhookEvent.id == delivery.event_id)
+            .where(delivery.id.in_(claimed))
+            .order_by(delivery.next_attempt_at)
+        )
+        return [
+            Claim(
+                delivery_id=row.id,
+                lease_token=token,
+                attempts=row.attempts,
+                give_up_at=row.give_up_at,
+                url=subscription.url,
+                secrets=signing_secrets(subscription, now),
+                event_id=row.event_id,
+                event_type=row.event_type,
+                body=body.encode(),
+            )
+            for row, subscription, body in rows
+        ]
+
+
+async def record_attempt(
+    database: Database,
+    settings: GatewaySettings,
+    claim: Claim,
+    *,
+    at: datetime,
+    status_code: int | None,
+    error: str | None,
+    duration_ms: int,
+) -> None:
+    """Logs the attempt and settles the delivery: delivered on a 2xx, else due again after
+    the backoff, or failed once its retry window has passed (the last try falls on its end)."""
+    now = utcnow()
+    values: dict[str, object] = {
+        "attempts": WebhookDelivery.attempts + 1,
+        "last_status_code": status_code,
+        "last_error": error,
+        "lease_until": None,
+        "lease_token": None,
+    }
+    if status_code is not None and 200 <= status_code < 300:
+        values |= {"status": DeliveryStatus.DELIVERED, "delivered_at": now, "next_attempt_at": None}
+    elif now >= claim.give_up_at:
+        values |= {"status": DeliveryStatus.FAILED, "next_attempt_at": None}
+    else:
+        retry_at = now + timedelta(seconds=backoff_seconds(claim.attempts + 1, settings))
+        values["next_attempt_at"] = min(retry_at, claim.give_up_at)
+    async with database.sessionmaker.begin() as session:
+        settled = await session.execute(
+            update(WebhookDelivery)
+            .where(
+                WebhookDelivery.id == claim.delivery_id,
+                WebhookDelivery.lease_token == claim.lease_token,
+            )
+            .values(**values)
+        )
+        if settled.rowcount == 0:  # type: ignore[attr-defined]
+            # Deleted with its subscription meanwhile, or the lease ran out and another
+            # dispatcher owns the delivery now; its own attempt is what the log will show.
+            logger.warning("webhook delivery %s: settled elsewhere", claim.delivery_id)
+            return
+        session.add(
+            WebhookAttempt(
+                delivery_id=claim.delivery_id,
+                at=at,
+                status_code=status_code,
+                error=error,
+                duration_ms=duration_ms,
+            )
+        )
+
+
+async def fail_paused(database: Database, now: datetime) -> None:
+    """Pending deliveries of paused subscriptions fail once their retry window is over."""
+    async with database.sessionmaker.begin() as session:
+        await session.execute(
+            update(WebhookDelivery)
+            .where(
+                WebhookDelivery.status == DeliveryStatus.PENDING,
+                WebhookDelivery.give_up_at <= now,
+                WebhookDelivery.subscription_id.in_(
+                    select(WebhookSubscription.id).where(WebhookSubscription.active.is_(False))
+                ),
+            )
+            .values(
+                status=DeliveryStatus.FAILED,
+                next_attempt_at=None,
+                last_error="The subscription was paused until the retry window ended.",
+            )
+        )
+
+
+class Dispatcher:
+    """Runs for the app's lifetime; `wake()` makes it look for due deliveries at once."""
+
+    def __init__(self, database: Database, settings: GatewaySettings) -> None:
+        self.database = database
+        self.settings = settings
+        self._wake = asyncio.Event()
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._client: httpx.AsyncClient | None = None
+        self._last_sweep = float("-inf")
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        settings = self.settings
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.webhook_delivery_timeout),
+            limits=httpx.Limits(
+                max_connections=settings.webhook_concurrency,
+                max_keepalive_connections=settings.webhook_concurrency,
+            ),
+            follow_redirects=False,  # a redirect could lead the signed body anywhere
+            trust_env=False,
+        )
+        loop = asyncio.create_task(self._loop(), name="webhook dispatcher")
+        try:
+            yield
+        finally:
+            # Stopped, not cancelled, so that no claim or attempt record is cut off inside its
+            # transaction; attempts still waiting for a receiver after the grace are cancelled
+            # (their leases run out and another replica, or the next start, sends them).
+            self._stopping = True
+            self.wake()
+            await loop
+            _, unfinished = await asyncio.wait(
+                {loop, *self._in_flight}, timeout=settings.webhook_delivery_timeout + 2
+            )
+            for task in unfinished:
+                task.cancel()
+            with suppress(asyncio.CancelledError):
+                await asyncio.gather(*unfinished, return_exceptions=True)
+            await self._client.aclose()
+
+    async def _loop(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                await self.run_once()
+            except Exception:
+                logger.exception("the webhook dispatcher failed; it carries on")
+            with suppress(TimeoutError):
+                async with asyncio.timeout(self.settings.webhook_poll_interval):
+                    await self._wake.wait()
+
+    async def run_once(self) -> None:
+        now = utcnow()
+        if time.monotonic() - self._last_sweep >= PAUSED_SWEEP_SECONDS:
+            await fail_paused(self.database, now)
+            self._last_sweep = time.monotonic()
+        free = self.settings.webhook_concurrency - len(self._in_flight)
+        if free <= 0:
+            return
+        for claim in await claim_due(self.database, self.settings, free, now):
+            task = asyncio.create_task(self._attempt(claim), name=f"webhook {claim.delivery_id}")
+            self._in_flight.add(task)
+            task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("webhook attempt failed to settle", exc_info=task.exception())
+        self.wake()  # a slot is free, and a later delivery of the resource may be unblocked
+
+    async def _attempt(self, claim: Claim) -> None:
+        at, started = utcnow(), time.perf_counter()
+        status_code, error = (
+            None,
+            await target_problem(claim.url, self.settings.webhook_allow_private_targets),
+        )
+        if error is None:
+            status_code, error = await self._post(claim)
+        await record_attempt(
+            self.database,
+            self.settings,
+            claim,
+            at=at,
+            status_code=status_code,
+            error=error,
+            duration_ms=round((time.perf_counter() - started) * 1000),
+        )
+
+    async def _post(self, claim: Claim) -> tuple[int | None, str | None]:
+        assert self._client is not None
+        timeout = self.settings.webhook_delivery_timeout
+        headers = {
+            "Content-Type": "application/json",
+            EVENT_ID_HEADER: str(claim.event_id),
+            EVENT_TYPE_HEADER: claim.event_type,
+            DELIVERY_ID_HEADER: str(claim.delivery_id),
+            SIGNATURE_HEADER: signature_header(claim.secrets, claim.body, int(time.time())),
+            "User-Agent": "telemed-webhooks/1",
+        }
+        try:
+            # httpx's time-out is per read; this bounds a receiver that trickles its answer.
+            async with asyncio.timeout(timeout):
+                request = self._client.stream(
+                    "POST", claim.url, content=claim.body, headers=headers
+                )
+                async with request as response:  # the body is not read: only the status counts
+                    return response.status_code, None
+        except (TimeoutError, httpx.TimeoutException):
+            return None, f"No answer within {timeout:g} s."
+        except httpx.HTTPError as exc:
+            return None, (f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)[
+                :MAX_ERROR
+            ]

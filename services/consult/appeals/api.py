@@ -1,0 +1,339 @@
+"""HTTP routes of patients' appeals under `/api/consult`: the territory map, filing, the
+operators' queue, the lifecycle and the history of an appeal."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from services.common.auth import CurrentPrincipal
+from services.common.errors import Unprocessable, problem_responses
+from services.common.idempotency import idempotent, location
+from services.common.uow import UnitOfWorkDep
+from services.consult.appeals import queue as appeal_queue
+from services.consult.appeals import routing
+from services.consult.appeals import service as appeals
+from services.consult.appeals.enums import AppealCategory, AppealChannel, AppealStatus
+from services.consult.appeals.models import Appeal
+from services.consult.appeals.queue import AppealFilter
+from services.consult.appeals.schemas import (
+    REGION_PATTERN,
+    AppealCreate,
+    AppealEventOut,
+    AppealOut,
+    AppealPage,
+    AppealSummary,
+    CloseRequest,
+    Contact,
+    ReassignRequest,
+    RedirectRequest,
+    ResolveRequest,
+    RouteRequest,
+    TerritoryIn,
+    TerritoryOut,
+)
+from services.consult.deps import PREFIX, NowDep, OrganizationsDep, SettingsDep
+
+router = APIRouter(prefix=PREFIX, tags=["appeals"])
+WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
+RegionPath = Annotated[str, Path(pattern=REGION_PATTERN, examples=["42"])]
+CodePath = Annotated[str, Path(pattern=r"^[\w\-]{1,32}$", examples=["32731000"])]
+
+
+def appeal_out(appeal: Appeal, now: datetime) -> AppealOut:
+    """The API view of a stored appeal; the contact columns become one nested object."""
+    summary = appeal_queue.summarise(
+        [getattr(appeal, name) for name in appeal_queue.SUMMARY_FIELDS], now
+    )
+    contact = Contact(
+        name=appeal.contact_name, phone=appeal.contact_phone, email=appeal.contact_email
+    )
+    details = {
+        name: getattr(appeal, name)
+        for name in AppealOut.model_fields
+        if name not in AppealSummary.model_fields and name != "contact"
+    }
+    return AppealOut.model_validate(summary.model_dump() | details | {"contact": contact})
+
+
+@router.get(
+    "/appeal-territories",
+    response_model=list[TerritoryOut],
+    tags=["territory map"],
+    summary="A region's territory map: which organisation answers each territory's callers",
+    description="Open to anyone signed in: a patient picks their territory from it.",
+    responses=problem_responses(401, 422),
+)
+async def list_territories(
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    region: Annotated[str | None, Query(pattern=REGION_PATTERN)] = None,
+) -> list[TerritoryOut]:
+    chosen = region or principal.region
+    if chosen is None:
+        raise Unprocessable("Name the `region` whose map to read.")
+    territories = await routing.list_territories(uow, chosen)
+    return [TerritoryOut.model_validate(territory) for territory in territories]
+
+
+@router.put(
+    "/appeal-territories/{region}/{code}",
+    response_model=TerritoryOut,
+    tags=["territory map"],
+    summary="Say which organisation answers a territory (administrators, region coordinators)",
+    responses=problem_responses(401, 403, 409, 422, 502),
+)
+async def put_territory(
+    region: RegionPath,
+    code: CodePath,
+    body: TerritoryIn,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    organizations: OrganizationsDep,
+) -> TerritoryOut:
+    territory = await routing.put_territory(uow, principal, region, code, body, organizations)
+    return TerritoryOut.model_validate(territory)
+
+
+@router.delete(
+    "/appeal-territories/{region}/{code}",
+    status_code=204,
+    tags=["territory map"],
+    summary="Take a territory off the map; its callers' appeals then wait to be routed by hand",
+    responses=problem_responses(401, 403, 404),
+)
+async def delete_territory(
+    region: RegionPath, code: CodePath, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> Response:
+    await routing.delete_territory(uow, principal, region, code)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/appeals",
+    status_code=201,
+    response_model=AppealOut,
+    summary="File an appeal: a patient for themselves, an operator for a caller, an MIS",
+    description=(
+        "Routed at once to the organisation the territory map names, its deadline counted in "
+        "that organisation's working hours from its next opening if it came after hours; "
+        "`new` when the map knows no such territory (an operator routes it). With a `topic` "
+        "the channels do not handle it is answered at once (`answer`) and `redirected`. "
+        "Send `Idempotency-Key` to retry safely."
+    ),
+    responses=problem_responses(400, 401, 403, 422, 502),
+)
+async def create_appeal(
+    body: AppealCreate,
+    request: Request,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    organizations: OrganizationsDep,
+    settings: SettingsDep,
+    now: NowDep,
+) -> JSONResponse:
+    async def create() -> AppealOut:
+        appeal = await appeals.create_appeal(uow, principal, body, organizations, settings, now)
+        return appeal_out(appeal, now)
+
+    return await idempotent(
+        request, uow.session, principal, body, create, headers=location(PREFIX + "/appeals/{id}")
+    )
+
+
+@router.get(
+    "/appeals",
+    response_model=AppealPage,
+    summary="The operators' queue: the region's appeals by deadline, keyset-paginated",
+    description=(
+        "Ordered by (`due_at`, `id`); an API client sees the appeals it filed. `overdue=true` "
+        "keeps open appeals past their deadline, `escalated=true` those sent to the head of "
+        "their organisation. Pass `next_cursor` back as `cursor` for the next page."
+    ),
+    responses=problem_responses(400, 401, 403),
+)
+async def list_appeals(
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    now: NowDep,
+    status: Annotated[list[AppealStatus] | None, Query(description="Any of these")] = None,
+    organization_id: uuid.UUID | None = None,
+    category: AppealCategory | None = None,
+    channel: AppealChannel | None = None,
+    overdue: bool = False,
+    escalated: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> AppealPage:
+    filters = AppealFilter(
+        statuses=status or (),
+        organization_id=organization_id,
+        category=category,
+        channel=channel,
+        overdue=overdue,
+        escalated=escalated,
+    )
+    items, next_cursor = await appeal_queue.list_appeals(
+        uow, principal, filters, now, limit=limit, cursor=cursor
+    )
+    return AppealPage(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/appeals/mine",
+    response_model=list[AppealSummary],
+    summary="The calling patient's own appeals, newest first",
+    description="Each is read in full, with its answer, under `/appeals/{appeal_id}`.",
+    responses=problem_responses(401, 403),
+)
+async def own_appeals(
+    uow: UnitOfWorkDep, principal: CurrentPrincipal, now: NowDep
+) -> list[AppealSummary]:
+    return await appeal_queue.own_appeals(uow, principal, now)
+
+
+@router.get(
+    "/appeals/{appeal_id}",
+    response_model=AppealOut,
+    summary="Read an appeal and its answer",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_appeal(
+    appeal_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal, now: NowDep
+) -> AppealOut:
+    return appeal_out(await appeals.read_appeal(uow, principal, appeal_id), now)
+
+
+@router.get(
+    "/appeals/{appeal_id}/history",
+    response_model=list[AppealEventOut],
+    summary="The appeal's history: routing, reassignments, escalations, callbacks, answer",
+    responses=problem_responses(401, 403, 404),
+)
+async def appeal_history(
+    appeal_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> list[AppealEventOut]:
+    events = await appeals.history(uow, principal, appeal_id)
+    return [AppealEventOut.model_validate(event) for event in events]
+
+
+@router.post(
+    "/appeals/{appeal_id}/route",
+    response_model=AppealOut,
+    tags=["appeal lifecycle"],
+    summary="Route a `new` appeal by hand to an organisation of its region",
+    responses=problem_responses(401, 403, 404, 409, 422, 502),
+)
+async def route_appeal(
+    appeal_id: uuid.UUID,
+    body: RouteRequest,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    organizations: OrganizationsDep,
+    settings: SettingsDep,
+    now: NowDep,
+) -> AppealOut:
+    appeal = await appeals.route_appeal(
+        uow, principal, appeal_id, body.organization_id, organizations, settings, now
+    )
+    return appeal_out(appeal, now)
+
+
+@router.post(
+    "/appeals/{appeal_id}/take",
+    response_model=AppealOut,
+    tags=["appeal lifecycle"],
+    summary="Start work on a routed appeal; the caller becomes its assignee",
+    responses=WRITE_ERRORS,
+)
+async def take_appeal(
+    appeal_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal, now: NowDep
+) -> AppealOut:
+    return appeal_out(await appeals.take_appeal(uow, principal, appeal_id, now), now)
+
+
+@router.post(
+    "/appeals/{appeal_id}/reassign",
+    response_model=AppealOut,
+    tags=["appeal lifecycle"],
+    summary="Pass the appeal to another organisation of the region, saying why",
+    description="Kept in the history; the deadline stays, an escalation is cleared.",
+    responses=problem_responses(401, 403, 404, 409, 422, 502),
+)
+async def reassign_appeal(
+    appeal_id: uuid.UUID,
+    body: ReassignRequest,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    organizations: OrganizationsDep,
+    now: NowDep,
+) -> AppealOut:
+    appeal = await appeals.reassign_appeal(
+        uow, principal, appeal_id, body.organization_id, body.reason, organizations, now
+    )
+    return appeal_out(appeal, now)
+
+
+@router.post(
+    "/appeals/{appeal_id}/resolve",
+    response_model=AppealOut,
+    tags=["appeal lifecycle"],
+    summary="Resolve the appeal with what was done for the patient",
+    description=(
+        "`answer` says what was actually done (not 'processed'); `first_contact_resolution` "
+        "whether it took one contact. A phone appeal resolved after the call gets a "
+        "`phone_answer` callback, so the patient hears the answer."
+    ),
+    responses=problem_responses(401, 403, 404, 409, 422, 502),
+)
+async def resolve_appeal(
+    appeal_id: uuid.UUID,
+    body: ResolveRequest,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    organizations: OrganizationsDep,
+    settings: SettingsDep,
+    now: NowDep,
+) -> AppealOut:
+    appeal = await appeals.resolve_appeal(
+        uow, principal, appeal_id, body, organizations, settings, now
+    )
+    return appeal_out(appeal, now)
+
+
+@router.post(
+    "/appeals/{appeal_id}/redirect",
+    response_model=AppealOut,
+    tags=["appeal lifecycle"],
+    summary="Answer with where to go: the topic is not the channels' to handle",
+    responses=WRITE_ERRORS,
+)
+async def redirect_appeal(
+    appeal_id: uuid.UUID,
+    body: RedirectRequest,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    settings: SettingsDep,
+    now: NowDep,
+) -> AppealOut:
+    appeal = await appeals.redirect_appeal(uow, principal, appeal_id, body.topic, settings, now)
+    return appeal_out(appeal, now)
+
+
+@router.post(
+    "/appeals/{appeal_id}/close",
+    response_model=AppealOut,
+    tags=["appeal lifecycle"],
+    summary="Close without an answer (a duplicate, withdrawn); a patient may withdraw theirs",
+    responses=WRITE_ERRORS,
+)
+async def close_appeal(
+    appeal_id: uuid.UUID,
+    body: CloseRequest,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    now: NowDep,
+) -> AppealOut:
+    return appeal_out(await appeals.close_appeal(uow, principal, appeal_id, body.reason, now), now)

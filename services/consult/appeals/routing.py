@@ -1,0 +1,162 @@
+"""The territory map: which organisation answers the callers of each territory of a region.
+
+Kept in the consult database, edited through the API by administrators and the region's
+coordinators, and optionally merged from a JSON file at start-up (`appeal_territories_file`).
+"""
+
+import uuid
+from pathlib import Path
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from services.common.audit import AuditTables
+from services.common.auth import Principal, Role
+from services.common.db import Database, utcnow
+from services.common.errors import Conflict, Forbidden, NotFound, ProblemError, Unprocessable
+from services.common.uow import UnitOfWork, standalone_unit_of_work
+from services.consult.appeals.models import Territory
+from services.consult.appeals.schemas import TerritoryFileEntry, TerritoryIn
+from services.consult.cases.transitions import audit, fail
+from services.consult.ports import OrganizationLookup
+
+RESOURCE = "appeal_territory"
+MAX_TERRITORIES = 2000  # a region has tens of districts and a few hundred municipalities
+
+
+async def responsible_organization(uow: UnitOfWork, region: str, code: str) -> uuid.UUID | None:
+    query = select(Territory.organization_id).where(
+        Territory.region == region, Territory.code == code
+    )
+    organization_id: uuid.UUID | None = await uow.session.scalar(query)
+    return organization_id
+
+
+async def organization_of_region(
+    organizations: OrganizationLookup, organization_id: uuid.UUID, region: str
+) -> None:
+    """Raises a 422 unless the organisation exists and belongs to `region`."""
+    try:
+        organization = await organizations(organization_id)
+    except NotFound as error:
+        raise Unprocessable(f"No organisation {organization_id}.") from error
+    if organization.region != region:
+        raise Unprocessable(
+            f"Organisation {organization_id} is in region {organization.region}, not {region}."
+        )
+
+
+def _check_editor(uow: UnitOfWork, principal: Principal, region: str, action: str) -> None:
+    if principal.role is Role.ADMIN or (
+        principal.role is Role.COORDINATOR and principal.region == region
+    ):
+        return
+    denied = Forbidden("Administrators and the region's coordinators edit its territory map.")
+    fail(uow, action, None, denied, resource=RESOURCE)
+
+
+async def list_territories(uow: UnitOfWork, region: str) -> list[Territory]:
+    """The map holds no patient data: anyone signed in reads it (a patient picks their district)."""
+    query = (
+        select(Territory)
+        .where(Territory.region == region)
+        .order_by(Territory.code)
+        .limit(MAX_TERRITORIES)
+    )
+    return list((await uow.session.scalars(query)).all())
+
+
+async def put_territory(
+    uow: UnitOfWork,
+    principal: Principal,
+    region: str,
+    code: str,
+    data: TerritoryIn,
+    organizations: OrganizationLookup,
+) -> Territory:
+    action = "territory.put"
+    _check_editor(uow, principal, region, action)
+    try:
+        await organization_of_region(organizations, data.organization_id, region)
+    except ProblemError as error:
+        fail(uow, action, None, error, resource=RESOURCE)
+    query = select(Territory).where(Territory.region == region, Territory.code == code)
+    territory = (await uow.session.execute(query.with_for_update())).scalar_one_or_none()
+    if territory is None:
+        territory = Territory(id=uuid.uuid4(), region=region, code=code)
+        uow.session.add(territory)
+    territory.name = data.name
+    territory.organization_id = data.organization_id
+    territory.updated_at = utcnow()
+    try:
+        async with uow.session.begin_nested():
+            await uow.session.flush()
+    except IntegrityError:
+        # Another request added the same territory between our read and our insert.
+        clash = Conflict(f"Territory {code} of region {region} was just added; try again.")
+        fail(uow, action, None, clash, resource=RESOURCE)
+    audit(
+        uow,
+        action,
+        territory.id,
+        detail=f"{region}/{code} -> {data.organization_id}",
+        resource=RESOURCE,
+    )
+    return territory
+
+
+async def delete_territory(uow: UnitOfWork, principal: Principal, region: str, code: str) -> None:
+    action = "territory.delete"
+    _check_editor(uow, principal, region, action)
+    result = await uow.session.execute(
+        delete(Territory)
+        .where(Territory.region == region, Territory.code == code)
+        .returning(Territory.id)
+    )
+    territory_id = result.scalar_one_or_none()
+    if territory_id is None:
+        fail(
+            uow,
+            action,
+            None,
+            NotFound(f"No territory {code} in region {region}."),
+            resource=RESOURCE,
+        )
+    audit(uow, action, territory_id, detail=f"{region}/{code}", resource=RESOURCE)
+
+
+def read_territory_file(path: Path) -> list[TerritoryFileEntry]:
+    """The file's entries, or a `ValueError` naming what is wrong with it."""
+    try:
+        return TypeAdapter(list[TerritoryFileEntry]).validate_json(path.read_bytes())
+    except (OSError, ValidationError) as error:
+        raise ValueError(f"territory file {path}: {error}") from error
+
+
+async def merge_territory_file(database: Database, audit_tables: AuditTables, path: Path) -> int:
+    """Adds or replaces the file's entries; entries made through the API stay unless the file
+    names the same territory. The directory is not asked: the file is the administrator's."""
+    entries = read_territory_file(path)
+    async with standalone_unit_of_work(database, audit_tables) as uow:
+        existing = {
+            (territory.region, territory.code): territory
+            for territory in (await uow.session.scalars(select(Territory))).all()
+        }
+        for entry in entries:
+            territory = existing.get((entry.region, entry.code))
+            if territory is None:
+                territory = Territory(id=uuid.uuid4(), region=entry.region, code=entry.code)
+                uow.session.add(territory)
+                existing[(entry.region, entry.code)] = territory
+            territory.name = entry.name
+            territory.organization_id = entry.organization_id
+        await uow.session.flush()
+        audit(
+            uow,
+            "territory.load",
+            None,
+            detail=f"{len(entries)} entries from {path.name}",
+            resource=RESOURCE,
+        )
+    return len(entries)

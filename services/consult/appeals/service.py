@@ -1,0 +1,367 @@
+"""Patients' appeals to hotlines and medical chats: filing and routing by territory, the
+transition table, who may do what, and the history of each step.
+
+The organisation the territory map names is the one whose working hours set the deadline and
+whose head hears of it when it is overdue; the region's operators (coordinators) handle it.
+"""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+
+from services.common.auth import Principal, Role
+from services.common.errors import Conflict, Forbidden, ProblemError, Unprocessable
+from services.common.uow import UnitOfWork
+from services.consult.appeals.access import (
+    add_event,
+    audit,
+    can_see,
+    fail,
+    is_operator,
+    load_appeal,
+)
+from services.consult.appeals.callbacks import cancel_callbacks, owe_phone_answer, phone_for_answer
+from services.consult.appeals.enums import (
+    AppealAction,
+    AppealChannel,
+    AppealEventKind,
+    AppealStatus,
+    RedirectTopic,
+)
+from services.consult.appeals.events import appeal_resolved
+from services.consult.appeals.models import Appeal, AppealEvent
+from services.consult.appeals.routing import organization_of_region, responsible_organization
+from services.consult.appeals.schemas import AppealCreate, ResolveRequest
+from services.consult.appeals.working_hours import add_working_time, clock_start
+from services.consult.cases.access import require_scope
+from services.consult.ports import OrganizationLookup
+from services.consult.settings import ConsultSettings
+
+A, S, E = AppealAction, AppealStatus, AppealEventKind
+
+TRANSITIONS: dict[tuple[AppealStatus, AppealAction], AppealStatus] = {
+    (S.NEW, A.ROUTE): S.ROUTED,
+    (S.NEW, A.REDIRECT): S.REDIRECTED,
+    (S.NEW, A.CLOSE): S.CLOSED,
+    (S.ROUTED, A.TAKE): S.IN_PROGRESS,
+    (S.ROUTED, A.REASSIGN): S.ROUTED,
+    (S.ROUTED, A.RESOLVE): S.RESOLVED,
+    (S.ROUTED, A.REDIRECT): S.REDIRECTED,
+    (S.ROUTED, A.CLOSE): S.CLOSED,
+    (S.IN_PROGRESS, A.REASSIGN): S.ROUTED,
+    (S.IN_PROGRESS, A.RESOLVE): S.RESOLVED,
+    (S.IN_PROGRESS, A.REDIRECT): S.REDIRECTED,
+    (S.IN_PROGRESS, A.CLOSE): S.CLOSED,
+}
+# The channels each kind of filer uses: a patient writes from the app or a chat, an operator
+# takes calls and chats, an MIS passes on what reached it.
+FILER_CHANNELS = {
+    Role.PATIENT: frozenset({AppealChannel.CHAT, AppealChannel.WEB}),
+    Role.COORDINATOR: frozenset({AppealChannel.PHONE, AppealChannel.CHAT, AppealChannel.WEB}),
+    Role.API_CLIENT: frozenset({AppealChannel.API}),
+}
+
+
+def next_status(current: AppealStatus, action: AppealAction) -> AppealStatus:
+    """The status `action` leads to from `current`, or a 409 naming the current status."""
+    if (current, action) not in TRANSITIONS:
+        raise Conflict(
+            f"Cannot {action.value} an appeal that is {current.value}.",
+            current_status=current.value,
+        )
+    return TRANSITIONS[(current, action)]
+
+
+def authorise(principal: Principal, appeal: Appeal, action: AppealAction) -> None:
+    """Operators of the region do everything; a patient may only withdraw their own."""
+    if is_operator(principal, appeal.region):
+        return
+    if action is A.CLOSE and principal.role is Role.PATIENT and can_see(principal, appeal):
+        return
+    raise Forbidden("Only the region's hotline operators (coordinators) handle appeals.")
+
+
+def _filing(principal: Principal, data: AppealCreate) -> tuple[str, uuid.UUID | None]:
+    """The appeal's region and patient, as the filer may give them."""
+    channels = FILER_CHANNELS.get(principal.role)
+    if channels is None:
+        raise Forbidden("Appeals are filed by patients, hotline operators and API clients.")
+    if data.channel not in channels:
+        allowed = ", ".join(sorted(channels))
+        raise Unprocessable(f"A {principal.role.value} files appeals by {allowed}.")
+    if data.channel is AppealChannel.PHONE and data.contact.phone is None:
+        raise Unprocessable("A phone appeal needs the caller's number (`contact.phone`).")
+    if principal.role is Role.PATIENT:
+        if data.patient_id not in {None, principal.subject}:
+            raise Forbidden("A patient files appeals for themselves only.")
+        if data.region is None:
+            raise Unprocessable("Name your region (`region`) so the appeal reaches its hotline.")
+        return data.region, principal.subject
+    if principal.region is None or data.region not in {None, principal.region}:
+        raise Forbidden("Operators and API clients file appeals in their own region only.")
+    return principal.region, data.patient_id
+
+
+async def _deadline(
+    organizations: OrganizationLookup,
+    organization_id: uuid.UUID,
+    appeal: Appeal,
+    settings: ConsultSettings,
+) -> tuple[datetime, datetime]:
+    """When the clock starts (the next opening if it came after hours) and when it is due."""
+    organization = await organizations(organization_id)
+    starts = clock_start(organization, appeal.received_at)
+    working_time = settings.appeal_deadlines.working_time(appeal.channel, appeal.category)
+    return starts, add_working_time(organization, starts, working_time)
+
+
+async def _route(
+    uow: UnitOfWork,
+    principal: Principal | None,
+    appeal: Appeal,
+    organization_id: uuid.UUID,
+    organizations: OrganizationLookup,
+    settings: ConsultSettings,
+    now: datetime,
+    note: str,
+) -> None:
+    appeal.clock_starts_at, appeal.due_at = await _deadline(
+        organizations, organization_id, appeal, settings
+    )
+    appeal.organization_id = organization_id
+    appeal.status = S.ROUTED
+    add_event(
+        uow, appeal.id, E.ROUTED, now, principal, to_organization_id=organization_id, note=note
+    )
+
+
+def _redirect(
+    uow: UnitOfWork,
+    principal: Principal,
+    appeal: Appeal,
+    topic: RedirectTopic,
+    settings: ConsultSettings,
+    now: datetime,
+) -> None:
+    appeal.status = S.REDIRECTED
+    appeal.redirect_topic = topic
+    appeal.answer = settings.appeal_redirect_answers[topic]
+    appeal.closed_at = now
+    add_event(uow, appeal.id, E.REDIRECTED, now, principal, note=topic.value)
+
+
+async def create_appeal(
+    uow: UnitOfWork,
+    principal: Principal,
+    data: AppealCreate,
+    organizations: OrganizationLookup,
+    settings: ConsultSettings,
+    now: datetime,
+) -> Appeal:
+    """Answered at once when its topic is not the channels' to handle; otherwise routed to the
+    organisation responsible for the territory, or left `new` for an operator to route when
+    the map names none (due at once: nobody answers it until it is routed)."""
+    action = "appeal.create"
+    try:
+        require_scope(principal, write=True)
+        region, patient_id = _filing(principal, data)
+    except ProblemError as error:
+        fail(uow, action, None, error)
+    appeal = Appeal(
+        id=uuid.uuid4(),
+        region=region,
+        channel=data.channel,
+        category=data.category,
+        status=S.NEW,
+        patient_id=patient_id,
+        contact_name=data.contact.name,
+        contact_phone=data.contact.phone,
+        contact_email=data.contact.email,
+        territory_code=data.territory,
+        text=data.text,
+        created_by=principal.subject,
+        created_by_role=principal.role.value,
+        received_at=now,
+        due_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    uow.session.add(appeal)
+    add_event(uow, appeal.id, E.RECEIVED, now, principal, note=f"by {data.channel.value}")
+    organization_id = await responsible_organization(uow, region, data.territory)
+    if data.topic is not None:
+        appeal.organization_id = organization_id
+        _redirect(uow, principal, appeal, data.topic, settings, now)
+    elif organization_id is not None:
+        note = f"territory {data.territory}"
+        try:
+            await _route(uow, None, appeal, organization_id, organizations, settings, now, note)
+        except ProblemError as error:  # the directory is down, or lost the organisation
+            fail(uow, action, None, error)
+    await uow.session.flush()
+    audit(uow, action, appeal.id, detail=f"{appeal.category.value}, {appeal.status.value}")
+    return appeal
+
+
+async def _act(
+    uow: UnitOfWork, principal: Principal, appeal_id: uuid.UUID, action: AppealAction
+) -> tuple[Appeal, AppealStatus]:
+    audit_action = f"appeal.{action.value}"
+    appeal = await load_appeal(uow, principal, appeal_id, audit_action, write=True)
+    try:
+        authorise(principal, appeal, action)
+        return appeal, next_status(appeal.status, action)
+    except ProblemError as error:
+        fail(uow, audit_action, appeal.id, error)
+
+
+async def _finish(uow: UnitOfWork, appeal: Appeal, action: AppealAction, now: datetime) -> Appeal:
+    appeal.updated_at = now
+    await uow.session.flush()
+    audit(uow, f"appeal.{action.value}", appeal.id)
+    return appeal
+
+
+async def route_appeal(
+    uow: UnitOfWork,
+    principal: Principal,
+    appeal_id: uuid.UUID,
+    organization_id: uuid.UUID,
+    organizations: OrganizationLookup,
+    settings: ConsultSettings,
+    now: datetime,
+) -> Appeal:
+    """Routes by hand an appeal whose territory the map does not know; its deadline counts
+    from when it came, in the chosen organisation's hours."""
+    appeal, _ = await _act(uow, principal, appeal_id, A.ROUTE)
+    try:
+        await organization_of_region(organizations, organization_id, appeal.region)
+    except ProblemError as error:
+        fail(uow, "appeal.route", appeal.id, error)
+    await _route(uow, principal, appeal, organization_id, organizations, settings, now, "by hand")
+    return await _finish(uow, appeal, A.ROUTE, now)
+
+
+async def take_appeal(
+    uow: UnitOfWork, principal: Principal, appeal_id: uuid.UUID, now: datetime
+) -> Appeal:
+    appeal, status = await _act(uow, principal, appeal_id, A.TAKE)
+    appeal.status = status
+    appeal.assignee_id = principal.subject
+    add_event(uow, appeal.id, E.TAKEN, now, principal)
+    return await _finish(uow, appeal, A.TAKE, now)
+
+
+async def reassign_appeal(
+    uow: UnitOfWork,
+    principal: Principal,
+    appeal_id: uuid.UUID,
+    organization_id: uuid.UUID,
+    reason: str,
+    organizations: OrganizationLookup,
+    now: datetime,
+) -> Appeal:
+    """To another organisation of the region, kept in the history. The deadline stays: the
+    patient's wait does not start again because the first address was wrong. An escalation
+    is cleared, so the new organisation's head hears of it if it is still overdue."""
+    appeal, status = await _act(uow, principal, appeal_id, A.REASSIGN)
+    try:
+        if organization_id == appeal.organization_id:
+            raise Conflict("The appeal is already with this organisation.")
+        await organization_of_region(organizations, organization_id, appeal.region)
+    except ProblemError as error:
+        fail(uow, "appeal.reassign", appeal.id, error)
+    previous = appeal.organization_id
+    appeal.status = status
+    appeal.organization_id = organization_id
+    appeal.assignee_id = None
+    appeal.escalated_at = None
+    add_event(
+        uow,
+        appeal.id,
+        E.REASSIGNED,
+        now,
+        principal,
+        from_organization_id=previous,
+        to_organization_id=organization_id,
+        note=reason,
+    )
+    return await _finish(uow, appeal, A.REASSIGN, now)
+
+
+async def resolve_appeal(
+    uow: UnitOfWork,
+    principal: Principal,
+    appeal_id: uuid.UUID,
+    data: ResolveRequest,
+    organizations: OrganizationLookup,
+    settings: ConsultSettings,
+    now: datetime,
+) -> Appeal:
+    """Records what was done, for the patient, and whether it took one contact. A caller who
+    is no longer on the line is owed a call to hear it: a phone-answer callback is scheduled
+    (see `ResolveRequest.answer_by_phone`)."""
+    appeal, status = await _act(uow, principal, appeal_id, A.RESOLVE)
+    appeal.first_contact_resolution = data.first_contact_resolution
+    try:
+        phone = phone_for_answer(appeal, data.answer_by_phone)
+    except ProblemError as error:
+        fail(uow, "appeal.resolve", appeal.id, error)
+    appeal.status = status
+    appeal.answer = data.answer
+    appeal.resolved_at = appeal.closed_at = now
+    await cancel_callbacks(uow, appeal, now)
+    first = "at first contact" if data.first_contact_resolution else "after follow-up"
+    add_event(uow, appeal.id, E.RESOLVED, now, principal, note=first)
+    if phone is not None:
+        await owe_phone_answer(uow, principal, appeal, phone, organizations, settings, now)
+    await appeal_resolved(uow, appeal)
+    return await _finish(uow, appeal, A.RESOLVE, now)
+
+
+async def redirect_appeal(
+    uow: UnitOfWork,
+    principal: Principal,
+    appeal_id: uuid.UUID,
+    topic: RedirectTopic,
+    settings: ConsultSettings,
+    now: datetime,
+) -> Appeal:
+    """An operator finds the appeal is on a topic the channels do not handle."""
+    appeal, _ = await _act(uow, principal, appeal_id, A.REDIRECT)
+    _redirect(uow, principal, appeal, topic, settings, now)
+    await cancel_callbacks(uow, appeal, now)
+    return await _finish(uow, appeal, A.REDIRECT, now)
+
+
+async def close_appeal(
+    uow: UnitOfWork, principal: Principal, appeal_id: uuid.UUID, reason: str, now: datetime
+) -> Appeal:
+    """Closed without an answer: a duplicate, withdrawn by the patient, never reachable."""
+    appeal, status = await _act(uow, principal, appeal_id, A.CLOSE)
+    appeal.status = status
+    appeal.close_reason = reason
+    appeal.closed_at = now
+    await cancel_callbacks(uow, appeal, now)
+    add_event(uow, appeal.id, E.CLOSED, now, principal, note=reason)
+    return await _finish(uow, appeal, A.CLOSE, now)
+
+
+async def read_appeal(uow: UnitOfWork, principal: Principal, appeal_id: uuid.UUID) -> Appeal:
+    appeal = await load_appeal(uow, principal, appeal_id, "appeal.read")
+    audit(uow, "appeal.read", appeal.id)
+    return appeal
+
+
+async def history(uow: UnitOfWork, principal: Principal, appeal_id: uuid.UUID) -> list[AppealEvent]:
+    """Routing, reassignments, escalations and callbacks: the operators' record, not the
+    patient's (who reads the appeal and its answer)."""
+    action = "appeal.history"
+    appeal = await load_appeal(uow, principal, appeal_id, action)
+    if not is_operator(principal, appeal.region):
+        fail(uow, action, appeal.id, Forbidden("An appeal's history is for its operators."))
+    query = select(AppealEvent).where(AppealEvent.appeal_id == appeal.id).order_by(AppealEvent.id)
+    events = list((await uow.session.scalars(query)).all())
+    audit(uow, action, appeal.id)
+    return events

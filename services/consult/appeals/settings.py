@@ -1,0 +1,95 @@
+"""The appeals' policies: deadlines by category and channel, callbacks, the templated answers
+to topics the channels do not handle, the territory map's seed and the escalation job."""
+
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.consult.appeals.enums import AppealCategory, AppealChannel, RedirectTopic
+
+# Working time (of the receiving organisation's hours) to answer an appeal, by category. A
+# question is answered the same working day, a refused or paid-for service the next, a
+# complaint that needs the clinic's explanation in two; a missing bed cannot wait.
+DEFAULT_APPEAL_DEADLINES = {
+    AppealCategory.QUESTION: timedelta(hours=4),
+    AppealCategory.APPOINTMENT_HELP: timedelta(hours=8),
+    AppealCategory.REFUSAL_OF_FREE_CARE: timedelta(hours=12),
+    AppealCategory.PAID_SERVICE_IMPOSITION: timedelta(hours=12),
+    AppealCategory.WAITING_TIME: timedelta(hours=24),
+    AppealCategory.COMPLAINT: timedelta(hours=24),
+    AppealCategory.HOSPITAL_BED: timedelta(hours=2),
+    AppealCategory.OTHER: timedelta(hours=24),
+}
+# A written question (web form, an MIS) is answered within one working day, not four hours.
+DEFAULT_CHANNEL_DEADLINES = {
+    AppealChannel.WEB: {AppealCategory.QUESTION: timedelta(hours=12)},
+    AppealChannel.API: {AppealCategory.QUESTION: timedelta(hours=12)},
+}
+
+
+class AppealDeadlinePolicy(BaseModel):
+    """Working time to answer an appeal: by category, overridden per channel."""
+
+    model_config = ConfigDict(frozen=True)
+
+    by_category: dict[AppealCategory, timedelta] = Field(
+        default_factory=lambda: dict(DEFAULT_APPEAL_DEADLINES)
+    )
+    by_channel: dict[AppealChannel, dict[AppealCategory, timedelta]] = Field(
+        default_factory=lambda: {
+            channel: dict(overrides) for channel, overrides in DEFAULT_CHANNEL_DEADLINES.items()
+        }
+    )
+
+    def working_time(self, channel: AppealChannel, category: AppealCategory) -> timedelta:
+        overrides = self.by_channel.get(channel, {})
+        if category in overrides:
+            return overrides[category]
+        return self.by_category.get(category, DEFAULT_APPEAL_DEADLINES[category])
+
+
+class CallbackPolicy(BaseModel):
+    """When the patient is called back and how often we try."""
+
+    model_config = ConfigDict(frozen=True)
+
+    due_within: timedelta = Field(default=timedelta(minutes=15), gt=timedelta(0))
+    retry_after: timedelta = Field(default=timedelta(minutes=30), gt=timedelta(0))
+    max_attempts: int = Field(default=3, ge=1, le=20)
+
+
+# What the patient is told at once when they ask what the channel does not handle.
+DEFAULT_REDIRECT_ANSWERS = {
+    RedirectTopic.DIAGNOSIS_OR_TREATMENT: (
+        "A diagnosis, treatment or a prescription cannot be given by the hotline or in a chat: "
+        "please book a visit to your doctor at your polyclinic. If you feel worse, call 103 "
+        "(ambulance) or 112."
+    ),
+    RedirectTopic.MEDICINE_AVAILABILITY: (
+        "Whether a pharmacy has a medicine in stock is not known to the hotline: please ask the "
+        "pharmacy, or your doctor about a replacement."
+    ),
+    RedirectTopic.EMERGENCY_CARE: (
+        "For emergency care or emergency hospitalisation call 103 (ambulance) or 112 now."
+    ),
+}
+
+
+class AppealsSettings(BaseModel):
+    """The appeals' share of the consult settings (`TELEMED_CONSULT_` variables)."""
+
+    appeal_deadlines: AppealDeadlinePolicy = AppealDeadlinePolicy()
+    appeal_redirect_answers: dict[RedirectTopic, str] = Field(
+        default_factory=lambda: dict(DEFAULT_REDIRECT_ANSWERS),
+        description="The templated answer to an appeal on a topic the channels do not handle.",
+    )
+    appeal_territories_file: Path | None = Field(
+        default=None,
+        description="A JSON list of {region, code, name, organization_id} merged into the "
+        "territory map at start-up; the map is edited through the API as well.",
+    )
+    appeal_escalation_interval_seconds: float = Field(
+        default=60.0, gt=0, description="How often overdue appeals are looked for."
+    )
+    callbacks: CallbackPolicy = CallbackPolicy()

@@ -1,0 +1,388 @@
+"""HTTP routes of the consult service under `/api/consult`: cases, queue, messages, conclusions."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from services.common.auth import CurrentPrincipal
+from services.common.errors import problem_responses
+from services.common.idempotency import idempotent, location
+from services.common.uow import UnitOfWorkDep
+from services.consult.cases import conclusions, messages, queue
+from services.consult.cases import service as cases
+from services.consult.cases import transitions as service
+from services.consult.cases.deps import AttachFileDep, SignerDep
+from services.consult.cases.enums import CaseStatus
+from services.consult.cases.models import Case
+from services.consult.cases.schemas import (
+    CancelRequest,
+    CaseCreate,
+    CaseOut,
+    CasePage,
+    CaseUpdate,
+    ConclusionCreate,
+    ConclusionOut,
+    InfoRequest,
+    InfoResponse,
+    MessageCreate,
+    MessageOut,
+    OverdueCount,
+    ReasonRequest,
+    SigningKeys,
+    case_out,
+)
+from services.consult.deps import PREFIX, OrganizationsDep, SettingsDep
+from services.consult.values import Specialty
+
+router = APIRouter(prefix=PREFIX)
+READ_ERRORS = problem_responses(401, 403, 404)
+WRITE_ERRORS = problem_responses(401, 403, 404, 409)
+
+
+@router.post(
+    "/cases",
+    status_code=201,
+    response_model=CaseOut,
+    tags=["cases"],
+    summary="Open a consultation case (a draft, or submitted at once with `submit: true`)",
+    description="Send `Idempotency-Key` to retry safely: a retry returns the first response.",
+    responses=problem_responses(400, 401, 403, 404, 409, 422, 502),
+)
+async def create_case(
+    body: CaseCreate,
+    request: Request,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    organizations: OrganizationsDep,
+    settings: SettingsDep,
+    attach_file: AttachFileDep,
+) -> JSONResponse:
+    async def create() -> CaseOut:
+        case = await cases.create_case(uow, principal, body, organizations, settings, attach_file)
+        return case_out(case)
+
+    return await idempotent(
+        request,
+        uow.session,
+        principal,
+        body,
+        create,
+        headers=location(PREFIX + "/cases/{id}"),
+    )
+
+
+@router.get(
+    "/cases",
+    response_model=CasePage,
+    tags=["queue"],
+    summary="The work queue: visible cases by deadline, keyset-paginated",
+    description=(
+        "Ordered by (`due_at`, `id`). `overdue=true` keeps open cases past their deadline. "
+        "Pass `next_cursor` back as `cursor` for the next page."
+    ),
+    responses=problem_responses(400, 401, 403),
+)
+async def list_cases(
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    status: Annotated[list[CaseStatus] | None, Query(description="Any of these")] = None,
+    specialty: Annotated[Specialty | None, Query()] = None,
+    overdue: bool = False,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> CasePage:
+    filters = queue.QueueFilter(statuses=status or (), specialty=specialty, overdue=overdue)
+    items, next_cursor = await queue.list_cases(uow, principal, filters, limit=limit, cursor=cursor)
+    return CasePage(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/cases/overdue-count",
+    response_model=OverdueCount,
+    tags=["queue"],
+    summary="How many open cases the caller sees are past their deadline",
+    responses=problem_responses(401, 403),
+)
+async def overdue_count(uow: UnitOfWorkDep, principal: CurrentPrincipal) -> OverdueCount:
+    return OverdueCount(overdue=await queue.count_overdue(uow, principal))
+
+
+def _tagged(case: Case, response: Response) -> CaseOut:
+    """The case, with its version as the response's entity tag."""
+    response.headers["ETag"] = f'"{case.version}"'
+    return case_out(case)
+
+
+def if_match_versions(header: str | None) -> frozenset[int] | None:
+    """The case versions an `If-Match` accepts; None when it sets no condition (absent, or
+    `*`). Weak tags never match, as RFC 9110 (13.1.1) has it, nor does anything unparsable."""
+    if header is None or header.strip() == "*":
+        return None
+    versions = set()
+    for tag in header.split(","):
+        value = tag.strip().removeprefix('"').removesuffix('"')
+        if tag.strip() == f'"{value}"' and value.isascii() and value.isdigit():
+            versions.add(int(value))
+    return frozenset(versions)
+
+
+@router.get(
+    "/cases/{case_id}",
+    response_model=CaseOut,
+    tags=["cases"],
+    summary="Read a case",
+    description='The `ETag` header is the case\'s version (`"3"`): send it as `If-Match` '
+    "when editing.",
+    responses=READ_ERRORS,
+)
+async def get_case(
+    case_id: uuid.UUID, response: Response, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> CaseOut:
+    return _tagged(await cases.get_case(uow, principal, case_id), response)
+
+
+@router.patch(
+    "/cases/{case_id}",
+    response_model=CaseOut,
+    tags=["cases"],
+    summary="Edit a draft, or a case sent back for more information",
+    description="Send `If-Match` with the `ETag` (the `version`) you read: if someone changed "
+    "the case since, the edit is refused with 412 naming the current version, instead of "
+    "overwriting their change. Without `If-Match` the edit applies to whatever is current.",
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 502),
+)
+async def update_case(
+    case_id: uuid.UUID,
+    body: CaseUpdate,
+    response: Response,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    organizations: OrganizationsDep,
+    settings: SettingsDep,
+    attach_file: AttachFileDep,
+    if_match: Annotated[
+        str | None,
+        Header(description='The version read, as its ETag: `"3"`.', examples=['"3"']),
+    ] = None,
+) -> CaseOut:
+    case = await cases.update_case(
+        uow, principal, case_id, body, organizations, settings, attach_file,
+        if_match=if_match_versions(if_match),
+    )  # fmt: skip
+    return _tagged(case, response)
+
+
+@router.post(
+    "/cases/{case_id}/submit",
+    response_model=CaseOut,
+    tags=["lifecycle"],
+    summary="Submit a draft to the regional centre; the deadline runs from now",
+    responses=problem_responses(401, 403, 404, 409, 422, 502),
+)
+async def submit_case(
+    case_id: uuid.UUID,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    organizations: OrganizationsDep,
+    settings: SettingsDep,
+) -> CaseOut:
+    return case_out(await cases.submit_case(uow, principal, case_id, organizations, settings))
+
+
+@router.post(
+    "/cases/{case_id}/accept",
+    response_model=CaseOut,
+    tags=["lifecycle"],
+    summary="Take a submitted case; the caller becomes its assignee",
+    responses=WRITE_ERRORS,
+)
+async def accept_case(
+    case_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> CaseOut:
+    return case_out(await service.accept_case(uow, principal, case_id))
+
+
+@router.post(
+    "/cases/{case_id}/start",
+    response_model=CaseOut,
+    tags=["lifecycle"],
+    summary="Start working on an accepted case",
+    responses=WRITE_ERRORS,
+)
+async def start_case(
+    case_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> CaseOut:
+    return case_out(await service.start_case(uow, principal, case_id))
+
+
+@router.post(
+    "/cases/{case_id}/request-info",
+    response_model=CaseOut,
+    tags=["lifecycle"],
+    summary="Send the case back to the medic with a question",
+    responses=WRITE_ERRORS,
+)
+async def request_info(
+    case_id: uuid.UUID, body: InfoRequest, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> CaseOut:
+    return case_out(await service.request_info(uow, principal, case_id, body.message))
+
+
+@router.post(
+    "/cases/{case_id}/provide-info",
+    response_model=CaseOut,
+    tags=["lifecycle"],
+    summary="Answer the specialist's question, attaching files if asked; the case resumes",
+    responses=problem_responses(401, 403, 404, 409, 422, 502),
+)
+async def provide_info(
+    case_id: uuid.UUID,
+    body: InfoResponse,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    attach_file: AttachFileDep,
+) -> CaseOut:
+    return case_out(await cases.provide_info(uow, principal, case_id, body, attach_file))
+
+
+@router.post(
+    "/cases/{case_id}/decline",
+    response_model=CaseOut,
+    tags=["lifecycle"],
+    summary="Decline the case, saying why",
+    responses=WRITE_ERRORS,
+)
+async def decline_case(
+    case_id: uuid.UUID, body: ReasonRequest, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> CaseOut:
+    return case_out(await service.decline_case(uow, principal, case_id, body.reason))
+
+
+@router.post(
+    "/cases/{case_id}/cancel",
+    response_model=CaseOut,
+    tags=["lifecycle"],
+    summary="Withdraw the case",
+    responses=WRITE_ERRORS,
+)
+async def cancel_case(
+    case_id: uuid.UUID,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    body: CancelRequest | None = None,
+) -> CaseOut:
+    reason = body.reason if body else None
+    return case_out(await service.cancel_case(uow, principal, case_id, reason))
+
+
+@router.get(
+    "/cases/{case_id}/messages",
+    response_model=list[MessageOut],
+    tags=["messages"],
+    summary="The case's message thread, oldest first",
+    responses=READ_ERRORS,
+)
+async def list_messages(
+    case_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> list[MessageOut]:
+    found = await messages.list_messages(uow, principal, case_id)
+    return [MessageOut.model_validate(message) for message in found]
+
+
+@router.post(
+    "/cases/{case_id}/messages",
+    status_code=201,
+    response_model=MessageOut,
+    tags=["messages"],
+    summary="Write in the case's thread",
+    description="Send `Idempotency-Key` to retry safely.",
+    responses=problem_responses(400, 401, 403, 404, 422),
+)
+async def post_message(
+    case_id: uuid.UUID,
+    body: MessageCreate,
+    request: Request,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+) -> JSONResponse:
+    async def create() -> MessageOut:
+        message = await messages.post_message(uow, principal, case_id, body.text)
+        return MessageOut.model_validate(message)
+
+    return await idempotent(request, uow.session, principal, body, create)
+
+
+@router.post(
+    "/cases/{case_id}/conclusions",
+    status_code=201,
+    response_model=ConclusionOut,
+    tags=["conclusions"],
+    summary="Issue the signed conclusion, or amend it with a new version",
+    description=(
+        "Only the assigned specialist writes conclusions. The first version concludes an "
+        "in-progress case; on a concluded case a new version amends the latest and needs "
+        "`amendment_reason`. Send `Idempotency-Key` to retry safely."
+    ),
+    responses=problem_responses(400, 401, 403, 404, 409, 422),
+)
+async def issue_conclusion(
+    case_id: uuid.UUID,
+    body: ConclusionCreate,
+    request: Request,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    signer: SignerDep,
+) -> JSONResponse:
+    async def create() -> ConclusionOut:
+        return await conclusions.issue_conclusion(uow, principal, case_id, body, signer)
+
+    return await idempotent(
+        request,
+        uow.session,
+        principal,
+        body,
+        create,
+        headers=location(PREFIX + "/cases/{case_id}/conclusions/{version}"),
+    )
+
+
+@router.get(
+    "/cases/{case_id}/conclusions",
+    response_model=list[ConclusionOut],
+    tags=["conclusions"],
+    summary="Every version of the case's conclusion, each with its signature re-verified",
+    responses=READ_ERRORS,
+)
+async def list_conclusions(
+    case_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal, signer: SignerDep
+) -> list[ConclusionOut]:
+    return await conclusions.list_conclusions(uow, principal, case_id, signer)
+
+
+@router.get(
+    "/cases/{case_id}/conclusions/{version}",
+    response_model=ConclusionOut,
+    tags=["conclusions"],
+    summary="One version of the conclusion; `signature_valid` is checked on every read",
+    responses=READ_ERRORS,
+)
+async def get_conclusion(
+    case_id: uuid.UUID,
+    version: Annotated[int, Path(ge=1, le=10_000)],
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    signer: SignerDep,
+) -> ConclusionOut:
+    return await conclusions.get_conclusion(uow, principal, case_id, version, signer)
+
+
+@router.get(
+    "/conclusion-keys",
+    response_model=SigningKeys,
+    tags=["conclusions"],
+    summary="The public keys conclusions are signed with (JWKS), for checking them offline",
+)
+async def conclusion_keys(signer: SignerDep) -> SigningKeys:
+    return SigningKeys(keys=signer.jwks)

@@ -1,0 +1,134 @@
+"""Signed conclusions: issuing the first one closes the case, later versions amend it."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from services.common.auth import Principal
+from services.common.db import utcnow
+from services.common.errors import Conflict, NotFound, Unprocessable
+from services.common.outbox import EventType
+from services.common.uow import UnitOfWork
+from services.consult.cases.consilium.models import Consilium
+from services.consult.cases.enums import CaseAction, CaseStatus
+from services.consult.cases.events import case_event
+from services.consult.cases.models import Conclusion
+from services.consult.cases.schemas import ConclusionCreate, ConclusionOut
+from services.consult.cases.signing import ConclusionSigner, Signature, SignedDocument
+from services.consult.cases.transitions import audit, check_action, fail, load_case
+
+_OUT_FIELDS = [name for name in ConclusionOut.model_fields if name != "signature_valid"]
+
+
+def signed_document(conclusion: Conclusion) -> SignedDocument:
+    return SignedDocument(
+        case_id=conclusion.case_id,
+        version=conclusion.version,
+        author_id=conclusion.author_id,
+        issued_at=conclusion.issued_at,
+        content=conclusion.content,
+        amends_version=conclusion.amends_version,
+        amendment_reason=conclusion.amendment_reason,
+    )
+
+
+def verified(conclusion: Conclusion, signer: ConclusionSigner) -> ConclusionOut:
+    """The API view of a stored version, with its signature checked again now."""
+    signature = Signature(conclusion.signature, conclusion.key_id, conclusion.content_sha256)
+    fields = {name: getattr(conclusion, name) for name in _OUT_FIELDS}
+    valid = signer.verify(signed_document(conclusion), signature)
+    return ConclusionOut.model_validate({**fields, "signature_valid": valid})
+
+
+async def issue_conclusion(
+    uow: UnitOfWork,
+    principal: Principal,
+    case_id: uuid.UUID,
+    data: ConclusionCreate,
+    signer: ConclusionSigner,
+    *,
+    now: datetime | None = None,
+) -> ConclusionOut:
+    """Version 1 concludes an in-progress case; on a concluded case, a new version amends."""
+    case = await load_case(uow, principal, case_id, "conclusion.issue", write=True)
+    if await uow.session.scalar(select(Consilium.id).where(Consilium.case_id == case.id)):
+        refusal = Conflict("A consilium's case is concluded by the chair's protocol.")
+        fail(uow, "conclusion.issue", case.id, refusal)
+    amending = case.status is CaseStatus.CONCLUDED
+    status = check_action(
+        uow, principal, case, CaseAction.AMEND if amending else CaseAction.CONCLUDE
+    )
+    if amending and data.amendment_reason is None:
+        fail(uow, "conclusion.issue", case.id, Unprocessable("An amendment must give its reason."))
+    if not amending and data.amendment_reason is not None:
+        fail(
+            uow, "conclusion.issue", case.id, Unprocessable("There is no conclusion to amend yet.")
+        )
+    latest = await uow.session.scalar(
+        select(func.max(Conclusion.version)).where(Conclusion.case_id == case.id)
+    )
+    if amending and latest is None:
+        refusal = Conflict("The request was answered with a follow-up visit, not in writing.")
+        fail(uow, "conclusion.issue", case.id, refusal)
+    issued_at = now or utcnow()
+    document = SignedDocument(
+        case_id=case.id,
+        version=(latest or 0) + 1,
+        author_id=principal.subject,
+        issued_at=issued_at,
+        content=data.content.model_dump(mode="json"),
+        amends_version=latest if amending else None,
+        amendment_reason=data.amendment_reason,
+    )
+    signature = signer.sign(document)
+    conclusion = Conclusion(
+        case_id=document.case_id,
+        version=document.version,
+        author_id=document.author_id,
+        issued_at=document.issued_at,
+        content=document.content,
+        amends_version=document.amends_version,
+        amendment_reason=document.amendment_reason,
+        content_sha256=signature.sha256,
+        signature=signature.value,
+        key_id=signature.key_id,
+    )
+    uow.session.add(conclusion)
+    if not amending:
+        case.status = status
+        case.concluded_at = case.closed_at = issued_at
+    await uow.session.flush()
+    await case_event(
+        uow, EventType.CASE_CONCLUDED, case, answer="conclusion", version=document.version,
+        amends_version=document.amends_version, concluded_at=case.concluded_at,
+    )  # fmt: skip
+    audit(uow, "conclusion.issue", case.id, detail=f"version {document.version}")
+    return verified(conclusion, signer)
+
+
+async def list_conclusions(
+    uow: UnitOfWork, principal: Principal, case_id: uuid.UUID, signer: ConclusionSigner
+) -> list[ConclusionOut]:
+    case = await load_case(uow, principal, case_id, "conclusion.list")
+    query = select(Conclusion).where(Conclusion.case_id == case.id).order_by(Conclusion.version)
+    conclusions = (await uow.session.scalars(query)).all()
+    audit(uow, "conclusion.list", case.id)
+    return [verified(conclusion, signer) for conclusion in conclusions]
+
+
+async def get_conclusion(
+    uow: UnitOfWork,
+    principal: Principal,
+    case_id: uuid.UUID,
+    version: int,
+    signer: ConclusionSigner,
+) -> ConclusionOut:
+    case = await load_case(uow, principal, case_id, "conclusion.read")
+    conclusion = await uow.session.scalar(
+        select(Conclusion).where(Conclusion.case_id == case.id, Conclusion.version == version)
+    )
+    if conclusion is None:
+        fail(uow, "conclusion.read", case.id, NotFound(f"This case has no conclusion {version}."))
+    audit(uow, "conclusion.read", case.id, detail=f"version {version}")
+    return verified(conclusion, signer)

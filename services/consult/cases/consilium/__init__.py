@@ -1,0 +1,1 @@
+"""A consilium on a case: invitations, declines, signed opinions and the chair's protocol."""

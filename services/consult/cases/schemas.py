@@ -1,0 +1,274 @@
+"""Pydantic shapes of the consult API: cases, the work queue, messages and conclusions."""
+
+import uuid
+from datetime import datetime
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    computed_field,
+)
+
+from services.common.db import utcnow
+from services.consult.cases.enums import (
+    OPEN_STATUSES,
+    CaseKind,
+    CaseStatus,
+    ConsultationMode,
+    MessageKind,
+    Urgency,
+)
+from services.consult.cases.models import Case
+from services.consult.values import (
+    Icd10Code,
+    LongText,
+    OptionalLongText,
+    Patient,
+    ShortText,
+    Specialty,
+    Strict,
+    VitalSigns,
+    WorseningSign,
+    patient_of,
+)
+
+
+class Diagnosis(Strict):
+    code: Icd10Code
+    text: str = Field(min_length=1, max_length=500, examples=["Acute subendocardial MI"])
+
+
+class ClinicalSummary(Strict):
+    present_illness: LongText = Field(examples=["Chest pain for 6 hours, ST depression V4-V6."])
+    relevant_history: OptionalLongText = Field(default="", examples=["Hypertension 10 years."])
+    vital_signs: VitalSigns = Field(default_factory=VitalSigns)
+    main_diagnosis: Diagnosis
+    accompanying_diagnoses: list[Diagnosis] = Field(default_factory=list, max_length=20)
+    current_treatment: OptionalLongText = Field(default="", examples=["Aspirin 300 mg, heparin."])
+
+
+class CaseCreate(Strict):
+    target_organization_id: uuid.UUID = Field(description="The regional centre asked.")
+    specialty: Specialty
+    patient: Patient
+    urgency: Urgency = Field(examples=[Urgency.URGENT])
+    mode: ConsultationMode = Field(default=ConsultationMode.WRITTEN)
+    question: LongText = Field(examples=["Is transfer for PCI indicated?"])
+    summary: ClinicalSummary
+    attachment_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
+    submit: bool = Field(default=False, description="Submit at once instead of keeping a draft.")
+
+
+class CaseUpdate(Strict):
+    """Fields to change; the target and specialty can change only while the case is a draft."""
+
+    target_organization_id: uuid.UUID | None = None
+    specialty: Specialty | None = None
+    patient: Patient | None = None
+    urgency: Urgency | None = None
+    mode: ConsultationMode | None = None
+    question: LongText | None = None
+    summary: ClinicalSummary | None = None
+    attachment_ids: list[uuid.UUID] | None = Field(default=None, max_length=50)
+
+
+class ReasonRequest(Strict):
+    reason: ShortText = Field(examples=["Outside this centre's profile; ask the cardiac centre."])
+
+
+class CancelRequest(Strict):
+    reason: ShortText | None = Field(default=None, examples=["Patient transferred by ambulance."])
+
+
+class InfoRequest(Strict):
+    message: LongText = Field(examples=["Please attach the ECG taken on admission."])
+
+
+class InfoResponse(InfoRequest):
+    attachment_ids: list[uuid.UUID] = Field(
+        default_factory=list, max_length=50, description="Files to add to the case's."
+    )
+
+
+class MessageCreate(Strict):
+    text: LongText = Field(examples=["Troponin came back at 2.1 ng/ml."])
+
+
+class MessageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    author_id: uuid.UUID
+    author_role: str
+    kind: MessageKind
+    text: str
+    created_at: datetime
+
+
+class CaseSummary(BaseModel):
+    """What the queue shows of a case, without clinical content."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    kind: CaseKind
+    status: CaseStatus
+    urgency: Urgency
+    mode: ConsultationMode
+    specialty: str
+    region: str
+    requester_id: uuid.UUID
+    requesting_organization_id: uuid.UUID
+    target_organization_id: uuid.UUID
+    assignee_id: uuid.UUID | None
+    flagged: bool = Field(description="A patient reported signs of a worsening.")
+    due_at: datetime
+    submitted_at: datetime | None
+    created_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def overdue(self) -> bool:
+        return self.status in OPEN_STATUSES and self.due_at < utcnow()
+
+
+class Attachment(BaseModel):
+    """An attached file as the files service described it; its bytes are at
+    `/api/files/files/{id}/content`."""
+
+    id: uuid.UUID
+    display_name: str = Field(examples=["ECG 12-lead.pdf"])
+    kind: str = Field(examples=["ecg"])
+    media_type: str = Field(examples=["application/pdf"])
+    size: int
+    sha256: str
+    modality: str | None = Field(default=None, description="For DICOM studies.", examples=["CT"])
+
+
+class CaseOut(CaseSummary):
+    resume_status: CaseStatus | None
+    patient: Patient
+    question: str
+    summary: ClinicalSummary | None = Field(description="None on a patient's own request.")
+    attachment_ids: list[uuid.UUID]
+    attachments: list[Attachment]
+    patient_id: uuid.UUID | None = Field(
+        description="On a patient's request: the patient, who may differ from the requester "
+        "when a coordinator filed it on their behalf."
+    )
+    episode_id: uuid.UUID | None = Field(description="The care episode of the scheduling service.")
+    worsening_signs: list[str]
+    follow_up_appointment_id: uuid.UUID | None = Field(
+        description="The remote follow-up booked in answer to a patient's request."
+    )
+    accepted_at: datetime | None
+    concluded_at: datetime | None
+    closed_at: datetime | None
+    decline_reason: str | None
+    cancel_reason: str | None
+    updated_at: datetime
+    version: int = Field(
+        description="Raised by every change of the case; also its `ETag`. Send it back as "
+        '`If-Match: "<version>"` when editing, so an edit made meanwhile is not overwritten.',
+        examples=[3],
+    )
+
+
+class CasePage(BaseModel):
+    items: list[CaseSummary]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page."
+    )
+
+
+class OverdueCount(BaseModel):
+    overdue: int = Field(examples=[3])
+
+
+class ConclusionContent(Strict):
+    findings: LongText = Field(examples=["NSTEMI, high GRACE risk."])
+    diagnosis_text: ShortText = Field(examples=["Acute subendocardial myocardial infarction"])
+    diagnosis_codes: list[Icd10Code] = Field(min_length=1, max_length=20)
+    recommendations: LongText = Field(examples=["Transfer to the PCI centre within 24 hours."])
+    recommended_tests: list[ShortText] = Field(default_factory=list, max_length=50)
+    in_person_visit_needed: bool = False
+    hospitalisation_needed: bool = False
+
+
+class ConclusionCreate(Strict):
+    content: ConclusionContent
+    amendment_reason: ShortText | None = Field(
+        default=None, description="Required when the case already has a conclusion."
+    )
+
+
+class ConclusionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    case_id: uuid.UUID
+    version: int
+    author_id: uuid.UUID
+    issued_at: datetime
+    content: ConclusionContent
+    amends_version: int | None
+    amendment_reason: str | None
+    content_sha256: str = Field(description="SHA-256 of the canonical signed document.")
+    signature: str = Field(description="Ed25519 signature (base64url) of the canonical document.")
+    key_id: str = Field(description="RFC 7638 thumbprint of the signing key.")
+    signature_valid: bool = Field(description="Whether the stored signature verifies now.")
+
+
+class SigningKeys(BaseModel):
+    keys: list[dict[str, str]]
+
+
+class PatientRequestCreate(Strict):
+    """A patient's question to the specialist who saw them in person."""
+
+    patient_id: uuid.UUID | None = Field(
+        default=None,
+        description="Whose request. A patient's own by default; a coordinator filing it on the "
+        "patient's behalf names them.",
+    )
+    patient: Patient
+    specialty: Specialty
+    episode_id: uuid.UUID | None = Field(
+        default=None,
+        description="The care episode of the in-person visit; by default the one with the "
+        "latest fulfilled in-person visit of the specialty.",
+    )
+    question: LongText = Field(examples=["My potassium came back at 5.6; keep the spironolactone?"])
+    mode: ConsultationMode = Field(
+        default=ConsultationMode.WRITTEN,
+        description="The answer preferred: written, or a video follow-up.",
+    )
+    worsening_signs: list[WorseningSign] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Any of `GET /api/consult/worsening-signs`: the request becomes urgent and "
+        "flagged.",
+    )
+    attachment_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
+
+
+class FollowUpCreate(Strict):
+    start: AwareDatetime = Field(
+        examples=["2025-10-28T10:00:00+07:00"],
+        description="A free remote slot of the answering specialist's schedule.",
+    )
+
+
+class WorseningSigns(BaseModel):
+    signs: list[str] = Field(examples=[["chest_pain", "fainting"]])
+
+
+def case_out(case: Case) -> CaseOut:
+    """The API view of a stored case; the patient columns become one nested object."""
+    fields = {name: getattr(case, name) for name in CaseOut.model_fields if name != "patient"}
+    # A patient's own request carries no clinical summary.
+    return CaseOut.model_validate(
+        {**fields, "patient": patient_of(case), "summary": case.summary or None}
+    )

@@ -1,0 +1,42 @@
+"""The dependencies every consult router shares: the path prefix, settings, the clock and the
+directory. No router imports another router; they all import this."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from gateway.client import DirectoryClient, Organization
+from services.common.auth import bearer_token
+from services.consult.ports import OrganizationLookup
+from services.consult.settings import ConsultSettings
+
+PREFIX = "/api/consult"
+
+
+def _settings(request: Request) -> ConsultSettings:
+    settings: ConsultSettings = request.app.state.settings
+    return settings
+
+
+def _now(request: Request) -> datetime:
+    """The service's clock; tests replace `app.state.clock` to move time."""
+    now: datetime = request.app.state.clock()
+    return now
+
+
+def _organizations(request: Request) -> OrganizationLookup:
+    """Directory look-ups made with the caller's own token, so the gateway applies its rules."""
+    directory: DirectoryClient = request.app.state.directory
+    token = bearer_token(request)
+
+    async def lookup(organization_id: uuid.UUID) -> Organization:
+        return await directory.get_organization(organization_id, token)
+
+    return lookup
+
+
+SettingsDep = Annotated[ConsultSettings, Depends(_settings)]
+NowDep = Annotated[datetime, Depends(_now)]
+OrganizationsDep = Annotated[OrganizationLookup, Depends(_organizations)]

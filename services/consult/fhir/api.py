@@ -1,0 +1,111 @@
+"""FHIR R4 views of consult under `/api/consult/fhir` (published as `/api/fhir`): cases as
+ServiceRequest and Task, conclusions as DiagnosticReport, check-ins as Observation."""
+
+from typing import Annotated
+
+from fastapi import Path, Request
+
+from services.common.auth import CurrentPrincipal, Principal
+from services.common.errors import problem_responses
+from services.common.fhir import (
+    FhirResponse,
+    fhir_router,
+    resource_id,
+    resource_response,
+    searchset,
+)
+from services.common.fhir_search import parse_search
+from services.common.uow import UnitOfWork, UnitOfWorkDep
+from services.consult.cases import service as cases
+from services.consult.deps import PREFIX
+from services.consult.fhir import resources as fhir
+from services.consult.fhir import search as fhir_search
+
+router = fhir_router(PREFIX)
+Id = Annotated[str, Path(description="The resource's id", examples=["0b9c6b1e-..."])]
+READ = problem_responses(401, 403, 404)
+SEARCH = problem_responses(400, 401, 403)
+
+
+async def _search_cases(
+    request: Request,
+    uow: UnitOfWork,
+    principal: Principal,
+    resource_type: str,
+    *,
+    by_deadline: bool,
+) -> FhirResponse:
+    """Cases as ServiceRequests by when they were opened, or as Tasks by deadline."""
+    statuses = fhir.TASK_STATUS if by_deadline else fhir.SERVICE_REQUEST_STATUS
+    render = fhir.task if by_deadline else fhir.service_request
+    search = parse_search(request, resource_type, set(statuses.values()))
+    found, after = await fhir_search.search_cases(
+        uow, principal, search, statuses, by_deadline=by_deadline
+    )
+    return searchset(request, resource_type, [render(case) for case in found], after)
+
+
+@router.get("/ServiceRequest/{id}", summary="A case as a ServiceRequest", responses=READ)
+async def read_service_request(
+    id: Id, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> FhirResponse:
+    case = await cases.get_case(uow, principal, resource_id(id, "ServiceRequest"))
+    return resource_response(fhir.service_request(case))
+
+
+@router.get("/ServiceRequest", summary="Search cases as ServiceRequests", responses=SEARCH)
+async def search_service_requests(
+    request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> FhirResponse:
+    return await _search_cases(request, uow, principal, "ServiceRequest", by_deadline=False)
+
+
+@router.get("/Task/{id}", summary="A case as a Task: status, assignee, deadline", responses=READ)
+async def read_task(id: Id, uow: UnitOfWorkDep, principal: CurrentPrincipal) -> FhirResponse:
+    case = await cases.get_case(uow, principal, resource_id(id, "Task"))
+    return resource_response(fhir.task(case))
+
+
+@router.get("/Task", summary="Search cases as Tasks, by deadline", responses=SEARCH)
+async def search_tasks(
+    request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> FhirResponse:
+    return await _search_cases(request, uow, principal, "Task", by_deadline=True)
+
+
+@router.get("/DiagnosticReport/{id}", summary="One signed conclusion version", responses=READ)
+async def read_diagnostic_report(
+    id: Id, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> FhirResponse:
+    conclusion, case = await fhir_search.get_report(
+        uow, principal, resource_id(id, "DiagnosticReport")
+    )
+    return resource_response(fhir.diagnostic_report(conclusion, case))
+
+
+@router.get("/DiagnosticReport", summary="Search conclusion versions", responses=SEARCH)
+async def search_diagnostic_reports(
+    request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> FhirResponse:
+    search = parse_search(request, "DiagnosticReport", fhir.REPORT_STATUSES)
+    found, after = await fhir_search.search_reports(uow, principal, search)
+    resources = [fhir.diagnostic_report(conclusion, case) for conclusion, case in found]
+    return searchset(request, "DiagnosticReport", resources, after)
+
+
+@router.get("/Observation/{id}", summary="A monitoring check-in", responses=READ)
+async def read_observation(id: Id, uow: UnitOfWorkDep, principal: CurrentPrincipal) -> FhirResponse:
+    check_in, enrolment = await fhir_search.get_check_in(
+        uow, principal, resource_id(id, "Observation")
+    )
+    return resource_response(fhir.observation(check_in, enrolment))
+
+
+@router.get("/Observation", summary="Search monitoring check-ins", responses=SEARCH)
+async def search_observations(
+    request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> FhirResponse:
+    search = parse_search(request, "Observation", fhir.OBSERVATION_STATUSES)
+    found, after = await fhir_search.search_check_ins(uow, principal, search)
+    resources = [fhir.observation(check_in, enrolment) for check_in, enrolment in found]
+    return searchset(request, "Observation", resources, after)

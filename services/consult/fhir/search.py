@@ -1,0 +1,152 @@
+"""Reads behind consult's FHIR views: the same access rules and audit as the native routes.
+
+Reads by id go through the native loaders (`load_case`, `load_enrolment`); searches filter with
+the queue's visibility rule (`visible_cases`) or a patient's own, and with monitoring's care
+team, and each one is audited as the native lists are.
+"""
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, false, select
+
+from services.common.auth import Principal, Role
+from services.common.errors import Forbidden, NotFound
+from services.common.fhir_search import Search, matching_statuses, one_page, split_page
+from services.common.uow import UnitOfWork
+from services.consult.cases.access import can_list, require_scope, visible_cases
+from services.consult.cases.enums import CaseStatus
+from services.consult.cases.models import Case, Conclusion
+from services.consult.cases.transitions import audit, fail, load_case
+from services.consult.fhir.resources import REPORT_STATUSES
+from services.consult.monitoring.access import record, require_care_team
+from services.consult.monitoring.models import CheckIn, Enrolment
+from services.consult.monitoring.service import load_enrolment
+
+Cursor = tuple[datetime, uuid.UUID] | None
+Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
+Row = TypeVar("Row", Conclusion, CheckIn)
+
+
+def _visible_cases(uow: UnitOfWork, principal: Principal, action: str) -> ColumnElement[bool]:
+    """A patient's own cases; staff's as their work queue shows them (else 403, audited)."""
+    try:
+        require_scope(principal, write=False)
+        if principal.role is Role.PATIENT:
+            return Case.patient_id == principal.subject
+        if not can_list(principal):
+            raise Forbidden("Your role does not work with consultation cases.")
+    except Forbidden as error:
+        fail(uow, action, None, error)
+    return visible_cases(principal)
+
+
+def _of_patient(query: Query, patient: Any, reference: Any, search: Search) -> Query:
+    if search.patient_id is not None:
+        query = query.where(patient == search.patient_id)
+    if search.patient_identifier is not None:
+        query = query.where(reference == search.patient_identifier)
+    return query
+
+
+async def search_cases(
+    uow: UnitOfWork,
+    principal: Principal,
+    search: Search,
+    statuses: Mapping[CaseStatus, str],
+    *,
+    by_deadline: bool,
+) -> tuple[list[Case], Cursor]:
+    """Cases by when they were opened (ServiceRequest) or by deadline (Task)."""
+    query = select(Case).where(_visible_cases(uow, principal, "case.list"))
+    query = _of_patient(query, Case.patient_id, Case.patient_reference, search)
+    wanted = matching_statuses(statuses, search)
+    if wanted is not None:
+        query = query.where(Case.status.in_(wanted))
+    sort = Case.due_at if by_deadline else Case.created_at
+    rows = (await uow.session.scalars(one_page(query, sort, Case.id, search))).all()
+    page, after = split_page(
+        rows, search, lambda case: (case.due_at if by_deadline else case.created_at, case.id)
+    )
+    audit(uow, "case.list", None, detail=f"FHIR: {len(page)} cases")
+    return page, after
+
+
+async def _row(
+    uow: UnitOfWork, model: type[Row], row_id: uuid.UUID, action: str, resource_type: str
+) -> Row:
+    """The row of a resource read by id; one that does not exist is a denial on record."""
+    found = await uow.session.get(model, row_id)
+    if found is None:
+        refusal = NotFound(f"No {resource_type} with this id is visible to you.")
+        fail(uow, action, row_id, refusal, resource=model.__tablename__)
+    return found
+
+
+async def get_report(
+    uow: UnitOfWork, principal: Principal, conclusion_id: uuid.UUID
+) -> tuple[Conclusion, Case]:
+    """A conclusion version by its own id, if its case is visible to the caller."""
+    action = "conclusion.read"
+    conclusion = await _row(uow, Conclusion, conclusion_id, action, "DiagnosticReport")
+    case = await load_case(uow, principal, conclusion.case_id, action)
+    audit(uow, action, case.id, detail=f"version {conclusion.version}")
+    return conclusion, case
+
+
+async def search_reports(
+    uow: UnitOfWork, principal: Principal, search: Search
+) -> tuple[list[tuple[Conclusion, Case]], Cursor]:
+    query = (
+        select(Conclusion, Case)
+        .join(Case, Case.id == Conclusion.case_id)
+        .where(_visible_cases(uow, principal, "conclusion.list"))
+    )
+    query = _of_patient(query, Case.patient_id, Case.patient_reference, search)
+    if search.statuses is not None:
+        first, amended = (status in search.statuses for status in REPORT_STATUSES)
+        if first != amended:
+            amends = Conclusion.amends_version
+            query = query.where(amends.is_(None) if first else amends.is_not(None))
+        elif not first:
+            query = query.where(false())
+    found = one_page(query, Conclusion.issued_at, Conclusion.id, search)
+    rows = [(row[0], row[1]) for row in (await uow.session.execute(found)).all()]
+    page, after = split_page(rows, search, lambda row: (row[0].issued_at, row[0].id))
+    for case_id in dict.fromkeys(case.id for _, case in page):
+        audit(uow, "conclusion.list", case_id, detail="FHIR")
+    return page, after
+
+
+async def get_check_in(
+    uow: UnitOfWork, principal: Principal, check_in_id: uuid.UUID
+) -> tuple[CheckIn, Enrolment]:
+    """A check-in, if its monitoring is visible to the caller."""
+    action = "monitoring.check_ins"
+    check_in = await _row(uow, CheckIn, check_in_id, action, "Observation")
+    enrolment = await load_enrolment(uow, principal, check_in.enrolment_id, action)
+    record(uow, action, enrolment.id, f"check-in {check_in.id}")
+    return check_in, enrolment
+
+
+async def search_check_ins(
+    uow: UnitOfWork, principal: Principal, search: Search
+) -> tuple[list[tuple[CheckIn, Enrolment]], Cursor]:
+    """A patient's own check-ins, or those of the caller's organisation's monitoring."""
+    action = "monitoring.check_ins"
+    query = select(CheckIn, Enrolment).join(Enrolment, Enrolment.id == CheckIn.enrolment_id)
+    if principal.role is Role.PATIENT:
+        query = query.where(Enrolment.patient_id == principal.subject)
+    else:
+        query = query.where(Enrolment.organization_id == require_care_team(uow, principal, action))
+    query = _of_patient(query, Enrolment.patient_id, Enrolment.patient_reference, search)
+    if search.statuses is not None and "final" not in search.statuses:
+        query = query.where(false())
+    found = one_page(query, CheckIn.checked_at, CheckIn.id, search)
+    rows = [(row[0], row[1]) for row in (await uow.session.execute(found)).all()]
+    page, after = split_page(rows, search, lambda row: (row[0].checked_at, row[0].id))
+    for enrolment_id in dict.fromkeys(enrolment.id for _, enrolment in page):
+        record(uow, action, enrolment_id, "FHIR search")
+    return page, after

@@ -1,0 +1,168 @@
+"""Pydantic shapes of patient monitoring: enrolment, check-ins, due lists, tasks, discharge."""
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from services.consult.cases.enums import Urgency
+from services.consult.monitoring.enums import (
+    DischargeReason,
+    EnrolmentStatus,
+    EscalationKind,
+    TaskStatus,
+    Wellbeing,
+)
+from services.consult.monitoring.thresholds import Key, Programme
+from services.consult.values import (
+    LongText,
+    OptionalLongText,
+    Patient,
+    ShortText,
+    Strict,
+    VitalSigns,
+)
+
+Phone = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ()\-]{4,30}$"),
+    Field(examples=["+7 913 555-01-23"]),
+]
+
+
+class EnrolmentCreate(Strict):
+    programme: Key = Field(examples=["pregnancy_high_risk"])
+    patient: Patient
+    patient_id: uuid.UUID | None = Field(
+        default=None,
+        description="The patient's own account, if any: they then see the monitoring and may "
+        "check in themselves.",
+    )
+    contact_phone: Phone
+    indication: LongText = Field(examples=["Week 32, chronic hypertension, past pre-eclampsia."])
+    interval_hours: int | None = Field(
+        default=None, ge=1, le=168, description="Between check-ins; the programme's by default."
+    )
+    first_check_in_due_at: AwareDatetime | None = Field(
+        default=None, description="One interval from now by default."
+    )
+    operator_id: uuid.UUID | None = Field(
+        default=None,
+        description="The operator who makes the calls; the enrolling coordinator by default.",
+    )
+
+
+class CheckInVitals(VitalSigns):
+    """Vital signs in the units their names say (mmHg, beats and breaths a minute, °C, %)."""
+
+    @model_validator(mode="after")
+    def _pressure_in_order(self) -> "CheckInVitals":
+        if (
+            self.systolic_bp is not None
+            and self.diastolic_bp is not None
+            and self.diastolic_bp >= self.systolic_bp
+        ):
+            raise ValueError("the diastolic pressure must be below the systolic")
+        return self
+
+
+class CheckInCreate(Strict):
+    vital_signs: CheckInVitals = Field(default_factory=CheckInVitals)
+    symptoms: list[Key] = Field(
+        default_factory=list,
+        max_length=30,
+        description="Of the programme's symptoms (`GET /monitoring/programmes`), those present.",
+        examples=[["severe_headache"]],
+    )
+    wellbeing: Wellbeing = Field(examples=[Wellbeing.SAME])
+    note: OptionalLongText = Field(default="", examples=["Took labetalol in the morning."])
+
+
+class DischargeRequest(Strict):
+    reason: DischargeReason = Field(examples=[DischargeReason.DELIVERED])
+    note: ShortText | None = Field(default=None, examples=["Delivered at 38 weeks, both well."])
+
+
+class TaskComplete(Strict):
+    outcome: ShortText = Field(examples=["Ambulance took her to the perinatal centre at 14:10."])
+
+
+class ProgrammeOut(Programme):
+    key: str
+
+
+class EnrolmentOut(BaseModel):
+    id: uuid.UUID
+    programme: str
+    status: EnrolmentStatus
+    organization_id: uuid.UUID = Field(description="The organisation responsible.")
+    patient_id: uuid.UUID | None
+    patient: Patient
+    contact_phone: str
+    indication: str
+    interval_hours: int
+    operator_id: uuid.UUID | None
+    enrolled_by: uuid.UUID
+    enrolled_at: datetime
+    next_due_at: datetime
+    overdue: bool = Field(description="Active, and its check-in is past due.")
+    last_check_in_at: datetime | None
+    discharged_at: datetime | None
+    discharged_by: uuid.UUID | None
+    discharge_reason: DischargeReason | None
+    discharge_note: str | None
+
+
+class CheckInOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    enrolment_id: uuid.UUID
+    checked_at: datetime
+    recorded_by: uuid.UUID
+    recorder_role: str
+    vital_signs: VitalSigns
+    symptoms: list[str]
+    wellbeing: Wellbeing
+    note: str
+    escalation: EscalationKind | None = Field(description="What the thresholds arranged.")
+    fired_rules: list[str]
+    task_id: uuid.UUID | None = Field(
+        description="The task created, or the open one as severe that already covered it."
+    )
+
+
+class TaskOut(BaseModel):
+    id: uuid.UUID
+    enrolment_id: uuid.UUID
+    check_in_id: uuid.UUID
+    organization_id: uuid.UUID
+    kind: EscalationKind
+    urgency: Urgency = Field(description="Emergency for an ambulance, urgent for a home visit.")
+    status: TaskStatus
+    reasons: list[str] = Field(description="The thresholds the check-in crossed.")
+    created_at: datetime
+    completed_at: datetime | None
+    completed_by: uuid.UUID | None
+    outcome: str | None
+    programme: str
+    patient_full_name: str
+    contact_phone: str
+
+
+class DueCheckIn(BaseModel):
+    enrolment_id: uuid.UUID
+    programme: str
+    patient_full_name: str
+    contact_phone: str
+    operator_id: uuid.UUID | None
+    due_at: datetime
+    overdue: bool
+
+
+class DueList(BaseModel):
+    organization_id: uuid.UUID
+    timezone: str = Field(examples=["Asia/Novokuznetsk"])
+    day: date = Field(description="Today in the organisation's time zone.")
+    items: list[DueCheckIn] = Field(description="Due by the end of that day, overdue first.")

@@ -1,0 +1,56 @@
+"""HTTP route of the figures under `/api/consult/stats`, for coordinators and administrators."""
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from services.common.auth import CurrentPrincipal
+from services.common.errors import problem_responses
+from services.common.uow import UnitOfWorkDep
+from services.consult.appeals.schemas import REGION_PATTERN
+from services.consult.deps import PREFIX, NowDep, OrganizationsDep, SettingsDep
+from services.consult.stats import service as stats
+from services.consult.stats.schemas import GroupBy, StatsOut
+from services.consult.values import Specialty
+
+router = APIRouter(prefix=PREFIX, tags=["statistics"])
+
+
+@router.get(
+    "/stats",
+    response_model=StatsOut,
+    summary="Figures per organisation or specialty over a period (coordinators, admins)",
+    description=(
+        "The period's cohorts, the cases submitted and appeals received on its days (of the "
+        "`timezone` the service reports in), and what has happened to them since: counts, "
+        "median and 90th-percentile times to the first response and to the conclusion or "
+        "resolution, shares within the deadline, first-contact resolution, callbacks within "
+        "their due time, monitoring and escalations; plus what is overdue now. Without a "
+        "period: the last 30 days (`stats_window_days`), as the Prometheus gauges show. "
+        "Days past are rolled up: their figures are at most a roll-up interval old, and "
+        "their durations' percentiles are exact when few, otherwise within about 19%. A "
+        "coordinator sees their region's figures, an administrator any region's."
+    ),
+    responses=problem_responses(401, 403, 404, 422, 502),
+)
+async def read_stats(
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    organizations: OrganizationsDep,
+    settings: SettingsDep,
+    now: NowDep,
+    first: Annotated[
+        date | None, Query(alias="from", description="The first day, included.")
+    ] = None,
+    last: Annotated[date | None, Query(alias="to", description="The last day, included.")] = None,
+    group_by: GroupBy = GroupBy.ORGANIZATION,
+    region: Annotated[
+        str | None, Query(pattern=REGION_PATTERN, description="Administrators: one region.")
+    ] = None,
+    organization_id: uuid.UUID | None = None,
+    specialty: Annotated[Specialty | None, Query()] = None,
+) -> StatsOut:
+    query = stats.StatsQuery(first, last, group_by, region, organization_id, specialty)
+    return await stats.read_figures(uow, principal, query, organizations, settings, now)
