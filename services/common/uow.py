@@ -4,9 +4,10 @@ Audit entries of a request that fails are still written, in their own transactio
 rollback, so denials and failures are on record even though the work itself was undone.
 """
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -15,11 +16,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.common.audit import AuditTables, AuditTrail
 from services.common.db import Database
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass
 class UnitOfWork:
     session: AsyncSession
     audit: AuditTrail
+    # Calls to other services that must only happen once this work is stored (a file pinned to
+    # a case in the files service): a rollback drops them, so nothing outside points at work
+    # that never existed.
+    after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    async def run_after_commit(self) -> None:
+        """Runs each call once; a failure is logged, not raised: the work is stored, and the
+        caller's next save repeats the call (they are idempotent)."""
+        for call in self.after_commit:
+            try:
+                await call()
+            except Exception:
+                logger.exception("a call after commit failed")
 
 
 @asynccontextmanager
@@ -31,7 +47,8 @@ async def request_unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
     audit = AuditTrail(tables, request.state)
     async with database.sessionmaker() as session:
         try:
-            yield UnitOfWork(session=session, audit=audit)
+            uow = UnitOfWork(session=session, audit=audit)
+            yield uow
             await audit.write(session)
             await session.commit()
         except BaseException:
@@ -41,6 +58,7 @@ async def request_unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
                     await audit.write(audit_session)
                     await audit_session.commit()
             raise
+        await uow.run_after_commit()
 
 
 async def _unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
@@ -60,6 +78,8 @@ async def standalone_unit_of_work(
     """A unit of work outside any request (command-line verbs, fixtures): commits on success."""
     async with database.sessionmaker() as session:
         audit = AuditTrail(tables)
-        yield UnitOfWork(session=session, audit=audit)
+        uow = UnitOfWork(session=session, audit=audit)
+        yield uow
         await audit.write(session)
         await session.commit()
+    await uow.run_after_commit()

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from gateway.client import DirectoryClient
 from services.common.app import create_service_app
 from services.common.db import utcnow
+from services.common.grants import GrantIssuer
 from services.common.keys import load_or_create_private_key, load_public_key
 from services.consult.appeals import api as appeals_api
 from services.consult.appeals import callbacks_api
@@ -46,6 +47,10 @@ def create_app(
         key = await asyncio.to_thread(load_or_create_private_key, key_path)
         retired = [load_public_key(path) for path in settings.retired_signing_keys]
         app.state.conclusion_signer = ConclusionSigner(key, retired)
+        grant_key = await asyncio.to_thread(
+            load_or_create_private_key, settings.resolved_grant_key_path()
+        )
+        app.state.grants = GrantIssuer(grant_key, issuer="consult")
         async with appeal_jobs(app, settings), stats_jobs(app, settings):
             yield
 

@@ -25,6 +25,17 @@ class ConsultSettings(
         description="PEM files of earlier conclusion keys: what they signed still verifies.",
     )
 
+    grant_key_path: Path | None = Field(
+        default=None,
+        description="Ed25519 key (PEM) that signs the grants consult hands down to files and "
+        "scheduling; default `consult/grant_signing_key.pem` under `var_dir`. They verify "
+        "with its public key (`TELEMED_FILES_CONSULT_GRANT_KEYS`, "
+        "`TELEMED_SCHEDULING_CONSULT_GRANT_KEYS`).",
+    )
+
+    def resolved_grant_key_path(self) -> Path:
+        return self.grant_key_path or self.var_dir / "consult" / "grant_signing_key.pem"
+
     def resolved_signing_key_path(self) -> Path:
         """The configured key file, or `consult/conclusion_signing_key.pem` under `var_dir`."""
         return self.signing_key_path or self.var_dir / "consult" / "conclusion_signing_key.pem"

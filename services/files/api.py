@@ -39,6 +39,7 @@ from services.files.schemas import (
     LinkOut,
     LinkRequest,
 )
+from services.files.service import RESOURCE as FILE_RESOURCE
 from services.files.settings import FilesSettings
 from services.files.storage import ObjectStore
 
@@ -249,7 +250,9 @@ async def download_deidentified(
 ) -> StreamingResponse:
     record = await service.load_file(uow, principal, file_id, "file.download", case_access)
     if record.dicom is None:
-        service.fail(uow, "file.download", file_id, Conflict("This file is not DICOM."))
+        uow.audit.refuse(
+            "file.download", FILE_RESOURCE, file_id, Conflict("This file is not DICOM.")
+        )
     response = await deidentified_response(store, record, request.app.state.dicom_uid_salt)
     service.audit(uow, "file.download", file_id, detail="de-identified")
     return response
@@ -276,11 +279,14 @@ async def create_link(
     lifetime = timedelta(seconds=body.seconds) if body.seconds else settings.link_lifetime
     if lifetime > settings.max_link_lifetime:
         longest = settings.max_link_lifetime.total_seconds()
-        service.fail(
-            uow, "file.link", file_id, Unprocessable(f"Links live at most {longest:.0f} s.")
+        uow.audit.refuse(
+            "file.link",
+            FILE_RESOURCE,
+            file_id,
+            Unprocessable(f"Links live at most {longest:.0f} s."),
         )
     if body.deidentified and record.dicom is None:
-        service.fail(uow, "file.link", file_id, Conflict("This file is not DICOM."))
+        uow.audit.refuse("file.link", FILE_RESOURCE, file_id, Conflict("This file is not DICOM."))
     expires = utcnow() + lifetime
     url = None
     if not body.deidentified:

@@ -19,6 +19,7 @@ from services.consult.client import ConsultClient
 from services.files import service
 from services.files.fhir import DOCUMENT_STATUSES
 from services.files.models import StoredFile
+from services.files.service import RESOURCE as FILE_RESOURCE
 
 MAX_PATIENT_CASES = 200  # the cases of one patient searched for their files
 
@@ -81,7 +82,7 @@ async def search_documents(
     try:
         service.require_scope(principal, write=False)
     except Forbidden as error:
-        service.fail(uow, "file.list", None, error)
+        uow.audit.refuse("file.list", FILE_RESOURCE, None, error)
     query = select(StoredFile).where(StoredFile.deleted_at.is_(None))
     case_id = reference_token(search, "related", "ServiceRequest")
     if search.patient_id is not None:

@@ -8,14 +8,13 @@ with the caller's own token. Everything else is a 404, so ids reveal nothing.
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import NoReturn
 
 from sqlalchemy import select
 
 from services.common.audit import Outcome
 from services.common.auth import Principal, Role, require_client_scope
 from services.common.db import utcnow
-from services.common.errors import Conflict, Forbidden, NotFound, ProblemError
+from services.common.errors import Conflict, Forbidden, NotFound
 from services.common.uow import UnitOfWork
 from services.files.enums import FileKind
 from services.files.models import StoredFile
@@ -39,12 +38,6 @@ def audit(
     detail: str | None = None,
 ) -> None:
     uow.audit.record(action, RESOURCE, file_id, outcome, detail=detail)
-
-
-def fail(uow: UnitOfWork, action: str, file_id: uuid.UUID | None, error: ProblemError) -> NoReturn:
-    denied = isinstance(error, NotFound | Forbidden)
-    audit(uow, action, file_id, Outcome.DENIED if denied else Outcome.FAILED, error.detail)
-    raise error
 
 
 def require_scope(principal: Principal, *, write: bool) -> None:
@@ -94,15 +87,15 @@ async def load_file(
     try:
         require_scope(principal, write=owner_only)
     except Forbidden as error:
-        fail(uow, action, file_id, error)
+        uow.audit.refuse(action, RESOURCE, file_id, error)
     record = await uow.session.get(StoredFile, file_id)
     if record is None or record.deleted_at is not None:
-        fail(uow, action, file_id, _not_found())
+        uow.audit.refuse(action, RESOURCE, file_id, _not_found())
     allowed = (
         owns(principal, record) if owner_only else await can_read(principal, record, case_access)
     )
     if not allowed:
-        fail(uow, action, file_id, _not_found())
+        uow.audit.refuse(action, RESOURCE, file_id, _not_found())
     return record
 
 
@@ -131,7 +124,9 @@ async def attach(
     and asking consult here would call back into a service that is waiting on us."""
     record = await load_file(uow, principal, file_id, "file.attach", _nobody, owner_only=True)
     if record.case_id not in (None, case_id):
-        fail(uow, "file.attach", file_id, Conflict("This file belongs to another case."))
+        uow.audit.refuse(
+            "file.attach", RESOURCE, file_id, Conflict("This file belongs to another case.")
+        )
     record.case_id = case_id
     audit(uow, "file.attach", file_id, detail=f"case {case_id}")
     return record
@@ -146,7 +141,9 @@ async def soft_delete(
 ) -> None:
     record = await load_file(uow, principal, file_id, "file.delete", _nobody, owner_only=True)
     if record.legal_hold:
-        fail(uow, "file.delete", file_id, Conflict("This file is under a legal hold."))
+        uow.audit.refuse(
+            "file.delete", RESOURCE, file_id, Conflict("This file is under a legal hold.")
+        )
     now = utcnow()
     record.deleted_at = now
     record.deleted_by = principal.subject
@@ -161,12 +158,12 @@ async def set_legal_hold(
     action = "file.legal_hold" if hold else "file.legal_hold_lifted"
     record = await uow.session.get(StoredFile, file_id)
     if record is None or record.purged_at is not None:
-        fail(uow, action, file_id, _not_found())
+        uow.audit.refuse(action, RESOURCE, file_id, _not_found())
     allowed = principal.role is Role.ADMIN or (
         principal.role is Role.COORDINATOR and owns(principal, record)
     )
     if not allowed:
-        fail(uow, action, file_id, _not_found())
+        uow.audit.refuse(action, RESOURCE, file_id, _not_found())
     record.legal_hold = hold
     if hold and record.deleted_at is not None:
         record.purge_after = None  # a held file is kept, even when already deleted

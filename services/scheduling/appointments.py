@@ -37,10 +37,10 @@ from services.scheduling.service import (
     HOLD_EXPIRED,
     audit,
     check_action,
-    fail,
     load_appointment,
     set_status,
 )
+from services.scheduling.service import RESOURCE as APPOINTMENT_RESOURCE
 from services.scheduling.settings import SchedulingSettings
 from services.scheduling.timeplan import Unbookable
 from services.scheduling.views import utc_text
@@ -234,7 +234,7 @@ async def book(
         )
         appointment = await book_slot(uow, booking, settings, rooms, now)
     except ProblemError as error:
-        fail(uow, action, None, error)
+        uow.audit.refuse(action, APPOINTMENT_RESOURCE, None, error)
     audit(uow, action, appointment.id, detail=appointment.status.value)
     return appointment
 
@@ -265,9 +265,9 @@ async def act(
     )
     expired_at = appointment.hold_expires_at
     if action is A.CONFIRM and appointment.cancel_reason == HOLD_EXPIRED and expired_at:
-        fail(
-            uow,
+        uow.audit.refuse(
             audit_action,
+            APPOINTMENT_RESOURCE,
             appointment.id,
             Conflict(
                 f"The hold expired at {utc_text(expired_at)}; the slot was "
@@ -333,7 +333,7 @@ async def reschedule(
         )
         new = await book_slot(uow, booking, settings, rooms, now)
     except ProblemError as error:
-        fail(uow, action, old.id, error)
+        uow.audit.refuse(action, APPOINTMENT_RESOURCE, old.id, error)
     new.replaces_id = old.id
     old.replaced_by_id = new.id
     await uow.session.flush()

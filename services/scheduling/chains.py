@@ -20,7 +20,6 @@ from services.scheduling.enums import (
     VisitType,
 )
 from services.scheduling.models import Appointment, Episode, Schedule
-from services.scheduling.service import fail
 from services.scheduling.views import first_visit_fulfilled, utc_text
 
 RESOURCE = "episode"
@@ -43,7 +42,7 @@ async def load_episode(
     episode = await lock_episode(uow, episode_id, write=write)
     if episode is None or not can_see_episode(principal, episode):
         error = NotFound("No episode with this id is visible to you.")
-        fail(uow, action, episode_id, error, resource=RESOURCE)
+        uow.audit.refuse(action, RESOURCE, episode_id, error)
     return episode
 
 

@@ -26,7 +26,7 @@ from services.scheduling.enums import (
 )
 from services.scheduling.models import Appointment, Episode, Schedule, ScheduleException
 from services.scheduling.schemas import Eligibility
-from services.scheduling.service import audit, fail, hold_has_expired
+from services.scheduling.service import audit, hold_has_expired
 
 RESOURCE = "patient"
 # An in-person visit that may still take place.
@@ -130,7 +130,7 @@ async def check_eligibility(
     try:
         _check_asker(principal, patient_id)
     except ProblemError as error:
-        fail(uow, action, patient_id, error, resource=RESOURCE)
+        uow.audit.refuse(action, RESOURCE, patient_id, error)
     visits = await _in_person_visits(uow, principal, patient_id, episode_id, now)
     fulfilled = [pair for pair in visits if pair[0].status is AppointmentStatus.FULFILLED]
     found = next((pair for pair in fulfilled if pair[1].specialty == specialty), None)

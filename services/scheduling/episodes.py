@@ -23,7 +23,7 @@ from services.scheduling.enums import EpisodeStatus, VisitType
 from services.scheduling.models import Appointment, Episode, Schedule
 from services.scheduling.rooms import VideoRooms
 from services.scheduling.schemas import EpisodeCreate, SeriesItem, SeriesOut, SeriesRequest
-from services.scheduling.service import audit, fail
+from services.scheduling.service import audit
 from services.scheduling.settings import SchedulingSettings
 from services.scheduling.views import appointment_out
 
@@ -44,7 +44,7 @@ async def create_episode(
     """Opened by the patient's organisation, for one specialist or any of a specialty."""
     if not is_staff(principal) or principal.organization_id is None:
         error = Forbidden("Coordinators and district medics open episodes for their patients.")
-        fail(uow, "episode.create", None, error, resource=RESOURCE)
+        uow.audit.refuse("episode.create", RESOURCE, None, error)
     if data.practitioner_id is not None:
         query = select(Schedule).where(Schedule.practitioner_id == data.practitioner_id)
         schedule = (await uow.session.execute(query)).scalar_one_or_none()
@@ -130,7 +130,7 @@ async def close_episode(
         if episode.status is EpisodeStatus.CLOSED:
             raise Conflict("The episode is already closed.", current_status=episode.status.value)
     except ProblemError as error:
-        fail(uow, "episode.close", episode.id, error, resource=RESOURCE)
+        uow.audit.refuse("episode.close", RESOURCE, episode.id, error)
     episode.status = EpisodeStatus.CLOSED
     episode.closed_at = now
     await uow.session.flush()
@@ -172,7 +172,7 @@ async def plan_series(
         if data.visit_type is VisitType.REMOTE:
             await require_fulfilled_first_visit(uow, episode)
     except ProblemError as error:
-        fail(uow, action, episode_id, error, resource=RESOURCE)
+        uow.audit.refuse(action, RESOURCE, episode_id, error)
     series_id = uuid.uuid4()
     items = []
     for start in series_starts(data.first_start, data.every_days, data.count, schedule.timezone):

@@ -29,7 +29,8 @@ from services.scheduling.enums import (
 )
 from services.scheduling.models import Appointment
 from services.scheduling.schemas import JoinLink
-from services.scheduling.service import audit, fail, load_appointment
+from services.scheduling.service import RESOURCE as APPOINTMENT_RESOURCE
+from services.scheduling.service import audit, load_appointment
 from services.scheduling.views import utc_text
 from services.video.client import RoomKind, VideoClient
 
@@ -241,6 +242,6 @@ async def join_link(
         room_id = await _room_now(uow, appointment, rooms, now)
         link = await rooms.patient_link(room_id, appointment.patient_id, principal, bearer)
     except ProblemError as error:
-        fail(uow, action, appointment.id, error)
+        uow.audit.refuse(action, APPOINTMENT_RESOURCE, appointment.id, error)
     audit(uow, action, appointment.id)
     return link

@@ -21,7 +21,7 @@ from services.scheduling.schemas import (
     ScheduleSettingsIn,
     minutes,
 )
-from services.scheduling.service import audit, fail
+from services.scheduling.service import audit
 from services.scheduling.timeplan import Plan, VisitSpec, WeeklyHours
 
 OrganizationLookup = Callable[[uuid.UUID], Awaitable[Organization]]
@@ -79,7 +79,7 @@ async def create_schedule(
         if organization_id is None:
             raise Forbidden("Only staff of an organisation keep schedules.")
     except Forbidden as error:
-        fail(uow, "schedule.create", None, error, resource=RESOURCE)
+        uow.audit.refuse("schedule.create", RESOURCE, None, error)
     if data.kind is ScheduleKind.ROOM and not data.name:
         raise Unprocessable("A room's schedule needs a name.")
     organization = await organizations(organization_id)
@@ -134,12 +134,11 @@ async def _managed(
 ) -> Schedule:
     schedule = await get_schedule(uow, schedule_id)
     if not manages_schedule(principal, schedule):
-        fail(
-            uow,
+        uow.audit.refuse(
             action,
+            RESOURCE,
             schedule.id,
             Forbidden("Only the schedule's owner and its organisation's coordinators change it."),
-            resource=RESOURCE,
         )
     return schedule
 

@@ -2,7 +2,6 @@
 
 import uuid
 from datetime import datetime
-from typing import NoReturn
 
 from sqlalchemy import select, update
 
@@ -73,21 +72,6 @@ def audit(
     uow.audit.record(action, resource, resource_id, outcome, detail=detail)
 
 
-def fail(
-    uow: UnitOfWork,
-    action: str,
-    resource_id: uuid.UUID | None,
-    error: ProblemError,
-    *,
-    resource: str = RESOURCE,
-) -> NoReturn:
-    """Records a refused request before raising it: denials are on record too."""
-    denied = isinstance(error, NotFound | Forbidden)
-    outcome = Outcome.DENIED if denied else Outcome.FAILED
-    audit(uow, action, resource_id, outcome, error.detail, resource=resource)
-    raise error
-
-
 def mark_room_released(appointment: Appointment, now: datetime) -> None:
     """A visit that will not take place gives its video room back (`rooms.release_room` tells
     the video service)."""
@@ -146,8 +130,11 @@ async def load_appointment(
         query = query.with_for_update()
     appointment = (await uow.session.execute(query)).scalar_one_or_none()
     if appointment is None or not can_see_appointment(principal, appointment):
-        fail(
-            uow, action, appointment_id, NotFound("No appointment with this id is visible to you.")
+        uow.audit.refuse(
+            action,
+            RESOURCE,
+            appointment_id,
+            NotFound("No appointment with this id is visible to you."),
         )
     if hold_has_expired(appointment, now):
         expire_hold(uow, appointment, now)
@@ -164,7 +151,9 @@ def check_action(
     """Authorises `action` and returns the status it leads to, auditing a refusal."""
     audit_action = f"appointment.{action.value}"
     if not may_act(principal, appointment, action):
-        fail(uow, audit_action, appointment.id, Forbidden("You may not do this to this visit."))
+        uow.audit.refuse(
+            audit_action, RESOURCE, appointment.id, Forbidden("You may not do this to this visit.")
+        )
     try:
         status = next_status(appointment.status, action)
         if action in AFTER_START and now < appointment.starts_at:
@@ -174,5 +163,5 @@ def check_action(
                 current_status=appointment.status.value,
             )
     except ProblemError as error:
-        fail(uow, audit_action, appointment.id, error)
+        uow.audit.refuse(audit_action, RESOURCE, appointment.id, error)
     return status

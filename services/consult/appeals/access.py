@@ -7,13 +7,12 @@ regional MIS) reads those it filed.
 
 import uuid
 from datetime import datetime
-from typing import NoReturn
 
 from sqlalchemy import select
 
 from services.common.audit import Outcome
 from services.common.auth import Principal, Role
-from services.common.errors import Forbidden, NotFound, ProblemError
+from services.common.errors import Forbidden, NotFound
 from services.common.uow import UnitOfWork
 from services.consult.appeals.enums import AppealEventKind
 from services.consult.appeals.models import Appeal, AppealEvent
@@ -31,12 +30,6 @@ def audit(
     detail: str | None = None,
 ) -> None:
     service.audit(uow, action, appeal_id, outcome, detail, resource=RESOURCE)
-
-
-def fail(
-    uow: UnitOfWork, action: str, appeal_id: uuid.UUID | None, error: ProblemError
-) -> NoReturn:
-    service.fail(uow, action, appeal_id, error, resource=RESOURCE)
 
 
 def is_operator(principal: Principal, region: str) -> bool:
@@ -88,11 +81,13 @@ async def load_appeal(
     try:
         require_scope(principal, write=write)
     except Forbidden as error:
-        fail(uow, action, appeal_id, error)
+        uow.audit.refuse(action, RESOURCE, appeal_id, error)
     query = select(Appeal).where(Appeal.id == appeal_id)
     if write:
         query = query.with_for_update()
     appeal = (await uow.session.execute(query)).scalar_one_or_none()
     if appeal is None or not can_see(principal, appeal):
-        fail(uow, action, appeal_id, NotFound("No appeal with this id is visible to you."))
+        uow.audit.refuse(
+            action, RESOURCE, appeal_id, NotFound("No appeal with this id is visible to you.")
+        )
     return appeal

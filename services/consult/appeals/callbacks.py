@@ -7,7 +7,6 @@ that would fall after closing, waits for the next opening.
 
 import uuid
 from datetime import datetime
-from typing import NoReturn
 
 from sqlalchemy import or_, select, tuple_, update
 from sqlalchemy.orm import selectinload
@@ -36,12 +35,6 @@ from services.consult.settings import ConsultSettings
 RESOURCE = "consult_callback"
 # Appeals that are over and owe the patient nothing more, so no call is scheduled for them.
 FINISHED = frozenset({AppealStatus.REDIRECTED, AppealStatus.CLOSED})
-
-
-def _fail(
-    uow: UnitOfWork, action: str, callback_id: uuid.UUID | None, error: ProblemError
-) -> NoReturn:
-    service.fail(uow, action, callback_id, error, resource=RESOURCE)
 
 
 async def _within_hours(
@@ -171,7 +164,7 @@ async def schedule_callback(
         if phone is None:
             raise Unprocessable("The appeal has no contact phone: give the `phone` to call.")
     except ProblemError as error:
-        _fail(uow, action, None, error)
+        uow.audit.refuse(action, RESOURCE, None, error)
     organization_id = principal.organization_id
     if data.reason is CallbackReason.PHONE_ANSWER and appeal.organization_id is not None:
         organization_id = appeal.organization_id
@@ -190,7 +183,7 @@ async def _load_callback(
     try:
         require_scope(principal, write=write)
     except Forbidden as error:
-        _fail(uow, action, callback_id, error)
+        uow.audit.refuse(action, RESOURCE, callback_id, error)
     query = (
         select(Callback)
         .where(Callback.id == callback_id)
@@ -200,7 +193,9 @@ async def _load_callback(
         query = query.with_for_update()
     callback = (await uow.session.execute(query)).scalar_one_or_none()
     if callback is None or not is_operator(principal, callback.region):
-        _fail(uow, action, callback_id, NotFound("No callback with this id is visible to you."))
+        uow.audit.refuse(
+            action, RESOURCE, callback_id, NotFound("No callback with this id is visible to you.")
+        )
     return callback
 
 
@@ -225,7 +220,7 @@ async def record_attempt(
                 f"The callback is {callback.status.value}.", current_status=callback.status.value
             )
     except ProblemError as error:
-        _fail(uow, action, callback.id, error)
+        uow.audit.refuse(action, RESOURCE, callback.id, error)
     callback.attempts += 1
     callback.last_outcome = data.outcome
     callback.updated_at = now
@@ -268,7 +263,9 @@ async def due_callbacks(
     action = "callback.list"
     after = decode_cursor(cursor) if cursor else None
     if principal.role is not Role.COORDINATOR or principal.organization_id is None:
-        _fail(uow, action, None, Forbidden("Callbacks are made by hotline operators."))
+        uow.audit.refuse(
+            action, RESOURCE, None, Forbidden("Callbacks are made by hotline operators.")
+        )
     query = (
         select(Callback)
         .where(
@@ -296,7 +293,9 @@ async def appeal_callbacks(
     action = "callback.list"
     appeal = await load_appeal(uow, principal, appeal_id, action)
     if not is_operator(principal, appeal.region):
-        _fail(uow, action, None, Forbidden("An appeal's callbacks are for its operators."))
+        uow.audit.refuse(
+            action, RESOURCE, None, Forbidden("An appeal's callbacks are for its operators.")
+        )
     query = (
         select(Callback)
         .where(Callback.appeal_id == appeal.id)

@@ -13,7 +13,8 @@ from services.common.auth import Principal, Role
 from services.common.errors import Forbidden, ProblemError
 from services.common.pagination import decode_cursor, encode_cursor
 from services.common.uow import UnitOfWork
-from services.consult.appeals.access import audit, fail
+from services.consult.appeals.access import RESOURCE as APPEAL_RESOURCE
+from services.consult.appeals.access import audit
 from services.consult.appeals.enums import (
     OPEN_APPEAL_STATUSES,
     AppealCategory,
@@ -95,7 +96,7 @@ async def list_appeals(
         require_scope(principal, write=False)
         visible = _visible(principal)
     except ProblemError as error:
-        fail(uow, action, None, error)
+        uow.audit.refuse(action, APPEAL_RESOURCE, None, error)
     query = select(*SUMMARY_COLUMNS).where(visible, *_filtered(filters, now))
     if after is not None:
         query = query.where(tuple_(Appeal.due_at, Appeal.id) > after)
@@ -111,7 +112,9 @@ async def own_appeals(uow: UnitOfWork, principal: Principal, now: datetime) -> l
     """A patient's appeals, newest first."""
     action = "appeal.list"
     if principal.role is not Role.PATIENT:
-        fail(uow, action, None, Forbidden("Patients list their own appeals here."))
+        uow.audit.refuse(
+            action, APPEAL_RESOURCE, None, Forbidden("Patients list their own appeals here.")
+        )
     query = (
         select(*SUMMARY_COLUMNS)
         .where(Appeal.patient_id == principal.subject)

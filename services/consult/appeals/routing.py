@@ -18,7 +18,7 @@ from services.common.errors import Conflict, Forbidden, NotFound, ProblemError, 
 from services.common.uow import UnitOfWork, standalone_unit_of_work
 from services.consult.appeals.models import Territory
 from services.consult.appeals.schemas import TerritoryFileEntry, TerritoryIn
-from services.consult.cases.transitions import audit, fail
+from services.consult.cases.transitions import audit
 from services.consult.ports import OrganizationLookup
 
 RESOURCE = "appeal_territory"
@@ -53,7 +53,7 @@ def _check_editor(uow: UnitOfWork, principal: Principal, region: str, action: st
     ):
         return
     denied = Forbidden("Administrators and the region's coordinators edit its territory map.")
-    fail(uow, action, None, denied, resource=RESOURCE)
+    uow.audit.refuse(action, RESOURCE, None, denied)
 
 
 async def list_territories(uow: UnitOfWork, region: str) -> list[Territory]:
@@ -80,7 +80,7 @@ async def put_territory(
     try:
         await organization_of_region(organizations, data.organization_id, region)
     except ProblemError as error:
-        fail(uow, action, None, error, resource=RESOURCE)
+        uow.audit.refuse(action, RESOURCE, None, error)
     query = select(Territory).where(Territory.region == region, Territory.code == code)
     territory = (await uow.session.execute(query.with_for_update())).scalar_one_or_none()
     if territory is None:
@@ -95,7 +95,7 @@ async def put_territory(
     except IntegrityError:
         # Another request added the same territory between our read and our insert.
         clash = Conflict(f"Territory {code} of region {region} was just added; try again.")
-        fail(uow, action, None, clash, resource=RESOURCE)
+        uow.audit.refuse(action, RESOURCE, None, clash)
     audit(
         uow,
         action,
@@ -116,12 +116,8 @@ async def delete_territory(uow: UnitOfWork, principal: Principal, region: str, c
     )
     territory_id = result.scalar_one_or_none()
     if territory_id is None:
-        fail(
-            uow,
-            action,
-            None,
-            NotFound(f"No territory {code} in region {region}."),
-            resource=RESOURCE,
+        uow.audit.refuse(
+            action, RESOURCE, None, NotFound(f"No territory {code} in region {region}.")
         )
     audit(uow, action, territory_id, detail=f"{region}/{code}", resource=RESOURCE)
 

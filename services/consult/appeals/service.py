@@ -13,11 +13,11 @@ from sqlalchemy import select
 from services.common.auth import Principal, Role
 from services.common.errors import Conflict, Forbidden, ProblemError, Unprocessable
 from services.common.uow import UnitOfWork
+from services.consult.appeals.access import RESOURCE as APPEAL_RESOURCE
 from services.consult.appeals.access import (
     add_event,
     audit,
     can_see,
-    fail,
     is_operator,
     load_appeal,
 )
@@ -167,7 +167,7 @@ async def create_appeal(
         require_scope(principal, write=True)
         region, patient_id = _filing(principal, data)
     except ProblemError as error:
-        fail(uow, action, None, error)
+        uow.audit.refuse(action, APPEAL_RESOURCE, None, error)
     appeal = Appeal(
         id=uuid.uuid4(),
         region=region,
@@ -198,7 +198,7 @@ async def create_appeal(
         try:
             await _route(uow, None, appeal, organization_id, organizations, settings, now, note)
         except ProblemError as error:  # the directory is down, or lost the organisation
-            fail(uow, action, None, error)
+            uow.audit.refuse(action, APPEAL_RESOURCE, None, error)
     await uow.session.flush()
     audit(uow, action, appeal.id, detail=f"{appeal.category.value}, {appeal.status.value}")
     return appeal
@@ -213,7 +213,7 @@ async def _act(
         authorise(principal, appeal, action)
         return appeal, next_status(appeal.status, action)
     except ProblemError as error:
-        fail(uow, audit_action, appeal.id, error)
+        uow.audit.refuse(audit_action, APPEAL_RESOURCE, appeal.id, error)
 
 
 async def _finish(uow: UnitOfWork, appeal: Appeal, action: AppealAction, now: datetime) -> Appeal:
@@ -238,7 +238,7 @@ async def route_appeal(
     try:
         await organization_of_region(organizations, organization_id, appeal.region)
     except ProblemError as error:
-        fail(uow, "appeal.route", appeal.id, error)
+        uow.audit.refuse("appeal.route", APPEAL_RESOURCE, appeal.id, error)
     await _route(uow, principal, appeal, organization_id, organizations, settings, now, "by hand")
     return await _finish(uow, appeal, A.ROUTE, now)
 
@@ -271,7 +271,7 @@ async def reassign_appeal(
             raise Conflict("The appeal is already with this organisation.")
         await organization_of_region(organizations, organization_id, appeal.region)
     except ProblemError as error:
-        fail(uow, "appeal.reassign", appeal.id, error)
+        uow.audit.refuse("appeal.reassign", APPEAL_RESOURCE, appeal.id, error)
     previous = appeal.organization_id
     appeal.status = status
     appeal.organization_id = organization_id
@@ -307,7 +307,7 @@ async def resolve_appeal(
     try:
         phone = phone_for_answer(appeal, data.answer_by_phone)
     except ProblemError as error:
-        fail(uow, "appeal.resolve", appeal.id, error)
+        uow.audit.refuse("appeal.resolve", APPEAL_RESOURCE, appeal.id, error)
     appeal.status = status
     appeal.answer = data.answer
     appeal.resolved_at = appeal.closed_at = now
@@ -360,7 +360,12 @@ async def history(uow: UnitOfWork, principal: Principal, appeal_id: uuid.UUID) -
     action = "appeal.history"
     appeal = await load_appeal(uow, principal, appeal_id, action)
     if not is_operator(principal, appeal.region):
-        fail(uow, action, appeal.id, Forbidden("An appeal's history is for its operators."))
+        uow.audit.refuse(
+            action,
+            APPEAL_RESOURCE,
+            appeal.id,
+            Forbidden("An appeal's history is for its operators."),
+        )
     query = select(AppealEvent).where(AppealEvent.appeal_id == appeal.id).order_by(AppealEvent.id)
     events = list((await uow.session.scalars(query)).all())
     audit(uow, action, appeal.id)

@@ -16,7 +16,8 @@ from services.consult.cases.events import case_event
 from services.consult.cases.models import Conclusion
 from services.consult.cases.schemas import ConclusionCreate, ConclusionOut
 from services.consult.cases.signing import ConclusionSigner, Signature, SignedDocument
-from services.consult.cases.transitions import audit, check_action, fail, load_case
+from services.consult.cases.transitions import RESOURCE as CASE_RESOURCE
+from services.consult.cases.transitions import audit, check_action, load_case
 
 _OUT_FIELDS = [name for name in ConclusionOut.model_fields if name != "signature_valid"]
 
@@ -54,23 +55,31 @@ async def issue_conclusion(
     case = await load_case(uow, principal, case_id, "conclusion.issue", write=True)
     if await uow.session.scalar(select(Consilium.id).where(Consilium.case_id == case.id)):
         refusal = Conflict("A consilium's case is concluded by the chair's protocol.")
-        fail(uow, "conclusion.issue", case.id, refusal)
+        uow.audit.refuse("conclusion.issue", CASE_RESOURCE, case.id, refusal)
     amending = case.status is CaseStatus.CONCLUDED
     status = check_action(
         uow, principal, case, CaseAction.AMEND if amending else CaseAction.CONCLUDE
     )
     if amending and data.amendment_reason is None:
-        fail(uow, "conclusion.issue", case.id, Unprocessable("An amendment must give its reason."))
+        uow.audit.refuse(
+            "conclusion.issue",
+            CASE_RESOURCE,
+            case.id,
+            Unprocessable("An amendment must give its reason."),
+        )
     if not amending and data.amendment_reason is not None:
-        fail(
-            uow, "conclusion.issue", case.id, Unprocessable("There is no conclusion to amend yet.")
+        uow.audit.refuse(
+            "conclusion.issue",
+            CASE_RESOURCE,
+            case.id,
+            Unprocessable("There is no conclusion to amend yet."),
         )
     latest = await uow.session.scalar(
         select(func.max(Conclusion.version)).where(Conclusion.case_id == case.id)
     )
     if amending and latest is None:
         refusal = Conflict("The request was answered with a follow-up visit, not in writing.")
-        fail(uow, "conclusion.issue", case.id, refusal)
+        uow.audit.refuse("conclusion.issue", CASE_RESOURCE, case.id, refusal)
     issued_at = now or utcnow()
     document = SignedDocument(
         case_id=case.id,
@@ -129,6 +138,11 @@ async def get_conclusion(
         select(Conclusion).where(Conclusion.case_id == case.id, Conclusion.version == version)
     )
     if conclusion is None:
-        fail(uow, "conclusion.read", case.id, NotFound(f"This case has no conclusion {version}."))
+        uow.audit.refuse(
+            "conclusion.read",
+            CASE_RESOURCE,
+            case.id,
+            NotFound(f"This case has no conclusion {version}."),
+        )
     audit(uow, "conclusion.read", case.id, detail=f"version {version}")
     return verified(conclusion, signer)

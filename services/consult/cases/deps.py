@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from services.common.auth import bearer_token
+from services.common.grants import GrantIssuer
 from services.consult.cases.schemas import Attachment
 from services.consult.cases.service import AttachFile
 from services.consult.cases.signing import ConclusionSigner
@@ -39,5 +40,11 @@ def _attach_file(request: Request) -> AttachFile:
     return attach
 
 
+def _grants(request: Request) -> GrantIssuer:
+    grants: GrantIssuer = request.app.state.grants
+    return grants
+
+
+GrantsDep = Annotated[GrantIssuer, Depends(_grants)]
 AttachFileDep = Annotated[AttachFile, Depends(_attach_file)]
 SignerDep = Annotated[ConclusionSigner, Depends(_signer)]

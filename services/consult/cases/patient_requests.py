@@ -28,7 +28,8 @@ from services.consult.cases.models import Case
 from services.consult.cases.queue import SUMMARY_COLUMNS, summaries
 from services.consult.cases.schemas import CaseSummary, PatientRequestCreate
 from services.consult.cases.service import AttachFile, attach_files
-from services.consult.cases.transitions import audit, check_action, fail, load_case
+from services.consult.cases.transitions import RESOURCE as CASE_RESOURCE
+from services.consult.cases.transitions import audit, check_action, load_case
 from services.consult.ports import OrganizationLookup
 from services.consult.settings import ConsultSettings
 from services.consult.values import set_patient
@@ -102,7 +103,7 @@ async def create_request(
         patient_id = _whose(principal, data)
         signs = _worsening_signs(data.worsening_signs, settings)
     except ProblemError as error:
-        fail(uow, action, None, error)
+        uow.audit.refuse(action, CASE_RESOURCE, None, error)
     eligibility = await check_eligibility(patient_id, data.specialty, data.episode_id)
     visit = eligibility.visit
     if visit is None:
@@ -111,12 +112,12 @@ async def create_request(
             reason=eligibility.reason,
             book_url=eligibility.book_url,
         )
-        fail(uow, action, None, refusal)
+        uow.audit.refuse(action, CASE_RESOURCE, None, refusal)
     if principal.role is Role.COORDINATOR and (
         principal.organization_id != visit.requesting_organization_id
     ):
         outsider = Forbidden("Coordinators file requests for their own organisation's patients.")
-        fail(uow, action, None, outsider)
+        uow.audit.refuse(action, CASE_RESOURCE, None, outsider)
     requesting = await organizations(visit.requesting_organization_id)
     target = await organizations(visit.organization_id)
     now = now or utcnow()
@@ -163,7 +164,9 @@ async def create_request(
 async def list_own_requests(uow: UnitOfWork, principal: Principal) -> list[CaseSummary]:
     """A patient's requests, newest first; staff work from the queue."""
     if principal.role is not Role.PATIENT:
-        fail(uow, "case.list", None, Forbidden("Patients list their own requests here."))
+        uow.audit.refuse(
+            "case.list", CASE_RESOURCE, None, Forbidden("Patients list their own requests here.")
+        )
     query = (
         select(*SUMMARY_COLUMNS)
         .where(Case.patient_id == principal.subject)
@@ -190,16 +193,21 @@ async def book_follow_up(
     action = "case.follow_up"
     case = await load_case(uow, principal, case_id, action, write=True)
     if case.kind is not CaseKind.PATIENT_REQUEST or case.episode_id is None:
-        fail(uow, action, case.id, Conflict("Only a patient's request is answered with a visit."))
+        uow.audit.refuse(
+            action,
+            CASE_RESOURCE,
+            case.id,
+            Conflict("Only a patient's request is answered with a visit."),
+        )
     status = check_action(uow, principal, case, CaseAction.CONCLUDE)
     try:
         appointment_id = await book(case.episode_id, case.id, principal.subject, start)
     except (NotFound, Forbidden) as error:
         # Not this case's 404 or 403: the case is there, the booking was refused.
         refusal = Conflict(f"The scheduling service refused the follow-up: {error.detail}")
-        fail(uow, action, case.id, refusal)
+        uow.audit.refuse(action, CASE_RESOURCE, case.id, refusal)
     except ProblemError as error:
-        fail(uow, action, case.id, error)
+        uow.audit.refuse(action, CASE_RESOURCE, case.id, error)
     case.follow_up_appointment_id = appointment_id
     case.status = status
     case.concluded_at = case.closed_at = now or utcnow()

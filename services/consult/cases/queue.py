@@ -17,7 +17,8 @@ from services.consult.cases.access import can_list, require_scope, visible_cases
 from services.consult.cases.enums import OPEN_STATUSES, CaseStatus
 from services.consult.cases.models import Case, is_open
 from services.consult.cases.schemas import CaseSummary
-from services.consult.cases.transitions import audit, fail
+from services.consult.cases.transitions import RESOURCE as CASE_RESOURCE
+from services.consult.cases.transitions import audit
 
 # Only the columns the queue shows, read as plain rows: loading `Case` entities decoded the
 # JSON columns (summary, attachment ids) and built ORM objects for every row, which cost far
@@ -46,7 +47,7 @@ def _check_listing(uow: UnitOfWork, principal: Principal, action: str) -> None:
         if not can_list(principal):
             raise Forbidden("Your role does not work with consultation cases.")
     except Forbidden as error:
-        fail(uow, action, None, error)
+        uow.audit.refuse(action, CASE_RESOURCE, None, error)
 
 
 def _status_filter(wanted: frozenset[CaseStatus]) -> ColumnElement[bool]:

@@ -24,7 +24,8 @@ from services.consult.cases.enums import CaseAction, CaseStatus, MessageKind, Ur
 from services.consult.cases.events import case_event
 from services.consult.cases.models import Case
 from services.consult.cases.schemas import Attachment, CaseCreate, CaseUpdate, InfoResponse
-from services.consult.cases.transitions import audit, check_action, fail, load_case, new_message
+from services.consult.cases.transitions import RESOURCE as CASE_RESOURCE
+from services.consult.cases.transitions import audit, check_action, load_case, new_message
 from services.consult.ports import OrganizationLookup
 from services.consult.settings import ConsultSettings
 from services.consult.values import set_patient
@@ -64,7 +65,7 @@ async def create_case(
         if principal.role not in REQUESTER_ROLES or principal.organization_id is None:
             raise Forbidden("Only district medics and API clients of an organisation open cases.")
     except Forbidden as error:
-        fail(uow, "case.create", None, error)
+        uow.audit.refuse("case.create", CASE_RESOURCE, None, error)
     target = await _target(organizations, data.target_organization_id)
     if target.id == principal.organization_id:
         raise Unprocessable("An organisation cannot consult itself.")
@@ -112,7 +113,7 @@ async def attach_files(
                     f"Attachment {file_id} is not a complete file of yours or your organisation's.",
                     file_id=str(file_id),
                 )
-                fail(uow, "case.attach", case.id, refusal)
+                uow.audit.refuse("case.attach", CASE_RESOURCE, case.id, refusal)
             known[str(file_id)] = attachment.model_dump(mode="json")
         attachments.append(known[str(file_id)])
     case.attachments = attachments
@@ -153,12 +154,12 @@ async def update_case(
     case = await load_case(uow, principal, case_id, "case.edit", write=True)
     check_action(uow, principal, case, CaseAction.EDIT)
     if if_match is not None and case.version not in if_match:
-        fail(uow, "case.edit", case.id, _changed_meanwhile(case.version))
+        uow.audit.refuse("case.edit", CASE_RESOURCE, case.id, _changed_meanwhile(case.version))
     rerouted = {data.target_organization_id, data.specialty} - {None}
     if rerouted and case.status is not CaseStatus.DRAFT:
-        fail(
-            uow,
+        uow.audit.refuse(
             "case.edit",
+            CASE_RESOURCE,
             case.id,
             Conflict(
                 f"Only a draft can change target or specialty; the case is {case.status.value}.",
@@ -191,7 +192,7 @@ async def update_case(
         # the row lock of `load_case` makes losing here rare, but it is the database's word.
         await uow.session.flush()
     except StaleDataError:
-        fail(uow, "case.edit", case.id, _changed_meanwhile(None))
+        uow.audit.refuse("case.edit", CASE_RESOURCE, case.id, _changed_meanwhile(None))
     audit(uow, "case.edit", case.id)
     return case
 

@@ -2,7 +2,6 @@
 
 import uuid
 from datetime import datetime
-from typing import NoReturn
 
 from sqlalchemy import select
 
@@ -112,21 +111,6 @@ def audit(
     uow.audit.record(action, resource, case_id, outcome, detail=detail)
 
 
-def fail(
-    uow: UnitOfWork,
-    action: str,
-    case_id: uuid.UUID | None,
-    error: ProblemError,
-    *,
-    resource: str = RESOURCE,
-) -> NoReturn:
-    """Records a refused request before raising it: denials are on record too."""
-    denied = isinstance(error, NotFound | Forbidden)
-    outcome = Outcome.DENIED if denied else Outcome.FAILED
-    audit(uow, action, case_id, outcome, error.detail, resource=resource)
-    raise error
-
-
 async def load_case(
     uow: UnitOfWork,
     principal: Principal,
@@ -144,7 +128,7 @@ async def load_case(
     try:
         require_scope(principal, write=write)
     except Forbidden as error:
-        fail(uow, action, case_id, error)
+        uow.audit.refuse(action, RESOURCE, case_id, error)
     query = select(Case).where(Case.id == case_id)
     if write:
         query = query.with_for_update()
@@ -152,7 +136,9 @@ async def load_case(
     if case is None or not (
         can_see(principal, case) or await invited_to_consilium(uow.session, principal, case)
     ):
-        fail(uow, action, case_id, NotFound("No case with this id is visible to you."))
+        uow.audit.refuse(
+            action, RESOURCE, case_id, NotFound("No case with this id is visible to you.")
+        )
     return case
 
 
@@ -165,7 +151,7 @@ def check_action(
         authorise(principal, case, action)
         return next_status(case.status, action, case.resume_status)
     except ProblemError as error:
-        fail(uow, audit_action, case.id, error)
+        uow.audit.refuse(audit_action, RESOURCE, case.id, error)
 
 
 async def _act(

@@ -19,7 +19,8 @@ from services.common.uow import UnitOfWork
 from services.consult.cases.access import can_list, require_scope, visible_cases
 from services.consult.cases.enums import CaseStatus
 from services.consult.cases.models import Case, Conclusion
-from services.consult.cases.transitions import audit, fail, load_case
+from services.consult.cases.transitions import RESOURCE as CASE_RESOURCE
+from services.consult.cases.transitions import audit, load_case
 from services.consult.fhir.resources import REPORT_STATUSES
 from services.consult.monitoring.access import record, require_care_team
 from services.consult.monitoring.models import CheckIn, Enrolment
@@ -39,7 +40,7 @@ def _visible_cases(uow: UnitOfWork, principal: Principal, action: str) -> Column
         if not can_list(principal):
             raise Forbidden("Your role does not work with consultation cases.")
     except Forbidden as error:
-        fail(uow, action, None, error)
+        uow.audit.refuse(action, CASE_RESOURCE, None, error)
     return visible_cases(principal)
 
 
@@ -81,7 +82,7 @@ async def _row(
     found = await uow.session.get(model, row_id)
     if found is None:
         refusal = NotFound(f"No {resource_type} with this id is visible to you.")
-        fail(uow, action, row_id, refusal, resource=model.__tablename__)
+        uow.audit.refuse(action, model.__tablename__, row_id, refusal)
     return found
 
 

@@ -2,12 +2,11 @@
 the patient themselves; every refusal and every access is audited against the enrolment."""
 
 import uuid
-from typing import NoReturn
 
 from services.common.auth import Principal, Role
-from services.common.errors import Forbidden, ProblemError
+from services.common.errors import Forbidden
 from services.common.uow import UnitOfWork
-from services.consult.cases.transitions import audit, fail
+from services.consult.cases.transitions import audit
 from services.consult.monitoring.models import Enrolment
 
 RESOURCE = "monitoring_enrolment"
@@ -26,12 +25,6 @@ def can_see(principal: Principal, enrolment: Enrolment) -> bool:
     return care_team_of(principal) == enrolment.organization_id
 
 
-def refuse(
-    uow: UnitOfWork, action: str, enrolment_id: uuid.UUID | None, error: ProblemError
-) -> NoReturn:
-    fail(uow, action, enrolment_id, error, resource=RESOURCE)
-
-
 def record(uow: UnitOfWork, action: str, enrolment_id: uuid.UUID | None, detail: str) -> None:
     audit(uow, action, enrolment_id, detail=detail, resource=RESOURCE)
 
@@ -40,5 +33,5 @@ def require_care_team(uow: UnitOfWork, principal: Principal, action: str) -> uui
     organization_id = care_team_of(principal)
     if organization_id is None:
         refusal = Forbidden("Coordinators and doctors of an organisation monitor its patients.")
-        refuse(uow, action, None, refusal)
+        uow.audit.refuse(action, RESOURCE, None, refusal)
     return organization_id

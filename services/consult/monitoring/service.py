@@ -17,11 +17,11 @@ from sqlalchemy.exc import IntegrityError
 from services.common.auth import Principal, Role
 from services.common.errors import Conflict, Forbidden, NotFound, Unprocessable
 from services.common.uow import UnitOfWork
+from services.consult.monitoring.access import RESOURCE as ENROLMENT_RESOURCE
 from services.consult.monitoring.access import (
     can_see,
     care_team_of,
     record,
-    refuse,
     require_care_team,
 )
 from services.consult.monitoring.enums import EnrolmentStatus, MonitoringAction
@@ -54,7 +54,7 @@ def _next(uow: UnitOfWork, enrolment: Enrolment, action: MonitoringAction) -> En
             f"{enrolment.status.value}.",
             current_status=enrolment.status.value,
         )
-        refuse(uow, f"monitoring.{action.value}", enrolment.id, refusal)
+        uow.audit.refuse(f"monitoring.{action.value}", ENROLMENT_RESOURCE, enrolment.id, refusal)
     return target
 
 
@@ -84,7 +84,12 @@ async def load_enrolment(
         query = query.with_for_update()
     enrolment = (await uow.session.execute(query)).scalar_one_or_none()
     if enrolment is None or not can_see(principal, enrolment):
-        refuse(uow, action, enrolment_id, NotFound("No monitoring with this id is visible to you."))
+        uow.audit.refuse(
+            action,
+            ENROLMENT_RESOURCE,
+            enrolment_id,
+            NotFound("No monitoring with this id is visible to you."),
+        )
     return enrolment
 
 
@@ -94,7 +99,7 @@ def _programme(
     programme = settings.monitoring_programmes.get(key)
     if programme is None:
         refusal = Conflict(f"The programme {key} is no longer configured.", programme=key)
-        refuse(uow, action, enrolment_id, refusal)
+        uow.audit.refuse(action, ENROLMENT_RESOURCE, enrolment_id, refusal)
     return programme
 
 
@@ -112,11 +117,16 @@ async def enrol(
     if programme is None:
         known = sorted(settings.monitoring_programmes)
         refusal = Unprocessable(f"No monitoring programme {data.programme}.", programmes=known)
-        refuse(uow, action, None, refusal)
+        uow.audit.refuse(action, ENROLMENT_RESOURCE, None, refusal)
     interval = data.interval_hours or programme.interval_hours
     first_due = data.first_check_in_due_at or now + timedelta(hours=interval)
     if first_due < now:
-        refuse(uow, action, None, Unprocessable("The first check-in cannot be due in the past."))
+        uow.audit.refuse(
+            action,
+            ENROLMENT_RESOURCE,
+            None,
+            Unprocessable("The first check-in cannot be due in the past."),
+        )
     operator_id = data.operator_id
     if operator_id is None and principal.role is Role.COORDINATOR:
         operator_id = principal.subject
@@ -143,7 +153,7 @@ async def enrol(
     except IntegrityError:
         # The partial unique index: one active enrolment per patient, programme and organisation.
         duplicate = Conflict("This patient is already under this programme's monitoring here.")
-        refuse(uow, action, None, duplicate)
+        uow.audit.refuse(action, ENROLMENT_RESOURCE, None, duplicate)
     record(uow, action, enrolment.id, f"{data.programme}, first check-in {first_due.isoformat()}")
     return enrolment
 
@@ -211,7 +221,7 @@ async def check_in(
             f"The programme does not ask about: {', '.join(unknown)}.",
             symptoms=sorted(programme.symptoms),
         )
-        refuse(uow, action, enrolment.id, refusal)
+        uow.audit.refuse(action, ENROLMENT_RESOURCE, enrolment.id, refusal)
     # Days, and so sustained thresholds, are the responsible organisation's local days.
     zone = ZoneInfo((await organizations(enrolment.organization_id)).timezone)
     vitals = data.vital_signs.model_dump(exclude_none=True)
@@ -267,7 +277,7 @@ async def discharge(
     enrolment = await load_enrolment(uow, principal, enrolment_id, action, write=True)
     if care_team_of(principal) != enrolment.organization_id:
         refusal = Forbidden("The responsible organisation's coordinators and doctors discharge.")
-        refuse(uow, action, enrolment.id, refusal)
+        uow.audit.refuse(action, ENROLMENT_RESOURCE, enrolment.id, refusal)
     enrolment.status = _next(uow, enrolment, MonitoringAction.DISCHARGE)
     enrolment.discharged_at, enrolment.discharged_by = now, principal.subject
     enrolment.discharge_reason, enrolment.discharge_note = data.reason, data.note

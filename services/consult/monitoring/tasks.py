@@ -12,7 +12,8 @@ from services.common.auth import Principal
 from services.common.errors import Conflict, NotFound
 from services.common.uow import UnitOfWork
 from services.consult.cases.enums import Urgency
-from services.consult.monitoring.access import care_team_of, record, refuse, require_care_team
+from services.consult.monitoring.access import RESOURCE as ENROLMENT_RESOURCE
+from services.consult.monitoring.access import care_team_of, record, require_care_team
 from services.consult.monitoring.enums import EnrolmentStatus, EscalationKind, TaskStatus
 from services.consult.monitoring.events import task_escalated
 from services.consult.monitoring.models import Enrolment, Task
@@ -106,11 +107,13 @@ async def complete_task(
     )
     row = (await uow.session.execute(query)).one_or_none()
     if row is None or care_team_of(principal) != row[0].organization_id:
-        refuse(uow, action, None, NotFound("No task with this id is visible to you."))
+        uow.audit.refuse(
+            action, ENROLMENT_RESOURCE, None, NotFound("No task with this id is visible to you.")
+        )
     task = row[0]
     if task.status is not TaskStatus.OPEN:
         refusal = Conflict(f"The task is {task.status.value}.", current_status=task.status.value)
-        refuse(uow, action, task.enrolment_id, refusal)
+        uow.audit.refuse(action, ENROLMENT_RESOURCE, task.enrolment_id, refusal)
     task.status, task.outcome = TaskStatus.DONE, outcome
     task.completed_at, task.completed_by = now, principal.subject
     await uow.session.flush()

@@ -19,7 +19,7 @@ from services.common.auth import Principal, Role
 from services.common.errors import Forbidden, NotFound, ProblemError, Unprocessable
 from services.common.uow import UnitOfWork
 from services.consult.cases.access import require_scope
-from services.consult.cases.transitions import audit, fail
+from services.consult.cases.transitions import audit
 from services.consult.ports import OrganizationLookup
 from services.consult.settings import ConsultSettings
 from services.consult.stats.cohorts import (
@@ -263,13 +263,13 @@ async def read_figures(
         days = _period(query, settings, now)
         scope = await _scope(principal, query, organizations)
     except ProblemError as error:
-        fail(uow, ACTION, None, error, resource=RESOURCE)
+        uow.audit.refuse(ACTION, RESOURCE, None, error)
     tallies = await period_tallies(uow.session, scope, days, now)
     if scope.specialty is None:
         try:
             monitoring = await _monitoring(uow.session, scope, days, organizations)
         except ProblemError as error:  # the directory could not say whose region
-            fail(uow, ACTION, None, error, resource=RESOURCE)
+            uow.audit.refuse(ACTION, RESOURCE, None, error)
         for key, tally in monitoring.items():
             tallies[key].merge(tally)
     totals = Tally()

@@ -55,7 +55,8 @@ from services.consult.cases.enums import (
 )
 from services.consult.cases.events import case_event
 from services.consult.cases.signing import ConclusionSigner, Signature, SignedDocument
-from services.consult.cases.transitions import audit, check_action, fail, load_case
+from services.consult.cases.transitions import RESOURCE as CASE_RESOURCE
+from services.consult.cases.transitions import audit, check_action, load_case
 
 OPINION = "consilium_opinion"
 PROTOCOL = "consilium_protocol"
@@ -252,13 +253,18 @@ async def issue_protocol(
             "`close_unanswered`.",
             unanswered=[str(item.id) for item in unanswered],
         )
-        fail(uow, action, case.id, refusal)
+        uow.audit.refuse(action, CASE_RESOURCE, case.id, refusal)
     for invitation in unanswered:
         invitation.status, invitation.answered_at = InvitationStatus.CLOSED, now
         invitation.reason = CLOSED_UNANSWERED
     opinions = await _opinions(uow, consilium)
     if not opinions:
-        fail(uow, action, case.id, Conflict("A protocol cites opinions; none has been given."))
+        uow.audit.refuse(
+            action,
+            CASE_RESOURCE,
+            case.id,
+            Conflict("A protocol cites opinions; none has been given."),
+        )
     protocol = ConsiliumProtocol(
         id=uuid.uuid4(),
         consilium_id=consilium.id,

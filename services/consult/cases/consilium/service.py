@@ -30,7 +30,8 @@ from services.consult.cases.enums import (
     InvitationStatus,
 )
 from services.consult.cases.models import Case, is_open
-from services.consult.cases.transitions import audit, check_action, fail, load_case
+from services.consult.cases.transitions import RESOURCE as CASE_RESOURCE
+from services.consult.cases.transitions import audit, check_action, load_case
 from services.consult.ports import OrganizationLookup
 
 # (case, title, start) -> the id of the room the video service made, asked as the chair.
@@ -48,7 +49,9 @@ MAX_LIST = 200
 async def find_consilium(uow: UnitOfWork, case: Case, action: str) -> Consilium:
     consilium = await uow.session.scalar(select(Consilium).where(Consilium.case_id == case.id))
     if consilium is None:
-        fail(uow, action, case.id, NotFound("No consilium is convened on this case."))
+        uow.audit.refuse(
+            action, CASE_RESOURCE, case.id, NotFound("No consilium is convened on this case.")
+        )
     return consilium
 
 
@@ -58,7 +61,7 @@ def require_open(uow: UnitOfWork, case: Case, consilium: Consilium, action: str)
             f"The consilium is {consilium.status.value} and its case {case.status.value}.",
             current_status=consilium.status.value,
         )
-        fail(uow, action, case.id, refusal)
+        uow.audit.refuse(action, CASE_RESOURCE, case.id, refusal)
 
 
 async def chaired(
@@ -68,7 +71,9 @@ async def chaired(
     case = await load_case(uow, principal, case_id, action, write=True)
     consilium = await find_consilium(uow, case, action)
     if principal.subject != consilium.chair_id:
-        fail(uow, action, case.id, Forbidden("Only the consilium's chair can do this."))
+        uow.audit.refuse(
+            action, CASE_RESOURCE, case.id, Forbidden("Only the consilium's chair can do this.")
+        )
     require_open(uow, case, consilium, action)
     return case, consilium
 
@@ -123,10 +128,10 @@ async def _invite(
         try:
             invitation = await _new_invitation(consilium, item, organizations, now)
         except ProblemError as error:
-            fail(uow, action, consilium.case_id, error)
+            uow.audit.refuse(action, CASE_RESOURCE, consilium.case_id, error)
         if _addressee(invitation) in invited:
             refusal = Conflict("This specialist or specialty is invited already.")
-            fail(uow, action, consilium.case_id, refusal)
+            uow.audit.refuse(action, CASE_RESOURCE, consilium.case_id, refusal)
         invited.add(_addressee(invitation))
         uow.session.add(invitation)
     await uow.session.flush()
@@ -147,11 +152,11 @@ async def convene(
     case = await load_case(uow, principal, case_id, action, write=True)
     if case.kind is not CaseKind.DOCTOR_TO_DOCTOR:
         refusal = Conflict("A consilium is convened on a doctor-to-doctor case.")
-        fail(uow, action, case.id, refusal)
+        uow.audit.refuse(action, CASE_RESOURCE, case.id, refusal)
     status = check_action(uow, principal, case, CaseAction.CONVENE)
     if await uow.session.scalar(select(Consilium.id).where(Consilium.case_id == case.id)):
         refusal = Conflict("This case has a consilium already; invite more specialists to it.")
-        fail(uow, action, case.id, refusal)
+        uow.audit.refuse(action, CASE_RESOURCE, case.id, refusal)
     consilium = Consilium(
         id=uuid.uuid4(),
         case_id=case.id,
@@ -200,10 +205,12 @@ async def answerable_invitation(
         )
     )
     if invitation is None:
-        fail(uow, action, case.id, NotFound("This consilium has no such invitation."))
+        uow.audit.refuse(
+            action, CASE_RESOURCE, case.id, NotFound("This consilium has no such invitation.")
+        )
     if principal.subject == consilium.chair_id or not is_addressed_to(principal, invitation):
         refusal = Forbidden("Only the specialist invited can answer this invitation.")
-        fail(uow, action, case.id, refusal)
+        uow.audit.refuse(action, CASE_RESOURCE, case.id, refusal)
     require_open(uow, case, consilium, action)
     return case, consilium, invitation
 
@@ -221,7 +228,7 @@ def answer(
         refusal = Conflict(
             f"The invitation is {invitation.status.value}.", current_status=invitation.status.value
         )
-        fail(uow, action, invitation.case_id, refusal)
+        uow.audit.refuse(action, CASE_RESOURCE, invitation.case_id, refusal)
     if invitation.status is InvitationStatus.PENDING:
         invitation.invitee_id = principal.subject
         invitation.organization_id = principal.organization_id
@@ -267,7 +274,9 @@ async def list_invitations(uow: UnitOfWork, principal: Principal) -> list[Consil
     withdrawn or closed meanwhile are not."""
     action = "consilium.invitations"
     if principal.role is not Role.SPECIALIST:
-        fail(uow, action, None, Forbidden("Consilium invitations are for specialists."))
+        uow.audit.refuse(
+            action, CASE_RESOURCE, None, Forbidden("Consilium invitations are for specialists.")
+        )
     query = (
         select(ConsiliumInvitation)
         .join(Case, Case.id == ConsiliumInvitation.case_id)
@@ -297,15 +306,20 @@ async def request_room(
     case, consilium = await chaired(uow, principal, case_id, action)
     if consilium.room_id is None:
         if starts_at < now:
-            fail(uow, action, case.id, Unprocessable("A consilium's room starts now or later."))
+            uow.audit.refuse(
+                action,
+                CASE_RESOURCE,
+                case.id,
+                Unprocessable("A consilium's room starts now or later."),
+            )
         try:
             room_id = await create_room(case.id, f"Consilium: {case.specialty}", starts_at)
         except (NotFound, Forbidden) as error:
             # Not this case's 404 or 403: the consilium is there, the video service said no.
             refusal = Conflict(f"The video service refused the room: {error.detail}")
-            fail(uow, action, case.id, refusal)
+            uow.audit.refuse(action, CASE_RESOURCE, case.id, refusal)
         except ProblemError as error:
-            fail(uow, action, case.id, error)
+            uow.audit.refuse(action, CASE_RESOURCE, case.id, error)
         consilium.room_id, consilium.room_starts_at = room_id, starts_at
         await uow.session.flush()
     audit(uow, action, case.id, detail=f"room {consilium.room_id}")
