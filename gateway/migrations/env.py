@@ -1,7 +1,6 @@
-"""Alembic environment of the gateway database."""
+"""Alembic environment of the gateway database: the directory's and the webhooks' tables."""
 
-import gateway.webhooks.models  # noqa: F401 - its tables join the gateway's metadata
-from gateway.models import Base
+from gateway.tables import METADATA
 from services.common.migrations import run_env
 
-run_env(Base.metadata)
+run_env(METADATA)

@@ -18,6 +18,12 @@ from pydantic import (
 from services.common.db import utcnow
 
 
+class Urgency(StrEnum):
+    EMERGENCY = "emergency"
+    URGENT = "urgent"
+    PLANNED = "planned"
+
+
 class Sex(StrEnum):
     MALE = "male"
     FEMALE = "female"
@@ -27,6 +33,8 @@ class Sex(StrEnum):
 # WHO ICD-10: a letter, two digits, optionally a dot and one or two digits (I21.4, J18.9, E11.65).
 ICD10_PATTERN = r"^[A-Z][0-9]{2}(\.[0-9]{1,2})?$"
 MAX_TEXT = 20_000
+# A region's code as the directory keeps it: the federal subject's number ("42", "77").
+REGION_PATTERN = r"^[0-9A-Z\-]{1,8}$"
 
 
 def _upper_stripped(value: object) -> object:

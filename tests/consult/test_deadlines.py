@@ -7,9 +7,9 @@ import pytest
 
 from gateway.schemas import OpeningHours, Organization, OrganizationKind
 from services.consult.cases.deadlines import compute_due_at
-from services.consult.cases.enums import Urgency
 from services.consult.cases.settings import DeadlinePolicy
 from services.consult.settings import ConsultSettings
+from services.consult.values import Urgency
 
 POLICY = DeadlinePolicy()
 

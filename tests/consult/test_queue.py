@@ -9,8 +9,6 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import Connection, create_engine, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
@@ -21,23 +19,11 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from services.common.auth import Principal, Role
 from services.common.db import Database, utcnow
 from services.common.migrations import upgrade
-from services.consult.appeals.models import (
-    Appeal,
-    AppealEvent,
-    Callback,
-    CallbackAttempt,
-    Territory,
-)
 from services.consult.cases import queue
-from services.consult.cases.consilium.models import Consilium
-from services.consult.cases.consilium.models import ConsiliumInvitation as Invitation
-from services.consult.cases.consilium.models import ConsiliumOpinion as Opinion
-from services.consult.cases.consilium.models import ConsiliumProtocol as Protocol
 from services.consult.cases.enums import OPEN_STATUSES, CaseStatus
 from services.consult.cases.models import Case
 from services.consult.cases.schemas import CaseSummary
 from services.consult.db import Base
-from services.consult.monitoring.models import CheckIn, Enrolment, Task
 from tests.conftest import Actor
 from tests.consult.conftest import CONSULT, World
 
@@ -46,23 +32,6 @@ OPEN_PREDICATE = "status IN ('submitted', 'accepted', 'in_progress', 'info_reque
 OPEN = sorted(OPEN_STATUSES)
 PG: Dialect = postgresql.asyncpg.dialect()  # type: ignore[no-untyped-call]
 SQLITE: Dialect = sqlite.aiosqlite.dialect()
-CONSULT_TABLES = frozenset({"cases", "case_messages", "conclusions"}) | {
-    str(model.__tablename__)
-    for model in (
-        Consilium,
-        Invitation,
-        Opinion,
-        Protocol,
-        Enrolment,
-        CheckIn,
-        Task,
-        Territory,
-        Appeal,
-        AppealEvent,
-        Callback,
-        CallbackAttempt,
-    )
-}
 
 
 def _consult_db(world: World) -> Database:
@@ -222,32 +191,6 @@ def _open_reads(principal: Principal) -> dict[str, ClauseElement]:
         name: queue.page_query(principal, filters, limit=50) for name, filters in OPEN_READS.items()
     }
     return reads | {"overdue count": queue.overdue_count_query(principal)}
-
-
-def _consult_object(
-    item: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
-) -> bool:
-    """Only this service's own tables: the kernel's (audit, idempotency) are not ours to pin."""
-    table = name if type_ == "table" else getattr(getattr(item, "table", None), "name", None)
-    return table in CONSULT_TABLES
-
-
-async def test_migrations_build_the_schema_the_models_declare(
-    database_urls: dict[str, str],
-) -> None:
-    """`alembic check`: autogenerate against the migrated test database finds nothing to do."""
-    database = Database(database_urls["consult"])
-
-    def compare(connection: Connection) -> list[Any]:
-        options = {"compare_type": True, "include_object": _consult_object}
-        context = MigrationContext.configure(connection, opts=options)
-        return list(compare_metadata(context, Base.metadata))
-
-    try:
-        async with database.engine.connect() as connection:
-            assert await connection.run_sync(compare) == []
-    finally:
-        await database.dispose()
 
 
 def test_open_indexes_are_declared_as_the_migration_creates_them() -> None:

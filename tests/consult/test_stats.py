@@ -15,10 +15,8 @@ from typing import Any
 
 import httpx
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
 from services.common.db import Database
 from services.consult.appeals.enums import (
@@ -30,20 +28,14 @@ from services.consult.appeals.enums import (
     CallbackStatus,
 )
 from services.consult.appeals.models import Appeal, AppealEvent, Callback
-from services.consult.cases.enums import (
-    CaseKind,
-    CaseStatus,
-    ConsultationMode,
-    MessageKind,
-    Urgency,
-)
+from services.consult.cases.enums import CaseKind, CaseStatus, ConsultationMode, MessageKind
 from services.consult.cases.models import Case, Message
-from services.consult.db import KERNEL_TABLES, Base
+from services.consult.db import KERNEL_TABLES
 from services.consult.monitoring.enums import EnrolmentStatus, EscalationKind, TaskStatus, Wellbeing
 from services.consult.monitoring.models import CheckIn, Enrolment, Task
 from services.consult.stats.gauges import refresh
-from services.consult.stats.models import StatsDay, StatsFigure, StatsMonth
-from services.consult.values import Sex
+from services.consult.stats.models import StatsDay, StatsMonth
+from services.consult.values import Sex, Urgency
 from tests.conftest import Actor, Stack, running_stack
 from tests.consult.conftest import CONSULT, World, _api_client
 from tests.scheduling.conftest import assert_problem
@@ -677,25 +669,3 @@ def test_the_endpoint_is_documented(world: World) -> None:
     assert {parameter["name"] for parameter in operation["parameters"]} == {
         "from", "to", "group_by", "region", "organization_id", "specialty",
     }  # fmt: skip
-
-
-async def test_the_migration_builds_the_roll_up_the_models_declare(
-    database_urls: dict[str, str],
-) -> None:
-    tables = {StatsDay.__tablename__, StatsFigure.__tablename__, StatsMonth.__tablename__}
-
-    def ours(item: Any, name: str | None, type_: str, *_: Any) -> bool:
-        return (name if type_ == "table" else item.table.name) in tables
-
-    def compare(connection: Connection) -> list[Any]:
-        options = {"compare_type": True, "include_object": ours}
-        return list(
-            compare_metadata(MigrationContext.configure(connection, opts=options), Base.metadata)
-        )
-
-    database = Database(database_urls["consult"])
-    try:
-        async with database.engine.connect() as connection:
-            assert await connection.run_sync(compare) == []
-    finally:
-        await database.dispose()

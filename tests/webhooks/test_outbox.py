@@ -9,16 +9,13 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
-from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from fastapi import APIRouter
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
 from services.common.app import create_service_app
 from services.common.auth import Principal, Role
@@ -262,26 +259,3 @@ async def test_acknowledged_events_are_pruned_after_the_retention(world: World) 
 def _outbox_only(item: Any, name: str | None, type_: str, reflected: bool, other: Any) -> bool:
     table = name if type_ == "table" else getattr(getattr(item, "table", None), "name", None)
     return table == "outbox_events"
-
-
-@pytest.mark.parametrize("service", EMITTING)
-async def test_migrations_build_the_outbox_the_models_declare(
-    database_urls: dict[str, str], service: str
-) -> None:
-    """`alembic check` for the outbox table of each emitting service's migrated database."""
-    metadata = import_module(f"services.{service}.models").Base.metadata
-
-    def compare(connection: Connection) -> list[Any]:
-        options = {"compare_type": True, "include_object": _outbox_only}
-        context = MigrationContext.configure(connection, opts=options)
-        return list(compare_metadata(context, metadata))
-
-    database = Database(database_urls[service])
-    try:
-        async with database.engine.connect() as connection:
-            assert "outbox_events" in await connection.run_sync(
-                lambda sync: sync.dialect.get_table_names(sync)
-            )
-            assert await connection.run_sync(compare) == []
-    finally:
-        await database.dispose()

@@ -16,8 +16,7 @@ from services.common.errors import Forbidden, NotFound
 from services.common.uow import UnitOfWork
 from services.consult.appeals.enums import AppealEventKind
 from services.consult.appeals.models import Appeal, AppealEvent
-from services.consult.cases import transitions as service
-from services.consult.cases.access import require_scope
+from services.consult.scopes import require_scope
 
 RESOURCE = "consult_appeal"
 
@@ -29,7 +28,7 @@ def audit(
     outcome: Outcome = Outcome.SUCCESS,
     detail: str | None = None,
 ) -> None:
-    service.audit(uow, action, appeal_id, outcome, detail, resource=RESOURCE)
+    uow.audit.record(action, RESOURCE, appeal_id, outcome, detail=detail)
 
 
 def is_operator(principal: Principal, region: str) -> bool:

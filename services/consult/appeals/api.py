@@ -19,7 +19,6 @@ from services.consult.appeals.enums import AppealCategory, AppealChannel, Appeal
 from services.consult.appeals.models import Appeal
 from services.consult.appeals.queue import AppealFilter
 from services.consult.appeals.schemas import (
-    REGION_PATTERN,
     AppealCreate,
     AppealEventOut,
     AppealOut,
@@ -35,6 +34,7 @@ from services.consult.appeals.schemas import (
     TerritoryOut,
 )
 from services.consult.deps import PREFIX, NowDep, OrganizationsDep, SettingsDep
+from services.consult.values import REGION_PATTERN
 
 router = APIRouter(prefix=PREFIX, tags=["appeals"])
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)

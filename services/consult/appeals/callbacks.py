@@ -26,11 +26,10 @@ from services.consult.appeals.enums import (
 )
 from services.consult.appeals.models import Appeal, Callback, CallbackAttempt
 from services.consult.appeals.schemas import CallbackAttemptCreate, CallbackCreate
+from services.consult.appeals.settings import AppealsSettings
 from services.consult.appeals.working_hours import clock_start
-from services.consult.cases import transitions as service
-from services.consult.cases.access import require_scope
 from services.consult.ports import OrganizationLookup
-from services.consult.settings import ConsultSettings
+from services.consult.scopes import require_scope
 
 RESOURCE = "consult_callback"
 # Appeals that are over and owe the patient nothing more, so no call is scheduled for them.
@@ -51,7 +50,7 @@ async def _new_callback(
     phone: str,
     organization_id: uuid.UUID,
     due_at: datetime,
-    settings: ConsultSettings,
+    settings: AppealsSettings,
     now: datetime,
 ) -> Callback:
     # After a dropped call the operator who lost it calls back, knowing the conversation; a
@@ -86,7 +85,7 @@ async def _new_callback(
         note=note,
     )
     await uow.session.flush()
-    service.audit(uow, "callback.create", callback.id, detail=note, resource=RESOURCE)
+    uow.audit.record("callback.create", RESOURCE, callback.id, detail=note)
     return callback
 
 
@@ -107,7 +106,7 @@ async def owe_phone_answer(
     appeal: Appeal,
     phone: str,
     organizations: OrganizationLookup,
-    settings: ConsultSettings,
+    settings: AppealsSettings,
     now: datetime,
 ) -> None:
     """A call to tell the patient what was done, in the responsible organisation's queue."""
@@ -145,7 +144,7 @@ async def schedule_callback(
     appeal_id: uuid.UUID,
     data: CallbackCreate,
     organizations: OrganizationLookup,
-    settings: ConsultSettings,
+    settings: AppealsSettings,
     now: datetime,
 ) -> Callback:
     """An operator schedules a call: after a dropped call for themselves (their organisation
@@ -205,7 +204,7 @@ async def record_attempt(
     callback_id: uuid.UUID,
     data: CallbackAttemptCreate,
     organizations: OrganizationLookup,
-    settings: ConsultSettings,
+    settings: AppealsSettings,
     now: datetime,
 ) -> Callback:
     """One call and its outcome: reached closes the task; no answer or busy retries later,
@@ -246,7 +245,7 @@ async def record_attempt(
         uow, callback.appeal_id, AppealEventKind.CALLBACK_ATTEMPTED, now, principal, note=note
     )
     await uow.session.flush()
-    service.audit(uow, action, callback.id, detail=note, resource=RESOURCE)
+    uow.audit.record(action, RESOURCE, callback.id, detail=note)
     return callback
 
 
@@ -282,7 +281,7 @@ async def due_callbacks(
         query = query.where(tuple_(Callback.due_at, Callback.id) > after)
     rows = list((await uow.session.scalars(query)).all())
     page = rows[:limit]
-    service.audit(uow, action, None, detail=f"{len(page)} due", resource=RESOURCE)
+    uow.audit.record(action, RESOURCE, None, detail=f"{len(page)} due")
     more = len(rows) > limit
     return page, encode_cursor(page[-1].due_at, page[-1].id) if more else None
 
@@ -303,7 +302,5 @@ async def appeal_callbacks(
         .order_by(Callback.created_at, Callback.id)
     )
     callbacks = list((await uow.session.scalars(query)).all())
-    service.audit(
-        uow, action, None, detail=f"{len(callbacks)} of appeal {appeal.id}", resource=RESOURCE
-    )
+    uow.audit.record(action, RESOURCE, None, detail=f"{len(callbacks)} of appeal {appeal.id}")
     return callbacks

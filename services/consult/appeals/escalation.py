@@ -23,7 +23,7 @@ from services.consult.appeals.enums import AppealEventKind, AppealStatus
 from services.consult.appeals.events import appeal_escalated
 from services.consult.appeals.models import Appeal
 from services.consult.appeals.routing import merge_territory_file
-from services.consult.settings import ConsultSettings
+from services.consult.appeals.settings import AppealsSettings
 
 logger = logging.getLogger(__name__)
 # Routed and in-progress appeals have an organisation to escalate to; a `new` one is the
@@ -66,7 +66,7 @@ async def escalate_overdue(database: Database, audit_tables: AuditTables, now: d
 
 
 @asynccontextmanager
-async def appeal_jobs(app: FastAPI, settings: ConsultSettings) -> AsyncIterator[None]:
+async def appeal_jobs(app: FastAPI, settings: AppealsSettings) -> AsyncIterator[None]:
     """For the app's lifetime: the territory file merged at start, the escalation job running.
     The clock is read through `app.state` on every run, so tests can move time."""
     database: Database = app.state.database

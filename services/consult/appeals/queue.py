@@ -23,7 +23,7 @@ from services.consult.appeals.enums import (
 )
 from services.consult.appeals.models import Appeal
 from services.consult.appeals.schemas import AppealSummary
-from services.consult.cases.access import require_scope
+from services.consult.scopes import require_scope
 
 MAX_OWN = 100
 # Read as plain rows, as the case queue does: only the columns a summary shows.

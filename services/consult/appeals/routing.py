@@ -18,7 +18,6 @@ from services.common.errors import Conflict, Forbidden, NotFound, ProblemError, 
 from services.common.uow import UnitOfWork, standalone_unit_of_work
 from services.consult.appeals.models import Territory
 from services.consult.appeals.schemas import TerritoryFileEntry, TerritoryIn
-from services.consult.cases.transitions import audit
 from services.consult.ports import OrganizationLookup
 
 RESOURCE = "appeal_territory"
@@ -96,12 +95,8 @@ async def put_territory(
         # Another request added the same territory between our read and our insert.
         clash = Conflict(f"Territory {code} of region {region} was just added; try again.")
         uow.audit.refuse(action, RESOURCE, None, clash)
-    audit(
-        uow,
-        action,
-        territory.id,
-        detail=f"{region}/{code} -> {data.organization_id}",
-        resource=RESOURCE,
+    uow.audit.record(
+        action, RESOURCE, territory.id, detail=f"{region}/{code} -> {data.organization_id}"
     )
     return territory
 
@@ -119,7 +114,7 @@ async def delete_territory(uow: UnitOfWork, principal: Principal, region: str, c
         uow.audit.refuse(
             action, RESOURCE, None, NotFound(f"No territory {code} in region {region}.")
         )
-    audit(uow, action, territory_id, detail=f"{region}/{code}", resource=RESOURCE)
+    uow.audit.record(action, RESOURCE, territory_id, detail=f"{region}/{code}")
 
 
 def read_territory_file(path: Path) -> list[TerritoryFileEntry]:
@@ -148,11 +143,7 @@ async def merge_territory_file(database: Database, audit_tables: AuditTables, pa
             territory.name = entry.name
             territory.organization_id = entry.organization_id
         await uow.session.flush()
-        audit(
-            uow,
-            "territory.load",
-            None,
-            detail=f"{len(entries)} entries from {path.name}",
-            resource=RESOURCE,
+        uow.audit.record(
+            "territory.load", RESOURCE, None, detail=f"{len(entries)} entries from {path.name}"
         )
     return len(entries)

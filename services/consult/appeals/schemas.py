@@ -17,9 +17,8 @@ from services.consult.appeals.enums import (
     CallbackStatus,
     RedirectTopic,
 )
-from services.consult.values import LongText, ShortText, Strict
+from services.consult.values import REGION_PATTERN, LongText, ShortText, Strict
 
-REGION_PATTERN = r"^[0-9A-Z\-]{1,8}$"
 # Words that say an appeal was handled without saying how: an answer made of nothing else is
 # the "processed" the patient is not to be told.
 EMPTY_WORDS_TEXT = """

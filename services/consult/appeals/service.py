@@ -33,10 +33,10 @@ from services.consult.appeals.events import appeal_resolved
 from services.consult.appeals.models import Appeal, AppealEvent
 from services.consult.appeals.routing import organization_of_region, responsible_organization
 from services.consult.appeals.schemas import AppealCreate, ResolveRequest
+from services.consult.appeals.settings import AppealsSettings
 from services.consult.appeals.working_hours import add_working_time, clock_start
-from services.consult.cases.access import require_scope
 from services.consult.ports import OrganizationLookup
-from services.consult.settings import ConsultSettings
+from services.consult.scopes import require_scope
 
 A, S, E = AppealAction, AppealStatus, AppealEventKind
 
@@ -107,7 +107,7 @@ async def _deadline(
     organizations: OrganizationLookup,
     organization_id: uuid.UUID,
     appeal: Appeal,
-    settings: ConsultSettings,
+    settings: AppealsSettings,
 ) -> tuple[datetime, datetime]:
     """When the clock starts (the next opening if it came after hours) and when it is due."""
     organization = await organizations(organization_id)
@@ -122,7 +122,7 @@ async def _route(
     appeal: Appeal,
     organization_id: uuid.UUID,
     organizations: OrganizationLookup,
-    settings: ConsultSettings,
+    settings: AppealsSettings,
     now: datetime,
     note: str,
 ) -> None:
@@ -141,7 +141,7 @@ def _redirect(
     principal: Principal,
     appeal: Appeal,
     topic: RedirectTopic,
-    settings: ConsultSettings,
+    settings: AppealsSettings,
     now: datetime,
 ) -> None:
     appeal.status = S.REDIRECTED
@@ -156,7 +156,7 @@ async def create_appeal(
     principal: Principal,
     data: AppealCreate,
     organizations: OrganizationLookup,
-    settings: ConsultSettings,
+    settings: AppealsSettings,
     now: datetime,
 ) -> Appeal:
     """Answered at once when its topic is not the channels' to handle; otherwise routed to the
@@ -229,7 +229,7 @@ async def route_appeal(
     appeal_id: uuid.UUID,
     organization_id: uuid.UUID,
     organizations: OrganizationLookup,
-    settings: ConsultSettings,
+    settings: AppealsSettings,
     now: datetime,
 ) -> Appeal:
     """Routes by hand an appeal whose territory the map does not know; its deadline counts
@@ -296,7 +296,7 @@ async def resolve_appeal(
     appeal_id: uuid.UUID,
     data: ResolveRequest,
     organizations: OrganizationLookup,
-    settings: ConsultSettings,
+    settings: AppealsSettings,
     now: datetime,
 ) -> Appeal:
     """Records what was done, for the patient, and whether it took one contact. A caller who
@@ -325,7 +325,7 @@ async def redirect_appeal(
     principal: Principal,
     appeal_id: uuid.UUID,
     topic: RedirectTopic,
-    settings: ConsultSettings,
+    settings: AppealsSettings,
     now: datetime,
 ) -> Appeal:
     """An operator finds the appeal is on a topic the channels do not handle."""

@@ -3,23 +3,17 @@
 from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.common.auth import Principal, Role, require_client_scope
+from services.common.auth import Principal, Role
 from services.consult.cases.consilium.models import ConsiliumInvitation
 from services.consult.cases.enums import CaseKind, CaseStatus, ConsultationMode, InvitationStatus
 from services.consult.cases.models import Case
 
-READ_SCOPE = "consult:read"
-WRITE_SCOPE = "consult:write"
 # Roles that act for the requesting organisation: they create, edit, submit and cancel.
 REQUESTER_ROLES = frozenset({Role.DISTRICT_MEDIC, Role.API_CLIENT})
 # An invited specialist reads the consilium's case until they decline or are closed out.
 MEMBER_STATUSES = frozenset(
     {InvitationStatus.PENDING, InvitationStatus.ACCEPTED, InvitationStatus.OPINION_GIVEN}
 )
-
-
-def require_scope(principal: Principal, *, write: bool) -> None:
-    require_client_scope(principal, WRITE_SCOPE if write else READ_SCOPE)
 
 
 def is_requester(principal: Principal, case: Case) -> bool:

@@ -4,8 +4,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from gateway.client import Organization
-from services.consult.cases.enums import Urgency
 from services.consult.cases.settings import DeadlinePolicy
+from services.consult.values import Urgency
 
 
 def _closing_time(organization: Organization, day: date) -> datetime:

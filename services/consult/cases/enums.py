@@ -44,12 +44,6 @@ class CaseAction(StrEnum):
     CONVENE = "convene"  # the assigned specialist calls a consilium on the case
 
 
-class Urgency(StrEnum):
-    EMERGENCY = "emergency"
-    URGENT = "urgent"
-    PLANNED = "planned"
-
-
 class ConsultationMode(StrEnum):
     WRITTEN = "written"
     VIDEO = "video"

@@ -36,10 +36,9 @@ from services.consult.cases.enums import (
     CaseStatus,
     ConsultationMode,
     MessageKind,
-    Urgency,
 )
 from services.consult.db import Base
-from services.consult.values import Sex
+from services.consult.values import Sex, Urgency
 
 # In declaration order, never a set's: the SQL of `is_open` must be the same text in every process.
 OPEN_STATUS_VALUES = tuple(status.value for status in CaseStatus if status in OPEN_STATUSES)

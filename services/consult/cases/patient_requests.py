@@ -20,9 +20,8 @@ from services.common.db import utcnow
 from services.common.errors import Conflict, Forbidden, NotFound, ProblemError, Unprocessable
 from services.common.outbox import EventType
 from services.common.uow import UnitOfWork
-from services.consult.cases.access import require_scope
 from services.consult.cases.deadlines import compute_due_at
-from services.consult.cases.enums import CaseAction, CaseKind, CaseStatus, Urgency
+from services.consult.cases.enums import CaseAction, CaseKind, CaseStatus
 from services.consult.cases.events import case_event
 from services.consult.cases.models import Case
 from services.consult.cases.queue import SUMMARY_COLUMNS, summaries
@@ -31,8 +30,9 @@ from services.consult.cases.service import AttachFile, attach_files
 from services.consult.cases.transitions import RESOURCE as CASE_RESOURCE
 from services.consult.cases.transitions import audit, check_action, load_case
 from services.consult.ports import OrganizationLookup
+from services.consult.scopes import require_scope
 from services.consult.settings import ConsultSettings
-from services.consult.values import set_patient
+from services.consult.values import Urgency, set_patient
 
 MAX_LIST = 100
 

@@ -13,12 +13,13 @@ from services.common.db import utcnow
 from services.common.errors import Forbidden
 from services.common.pagination import decode_cursor, encode_cursor
 from services.common.uow import UnitOfWork
-from services.consult.cases.access import can_list, require_scope, visible_cases
+from services.consult.cases.access import can_list, visible_cases
 from services.consult.cases.enums import OPEN_STATUSES, CaseStatus
 from services.consult.cases.models import Case, is_open
 from services.consult.cases.schemas import CaseSummary
 from services.consult.cases.transitions import RESOURCE as CASE_RESOURCE
 from services.consult.cases.transitions import audit
+from services.consult.scopes import require_scope
 
 # Only the columns the queue shows, read as plain rows: loading `Case` entities decoded the
 # JSON columns (summary, attachment ids) and built ORM objects for every row, which cost far

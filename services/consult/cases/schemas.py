@@ -18,7 +18,6 @@ from services.consult.cases.enums import (
     CaseStatus,
     ConsultationMode,
     MessageKind,
-    Urgency,
 )
 from services.consult.cases.models import Case
 from services.consult.values import (
@@ -29,6 +28,7 @@ from services.consult.values import (
     ShortText,
     Specialty,
     Strict,
+    Urgency,
     VitalSigns,
     WorseningSign,
     patient_of,

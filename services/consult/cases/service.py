@@ -18,17 +18,18 @@ from services.common.errors import (
 )
 from services.common.outbox import EventType
 from services.common.uow import UnitOfWork
-from services.consult.cases.access import REQUESTER_ROLES, require_scope
+from services.consult.cases.access import REQUESTER_ROLES
 from services.consult.cases.deadlines import compute_due_at
-from services.consult.cases.enums import CaseAction, CaseStatus, MessageKind, Urgency
+from services.consult.cases.enums import CaseAction, CaseStatus, MessageKind
 from services.consult.cases.events import case_event
 from services.consult.cases.models import Case
 from services.consult.cases.schemas import Attachment, CaseCreate, CaseUpdate, InfoResponse
 from services.consult.cases.transitions import RESOURCE as CASE_RESOURCE
 from services.consult.cases.transitions import audit, check_action, load_case, new_message
 from services.consult.ports import OrganizationLookup
+from services.consult.scopes import require_scope
 from services.consult.settings import ConsultSettings
-from services.consult.values import set_patient
+from services.consult.values import Urgency, set_patient
 
 # Attaches the caller's file (by id) to a case (by id) in the files service; says what it is.
 AttachFile = Callable[[uuid.UUID, uuid.UUID], Awaitable[Attachment]]

@@ -17,11 +17,11 @@ from services.consult.cases.access import (
     invited_to_consilium,
     is_requester,
     is_target_specialist,
-    require_scope,
 )
 from services.consult.cases.enums import CaseAction, CaseKind, CaseStatus, MessageKind
 from services.consult.cases.events import case_event
 from services.consult.cases.models import Case, Message
+from services.consult.scopes import require_scope
 
 A, S = CaseAction, CaseStatus
 RESOURCE = "consult_case"

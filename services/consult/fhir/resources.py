@@ -16,10 +16,11 @@ from services.common.fhir import (
     patient_reference,
     reference,
 )
-from services.consult.cases.enums import CaseStatus, Urgency
+from services.consult.cases.enums import CaseStatus
 from services.consult.cases.models import Case, Conclusion
 from services.consult.monitoring.enums import EscalationKind
 from services.consult.monitoring.models import CheckIn, Enrolment
+from services.consult.values import Urgency
 
 S = CaseStatus
 # Our statuses in FHIR's value sets, each chosen explicitly: a new status must be added here.

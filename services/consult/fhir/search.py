@@ -16,7 +16,7 @@ from services.common.auth import Principal, Role
 from services.common.errors import Forbidden, NotFound
 from services.common.fhir_search import Search, matching_statuses, one_page, split_page
 from services.common.uow import UnitOfWork
-from services.consult.cases.access import can_list, require_scope, visible_cases
+from services.consult.cases.access import can_list, visible_cases
 from services.consult.cases.enums import CaseStatus
 from services.consult.cases.models import Case, Conclusion
 from services.consult.cases.transitions import RESOURCE as CASE_RESOURCE
@@ -25,6 +25,7 @@ from services.consult.fhir.resources import REPORT_STATUSES
 from services.consult.monitoring.access import record, require_care_team
 from services.consult.monitoring.models import CheckIn, Enrolment
 from services.consult.monitoring.service import load_enrolment
+from services.consult.scopes import require_scope
 
 Cursor = tuple[datetime, uuid.UUID] | None
 Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])

@@ -6,7 +6,6 @@ import uuid
 from services.common.auth import Principal, Role
 from services.common.errors import Forbidden
 from services.common.uow import UnitOfWork
-from services.consult.cases.transitions import audit
 from services.consult.monitoring.models import Enrolment
 
 RESOURCE = "monitoring_enrolment"
@@ -26,7 +25,7 @@ def can_see(principal: Principal, enrolment: Enrolment) -> bool:
 
 
 def record(uow: UnitOfWork, action: str, enrolment_id: uuid.UUID | None, detail: str) -> None:
-    audit(uow, action, enrolment_id, detail=detail, resource=RESOURCE)
+    uow.audit.record(action, RESOURCE, enrolment_id, detail=detail)
 
 
 def require_care_team(uow: UnitOfWork, principal: Principal, action: str) -> uuid.UUID:

@@ -9,7 +9,6 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, Uui
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.common.db import IdMixin, TimestampMixin, UTCDateTime, string_enum
-from services.consult.cases.enums import Urgency
 from services.consult.db import Base
 from services.consult.monitoring.enums import (
     DischargeReason,
@@ -18,7 +17,7 @@ from services.consult.monitoring.enums import (
     TaskStatus,
     Wellbeing,
 )
-from services.consult.values import Sex
+from services.consult.values import Sex, Urgency
 
 # One active enrolment of a patient per programme and organisation (a partial unique index).
 ACTIVE_ENROLMENT = text("status = 'active'")

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from services.consult.cases.enums import Urgency
 from services.consult.monitoring.enums import (
     DischargeReason,
     EnrolmentStatus,
@@ -21,6 +20,7 @@ from services.consult.values import (
     Patient,
     ShortText,
     Strict,
+    Urgency,
     VitalSigns,
 )
 

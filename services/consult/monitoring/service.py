@@ -32,10 +32,10 @@ from services.consult.monitoring.schemas import (
     EnrolmentCreate,
     EnrolmentOut,
 )
+from services.consult.monitoring.settings import MonitoringSettings
 from services.consult.monitoring.tasks import escalate
 from services.consult.monitoring.thresholds import Programme, Reading, evaluate, longest_history
 from services.consult.ports import OrganizationLookup
-from services.consult.settings import ConsultSettings
 from services.consult.values import patient_of, set_patient
 
 E = EnrolmentStatus
@@ -94,7 +94,7 @@ async def load_enrolment(
 
 
 def _programme(
-    uow: UnitOfWork, settings: ConsultSettings, key: str, action: str, enrolment_id: uuid.UUID
+    uow: UnitOfWork, settings: MonitoringSettings, key: str, action: str, enrolment_id: uuid.UUID
 ) -> Programme:
     programme = settings.monitoring_programmes.get(key)
     if programme is None:
@@ -107,7 +107,7 @@ async def enrol(
     uow: UnitOfWork,
     principal: Principal,
     data: EnrolmentCreate,
-    settings: ConsultSettings,
+    settings: MonitoringSettings,
     now: datetime,
 ) -> Enrolment:
     """Puts a patient under a programme of the caller's organisation, which is responsible."""
@@ -205,7 +205,7 @@ async def check_in(
     principal: Principal,
     enrolment_id: uuid.UUID,
     data: CheckInCreate,
-    settings: ConsultSettings,
+    settings: MonitoringSettings,
     organizations: OrganizationLookup,
     now: datetime,
 ) -> CheckIn:

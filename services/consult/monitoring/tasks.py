@@ -11,7 +11,6 @@ from sqlalchemy import Row, select
 from services.common.auth import Principal
 from services.common.errors import Conflict, NotFound
 from services.common.uow import UnitOfWork
-from services.consult.cases.enums import Urgency
 from services.consult.monitoring.access import RESOURCE as ENROLMENT_RESOURCE
 from services.consult.monitoring.access import care_team_of, record, require_care_team
 from services.consult.monitoring.enums import EnrolmentStatus, EscalationKind, TaskStatus
@@ -20,6 +19,7 @@ from services.consult.monitoring.models import Enrolment, Task
 from services.consult.monitoring.schemas import DueCheckIn, DueList, TaskOut
 from services.consult.monitoring.thresholds import Escalation
 from services.consult.ports import OrganizationLookup
+from services.consult.values import Urgency
 
 # An ambulance is an emergency; a doctor's home visit is urgent, the same day.
 URGENCY = {EscalationKind.AMBULANCE: Urgency.EMERGENCY, EscalationKind.HOME_VISIT: Urgency.URGENT}

@@ -9,11 +9,10 @@ from fastapi import APIRouter, Query
 from services.common.auth import CurrentPrincipal
 from services.common.errors import problem_responses
 from services.common.uow import UnitOfWorkDep
-from services.consult.appeals.schemas import REGION_PATTERN
 from services.consult.deps import PREFIX, NowDep, OrganizationsDep, SettingsDep
 from services.consult.stats import service as stats
 from services.consult.stats.schemas import GroupBy, StatsOut
-from services.consult.values import Specialty
+from services.consult.values import REGION_PATTERN, Specialty
 
 router = APIRouter(prefix=PREFIX, tags=["statistics"])
 

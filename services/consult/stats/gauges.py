@@ -19,7 +19,6 @@ from pydantic import BaseModel
 
 from services.common.db import Database
 from services.common.jobs import periodic_job
-from services.consult.settings import ConsultSettings
 from services.consult.stats.cohorts import Key, Scope, read_monitoring
 from services.consult.stats.rollup import roll_up
 from services.consult.stats.service import (
@@ -31,6 +30,7 @@ from services.consult.stats.service import (
     period_tallies,
     window,
 )
+from services.consult.stats.settings import StatsSettings
 
 logger = logging.getLogger(__name__)
 PREFIX = "consult_stats"
@@ -69,7 +69,7 @@ def _add(
             families[path].add_metric(list(labels.values()), float(value))
 
 
-async def gauges(database: Database, settings: ConsultSettings, now: datetime) -> list[Metric]:
+async def gauges(database: Database, settings: StatsSettings, now: datetime) -> list[Metric]:
     """The window's figures: consultations by organisation and specialty, appeals, callbacks
     and monitoring by organisation."""
     days = window(settings, now)
@@ -95,7 +95,7 @@ async def gauges(database: Database, settings: ConsultSettings, now: datetime) -
 
 async def refresh(app: FastAPI) -> None:
     """Rolls up the days that have ended, then recomputes the gauges."""
-    settings: ConsultSettings = app.state.settings
+    settings: StatsSettings = app.state.settings
     database: Database = app.state.database
     now: datetime = app.state.clock()
     await roll_up(database, settings, now)
@@ -104,7 +104,7 @@ async def refresh(app: FastAPI) -> None:
 
 
 @asynccontextmanager
-async def stats_jobs(app: FastAPI, settings: ConsultSettings) -> AsyncIterator[None]:
+async def stats_jobs(app: FastAPI, settings: StatsSettings) -> AsyncIterator[None]:
     """For the app's lifetime: the gauges on `/metrics`, the job refreshing them."""
     registry: CollectorRegistry = app.state.metrics_registry
     app.state.stats_collector = collector = StatsCollector()

@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.common.db import Database
 from services.consult.appeals.models import Appeal
 from services.consult.cases.models import Case
-from services.consult.settings import ConsultSettings
 from services.consult.stats.cohorts import (
     Cohorts,
     Days,
@@ -33,6 +32,7 @@ from services.consult.stats.cohorts import (
     read_cohorts,
 )
 from services.consult.stats.models import Span, StatsDay, StatsFigure, StatsMonth
+from services.consult.stats.settings import StatsSettings
 from services.consult.stats.tally import Metric, Tally
 
 BATCH_DAYS = 31
@@ -234,7 +234,7 @@ async def _roll_up_months(session: AsyncSession, zone: ZoneInfo, last: date, now
         month = _month(month.last + timedelta(days=1), zone)
 
 
-async def roll_up(database: Database, settings: ConsultSettings, now: datetime) -> int:
+async def roll_up(database: Database, settings: StatsSettings, now: datetime) -> int:
     """Rolls up the days not final yet, oldest first, `BATCH_DAYS` to a transaction (a year
     to catch up on stays a string of short ones); returns how many."""
     zone = settings.stats_timezone

@@ -18,10 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.common.auth import Principal, Role
 from services.common.errors import Forbidden, NotFound, ProblemError, Unprocessable
 from services.common.uow import UnitOfWork
-from services.consult.cases.access import require_scope
-from services.consult.cases.transitions import audit
 from services.consult.ports import OrganizationLookup
-from services.consult.settings import ConsultSettings
+from services.consult.scopes import require_scope
 from services.consult.stats.cohorts import (
     Days,
     Key,
@@ -43,6 +41,7 @@ from services.consult.stats.schemas import (
     StatsGroup,
     StatsOut,
 )
+from services.consult.stats.settings import StatsSettings
 from services.consult.stats.tally import Durations, Metric, Tally
 
 M = Metric
@@ -65,7 +64,7 @@ class StatsQuery:
     specialty: str | None = None
 
 
-def window(settings: ConsultSettings, now: datetime, last: date | None = None) -> Days:
+def window(settings: StatsSettings, now: datetime, last: date | None = None) -> Days:
     """`stats_window_days` up to `last` (today by default): the default period and the
     gauges' window."""
     zone = settings.stats_timezone
@@ -73,7 +72,7 @@ def window(settings: ConsultSettings, now: datetime, last: date | None = None) -
     return Days(last - timedelta(days=settings.stats_window_days - 1), last, zone)
 
 
-def _period(query: StatsQuery, settings: ConsultSettings, now: datetime) -> Days:
+def _period(query: StatsQuery, settings: StatsSettings, now: datetime) -> Days:
     for day in (query.first, query.last):
         if day is not None and not EARLIEST <= day <= LATEST:
             raise Unprocessable(f"Figures are of days from {EARLIEST} to {LATEST}.")
@@ -256,7 +255,7 @@ async def read_figures(
     principal: Principal,
     query: StatsQuery,
     organizations: OrganizationLookup,
-    settings: ConsultSettings,
+    settings: StatsSettings,
     now: datetime,
 ) -> StatsOut:
     try:
@@ -294,5 +293,5 @@ async def read_figures(
         f"region {scope.region or 'any'}, {days.first}..{days.last} by {query.group_by.value}, "
         f"organisation {scope.organization_id or 'any'}, specialty {scope.specialty or 'any'}"
     )
-    audit(uow, ACTION, None, detail=detail, resource=RESOURCE)
+    uow.audit.record(ACTION, RESOURCE, None, detail=detail)
     return figures

@@ -1,6 +1,6 @@
 """Alembic environment of the files service: its models plus the kernel's tables."""
 
 from services.common.migrations import run_env
-from services.files.models import Base
+from services.files.tables import METADATA
 
-run_env(Base.metadata)
+run_env(METADATA)

@@ -1,6 +1,6 @@
 """Alembic environment of the scheduling service: its models plus the kernel's tables."""
 
 from services.common.migrations import run_env
-from services.scheduling.models import Base
+from services.scheduling.tables import METADATA
 
-run_env(Base.metadata)
+run_env(METADATA)

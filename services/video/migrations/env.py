@@ -1,6 +1,6 @@
 """Alembic environment of the video service: its models plus the kernel's tables."""
 
 from services.common.migrations import run_env
-from services.video.models import Base
+from services.video.tables import METADATA
 
-run_env(Base.metadata)
+run_env(METADATA)
