@@ -36,6 +36,7 @@ import asyncpg
 
 from bench import support
 from bench.support import Actor, Directory, Stack
+from telemed.samples import clinical_summary
 
 P95_TARGET_MS = 20.0
 RSS_TARGET_MB = 200.0
@@ -144,7 +145,7 @@ def _weighted(rng: random.Random, weights: dict[str, int]) -> str:
 def synthetic_cases(world: World, count: int, seed: int, now: datetime) -> Iterator[dict[str, Any]]:
     """Plausible cases: a status that fits the deadline, timestamps that fit the status."""
     rng = random.Random(seed)
-    summary = json.dumps(support.clinical_summary())
+    summary = json.dumps(clinical_summary())
     targets = [(centre, weight) for centre, weight in zip(world.centres, (60, 25, 15), strict=True)]
     for index in range(count):
         target = rng.choices([t[0] for t in targets], weights=[t[1] for t in targets])[0]

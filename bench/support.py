@@ -36,6 +36,7 @@ import httpx
 from services.common.migrations import upgrade
 from telemed.launcher import Launcher
 from telemed.registry import GATEWAY, SERVICES
+from telemed.samples import sample_case
 
 PG_SERVER = "postgres@127.0.0.1:5432"
 PASSWORD = "bench-password-not-secret"
@@ -415,39 +416,11 @@ class Directory:
     def submit_case(self, medic: Actor, centre: dict[str, Any], specialty: str) -> dict[str, Any]:
         """A submitted consultation, opened by `medic` and addressed to `centre`."""
         response = self.client.post(
-            "/api/consult/cases", json=case_body(centre["id"], specialty), headers=medic.headers
+            "/api/consult/cases",
+            json=sample_case(centre["id"], specialty=specialty, submit=True),
+            headers=medic.headers,
         )
         return self._ok(response, 201)
-
-
-def case_body(target_organization_id: str, specialty: str) -> dict[str, Any]:
-    return {
-        "target_organization_id": target_organization_id,
-        "specialty": specialty,
-        "patient": {
-            "reference": "MIS-42-000123",
-            "full_name": "Petrov Ivan Sergeevich",
-            "birth_date": "1961-04-12",
-            "sex": "male",
-            "insurance_policy": "4250000000000123",
-        },
-        "urgency": "urgent",
-        "mode": "written",
-        "question": "Is transfer for PCI indicated?",
-        "summary": clinical_summary(),
-        "submit": True,
-    }
-
-
-def clinical_summary() -> dict[str, Any]:
-    return {
-        "present_illness": "Chest pain for 6 hours, ST depression V4-V6.",
-        "relevant_history": "Hypertension 10 years.",
-        "vital_signs": {"systolic_bp": 150, "diastolic_bp": 95, "heart_rate": 98, "spo2": 95},
-        "main_diagnosis": {"code": "I21.4", "text": "Acute subendocardial MI"},
-        "accompanying_diagnoses": [{"code": "I10", "text": "Hypertension"}],
-        "current_treatment": "Aspirin 300 mg, heparin.",
-    }
 
 
 # --- a lean HTTP/1.1 client --------------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from telemed.samples import sample_case
 from tests.conftest import Actor, Stack
 
 CONSULT = "/api/consult"
@@ -28,30 +29,7 @@ class World:
     clients: dict[str, Actor]
 
     def case_body(self, **overrides: Any) -> dict[str, Any]:
-        body = {
-            "target_organization_id": self.centre["id"],
-            "specialty": "Cardiology",
-            "patient": {
-                "reference": "MIS-42-000123",
-                "full_name": "Petrov Ivan Sergeevich",
-                "birth_date": "1961-04-12",
-                "sex": "male",
-                "insurance_policy": "4250000000000123",
-            },
-            "urgency": "urgent",
-            "mode": "written",
-            "question": "Is transfer for PCI indicated?",
-            "summary": {
-                "present_illness": "Chest pain for 6 hours.",
-                "relevant_history": "Hypertension.",
-                "vital_signs": {"systolic_bp": 150, "heart_rate": 98, "spo2": 95},
-                "main_diagnosis": {"code": "i21.4", "text": "Acute subendocardial MI"},
-                "accompanying_diagnoses": [{"code": "I10", "text": "Hypertension"}],
-                "current_treatment": "Aspirin 300 mg.",
-            },
-            "attachment_ids": [],
-        }
-        return body | overrides
+        return sample_case(self.centre["id"], **overrides)
 
     async def create(self, actor: Actor | None = None, **overrides: Any) -> dict[str, Any]:
         response = await self.stack.client.post(

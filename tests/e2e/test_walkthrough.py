@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from telemed.registry import SERVICES
+from telemed.samples import sample_case
 from tests.servers import free_port
 
 pytestmark = pytest.mark.e2e
@@ -90,19 +91,7 @@ def _login(client: httpx.Client, accounts: dict[str, Any], username: str) -> dic
 
 
 def _case_body(centre_id: str) -> dict[str, Any]:
-    return {
-        "target_organization_id": centre_id,
-        "specialty": "cardiology",
-        "urgency": "urgent",
-        "mode": "written",
-        "question": "Is transfer for PCI indicated?",
-        "patient": {"reference": "MIS-42-000123", "full_name": "Petrov Ivan Sergeevich",
-                    "birth_date": "1961-04-12", "sex": "male",
-                    "insurance_policy": "4250000000000123"},
-        "summary": {"present_illness": "Chest pain for 6 hours, ST depression V4-V6.",
-                    "main_diagnosis": {"code": "I21.4", "text": "Acute subendocardial MI"}},
-        "submit": True,
-    }  # fmt: skip
+    return sample_case(centre_id, submit=True)
 
 
 def test_medic_asks_specialist_concludes_medic_reads(

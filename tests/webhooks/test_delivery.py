@@ -17,6 +17,7 @@ from gateway.webhooks.delivery import Dispatcher, backoff_seconds, claim_due, fa
 from gateway.webhooks.relay import RELAY_PRINCIPAL
 from gateway.webhooks.signing import verify_signature
 from services.common.db import utcnow
+from telemed.samples import sample_case
 from tests.conftest import Actor, Stack
 from tests.servers import free_port
 from tests.webhooks.receiver import (
@@ -302,21 +303,9 @@ async def test_a_submitted_case_arrives_signed(hooks: Stack, receiver: Receiver)
 
     case = await hooks.client.post(
         "/api/consult/cases",
-        json={
-            "target_organization_id": centre["id"],
-            "specialty": "cardiology",
-            "patient": {"reference": "MIS-42-1", "full_name": "Petrov Ivan Sergeevich",
-                        "birth_date": "1961-04-12", "sex": "male",
-                        "insurance_policy": "4250000000000123"},
-            "urgency": "urgent",
-            "mode": "written",
-            "question": "Is transfer for PCI indicated?",
-            "summary": {"present_illness": "Chest pain for 6 hours.",
-                        "main_diagnosis": {"code": "I21.4", "text": "Acute MI"}},
-            "submit": True,
-        },
+        json=sample_case(centre["id"], submit=True),
         headers=medic.headers,
-    )  # fmt: skip
+    )
     assert case.status_code == 201, case.text
 
     (delivery,) = await settled(hooks, client, 1)
