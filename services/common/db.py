@@ -1,4 +1,5 @@
-"""Async SQLAlchemy engine, declarative base helpers and the per-request unit of work."""
+"""Async SQLAlchemy engine with SQLite and PostgreSQL set-up, and the declarative base helpers
+(metadata naming, UTC timestamps, id and timestamp mixins). The unit of work is in `uow.py`."""
 
 import uuid
 from collections.abc import AsyncIterator
