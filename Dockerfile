@@ -18,11 +18,12 @@ ENV PATH=/opt/telemed/bin:$PATH \
 # A fixed numeric id, so Kubernetes' runAsNonRoot can check it and volumes can be chowned to it.
 RUN groupadd --system --gid 10001 telemed \
     && useradd --system --uid 10001 --gid telemed --home-dir /srv/telemed --shell /usr/sbin/nologin telemed \
-    && mkdir -p /srv/telemed/var \
+    && mkdir -p /srv/telemed/var /srv/telemed/consult-grant \
     && chown -R telemed:telemed /srv/telemed
 COPY --from=build /opt/telemed /opt/telemed
 WORKDIR /srv/telemed
 # Keys created on first start (and recordings not yet stored) live in var/: mount a volume there.
+# consult-grant/ is where consult publishes its grant public key for the services that check it.
 USER 10001:10001
 # Health checks use Python itself (no curl in the image): every process serves /health and /ready.
 CMD ["telemed", "--help"]

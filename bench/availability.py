@@ -99,6 +99,7 @@ class World:
     centres: list[dict[str, Any]]
     medic: Actor
     hospital: dict[str, Any]
+    patient: Actor  # of the medic's hospital: a medic books for their organisation's patients
 
 
 def build_world(stack: Stack) -> World:
@@ -113,6 +114,7 @@ def build_world(stack: Stack) -> World:
         ]  # fmt: skip
         hospital = directory.organization("Tashtagol District Hospital", "district_hospital")
         medic = directory.actor("medic.tashtagol", "district_medic", hospital)
+        patient = directory.actor("patient.tashtagol", "patient", hospital)
         specialist = directory.actor("cardiology.api", "specialist", centres[0], "cardiology")
         # One schedule through the API too: the write path works on this database.
         response = directory.client.post(
@@ -121,7 +123,7 @@ def build_world(stack: Stack) -> World:
             headers=specialist.headers,
         )
         directory._ok(response, 201)
-    return World(centres, medic, hospital)
+    return World(centres, medic, hospital, patient)
 
 
 def weekly_hours(pattern: list[tuple[str, str]], *, saturday: bool) -> list[dict[str, Any]]:
@@ -364,7 +366,12 @@ def distinct_slots(
 
 
 async def book_all(
-    host: str, port: int, medic: Actor, slots: list[tuple[uuid.UUID, datetime]], clients: int
+    host: str,
+    port: int,
+    medic: Actor,
+    patient: Actor,
+    slots: list[tuple[uuid.UUID, datetime]],
+    clients: int,
 ) -> tuple[float, Counter[int], list[float], list[bytes]]:
     """`clients` keep-alive connections book their share of `slots` back to back."""
     shares = [slots[index::clients] for index in range(clients)]
@@ -377,7 +384,7 @@ async def book_all(
         try:
             for practitioner_id, start in share:
                 body = {"practitioner_id": str(practitioner_id), "visit_type": "in_person",
-                        "start": start.isoformat(), "patient_id": str(uuid.uuid4())}  # fmt: skip
+                        "start": start.isoformat(), "patient_id": patient.id}  # fmt: skip
                 raw = post_request(host, port, "/api/scheduling/appointments", medic.headers, body)
                 started = time.perf_counter()
                 status, answer = await connection.request(raw)
@@ -451,7 +458,7 @@ def main(argv: list[str] | None = None) -> None:
 
         slots = distinct_slots(loaded["schedules"], loaded["leave"], now, args.bookings)
         seconds, statuses, latencies, samples = asyncio.run(
-            book_all(host, stack.port("gateway"), world.medic, slots, args.clients)
+            book_all(host, stack.port("gateway"), world.medic, world.patient, slots, args.clients)
         )
         summary = support.summarize(latencies)
         print()

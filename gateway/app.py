@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
-from gateway import auth, directory, fhir, openapi, proxy, readiness
+from gateway import auth, directory, fhir, openapi, proxy, readiness, revocations
 from gateway.auth import SecretHasher
 from gateway.models import kernel_tables
 from gateway.settings import GatewaySettings
@@ -49,6 +49,7 @@ def create_app(
         "scheduling. Every service's endpoints are listed under their public paths.",
         routers=[
             auth.router,
+            revocations.router,
             directory.router,
             openapi.router,
             readiness.router,
@@ -59,6 +60,10 @@ def create_app(
         kernel_tables=kernel_tables,
         transport=transport,
         jwks=issuer.jwks_provider,
+        # The gateway reads its own deny-list from its database (`app` is bound by then), in a
+        # session of its own: principals are resolved before a handler's first query, so on
+        # SQLite the request does not yet hold the one connection.
+        revocations=lambda: revocations.published(app.state.database, settings),
         startup=startup,  # `/ready` checks the database only; services: `/ready/upstreams`
         serve_docs=False,
     )

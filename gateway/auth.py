@@ -1,8 +1,14 @@
-"""`POST /api/auth/token` (password, client_credentials, refresh_token grants) and the JWKS."""
+"""`POST /api/auth/token` (password, client_credentials, refresh_token grants) and the JWKS.
+
+A secret is checked (argon2, 64 MiB and tens of milliseconds) between two short transactions,
+never inside one: on SQLite a transaction holds the database's one write lock, so a hash
+inside it made every other request wait (24 bad sign-ins held a read for 5-12 s).
+"""
 
 import asyncio
 import base64
 import hashlib
+import os
 import secrets
 import uuid
 from datetime import timedelta
@@ -12,10 +18,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import select, update
 
-from gateway.models import ApiClient, LoginFailure, Organization, RefreshToken, User
+from gateway import revocations, signin
+from gateway.models import ApiClient, Organization, RefreshToken, User
 from gateway.schemas import TokenResponse
+from gateway.scopes import issued
 from gateway.settings import GatewaySettings
 from gateway.tokens import TokenIssuer
 from services.common.audit import Outcome
@@ -23,7 +31,6 @@ from services.common.auth import Principal, Role
 from services.common.db import utcnow
 from services.common.errors import (
     BadRequest,
-    TooManyRequests,
     Unauthorized,
     problem_response,
     problem_responses,
@@ -34,14 +41,21 @@ router = APIRouter(tags=["auth"])
 
 
 class SecretHasher:
-    """Argon2id hashing off the event loop, with constant work for unknown accounts."""
+    """Argon2id hashing off the event loop, with constant work for unknown accounts.
 
-    def __init__(self, *, time_cost: int, memory_kib: int) -> None:
+    At most `parallel` hashes run at once (by default one fewer than the CPUs): each takes a
+    core and `memory_kib`, so a flood of sign-ins queues here instead of taking every core
+    from the event loop (24 at once held an unrelated read 3 s on two cores) or the memory.
+    """
+
+    def __init__(self, *, time_cost: int, memory_kib: int, parallel: int | None = None) -> None:
         self._hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
         self._dummy_hash = self._hasher.hash("a password nobody has")
+        self._slots = asyncio.Semaphore(parallel or max(1, (os.cpu_count() or 2) - 1))
 
     async def hash(self, secret: str) -> str:
-        return await asyncio.to_thread(self._hasher.hash, secret)
+        async with self._slots:
+            return await asyncio.to_thread(self._hasher.hash, secret)
 
     async def verify(self, stored_hash: str | None, secret: str) -> bool:
         """Does the same work whether or not the account exists, so timing reveals nothing."""
@@ -53,7 +67,8 @@ class SecretHasher:
                 return False
             return valid and stored_hash is not None
 
-        return await asyncio.to_thread(check)
+        async with self._slots:
+            return await asyncio.to_thread(check)
 
 
 def secret_hasher(request: Request) -> SecretHasher:
@@ -81,48 +96,37 @@ async def principal_for_user(uow: UnitOfWork, user: User) -> Principal:
     )
 
 
-async def _check_rate_limit(
-    uow: UnitOfWork, settings: GatewaySettings, username: str, address: str
-) -> None:
-    since = utcnow() - timedelta(seconds=settings.login_window_seconds)
-    limits = (
-        (LoginFailure.username, username, settings.login_max_failures),
-        (LoginFailure.address, address, settings.login_max_failures_per_address),
-    )
-    for column, value, limit in limits:
-        count, oldest = (
-            await uow.session.execute(
-                select(func.count(), func.min(LoginFailure.at)).where(
-                    column == value, LoginFailure.at > since
-                )
-            )
-        ).one()
-        if count >= limit:
-            retry_after = max(1, int((oldest - since).total_seconds()) + 1)
-            raise TooManyRequests(
-                "Too many failed sign-ins; wait before trying again.",
-                headers={"Retry-After": str(retry_after)},
-            )
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def _end_transaction(uow: UnitOfWork) -> None:
+    """Commits the attempt's count and lets go of the database before the secret is hashed;
+    the rest of the request is the unit of work's own short transaction."""
+    await uow.session.commit()
 
 
 async def _issue(
-    uow: UnitOfWork, request: Request, principal: Principal, *, with_refresh: bool
+    uow: UnitOfWork, request: Request, principal: Principal, *, family: uuid.UUID | None
 ) -> TokenResponse:
+    """A person's tokens belong to a sign-in (`family`): its next refresh token, and access
+    tokens naming it as `sid`, so a stolen family can be revoked as one."""
     settings: GatewaySettings = request.app.state.settings
     issuer: TokenIssuer = request.app.state.token_issuer
     refresh = None
-    if with_refresh:
+    if family is not None:
         refresh = secrets.token_urlsafe(32)
         uow.session.add(
             RefreshToken(
                 token_hash=_token_digest(refresh),
                 user_id=principal.subject,
+                family_id=family,
                 expires_at=utcnow() + timedelta(seconds=settings.refresh_token_seconds),
             )
         )
         await uow.session.flush()
     return TokenResponse(
-        access_token=issuer.issue(principal),
+        access_token=issuer.issue(principal, session_id=family),
         expires_in=settings.access_token_seconds,
         refresh_token=refresh,
         scope=" ".join(sorted(principal.scopes)),
@@ -139,14 +143,14 @@ async def _password_grant(
     uow: UnitOfWork, request: Request, username: str, password: str
 ) -> TokenResponse | JSONResponse:
     settings: GatewaySettings = request.app.state.settings
-    address = request.client.host if request.client else "unknown"
+    address = _address(request)
     username = username.strip().lower()
-    await _check_rate_limit(uow, settings, username, address)
+    await signin.admit(uow.session, settings, username, address, utcnow())
     user = await uow.session.scalar(select(User).where(User.username == username))
+    await _end_transaction(uow)
     valid = await secret_hasher(request).verify(user.password_hash if user else None, password)
     if user is None or not valid or not user.is_active:
-        # Recorded and answered without raising, so the unit of work keeps the failure row.
-        uow.session.add(LoginFailure(username=username, address=address, at=utcnow()))
+        # Answered without raising, so the unit of work records the denial.
         uow.audit.record(
             "auth.login",
             "user",
@@ -155,10 +159,10 @@ async def _password_grant(
             detail=f"username={username}",
         )
         return _invalid_grant(request, "The username or password is wrong.")
-    await uow.session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+    await signin.succeeded(uow.session, username, address)
     principal = await principal_for_user(uow, user)
     uow.audit.record("auth.login", "user", user.id, principal=principal)
-    return await _issue(uow, request, principal, with_refresh=True)
+    return await _issue(uow, request, principal, family=uuid.uuid4())
 
 
 def _basic_credentials(request: Request) -> tuple[str, str] | None:
@@ -180,13 +184,18 @@ async def _client_credentials_grant(
         client_id, client_secret = basic
     if not client_id or not client_secret:
         raise BadRequest("client_id and client_secret are required.")
+    settings: GatewaySettings = request.app.state.settings
+    account, address = signin.client_account(client_id), _address(request)
+    await signin.admit(uow.session, settings, account, address, utcnow())
     client = await uow.session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
+    await _end_transaction(uow)
     valid = await secret_hasher(request).verify(
         client.secret_hash if client else None, client_secret
     )
     if client is None or not valid or not client.is_active:
         uow.audit.record("auth.client", "api_client", client.id if client else None, Outcome.DENIED)
         return _invalid_grant(request, "The client credentials are wrong.")
+    await signin.succeeded(uow.session, account, address)
     region = await uow.session.scalar(
         select(Organization.region).where(Organization.id == client.organization_id)
     )
@@ -196,10 +205,32 @@ async def _client_credentials_grant(
         role=Role.API_CLIENT,
         organization_id=client.organization_id,
         region=region,
-        scopes=frozenset(client.scopes),
+        scopes=issued(client.scopes, client.is_service),
     )
     uow.audit.record("auth.client", "api_client", client.id, principal=principal)
-    return await _issue(uow, request, principal, with_refresh=False)
+    return await _issue(uow, request, principal, family=None)
+
+
+async def _revoke_family(uow: UnitOfWork, request: Request, stolen: RefreshToken) -> None:
+    """A used refresh token came back: two parties hold the sign-in, and we cannot tell which
+    is its owner, so every token of the family stops, its access tokens included."""
+    settings: GatewaySettings = request.app.state.settings
+    now = utcnow()
+    ended = await uow.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == stolen.family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if ended.rowcount:  # type: ignore[attr-defined]  # a CursorResult, as for any UPDATE
+        await revocations.revoke(uow.session, settings, stolen.family_id, "refresh.reuse", now)
+    uow.audit.record(
+        "auth.refresh_reuse",
+        "user",
+        stolen.user_id,
+        Outcome.DENIED,
+        detail=f"family={stolen.family_id}",
+    )
 
 
 async def _refresh_grant(
@@ -207,25 +238,31 @@ async def _refresh_grant(
 ) -> TokenResponse | JSONResponse:
     if not refresh_token:
         raise BadRequest("refresh_token is required.")
+    invalid = "The refresh token is invalid, used or expired."
     now = utcnow()
-    # Rotation: the conditional UPDATE lets exactly one concurrent use of a token win.
-    revoked = await uow.session.execute(
-        update(RefreshToken)
-        .where(
-            RefreshToken.token_hash == _token_digest(refresh_token),
-            RefreshToken.revoked_at.is_(None),
-            RefreshToken.expires_at > now,
-        )
-        .values(revoked_at=now)
-        .returning(RefreshToken.user_id)
+    stored = await uow.session.scalar(
+        select(RefreshToken).where(RefreshToken.token_hash == _token_digest(refresh_token))
     )
-    user_id = revoked.scalar_one_or_none()
-    user = await uow.session.get(User, user_id) if user_id else None
+    if stored is None or stored.expires_at <= now:
+        return _invalid_grant(request, invalid)
+    # Rotation: the conditional UPDATE lets exactly one concurrent use of a token win; every
+    # other use of it is a reuse.
+    rotated = await uow.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == stored.id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .returning(RefreshToken.id)
+        .execution_options(synchronize_session=False)
+    )
+    if rotated.scalar_one_or_none() is None:
+        await _revoke_family(uow, request, stored)
+        return _invalid_grant(request, invalid)
+    user = await uow.session.get(User, stored.user_id)
     if user is None or not user.is_active:
-        return _invalid_grant(request, "The refresh token is invalid, used or expired.")
+        return _invalid_grant(request, invalid)
     principal = await principal_for_user(uow, user)
     uow.audit.record("auth.refresh", "user", user.id, principal=principal)
-    return await _issue(uow, request, principal, with_refresh=True)
+    return await _issue(uow, request, principal, family=stored.family_id)
 
 
 @router.post(
@@ -246,7 +283,10 @@ async def token(
 ) -> Any:
     """Password grant for users, `client_credentials` for API clients, `refresh_token` to renew.
 
-    Access tokens live 15 minutes; refresh tokens rotate on every use.
+    Access tokens live 15 minutes; refresh tokens rotate on every use, and a used one presented
+    again ends its whole sign-in (every refresh token since, and their access tokens). Failed
+    passwords and client secrets are throttled per account and address (429 with
+    `Retry-After`): see docs/api.md.
     """
     if grant_type == "password":
         if not username or not password:

@@ -6,6 +6,7 @@ returns are defined here.
 
 import time
 import uuid
+from collections import OrderedDict
 from datetime import time as clock_time
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,7 +14,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from services.common.auth import Role
 from services.common.client import ServiceClient
+from services.common.errors import NotFound
+
+# Users looked up per caller's token (below); the oldest answers go first past this many.
+MAX_CACHED_USERS = 1024
 
 
 class OrganizationKind(StrEnum):
@@ -75,13 +81,29 @@ class Organization(OrganizationCreate):
     id: uuid.UUID
 
 
+class DirectoryUser(BaseModel):
+    """A user as the directory shows them to the caller: enough to check whom a request names
+    (a visit's patient, a room's host) before anything is stored."""
+
+    id: uuid.UUID
+    username: str
+    full_name: str
+    role: Role
+    organization_id: uuid.UUID | None
+    region: str | None = None
+    specialty: str | None = None
+    is_active: bool
+
+
 class DirectoryClient(ServiceClient):
-    """Reads organisations from the gateway; they change rarely, so answers are cached briefly."""
+    """Reads organisations and users from the gateway; they change rarely, so answers are
+    cached briefly."""
 
     def __init__(self, client: httpx.AsyncClient, cache_seconds: float = 60.0) -> None:
         super().__init__(client, "/api/directory", "directory")
         self._cache_seconds = cache_seconds
         self._organizations: dict[uuid.UUID, tuple[float, Organization]] = {}
+        self._users: OrderedDict[tuple[str, uuid.UUID], tuple[float, DirectoryUser]] = OrderedDict()
 
     async def get_organization(self, organization_id: uuid.UUID, bearer: str) -> Organization:
         cached = self._organizations.get(organization_id)
@@ -91,3 +113,22 @@ class DirectoryClient(ServiceClient):
         organization = Organization.model_validate(body)
         self._organizations[organization_id] = (time.monotonic(), organization)
         return organization
+
+    async def get_user(self, user_id: uuid.UUID, bearer: str) -> DirectoryUser | None:
+        """The user if the directory shows them to the caller (`GET /users/{id}` applies its
+        visibility rules), else None. Found users are cached per caller's token, as what one
+        caller may see says nothing of another; an unknown id is asked again every time."""
+        key = (bearer, user_id)
+        cached = self._users.get(key)
+        if cached and time.monotonic() - cached[0] < self._cache_seconds:
+            return cached[1]
+        try:
+            body = await self.call("GET", f"/users/{user_id}", bearer, ok=(200,))
+        except NotFound:
+            return None
+        user = DirectoryUser.model_validate(body)
+        self._users[key] = (time.monotonic(), user)
+        self._users.move_to_end(key)
+        while len(self._users) > MAX_CACHED_USERS:
+            self._users.popitem(last=False)
+        return user

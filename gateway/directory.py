@@ -7,18 +7,22 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from gateway import schemas
+from gateway import revocations, schemas
 from gateway.auth import SecretHasher, new_client_credentials, secret_hasher
 from gateway.models import ApiClient, Organization, User
 from services.common.audit import Outcome
 from services.common.auth import CurrentPrincipal, Principal, Role
 from services.common.errors import Conflict, Forbidden, NotFound, problem_responses
-from services.common.idempotency import idempotent
+from services.common.idempotency import ShownOnce, idempotent
 from services.common.uow import UnitOfWork, UnitOfWorkDep
 
 router = APIRouter(prefix="/api/directory", tags=["directory"])
 Deactivatable = TypeVar("Deactivatable", User, ApiClient)
 MAX_PAGE = 500
+SECRET = ShownOnce(
+    frozenset({"client_secret"}),
+    "Revoke the client (POST /api/directory/api-clients/{id}/revoke) and register a new one.",
+)
 
 
 def _require_admin(uow: UnitOfWork, principal: Principal, action: str, resource: str) -> None:
@@ -41,21 +45,42 @@ async def _user_view(uow: UnitOfWork, user: User) -> schemas.User:
     return schemas.User.model_validate(user).model_copy(update={"region": region})
 
 
+async def _keep_an_administrator(uow: UnitOfWork, user: User, action: str) -> None:
+    """Refuses (409) to leave the directory without an active administrator: nobody could
+    then manage it. The active administrators' rows are locked, so two of them switching
+    each other off at once cannot both succeed."""
+    if user.role != Role.ADMIN or not user.is_active:
+        return
+    admins = select(User.id).where(User.role == Role.ADMIN.value, User.is_active.is_(True))
+    if set((await uow.session.scalars(admins.with_for_update())).all()) <= {user.id}:
+        uow.audit.refuse(
+            action,
+            "user",
+            user.id,
+            Conflict(f"{user.username} is the only active administrator; appoint another first."),
+        )
+
+
 async def _deactivate(
     uow: UnitOfWork,
+    request: Request,
     principal: Principal,
     model: type[Deactivatable],
     record_id: uuid.UUID,
     action: str,
     resource: str,
 ) -> Deactivatable:
-    """Switches an account off for good; its tokens stop being renewed or issued."""
+    """Switches an account off for good: its tokens stop being issued or renewed, and the
+    ones it holds are refused everywhere within seconds (gateway/revocations.py)."""
     _require_admin(uow, principal, action, resource)
     record = await uow.session.get(model, record_id)
     if record is None:
         raise NotFound(f"No {resource.replace('_', ' ')} {record_id}.")
+    if isinstance(record, User):
+        await _keep_an_administrator(uow, record, action)
     record.is_active = False
     await uow.session.flush()
+    await revocations.revoke(uow.session, request.app.state.settings, record.id, action)
     uow.audit.record(action, resource, record.id)
     return record
 
@@ -201,10 +226,27 @@ async def create_user_endpoint(
     )
 
 
+# Those doctors may name as a room's host or a colleague: the staff of their region.
+REGION_STAFF = frozenset({Role.COORDINATOR.value, Role.DISTRICT_MEDIC.value, Role.SPECIALIST.value})
+DOCTORS = frozenset({Role.DISTRICT_MEDIC, Role.SPECIALIST})
+
+
 def _can_see_user(principal: Principal, user: User, user_region: str | None) -> bool:
+    """Administrators see everyone and everyone themselves; coordinators see the users of
+    their region; doctors see their own organisation (its patients among them) and the staff
+    of their region. Services check the people a request names through this (`get_user`)."""
     if principal.role == Role.ADMIN or principal.subject == user.id:
         return True
-    return principal.role == Role.COORDINATOR and user_region == principal.region
+    if principal.region is None or user_region != principal.region:
+        return False
+    if principal.role == Role.COORDINATOR:
+        return True
+    if principal.role in DOCTORS:
+        own = principal.organization_id is not None
+        return (own and user.organization_id == principal.organization_id) or (
+            user.role in REGION_STAFF
+        )
+    return False
 
 
 @router.get(
@@ -250,6 +292,11 @@ async def list_users(
     "/users/{user_id}",
     response_model=schemas.User,
     summary="One user",
+    description="Administrators see everyone; coordinators the users of their region; "
+    "district medics and specialists their own organisation's users (its patients among them) "
+    "and the staff of their region; everyone themselves. Any other user is a 404, as is an "
+    "unknown id. The services check the people a request names (a visit's patient, a room's "
+    "host) through this route, with the caller's token.",
     responses=problem_responses(401, 404),
 )
 async def get_user(
@@ -267,13 +314,14 @@ async def get_user(
 @router.post(
     "/users/{user_id}/deactivate",
     response_model=schemas.User,
-    summary="Deactivate a user (their refresh tokens stop working)",
-    responses=problem_responses(401, 403, 404),
+    summary="Deactivate a user (their tokens stop working everywhere within seconds)",
+    responses=problem_responses(401, 403, 404, 409),
 )
 async def deactivate_user(
-    user_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
+    user_id: uuid.UUID, request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> schemas.User:
-    user = await _deactivate(uow, principal, User, user_id, "user.deactivate", "user")
+    """The only active administrator cannot be deactivated (409), by themselves or anyone."""
+    user = await _deactivate(uow, request, principal, User, user_id, "user.deactivate", "user")
     return await _user_view(uow, user)
 
 
@@ -282,7 +330,9 @@ async def deactivate_user(
     status_code=201,
     response_model=schemas.ApiClientCreated,
     summary="Register an API client (its secret is shown once)",
-    responses=problem_responses(401, 403, 404),
+    description="Send `Idempotency-Key` to retry safely; the secret is not kept, so a retry "
+    "after the first answer is a 410 naming the client in `created`.",
+    responses=problem_responses(401, 403, 404, 410),
 )
 async def create_api_client(
     request: Request, body: schemas.ApiClientCreate, uow: UnitOfWorkDep, principal: CurrentPrincipal
@@ -297,7 +347,8 @@ async def create_api_client(
             secret_hash=await secret_hasher(request).hash(secret),
             name=body.name,
             organization_id=body.organization_id,
-            scopes=sorted(set(body.scopes)),
+            scopes=body.scopes,
+            is_service=body.is_service,
         )
         uow.session.add(client)
         await uow.session.flush()
@@ -305,7 +356,7 @@ async def create_api_client(
         view = schemas.ApiClient.model_validate(client)
         return schemas.ApiClientCreated(**view.model_dump(), client_secret=secret)
 
-    return await idempotent(request, uow.session, principal, body, create)
+    return await idempotent(request, uow.session, principal, body, create, shown_once=SECRET)
 
 
 @router.get(
@@ -322,16 +373,50 @@ async def list_api_clients(
     return [schemas.ApiClient.model_validate(row) for row in rows]
 
 
+@router.put(
+    "/api-clients/{api_client_id}",
+    response_model=schemas.ApiClient,
+    summary="Change an API client's name, scopes and service mark",
+    responses=problem_responses(401, 403, 404),
+)
+async def update_api_client(
+    api_client_id: uuid.UUID,
+    body: schemas.ApiClientUpdate,
+    request: Request,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+) -> schemas.ApiClient:
+    """Scopes come from the allow-list (422 otherwise); taking a scope away also refuses the
+    client's tokens issued so far, within seconds, so it must fetch a new one."""
+    _require_admin(uow, principal, "api_client.update", "api_client")
+    client = await uow.session.get(ApiClient, api_client_id)
+    if client is None:
+        uow.audit.refuse(
+            "api_client.update",
+            "api_client",
+            api_client_id,
+            NotFound(f"No API client {api_client_id}."),
+        )
+    narrowed = set(client.scopes) - set(body.scopes)
+    client.name, client.is_service, client.scopes = body.name, body.is_service, body.scopes
+    await uow.session.flush()
+    if narrowed:
+        settings = request.app.state.settings
+        await revocations.revoke(uow.session, settings, client.id, "api_client.update")
+    uow.audit.record("api_client.update", "api_client", client.id, detail=" ".join(body.scopes))
+    return schemas.ApiClient.model_validate(client)
+
+
 @router.post(
     "/api-clients/{api_client_id}/revoke",
     response_model=schemas.ApiClient,
-    summary="Revoke an API client",
+    summary="Revoke an API client (its tokens stop working everywhere within seconds)",
     responses=problem_responses(401, 403, 404),
 )
 async def revoke_api_client(
-    api_client_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
+    api_client_id: uuid.UUID, request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> schemas.ApiClient:
     client = await _deactivate(
-        uow, principal, ApiClient, api_client_id, "api_client.revoke", "api_client"
+        uow, request, principal, ApiClient, api_client_id, "api_client.revoke", "api_client"
     )
     return schemas.ApiClient.model_validate(client)

@@ -1,6 +1,7 @@
 """The FHIR R4 facade `/api/fhir/`: each type's reads and searches go to the service that
-renders it (and applies its own access rules, as for its native API), and the gateway itself
-answers `/api/fhir/metadata` with the CapabilityStatement of them all."""
+renders it (and applies its own access rules, as for its native API), a search by a parameter
+another service holds the answer to goes there (DocumentReference by case or patient: consult),
+and the gateway itself answers `/api/fhir/metadata` with the CapabilityStatement of them all."""
 
 import re
 from datetime import UTC, datetime
@@ -96,10 +97,11 @@ async def metadata(request: Request) -> FhirResponse:
     return resource_response(capability_statement(fhir_base(request)))
 
 
-@router.get("/{resource_type}", summary="Search a type (forwarded to the service that owns it)")
+@router.get("/{resource_type}", summary="Search a type (forwarded to the service that answers it)")
 async def search(resource_type: str, request: Request) -> Response:
     kind = _kind(resource_type)
-    return await forward(request, kind.service, f"/api/{kind.service}/fhir/{resource_type}")
+    service = kind.search_service(request.query_params.keys())
+    return await forward(request, service, f"/api/{service}/fhir/{resource_type}")
 
 
 @router.get("/{resource_type}/{resource_id}", summary="Read a resource by id")

@@ -1,9 +1,10 @@
-"""Gateway persistence: organisations, users, API clients, refresh tokens, failed logins."""
+"""Gateway persistence: organisations, users, API clients, refresh tokens, failed sign-ins,
+revocations."""
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import IdMixin, TimestampMixin, UTCDateTime, new_metadata
@@ -49,16 +50,21 @@ class ApiClient(IdMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(255))
     organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
     scopes: Mapped[list[str]] = mapped_column(JSON)
+    # Marked by an administrator: only a service client may hold `video:rooms` (scopes.py).
+    is_service: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class RefreshToken(IdMixin, Base):
-    """Opaque refresh tokens, stored as hashes; each use rotates the token."""
+    """Opaque refresh tokens, stored as hashes; each use rotates the token. Every token that
+    descends from one sign-in shares its `family_id`, the `sid` of its access tokens."""
 
     __tablename__ = "refresh_tokens"
 
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # Serves the revocation of a whole family when one of its used tokens comes back.
+    family_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -70,6 +76,19 @@ class LoginFailure(IdMixin, Base):
         Index("ix_login_failures_address_at", "address", "at"),
     )
 
+    # A username, or `client:<client_id>` for an API client's failed client_credentials.
     username: Mapped[str] = mapped_column(String(255))
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Revocation(IdMixin, Base):
+    """A user, API client or sign-in (refresh-token family) whose access tokens issued up to
+    `revoked_at` are refused everywhere; kept for one access-token lifetime (revocations.py)."""
+
+    __tablename__ = "revocations"
+
+    subject: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(32))
+    # Serves the published list: the revocations of the last access-token lifetime.
+    revoked_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -6,7 +6,14 @@ Organisation shapes live in `gateway.client`, because other services read them t
 import re
 import uuid
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from gateway.client import (
     OpeningHours,
@@ -15,8 +22,8 @@ from gateway.client import (
     OrganizationKind,
     default_working_hours,
 )
+from gateway.scopes import check_scopes
 from services.common.auth import Role
-from services.common.outbox import RELAY_SCOPE
 
 __all__ = [
     "OpeningHours",
@@ -69,18 +76,26 @@ class User(BaseModel):
     is_active: bool
 
 
-class ApiClientCreate(BaseModel):
+class ApiClientUpdate(BaseModel):
+    """What an administrator sets on an API client; scopes come from the allow-list in
+    `gateway/scopes.py`, each one token."""
+
     name: str = Field(min_length=2, max_length=255, examples=["Kuzbass regional MIS"])
-    organization_id: uuid.UUID
-    scopes: list[str] = Field(examples=[["consult:read", "consult:write"]])
+    is_service: bool = Field(
+        default=False,
+        description="A service client (the scheduling service's own), which alone may hold "
+        "`video:rooms`.",
+    )
+    scopes: list[str] = Field(max_length=16, examples=[["consult:read", "consult:write"]])
 
     @field_validator("scopes")
     @classmethod
-    def _not_the_relay_scope(cls, value: list[str]) -> list[str]:
-        # The services' outbox feeds trust this scope: only the gateway's own relay has it.
-        if RELAY_SCOPE in value:
-            raise ValueError(f"the {RELAY_SCOPE} scope is the gateway's own, not an API client's")
-        return value
+    def _allowed(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        return check_scopes(value, bool(info.data.get("is_service")))
+
+
+class ApiClientCreate(ApiClientUpdate):
+    organization_id: uuid.UUID
 
 
 class ApiClient(BaseModel):
@@ -91,6 +106,7 @@ class ApiClient(BaseModel):
     name: str
     organization_id: uuid.UUID
     scopes: list[str]
+    is_service: bool
     is_active: bool
 
 

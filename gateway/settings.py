@@ -34,13 +34,21 @@ class GatewaySettings(ServiceSettings):
     )
     access_token_seconds: int = 15 * 60
     refresh_token_seconds: int = 14 * 24 * 3600
+    # Sign-in throttling (gateway/signin.py): failures per account from one address, per
+    # address over all accounts (higher: a district hospital's staff often share one NAT
+    # address), and per account from everywhere, after which attempts are spaced out.
     login_max_failures: int = 5
-    # Higher per address: a district hospital's staff often share one NAT address.
     login_max_failures_per_address: int = 30
+    login_account_delay_after: int = 10
+    login_account_delay_cap: float = 30.0
     login_window_seconds: int = 15 * 60
     proxy_connect_timeout: float = 2.0
     proxy_read_timeout: float = 30.0
     proxy_max_connections: int = 512
+    # An idle pooled connection is not reused after this long: shorter than the services'
+    # keep-alive (uvicorn's `--timeout-keep-alive`, 5 s in telemed/launcher.py), so the proxy
+    # never sends a request on a connection the service is closing.
+    proxy_keepalive_seconds: float = Field(default=3.0, gt=0)
     # How long an instance that refused a connection is left out of the rotation.
     proxy_rest_seconds: float = 5.0
     argon2_time_cost: int = 3

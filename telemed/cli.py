@@ -151,8 +151,8 @@ def create_user(
     typer.echo(f"created {user.role} {user.username} ({user.id})")
 
 
-async def _verify(name: str) -> ChainReport:
-    database = Database(spec(name).settings().resolved_database_url())
+async def _verify(name: str, key: bytes) -> ChainReport:
+    database = Database(spec(name).settings().resolved_database_url(), audit_key=key)
     try:
         async with database.sessionmaker() as session:
             return await verify_chain(session, define_audit_tables(new_metadata()))
@@ -162,12 +162,19 @@ async def _verify(name: str) -> ChainReport:
 
 @audit_app.command("verify")
 def audit_verify(service: ServiceOption = None) -> None:
-    """Recompute each audit chain; exit 1 naming the first record that was tampered with."""
+    """Recompute each audit chain under the service's audit key (`<var_dir>/<service>/audit.key`
+    unless set); exit 1 naming the first record that was tampered with."""
     broken = False
     for name in _selected(service):
-        report = asyncio.run(_verify(name))
+        key_path = spec(name).settings().resolved_audit_key_path()
+        if not key_path.is_file():
+            broken = True
+            typer.echo(f"{name}: no audit key at {key_path}; run this beside the service", err=True)
+            continue
+        report = asyncio.run(_verify(name, key_path.read_bytes()))
         if report.intact:
-            typer.echo(f"{name}: intact ({report.records} records)")
+            before = f", {report.unkeyed} from before keying" if report.unkeyed else ""
+            typer.echo(f"{name}: intact ({report.records} records{before})")
         else:
             broken = True
             where = f"chain {report.broken_chain} record {report.first_broken_seq}"

@@ -12,10 +12,34 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from telemed.registry import GATEWAY, SERVICES, ServiceSpec
+
+# The HTTP server's own limits, the same wherever a process runs (docker-compose.yml and
+# deploy/k8s pass them too; tests/deploy checks). h11 rather than httptools: httptools buffers a
+# header of any size (one of 48 MiB held every request of the process for seconds), while h11
+# refuses a request whose head passes `h11_max_incomplete_event_size` as it arrives. Keep-alive
+# is pinned because the gateway's pool lets go of idle connections before it (3 s). Concurrent
+# connections are capped so that slow clients cannot hold unbounded memory (each at most 64 KiB
+# of unparsed head); the gateway's pools hold at most 512 per service and instance.
+SERVER_OPTIONS: dict[str, Any] = {
+    "http": "h11",
+    "h11_max_incomplete_event_size": 64 * 1024,
+    "timeout_keep_alive": 5,
+    "limit_concurrency": 2048,
+}
+
+
+def server_arguments() -> list[str]:
+    """`SERVER_OPTIONS` as uvicorn's command-line options."""
+    return [
+        part
+        for name, value in SERVER_OPTIONS.items()
+        for part in ("--" + name.replace("_", "-"), str(value))
+    ]
 
 
 @dataclass
@@ -47,6 +71,7 @@ class Launcher:
                 sys.executable, "-m", "uvicorn", service.app_factory, "--factory",
                 "--host", self.host, "--port", str(self.ports[service.name]),
                 "--no-access-log", "--timeout-graceful-shutdown", "5", "--loop", service.loop,
+                *server_arguments(),
             ]  # fmt: skip
             self.processes[service.name] = subprocess.Popen(  # noqa: S603 - our own command
                 command, env=self.environment(service)

@@ -13,6 +13,8 @@ from typing import Literal
 import uvicorn
 from starlette.types import ASGIApp
 
+from telemed.launcher import SERVER_OPTIONS
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -23,10 +25,13 @@ def free_port() -> int:
 
 @contextlib.asynccontextmanager
 async def serve(app: ASGIApp, *, lifespan: Literal["on", "off"] = "on") -> AsyncIterator[str]:
-    """Runs `app` under uvicorn on 127.0.0.1 in this event loop; yields its base URL.
+    """Runs `app` under uvicorn on 127.0.0.1 in this event loop, with the server options
+    `telemed run` uses; yields its base URL.
 
     `lifespan="off"` serves an app whose lifespan already runs (the in-process gateway)."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan=lifespan)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_config=None, lifespan=lifespan, **SERVER_OPTIONS
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     async with asyncio.timeout(10):

@@ -20,12 +20,16 @@ from gateway.webhooks.schemas import (
 )
 from services.common.auth import CurrentPrincipal
 from services.common.errors import problem_responses
-from services.common.idempotency import idempotent, location
+from services.common.idempotency import ShownOnce, idempotent, location
 from services.common.uow import UnitOfWorkDep
 
 PREFIX = "/api/webhooks"
 SUBSCRIPTION = "/subscriptions/{subscription_id}"
 router = APIRouter(prefix=PREFIX, tags=["webhooks"])
+SECRET = ShownOnce(
+    frozenset({"secret"}),
+    f"Rotate it: POST {PREFIX}{SUBSCRIPTION}/rotate-secret.",
+)
 WHO = (
     "For administrators (every subscription) and API clients with the `webhooks:manage` scope "
     "(their own; they receive only events of their organisation)."
@@ -53,8 +57,9 @@ def _wake_dispatcher(request: Request) -> None:
     summary="Subscribe a URL to events (the signing secret is shown once)",
     description=f"{WHO} Event types: {', '.join(f'`{t}`' for t in EVENT_TYPES)}. Deliveries "
     "are signed with the returned `secret` (see the `Telemed-Signature` header in the API "
-    "guide). Send `Idempotency-Key` to retry safely.",
-    responses=problem_responses(401, 403, 422),
+    "guide). Send `Idempotency-Key` to retry safely; the secret is not kept, so a retry after "
+    "the first answer is a 410 naming the subscription in `created`.",
+    responses=problem_responses(401, 403, 410, 422),
 )
 async def create_subscription(
     request: Request,
@@ -70,6 +75,7 @@ async def create_subscription(
         body,
         lambda: service.create_subscription(uow, principal, body, settings),
         headers=location(PREFIX + "/subscriptions/{id}"),
+        shown_once=SECRET,
     )
 
 

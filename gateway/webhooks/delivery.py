@@ -31,7 +31,7 @@ from gateway.webhooks.models import (
     WebhookEvent,
     WebhookSubscription,
 )
-from gateway.webhooks.service import signing_secrets, target_problem
+from gateway.webhooks.service import signing_secrets
 from gateway.webhooks.signing import (
     DELIVERY_ID_HEADER,
     EVENT_ID_HEADER,
@@ -39,6 +39,7 @@ from gateway.webhooks.signing import (
     SIGNATURE_HEADER,
     signature_header,
 )
+from gateway.webhooks.targets import PinnedTransport, TargetRefused, url_problem
 from services.common.db import Database, utcnow
 
 logger = logging.getLogger("telemed.webhooks")
@@ -245,9 +246,13 @@ class Dispatcher:
         settings = self.settings
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.webhook_delivery_timeout),
-            limits=httpx.Limits(
-                max_connections=settings.webhook_concurrency,
-                max_keepalive_connections=settings.webhook_concurrency,
+            # Each connection checks the addresses it connects to (gateway/webhooks/targets.py).
+            transport=PinnedTransport(
+                allow_private=settings.webhook_allow_private_targets,
+                limits=httpx.Limits(
+                    max_connections=settings.webhook_concurrency,
+                    max_keepalive_connections=settings.webhook_concurrency,
+                ),
             ),
             follow_redirects=False,  # a redirect could lead the signed body anywhere
             trust_env=False,
@@ -303,9 +308,11 @@ class Dispatcher:
 
     async def _attempt(self, claim: Claim) -> None:
         at, started = utcnow(), time.perf_counter()
+        # The host's addresses are checked by the connection itself, not by a look-up here
+        # that a rebound name could answer differently.
         status_code, error = (
             None,
-            await target_problem(claim.url, self.settings.webhook_allow_private_targets),
+            url_problem(claim.url, self.settings.webhook_allow_private_targets),
         )
         if error is None:
             status_code, error = await self._post(claim)
@@ -341,6 +348,8 @@ class Dispatcher:
         except (TimeoutError, httpx.TimeoutException):
             return None, f"No answer within {timeout:g} s."
         except httpx.HTTPError as exc:
+            if isinstance(exc.__cause__, TargetRefused):
+                return None, str(exc.__cause__)[:MAX_ERROR]
             return None, (f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)[
                 :MAX_ERROR
             ]

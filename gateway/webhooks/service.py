@@ -3,12 +3,9 @@
 Every management action on subscriptions and the delivery log is audited.
 """
 
-import asyncio
-import ipaddress
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, select, true, tuple_
 
@@ -30,6 +27,7 @@ from gateway.webhooks.schemas import (
     SubscriptionWithSecret,
 )
 from gateway.webhooks.signing import new_secret
+from gateway.webhooks.targets import target_problem
 from services.common.audit import Outcome
 from services.common.auth import Principal, Role
 from services.common.db import utcnow
@@ -59,30 +57,6 @@ def _owned_by(principal: Principal) -> ColumnElement[bool]:
     if principal.role == Role.ADMIN:
         return true()
     return WebhookSubscription.owner_id == principal.subject
-
-
-def _blocked_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return not ip.is_global or ip.is_multicast
-
-
-async def target_problem(url: str, allow_private: bool) -> str | None:
-    """Why deliveries may not go to `url`, or None. Checked on subscribing and again before
-    each attempt, since what a name resolves to can change."""
-    if allow_private:
-        return None
-    parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.hostname:
-        return "Webhook URLs must be https."
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, parts.port or 443)
-    except OSError:
-        return f"The host {parts.hostname} does not resolve."
-    if any(_blocked_address(str(info[4][0])) for info in infos):
-        return f"The host {parts.hostname} resolves to a loopback, private or link-local address."
-    return None
 
 
 async def _check_target(url: str, settings: GatewaySettings) -> None:

@@ -12,6 +12,8 @@ import secrets
 import time
 from collections.abc import Sequence
 
+from services.common.keys import same_secret
+
 SIGNATURE_HEADER = "Telemed-Signature"
 EVENT_ID_HEADER = "Telemed-Event-Id"
 EVENT_TYPE_HEADER = "Telemed-Event-Type"
@@ -49,7 +51,7 @@ def verify_signature(
     candidates: list[str] = []
     for part in header.split(","):
         name, _, value = part.strip().partition("=")
-        if name == "t" and value.isdigit():
+        if name == "t" and value.isascii() and value.isdigit():  # "²".isdigit(), yet no int
             timestamp = int(value)
         elif name == "v1":
             candidates.append(value)
@@ -58,6 +60,7 @@ def verify_signature(
     if abs((time.time() if now is None else now) - timestamp) > tolerance:
         return False
     expected = _digest(secret, timestamp, body)
-    # Every candidate is compared, in constant time, so timing says nothing about which matched.
-    matches = [hmac.compare_digest(expected, candidate) for candidate in candidates]
+    # Every candidate is compared, in constant time, so timing says nothing about which matched;
+    # a candidate holding anything but ASCII is simply not equal (never an exception).
+    matches = [same_secret(expected, candidate) for candidate in candidates]
     return any(matches)

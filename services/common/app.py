@@ -2,14 +2,26 @@
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from datetime import timedelta
 
 import httpx
 from fastapi import APIRouter, FastAPI
 
-from services.common.auth import HttpJwksProvider, JwksProvider, TokenVerifier
+from services.common.audit import seal_database
+from services.common.auth import (
+    HttpJwksProvider,
+    HttpRevocationsProvider,
+    JwksProvider,
+    RevocationsProvider,
+    TokenVerifier,
+)
 from services.common.db import Database, utcnow
 from services.common.errors import Problem, install_problem_handlers
+from services.common.headers import ApiHeaders
 from services.common.http import new_client
+from services.common.idempotency import idempotency_pruning
+from services.common.keys import load_or_create_secret
+from services.common.limits import RequestLimits
 from services.common.observability import (
     ReadinessCheck,
     configure_logging,
@@ -32,6 +44,7 @@ def create_service_app(
     kernel_tables: KernelTables,
     transport: httpx.AsyncBaseTransport | None = None,
     jwks: JwksProvider | None = None,
+    revocations: RevocationsProvider | None = None,
     startup: StartupHook | None = None,
     readiness: dict[str, ReadinessCheck] | None = None,
     serve_docs: bool = True,
@@ -40,7 +53,10 @@ def create_service_app(
     """`transport` lets tests route this service's outbound calls to in-process apps; a
     service that emits events passes its `outbox`, whose feed and pruning job this wires."""
     configure_logging(settings.log_level, json_logs=settings.json_logs)
-    database = Database(settings.resolved_database_url())
+    database = Database(
+        settings.resolved_database_url(),
+        audit_key=load_or_create_secret(settings.resolved_audit_key_path()),
+    )
     tracing = Tracing(settings)
 
     @asynccontextmanager
@@ -53,12 +69,21 @@ def create_service_app(
             audience=settings.jwt_audience,
             algorithms=settings.jwt_algorithms,
             cache_seconds=settings.jwks_cache_seconds,
+            revocations=revocations
+            or HttpRevocationsProvider(settings.resolved_revocations_url(), gateway),
+            revocations_refresh=settings.revocations_refresh_seconds,
         )
+        await seal_database(database, kernel_tables.audit)
         pruning: AbstractAsyncContextManager[None] = (
             outbox_pruning(app, outbox, settings) if outbox else nullcontext()
         )
+        keys_pruning = idempotency_pruning(
+            app,
+            retention=timedelta(hours=settings.idempotency_retention_hours),
+            interval=settings.idempotency_prune_interval_seconds,
+        )
         try:
-            async with pruning:
+            async with pruning, keys_pruning:
                 if startup is None:
                     yield
                 else:
@@ -78,14 +103,22 @@ def create_service_app(
         openapi_url="/openapi.json" if serve_docs else None,
         docs_url="/docs" if serve_docs else None,
         redoc_url=None,
+        # A redirect to the path without its slash would name this process's own address
+        # (`http://127.0.0.1:8001/...` behind the gateway): such a path is simply not found.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.database = database
     app.state.audit_tables = kernel_tables.audit
     app.state.idempotency_table = kernel_tables.idempotency
+    app.state.idempotency_key = load_or_create_secret(settings.resolved_idempotency_key_path())
     app.state.transport = transport
     app.state.clock = utcnow  # read by jobs and some requests; tests replace it to move time
     install_problem_handlers(app)
+    # Added before the request context, so they run inside it: refusals are logged and
+    # counted with their request id, and every answer gets the API's headers.
+    app.add_middleware(RequestLimits, settings=settings)
+    app.add_middleware(ApiHeaders)
     # Services add their own gauges to it; `/metrics` serves them with the kernel's.
     app.state.metrics_registry = install_observability(
         app, settings.service_name, {"database": database.ping, **(readiness or {})}

@@ -1,11 +1,14 @@
-"""Who is calling: access tokens verified against the gateway's JWKS (RFC 8725), `Principal`."""
+"""Who is calling: access tokens verified against the gateway's JWKS (RFC 8725) and its
+deny-list of revoked subjects, `Principal`."""
 
 import asyncio
+import hashlib
+import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import httpx
 import jwt
@@ -16,7 +19,10 @@ from services.common.errors import Forbidden, Unauthorized
 
 ACCESS_TOKEN_TYPE = "at+jwt"
 JwksProvider = Callable[[bool], Awaitable[dict[str, Any]]]
+RevocationsProvider = Callable[[], Awaitable[dict[str, Any]]]
 VERIFIED_CACHE_SIZE = 10_000
+REVOCATIONS_TIMEOUT = 2.0
+logger = logging.getLogger(__name__)
 
 
 class Role(StrEnum):
@@ -74,11 +80,49 @@ class HttpJwksProvider:
         return keys
 
 
+def revocation_key(subject: str) -> str:
+    """How the deny-list names a subject or a sign-in: by digest, so the public list names
+    nobody."""
+    return hashlib.sha256(subject.encode()).hexdigest()[:32]
+
+
+class HttpRevocationsProvider:
+    """Fetches the gateway's deny-list with a conditional GET, so an unchanged list is a 304."""
+
+    def __init__(self, url: str, client: httpx.AsyncClient) -> None:
+        self.url = url
+        self.client = client
+        self._etag: str | None = None
+        self._document: dict[str, Any] = {}
+
+    async def __call__(self) -> dict[str, Any]:
+        headers = {"If-None-Match": self._etag} if self._etag else {}
+        response = await self.client.get(self.url, headers=headers, timeout=REVOCATIONS_TIMEOUT)
+        if response.status_code == 304:
+            return self._document
+        response.raise_for_status()
+        self._document = response.json()
+        self._etag = response.headers.get("etag")
+        return self._document
+
+
+class _Verified(NamedTuple):
+    principal: Principal
+    expires_at: float
+    issued_at: float
+    revocation_keys: tuple[str, ...]  # of its subject and, for people, of its sign-in
+
+
 class TokenVerifier:
-    """Verifies access tokens: allow-listed asymmetric algorithms, key by `kid`, iss/aud/exp.
+    """Verifies access tokens: allow-listed asymmetric algorithms, key by `kid`, iss/aud/exp,
+    and the gateway's deny-list.
 
     Unknown key ids trigger one JWKS refresh (key rotation) at most every `min_refresh` seconds,
-    so a flood of forged `kid`s cannot turn into a flood of JWKS fetches.
+    so a flood of forged `kid`s cannot turn into a flood of JWKS fetches. The deny-list (users
+    deactivated, API clients revoked, sign-ins whose refresh token was stolen) is fetched at most
+    every `revocations_refresh` seconds, never per request: a token of a denied subject issued
+    up to its revocation is refused within that bound. If the list cannot be fetched the last
+    one stays in force (the gateway being down must not stop every service).
     """
 
     def __init__(
@@ -91,6 +135,8 @@ class TokenVerifier:
         cache_seconds: float = 300.0,
         min_refresh: float = 10.0,
         leeway: float = 30.0,
+        revocations: RevocationsProvider | None = None,
+        revocations_refresh: float = 2.0,
     ) -> None:
         unsafe = [alg for alg in algorithms if alg.lower() == "none" or alg.startswith("HS")]
         if unsafe:
@@ -107,7 +153,35 @@ class TokenVerifier:
         self._lock = asyncio.Lock()
         # Verified tokens by their exact text, until they expire: a client sends the same
         # token for 15 minutes, and the signature check is most of the cost of a request.
-        self._verified: dict[str, tuple[Principal, float]] = {}
+        self._verified: dict[str, _Verified] = {}
+        self._revocations = revocations
+        self._revocations_refresh = revocations_refresh
+        self._revocations_at = float("-inf")
+        self._revocations_lock = asyncio.Lock()
+        self._revoked: dict[str, float] = {}  # revocation key -> tokens issued up to then
+
+    async def _refresh_revocations(self) -> None:
+        if self._revocations is None:
+            return
+        if time.monotonic() - self._revocations_at < self._revocations_refresh:
+            return
+        async with self._revocations_lock:
+            if time.monotonic() - self._revocations_at < self._revocations_refresh:
+                return
+            try:
+                document = await self._revocations()
+                revoked = {str(e["key"]): float(e["before"]) for e in document["revoked"]}
+            except Exception:  # whatever the source failed with, the last list stays
+                logger.warning("the revocation list could not be refreshed", exc_info=True)
+            else:
+                self._revoked = revoked
+            self._revocations_at = time.monotonic()  # a failure is retried after the interval
+
+    def _is_revoked(self, verified: _Verified) -> bool:
+        return any(
+            self._revoked.get(key, float("-inf")) >= verified.issued_at
+            for key in verified.revocation_keys
+        )
 
     async def _refresh(self, *, force: bool) -> None:
         async with self._lock:
@@ -134,16 +208,18 @@ class TokenVerifier:
         return self._keys[kid]
 
     async def verify(self, token: str) -> Principal:
-        cached = self._verified.get(token)
-        if cached is not None and time.time() < cached[1]:
-            return cached[0]
-        principal, expires_at = await self._verify_signed(token)
-        if len(self._verified) >= VERIFIED_CACHE_SIZE:
-            self._verified.clear()
-        self._verified[token] = (principal, expires_at)
-        return principal
+        verified = self._verified.get(token)
+        if verified is None or time.time() >= verified.expires_at:
+            verified = await self._verify_signed(token)
+            if len(self._verified) >= VERIFIED_CACHE_SIZE:
+                self._verified.clear()
+            self._verified[token] = verified
+        await self._refresh_revocations()
+        if self._is_revoked(verified):
+            raise Unauthorized("The access token has been revoked.")
+        return verified.principal
 
-    async def _verify_signed(self, token: str) -> tuple[Principal, float]:
+    async def _verify_signed(self, token: str) -> _Verified:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -172,7 +248,13 @@ class TokenVerifier:
             raise Unauthorized("The access token has expired.") from exc
         except jwt.PyJWTError as exc:
             raise Unauthorized(f"The access token is not valid: {exc}.") from exc
-        return Principal.from_claims(claims), float(claims["exp"])
+        subjects = [str(claims["sub"])] + ([str(claims["sid"])] if claims.get("sid") else [])
+        return _Verified(
+            Principal.from_claims(claims),
+            float(claims["exp"]),
+            float(claims["iat"]),
+            tuple(revocation_key(subject) for subject in subjects),
+        )
 
 
 def bearer_token(request: Request) -> str:

@@ -2,6 +2,9 @@
 
 from contextvars import ContextVar
 
+# Where the request-context middleware (services/common/observability.py) also leaves the id,
+# for code that runs outside it: Starlette's handler of unhandled errors.
+REQUEST_ID_SCOPE_KEY = "telemed.request_id"
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator, Uuid, event, text
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+
+from services.common.owner_only import private_file, tighten
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -101,16 +103,30 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _private_sqlite_files(path: Path) -> None:
+    """The database file is made 0600 (in 0700 folders) before SQLite opens it: SQLite would
+    make it by the umask, 0644, and gives its `-wal` and `-shm` files the database's mode.
+    Files an older version made are tightened."""
+    private_file(path)
+    for suffix in ("-wal", "-shm", "-journal"):
+        tighten(path.with_name(path.name + suffix))
+
+
 class Database:
     """One engine and session factory per service process."""
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+    def __init__(
+        self, url: str, *, echo: bool = False, pool_size: int = 10, audit_key: bytes | None = None
+    ) -> None:
         self.url = url
+        # Every session carries the service's audit key, so whatever writes or checks the
+        # audit chains in it (services/common/audit.py) keys them the same way.
+        self.audit_key = audit_key
         kwargs: dict[str, Any] = {"echo": echo}
         if is_sqlite(url):
-            path = url.split(":///", 1)[-1]
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            path = make_url(url).database
+            if path and path != ":memory:" and not path.startswith("file:"):
+                _private_sqlite_files(Path(path))
             # Every transaction takes the write lock at BEGIN, so a second connection adds no
             # concurrency, only waiting in SQLite's sleeping busy handler; one connection makes
             # requests queue fairly in the pool instead.
@@ -122,7 +138,9 @@ class Database:
         self.engine = create_async_engine(url, **kwargs)
         if is_sqlite(url):
             _configure_sqlite(self.engine)
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.sessionmaker = async_sessionmaker(
+            self.engine, expire_on_commit=False, info={"audit_key": audit_key}
+        )
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

@@ -13,7 +13,13 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.common.context import current_request_id
+from services.common.context import (
+    REQUEST_ID_SCOPE_KEY,
+    current_request_id,
+    reset_request_id,
+    set_request_id,
+)
+from services.common.headers import with_api_headers
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://telemed.example/problems/"
@@ -83,6 +89,10 @@ class Gone(ProblemError):
     status, slug = 410, "gone"
 
 
+class RequestTimeout(ProblemError):
+    status, slug = 408, "request-timeout"
+
+
 class PreconditionFailed(ProblemError):
     status, slug = 412, "precondition-failed"
 
@@ -99,8 +109,17 @@ class RangeNotSatisfiable(ProblemError):
     status, slug = 416, "range-not-satisfiable"
 
 
+class RequestHeaderFieldsTooLarge(ProblemError):
+    status, slug = 431, "request-header-fields-too-large"
+
+
 class Unprocessable(ProblemError):
     status, slug = 422, "unprocessable"
+
+
+class UnknownReference(Unprocessable):
+    """A 422 for an id in the request that names nothing the caller may name (a random id,
+    another organisation's patient): a denial on the audit trail, like a 404."""
 
 
 class TooManyRequests(ProblemError):
@@ -207,10 +226,30 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    logger.exception("unhandled error", exc_info=exc)
-    return problem_response(
-        request, 500, slug="internal-error", detail="An unexpected error occurred; it was logged."
-    )
+    # For an unhandled error Starlette calls this from its outermost middleware, after the
+    # request-context middleware has let go of the request id and stopped adding its header:
+    # take the id back from the scope for the log line, the body and the header.
+    outside = current_request_id() is None
+    token = set_request_id(current_request_id() or request.scope.get(REQUEST_ID_SCOPE_KEY))
+    try:
+        logger.exception("unhandled error", exc_info=exc)
+        # The server drops the connection after an unhandled error; saying so keeps a client
+        # (the gateway's pool) from sending its next request on a connection about to close.
+        headers = {"Connection": "close"}
+        if outside and (request_id := current_request_id()):
+            headers["X-Request-ID"] = request_id
+        response = problem_response(
+            request,
+            500,
+            slug="internal-error",
+            detail="An unexpected error occurred; it was logged.",
+            headers=headers,
+        )
+        if outside:
+            response.raw_headers = with_api_headers(response.raw_headers)
+        return response
+    finally:
+        reset_request_id(token)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -3,7 +3,7 @@ search against them (a 400 naming what is wrong), and one page of a keyset-order
 
 import re
 import uuid
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -37,9 +37,21 @@ class ResourceKind:
 
     service: str
     params: tuple[SearchParam, ...]
+    # Searches by one of these parameters go to the service named instead, the one that holds
+    # what they select by: a case's attachments are consult's to list, not the files service's.
+    search_services: Mapping[str, str] = field(default_factory=dict)
 
     def param(self, name: str) -> SearchParam | None:
         return next((param for param in self.params if param.name == name), None)
+
+    def search_service(self, keys: Iterable[str]) -> str:
+        """The service that answers a search with these parameters (`patient:identifier`
+        counts as `patient`)."""
+        for key in keys:
+            routed = self.search_services.get(key.partition(":")[0])
+            if routed is not None:
+                return routed
+        return self.service
 
 
 def _patient(identifier: bool = True) -> SearchParam:
@@ -97,11 +109,14 @@ RESOURCES: dict[str, ResourceKind] = {
     "DocumentReference": ResourceKind(
         "files",
         (
-            _patient(identifier=False),
+            _patient(),
             _status("current"),
             _date("date, when the file was stored"),
             SearchParam("related", "reference", "`ServiceRequest/<case id>`: a case's files"),
         ),
+        # Read by id, and searched without these, the files service shows a caller's own files;
+        # consult lists the files of the cases a caller sees.
+        search_services={"related": "consult", "patient": "consult"},
     ),
     "Appointment": ResourceKind(
         "scheduling",

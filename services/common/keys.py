@@ -1,7 +1,9 @@
-"""Ed25519 signing keys kept as PEM files, and their public JWKs with RFC 7638 thumbprints."""
+"""Ed25519 signing keys kept as PEM files, their public JWKs with RFC 7638 thumbprints, random
+secrets kept in owner-only files, and the one way to compare a secret with a caller's input."""
 
 import base64
 import hashlib
+import hmac
 import json
 import os
 from pathlib import Path
@@ -9,6 +11,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from services.common.owner_only import write_private_file
 
 
 def load_or_create_private_key(path: Path) -> Ed25519PrivateKey:
@@ -19,15 +23,12 @@ def load_or_create_private_key(path: Path) -> Ed25519PrivateKey:
             raise ValueError(f"{path} does not hold an Ed25519 private key")
         return key
     key = Ed25519PrivateKey.generate()
-    path.parent.mkdir(parents=True, exist_ok=True)
     pem = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(pem)
+    write_private_file(path, pem)
     return key
 
 
@@ -46,6 +47,20 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
     return key
 
 
+def publish_public_key(key: Ed25519PublicKey, path: Path) -> None:
+    """Writes the public key as PEM for the services that verify with it (they re-read a file
+    that changed); replaced in one step, and left alone when it already holds this key."""
+    pem = key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    if path.exists() and path.read_bytes() == pem:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staged = path.with_name(path.name + ".new")
+    staged.write_bytes(pem)
+    os.replace(staged, path)
+
+
 def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -61,9 +76,18 @@ def load_or_create_secret(path: Path, size: int = 32) -> bytes:
     """A random secret kept in a file readable only by its owner, created on first start."""
     if path.exists():
         return path.read_bytes()
-    path.parent.mkdir(parents=True, exist_ok=True)
     secret = os.urandom(size)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(secret)
+    write_private_file(path, secret)
     return secret
+
+
+def same_secret(expected: str | bytes, given: str | bytes) -> bool:
+    """Compares a secret with what a caller sent, in constant time. `hmac.compare_digest`
+    raises on a str holding anything but ASCII (a token in a URL can hold anything); here
+    both sides are compared as UTF-8 bytes, so such input is simply not equal. Use this
+    wherever a value from outside is checked against a secret or a MAC."""
+    if isinstance(expected, str):
+        expected = expected.encode("utf-8", "surrogatepass")
+    if isinstance(given, str):
+        given = given.encode("utf-8", "surrogatepass")
+    return hmac.compare_digest(expected, given)

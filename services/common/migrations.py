@@ -3,6 +3,7 @@
 import asyncio
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command, context, op
 from alembic.config import Config
 from sqlalchemy import Connection, MetaData
@@ -79,3 +80,46 @@ def create_outbox_table() -> None:
 
 def drop_outbox_table() -> None:
     op.drop_table("outbox_events")
+
+
+def key_audit_chains() -> None:
+    """Gives each audit chain head its keyed epoch (services/common/audit.py): the records so
+    far keep their plain SHA-256 links, and the service seals every chain at its next start,
+    so from then on each record is an HMAC under the service's audit key."""
+    # A database created since has them already: the first migration builds the kernel's
+    # tables from their current definition.
+    present = {
+        column["name"] for column in sa.inspect(op.get_bind()).get_columns("audit_chain_head")
+    }
+    if "seal" not in present:
+        with op.batch_alter_table("audit_chain_head") as batch:
+            batch.add_column(sa.Column("keyed_from", sa.BigInteger(), nullable=True))
+            batch.add_column(sa.Column("seal", sa.String(length=64), nullable=True))
+    protect_audit_records()
+
+
+def unkey_audit_chains() -> None:
+    with op.batch_alter_table("audit_chain_head") as batch:
+        batch.drop_column("seal")
+        batch.drop_column("keyed_from")
+
+
+def protect_audit_records() -> None:
+    """On PostgreSQL, takes UPDATE, DELETE and TRUNCATE on the audit records from every role
+    but their owner, so the services' runtime role may only add and read them.
+
+    Migrations run as the owner (deploy/postgres-init.sh), which keeps those rights: an
+    owner can always grant itself anything back, so this only protects a service that runs as
+    a role of its own, as the deployment sets up."""
+    bind = op.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    holders = bind.execute(
+        sa.text(
+            "SELECT DISTINCT a.grantee::regrole::text FROM pg_class c, aclexplode(c.relacl) a "
+            "WHERE c.oid = 'audit_records'::regclass AND a.grantee NOT IN (0, c.relowner) "
+            "AND a.privilege_type IN ('UPDATE', 'DELETE', 'TRUNCATE')"
+        )
+    ).scalars()
+    for role in ["PUBLIC", *holders]:  # regrole's text is already a quoted identifier
+        op.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON audit_records FROM {role}")

@@ -23,12 +23,41 @@ from prometheus_client import (
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.common.context import current_request_id, reset_request_id, set_request_id
+from services.common.context import (
+    REQUEST_ID_SCOPE_KEY,
+    current_request_id,
+    reset_request_id,
+    set_request_id,
+)
 from services.common.errors import ServiceUnavailable
 
 REQUEST_ID_HEADER = "x-request-id"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 ReadinessCheck = Callable[[], Awaitable[None]]
+# Paths whose last segment is a bearer token: whoever reads a log line must not be able to
+# open the patient's join page or download the file (the gateway and the service log both).
+_TOKEN_IN_PATH = re.compile(r"^((?:https?://[^/]+)?(?:/join/|/api/files/links/))[^/?#]+")
+# Query parameters that carry a token (the join page's event stream).
+_TOKEN_IN_QUERY = re.compile(r"([?&](?:token|access_token)=)[^&#]*", re.IGNORECASE)
+REDACTED = "[redacted]"
+
+
+def redact_path(path: str) -> str:
+    """`path` (with its query, if any; or a whole URL) as it may be logged or traced: bearer
+    tokens in it are replaced by `[redacted]`."""
+    return _TOKEN_IN_QUERY.sub(rf"\1{REDACTED}", _TOKEN_IN_PATH.sub(rf"\1{REDACTED}", path))
+
+
+class RedactedAccessLog(logging.Filter):
+    """uvicorn's access log (off under `telemed run`, on wherever someone turns it on) with
+    the tokens of its request line redacted."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # uvicorn logs '%s - "%s %s HTTP/%s" %d' with (client, method, path+query, ...).
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], redact_path(args[2]), *args[3:])
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -62,7 +91,10 @@ def configure_logging(level: str, *, json_logs: bool) -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
-    logging.getLogger("uvicorn.access").disabled = True  # our middleware logs each request
+    access = logging.getLogger("uvicorn.access")
+    access.disabled = True  # our middleware logs each request
+    if not any(isinstance(known, RedactedAccessLog) for known in access.filters):
+        access.addFilter(RedactedAccessLog())
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per outbound call is noise
 
 
@@ -91,6 +123,7 @@ class RequestContextMiddleware:
         incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
         request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         token = set_request_id(request_id)
+        scope[REQUEST_ID_SCOPE_KEY] = request_id
         status = 500
         started = time.perf_counter()
 
@@ -118,7 +151,7 @@ class RequestContextMiddleware:
                 extra={
                     "service": self.service,
                     "method": scope["method"],
-                    "path": scope["path"],
+                    "path": redact_path(scope["path"]),
                     "status": status,
                     "duration_ms": round(elapsed * 1000, 2),
                 },

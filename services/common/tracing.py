@@ -18,6 +18,7 @@ from opentelemetry.trace import TraceFlags as Flags
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.common.observability import redact_path
 from services.common.settings import ServiceSettings
 
 TRACEPARENT = "traceparent"
@@ -191,7 +192,9 @@ class TracingMiddleware:
                 end_span(forward, status, error_from=400)
             if span.is_recording():
                 route = getattr(scope.get("route"), "path", None)
-                span.set_attributes({"http.request.method": method, "url.path": scope["path"]})
+                span.set_attributes(
+                    {"http.request.method": method, "url.path": redact_path(scope["path"])}
+                )
                 if route is not None:
                     span.update_name(f"{method} {route}")
                     span.set_attribute("http.route", route)
@@ -208,7 +211,9 @@ def forward_trace_headers(scope: Scope) -> list[tuple[str, str]]:
         return []
     span = exchange.tracing.start_span(scope["method"], kind=SpanKind.CLIENT)
     if span.is_recording():
-        span.set_attributes({"http.request.method": scope["method"], "url.path": scope["path"]})
+        span.set_attributes(
+            {"http.request.method": scope["method"], "url.path": redact_path(scope["path"])}
+        )
     exchange.forwards.append(span)
     return trace_headers(span)
 
@@ -224,7 +229,7 @@ class TracedTransport(httpx.AsyncBaseTransport):
         span = self._tracing.start_span(request.method, kind=SpanKind.CLIENT)
         if span.is_recording():
             # Without the query: it may name a patient, and traces leave for another system.
-            url = str(request.url.copy_with(query=None))
+            url = redact_path(str(request.url.copy_with(query=None)))
             span.set_attributes({"http.request.method": request.method, "url.full": url})
         for name, value in trace_headers(span):
             request.headers[name] = value

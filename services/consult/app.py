@@ -11,10 +11,15 @@ from gateway.client import DirectoryClient
 from services.common.app import create_service_app
 from services.common.db import utcnow
 from services.common.grants import GrantIssuer
-from services.common.keys import load_or_create_private_key, load_public_key
+from services.common.keys import (
+    load_or_create_private_key,
+    load_public_key,
+    publish_public_key,
+)
 from services.consult.appeals import api as appeals_api
 from services.consult.appeals import callbacks_api
 from services.consult.appeals.escalation import appeal_jobs
+from services.consult.cases import episodes_api
 from services.consult.cases import patient_requests_api as patient_api
 from services.consult.cases.api import router
 from services.consult.cases.consilium import api as consilium_api
@@ -51,6 +56,10 @@ def create_app(
             load_or_create_private_key, settings.resolved_grant_key_path()
         )
         app.state.grants = GrantIssuer(grant_key, issuer="consult")
+        if settings.grant_public_key_path is not None:
+            await asyncio.to_thread(
+                publish_public_key, grant_key.public_key(), settings.grant_public_key_path
+            )
         async with appeal_jobs(app, settings), stats_jobs(app, settings):
             yield
 
@@ -63,6 +72,7 @@ def create_app(
         routers=[
             router,
             patient_api.router,
+            episodes_api.router,
             consilium_api.router,
             monitoring_api.router,
             appeals_api.router,

@@ -1,5 +1,6 @@
 """The dependencies every consult router shares: the path prefix, settings, the clock and the
-directory. No router imports another router; they all import this."""
+directory (organisations, and the people a request names). No router imports another router;
+they all import this."""
 
 import uuid
 from datetime import datetime
@@ -9,6 +10,7 @@ from fastapi import Depends, Request
 
 from gateway.client import DirectoryClient, Organization
 from services.common.auth import bearer_token
+from services.common.people import NamedPerson, PersonLookup
 from services.consult.ports import OrganizationLookup
 from services.consult.settings import ConsultSettings
 
@@ -37,6 +39,19 @@ def _organizations(request: Request) -> OrganizationLookup:
     return lookup
 
 
+def _people(request: Request) -> PersonLookup:
+    """Users looked up with the caller's own token, so the directory's visibility rules apply
+    before the domain's own (`services/common/people.py`)."""
+    directory: DirectoryClient = request.app.state.directory
+    token = bearer_token(request)
+
+    async def lookup(user_id: uuid.UUID) -> NamedPerson | None:
+        return await directory.get_user(user_id, token)
+
+    return lookup
+
+
 SettingsDep = Annotated[ConsultSettings, Depends(_settings)]
 NowDep = Annotated[datetime, Depends(_now)]
 OrganizationsDep = Annotated[OrganizationLookup, Depends(_organizations)]
+PeopleDep = Annotated[PersonLookup, Depends(_people)]

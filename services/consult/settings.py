@@ -33,6 +33,12 @@ class ConsultSettings(
         "`TELEMED_SCHEDULING_CONSULT_GRANT_KEYS`).",
     )
 
+    grant_public_key_path: Path | None = Field(
+        default=None,
+        description="Where consult also writes its grant key's public half on start, for the "
+        "services that verify its grants (a volume they mount read-only); not written if unset.",
+    )
+
     def resolved_grant_key_path(self) -> Path:
         return self.grant_key_path or self.var_dir / "consult" / "grant_signing_key.pem"
 

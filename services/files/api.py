@@ -1,4 +1,4 @@
-"""HTTP routes of the files service under `/api/files`: upload, read, link, attach, delete."""
+"""HTTP routes of the files service under `/api/files`: upload, read, link, pin, delete."""
 
 import re
 import uuid
@@ -6,22 +6,17 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.responses import StreamingResponse
 
-from services.common.auth import CurrentPrincipal, bearer_token
+from services.common.auth import CurrentPrincipal
 from services.common.db import utcnow
-from services.common.errors import (
-    Conflict,
-    Forbidden,
-    NotFound,
-    Unprocessable,
-    problem_responses,
-)
+from services.common.errors import Conflict, NotFound, Unprocessable, problem_responses
+from services.common.grants import GRANT_HEADER, GrantVerifier
 from services.common.uow import UnitOfWorkDep, request_unit_of_work
-from services.consult.client import ConsultClient
 from services.files import service
+from services.files.access import PresentedGrant
 from services.files.deidentified import deidentified_response
 from services.files.downloads import LinkClaims, LinkSigner, file_response
 from services.files.enums import FileKind
@@ -32,12 +27,11 @@ from services.files.names import content_disposition, display_name
 from services.files.receive import checksum_mismatch, receive, remove_quietly
 from services.files.schemas import (
     SHA256_PATTERN,
-    AttachRequest,
     FileOut,
-    FilePage,
     LegalHoldRequest,
     LinkOut,
     LinkRequest,
+    PinRequest,
 )
 from services.files.service import RESOURCE as FILE_RESOURCE
 from services.files.settings import FilesSettings
@@ -46,7 +40,7 @@ from services.files.storage import ObjectStore
 PREFIX = "/api/files"
 router = APIRouter(prefix=PREFIX)
 FileId = Annotated[uuid.UUID, Path(description="The file's id.")]
-READ_ERRORS = problem_responses(401, 403, 404, 502)
+READ_ERRORS = problem_responses(401, 403, 404)
 
 
 def _settings(request: Request) -> FilesSettings:
@@ -59,42 +53,58 @@ def _store(request: Request) -> ObjectStore:
     return store
 
 
-def _case_access(request: Request) -> service.CaseAccess:
-    """Asks the consult service, with the caller's own token, whether they may read a case."""
-    consult = ConsultClient(request.app.state.gateway_client)
-    token = bearer_token(request)
-    answers: dict[uuid.UUID, bool] = {}
+def _verifier(request: Request) -> GrantVerifier:
+    verifier: GrantVerifier = request.app.state.grant_verifier
+    return verifier
 
-    async def may_read(case_id: uuid.UUID) -> bool:
-        if case_id not in answers:
-            try:
-                await consult.get_case(case_id, token)
-                answers[case_id] = True
-            except (NotFound, Forbidden):
-                answers[case_id] = False
-        return answers[case_id]
 
-    return may_read
+GRANT_DESCRIPTION = (
+    "A grant from consult naming you and this file: `POST /api/consult/cases/{id}/attachments/"
+    "grant` for reading a case's files. Owners of a file need none."
+)
+
+
+def _header_grant(
+    request: Request,
+    grant: Annotated[str | None, Header(alias=GRANT_HEADER, description=GRANT_DESCRIPTION)] = None,
+) -> PresentedGrant | None:
+    return PresentedGrant(grant, _verifier(request)) if grant else None
+
+
+def _download_grant(
+    request: Request,
+    header: Annotated[PresentedGrant | None, Depends(_header_grant)],
+    grant: Annotated[
+        str | None,
+        Query(
+            max_length=4096,
+            description="The same grant as a query parameter, so a browser link works "
+            f"(the `{GRANT_HEADER}` header wins when both are sent).",
+        ),
+    ] = None,
+) -> PresentedGrant | None:
+    if header is not None:
+        return header
+    return PresentedGrant(grant, _verifier(request)) if grant else None
 
 
 SettingsDep = Annotated[FilesSettings, Depends(_settings)]
 StoreDep = Annotated[ObjectStore, Depends(_store)]
-CaseAccessDep = Annotated[service.CaseAccess, Depends(_case_access)]
+GrantDep = Annotated[PresentedGrant | None, Depends(_header_grant)]
+DownloadGrantDep = Annotated[PresentedGrant | None, Depends(_download_grant)]
 
 
-def _metadata(
-    fields: dict[str, str | None],
-) -> tuple[FileKind, uuid.UUID | None, str | None]:
+def _metadata(fields: dict[str, str | None]) -> tuple[FileKind, str | None]:
+    if "case_id" in fields:
+        raise service.case_id_refused("as a form field")
     try:
         kind = FileKind(fields.get("kind") or FileKind.OTHER)
-        case = fields.get("case_id")
-        case_id = uuid.UUID(case) if case else None
     except ValueError as exc:
         raise Unprocessable(f"The upload's fields are not valid: {exc}") from exc
     checksum = (fields.get("sha256") or "").lower() or None
     if checksum is not None and not re.fullmatch(SHA256_PATTERN, checksum):
         raise Unprocessable("`sha256` must be 64 hexadecimal digits.")
-    return kind, case_id, checksum
+    return kind, checksum
 
 
 @router.post(
@@ -103,10 +113,11 @@ def _metadata(
     response_model=FileOut,
     tags=["files"],
     summary="Upload a whole file in one request (multipart `file` part, or the raw body)",
-    description="The body streams to storage as it arrives. Fields (`kind`, `case_id`, `name`, "
-    "`sha256`) come as query parameters, or as form fields next to the `file` part. The type "
-    "is read from the content; the name is kept for display only. For large files over weak "
-    "links use the resumable tus endpoint `/api/files/uploads` instead.",
+    description="The body streams to storage as it arrives. Fields (`kind`, `name`, `sha256`) "
+    "come as query parameters, or as form fields next to the `file` part. The type is read "
+    "from the content; the name is kept for display only. A file joins a case through "
+    "consult (the case's `attachment_ids`): a `case_id` here is refused with 422. For large "
+    "files over weak links use the resumable tus endpoint `/api/files/uploads` instead.",
     responses=problem_responses(400, 401, 403, 413, 415, 422),
 )
 async def upload_file(
@@ -115,18 +126,16 @@ async def upload_file(
     settings: SettingsDep,
     store: StoreDep,
     kind: FileKind | None = None,
-    case_id: uuid.UUID | None = None,
     name: Annotated[str | None, Query(max_length=1024)] = None,
     sha256: Annotated[str | None, Query(pattern=SHA256_PATTERN)] = None,
 ) -> JSONResponse:
     service.require_uploader(principal)
+    if "case_id" in request.query_params:  # refused before a byte is stored
+        raise service.case_id_refused("as a query parameter")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > settings.max_file_size + 64 * 1024:
         raise too_large(settings.max_file_size)
-    fields: dict[str, str | None] = {
-        "kind": kind, "case_id": str(case_id) if case_id else None, "name": name,
-        "sha256": sha256,
-    }  # fmt: skip
+    fields: dict[str, str | None] = {"kind": kind, "name": name, "sha256": sha256}
     content_type = request.headers.get("content-type", "")
     body: AsyncIterator[bytes] = request.stream()
     form = None
@@ -137,17 +146,15 @@ async def upload_file(
     received = await receive(store, settings, key, body, display_name(name))
     try:
         if form is not None:
-            fields |= {k: v for k, v in form.fields.items() if v} | {
-                "name": form.fields.get("name") or name or form.filename
-            }
-        file_kind, file_case, expected = _metadata(fields)
+            given = {k: v for k, v in form.fields.items() if v or k == "case_id"}
+            fields |= given | {"name": form.fields.get("name") or name or form.filename}
+        file_kind, expected = _metadata(fields)
         if expected is not None and expected != received.sha256:
             raise checksum_mismatch(expected, received.sha256)
         async with request_unit_of_work(request) as uow:
             record = service.new_file_record(
                 organization_id=service.owner_organization(principal),
                 uploaded_by=principal.subject,
-                case_id=file_case,
                 kind=file_kind,
                 display_name=display_name(fields.get("name")),
                 received=received,
@@ -167,33 +174,17 @@ async def upload_file(
 
 
 @router.get(
-    "/files",
-    response_model=FilePage,
-    tags=["files"],
-    summary="The files of a case that you may read",
-    responses=READ_ERRORS,
-)
-async def list_files(
-    uow: UnitOfWorkDep,
-    principal: CurrentPrincipal,
-    case_access: CaseAccessDep,
-    case_id: uuid.UUID,
-) -> FilePage:
-    records = await service.list_case_files(uow, principal, case_id, case_access)
-    return FilePage(items=[FileOut.model_validate(record) for record in records])
-
-
-@router.get(
     "/files/{file_id}",
     response_model=FileOut,
     tags=["files"],
     summary="A file's metadata (type, size, sha256, DICOM study and series)",
+    description=f"Yours, or with consult's read grant in `{GRANT_HEADER}`.",
     responses=READ_ERRORS,
 )
 async def get_file(
-    uow: UnitOfWorkDep, principal: CurrentPrincipal, case_access: CaseAccessDep, file_id: FileId
+    uow: UnitOfWorkDep, principal: CurrentPrincipal, grant: GrantDep, file_id: FileId
 ) -> FileOut:
-    record = await service.load_file(uow, principal, file_id, "file.read", case_access)
+    record = await service.load_file(uow, principal, file_id, "file.read", grant)
     service.audit(uow, "file.read", file_id)
     return FileOut.model_validate(record)
 
@@ -202,23 +193,24 @@ async def get_file(
     "/files/{file_id}/content",
     tags=["files"],
     summary="The file's bytes; `Range` gives 206 partial content",
+    description=f"Yours, or with consult's read grant in `{GRANT_HEADER}` or as `?grant=`.",
     response_class=StreamingResponse,
     responses={
         200: {"content": {"application/octet-stream": {}}},
         206: {"description": "Partial content"},
-        **problem_responses(401, 403, 404, 416, 502),
+        **problem_responses(401, 403, 404, 416),
     },
 )
 async def download(
     request: Request,
     uow: UnitOfWorkDep,
     principal: CurrentPrincipal,
-    case_access: CaseAccessDep,
+    grant: DownloadGrantDep,
     store: StoreDep,
     file_id: FileId,
     inline: Annotated[bool, Query(description="Show PDFs, images and video in the tab")] = False,
 ) -> StreamingResponse:
-    record = await service.load_file(uow, principal, file_id, "file.download", case_access)
+    record = await service.load_file(uow, principal, file_id, "file.download", grant)
     response = file_response(
         store,
         record,
@@ -237,18 +229,18 @@ async def download(
     response_class=StreamingResponse,
     responses={
         200: {"content": {"application/dicom": {}}},
-        **problem_responses(401, 403, 404, 409, 502),
+        **problem_responses(401, 403, 404, 409),
     },
 )
 async def download_deidentified(
     request: Request,
     uow: UnitOfWorkDep,
     principal: CurrentPrincipal,
-    case_access: CaseAccessDep,
+    grant: DownloadGrantDep,
     store: StoreDep,
     file_id: FileId,
 ) -> StreamingResponse:
-    record = await service.load_file(uow, principal, file_id, "file.download", case_access)
+    record = await service.load_file(uow, principal, file_id, "file.download", grant)
     if record.dicom is None:
         uow.audit.refuse(
             "file.download", FILE_RESOURCE, file_id, Conflict("This file is not DICOM.")
@@ -263,19 +255,19 @@ async def download_deidentified(
     response_model=LinkOut,
     tags=["files"],
     summary="A short-lived URL a browser can open without a token",
-    responses=problem_responses(401, 403, 404, 409, 422, 502),
+    responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def create_link(
     body: LinkRequest,
     uow: UnitOfWorkDep,
     principal: CurrentPrincipal,
-    case_access: CaseAccessDep,
+    grant: GrantDep,
     settings: SettingsDep,
     store: StoreDep,
     request: Request,
     file_id: FileId,
 ) -> LinkOut:
-    record = await service.load_file(uow, principal, file_id, "file.link", case_access)
+    record = await service.load_file(uow, principal, file_id, "file.link", grant)
     lifetime = timedelta(seconds=body.seconds) if body.seconds else settings.link_lifetime
     if lifetime > settings.max_link_lifetime:
         longest = settings.max_link_lifetime.total_seconds()
@@ -331,17 +323,26 @@ async def follow_link(
     )
 
 
-@router.post(
-    "/files/{file_id}/attach",
+@router.put(
+    "/files/{file_id}/case",
     response_model=FileOut,
     tags=["files"],
-    summary="Attach your organisation's file to a case (the consult service calls this)",
-    responses=problem_responses(401, 403, 404, 409),
+    summary="Pin your file to a case (consult calls this once the case is stored)",
+    description=f"Needs consult's `case.pin` grant in `{GRANT_HEADER}`, naming you, this file "
+    "and the case, and your own complete file. Pinning again to the same case answers the "
+    "same; a file pinned to another case is a 409. Clients attach files by listing them in "
+    "a case's `attachment_ids` in consult, which makes this call.",
+    responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def attach_file(
-    body: AttachRequest, uow: UnitOfWorkDep, principal: CurrentPrincipal, file_id: FileId
+async def pin_file(
+    body: PinRequest,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    grant: GrantDep,
+    file_id: FileId,
 ) -> FileOut:
-    return FileOut.model_validate(await service.attach(uow, principal, file_id, body.case_id))
+    record = await service.pin(uow, principal, file_id, body.case_id, grant)
+    return FileOut.model_validate(record)
 
 
 @router.delete(

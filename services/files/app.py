@@ -10,9 +10,11 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.common.app import create_service_app
+from services.common.grants import GrantVerifier
 from services.common.keys import load_or_create_secret
 from services.files import fhir_api, tus
 from services.files.api import router
+from services.files.client import GRANT_AUDIENCE
 from services.files.downloads import LinkSigner
 from services.files.enums import StorageBackend
 from services.files.maintenance import run_periodically
@@ -94,6 +96,10 @@ def create_app(
         readiness={"storage": store.ping},
     )
     app.state.store = store
+    # Consult's grants are checked with its public key alone: files never calls consult.
+    app.state.grant_verifier = GrantVerifier(
+        settings.resolved_consult_grant_keys(), issuer="consult", audience=GRANT_AUDIENCE
+    )
     app.state.hashers = HasherCache()
     app.add_middleware(TusResumableHeader)
     return app

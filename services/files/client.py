@@ -8,7 +8,14 @@ import anyio
 import httpx
 
 from services.common.client import ServiceClient
+from services.common.grants import GRANT_HEADER
 from services.files.schemas import FileOut
+
+# What the files service accepts from consult's grants: their audience, and the purposes it
+# acts on (pinning a file to a case; reading the files a case lists).
+GRANT_AUDIENCE = "files"
+PIN_PURPOSE = "case.pin"
+READ_PURPOSE = "case.read"
 
 
 class FilesClient(ServiceClient):
@@ -21,10 +28,15 @@ class FilesClient(ServiceClient):
     async def get_file(self, file_id: uuid.UUID, bearer: str) -> FileOut:
         return FileOut.model_validate(await self.call("GET", f"/files/{file_id}", bearer))
 
-    async def attach(self, file_id: uuid.UUID, case_id: uuid.UUID, bearer: str) -> FileOut:
-        """Marks the caller's own complete file as belonging to the case."""
+    async def pin(self, file_id: uuid.UUID, case_id: uuid.UUID, bearer: str, grant: str) -> FileOut:
+        """Pins the caller's own file to the case, on the strength of consult's `case.pin`
+        grant naming both; pinning it again to the same case changes nothing."""
         body = await self.call(
-            "POST", f"/files/{file_id}/attach", bearer, json={"case_id": str(case_id)}
+            "PUT",
+            f"/files/{file_id}/case",
+            bearer,
+            json={"case_id": str(case_id)},
+            headers={GRANT_HEADER: grant},
         )
         return FileOut.model_validate(body)
 
@@ -35,12 +47,10 @@ class FilesClient(ServiceClient):
         *,
         kind: str,
         name: str,
-        case_id: uuid.UUID | None = None,
         chunk_size: int = 1024 * 1024,
     ) -> FileOut:
         """Streams the file at `path` as the raw body of `POST /api/files/files`; the files
         service sniffs its type and answers the stored file's record."""
-        params = {"kind": kind, "name": name} | ({"case_id": str(case_id)} if case_id else {})
 
         async def chunks() -> AsyncIterator[bytes]:
             async with await anyio.open_file(path, "rb") as file:
@@ -52,7 +62,7 @@ class FilesClient(ServiceClient):
             "POST",
             "/files",
             bearer,
-            params=params,
+            params={"kind": kind, "name": name},
             content=chunks(),
             headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)},
         )

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from starlette.responses import StreamingResponse
 
 from services.common.errors import NotFound, RangeNotSatisfiable
+from services.common.keys import same_secret
 from services.files.models import StoredFile
 from services.files.names import content_disposition
 from services.files.storage import ObjectStore
@@ -127,7 +128,7 @@ class LinkSigner:
         """The claims of a genuine, unexpired link; anything else is a plain 404."""
         invalid = NotFound("This link is not valid or has expired.")
         payload, _, mac = token.partition(".")
-        if not hmac.compare_digest(self._mac(payload.encode()), mac):
+        if not same_secret(self._mac(payload.encode("utf-8", "surrogatepass")), mac):
             raise invalid
         try:
             body = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))

@@ -34,6 +34,7 @@ class StoredFile(IdMixin, TimestampMixin, Base):
     # Set when the uploader belongs to an organisation; patients' own uploads have none.
     organization_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     uploaded_by: Mapped[uuid.UUID] = mapped_column(Uuid)
+    # Set only by a pin: consult's grant naming this file and the case, after consult stored it.
     case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     kind: Mapped[FileKind] = mapped_column(string_enum(FileKind))
     display_name: Mapped[str] = mapped_column(String(255))
@@ -61,7 +62,6 @@ class Upload(IdMixin, TimestampMixin, Base):
 
     organization_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     uploaded_by: Mapped[uuid.UUID] = mapped_column(Uuid)
-    case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     kind: Mapped[FileKind] = mapped_column(string_enum(FileKind))
     display_name: Mapped[str] = mapped_column(String(255))
     expected_sha256: Mapped[str | None] = mapped_column(String(64))

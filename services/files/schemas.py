@@ -1,4 +1,4 @@
-"""Pydantic shapes of the files API: file records, links, attachment to cases, legal holds."""
+"""Pydantic shapes of the files API: file records, links, pins to cases, legal holds."""
 
 import uuid
 from datetime import datetime
@@ -17,7 +17,9 @@ class FileOut(BaseModel):
     id: uuid.UUID
     organization_id: uuid.UUID | None
     uploaded_by: uuid.UUID
-    case_id: uuid.UUID | None
+    case_id: uuid.UUID | None = Field(
+        description="The case consult pinned the file to, once that case was stored."
+    )
     kind: FileKind
     display_name: str = Field(examples=["ECG 12-lead 2026-11-20.pdf"])
     media_type: str = Field(examples=["application/pdf"])
@@ -30,14 +32,10 @@ class FileOut(BaseModel):
     legal_hold: bool
 
 
-class FilePage(BaseModel):
-    items: list[FileOut]
-
-
-class AttachRequest(BaseModel):
+class PinRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    case_id: uuid.UUID
+    case_id: uuid.UUID = Field(description="The case consult's grant names.")
 
 
 class LinkRequest(BaseModel):

@@ -1,21 +1,24 @@
-"""Rules of the files service: who may upload, read, attach, delete or hold a file.
+"""Rules of the files service: who may upload, read, pin, delete or hold a file.
 
 A file is visible to its uploader's organisation (a patient's own upload, to that patient) and
-to whoever may read the case it is attached to; the consult service decides the latter, asked
-with the caller's own token. Everything else is a 404, so ids reveal nothing.
+to whoever holds a consult grant naming it. Only consult decides which files belong to a case:
+a file is pinned to one with its owner's token and consult's grant, never on a caller's word.
+Everything else is a 404, so ids reveal nothing.
 """
 
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import update
 
 from services.common.audit import Outcome
 from services.common.auth import Principal, Role, require_client_scope
 from services.common.db import utcnow
-from services.common.errors import Conflict, Forbidden, NotFound
+from services.common.errors import Conflict, Forbidden, NotFound, Unprocessable
+from services.common.grants import GRANT_HEADER
 from services.common.uow import UnitOfWork
+from services.files.access import PresentedGrant, lets_pin, lets_read
+from services.files.client import PIN_PURPOSE, READ_PURPOSE
 from services.files.enums import FileKind
 from services.files.models import StoredFile
 from services.files.receive import Received
@@ -26,8 +29,6 @@ WRITE_SCOPE = "files:write"
 UPLOADER_ROLES = frozenset(
     {Role.DISTRICT_MEDIC, Role.SPECIALIST, Role.COORDINATOR, Role.PATIENT, Role.API_CLIENT}
 )
-# May the caller read this case? Answered by the consult service.
-CaseAccess = Callable[[uuid.UUID], Awaitable[bool]]
 
 
 def audit(
@@ -64,10 +65,14 @@ def owns(principal: Principal, record: StoredFile) -> bool:
     return organization is not None and record.organization_id == organization
 
 
-async def can_read(principal: Principal, record: StoredFile, case_access: CaseAccess) -> bool:
-    if owns(principal, record):
-        return True
-    return record.case_id is not None and await case_access(record.case_id)
+def case_id_refused(where: str) -> Unprocessable:
+    """Files no longer take a case from their uploader: only consult binds a file to a case."""
+    return Unprocessable(
+        f"`case_id` is not accepted {where}: a file joins a case through the consult service. "
+        "Upload it, then list its id in the case's `attachment_ids` (`POST` or `PATCH "
+        "/api/consult/cases`); consult pins it to the case once the case is stored.",
+        parameter="case_id",
+    )
 
 
 def _not_found() -> NotFound:
@@ -79,11 +84,12 @@ async def load_file(
     principal: Principal,
     file_id: uuid.UUID,
     action: str,
-    case_access: CaseAccess,
+    grant: PresentedGrant | None = None,
     *,
     owner_only: bool = False,
 ) -> StoredFile:
-    """The file if the caller may read it (or owns it, with `owner_only`), else 404."""
+    """The file if the caller owns it, or (unless `owner_only`) holds a consult read grant
+    naming it; else 404. A grant that is not genuine, current and the caller's is a 403."""
     try:
         require_scope(principal, write=owner_only)
     except Forbidden as error:
@@ -91,55 +97,57 @@ async def load_file(
     record = await uow.session.get(StoredFile, file_id)
     if record is None or record.deleted_at is not None:
         uow.audit.refuse(action, RESOURCE, file_id, _not_found())
-    allowed = (
-        owns(principal, record) if owner_only else await can_read(principal, record, case_access)
-    )
-    if not allowed:
+    if owns(principal, record):
+        return record
+    if owner_only or grant is None:
+        uow.audit.refuse(action, RESOURCE, file_id, _not_found())
+    try:
+        checked = grant.check(principal, READ_PURPOSE)
+    except Forbidden as error:
+        uow.audit.refuse(action, RESOURCE, file_id, error)
+    if not lets_read(checked, record):
         uow.audit.refuse(action, RESOURCE, file_id, _not_found())
     return record
 
 
-async def list_case_files(
-    uow: UnitOfWork, principal: Principal, case_id: uuid.UUID, case_access: CaseAccess
-) -> list[StoredFile]:
-    """A case's files: all of them for readers of the case, else only the caller's own."""
-    require_scope(principal, write=False)
-    query = (
-        select(StoredFile)
-        .where(StoredFile.case_id == case_id, StoredFile.deleted_at.is_(None))
-        .order_by(StoredFile.created_at, StoredFile.id)
-    )
-    records = list((await uow.session.scalars(query)).all())
-    if not await case_access(case_id):
-        records = [record for record in records if owns(principal, record)]
-    audit(uow, "file.list", None, detail=f"case {case_id}: {len(records)} files")
-    return records
-
-
-async def attach(
-    uow: UnitOfWork, principal: Principal, file_id: uuid.UUID, case_id: uuid.UUID
+async def pin(
+    uow: UnitOfWork,
+    principal: Principal,
+    file_id: uuid.UUID,
+    case_id: uuid.UUID,
+    grant: PresentedGrant | None,
 ) -> StoredFile:
-    """Marks the owner's file as part of a case (the consult service calls this when a case
-    lists it). Not checked with consult: attaching can only widen access to one's own file,
-    and asking consult here would call back into a service that is waiting on us."""
-    record = await load_file(uow, principal, file_id, "file.attach", _nobody, owner_only=True)
-    if record.case_id not in (None, case_id):
-        uow.audit.refuse(
-            "file.attach", RESOURCE, file_id, Conflict("This file belongs to another case.")
+    """Binds the caller's own file to a case, as consult's `case.pin` grant for this caller,
+    file and case allows. Again to the same case changes nothing; to another is a 409."""
+    action = "file.pin"
+    try:
+        if grant is None:
+            raise Forbidden(f"Pinning a file to a case takes consult's grant in `{GRANT_HEADER}`.")
+        if not lets_pin(grant.check(principal, PIN_PURPOSE), file_id, case_id):
+            raise Forbidden("The grant does not name this file and this case.")
+    except Forbidden as error:
+        uow.audit.refuse(action, RESOURCE, file_id, error)
+    record = await load_file(uow, principal, file_id, action, owner_only=True)
+    if record.case_id != case_id:
+        # Conditional, so two pins racing to different cases cannot both win.
+        pinned = await uow.session.execute(
+            update(StoredFile)
+            .where(StoredFile.id == file_id, StoredFile.case_id.is_(None))
+            .values(case_id=case_id)
+            .execution_options(synchronize_session=False)
         )
-    record.case_id = case_id
-    audit(uow, "file.attach", file_id, detail=f"case {case_id}")
+        if pinned.rowcount != 1:  # type: ignore[attr-defined]
+            refusal = Conflict("This file is pinned to another case.")
+            uow.audit.refuse(action, RESOURCE, file_id, refusal)
+        await uow.session.refresh(record)
+    audit(uow, action, file_id, detail=f"case {case_id}")
     return record
-
-
-async def _nobody(case_id: uuid.UUID) -> bool:
-    return False
 
 
 async def soft_delete(
     uow: UnitOfWork, principal: Principal, file_id: uuid.UUID, retention: timedelta
 ) -> None:
-    record = await load_file(uow, principal, file_id, "file.delete", _nobody, owner_only=True)
+    record = await load_file(uow, principal, file_id, "file.delete", owner_only=True)
     if record.legal_hold:
         uow.audit.refuse(
             "file.delete", RESOURCE, file_id, Conflict("This file is under a legal hold.")
@@ -179,7 +187,6 @@ def new_file_record(
     *,
     organization_id: uuid.UUID | None,
     uploaded_by: uuid.UUID,
-    case_id: uuid.UUID | None,
     kind: FileKind,
     display_name: str,
     received: Received,
@@ -189,7 +196,6 @@ def new_file_record(
         id=uuid.uuid4(),
         organization_id=organization_id,
         uploaded_by=uploaded_by,
-        case_id=case_id,
         kind=kind,
         display_name=display_name,
         media_type=received.media_type,

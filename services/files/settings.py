@@ -1,4 +1,5 @@
-"""Settings of the files service (env prefix `TELEMED_FILES_`): storage, limits, retention."""
+"""Settings of the files service (env prefix `TELEMED_FILES_`): storage, limits, retention,
+and the consult key its grants are checked with."""
 
 from datetime import timedelta
 from pathlib import Path
@@ -53,12 +54,22 @@ class FilesSettings(ServiceSettings):
     maintenance_interval: timedelta = timedelta(minutes=5)
     link_key_path: Path | None = None
     dicom_uid_salt_path: Path | None = None
+    consult_grant_keys: list[Path] | None = Field(
+        default=None,
+        description="PEM files of the consult service's grant key (its public key, or on one "
+        "machine its private key file), then any retired ones: grants signed with any of them "
+        "verify, and a changed file is re-read. Default: `consult/grant_signing_key.pem` under "
+        "`var_dir`.",
+    )
 
     def resolved_local_root(self) -> Path:
         return self.local_root or self.var_dir / "files" / "objects"
 
     def resolved_link_key_path(self) -> Path:
         return self.link_key_path or self.var_dir / "files" / "link_key"
+
+    def resolved_consult_grant_keys(self) -> list[Path]:
+        return self.consult_grant_keys or [self.var_dir / "consult" / "grant_signing_key.pem"]
 
     def resolved_uid_salt_path(self) -> Path:
         return self.dicom_uid_salt_path or self.var_dir / "files" / "dicom_uid_salt"

@@ -15,6 +15,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO, Protocol, TypeVar
 
+from services.common.owner_only import FILE_MODE, private_file, private_folder, tighten
+
 READ_CHUNK = 1024 * 1024
 SAFE_KEY = re.compile(r"^[a-z]+/[0-9a-f]{32}(/[0-9]+)?$")
 T = TypeVar("T")
@@ -93,8 +95,11 @@ class LocalStore(ThreadedStore):
         return self.root / "staging" / check_key(f"staging/{upload_id}").split("/", 1)[1]
 
     async def prepare(self) -> None:
-        for folder in ("objects", "staging"):
-            await self._run(lambda f=folder: (self.root / f).mkdir(parents=True, exist_ok=True))
+        """The store's folders are its own, owner-only (0700), like every object in them
+        (0600): they hold patient files. Folders of an older version are tightened."""
+        for folder in (self.root, self.root / "objects", self.root / "staging"):
+            await self._run(private_folder, folder)
+            await self._run(tighten, folder)
 
     async def ping(self) -> None:
         if not await self._run(os.access, self.root / "objects", os.W_OK):
@@ -105,7 +110,7 @@ class LocalStore(ThreadedStore):
 
     async def start_multipart(self, key: str, media_type: str) -> str:
         upload_id = os.urandom(16).hex()
-        await self._run(self._staging(upload_id).touch)
+        await self._run(private_file, self._staging(upload_id))
         return upload_id
 
     async def put_part(self, key: str, upload_id: str, number: int, data: bytes) -> Part:
@@ -118,7 +123,7 @@ class LocalStore(ThreadedStore):
         expected = sum(part.size for part in parts)
         await self._run(os.truncate, staging, expected)
         target = self._object(key)
-        await self._run(lambda: target.parent.mkdir(parents=True, exist_ok=True))
+        await self._run(private_folder, target.parent)
         await self._run(os.replace, staging, target)
 
     async def abort_multipart(self, key: str, upload_id: str) -> None:
@@ -160,9 +165,11 @@ class LocalStore(ThreadedStore):
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     partial = path.with_name(path.name + ".partial")
-    with partial.open("wb") as handle:
+    partial.unlink(missing_ok=True)  # one left by a crash keeps its mode when reopened
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    with os.fdopen(descriptor, "wb") as handle:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())

@@ -107,9 +107,10 @@ def _settings(request: Request) -> FilesSettings:
 def _upload_from_metadata(
     principal: Principal, settings: FilesSettings, length: int, metadata: dict[str, str]
 ) -> Upload:
+    if "case_id" in metadata:
+        raise service.case_id_refused("in `Upload-Metadata`")
     try:
         kind = FileKind(metadata.get("kind", FileKind.OTHER))
-        case_id = uuid.UUID(metadata["case_id"]) if metadata.get("case_id") else None
     except ValueError as exc:
         raise Unprocessable(f"`Upload-Metadata` is not valid: {exc}") from exc
     expected = metadata.get("sha256", "").lower() or None
@@ -119,7 +120,6 @@ def _upload_from_metadata(
         id=uuid.uuid4(),
         organization_id=service.owner_organization(principal),
         uploaded_by=principal.subject,
-        case_id=case_id,
         kind=kind,
         display_name=display_name(metadata.get("filename")),
         expected_sha256=expected,
@@ -182,7 +182,6 @@ async def _record_completion(
         record = service.new_file_record(
             organization_id=upload.organization_id,
             uploaded_by=upload.uploaded_by,
-            case_id=upload.case_id,
             kind=upload.kind,
             display_name=upload.display_name,
             received=done,

@@ -15,8 +15,9 @@ from services.common.uow import UnitOfWorkDep
 from services.scheduling import appointments, episodes, listing, rooms, schedule_api
 from services.scheduling.dependencies import (
     PREFIX,
-    CaseCheckDep,
+    CaseLinkDep,
     NowDep,
+    PeopleDep,
     RoomsDep,
     SettingsDep,
     ZonesDep,
@@ -55,7 +56,10 @@ BOOKING_ERRORS = problem_responses(400, 401, 403, 404, 409, 422, 502)
     summary="Book a slot, or hold it (`hold: true`) until it is confirmed",
     description=(
         "Conflict-free: a slot that overlaps another booking (buffers included) is a 409 "
-        "naming the booked span. Send `Idempotency-Key` to retry safely."
+        "naming the booked span. A `consult_case_id` other than the episode's own needs the "
+        "consult service's grant (`Telemed-Grant`), else 403. A `patient_id` outside an "
+        "episode must be a patient of the caller's organisation, else a 422 naming it. Send "
+        "`Idempotency-Key` to retry safely."
     ),
     responses=BOOKING_ERRORS,
 )
@@ -65,13 +69,15 @@ async def book(
     uow: UnitOfWorkDep,
     principal: CurrentPrincipal,
     zones: ZonesDep,
+    people: PeopleDep,
+    link_case: CaseLinkDep,
     settings: SettingsDep,
     video_rooms: RoomsDep,
     now: NowDep,
 ) -> JSONResponse:
     async def create() -> AppointmentOut:
         appointment = await appointments.book(
-            uow, principal, body, zones, settings, video_rooms, now
+            uow, principal, body, zones, people, link_case, settings, video_rooms, now
         )
         return appointment_out(appointment)
 
@@ -270,7 +276,11 @@ async def join_link(
     tags=["episodes"],
     summary="Open a care episode for a patient of the caller's organisation",
     description="Its first visit is in person; remote follow-ups follow once that is "
-    "fulfilled. Send `Idempotency-Key` to retry safely.",
+    "fulfilled. An episode is linked to a consultation case through the consult service "
+    "(`POST /api/consult/cases/{case_id}/episodes`): a `consult_case_id` sent here needs "
+    "consult's grant for it (`Telemed-Grant`), else 403. The patient must be one of the "
+    "caller's organisation, else a 422 naming `patient_id`. Send `Idempotency-Key` to retry "
+    "safely.",
     responses=problem_responses(400, 401, 403, 422, 502),
 )
 async def create_episode(
@@ -279,11 +289,12 @@ async def create_episode(
     uow: UnitOfWorkDep,
     principal: CurrentPrincipal,
     zones: ZonesDep,
-    check_case: CaseCheckDep,
+    people: PeopleDep,
+    link_case: CaseLinkDep,
     now: NowDep,
 ) -> JSONResponse:
     async def create() -> EpisodeOut:
-        episode = await episodes.create_episode(uow, principal, body, zones, check_case, now)
+        episode = await episodes.create_episode(uow, principal, body, zones, people, link_case, now)
         return episode_out(episode, [])
 
     return await idempotent(

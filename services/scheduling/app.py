@@ -10,9 +10,11 @@ from fastapi import FastAPI
 from gateway.client import DirectoryClient
 from services.common.app import create_service_app
 from services.common.db import utcnow
+from services.common.grants import GrantVerifier
 from services.common.jobs import periodic_job
 from services.scheduling import eligibility_api, fhir_api
 from services.scheduling.api import router
+from services.scheduling.case_links import GRANT_AUDIENCE
 from services.scheduling.credentials import ServiceToken
 from services.scheduling.models import KERNEL_TABLES, OUTBOX
 from services.scheduling.reminders import load_channel, run_and_fill_rooms
@@ -62,5 +64,8 @@ def create_app(
         startup=startup,
     )
     app.state.clock = utcnow
+    app.state.consult_grants = GrantVerifier(
+        settings.resolved_consult_grant_keys(), issuer="consult", audience=GRANT_AUDIENCE
+    )
     app.state.reminder_channel = channel
     return app

@@ -10,10 +10,12 @@ from sqlalchemy import select
 from services.common.auth import Principal, Role
 from services.common.errors import Conflict, Forbidden, NotFound, ProblemError, Unprocessable
 from services.common.outbox import EventType
+from services.common.people import PersonLookup, require_patient
 from services.common.uow import UnitOfWork
 from services.scheduling.access import is_staff, owns_schedule
 from services.scheduling.availability import why_unbookable
 from services.scheduling.booking import place
+from services.scheduling.case_links import CaseLink
 from services.scheduling.chains import (
     bookable_episode,
     fit_episode,
@@ -191,18 +193,30 @@ async def book(
     principal: Principal,
     data: AppointmentCreate,
     zones: ZoneLookup,
+    people: PersonLookup,
+    link_case: CaseLink,
     settings: SchedulingSettings,
     rooms: VideoRooms,
     now: datetime,
 ) -> Appointment:
     """Books (or holds) a slot for a patient of the caller's organisation, or on the calling
-    specialist's own schedule within an episode."""
+    specialist's own schedule within an episode. A consultation case it names is its
+    episode's, or one the consult service granted linking (a new episode takes it on too).
+    A `patient_id` outside an episode must be a patient of the caller's organisation (else a
+    422 naming it); an episode's patient was checked when the episode was opened."""
     action = "appointment.book"
     try:
         schedule = await resolve_schedule(uow, data.practitioner_id, data.schedule_id)
         _check_booker(principal, schedule)
+        episode = None
         if data.episode_id is not None:
             episode = await bookable_episode(uow, principal, data.episode_id)
+        elif data.patient_id is not None:
+            await require_patient(people, principal, data.patient_id)
+        case_id = data.consult_case_id
+        if case_id is not None and (episode is None or case_id != episode.consult_case_id):
+            link_case(case_id)
+        if episode is not None:
             if data.patient_id is not None and data.patient_id != episode.patient_id:
                 raise Unprocessable("The patient is not this episode's patient.")
         elif data.visit_type is VisitType.REMOTE:
@@ -212,8 +226,6 @@ async def book(
             )
         elif data.visit_type in PATIENT_VISITS:
             episode = await _open_episode(uow, principal, data, schedule, zones, now)
-        else:
-            episode = None
         organization_id = (
             episode.requesting_organization_id if episode else principal.organization_id
         )

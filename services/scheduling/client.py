@@ -1,5 +1,6 @@
 """Typed client other services use to read appointments, episodes, free slots and a patient's
-eligibility for remote follow-ups, and to book a remote follow-up, as the caller."""
+eligibility for remote follow-ups, to book a remote follow-up and to open an episode linked to
+a case, as the caller."""
 
 import uuid
 from datetime import datetime
@@ -8,6 +9,8 @@ from typing import Any
 import httpx
 
 from services.common.client import ServiceClient
+from services.common.grants import GRANT_HEADER
+from services.scheduling.case_links import CASE_LINK, GRANT_AUDIENCE
 from services.scheduling.enums import VisitType
 from services.scheduling.schemas import (
     AppointmentCreate,
@@ -15,8 +18,17 @@ from services.scheduling.schemas import (
     AppointmentPage,
     Availability,
     Eligibility,
+    EpisodeCreate,
     EpisodeOut,
 )
+
+# Re-exported for consult, which signs the `case.link` grants and sends the episodes.
+__all__ = ["CASE_LINK", "GRANT_AUDIENCE", "EpisodeCreate", "EpisodeOut", "SchedulingClient"]
+
+
+def _headers(grant: str | None, idempotency_key: str | None) -> dict[str, str]:
+    headers = {GRANT_HEADER: grant} if grant else {}
+    return headers | ({"Idempotency-Key": idempotency_key} if idempotency_key else {})
 
 
 class SchedulingClient(ServiceClient):
@@ -81,10 +93,12 @@ class SchedulingClient(ServiceClient):
         episode_id: uuid.UUID,
         start: datetime,
         consult_case_id: uuid.UUID | None = None,
+        grant: str | None = None,
         idempotency_key: str | None = None,
     ) -> AppointmentOut:
         """Books a remote visit in the episode; the caller must be one who books in it (its
-        specialist, on their own schedule). A refusal comes back as the service worded it."""
+        specialist, on their own schedule). A case other than the episode's own needs the
+        consult grant for it. A refusal comes back as the service worded it."""
         booking = AppointmentCreate(
             practitioner_id=practitioner_id,
             visit_type=VisitType.REMOTE,
@@ -92,13 +106,32 @@ class SchedulingClient(ServiceClient):
             episode_id=episode_id,
             consult_case_id=consult_case_id,
         )
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         body = await self.call(
             "POST",
             "/appointments",
             bearer,
             ok=(201,),
-            headers=headers,
+            headers=_headers(grant, idempotency_key),
             json=booking.model_dump(mode="json", exclude_none=True),
         )
         return AppointmentOut.model_validate(body)
+
+    async def create_episode(
+        self,
+        data: EpisodeCreate,
+        bearer: str,
+        grant: str | None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> EpisodeOut:
+        """Opens a care episode as the caller; its `consult_case_id` needs the consult grant
+        (purpose `case.link`) naming that case and the caller."""
+        body = await self.call(
+            "POST",
+            "/episodes",
+            bearer,
+            ok=(201,),
+            headers=_headers(grant, idempotency_key),
+            json=data.model_dump(mode="json", exclude_none=True),
+        )
+        return EpisodeOut.model_validate(body)

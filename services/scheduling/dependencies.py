@@ -1,18 +1,18 @@
-"""FastAPI dependencies of the scheduling routes: settings, the clock, directory look-ups,
-the video service."""
+"""FastAPI dependencies of the scheduling routes: settings, the clock, directory look-ups
+(organisations, the people a request names), consult's grants, the video service."""
 
 import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 
 from gateway.client import DirectoryClient, Organization
-from services.common.auth import bearer_token
-from services.common.errors import Forbidden, NotFound, Unprocessable
-from services.consult.client import ConsultClient
+from services.common.auth import CurrentPrincipal, bearer_token
+from services.common.grants import GRANT_HEADER, GrantVerifier
+from services.common.people import NamedPerson, PersonLookup
 from services.scheduling.appointments import ZoneLookup
-from services.scheduling.episodes import CaseCheck
+from services.scheduling.case_links import CaseLink, case_link
 from services.scheduling.rooms import VideoRooms
 from services.scheduling.schedules import OrganizationLookup
 from services.scheduling.settings import SchedulingSettings
@@ -42,6 +42,18 @@ def _organizations(request: Request) -> OrganizationLookup:
     return lookup
 
 
+def _people(request: Request) -> PersonLookup:
+    """Users looked up with the caller's own token, so the directory's visibility rules apply
+    before the service's own (`services/common/people.py`)."""
+    directory: DirectoryClient = request.app.state.directory
+    token = bearer_token(request)
+
+    async def lookup(user_id: uuid.UUID) -> NamedPerson | None:
+        return await directory.get_user(user_id, token)
+
+    return lookup
+
+
 def _zones(request: Request) -> ZoneLookup:
     organizations = _organizations(request)
 
@@ -51,20 +63,20 @@ def _zones(request: Request) -> ZoneLookup:
     return zone
 
 
-def _case_check(request: Request) -> CaseCheck:
-    """Asks the consult service, as the caller, whether a case exists and is theirs to see."""
-    consult = ConsultClient(request.app.state.gateway_client)
-    token = bearer_token(request)
-
-    async def check(case_id: uuid.UUID) -> None:
-        try:
-            await consult.get_case(case_id, token)
-        except (NotFound, Forbidden) as exc:
-            raise Unprocessable(
-                f"No consultation case {case_id} is visible to you.", case_id=str(case_id)
-            ) from exc
-
-    return check
+def _case_link(
+    request: Request,
+    principal: CurrentPrincipal,
+    grant: Annotated[
+        str | None,
+        Header(
+            alias=GRANT_HEADER,
+            description="The consult service's `case.link` grant, needed to name a "
+            "`consult_case_id`; consult sends it when it links an episode to a case.",
+        ),
+    ] = None,
+) -> CaseLink:
+    verifier: GrantVerifier = request.app.state.consult_grants
+    return case_link(verifier, principal, grant)
 
 
 def _rooms(request: Request) -> VideoRooms:
@@ -73,8 +85,9 @@ def _rooms(request: Request) -> VideoRooms:
 
 
 SettingsDep = Annotated[SchedulingSettings, Depends(_settings)]
-CaseCheckDep = Annotated[CaseCheck, Depends(_case_check)]
+CaseLinkDep = Annotated[CaseLink, Depends(_case_link)]
 NowDep = Annotated[datetime, Depends(_now)]
 OrganizationsDep = Annotated[OrganizationLookup, Depends(_organizations)]
+PeopleDep = Annotated[PersonLookup, Depends(_people)]
 ZonesDep = Annotated[ZoneLookup, Depends(_zones)]
 RoomsDep = Annotated[VideoRooms, Depends(_rooms)]

@@ -1,7 +1,7 @@
 """Care episodes: opening, reading and closing them, and planning a series of follow-ups."""
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,9 +9,11 @@ from sqlalchemy import select
 
 from services.common.auth import Principal
 from services.common.errors import Conflict, Forbidden, ProblemError, Unprocessable
+from services.common.people import PersonLookup, require_patient
 from services.common.uow import UnitOfWork
 from services.scheduling.access import is_staff, may_book_in_episode, visible_episodes
 from services.scheduling.appointments import Booking, ZoneLookup, book_slot, resolve_schedule
+from services.scheduling.case_links import CaseLink
 from services.scheduling.chains import (
     RESOURCE,
     bookable_episode,
@@ -29,29 +31,32 @@ from services.scheduling.views import appointment_out
 
 MAX_LIST = 100
 
-# Raises unless the caller may read this consultation case (the consult service decides).
-CaseCheck = Callable[[uuid.UUID], Awaitable[None]]
-
 
 async def create_episode(
     uow: UnitOfWork,
     principal: Principal,
     data: EpisodeCreate,
     zones: ZoneLookup,
-    check_case: CaseCheck,
+    people: PersonLookup,
+    link_case: CaseLink,
     now: datetime,
 ) -> Episode:
-    """Opened by the patient's organisation, for one specialist or any of a specialty."""
-    if not is_staff(principal) or principal.organization_id is None:
-        error = Forbidden("Coordinators and district medics open episodes for their patients.")
+    """Opened by the patient's organisation, for one specialist or any of a specialty; linked
+    to a consultation case only with the consult service's grant. The patient must be one of
+    the caller's organisation (else a 422 naming `patient_id`)."""
+    try:
+        if not is_staff(principal) or principal.organization_id is None:
+            raise Forbidden("Coordinators and district medics open episodes for their patients.")
+        await require_patient(people, principal, data.patient_id)
+        if data.consult_case_id is not None:
+            link_case(data.consult_case_id)
+        if data.practitioner_id is not None:
+            query = select(Schedule).where(Schedule.practitioner_id == data.practitioner_id)
+            schedule = (await uow.session.execute(query)).scalar_one_or_none()
+            if schedule is None or schedule.specialty != data.specialty:
+                raise Unprocessable(f"The practitioner keeps no {data.specialty} schedule here.")
+    except ProblemError as error:
         uow.audit.refuse("episode.create", RESOURCE, None, error)
-    if data.practitioner_id is not None:
-        query = select(Schedule).where(Schedule.practitioner_id == data.practitioner_id)
-        schedule = (await uow.session.execute(query)).scalar_one_or_none()
-        if schedule is None or schedule.specialty != data.specialty:
-            raise Unprocessable(f"The practitioner keeps no {data.specialty} schedule here.")
-    if data.consult_case_id is not None:
-        await check_case(data.consult_case_id)
     episode = Episode(
         id=uuid.uuid4(),
         patient_id=data.patient_id,

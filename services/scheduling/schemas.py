@@ -232,7 +232,11 @@ class AppointmentCreate(Strict):
         description="The care episode; a remote visit needs one whose in-person first visit "
         "was fulfilled. An in-person visit without one opens a new episode.",
     )
-    consult_case_id: uuid.UUID | None = None
+    consult_case_id: uuid.UUID | None = Field(
+        default=None,
+        description="The consultation the visit answers: the episode's own case, or one the "
+        "consult service granted linking (`Telemed-Grant`).",
+    )
     patient_timezone: TimeZoneName | None = Field(
         default=None, description="Defaults to the zone of the organisation booking."
     )
@@ -327,7 +331,10 @@ class EpisodeCreate(Strict):
         default=None, description="The specialist; otherwise the first booking decides."
     )
     consult_case_id: uuid.UUID | None = Field(
-        default=None, description="The consultation that led here, if any."
+        default=None,
+        description="The consultation that led here, if any. Only with the consult "
+        "service's grant for it (`Telemed-Grant`): link through "
+        "`POST /api/consult/cases/{case_id}/episodes`.",
     )
     patient_timezone: TimeZoneName | None = Field(
         default=None, description="Defaults to the zone of the organisation creating it."

@@ -53,6 +53,15 @@ class SchedulingSettings(ServiceSettings):
         default=timedelta(minutes=15),
         description="How long before a video visit begins its patient's join link is issued.",
     )
+    consult_grant_keys: list[Path] = Field(
+        default_factory=list,
+        description="PEM files of the consult service's grant keys (its current one and any "
+        "retired), public or private, that its `case.link` grants are checked with; default "
+        "`consult/grant_signing_key.pem` under `var_dir`, where consult keeps its own.",
+    )
+
+    def resolved_consult_grant_keys(self) -> list[Path]:
+        return self.consult_grant_keys or [self.var_dir / "consult" / "grant_signing_key.pem"]
 
     def resolved_video_client_file(self) -> Path:
         return self.video_client_file or self.var_dir / "scheduling" / "video_client.json"

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Path, Request, Response
 from sqlalchemy.exc import IntegrityError
 
 from services.common.audit import Outcome
-from services.common.auth import CurrentPrincipal, bearer_token
+from services.common.auth import CurrentPrincipal, bearer_token, current_principal
 from services.common.errors import Conflict, Forbidden, problem_responses
 from services.common.uow import UnitOfWorkDep
 from services.video import service
-from services.video.deps import LiveDep
+from services.video.deps import LiveDep, PeopleDep
 from services.video.enums import Grant, ParticipantRole
 from services.video.ice import ice_servers
 from services.video.live import Live
@@ -75,13 +75,19 @@ async def room_view(uow: UnitOfWorkDep, live: Live, room: Room, identity: str) -
     description="Staff create rooms of their organisation. A room scheduler (an API client "
     "with the `video:rooms` scope, such as the scheduling service) creates an appointment's "
     "room for the host and organisation it names. An appointment that already has a room the "
-    "caller manages gets that room back with 200.",
-    responses=problem_responses(401, 403, 409, 422),
+    "caller manages gets that room back with 200. A `host_id` staff name must be a "
+    "specialist or district medic of their region, a `patient_id` a patient of their "
+    "organisation, else a 422 naming the field.",
+    responses=problem_responses(401, 403, 409, 422, 502),
 )
 async def create_room(
-    body: RoomCreate, response: Response, uow: UnitOfWorkDep, principal: CurrentPrincipal
+    body: RoomCreate,
+    response: Response,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    people: PeopleDep,
 ) -> RoomOut:
-    room, created = await service.create_room(uow, principal, body)
+    room, created = await service.create_room(uow, principal, body, people)
     try:
         await uow.session.flush()
     except IntegrityError as exc:
@@ -96,19 +102,20 @@ async def create_room(
     response_model=RoomView,
     summary="A room with its participants, their link quality, recording and ICE servers",
     description="For the host and the organisation's coordinators (access token), or for a "
-    "participant (the room's join token).",
+    "participant (the room's join token). The token is checked before the room is looked up, "
+    "and a room the caller may not see is the same 404 as a room that does not exist.",
     responses=problem_responses(401, 403, 404),
 )
 async def get_room(
     room_id: RoomId, request: Request, uow: UnitOfWorkDep, live: LiveDep
 ) -> RoomView:
     token = bearer_token(request)
-    room = await service.get_room(uow, room_id)
     if is_join_token(token):
         claims = live.tokens.verify(token, room_id)
+        room = await service.get_room(uow, room_id)
         return await room_view(uow, live, room, claims.identity)
-    principal = await request.app.state.token_verifier.verify(token)
-    request.state.principal = principal
+    principal = await current_principal(request)
+    room = await service.visible_room(uow, principal, room_id, "room.read")
     service.require_manager(uow, principal, room, "room.read")
     return await room_view(uow, live, room, str(principal.subject))
 
@@ -123,7 +130,7 @@ async def close_room(
     room_id: RoomId, request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal,
     live: LiveDep,
 ) -> RoomOut:  # fmt: skip
-    room = await service.get_room(uow, room_id)
+    room = await service.visible_room(uow, principal, room_id, "room.close")
     service.require_manager(uow, principal, room, "room.close")
     await live.close(uow, room, bearer_token(request))
     return room_out(room)
@@ -157,7 +164,7 @@ async def issue_token(
     principal: CurrentPrincipal,
     live: LiveDep,
 ) -> JoinTokenOut:
-    room = await service.get_room(uow, room_id)
+    room = await service.visible_room(uow, principal, room_id, "token.issue")
     service.require_joinable(room)
     identity, role, grants = service.token_grant(principal, room, body)
     name = body.display_name or (principal.username if identity == str(principal.subject)
@@ -182,7 +189,7 @@ async def patient_link(
     principal: CurrentPrincipal,
     live: LiveDep,
 ) -> JoinTokenOut:
-    room = await service.get_room(uow, room_id)
+    room = await service.visible_room(uow, principal, room_id, "token.issue")
     service.require_patient_link(uow, principal, room, body.patient_id)
     service.require_joinable(room)
     identity = f"patient:{body.patient_id}"
@@ -202,7 +209,7 @@ async def start_recording(
     room_id: RoomId, request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal,
     live: LiveDep,
 ) -> RecordingOut:  # fmt: skip
-    room = await service.get_room(uow, room_id)
+    room = await service.visible_room(uow, principal, room_id, "recording.start")
     if principal.subject != room.host_id:
         service.audit(uow, "recording.start", room.id, outcome=Outcome.DENIED)
         raise Forbidden("Only the room's host records.")
@@ -229,7 +236,7 @@ async def stop_recording(
     room_id: RoomId, request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal,
     live: LiveDep,
 ) -> RecordingStopped:  # fmt: skip
-    room = await service.get_room(uow, room_id)
+    room = await service.visible_room(uow, principal, room_id, "recording.stop")
     service.require_manager(uow, principal, room, "recording.stop")
     return await live.stop_recording(room, bearer_token(request), "stopped by the host", uow)
 
@@ -244,6 +251,6 @@ async def store_recording(
     room_id: RoomId, request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal,
     live: LiveDep,
 ) -> RecordingStopped:  # fmt: skip
-    room = await service.get_room(uow, room_id)
+    room = await service.visible_room(uow, principal, room_id, "recording.store")
     service.require_manager(uow, principal, room, "recording.store")
     return await live.store_recording(room, bearer_token(request), "stored later", uow)

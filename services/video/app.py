@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
+from gateway.client import DirectoryClient
 from services.common.app import create_service_app
 from services.common.keys import load_or_create_private_key
 from services.files.client import FilesClient
@@ -42,6 +43,7 @@ def create_app(
             metrics=QualityMetrics(app.state.metrics_registry),
         )
         app.state.live = live
+        app.state.directory = DirectoryClient(app.state.gateway_client)
         quality = asyncio.create_task(live.run_quality())
         try:
             yield

@@ -12,6 +12,7 @@ from pathlib import Path
 from services.common.audit import AuditTables
 from services.common.db import Database
 from services.common.errors import Conflict, NotFound, ProblemError, ServiceUnavailable
+from services.common.owner_only import private_folder
 from services.common.uow import UnitOfWork, standalone_unit_of_work
 from services.files.client import FilesClient
 from services.video import service
@@ -156,7 +157,7 @@ class Live:
         if video is None:
             raise Conflict("The host is not connected with video; there is nothing to record.")
         directory = self.settings.resolved_recording_dir()
-        directory.mkdir(parents=True, exist_ok=True)
+        private_folder(directory)  # the encoder makes its files by the umask; this folder is 0700
         recording = Recording(room.id, publisher_id, directory / f"{uuid.uuid4()}.mp4", bearer)
         recording.start(video)
         self.recordings[room.id] = recording
@@ -217,7 +218,6 @@ class Live:
             bearer,
             kind="recording",
             name=f"video-{room.id}.mp4",
-            case_id=room.case_id,
         )
         del self.unstored[room.id]
         pending.path.unlink(missing_ok=True)

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from services.common.audit import Outcome
 from services.common.auth import Principal, Role
 from services.common.db import utcnow
-from services.common.errors import Conflict, Forbidden, Gone, NotFound, Unprocessable
+from services.common.errors import Conflict, Forbidden, Gone, NotFound, ProblemError, Unprocessable
+from services.common.people import PersonLookup, require_patient, require_person
 from services.common.uow import UnitOfWork
 from services.video.enums import (
     CAPACITY,
@@ -36,6 +37,8 @@ DEFAULT_GRANTS = {
     ParticipantRole.GUEST: frozenset({Grant.PUBLISH, Grant.SUBSCRIBE}),
 }
 PRESENT = (ParticipantState.WAITING, ParticipantState.ADMITTED)
+# Whom staff may name as a room's host (`host_id`).
+HOST_ROLES = frozenset({Role.SPECIALIST, Role.DISTRICT_MEDIC})
 
 
 def audit(
@@ -53,9 +56,22 @@ def audit(
 
 
 async def get_room(uow: UnitOfWork, room_id: uuid.UUID) -> Room:
+    """The room, for a caller whose join token for it was verified (else use `visible_room`)."""
     room = await uow.session.get(Room, room_id)
     if room is None:
         raise NotFound("No such room.")
+    return room
+
+
+async def visible_room(
+    uow: UnitOfWork, principal: Principal, room_id: uuid.UUID, action: str
+) -> Room:
+    """The room if the caller may see it; otherwise the same 404 as for no room at all, on
+    record as a denial, so an answer never tells whether a room exists. Call it only once the
+    caller's token is verified: an anonymous caller learns nothing, and costs no query."""
+    room = await uow.session.get(Room, room_id)
+    if room is None or not may_see(principal, room):
+        uow.audit.refuse(action, RESOURCE, room_id, NotFound("No such room."))
     return room
 
 
@@ -79,6 +95,13 @@ def may_manage(principal: Principal, room: Room) -> bool:
     if is_room_scheduler(principal):
         return room.appointment_id is not None
     return principal.role in MANAGER_ROLES and principal.organization_id == room.organization_id
+
+
+def may_see(principal: Principal, room: Room) -> bool:
+    """Its managers, and the patient booked into it; to anyone else a room does not exist."""
+    if may_manage(principal, room):
+        return True
+    return principal.role is Role.PATIENT and principal.subject == room.patient_id
 
 
 def require_manager(uow: UnitOfWork, principal: Principal, room: Room, action: str) -> None:
@@ -117,13 +140,40 @@ def require_patient_link(
         raise Forbidden("A patient gets only their own join link.")
 
 
-async def create_room(uow: UnitOfWork, principal: Principal, body: RoomCreate) -> tuple[Room, bool]:
+async def _require_host(people: PersonLookup, principal: Principal, host_id: uuid.UUID) -> None:
+    """A host a member of staff names is a doctor of their own region: the room is their
+    organisation's, and a regional centre's rooms are hosted by the region's doctors."""
+    region = principal.region
+    await require_person(
+        people,
+        host_id,
+        field="host_id",
+        fits=lambda person: (
+            person.role in HOST_ROLES and (region is not None and person.region == region)
+        ),
+        refusal=f"No specialist or district medic {host_id} of your region.",
+    )
+
+
+async def create_room(
+    uow: UnitOfWork, principal: Principal, body: RoomCreate, people: PersonLookup
+) -> tuple[Room, bool]:
     """The room and whether it is new: an appointment that already has a room the caller
-    manages gets that one, so asking again after an answer was lost makes no second room."""
+    manages gets that one, so asking again after an answer was lost makes no second room.
+
+    The people staff name are checked in the directory (a 422 naming `host_id` or
+    `patient_id`); a room scheduler's come from a booking the scheduling service checked (its
+    practitioner or booker, from their own token; its patient, when it was booked)."""
     organization_id = _owner(principal, body)
     host_id = body.host_id or principal.subject
     if host_id == principal.subject and principal.role is not Role.SPECIALIST:
         raise Forbidden("A room is hosted by a specialist; name one in `host_id`.")
+    checks_people = not is_room_scheduler(principal)
+    if checks_people and host_id != principal.subject:
+        try:
+            await _require_host(people, principal, host_id)
+        except ProblemError as error:
+            uow.audit.refuse("room.create", RESOURCE, None, error)
     if body.appointment_id is not None:
         existing = await uow.session.scalar(
             select(Room).where(Room.appointment_id == body.appointment_id)
@@ -147,6 +197,11 @@ async def create_room(uow: UnitOfWork, principal: Principal, body: RoomCreate) -
     # Naming the patient lets them take their own join token: it is issuing their link.
     if body.patient_id is not None and not may_manage(principal, room):
         raise Forbidden("Only the room's host, its coordinators or the scheduler name its patient.")
+    if checks_people and body.patient_id is not None:
+        try:
+            await require_patient(people, principal, body.patient_id)
+        except ProblemError as error:
+            uow.audit.refuse("room.create", RESOURCE, None, error)
     uow.session.add(room)
     audit(uow, "room.create", room.id, detail=f"kind={room.kind.value}")
     return room, True

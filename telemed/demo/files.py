@@ -6,7 +6,6 @@ import base64
 import hashlib
 import io
 import time
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -97,11 +96,11 @@ def speed(size: int, seconds: float) -> str:
 
 
 async def upload_whole(
-    api: Api, actor: Actor, data: bytes, *, name: str, kind: str, case_id: uuid.UUID
+    api: Api, actor: Actor, data: bytes, *, name: str, kind: str
 ) -> tuple[dict[str, Any], float]:
-    """One request with the raw body; the server checks the sha256 we declare."""
-    params = {"kind": kind, "name": name, "case_id": str(case_id),
-              "sha256": hashlib.sha256(data).hexdigest()}  # fmt: skip
+    """One request with the raw body; the server checks the sha256 we declare. The file joins
+    the case when the case lists it (consult pins it then)."""
+    params = {"kind": kind, "name": name, "sha256": hashlib.sha256(data).hexdigest()}
     started = time.monotonic()
     stored = await api.json(
         "POST", "/api/files/files", actor, params=params, content=data, expect=201
@@ -153,13 +152,10 @@ async def _dropping_patch(
     raise StepFailed(f"the interrupted PATCH was answered all the same ({response.status_code})")
 
 
-async def upload_resumably(
-    api: Api, actor: Actor, data: bytes, *, name: str, kind: str, case_id: uuid.UUID
-) -> Resumed:
+async def upload_resumably(api: Api, actor: Actor, data: bytes, *, name: str, kind: str) -> Resumed:
     """tus creation; a first third in one PATCH; a PATCH of the second third cut off by a
     dropped link; then HEAD and a PATCH of the rest from wherever the server says it is."""
-    fields = {"filename": name, "kind": kind, "case_id": str(case_id),
-              "sha256": hashlib.sha256(data).hexdigest()}  # fmt: skip
+    fields = {"filename": name, "kind": kind, "sha256": hashlib.sha256(data).hexdigest()}
     created = await api.call(
         "POST", UPLOADS, actor, expect=201,
         headers=TUS | {"Upload-Length": str(len(data)), "Upload-Metadata": _metadata(fields)},

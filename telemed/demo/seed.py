@@ -15,6 +15,7 @@ from gateway.schemas import User as UserView
 from gateway.settings import GatewaySettings
 from services.common.auth import Role
 from services.common.db import Database
+from services.common.keys import load_or_create_secret
 from services.common.uow import UnitOfWork, standalone_unit_of_work
 from services.scheduling.settings import SchedulingSettings
 from services.video.service import ROOM_SCHEDULER_SCOPE
@@ -43,8 +44,15 @@ USERS: list[tuple[str, str, Role, str | None, str | None]] = [
     ("cardiologist.kuzbass", "Elena Viktorovna Sokolova", Role.SPECIALIST, CENTRE, "cardiology"),
     ("neurologist.kuzbass", "Pavel Andreevich Belov", Role.SPECIALIST, CENTRE, "neurology"),
     ("obstetrician.kuzbass", "Marina Olegovna Frolova", Role.SPECIALIST, CENTRE, "obstetrics"),
-    ("patient.petrov", "Sergei Nikolaevich Petrov", Role.PATIENT, None, None),
+    # Registered by his district hospital, which books his visits and opens his episodes.
+    ("patient.petrov", "Sergei Nikolaevich Petrov", Role.PATIENT, TASHTAGOL, None),
 ]
+
+
+def _database(settings: GatewaySettings) -> Database:
+    """The gateway's database with its audit key, as the running gateway writes the chain."""
+    key = load_or_create_secret(settings.resolved_audit_key_path())
+    return Database(settings.resolved_database_url(), audit_key=key)
 
 
 def _hasher(settings: GatewaySettings) -> SecretHasher:
@@ -52,7 +60,7 @@ def _hasher(settings: GatewaySettings) -> SecretHasher:
 
 
 async def create_users(settings: GatewaySettings, bodies: list[UserCreate]) -> list[UserView]:
-    database = Database(settings.resolved_database_url())
+    database = _database(settings)
     try:
         async with standalone_unit_of_work(database, kernel_tables.audit) as uow:
             return [await create_user(uow, _hasher(settings), body) for body in bodies]
@@ -77,6 +85,8 @@ async def _api_client(
     name: str,
     organization: Organization,
     scopes: list[str],
+    *,
+    is_service: bool = False,
 ) -> tuple[ApiClient, str]:
     """The demo API client of this name, registered once; seeding again gives it a fresh secret
     (only the hash is stored, so an old secret cannot be printed again)."""
@@ -88,6 +98,7 @@ async def _api_client(
             scopes=scopes,
         )  # fmt: skip
         uow.session.add(client)
+    client.scopes, client.is_service = scopes, is_service  # an older seed's row is brought up
     client.secret_hash = await hasher.hash(secret)
     await uow.session.flush()
     uow.audit.record("api_client.create", "api_client", client.id)
@@ -100,7 +111,7 @@ async def _scheduling_client(
     """Registers the API client scheduling sets up video rooms as and leaves its credentials
     where the scheduling service looks for them (on every call, so a new secret is taken up)."""
     client, secret = await _api_client(
-        uow, hasher, SCHEDULING_CLIENT_NAME, centre, [ROOM_SCHEDULER_SCOPE]
+        uow, hasher, SCHEDULING_CLIENT_NAME, centre, [ROOM_SCHEDULER_SCOPE], is_service=True
     )
     path = SchedulingSettings(var_dir=var_dir).resolved_video_client_file()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -112,7 +123,7 @@ async def seed_demo(settings: GatewaySettings) -> dict[str, Any]:
     """Creates what is missing, so seeding again is safe: nothing is duplicated, and demo users
     and API clients that exist get a new password or secret so the output is valid."""
     hasher = _hasher(settings)
-    database = Database(settings.resolved_database_url())
+    database = _database(settings)
     result: dict[str, Any] = {"organizations": [], "users": [], "api_clients": []}
     try:
         async with standalone_unit_of_work(database, kernel_tables.audit) as uow:
@@ -136,6 +147,7 @@ async def seed_demo(settings: GatewaySettings) -> dict[str, Any]:
                     ))  # fmt: skip
                 else:
                     user.password_hash = await hasher.hash(password)
+                    user.organization_id = organization_id  # as the demo has it now
                 result["users"].append(
                     {"username": username, "password": password, "role": role.value,
                      "organization_id": str(organization_id) if organization_id else None,

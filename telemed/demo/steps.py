@@ -1,6 +1,7 @@
 """The demo's story, step by step: each step calls the API as its user would and says what
 happened, with the ids and figures that show it worked."""
 
+import hashlib
 import uuid
 from collections import Counter
 from datetime import datetime, timedelta
@@ -9,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from telemed.demo.api import StepFailed
+from services.common.grants import GRANT_HEADER
+from telemed.demo.api import Actor, StepFailed
 from telemed.demo.files import (
     MIB,
     chest_xray_dicom,
@@ -107,7 +109,7 @@ async def lab_pdf(story: Story) -> None:
     data = lab_report_pdf()
     stored, seconds = await upload_whole(
         story.api, story.context.actor(MEDIC), data, name="Troponin and CK-MB.pdf",
-        kind="lab_result", case_id=uuid.UUID(story.context.case["id"]),
+        kind="lab_result",
     )  # fmt: skip
     story.context.files.append(stored)
     story.say(
@@ -121,7 +123,6 @@ async def dicom_by_tus(story: Story) -> None:
     data = chest_xray_dicom()
     sent = await upload_resumably(
         story.api, story.context.actor(MEDIC), data, name="Chest X-ray PA.dcm", kind="imaging",
-        case_id=uuid.UUID(story.context.case["id"]),
     )  # fmt: skip
     stored, dicom, rest = sent.file, sent.file.get("dicom") or {}, len(data) - sent.kept
     story.context.files.append(stored)
@@ -165,6 +166,23 @@ async def take_case(story: Story) -> None:
     story.say(f"{CARDIOLOGIST} found it at {ids.index(case_id) + 1} of {len(ids)} in the "
               f"cardiology queue (by deadline), accepted it: {case['status']}",
               queue_position=ids.index(case_id) + 1)  # fmt: skip
+    await read_attachments(story, cardiologist, case)
+
+
+async def read_attachments(story: Story, reader: Actor, case: dict[str, Any]) -> None:
+    """The files are the medic's: the specialist reads them with consult's grant for the case,
+    which the files service checks without asking consult."""
+    grant = await story.api.json("POST", f"{CONSULT}/cases/{case['id']}/attachments/grant", reader)
+    for attachment in case["attachments"]:
+        response = await story.api.call(
+            "GET", f"/api/files/files/{attachment['id']}/content", reader,
+            headers={GRANT_HEADER: grant["grant"]},
+        )  # fmt: skip
+        if hashlib.sha256(response.content).hexdigest() != attachment["sha256"]:
+            raise StepFailed(f"{attachment['display_name']!r} does not match its sha256")
+    story.say(f"{CARDIOLOGIST} read its {len(case['attachments'])} attachments with consult's "
+              f"grant (valid until {grant['expires_at']}): each matches its sha256",
+              attachments=len(case["attachments"]))  # fmt: skip
 
 
 CONCLUSION = {

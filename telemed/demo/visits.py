@@ -204,14 +204,14 @@ class Visits:
         )  # fmt: skip
 
     async def open_episode(self, case_id: str) -> dict[str, Any]:
-        """The patient's organisation (the medic) opens the care episode with the cardiologist,
-        linked to the consultation; the cardiologist books within it."""
+        """The patient's organisation (the medic) opens the care episode with the cardiologist
+        through the consultation, which links it; the cardiologist books within it."""
         body = {
             "patient_id": str(self.patient.id), "specialty": "cardiology",
-            "practitioner_id": str(self.cardiologist.id), "consult_case_id": case_id,
+            "practitioner_id": str(self.cardiologist.id),
         }  # fmt: skip
         episode: dict[str, Any] = await self.api.json(
-            "POST", f"{SCHEDULING}/episodes", self.medic, json=body, expect=201,
+            "POST", f"/api/consult/cases/{case_id}/episodes", self.medic, json=body, expect=201,
             headers={"Idempotency-Key": str(uuid.uuid4())},
         )  # fmt: skip
         return episode

@@ -29,7 +29,7 @@ class World:
     clients: dict[str, Actor]
 
     def case_body(self, **overrides: Any) -> dict[str, Any]:
-        return sample_case(self.centre["id"], **overrides)
+        return sample_case(**({"target_organization_id": self.centre["id"]} | overrides))
 
     async def create(self, actor: Actor | None = None, **overrides: Any) -> dict[str, Any]:
         response = await self.stack.client.post(
@@ -54,6 +54,15 @@ class World:
         assert response.status_code == 201, response.text
         uploaded: dict[str, Any] = response.json()
         return uploaded
+
+    async def grant(self, actor: Actor, case_id: str) -> str:
+        """Consult's grant for `actor` to read the case's attachments in the files service."""
+        response = await self.stack.client.post(
+            f"{CONSULT}/cases/{case_id}/attachments/grant", headers=actor.headers
+        )
+        assert response.status_code == 200, response.text
+        grant: str = response.json()["grant"]
+        return grant
 
     async def act(self, actor: Actor, case_id: str, action: str, body: Any = None) -> Any:
         return await self.stack.client.post(

@@ -653,6 +653,7 @@ def test_openapi_documents_every_endpoint(world: World) -> None:
         ("post", "/api/consult/cases/{case_id}/conclusions"),
         ("get", "/api/consult/cases/{case_id}/conclusions"),
         ("get", "/api/consult/cases/{case_id}/conclusions/{version}"),
+        ("post", "/api/consult/cases/{case_id}/attachments/grant"),
     } | {
         ("post", f"/api/consult/cases/{{case_id}}/{action}")
         for action in (

@@ -178,16 +178,23 @@ async def test_consilium_by_name_and_by_specialty_ends_in_a_protocol_citing_sign
     late = await consilium.answer(consilium.other_surgeon, invitations["surgery"], "accept")
     assert_problem(late, 404)  # the seat is taken: the case is no longer theirs to see
     # An invited specialist reads the case although it is addressed to cardiology, and its
-    # attachments, which the files service shows to whoever the consult service lets read it.
+    # attachments, with the grant consult gives whoever it lets read the case.
     neurologist = world.neurologist
     read = await world.stack.client.get(
         f"{CONSULT}/cases/{consilium.case_id}", headers=neurologist.headers
     )
     assert read.status_code == 200, read.text
     ecg = f"/api/files/files/{consilium.ecg_id}/content"
-    assert (await world.stack.client.get(ecg, headers=neurologist.headers)).status_code == 200
-    unseated = await world.stack.client.get(ecg, headers=consilium.other_surgeon.headers)
+    grant = {"Telemed-Grant": await world.grant(neurologist, consilium.case_id)}
+    downloaded = await world.stack.client.get(ecg, headers=neurologist.headers | grant)
+    assert downloaded.status_code == 200
+    unseated = await world.stack.client.post(
+        f"{CONSULT}/cases/{consilium.case_id}/attachments/grant",
+        headers=consilium.other_surgeon.headers,
+    )
     assert unseated.status_code == 404
+    borrowed = await world.stack.client.get(ecg, headers=consilium.other_surgeon.headers | grant)
+    assert borrowed.status_code == 403
     given = {
         "surgery": await consilium.answer(
             consilium.surgeon, invitations["surgery"], "opinion", opinion("Diabetes: CABG.")

@@ -3,6 +3,7 @@ organisation, check-ins by its operator or the patient, thresholds that create a
 visit or ambulance task for that organisation, the day's due check-ins in its time zone,
 overdue check-ins, discharge; and everyone else refused."""
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -113,8 +114,8 @@ async def ward(stack: Stack) -> Ward:
         doctor=await stack.actor("district_medic", hospital),
         neighbour_operator=await stack.actor("coordinator", neighbour),
         far_operator=await stack.actor("coordinator", far_hospital),
-        patient=await stack.actor("patient"),
-        other_patient=await stack.actor("patient"),
+        patient=await stack.actor("patient", hospital),
+        other_patient=await stack.actor("patient", hospital),
     )
 
 
@@ -257,7 +258,9 @@ async def test_the_days_due_check_ins_are_counted_in_each_organisations_time_zon
         operator_id=str(ward.second_operator.id),
         patient=ward.body()["patient"] | {"reference": "MIS-39-000043"},
     )
-    there = await ward.enrolled(ward.far_operator, first_check_in_due_at=tuesday_morning)
+    there = await ward.enrolled(
+        ward.far_operator, first_check_in_due_at=tuesday_morning, patient_id=None
+    )
 
     due_here = (await ward.get(ward.operator, "/due")).json()
     assert (due_here["timezone"], due_here["day"]) == ("Europe/Kaliningrad", "2025-10-20")
@@ -339,3 +342,37 @@ async def test_only_the_responsible_organisation_and_the_patient_see_the_monitor
     assert ("monitoring.read", str(ward.other_patient.id)) in denials
     assert ("monitoring.check_in", str(ward.neighbour_operator.id)) in denials
     assert ("monitoring.complete_task", str(ward.far_operator.id)) in denials
+
+
+async def test_the_patient_and_operator_named_are_the_organisations_own(ward: Ward) -> None:
+    neighbours = await ward.stack.organization(region="39", timezone="Europe/Kaliningrad")
+    strangers = {
+        "a random id": str(uuid.uuid4()),
+        "a coordinator": str(ward.second_operator.id),
+        "another organisation's patient": str(
+            (await ward.stack.actor("patient", neighbours)).id
+        ),
+    }
+    for who, patient_id in strangers.items():
+        problem = assert_problem(await ward.enrol(patient_id=patient_id), 422)
+        assert problem["detail"] == f"No patient {patient_id} of your organisation.", who
+        assert problem["errors"][0]["loc"] == ["body", "patient_id"], who
+    for who, operator_id in {
+        "a random id": str(uuid.uuid4()),
+        "a doctor": str(ward.doctor.id),
+        "another organisation's operator": str(ward.neighbour_operator.id),
+    }.items():
+        problem = assert_problem(await ward.enrol(operator_id=operator_id), 422)
+        assert problem["errors"][0]["loc"] == ["body", "operator_id"], who
+    # The neighbour's operator sees region 39 in the directory; our patient is still not theirs.
+    foreign = await ward.enrol(ward.neighbour_operator)
+    assert assert_problem(foreign, 422)["errors"][0]["loc"] == ["body", "patient_id"]
+    assert (await ward.get(ward.operator, "/enrolments")).json() == []  # nothing stored
+    assert (await ward.get(ward.neighbour_operator, "/enrolments")).json() == []
+    denials = await ward.denials()
+    assert denials.count(("monitoring.enrol", str(ward.operator.id))) == 6
+    assert ("monitoring.enrol", str(ward.neighbour_operator.id)) in denials
+
+    enrolment = await ward.enrolled(operator_id=str(ward.second_operator.id))
+    assert enrolment["patient_id"] == str(ward.patient.id)
+    assert enrolment["operator_id"] == str(ward.second_operator.id)

@@ -357,11 +357,18 @@ async def test_the_patients_photo_is_readable_by_the_answering_specialist(
     case = await clinic.asked(attachment_ids=[photo["id"]])
     assert case["attachments"][0]["media_type"] == "image/jpeg"
     content = f"/api/files/files/{photo['id']}/content"
+    grant_path = f"{CONSULT}/cases/{case['id']}/attachments/grant"
     for reader in (clinic.patient, clinic.cardiologist):
-        downloaded = await clinic.read(reader, content)
+        granted = await clinic.client.post(grant_path, headers=reader.headers)
+        assert granted.status_code == 200, reader.username
+        downloaded = await clinic.client.get(
+            content, params={"grant": granted.json()["grant"]}, headers=reader.headers
+        )
         assert downloaded.status_code == 200, reader.username
         assert downloaded.content == samples.jpeg_bytes()
     for outsider in (clinic.other_patient, clinic.neurologist, clinic.far_coordinator):
+        asked = await clinic.client.post(grant_path, headers=outsider.headers)
+        assert asked.status_code == 404, outsider.username
         assert (await clinic.read(outsider, content)).status_code == 404, outsider.username
     foreign = await clinic.upload_photo(clinic.other_patient)
     refused = assert_problem(await clinic.ask(attachment_ids=[foreign["id"]]), 422)

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from services.common.settings import ServiceSettings
+from telemed.launcher import server_arguments
 from telemed.registry import SERVICES, ServiceSpec
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,6 +39,11 @@ SAMPLE_ENV = {
     "FILES_DB_PASSWORD": "2c3d4e5f6a",
     "VIDEO_DB_PASSWORD": "3d4e5f6a7b",
     "SCHEDULING_DB_PASSWORD": "4e5f6a7b8c",
+    "GATEWAY_APP_DB_PASSWORD": "a0b1c2d3e4",
+    "CONSULT_APP_DB_PASSWORD": "b1c2d3e4f5",
+    "FILES_APP_DB_PASSWORD": "c2d3e4f5a6",
+    "VIDEO_APP_DB_PASSWORD": "d3e4f5a6b7",
+    "SCHEDULING_APP_DB_PASSWORD": "e4f5a6b7c8",
     "MINIO_ROOT_USER": "telemed-admin",
     "MINIO_ROOT_PASSWORD": "6a7b8c9d0e",
     "MINIO_KMS_SECRET_KEY": "telemed-key:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
@@ -226,3 +232,6 @@ def assert_runs_as_registered(service: ServiceSpec, command: list[str]) -> None:
     assert options["--host"] == "0.0.0.0"
     assert options["--port"] == str(service.port)
     assert options["--loop"] == service.loop
+    shipped = server_arguments()  # the server's own limits: parser, keep-alive, connections
+    for option, value in zip(shipped[::2], shipped[1::2], strict=True):
+        assert options.get(option) == value, f"{service.name}: {option} {options.get(option)}"

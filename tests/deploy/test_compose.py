@@ -31,6 +31,14 @@ SERVICE_NAMES = [service.name for service in SERVICES]
 UVICORN_VARIABLES = {"FORWARDED_ALLOW_IPS"}
 # Empty until an administrator registers scheduling's API client (docs/operations.md).
 OPTIONAL_SECRETS = {"SCHEDULING_VIDEO_CLIENT_ID", "SCHEDULING_VIDEO_CLIENT_SECRET"}
+# The one volume processes share: consult publishes its grant public key there, and the
+# services that check its grants mount it read-only.
+GRANT_DIR = "/srv/telemed/consult-grant"
+SHARED_VOLUMES = {
+    "consult": [f"consult-grant:{GRANT_DIR}"],
+    "files": [f"consult-grant:{GRANT_DIR}:ro"],
+    "scheduling": [f"consult-grant:{GRANT_DIR}:ro"],
+}
 
 
 def service(name: str) -> dict[str, Any]:
@@ -88,6 +96,7 @@ def test_files_waits_for_minio_and_its_bucket_and_the_gateway_for_every_service(
 
 
 def test_migrations_run_once_as_a_job_on_every_database() -> None:
+    """As each database's owner; the services run as roles of their own (postgres-init.sh)."""
     job = service("migrate")
     assert job["command"] == ["telemed", "migrate"]
     assert job["restart"] == "no"
@@ -96,7 +105,9 @@ def test_migrations_run_once_as_a_job_on_every_database() -> None:
     assert set(urls) == {spec.env_prefix + "DATABASE_URL" for spec in SERVICES}
     for spec in SERVICES:
         variable = spec.env_prefix + "DATABASE_URL"
-        assert urls[variable] == resolved(spec.name)[variable]
+        password = SAMPLE_ENV[f"{spec.name.upper()}_DB_PASSWORD"]
+        owner = f"telemed_{spec.name}"
+        assert urls[variable] == f"postgresql+asyncpg://{owner}:{password}@postgres:5432/{owner}"
 
 
 @pytest.mark.parametrize("name", [*SERVICE_NAMES, "migrate"])
@@ -116,24 +127,39 @@ def test_every_process_gets_its_own_database_volume_and_gateway(
 ) -> None:
     env = resolved(spec.name)
     prefix = spec.env_prefix
-    role = f"telemed_{spec.name}"
-    password = SAMPLE_ENV[f"{spec.name.upper()}_DB_PASSWORD"]
+    database = f"telemed_{spec.name}"
+    password = SAMPLE_ENV[f"{spec.name.upper()}_APP_DB_PASSWORD"]
     assert env[prefix + "DATABASE_URL"] == (
-        f"postgresql+asyncpg://{role}:{password}@postgres:5432/{role}"
+        f"postgresql+asyncpg://{database}_app:{password}@postgres:5432/{database}"
     )
     assert env[prefix + "GATEWAY_URL"] == f"http://{GATEWAY.name}:{GATEWAY.port}"
     assert env[prefix + "VAR_DIR"] == "/srv/telemed/var"
-    assert service(spec.name)["volumes"] == [f"{spec.name}-var:/srv/telemed/var"]
+    own = f"{spec.name}-var:/srv/telemed/var"
+    assert service(spec.name)["volumes"] == [own, *SHARED_VOLUMES.get(spec.name, [])]
     assert f"{spec.name}-var" in compose()["volumes"]
-    # Key files live on the process's own volume, so they survive a restart.
+    # Key files live on the process's own volume, so they survive a restart (a public key
+    # published for others, on the shared one).
     for variable, value in env.items():
-        if variable.endswith(("_KEY_PATH", "_SALT_PATH", "_DIR")):
+        if variable.endswith("_PUBLIC_KEY_PATH"):
+            assert value.startswith(GRANT_DIR + "/"), variable
+        elif variable.endswith(("_KEY_PATH", "_SALT_PATH", "_DIR")):
             assert value.startswith("/srv/telemed/var"), variable
     # The values are what the settings class accepts, read the way it reads them.
     for variable, value in env.items():
         monkeypatch.setenv(variable, value)
     settings = settings_class(spec)()
     assert settings.resolved_database_url().startswith("postgresql+asyncpg://")
+
+
+def test_files_and_scheduling_check_grants_with_the_public_key_consult_publishes() -> None:
+    consult, files = resolved("consult"), resolved("files")
+    published = consult["TELEMED_CONSULT_GRANT_PUBLIC_KEY_PATH"]
+    assert json.loads(files["TELEMED_FILES_CONSULT_GRANT_KEYS"]) == [published]
+    scheduling = resolved("scheduling")["TELEMED_SCHEDULING_CONSULT_GRANT_KEYS"]
+    assert json.loads(scheduling) == [published]
+    # The private key stays on consult's own volume, which no other process mounts.
+    assert consult["TELEMED_CONSULT_GRANT_KEY_PATH"].startswith("/srv/telemed/var/consult/")
+    assert "consult-grant" in compose()["volumes"]
 
 
 def test_the_gateway_knows_every_service_and_signs_with_a_kept_key() -> None:

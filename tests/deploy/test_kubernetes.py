@@ -180,8 +180,28 @@ def test_key_files_come_from_secret_volumes(spec: ServiceSpec) -> None:
         (mount,) = [m for m in mounts.values() if path.startswith(m["mountPath"] + "/")]
         assert mount["readOnly"] is True, variable
         assert "secret" in volumes[mount["name"]], f"{variable} is not from a Secret"
-    expected = {"gateway": 1, "consult": 1, "files": 2, "video": 1, "scheduling": 0}
-    assert len(paths) == expected[spec.name]
+    expected = {"gateway": 1, "consult": 2, "files": 2, "video": 1, "scheduling": 0}
+    # Each also has its audit key: every replica must key the audit chains alike.
+    assert paths[spec.env_prefix + "AUDIT_KEY_PATH"] == "/etc/telemed/keys/audit.key"
+    assert len(paths) == expected[spec.name] + 1
+
+
+@pytest.mark.parametrize("name", ["files", "scheduling"])
+def test_consults_grants_are_checked_with_its_public_key_alone(name: str) -> None:
+    (checker,) = [spec for spec in SERVICES if spec.name == name]
+    pod = deployment(checker)["spec"]["template"]["spec"]
+    mounts = {mount["name"]: mount for mount in container(checker)["volumeMounts"]}
+    volumes = {volume["name"]: volume for volume in pod["volumes"]}
+    variables = pod_environment(deployment(checker))
+    paths = json.loads(variables[checker.env_prefix + "CONSULT_GRANT_KEYS"]["value"])
+    assert paths
+    for path in paths:
+        (mount,) = [m for m in mounts.values() if path.startswith(m["mountPath"] + "/")]
+        assert mount["readOnly"] is True
+        # The public key: a ConfigMap all may read, never consult's Secret.
+        assert volumes[mount["name"]]["configMap"]["name"] == "telemed-consult-grant-public-key"
+    consult_keys = config_map("consult-config")["TELEMED_CONSULT_GRANT_KEY_PATH"]
+    assert consult_keys.startswith("/etc/telemed/keys/")
 
 
 def test_stateless_processes_scale_on_cpu_and_video_does_not() -> None:
@@ -215,9 +235,9 @@ def test_migrations_run_as_a_job_on_every_database() -> None:
     assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
     variables = pod_environment(job)
     assert set(variables) == {spec.env_prefix + "DATABASE_URL" for spec in SERVICES}
-    for spec in SERVICES:
+    for spec in SERVICES:  # as each database's owner; the services as their own roles
         reference = variables[spec.env_prefix + "DATABASE_URL"]["valueFrom"]["secretKeyRef"]
-        assert reference == {"name": "telemed-database", "key": spec.name}
+        assert reference == {"name": "telemed-database-owner", "key": spec.name}
 
 
 def test_the_video_process_keeps_its_media_ports_in_a_known_range() -> None:

@@ -127,6 +127,7 @@ async def _register_scheduling_client(stack: Stack, organization: dict[str, Any]
                 name="Scheduling service",
                 organization_id=uuid.UUID(organization["id"]),
                 scopes=["video:rooms"],
+                is_service=True,
             )
         )
 
@@ -210,11 +211,19 @@ async def region(stack: Stack) -> Region:
             headers=cardiologist.headers,
         )
     )
+    # The care episode is linked to the case through consult: its visits may then name it.
+    linked = {"patient_id": str(patient.id), "practitioner_id": str(cardiologist.id)}
+    episode = await _ok(
+        await client.post(
+            f"/api/consult/cases/{case['id']}/episodes", json=linked, headers=medic.headers
+        )
+    )
     booking = {
         "practitioner_id": str(cardiologist.id),
         "visit_type": "in_person",
         "start": local("2025-10-21", "10:00"),
         "patient_id": str(patient.id),
+        "episode_id": episode["id"],
     }
     first = await _ok(
         await client.post("/api/scheduling/appointments", json=booking, headers=medic.headers)

@@ -78,17 +78,27 @@ async def test_every_type_is_read_and_found_as_valid_fhir(region: Region) -> Non
     codes = [concept["coding"][0]["code"] for concept in report["conclusionCode"]]
     assert codes == region.conclusion["content"]["diagnosis_codes"]
 
-    document = await _read_and_find(
-        region,
-        medic,
-        "DocumentReference",
-        region.attachment["id"],
-        related=f"ServiceRequest/{case_id}",
-    )
+    # Read by id, the files service renders the file it holds; found by case, consult renders
+    # the attachment it lists, with the case's patient, which only it knows.
+    document = await region.read(medic, f"DocumentReference/{region.attachment['id']}")
+    assert "subject" not in document
+    assert document["author"] == [{"reference": f"Organization/{medic.organization_id}"}]
+    for reader in (medic, region.cardiologist):
+        bundle = await region.search(
+            reader, "DocumentReference", related=f"ServiceRequest/{case_id}"
+        )
+        (listed,) = [entry["resource"] for entry in bundle["entry"]]
+        assert listed["subject"] == request["subject"]
+        shared = ("id", "status", "type", "date", "description", "content", "context")
+        assert {key: listed[key] for key in shared} == {key: document[key] for key in shared}
+    assert document["context"]["related"] == [{"reference": f"ServiceRequest/{case_id}"}]
     attachment = document["content"][0]["attachment"]
     assert attachment["url"] == f"/api/files/files/{region.attachment['id']}/content"
     assert attachment["contentType"] == "application/pdf"
-    assert document["subject"] == request["subject"]  # the case's patient, as consult says
+    by_reference = await region.search(
+        region.cardiologist, "DocumentReference", **{"patient:identifier": MIS_REFERENCE}
+    )
+    assert ids(by_reference) == [region.attachment["id"]]
     letter = region.letter["id"]
     for reader in (region.patient, medic):  # the request is the medic's organisation's too
         found = await region.search(reader, "DocumentReference", patient=patient)
@@ -97,6 +107,17 @@ async def test_every_type_is_read_and_found_as_valid_fhir(region: Region) -> Non
     content = await region.stack.client.get(attachment["url"], headers=medic.headers)
     assert content.status_code == 200
     assert content.content.startswith(b"%PDF")
+    # The specialist reads the file itself with consult's grant for the case's attachments.
+    granted = await region.stack.client.post(
+        f"/api/consult/cases/{case_id}/attachments/grant", headers=region.cardiologist.headers
+    )
+    grant = {"Telemed-Grant": granted.json()["grant"]}
+    without = await region.get(region.cardiologist, f"DocumentReference/{document['id']}")
+    assert without.status_code == 404
+    with_grant = await region.stack.client.get(
+        f"{FHIR}/DocumentReference/{document['id']}", headers=region.cardiologist.headers | grant
+    )
+    assert validated(with_grant.json()) == document
 
     in_person = await _read_and_find(
         region, medic, "Appointment", region.in_person["id"], patient=patient

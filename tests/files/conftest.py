@@ -78,6 +78,25 @@ class FilesWorld:
             f"{FILES}/files/{file_id}/content", headers=(actor or self.medic).headers | headers
         )
 
+    def grant(
+        self,
+        actor: Actor,
+        purpose: str,
+        case_id: uuid.UUID,
+        *file_ids: str,
+        ttl_seconds: int = 300,
+    ) -> str:
+        """A grant as consult signs it, for `actor`, with consult's real key."""
+        token, _ = self.stack.apps["consult"].state.grants.issue(
+            audience="files",
+            subject=actor.id,
+            purpose=purpose,
+            case_id=case_id,
+            file_ids=[uuid.UUID(file_id) for file_id in file_ids],
+            ttl_seconds=ttl_seconds,
+        )
+        return str(token)
+
     def stored_objects(self) -> list[str]:
         """Every object the store holds, parts and tails included."""
         if self.backend == "local":

@@ -197,6 +197,15 @@ async def test_links_carry_their_expiry_and_expired_ones_no_longer_open(
     assert too_long.status_code == 422
 
 
+async def test_a_link_token_of_any_characters_is_a_plain_404(files: FilesWorld) -> None:
+    """A token is compared in constant time as bytes: non-ASCII is simply not equal (it was a
+    500 from `hmac.compare_digest`)."""
+    for token in ("abc.%C3%A9", "%C3%A9%C3%A9.%F0%9F%A9%BA", "abc.", "no-dot", "a.b.c", "%FF.%FE"):
+        response = await files.client.get(f"{FILES}/links/{token}")
+        assert response.status_code == 404, token
+        assert response.headers["content-type"] == "application/problem+json", token
+
+
 async def test_other_organisations_get_404_everywhere(files: FilesWorld) -> None:
     created = await files.upload(samples.pdf_bytes())
     file_id = created["id"]

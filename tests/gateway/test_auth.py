@@ -3,8 +3,11 @@
 import base64
 import time
 
+import httpx
 import jwt
+from sqlalchemy import select
 
+from gateway.models import kernel_tables
 from tests.conftest import TEST_PASSWORD, Stack
 
 
@@ -71,6 +74,36 @@ async def test_refresh_token_rotates_and_cannot_be_reused(stack: Stack) -> None:
     assert first.json()["refresh_token"] != medic.refresh_token
     reused = await stack.client.post("/api/auth/token", data=form)
     assert reused.status_code == 400
+
+
+async def test_reusing_a_refresh_token_revokes_its_whole_family(stack: Stack) -> None:
+    """A used token presented again means two parties hold the sign-in: every token that
+    descends from it stops, the newest included, and the reuse is on the audit trail."""
+    medic = await stack.actor("district_medic", await stack.organization())
+    other_sign_in = await stack.login(medic.username)
+
+    async def refresh(token: str | None) -> httpx.Response:
+        form = {"grant_type": "refresh_token", "refresh_token": token}
+        return await stack.client.post("/api/auth/token", data=form)
+
+    second = (await refresh(medic.refresh_token)).json()["refresh_token"]
+    newest = (await refresh(second)).json()["refresh_token"]
+    assert (await refresh(medic.refresh_token)).status_code == 400  # the thief's copy, say
+    refused = await refresh(newest)
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "invalid_grant"
+    assert (await refresh(other_sign_in["refresh_token"])).status_code == 200
+    records = kernel_tables.audit.records
+    async with stack.apps["gateway"].state.database.sessionmaker() as session:
+        reuses = (
+            await session.execute(
+                select(records.c.resource_id, records.c.outcome).where(
+                    records.c.action == "auth.refresh_reuse"
+                )
+            )
+        ).all()
+    # The stale copy, then the newest token, revoked with its family by then.
+    assert [tuple(row) for row in reuses] == [(str(medic.id), "denied")] * 2
 
 
 async def test_deactivated_user_cannot_refresh_or_sign_in(stack: Stack) -> None:

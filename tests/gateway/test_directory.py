@@ -119,3 +119,57 @@ async def test_malformed_ids_are_validation_problems(stack: Stack) -> None:
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["loc"] == ["path", "organization_id"]
+
+
+async def test_the_only_active_administrator_cannot_be_deactivated(stack: Stack) -> None:
+    """Not by themselves, nor by another administrator once that one is the last."""
+    assert stack.admin is not None
+    root = stack.admin
+    refused = await stack.client.post(
+        f"/api/directory/users/{root.id}/deactivate", headers=root.headers
+    )
+    assert refused.status_code == 409
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert "only active administrator" in refused.json()["detail"]
+    deputy = await stack.actor("admin")
+    assert (
+        await stack.client.post(
+            f"/api/directory/users/{root.id}/deactivate", headers=deputy.headers
+        )
+    ).status_code == 200
+    alone = await stack.client.post(
+        f"/api/directory/users/{deputy.id}/deactivate", headers=deputy.headers
+    )
+    assert alone.status_code == 409
+    me = await stack.client.get("/api/directory/me", headers=deputy.headers)
+    assert me.json()["is_active"] is True
+
+
+async def test_doctors_see_their_organisation_and_the_regions_staff(stack: Stack) -> None:
+    """What services check the people a request names against (`DirectoryClient.get_user`)."""
+    hospital = await stack.organization(region="42")
+    centre = await stack.organization(kind="regional_centre", region="42")
+    distant = await stack.organization(region="27", timezone="Asia/Vladivostok")
+    medic = await stack.actor("district_medic", hospital)
+    visible = [
+        await stack.actor("patient", hospital),
+        await stack.actor("coordinator", hospital),
+        await stack.actor("specialist", centre, "cardiology"),
+        await stack.actor("district_medic", centre),
+    ]
+    hidden = [
+        await stack.actor("patient", centre),  # another organisation's patient
+        await stack.actor("patient"),  # a patient of no organisation
+        await stack.actor("specialist", distant, "cardiology"),  # another region's staff
+    ]
+    assert stack.admin is not None
+    for user in visible:
+        seen = await stack.client.get(f"/api/directory/users/{user.id}", headers=medic.headers)
+        assert seen.status_code == 200, user.username
+        assert seen.json()["role"] == user.role
+    for user in [*hidden, stack.admin]:
+        refused = await stack.client.get(f"/api/directory/users/{user.id}", headers=medic.headers)
+        assert refused.status_code == 404, user.username
+    patient = visible[0]
+    own = await stack.client.get(f"/api/directory/users/{medic.id}", headers=patient.headers)
+    assert own.status_code == 404  # patients see themselves only

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from services.common.db import Database
+from services.common.grants import GRANT_HEADER, GrantIssuer
 from services.scheduling.reminders import ReminderMessage
 from tests.conftest import Actor, Stack, running_stack
 
@@ -104,13 +105,39 @@ class World:
         }
         return body | overrides
 
+    def grant(
+        self,
+        actor: Actor,
+        case_id: str,
+        *,
+        purpose: str = "case.link",
+        audience: str = "scheduling",
+        ttl_seconds: int = 60,
+    ) -> dict[str, str]:
+        """The `Telemed-Grant` header consult sends when it links `case_id` for `actor`,
+        signed with the running consult service's own key."""
+        grants: GrantIssuer = self.stack.apps["consult"].state.grants
+        token, _ = grants.issue(
+            audience=audience,
+            subject=actor.id,
+            purpose=purpose,
+            case_id=uuid.UUID(case_id),
+            ttl_seconds=ttl_seconds,
+        )
+        return {GRANT_HEADER: token}
+
     async def book(
-        self, start: str, actor: Actor | None = None, **overrides: Any
+        self,
+        start: str,
+        actor: Actor | None = None,
+        *,
+        grant: dict[str, str] | None = None,
+        **overrides: Any,
     ) -> httpx.Response:
         return await self.client.post(
             f"{SCHEDULING}/appointments",
             json=self.booking(start, **overrides),
-            headers=(actor or self.medic).headers,
+            headers=(actor or self.medic).headers | (grant or {}),
         )
 
     async def booked(self, start: str, actor: Actor | None = None, **overrides: Any) -> Any:

@@ -126,7 +126,8 @@ async def test_booking_is_idempotent_with_a_key(world: World) -> None:
 
 
 async def test_a_hold_keeps_the_slot_until_it_expires(world: World) -> None:
-    held = await world.booked(local(TUESDAY, "10:00"), world.coordinator, hold=True)
+    registry = await world.stack.actor("coordinator", world.hospital)  # the patient's own
+    held = await world.booked(local(TUESDAY, "10:00"), registry, hold=True)
     assert held["status"] == "proposed"
     assert held["hold_expires_at"] == "2025-10-20T00:05:00Z"
     assert_problem(await world.book(local(TUESDAY, "10:00")), 409)
@@ -136,7 +137,7 @@ async def test_a_hold_keeps_the_slot_until_it_expires(world: World) -> None:
     assert confirmed.json()["status"] == "booked"
     assert confirmed.json()["hold_expires_at"] is None
 
-    lapsing = await world.booked(local(TUESDAY, "11:00"), world.coordinator, hold=True)
+    lapsing = await world.booked(local(TUESDAY, "11:00"), registry, hold=True)
     world.clock.advance(minutes=6)
     slots = await world.availability(local(TUESDAY, "11:00"), local(TUESDAY, "11:01"))
     assert len(slots["slots"]) == 1  # a lapsed hold holds nothing

@@ -7,11 +7,11 @@ from sqlalchemy import select
 
 from services.common.audit import verify_chain
 from services.scheduling.models import KERNEL_TABLES
-from tests.scheduling.conftest import SCHEDULING, World, assert_problem, local, new_id
+from tests.scheduling.conftest import SCHEDULING, World, assert_problem, local
 
 
 async def test_first_visit_in_person_then_remote_follow_ups_with_rooms(world: World) -> None:
-    first = await world.booked(local("2025-10-21", "10:00"), consult_case_id=new_id())
+    first = await world.booked(local("2025-10-21", "10:00"))
     episode_id = first["episode_id"]
     assert first["room"] is None  # an in-person visit needs no video room
     remote = {"visit_type": "remote", "episode_id": episode_id, "patient_id": None}
@@ -189,39 +189,3 @@ async def test_a_visit_can_be_missed_or_marked_as_an_error(world: World) -> None
     error = await world.act(world.cardiologist, visit["id"], "enter-in-error")
     assert error.json()["status"] == "entered_in_error"
     assert_problem(await world.act(world.cardiologist, visit["id"], "enter-in-error"), 409)
-
-
-async def test_an_episode_links_only_a_consultation_case_its_creator_may_read(
-    world: World,
-) -> None:
-    case = await world.client.post(
-        "/api/consult/cases",
-        json={
-            "target_organization_id": world.centre["id"],
-            "specialty": "cardiology",
-            "patient": {"reference": "MIS-42-7", "full_name": "Petrova Anna",
-                        "birth_date": "1958-02-03", "sex": "female",
-                        "insurance_policy": "4250000000000777"},
-            "urgency": "planned",
-            "question": "Follow-up after the in-person visit?",
-            "summary": {"present_illness": "Dyspnoea on exertion.",
-                        "main_diagnosis": {"code": "I50.0", "text": "Heart failure"}},
-        },
-        headers=world.medic.headers,
-    )  # fmt: skip
-    assert case.status_code == 201, case.text
-    body = {"patient_id": str(world.patient.id), "specialty": "cardiology"}
-    linked = await world.client.post(
-        f"{SCHEDULING}/episodes",
-        json=body | {"consult_case_id": case.json()["id"]},
-        headers=world.medic.headers,
-    )
-    assert linked.status_code == 201, linked.text
-    assert linked.json()["consult_case_id"] == case.json()["id"]
-    for actor, case_id in ((world.medic, new_id()), (world.other_medic, case.json()["id"])):
-        refused = await world.client.post(
-            f"{SCHEDULING}/episodes",
-            json=body | {"consult_case_id": case_id},
-            headers=actor.headers,
-        )
-        assert assert_problem(refused, 422)["case_id"] == case_id

@@ -126,7 +126,8 @@ async def test_a_failing_channel_is_retried_then_given_up(world: World) -> None:
 
 
 async def test_nothing_is_lost_or_sent_twice_when_the_process_dies(world: World) -> None:
-    patients = [world.patient, world.other_patient, world.colleague]  # anyone can be a patient
+    third = await world.stack.actor("patient", world.hospital)
+    patients = [world.patient, world.other_patient, third]
     for hour, patient in zip(("10:00", "11:00", "14:00"), patients, strict=True):
         await world.booked(local("2025-10-21", hour), patient_id=str(patient.id))
     dying = DyingChannel(survive=1)
@@ -136,7 +137,7 @@ async def test_nothing_is_lost_or_sent_twice_when_the_process_dies(world: World)
     assert states == [ReminderState.SENT, ReminderState.SENDING, ReminderState.SENDING]
 
     # A new process: its own connections, a fresh channel, the same database.
-    restarted = Database(world.database.url)
+    restarted = Database(world.database.url, audit_key=world.database.audit_key)
     try:
         channel = RecordingChannel()
         soon = DAY_BEFORE + timedelta(hours=5, minutes=1)

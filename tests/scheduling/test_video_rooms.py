@@ -46,6 +46,7 @@ async def scheduling_client(stack: Stack) -> None:
                 name="Scheduling service",
                 organization_id=uuid.UUID(platform["id"]),
                 scopes=["video:rooms"],
+                is_service=True,
             )
         )
 
@@ -96,7 +97,8 @@ def video_rooms(world: World) -> VideoRooms:
 
 async def test_a_booked_remote_visit_gets_its_room_and_gives_it_back(world: World) -> None:
     case_id = new_id()
-    visit = await remote_follow_up(world, consult_case_id=case_id)
+    granted = world.grant(world.medic, case_id)
+    visit = await remote_follow_up(world, consult_case_id=case_id, grant=granted)
     assert visit["room"]["state"] == "ready"
     assert visit["room"]["join_url"] is None  # links are made on request, never stored
     room = await video_room(world, visit["room"]["room_id"])

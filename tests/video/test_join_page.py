@@ -117,3 +117,42 @@ async def test_expired_and_closed_links_say_so(video: VideoWorld, tmp_path: Path
         await asyncio.to_thread(lambda: driver.find_element(By.ID, "lang").click())
         status = await asyncio.to_thread(lambda: driver.find_element(By.ID, "status").text)
         assert "истёк" in status
+
+
+async def test_the_page_runs_only_its_own_script_and_cannot_be_framed(
+    video: VideoWorld, tmp_path: Path
+) -> None:
+    """No inline script but the page's own runs (its hash is the only one allowed), the page
+    is never framed, and only it may ask for the camera and microphone. A room title that
+    looks like markup stays text."""
+    title = '</script><script>document.body.dataset.injected = "yes"</script><b>Приём</b>'
+    room = await video.room(title=title)
+    token = await video.patient_token(room)
+    response = await video.http.get(f"/join/{token}")
+    assert response.status_code == 200
+    csp = response.headers["content-security-policy"]
+    policy = dict(part.strip().split(" ", 1) for part in csp.split(";"))
+    assert "'unsafe-inline'" not in csp
+    assert policy["script-src"].startswith("'sha256-")
+    assert policy["frame-ancestors"] == "'none'"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    permissions = response.headers["permissions-policy"]
+    assert "camera=(self)" in permissions
+    assert "microphone=(self)" in permissions
+    assert "</script><script>" not in response.text
+    with chromium(tmp_path / "profile") as driver:
+        await asyncio.to_thread(driver.get, f"{video.url}/join/{token}")
+        await asyncio.to_thread(wait_for, driver, "!document.getElementById('check').hidden")
+        shown = await asyncio.to_thread(lambda: driver.find_element(By.ID, "title").text)
+        assert shown == title
+        injected = await asyncio.to_thread(
+            driver.execute_script, "return document.body.dataset.injected || null"
+        )
+        assert injected is None
+        # The page's own style applies under the policy, too.
+        colour = await asyncio.to_thread(
+            driver.execute_script,
+            "return getComputedStyle(document.getElementById('join')).backgroundColor",
+        )
+        assert colour == "rgb(11, 92, 173)"

@@ -327,3 +327,11 @@ async def test_a_submitted_case_arrives_signed(hooks: Stack, receiver: Receiver)
         "/api/consult/internal/outbox", headers={"Authorization": f"Bearer {token}"}
     )
     assert feed.json() == {"events": []}
+
+
+def test_a_signature_header_of_any_characters_is_just_not_valid() -> None:
+    now = int(time.time())
+    body = b'{"type": "case.submitted"}'
+    for header in (f"t={now},v1=é", f"t={now},v1=\udcff", "t=²,v1=00", f"t={now},v1=",
+                   "t=,v1=", "garbage"):  # fmt: skip
+        assert not verify_signature("whsec_secret", header, body), header

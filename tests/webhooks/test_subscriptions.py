@@ -26,12 +26,18 @@ async def test_an_api_client_manages_its_subscription(stack: Stack) -> None:
     headers = {**client.headers, "Idempotency-Key": "subscribe-1"}
     body = {"url": URL, "event_types": ["case.concluded", "case.submitted"], "description": "MIS"}
     created = await stack.client.post(f"{HOOKS}/subscriptions", json=body, headers=headers)
-    again = await stack.client.post(f"{HOOKS}/subscriptions", json=body, headers=headers)
-    assert created.status_code == again.status_code == 201
-    assert again.json() == created.json()
+    assert created.status_code == 201
     subscription = created.json()
     path = f"{HOOKS}/subscriptions/{subscription['id']}"
     assert created.headers["location"] == path
+    # The secret is shown once: a retry names the subscription but cannot show it again.
+    again = await stack.client.post(f"{HOOKS}/subscriptions", json=body, headers=headers)
+    assert again.status_code == 410
+    assert again.headers["content-type"] == "application/problem+json"
+    assert again.json()["type"].endswith("/secret-shown-once")
+    assert "rotate-secret" in again.json()["detail"]
+    assert again.json()["created"] == {k: v for k, v in subscription.items() if k != "secret"}
+    assert again.headers["location"] == path
     assert subscription["secret"].startswith("whsec_")
     assert len(subscription["secret"]) > 40
     assert subscription["event_types"] == ["case.submitted", "case.concluded"]

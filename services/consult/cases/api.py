@@ -10,13 +10,14 @@ from services.common.auth import CurrentPrincipal
 from services.common.errors import problem_responses
 from services.common.idempotency import idempotent, location
 from services.common.uow import UnitOfWorkDep
-from services.consult.cases import conclusions, messages, queue
+from services.consult.cases import conclusions, grants, messages, queue
 from services.consult.cases import service as cases
 from services.consult.cases import transitions as service
-from services.consult.cases.deps import AttachFileDep, SignerDep
+from services.consult.cases.deps import AttachFileDep, GrantsDep, SignerDep
 from services.consult.cases.enums import CaseStatus
 from services.consult.cases.models import Case
 from services.consult.cases.schemas import (
+    AttachmentsGrant,
     CancelRequest,
     CaseCreate,
     CaseOut,
@@ -172,6 +173,24 @@ async def update_case(
         if_match=if_match_versions(if_match),
     )  # fmt: skip
     return _tagged(case, response)
+
+
+@router.post(
+    "/cases/{case_id}/attachments/grant",
+    response_model=AttachmentsGrant,
+    tags=["cases"],
+    summary="A short-lived grant to read the case's attachments in the files service",
+    description="For whoever may read the case. Send `grant` to the files service as the "
+    "`Telemed-Grant` header with your own bearer token (`GET /api/files/files/{id}`, "
+    "`/content`, `/deidentified`, `POST .../link`, FHIR `DocumentReference/{id}`), or as "
+    "`?grant=` on `/content` for a browser link. It names you, the case and the files "
+    "attached now, and expires within minutes: ask again for a new one.",
+    responses=READ_ERRORS,
+)
+async def attachments_grant(
+    case_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal, issuer: GrantsDep
+) -> AttachmentsGrant:
+    return await grants.attachments_grant(uow, principal, case_id, issuer)
 
 
 @router.post(

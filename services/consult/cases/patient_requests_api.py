@@ -15,7 +15,8 @@ from services.common.errors import problem_responses
 from services.common.idempotency import idempotent, location
 from services.common.uow import UnitOfWorkDep
 from services.consult.cases import patient_requests
-from services.consult.cases.deps import AttachFileDep
+from services.consult.cases.deps import AttachFileDep, GrantsDep
+from services.consult.cases.episodes import link_grant
 from services.consult.cases.patient_requests import Eligibility, VisitOnRecord
 from services.consult.cases.schemas import (
     CaseOut,
@@ -51,9 +52,12 @@ def _check_eligibility(request: Request) -> patient_requests.CheckEligibility:
     return check
 
 
-def _book_follow_up(request: Request) -> patient_requests.BookFollowUp:
-    """Books as the calling specialist, so the scheduling service's rules decide; a retry of
-    the same booking is answered with the first one."""
+def _book_follow_up(
+    request: Request, principal: CurrentPrincipal, grants: GrantsDep
+) -> patient_requests.BookFollowUp:
+    """Books as the calling specialist, so the scheduling service's rules decide, with
+    consult's grant to link the visit to the request; a retry of the same booking is answered
+    with the first one."""
     scheduling: SchedulingClient = request.app.state.scheduling
     token = bearer_token(request)
 
@@ -66,6 +70,7 @@ def _book_follow_up(request: Request) -> patient_requests.BookFollowUp:
             episode_id=episode_id,
             start=start,
             consult_case_id=case_id,
+            grant=link_grant(grants, principal, case_id),
             idempotency_key=f"consult-follow-up:{case_id}:{start.astimezone(UTC).isoformat()}",
         )
         return appointment.id

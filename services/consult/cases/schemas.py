@@ -137,7 +137,8 @@ class CaseSummary(BaseModel):
 
 class Attachment(BaseModel):
     """An attached file as the files service described it; its bytes are at
-    `/api/files/files/{id}/content`."""
+    `/api/files/files/{id}/content`, read with the case's attachments grant
+    (`POST /api/consult/cases/{id}/attachments/grant`) unless the file is yours."""
 
     id: uuid.UUID
     display_name: str = Field(examples=["ECG 12-lead.pdf"])
@@ -146,6 +147,21 @@ class Attachment(BaseModel):
     size: int
     sha256: str
     modality: str | None = Field(default=None, description="For DICOM studies.", examples=["CT"])
+    stored_at: datetime | None = Field(
+        default=None, description="When the files service stored it; absent on older cases."
+    )
+
+
+class AttachmentsGrant(BaseModel):
+    """Consult's word to the files service that the caller may read these files of the case."""
+
+    grant: str = Field(
+        description="Send it as the `Telemed-Grant` header (or `?grant=` on a download) with "
+        "your own bearer token; it is yours alone and expires at `expires_at`."
+    )
+    expires_at: datetime
+    case_id: uuid.UUID
+    file_ids: list[uuid.UUID] = Field(description="The case's attachments it covers.")
 
 
 class CaseOut(CaseSummary):

@@ -2,7 +2,9 @@
 
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -31,8 +33,17 @@ from services.consult.scopes import require_scope
 from services.consult.settings import ConsultSettings
 from services.consult.values import Urgency, set_patient
 
-# Attaches the caller's file (by id) to a case (by id) in the files service; says what it is.
-AttachFile = Callable[[uuid.UUID, uuid.UUID], Awaitable[Attachment]]
+
+@dataclass(frozen=True)
+class AttachFile:
+    """The files service, as a case's attachments need it, both as the caller."""
+
+    # During the case's transaction: is the file (by id) a complete file of the caller's, not
+    # pinned to another case than this one (by id)? Says what it is; 404 if not theirs, 409 if
+    # pinned elsewhere.
+    check: Callable[[uuid.UUID, uuid.UUID], Awaitable[Attachment]]
+    # Once the case is stored: binds the file to the case in the files service.
+    pin: Callable[[uuid.UUID, uuid.UUID], Awaitable[None]]
 
 
 async def _target(organizations: OrganizationLookup, organization_id: uuid.UUID) -> Organization:
@@ -102,13 +113,14 @@ async def attach_files(
     uow: UnitOfWork, case: Case, file_ids: list[uuid.UUID], attach_file: AttachFile
 ) -> None:
     """Sets the case's attachments; each new one must be a complete file of the caller (or of
-    their organisation), which the files service checks as it marks the file as the case's."""
+    their organisation), which the files service checks now. It is pinned to the case only
+    once the case is stored: a rollback leaves no file bound to a case that never was."""
     known = {item["id"]: item for item in case.attachments or []}
     attachments = []
     for file_id in dict.fromkeys(file_ids):
         if str(file_id) not in known:
             try:
-                attachment = await attach_file(file_id, case.id)
+                attachment = await attach_file.check(file_id, case.id)
             except (NotFound, Forbidden):
                 refusal = Unprocessable(
                     f"Attachment {file_id} is not a complete file of yours or your organisation's.",
@@ -116,6 +128,7 @@ async def attach_files(
                 )
                 uow.audit.refuse("case.attach", CASE_RESOURCE, case.id, refusal)
             known[str(file_id)] = attachment.model_dump(mode="json")
+            uow.after_commit.append(partial(attach_file.pin, file_id, case.id))
         attachments.append(known[str(file_id)])
     case.attachments = attachments
     case.attachment_ids = [item["id"] for item in attachments]

@@ -1,5 +1,6 @@
 """FHIR R4 views of consult under `/api/consult/fhir` (published as `/api/fhir`): cases as
-ServiceRequest and Task, conclusions as DiagnosticReport, check-ins as Observation."""
+ServiceRequest and Task, their attachments as DocumentReference (searched by case or patient),
+conclusions as DiagnosticReport, check-ins as Observation."""
 
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from services.common.fhir import (
     resource_response,
     searchset,
 )
+from services.common.fhir_documents import DOCUMENT_STATUSES
 from services.common.fhir_search import parse_search
 from services.common.uow import UnitOfWork, UnitOfWorkDep
 from services.consult.cases import service as cases
@@ -71,6 +73,23 @@ async def search_tasks(
     request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> FhirResponse:
     return await _search_cases(request, uow, principal, "Task", by_deadline=True)
+
+
+@router.get(
+    "/DocumentReference",
+    summary="Search the attachments of the cases you see: a case's (`related`), a patient's",
+    description="The gateway sends `DocumentReference` searches with `related` or `patient` "
+    "here; each file is rendered from the metadata the case keeps, with the case's patient as "
+    "`subject`. Its bytes need consult's attachments grant unless the file is yours.",
+    responses=SEARCH,
+)
+async def search_document_references(
+    request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> FhirResponse:
+    search = parse_search(request, "DocumentReference", DOCUMENT_STATUSES)
+    found, after = await fhir_search.search_documents(uow, principal, search)
+    resources = [fhir.document_reference(attachment, case) for attachment, case in found]
+    return searchset(request, "DocumentReference", resources, after)
 
 
 @router.get("/DiagnosticReport/{id}", summary="One signed conclusion version", responses=READ)

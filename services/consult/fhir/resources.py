@@ -1,5 +1,6 @@
-"""FHIR R4 renderings of consult's records: a case as ServiceRequest and Task, a conclusion
-version as DiagnosticReport, a monitoring check-in as Observation. Pure functions, no I/O."""
+"""FHIR R4 renderings of consult's records: a case as ServiceRequest and Task, its attachments
+as DocumentReference, a conclusion version as DiagnosticReport, a monitoring check-in as
+Observation. Pure functions, no I/O."""
 
 from typing import Any
 
@@ -16,8 +17,11 @@ from services.common.fhir import (
     patient_reference,
     reference,
 )
+from services.common.fhir_documents import StoredDocument
+from services.common.fhir_documents import document_reference as render_document
 from services.consult.cases.enums import CaseStatus
 from services.consult.cases.models import Case, Conclusion
+from services.consult.cases.schemas import Attachment
 from services.consult.monitoring.enums import EscalationKind
 from services.consult.monitoring.models import CheckIn, Enrolment
 from services.consult.values import Urgency
@@ -138,6 +142,22 @@ def task(case: Case) -> dict[str, Any]:
             period["end"] = instant(case.closed_at)
         resource["executionPeriod"] = period
     return resource
+
+
+def document_reference(attachment: Attachment, case: Case) -> dict[str, Any]:
+    """A file the case lists, as the files service described it when it was attached, for
+    the case's patient."""
+    document = StoredDocument(
+        id=attachment.id,
+        kind=attachment.kind,
+        title=attachment.display_name,
+        media_type=attachment.media_type,
+        size=attachment.size,
+        sha256=attachment.sha256,
+        stored_at=attachment.stored_at,
+        case_id=case.id,
+    )
+    return render_document(document, subject=_case_subject(case))
 
 
 def diagnostic_report(conclusion: Conclusion, case: Case) -> dict[str, Any]:

@@ -2,11 +2,12 @@
 
 Reads by id go through the native loaders (`load_case`, `load_enrolment`); searches filter with
 the queue's visibility rule (`visible_cases`) or a patient's own, and with monitoring's care
-team, and each one is audited as the native lists are.
+team, and each one is audited as the native lists are. Documents are the attachments the cases
+list, with the metadata the files service gave when they were attached.
 """
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -14,11 +15,19 @@ from sqlalchemy import ColumnElement, Select, false, select
 
 from services.common.auth import Principal, Role
 from services.common.errors import Forbidden, NotFound
-from services.common.fhir_search import Search, matching_statuses, one_page, split_page
+from services.common.fhir_documents import DOCUMENT_STATUSES
+from services.common.fhir_search import (
+    Search,
+    matching_statuses,
+    one_page,
+    reference_token,
+    split_page,
+)
 from services.common.uow import UnitOfWork
 from services.consult.cases.access import can_list, visible_cases
 from services.consult.cases.enums import CaseStatus
 from services.consult.cases.models import Case, Conclusion
+from services.consult.cases.schemas import Attachment
 from services.consult.cases.transitions import RESOURCE as CASE_RESOURCE
 from services.consult.cases.transitions import audit, load_case
 from services.consult.fhir.resources import REPORT_STATUSES
@@ -28,6 +37,9 @@ from services.consult.monitoring.service import load_enrolment
 from services.consult.scopes import require_scope
 
 Cursor = tuple[datetime, uuid.UUID] | None
+DocumentRow = tuple[Attachment, Case]
+# A search for documents without a case reads this many of the caller's most recent cases.
+MAX_DOCUMENT_CASES = 200
 Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
 Row = TypeVar("Row", Conclusion, CheckIn)
 
@@ -73,6 +85,63 @@ async def search_cases(
         rows, search, lambda case: (case.due_at if by_deadline else case.created_at, case.id)
     )
     audit(uow, "case.list", None, detail=f"FHIR: {len(page)} cases")
+    return page, after
+
+
+def _documents(cases: Sequence[Case], search: Search) -> list[DocumentRow]:
+    """The cases' attachments the search asks for, in (stored, id) order after its cursor."""
+    if search.statuses is not None and DOCUMENT_STATUSES[0] not in search.statuses:
+        return []
+    rows = [(Attachment.model_validate(item), case) for case in cases for item in case.attachments]
+    wanted = [
+        row
+        for row in rows
+        if (search.start is None or _sort_key(row)[0] >= search.start)
+        and (search.end is None or _sort_key(row)[0] < search.end)
+        and (search.after is None or _sort_key(row) > search.after)
+    ]
+    return sorted(wanted, key=_sort_key)
+
+
+def _sort_key(row: DocumentRow) -> tuple[datetime, uuid.UUID]:
+    """When the file was stored; an attachment listed before consult kept that sorts by when
+    its case was opened."""
+    attachment, case = row
+    return attachment.stored_at or case.created_at, attachment.id
+
+
+def _is_patients(case: Case, search: Search) -> bool:
+    """Whether the case is of the patient the search names, if it names one."""
+    by_id = search.patient_id is None or case.patient_id == search.patient_id
+    by_reference = (
+        search.patient_identifier is None or case.patient_reference == search.patient_identifier
+    )
+    return by_id and by_reference
+
+
+async def search_documents(
+    uow: UnitOfWork, principal: Principal, search: Search
+) -> tuple[list[DocumentRow], Cursor]:
+    """The attachments of one case (`related`), of a patient's cases, or of every case the
+    caller sees (the most recent `MAX_DOCUMENT_CASES` of them). A case the caller may not
+    read has none to show: the denial is on record and the bundle is empty."""
+    case_id = reference_token(search, "related", "ServiceRequest")
+    cases: Sequence[Case]
+    if case_id is not None:
+        try:
+            case = await load_case(uow, principal, case_id, "attachment.list")
+        except NotFound:
+            case = None
+        cases = [case] if case is not None and _is_patients(case, search) else []
+    else:
+        query = select(Case).where(_visible_cases(uow, principal, "attachment.list"))
+        query = _of_patient(query, Case.patient_id, Case.patient_reference, search)
+        query = query.order_by(Case.created_at.desc(), Case.id.desc()).limit(MAX_DOCUMENT_CASES)
+        cases = (await uow.session.scalars(query)).all()
+    rows = _documents(cases, search)[: search.count + 1]
+    page, after = split_page(rows, search, _sort_key)
+    for listed in dict.fromkeys(case.id for _, case in page):
+        audit(uow, "attachment.list", listed, detail="FHIR")
     return page, after
 
 

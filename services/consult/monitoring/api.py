@@ -11,7 +11,7 @@ from services.common.auth import CurrentPrincipal
 from services.common.errors import problem_responses
 from services.common.idempotency import idempotent, location
 from services.common.uow import UnitOfWorkDep
-from services.consult.deps import PREFIX, NowDep, OrganizationsDep, SettingsDep
+from services.consult.deps import PREFIX, NowDep, OrganizationsDep, PeopleDep, SettingsDep
 from services.consult.monitoring import service as monitoring
 from services.consult.monitoring import tasks as monitoring_tasks
 from services.consult.monitoring.enums import EnrolmentStatus, TaskStatus
@@ -49,10 +49,12 @@ async def list_programmes(settings: SettingsDep) -> list[ProgrammeOut]:
     summary="Put a patient under monitoring by your organisation",
     description=(
         "For coordinators and doctors (district medics, specialists) of the organisation, "
-        "which becomes responsible. One active enrolment per patient, programme and "
-        "organisation (else 409). Send `Idempotency-Key` to retry safely."
+        "which becomes responsible. A `patient_id` must be a patient of that organisation "
+        "and an `operator_id` one of its coordinators, else a 422 naming the field. One "
+        "active enrolment per patient, programme and organisation (else 409). Send "
+        "`Idempotency-Key` to retry safely."
     ),
-    responses=problem_responses(400, 401, 403, 409, 422),
+    responses=problem_responses(400, 401, 403, 409, 422, 502),
 )
 async def enrol(
     body: EnrolmentCreate,
@@ -60,10 +62,11 @@ async def enrol(
     uow: UnitOfWorkDep,
     principal: CurrentPrincipal,
     settings: SettingsDep,
+    people: PeopleDep,
     now: NowDep,
 ) -> JSONResponse:
     async def create() -> EnrolmentOut:
-        enrolment = await monitoring.enrol(uow, principal, body, settings, now)
+        enrolment = await monitoring.enrol(uow, principal, body, settings, people, now)
         return monitoring.enrolment_out(enrolment, now)
 
     return await idempotent(

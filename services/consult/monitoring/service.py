@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.common.auth import Principal, Role
-from services.common.errors import Conflict, Forbidden, NotFound, Unprocessable
+from services.common.errors import Conflict, Forbidden, NotFound, ProblemError, Unprocessable
+from services.common.people import PersonLookup, acts_for, require_patient, require_person
 from services.common.uow import UnitOfWork
 from services.consult.monitoring.access import RESOURCE as ENROLMENT_RESOURCE
 from services.consult.monitoring.access import (
@@ -103,16 +104,36 @@ def _programme(
     return programme
 
 
+async def _check_people(people: PersonLookup, principal: Principal, data: EnrolmentCreate) -> None:
+    if data.patient_id is not None:
+        await require_patient(people, principal, data.patient_id)
+    if data.operator_id is not None:
+        await require_person(
+            people,
+            data.operator_id,
+            field="operator_id",
+            fits=lambda person: person.role is Role.COORDINATOR and acts_for(principal, person),
+            refusal=f"No coordinator {data.operator_id} of your organisation.",
+        )
+
+
 async def enrol(
     uow: UnitOfWork,
     principal: Principal,
     data: EnrolmentCreate,
     settings: MonitoringSettings,
+    people: PersonLookup,
     now: datetime,
 ) -> Enrolment:
-    """Puts a patient under a programme of the caller's organisation, which is responsible."""
+    """Puts a patient under a programme of the caller's organisation, which is responsible.
+    The patient's account, if named, is one of that organisation's patients, and the operator
+    one of its coordinators (else a 422 naming the field)."""
     action = "monitoring.enrol"
     organization_id = require_care_team(uow, principal, action)
+    try:
+        await _check_people(people, principal, data)
+    except ProblemError as error:
+        uow.audit.refuse(action, ENROLMENT_RESOURCE, None, error)
     programme = settings.monitoring_programmes.get(data.programme)
     if programme is None:
         known = sorted(settings.monitoring_programmes)
