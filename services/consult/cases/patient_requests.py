@@ -27,11 +27,11 @@ from services.consult.cases.models import Case
 from services.consult.cases.queue import SUMMARY_COLUMNS, summaries
 from services.consult.cases.schemas import CaseSummary, PatientRequestCreate
 from services.consult.cases.service import AttachFile, attach_files
+from services.consult.cases.settings import CasesSettings
 from services.consult.cases.transitions import RESOURCE as CASE_RESOURCE
 from services.consult.cases.transitions import audit, check_action, load_case
 from services.consult.ports import OrganizationLookup
 from services.consult.scopes import require_scope
-from services.consult.settings import ConsultSettings
 from services.consult.values import Urgency, set_patient
 
 MAX_LIST = 100
@@ -73,7 +73,7 @@ def _whose(principal: Principal, data: PatientRequestCreate) -> uuid.UUID:
     return data.patient_id
 
 
-def _worsening_signs(reported: list[str], settings: ConsultSettings) -> list[str]:
+def _worsening_signs(reported: list[str], settings: CasesSettings) -> list[str]:
     unknown = sorted(set(reported) - settings.worsening_signs)
     if unknown:
         raise Unprocessable(
@@ -88,7 +88,7 @@ async def create_request(
     principal: Principal,
     data: PatientRequestCreate,
     organizations: OrganizationLookup,
-    settings: ConsultSettings,
+    settings: CasesSettings,
     check_eligibility: CheckEligibility,
     attach_file: AttachFile,
     *,

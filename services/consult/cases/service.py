@@ -26,11 +26,11 @@ from services.consult.cases.enums import CaseAction, CaseStatus, MessageKind
 from services.consult.cases.events import case_event
 from services.consult.cases.models import Case
 from services.consult.cases.schemas import Attachment, CaseCreate, CaseUpdate, InfoResponse
+from services.consult.cases.settings import CasesSettings
 from services.consult.cases.transitions import RESOURCE as CASE_RESOURCE
 from services.consult.cases.transitions import audit, check_action, load_case, new_message
 from services.consult.ports import OrganizationLookup
 from services.consult.scopes import require_scope
-from services.consult.settings import ConsultSettings
 from services.consult.values import Urgency, set_patient
 
 
@@ -54,7 +54,7 @@ async def _target(organizations: OrganizationLookup, organization_id: uuid.UUID)
 
 
 def _due_at(
-    case: Case, urgency: Urgency, target: Organization, settings: ConsultSettings, now: datetime
+    case: Case, urgency: Urgency, target: Organization, settings: CasesSettings, now: datetime
 ) -> datetime:
     """A draft's deadline is provisional, as if submitted now; a submitted case's runs from then."""
     start = case.submitted_at or now
@@ -66,7 +66,7 @@ async def create_case(
     principal: Principal,
     data: CaseCreate,
     organizations: OrganizationLookup,
-    settings: ConsultSettings,
+    settings: CasesSettings,
     attach_file: AttachFile,
     *,
     now: datetime | None = None,
@@ -157,7 +157,7 @@ async def update_case(
     case_id: uuid.UUID,
     data: CaseUpdate,
     organizations: OrganizationLookup,
-    settings: ConsultSettings,
+    settings: CasesSettings,
     attach_file: AttachFile,
     *,
     if_match: frozenset[int] | None = None,
@@ -216,7 +216,7 @@ async def _submit(
     principal: Principal,
     case: Case,
     organizations: OrganizationLookup,
-    settings: ConsultSettings,
+    settings: CasesSettings,
     now: datetime,
 ) -> None:
     case.status = check_action(uow, principal, case, CaseAction.SUBMIT)
@@ -233,7 +233,7 @@ async def submit_case(
     principal: Principal,
     case_id: uuid.UUID,
     organizations: OrganizationLookup,
-    settings: ConsultSettings,
+    settings: CasesSettings,
     *,
     now: datetime | None = None,
 ) -> Case:
