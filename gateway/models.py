@@ -1,5 +1,4 @@
-"""Gateway persistence: organisations, users, API clients, refresh tokens, failed sign-ins,
-revocations."""
+"""Gateway persistence: directory, refresh tokens, failed sign-ins, revocations."""
 
 import uuid
 from datetime import datetime

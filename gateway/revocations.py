@@ -1,5 +1,6 @@
-"""The deny-list every service polls: users, API clients and sign-ins revoked within the last
-access-token lifetime, published at `/.well-known/revocations`.
+"""The revocation list every service polls, at `/.well-known/revocations`.
+
+Users, API clients and sign-ins revoked within the last access-token lifetime.
 
 Access tokens are verified by each service on its own, so a deactivation would otherwise only
 take effect when the token expires (15 minutes). Services fetch this list with a conditional GET

@@ -1,5 +1,8 @@
-"""The OAuth scopes an API client may hold: one allow-list, checked when an administrator
-registers or changes a client and again whenever a token is issued."""
+"""The OAuth scopes an API client may hold: one allow-list, checked in one place.
+
+`check_scopes` is the directory's schemas' check when an administrator registers or changes a
+client; `issued` filters a client's stored scopes again whenever a token is issued.
+"""
 
 import re
 

@@ -1,5 +1,6 @@
-"""Sign-in throttling: failed passwords and client secrets, counted per account and per address,
-so that strangers can slow an account down but never lock its owner out.
+"""Sign-in throttling: strangers can slow an account down but never lock its owner out.
+
+Failed passwords and client secrets are counted per account and per address.
 
 The rule (`GatewaySettings.login_*`), over the last `login_window_seconds` (15 minutes):
 - one address on one account: after `login_max_failures` (5) failures that address is refused
@@ -30,6 +31,11 @@ def client_account(client_id: str) -> str:
     return f"client:{client_id}"
 
 
+def _counted(account: str, address: str) -> tuple[str, str]:
+    """As stored: whatever a client sends is cut to the columns' width, never a 500."""
+    return account[:255], address[:64]
+
+
 def _refuse(seconds: float) -> TooManyRequests:
     return TooManyRequests(
         "Too many failed sign-ins; wait before trying again.",
@@ -41,6 +47,7 @@ async def admit(
     session: AsyncSession, settings: GatewaySettings, account: str, address: str, now: datetime
 ) -> None:
     """Raises 429 for an attempt the rule refuses; otherwise counts it as a failure."""
+    account, address = _counted(account, address)
     window = timedelta(seconds=settings.login_window_seconds)
     same_account, same_address = LoginFailure.username == account, LoginFailure.address == address
     pair = and_(same_account, same_address)
@@ -76,6 +83,7 @@ async def admit(
 
 async def succeeded(session: AsyncSession, account: str, address: str) -> None:
     """The secret was right: this address's failures on the account no longer count."""
+    account, address = _counted(account, address)
     await session.execute(
         delete(LoginFailure).where(
             LoginFailure.username == account, LoginFailure.address == address

@@ -93,9 +93,7 @@ def _clients_called(folder: Path) -> set[str]:
 
 def _call_graph() -> dict[str, set[str]]:
     folders = {name: SERVICES / name for name in CALL_ORDER[:-1]} | {"gateway": ROOT / "gateway"}
-    return {
-        name: _clients_called(folder) - {name, "common"} for name, folder in folders.items()
-    }
+    return {name: _clients_called(folder) - {name, "common"} for name, folder in folders.items()}
 
 
 def test_service_calls_form_no_cycle() -> None:

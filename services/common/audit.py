@@ -1,4 +1,4 @@
-"""Append-only, keyed hash-chained audit trail: who did what to which resource, with what outcome.
+"""Append-only, keyed hash-chained audit trail: who did what to what, with what outcome.
 
 Every record carries the HMAC-SHA256, under the service's audit key, of its content and of the
 record before it in its chain, so editing, deleting or reordering any record breaks that chain
@@ -7,9 +7,10 @@ from the database (`ServiceSettings.audit_key_path`): someone who can rewrite th
 not read the key cannot recompute the chain after a change.
 
 Records written before chains were keyed keep their plain SHA-256 links: each chain's head holds
-the first keyed record's number (`keyed_from`) and a seal, an HMAC of that number, so the
-boundary cannot be moved to pass keyed records off as plain ones, and the first keyed record's
-link anchors everything before it.
+the first keyed record's number (`keyed_from`) and a seal, an HMAC of that number and of the
+last hash before it, made at the service's first start with the key (`seal_chains`). So the
+boundary cannot be moved to pass keyed records off as plain ones, and nothing before it can be
+rewritten either.
 
 The trail is striped over a few chains, each with a head row: an append locks one head for the
 rest of its transaction, and on PostgreSQL it takes any head nobody else holds (`SKIP LOCKED`),

@@ -1,5 +1,4 @@
-"""Who is calling: access tokens verified against the gateway's JWKS (RFC 8725) and its
-deny-list of revoked subjects, `Principal`."""
+"""Who is calling: access tokens verified (RFC 8725) against the gateway's JWKS and deny-list."""
 
 import asyncio
 import hashlib

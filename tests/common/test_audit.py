@@ -1,5 +1,7 @@
-"""The audit chains: every access is recorded, and any edit, deletion or forgery is detected,
-even by someone who can rewrite the tables but does not hold the service's audit key."""
+"""The audit chains: every access is recorded, and any edit, deletion or forgery is detected.
+
+Even by someone who can rewrite the tables but does not hold the service's audit key.
+"""
 
 import asyncio
 import uuid

@@ -148,7 +148,7 @@ async def test_keys_kept_with_secrets_before_are_deleted_on_upgrade(tmp_path: Pa
                         status_code=201,
                         response_body='{"client_secret": "cs_x"}',
                         created_at=utcnow(),
-                    )  # fmt: skip
+                    )
                 )
         await asyncio.to_thread(upgrade, GATEWAY.migrations_dir, url)
         async with database.sessionmaker() as session:

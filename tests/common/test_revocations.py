@@ -1,5 +1,7 @@
-"""The verifier's deny-list: fetched at most once per interval, never per request; a listed
-subject's or sign-in's tokens issued up to the revocation are refused, later ones are not."""
+"""The verifier's deny-list: fetched at most once per interval, never per request.
+
+A listed subject's or sign-in's tokens issued up to the revocation are refused, later ones not.
+"""
 
 import time
 import uuid

@@ -349,9 +349,7 @@ async def test_the_patient_and_operator_named_are_the_organisations_own(ward: Wa
     strangers = {
         "a random id": str(uuid.uuid4()),
         "a coordinator": str(ward.second_operator.id),
-        "another organisation's patient": str(
-            (await ward.stack.actor("patient", neighbours)).id
-        ),
+        "another organisation's patient": str((await ward.stack.actor("patient", neighbours)).id),
     }
     for who, patient_id in strangers.items():
         problem = assert_problem(await ward.enrol(patient_id=patient_id), 422)

@@ -183,7 +183,9 @@ def test_key_files_come_from_secret_volumes(spec: ServiceSpec) -> None:
     expected = {"gateway": 1, "consult": 2, "files": 2, "video": 1, "scheduling": 0}
     # Each also has its audit key: every replica must key the audit chains alike.
     assert paths[spec.env_prefix + "AUDIT_KEY_PATH"] == "/etc/telemed/keys/audit.key"
-    assert len(paths) == expected[spec.name] + 1
+    # And its idempotency key: a retry may reach another replica, which must know the request.
+    assert paths[spec.env_prefix + "IDEMPOTENCY_KEY_PATH"] == "/etc/telemed/keys/idempotency.key"
+    assert len(paths) == expected[spec.name] + 2
 
 
 @pytest.mark.parametrize("name", ["files", "scheduling"])

@@ -1,5 +1,7 @@
-"""Revocation reaches every service within seconds: a deactivated user, a revoked API client,
-a sign-in whose refresh token was reused, through the gateway and at the service directly."""
+"""Revocation reaches every service within seconds, through the gateway and directly.
+
+A deactivated user, a revoked API client, a sign-in whose refresh token was reused.
+"""
 
 import time
 from typing import Any

@@ -1,5 +1,7 @@
-"""API client scopes: one allow-list, single tokens, service-only scopes, and tokens that never
-carry more than the list allows, whatever a stored row says."""
+"""API client scopes: one allow-list of single tokens, and tokens that never carry more.
+
+Service-only scopes need the service mark; a stored row cannot put a scope into a token.
+"""
 
 import asyncio
 import uuid

@@ -1,5 +1,7 @@
-"""Sign-in throttling: strangers slow an account down but cannot lock its owner out, API clients'
-failures count too, and a flood of bad sign-ins does not hold the database."""
+"""Sign-in throttling: strangers slow an account down but cannot lock its owner out.
+
+API clients' failures count too, and a flood of bad sign-ins does not hold the database.
+"""
 
 import asyncio
 import time
@@ -145,3 +147,9 @@ async def test_bad_sign_ins_in_parallel_do_not_hold_up_reads(
     assert read.status_code == 200
     assert {answer.status_code for answer in answers} == {400}
     assert elapsed < 3.0
+
+
+async def test_an_absurdly_long_username_is_a_plain_refusal(stack: Stack) -> None:
+    response = await stack.client.post(TOKEN, data=password("x" * 5000, "wrong-wrong"))
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_grant"

@@ -1,5 +1,4 @@
-"""Identity hardening: API client scopes cleaned to the allow-list and service clients marked;
-refresh-token families; the revocation list.
+"""Identity hardening: scopes cleaned, service clients, refresh-token families, revocations.
 
 Scopes stored before the allow-list are split on whitespace (`"consult:read events:relay"`
 was one string that a token's space-separated scope turned into two) and kept only if allowed;

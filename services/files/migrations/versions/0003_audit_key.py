@@ -1,5 +1,6 @@
-"""Keyed audit chains: each chain's head gets its keyed epoch, and on PostgreSQL only the
-owner may change or delete audit records (services/common/migrations.py).
+"""Keyed audit chains, and on PostgreSQL only the owner may change or delete audit records.
+
+Each chain's head gets its keyed epoch (services/common/migrations.py).
 
 Revision ID: 0003
 Revises: 0002

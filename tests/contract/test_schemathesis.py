@@ -1,0 +1,103 @@
+"""Schemathesis against the one OpenAPI document the gateway aggregates, as every role: no
+request is answered with a server error, every answer's status is documented for its
+operation, and every body has the documented media type and conforms to the documented schema.
+
+Bounded for CI: a few generated requests per operation and role
+(`TELEMED_CONTRACT_EXAMPLES`, default 4), derandomized, so a run sends the same requests each
+time; raise the number or set `TELEMED_CONTRACT_SEED` to explore further."""
+
+import os
+import tempfile
+import time
+from pathlib import Path
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+import schemathesis
+
+from tests.contract.conftest import (
+    FIGURES,
+    ROLES,
+    RoleFigures,
+    ThreadedStack,
+    aggregated_document,
+    signed_in,
+)
+
+pytestmark = pytest.mark.contract
+MAX_EXAMPLES = int(os.environ.get("TELEMED_CONTRACT_EXAMPLES", "4"))
+SEED = os.environ.get("TELEMED_CONTRACT_SEED")
+CHECKS = [
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+]
+REQUEST_TIMEOUT = 30.0  # one request; the whole run is bounded by the examples per operation
+
+
+@pytest.fixture(scope="module", params=ROLES)
+def role(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[requests.Session]:
+    with requests.Session() as pooled:
+        yield pooled
+
+
+with tempfile.TemporaryDirectory() as scratch:
+    DOCUMENT = aggregated_document(Path(scratch))
+schema = schemathesis.openapi.from_dict(DOCUMENT)
+schema.config.checks.update(included_check_names=CHECKS)
+schema.config.update(request_timeout=REQUEST_TIMEOUT)
+schema.config.generation.update(
+    max_examples=MAX_EXAMPLES, deterministic=SEED is None, database="none"
+)
+if SEED is not None:
+    schema.config.seed = int(SEED)
+
+
+@pytest.fixture(scope="module")
+def served(threaded_stack: ThreadedStack, session: requests.Session) -> str:
+    """The gateway's base URL, once it is seen to serve the document the tests were made from."""
+    document = session.get(f"{threaded_stack.base_url}/openapi.json", timeout=30).json()
+    assert document == DOCUMENT
+    return threaded_stack.base_url
+
+
+@pytest.fixture(scope="module")
+def token(threaded_stack: ThreadedStack, role: str) -> Iterator[str]:
+    """A fresh token for `role`; the time its operations take is counted for it."""
+    assert threaded_stack.stack is not None
+    figures = FIGURES.setdefault(role, RoleFigures())
+    started = time.monotonic()
+    yield threaded_stack.run(signed_in(threaded_stack.stack, role))
+    figures.seconds += time.monotonic() - started
+
+
+@schema.parametrize()
+def test_every_operation_keeps_its_contract(
+    case: schemathesis.Case, role: str, token: str, served: str, session: requests.Session
+) -> None:
+    response = case.call(
+        base_url=served, session=session, headers={"Authorization": f"Bearer {token}"}
+    )
+    figures = FIGURES[role]
+    figures.requests += 1
+    figures.statuses[response.status_code] = figures.statuses.get(response.status_code, 0) + 1
+    if response.status_code >= 500:
+        figures.server_errors += 1
+    try:
+        case.validate_response(response, headers={"Authorization": f"Bearer {token}"})
+    except schemathesis.errors.FailureGroup as failed:
+        for failure in failed.exceptions:
+            detail = failure.message.strip().splitlines()[0] if failure.message.strip() else ""
+            figures.failures.add(
+                f"{case.operation.label} [{response.status_code}] {failure.code} "
+                f"{failure.title}: {detail[:160]}"
+            )
+        raise
