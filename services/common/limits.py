@@ -108,14 +108,16 @@ class RequestLimits:
             await self.app(scope, receive, send)
             return
         settings = self.settings
+        headers = Headers(scope=scope)
         upload = is_upload(scope)
         limit = None if upload else settings.max_body_size
-        refusal = self._refusal(scope, limit)
+        refusal = self._refusal(scope, headers, limit)
         if refusal is not None:
             await _answer(scope, receive, send, refusal)
             return
         timeout = settings.upload_read_timeout if upload else settings.body_read_timeout
         body = _Body(receive, limit, timeout)
+        has_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
         started = False
 
         async def send_unless_refused(message: Message) -> None:
@@ -124,7 +126,12 @@ class RequestLimits:
                 # What the app makes of the failed read (FastAPI: a 400, the proxy: a 502)
                 # is not the answer; the refusal is, sent below.
                 return
-            started = started or message["type"] == "http.response.start"
+            if message["type"] == "http.response.start":
+                started = True
+                if has_body and not body.complete:
+                    # Answered before its body was read: the rest never will be, so the
+                    # connection ends with the answer, not when a trickling client stops.
+                    message["headers"] = _closing(message.get("headers", []))
             await send(message)
 
         try:
@@ -135,7 +142,7 @@ class RequestLimits:
         if body.refused is not None and not started:
             await _answer(scope, receive, send, body.refused)
 
-    def _refusal(self, scope: Scope, limit: int | None) -> ProblemError | None:
+    def _refusal(self, scope: Scope, headers: Headers, limit: int | None) -> ProblemError | None:
         reason = ambiguous_path(scope)
         if reason is not None:
             return BadRequest(f"The request path holds {reason}.")
@@ -143,10 +150,15 @@ class RequestLimits:
             return RequestHeaderFieldsTooLarge(
                 f"More than {self.settings.max_header_count} header fields."
             )
-        declared = Headers(scope=scope).get("content-length", "")
+        declared = headers.get("content-length", "")
         if limit is not None and declared.isdigit() and int(declared) > limit:
             return too_large(limit)
         return None
+
+
+def _closing(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    kept = [(name, value) for name, value in headers if name.lower() != b"connection"]
+    return [*kept, (b"connection", b"close")]
 
 
 async def _answer(scope: Scope, receive: Receive, send: Send, error: ProblemError) -> None:

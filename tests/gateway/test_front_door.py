@@ -210,6 +210,32 @@ async def test_a_body_cut_short_is_a_408_within_the_read_timeout(
         assert time.monotonic() - started < 3
 
 
+async def test_an_answer_before_the_body_is_read_ends_the_connection(
+    clean_databases: dict[str, str], tmp_path: Path
+) -> None:
+    """A route that never reads its body answers at once; a client trickling the rest must not
+    keep the connection (each byte would put off the server's keep-alive time-out)."""
+    async with front_door(clean_databases, tmp_path) as (gateway, _):
+        host, port = gateway.removeprefix("http://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            head = "\r\n".join(["GET /health HTTP/1.1", "Host: telemed", "Content-Length: 100", ""])
+            writer.write(head.encode() + b"\r\nx")
+            answer = await asyncio.wait_for(_read_answer(reader), 5)
+            assert answer.status == 200
+            assert answer.header("connection") == "close"
+            started = time.monotonic()
+            with contextlib.suppress(ConnectionError):
+                while not reader.at_eof() and time.monotonic() - started < 8:
+                    writer.write(b"x")  # one byte now and then, the rest never
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(reader.read(1), 0.5)
+            assert reader.at_eof(), "the connection is still open"
+            assert time.monotonic() - started < 2
+        finally:
+            writer.close()
+
+
 async def test_header_limits_hold_and_a_huge_header_does_not_stall_others(
     clean_databases: dict[str, str], tmp_path: Path
 ) -> None:
