@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from services.common.auth import Role
 from services.common.client import ServiceClient
 from services.common.errors import NotFound
+from services.common.times import TimeOfDay
 
 # Users looked up per caller's token (below); the oldest answers go first past this many.
 MAX_CACHED_USERS = 1024
@@ -34,8 +35,8 @@ class OpeningHours(BaseModel):
     """One weekday's opening hours in the organisation's local time (Monday is 0)."""
 
     weekday: int = Field(ge=0, le=6)
-    opens: clock_time
-    closes: clock_time
+    opens: TimeOfDay
+    closes: TimeOfDay
 
     @model_validator(mode="after")
     def _opens_before_closes(self) -> "OpeningHours":

@@ -21,6 +21,7 @@ from services.common.fhir import (
     concept,
     fhir_base,
     instant,
+    outcome_responses,
     resource_response,
 )
 from services.common.fhir_search import RESOURCES, ResourceKind
@@ -97,14 +98,22 @@ async def metadata(request: Request) -> FhirResponse:
     return resource_response(capability_statement(fhir_base(request)))
 
 
-@router.get("/{resource_type}", summary="Search a type (forwarded to the service that answers it)")
+@router.get(
+    "/{resource_type}",
+    summary="Search a type (forwarded to the service that answers it)",
+    responses=outcome_responses(400, 401, 403, 404),
+)
 async def search(resource_type: str, request: Request) -> Response:
     kind = _kind(resource_type)
     service = kind.search_service(request.query_params.keys())
     return await forward(request, service, f"/api/{service}/fhir/{resource_type}")
 
 
-@router.get("/{resource_type}/{resource_id}", summary="Read a resource by id")
+@router.get(
+    "/{resource_type}/{resource_id}",
+    summary="Read a resource by id",
+    responses=outcome_responses(401, 403, 404),
+)
 async def read(resource_type: str, resource_id: str, request: Request) -> Response:
     kind = _kind(resource_type)
     if not RESOURCE_ID.fullmatch(resource_id):

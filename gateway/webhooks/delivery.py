@@ -90,7 +90,7 @@ async def claim_due(
             earlier.resource_type == delivery.resource_type,
             earlier.resource_id == delivery.resource_id,
             earlier.status == DeliveryStatus.PENDING,
-            earlier.replay_of.is_(None),
+            earlier.is_replay.is_(False),
             earlier.event_seq < delivery.event_seq,
         )
         .exists()
@@ -106,7 +106,7 @@ async def claim_due(
                     delivery.next_attempt_at <= now,
                     lease_free,
                     WebhookSubscription.active.is_(True),
-                    or_(delivery.replay_of.is_not(None), ~blocked),
+                    or_(delivery.is_replay.is_(True), ~blocked),
                 )
                 .order_by(delivery.next_attempt_at)
                 .limit(limit)

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     Uuid,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -80,13 +81,15 @@ class WebhookDelivery(IdMixin, Base):
         Index("ix_webhook_deliveries_subscription_created", "subscription_id", "created_at"),
         Index("ix_webhook_deliveries_created", "created_at", "id"),
         # One original delivery per subscription and event, however often the relay retries.
+        # Keyed on `is_replay`, not on `replay_of` being null: deleting an original sets its
+        # replays' `replay_of` to null, and two of them would then collide here.
         Index(
             "uq_webhook_deliveries_subscription_event",
             "subscription_id",
             "event_id",
             unique=True,
-            sqlite_where=text("replay_of IS NULL"),
-            postgresql_where=text("replay_of IS NULL"),
+            sqlite_where=text("NOT is_replay"),
+            postgresql_where=text("NOT is_replay"),
         ),
     )
 
@@ -110,6 +113,8 @@ class WebhookDelivery(IdMixin, Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A replay stays one when its original is pruned (`replay_of` then becomes null).
+    is_replay: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     replay_of: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("webhook_deliveries.id", ondelete="SET NULL")
     )

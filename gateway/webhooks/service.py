@@ -306,6 +306,7 @@ async def replay_delivery(
         next_attempt_at=now,
         give_up_at=now + timedelta(seconds=settings.webhook_retry_window),
         created_at=now,
+        is_replay=True,
         replay_of=original.id,
     )
     uow.session.add(replay)

@@ -27,6 +27,7 @@ from services.common.observability import (
     configure_logging,
     install_observability,
 )
+from services.common.openapi import install_openapi
 from services.common.outbox import Outbox, outbox_pruning, outbox_router
 from services.common.settings import ServiceSettings
 from services.common.tables import KernelTables
@@ -129,4 +130,5 @@ def create_service_app(
         app.include_router(router)
     if outbox is not None:
         app.include_router(outbox_router(outbox))
+    install_openapi(app)
     return app

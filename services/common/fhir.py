@@ -10,13 +10,15 @@ had; bad search parameters are a 400.
 import uuid
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from http import HTTPStatus
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.common.errors import NotFound, ProblemError
@@ -159,6 +161,31 @@ ISSUE_CODES = {
     503: "transient",
     504: "timeout",
 }
+
+
+class OutcomeIssue(BaseModel):
+    severity: Literal["fatal", "error", "warning", "information"]
+    code: str = Field(examples=["not-found"])
+    diagnostics: str | None = Field(default=None, examples=["No Task with this id is visible."])
+    expression: list[str] | None = Field(default=None, examples=[["date"]])
+
+
+class OperationOutcome(BaseModel):
+    """How a FHIR route answers an error: the status says what kind, the issues say why."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    resource_type: Literal["OperationOutcome"] = Field(alias="resourceType")
+    issue: list[OutcomeIssue] = Field(min_length=1)
+
+
+def outcome_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries of a FHIR route's errors: OperationOutcomes, in the
+    route's `application/fhir+json`."""
+    return {
+        status: {"model": OperationOutcome, "description": HTTPStatus(status).phrase}
+        for status in statuses
+    }
 
 
 def issue(status: int, diagnostics: str, expression: str | None = None) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from sqlalchemy import Select, SQLColumnExpression, tuple_
 from services.common.errors import BadRequest
 from services.common.fhir import CURSOR, PATIENT_REFERENCE_SYSTEM
 from services.common.pagination import decode_cursor
+from services.common.times import FIRST_YEAR, LAST_YEAR, within_years
 
 DEFAULT_COUNT, MAX_COUNT = 50, 200
 # Parameters every search takes besides its own; `_format` is accepted and ignored (JSON only).
@@ -294,7 +295,7 @@ def _implied_range(text: str) -> tuple[datetime, datetime]:
     try:
         for pattern, layout in _PARTIAL_DATES.items():
             if pattern.fullmatch(text):
-                low = datetime.strptime(text, layout).replace(tzinfo=UTC)
+                low = within_years(datetime.strptime(text, layout).replace(tzinfo=UTC))
                 if layout == "%Y":
                     return low, low.replace(year=low.year + 1)
                 if layout == "%Y-%m":
@@ -303,11 +304,11 @@ def _implied_range(text: str) -> tuple[datetime, datetime]:
                 return low, low + timedelta(days=1)
         if "T" not in text:
             raise ValueError(text)
-        moment = datetime.fromisoformat(text)
+        moment = within_years(datetime.fromisoformat(text))
     except ValueError:
         raise BadRequest(
             f"`date`: {text!r} is not a FHIR date (YYYY, YYYY-MM, YYYY-MM-DD) or dateTime "
-            "(YYYY-MM-DDThh:mm:ss+zz:zz).",
+            f"(YYYY-MM-DDThh:mm:ss+zz:zz) from {FIRST_YEAR} to {LAST_YEAR}.",
             parameter="date",
         ) from None
     # A time without an offset is read in UTC, as the native API reads one.

@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 
 from services.common.errors import BadRequest
+from services.common.times import within_years
 
 
 def encode_cursor(sort_key: datetime, row_id: uuid.UUID) -> str:
@@ -20,7 +21,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         key_text, id_text = json.loads(raw)
-        sort_key = datetime.fromisoformat(key_text)
+        sort_key = within_years(datetime.fromisoformat(key_text))
         row_id = uuid.UUID(id_text)
     except (binascii.Error, UnicodeDecodeError, TypeError, ValueError) as error:
         raise BadRequest("The cursor is not one this service issued.") from error

@@ -4,7 +4,7 @@ compute with, and wall-clock times of day as they are written."""
 from datetime import date, datetime, time
 from typing import Annotated, TypeVar
 
-from pydantic import AfterValidator, WithJsonSchema
+from pydantic import AfterValidator, AwareDatetime, WithJsonSchema
 
 # Python's dates end at years 1 and 9999: an instant near either end overflows when it is moved
 # to another zone, stored as UTC, or widened by a day or a slot, and the request fails with a
@@ -21,7 +21,9 @@ def within_years(value: Moment) -> Moment:
     return value
 
 
-# An ISO 8601 instant (an offset, or none where the route says how it reads one) within range.
+# An ISO 8601 instant within range, with its offset (stored as UTC, so one is required)...
+AwareInstant = Annotated[AwareDatetime, AfterValidator(within_years)]
+# ...or with or without one, where the route says in which zone it reads a time without.
 Instant = Annotated[datetime, AfterValidator(within_years)]
 # A calendar day within range.
 Day = Annotated[date, AfterValidator(within_years)]

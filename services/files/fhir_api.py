@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import Path, Request
 
 from services.common.auth import CurrentPrincipal
-from services.common.errors import problem_responses
 from services.common.fhir import (
     FhirResponse,
     fhir_router,
+    outcome_responses,
     resource_id,
     resource_response,
     searchset,
@@ -29,7 +29,7 @@ router = fhir_router(PREFIX)
     "/DocumentReference/{id}",
     summary="A stored file as a DocumentReference; its bytes at `content[0].attachment.url`",
     description="Yours, or a file of a case with consult's read grant in `Telemed-Grant`.",
-    responses=problem_responses(401, 403, 404),
+    responses=outcome_responses(401, 403, 404),
 )
 async def read_document_reference(
     id: Annotated[str, Path(description="The file's id")],
@@ -45,7 +45,7 @@ async def read_document_reference(
     "/DocumentReference",
     summary="Search your own files (and those a `Telemed-Grant` names); by case or patient, "
     "consult answers",
-    responses=problem_responses(400, 401, 403),
+    responses=outcome_responses(400, 401, 403),
 )
 async def search_document_references(
     request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal, grant: GrantDep

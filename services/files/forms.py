@@ -30,6 +30,7 @@ class StreamedForm:
         self._current_name = ""
         self._in_file = False
         self._pending: list[bytes] = []
+        self._ended = False
         self._parser = MultipartParser(
             boundary,
             {
@@ -40,6 +41,7 @@ class StreamedForm:
                 "on_headers_finished": self._headers_finished,
                 "on_part_data": self._part_data,
                 "on_part_end": self._part_end,
+                "on_end": self._end,
             },
         )
 
@@ -56,6 +58,10 @@ class StreamedForm:
             for piece in pending:
                 yield piece
         self._parser.finalize()
+        if not self._ended:
+            # A body cut short (a dropped link, a client that stops early) reads like a whole
+            # file up to where it stopped; only the closing boundary says the file is all there.
+            raise BadRequest("The multipart body ends before its closing boundary.")
         if self._files_seen != 1:
             raise BadRequest("Send exactly one file, in a part named `file`.")
 
@@ -93,6 +99,9 @@ class StreamedForm:
             self._current += data[start:end]
             if len(self._current) > MAX_FIELD_BYTES:
                 raise BadRequest(f"The form field {self._current_name!r} is too long.")
+
+    def _end(self) -> None:
+        self._ended = True
 
     def _part_end(self) -> None:
         if self._current is not None:

@@ -77,4 +77,6 @@ class Upload(IdMixin, TimestampMixin, Base):
     media_type: Mapped[str | None] = mapped_column(String(128))
     lease_token: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The key of the instance slot (services/files/instance.py) of the process holding the lease.
+    lease_holder: Mapped[str | None] = mapped_column(String(32))
     file_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)

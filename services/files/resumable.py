@@ -1,13 +1,29 @@
 """Resumable uploads (the domain side of tus): creation, leases, appending, completion, ending.
 
 One PATCH at a time per upload: a request takes a lease on the upload's row in a short
-transaction of its own (so a long transfer holds no database lock), renews it while bytes
-flow, and gives it back when it records its progress. A second PATCH meanwhile gets a 409.
+transaction of its own (so a long transfer holds no database lock) and gives it back when it
+ends. A second PATCH meanwhile gets a 409.
+
+A lease must outlive no process. Two rules make sure, and both hold with any number of
+replicas on any number of machines:
+- it is short (`upload_lease`, 20 s) and renewed every third of that by a task of the request
+  for as long as the request runs, whatever it waits on; a process that dies stops renewing,
+  so its leases lapse within the lease time;
+- it names its holder's instance slot (services/files/instance.py), a file the holder keeps
+  locked while it lives. A restarted process takes the slot its dead predecessor left, so it
+  knows every lease naming that slot is the dead one's and frees them before it serves
+  (`release_dead_holders`): the client's resume after a restart is not refused.
+Holder ids per boot alone could not do the second: a new process cannot tell a crashed
+predecessor's boot from a live replica's; the kernel's lock on the slot can.
 """
 
+import asyncio
 import hashlib
+import logging
 import uuid
 from collections import OrderedDict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +35,10 @@ from services.common.errors import Conflict, Gone, NotFound, ProblemError
 from services.files.enums import UploadStatus
 from services.files.models import Upload
 from services.files.storage import ObjectStore, Part
+
+logger = logging.getLogger("telemed.files")
+# What ends a lease, written once for every statement that does.
+FREE = {"lease_token": None, "lease_expires_at": None, "lease_holder": None}
 
 
 class ChecksumMismatch(ProblemError):
@@ -79,7 +99,11 @@ def check_usable(upload: Upload, now: datetime) -> None:
 
 
 async def acquire_lease(
-    database: Database, upload_id: uuid.UUID, uploader: uuid.UUID, lifetime: timedelta
+    database: Database,
+    upload_id: uuid.UUID,
+    uploader: uuid.UUID,
+    lifetime: timedelta,
+    holder: str | None = None,
 ) -> tuple[Lease, Upload]:
     """Takes the upload for one request, or says why not (404, 410, or 409 when busy)."""
     now, token = utcnow(), uuid.uuid4()
@@ -93,7 +117,7 @@ async def acquire_lease(
                 Upload.expires_at > now,
                 or_(Upload.lease_token.is_(None), Upload.lease_expires_at < now),
             )
-            .values(lease_token=token, lease_expires_at=now + lifetime)
+            .values(lease_token=token, lease_expires_at=now + lifetime, lease_holder=holder)
             .execution_options(synchronize_session=False)
         )
         upload = await session.get(Upload, upload_id)
@@ -108,14 +132,16 @@ async def acquire_lease(
     return Lease(upload_id, token), upload
 
 
-async def renew_lease(database: Database, lease: Lease, lifetime: timedelta) -> None:
+async def renew_lease(database: Database, lease: Lease, lifetime: timedelta) -> bool:
+    """Extends the lease; False if it is no longer this request's."""
     async with database.sessionmaker() as session:
-        await session.execute(
+        renewed = await session.execute(
             update(Upload)
             .where(Upload.id == lease.upload_id, Upload.lease_token == lease.token)
             .values(lease_expires_at=utcnow() + lifetime)
         )
         await session.commit()
+    return bool(renewed.rowcount == 1)  # type: ignore[attr-defined]
 
 
 async def release_lease(database: Database, lease: Lease) -> None:
@@ -123,9 +149,48 @@ async def release_lease(database: Database, lease: Lease) -> None:
         await session.execute(
             update(Upload)
             .where(Upload.id == lease.upload_id, Upload.lease_token == lease.token)
-            .values(lease_token=None, lease_expires_at=None)
+            .values(**FREE)
         )
         await session.commit()
+
+
+@asynccontextmanager
+async def holding(database: Database, lease: Lease, lifetime: timedelta) -> AsyncIterator[None]:
+    """Keeps the lease while the block runs, renewed by a task of its own so that a stalled
+    client or a long completion (reading a whole file back) never lets it lapse; gives it back
+    at the end."""
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(lifetime.total_seconds() / 3)
+            try:
+                if not await renew_lease(database, lease, lifetime):
+                    logger.warning("the lease on upload %s was lost", lease.upload_id)
+                    return
+            except Exception:  # the database may be back by the next round
+                logger.warning("renewing the lease on upload %s failed", lease.upload_id)
+
+    renewer = asyncio.create_task(renew())
+    try:
+        yield
+    finally:
+        renewer.cancel()
+        await asyncio.gather(renewer, return_exceptions=True)
+        await release_lease(database, lease)
+
+
+async def release_dead_holders(database: Database, slot_key: str) -> int:
+    """Frees the leases held under this process's slot: they can only be a dead process's,
+    since a living one keeps its slot locked (services/files/instance.py)."""
+    async with database.sessionmaker() as session:
+        freed = await session.execute(
+            update(Upload).where(Upload.lease_holder == slot_key).values(**FREE)
+        )
+        await session.commit()
+    count = int(freed.rowcount)  # type: ignore[attr-defined]
+    if count:
+        logger.info("freed %s upload lease(s) of a files process that died", count)
+    return count
 
 
 async def record_progress(
@@ -134,8 +199,10 @@ async def record_progress(
     *,
     offset_before: int,
     values: dict[str, Any],
+    release: bool = True,
 ) -> None:
-    """Stores a PATCH's progress and ends its lease, if the lease is still this request's."""
+    """Stores a PATCH's progress, if the lease is still this request's; `release` ends the
+    lease too (the last record of a request)."""
     async with database.sessionmaker() as session:
         result = await session.execute(
             update(Upload)
@@ -144,7 +211,7 @@ async def record_progress(
                 Upload.lease_token == lease.token,
                 Upload.offset == offset_before,
             )
-            .values(**values, lease_token=None, lease_expires_at=None)
+            .values(**values, **(FREE if release else {}))
         )
         await session.commit()
     if result.rowcount != 1:  # type: ignore[attr-defined]

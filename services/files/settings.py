@@ -42,8 +42,13 @@ class FilesSettings(ServiceSettings):
     max_file_size: int = Field(default=2 * 1024 * MIB, gt=0)
     part_size: int = Field(default=8 * MIB, ge=S3_MIN_PART_SIZE, le=512 * MIB)
     upload_expiry: timedelta = timedelta(hours=24)
-    # Renewed while a PATCH streams, so only a crashed process leaves an upload locked this long.
-    upload_lease: timedelta = timedelta(seconds=60)
+    # Renewed every third of it while a PATCH runs, so only a process that died leaves an upload
+    # locked, and at most this long: one restarted beside it frees its leases at once
+    # (services/files/resumable.py).
+    upload_lease: timedelta = timedelta(seconds=20)
+    # While a PATCH streams, what has arrived is stored and recorded about this often, so that a
+    # crash of the process loses at most the last seconds of a transfer.
+    upload_checkpoint: timedelta = Field(default=timedelta(seconds=2), gt=timedelta(0))
     public_url: str = Field(
         default="http://127.0.0.1:8000",
         description="The gateway's address as browsers see it, for the service's own links.",
@@ -64,6 +69,9 @@ class FilesSettings(ServiceSettings):
 
     def resolved_local_root(self) -> Path:
         return self.local_root or self.var_dir / "files" / "objects"
+
+    def resolved_instances_dir(self) -> Path:
+        return self.var_dir / "files" / "instances"
 
     def resolved_link_key_path(self) -> Path:
         return self.link_key_path or self.var_dir / "files" / "link_key"

@@ -2,7 +2,6 @@
 here, schedules and availability in `schedule_api`."""
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -11,6 +10,7 @@ from fastapi.responses import JSONResponse
 from services.common.auth import CurrentPrincipal, bearer_token
 from services.common.errors import problem_responses
 from services.common.idempotency import idempotent, location
+from services.common.times import Instant
 from services.common.uow import UnitOfWorkDep
 from services.scheduling import appointments, episodes, listing, rooms, schedule_api
 from services.scheduling.dependencies import (
@@ -108,8 +108,8 @@ async def list_appointments(
     practitioner: uuid.UUID | None = None,
     patient: uuid.UUID | None = None,
     episode: uuid.UUID | None = None,
-    from_: Annotated[datetime | None, Query(alias="from")] = None,
-    to: datetime | None = None,
+    from_: Annotated[Instant | None, Query(alias="from")] = None,
+    to: Instant | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> AppointmentPage:

@@ -6,10 +6,11 @@ from typing import Annotated
 from fastapi import Path, Request
 
 from services.common.auth import CurrentPrincipal
-from services.common.errors import NotFound, problem_responses
+from services.common.errors import NotFound
 from services.common.fhir import (
     FhirResponse,
     fhir_router,
+    outcome_responses,
     resource_id,
     resource_response,
     searchset,
@@ -21,8 +22,8 @@ from services.scheduling.dependencies import PREFIX, NowDep, SettingsDep
 
 router = fhir_router(PREFIX)
 Id = Annotated[str, Path(description="The resource's id")]
-READ = problem_responses(401, 404)
-SEARCH = problem_responses(400, 401)
+READ = outcome_responses(401, 404)
+SEARCH = outcome_responses(400, 401)
 
 
 @router.get("/Appointment/{id}", summary="An appointment the caller may see", responses=READ)

@@ -12,6 +12,7 @@ from pydantic_core import to_json
 from services.common.auth import CurrentPrincipal
 from services.common.errors import Unprocessable, problem_responses
 from services.common.idempotency import idempotent, location
+from services.common.times import Instant
 from services.common.uow import UnitOfWorkDep
 from services.scheduling import schedules
 from services.scheduling.availability import SlotQuery, find_slots
@@ -75,8 +76,8 @@ async def availability(
     settings: SettingsDep,
     now: NowDep,
     visit_type: VisitType,
-    from_: Annotated[datetime, Query(alias="from", examples=["2025-10-27T00:00:00+07:00"])],
-    to: Annotated[datetime, Query(examples=["2025-11-10T00:00:00+07:00"])],
+    from_: Annotated[Instant, Query(alias="from", examples=["2025-10-27T00:00:00+07:00"])],
+    to: Annotated[Instant, Query(examples=["2025-11-10T00:00:00+07:00"])],
     specialty: Annotated[str | None, Query(max_length=64, examples=["cardiology"])] = None,
     practitioner: uuid.UUID | None = None,
     schedule: uuid.UUID | None = None,

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -17,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from services.common.times import AwareInstant
 from services.scheduling.enums import (
     AppointmentStatus,
     EpisodeStatus,
@@ -167,8 +167,8 @@ class ScheduleOut(BaseModel):
 
 class ExceptionCreate(Strict):
     kind: ExceptionKind = Field(examples=[ExceptionKind.UNAVAILABLE])
-    start: AwareDatetime = Field(examples=["2025-05-01T00:00:00+07:00"])
-    end: AwareDatetime = Field(examples=["2025-05-12T00:00:00+07:00"])
+    start: AwareInstant = Field(examples=["2025-05-01T00:00:00+07:00"])
+    end: AwareInstant = Field(examples=["2025-05-12T00:00:00+07:00"])
     reason: Reason | None = Field(default=None, examples=["Annual leave"])
 
     @model_validator(mode="after")
@@ -223,7 +223,7 @@ class AppointmentCreate(Strict):
     practitioner_id: uuid.UUID | None = None
     schedule_id: uuid.UUID | None = None
     visit_type: VisitType = Field(examples=[VisitType.IN_PERSON])
-    start: AwareDatetime = Field(examples=["2025-10-27T09:00:00+01:00"])
+    start: AwareInstant = Field(examples=["2025-10-27T09:00:00+01:00"])
     patient_id: uuid.UUID | None = Field(
         default=None, description="Required for in-person and remote visits."
     )
@@ -252,7 +252,7 @@ class AppointmentCreate(Strict):
 
 
 class RescheduleRequest(Strict):
-    start: AwareDatetime
+    start: AwareInstant
     practitioner_id: uuid.UUID | None = Field(
         default=None, description="Another practitioner; by default the same schedule."
     )
@@ -363,7 +363,7 @@ class SeriesRequest(Strict):
     """Several follow-ups at once, e.g. every 14 days, 6 times, at the same local time."""
 
     visit_type: VisitType = VisitType.REMOTE
-    first_start: AwareDatetime = Field(examples=["2025-11-03T10:00:00+07:00"])
+    first_start: AwareInstant = Field(examples=["2025-11-03T10:00:00+07:00"])
     every_days: int = Field(ge=1, le=180, examples=[14])
     count: int = Field(ge=1, le=104, examples=[6])
     hold: bool = False

@@ -78,7 +78,10 @@ async def room_view(uow: UnitOfWorkDep, live: Live, room: Room, identity: str) -
     "caller manages gets that room back with 200. A `host_id` staff name must be a "
     "specialist or district medic of their region, a `patient_id` a patient of their "
     "organisation, else a 422 naming the field.",
-    responses=problem_responses(401, 403, 409, 422, 502),
+    responses={
+        200: {"model": RoomOut, "description": "The appointment's room, which existed already"},
+        **problem_responses(401, 403, 409, 422, 502),
+    },
 )
 async def create_room(
     body: RoomCreate,

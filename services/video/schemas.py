@@ -5,6 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from services.common.times import AwareInstant
 from services.video.enums import (
     CAPACITY,
     Grant,
@@ -19,7 +20,7 @@ from services.video.ice import IceServer
 class RoomCreate(BaseModel):
     kind: RoomKind
     title: str = Field(min_length=1, max_length=200, examples=["Follow-up after cardiology visit"])
-    starts_at: datetime = Field(description="When the appointment begins (aware, any zone).")
+    starts_at: AwareInstant = Field(description="When the appointment begins (aware, any zone).")
     host_id: uuid.UUID | None = Field(
         default=None, description="The specialist who hosts; the caller when left out."
     )

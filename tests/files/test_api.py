@@ -3,6 +3,7 @@
 import hashlib
 import io
 import uuid
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -16,7 +17,8 @@ from services.common.audit import verify_chain
 from services.common.db import utcnow
 from services.files.downloads import LinkClaims
 from services.files.maintenance import sweep
-from services.files.models import KERNEL_TABLES
+from services.files.models import KERNEL_TABLES, StoredFile
+from services.files.settings import MIB
 from tests.files import samples
 from tests.files.conftest import FILES, FilesWorld, sha256
 
@@ -50,6 +52,37 @@ async def test_a_multipart_form_upload_takes_its_fields_from_the_form(files: Fil
     assert (body["kind"], body["media_type"]) == ("record_extract", "application/pdf")
     assert body["display_name"] == "выписка.pdf"
     assert response.headers["location"] == f"{FILES}/files/{body['id']}"
+
+
+@pytest.mark.parametrize("cut", ["mid-file", "at-the-closing-boundary"])
+async def test_a_multipart_body_cut_short_is_400_and_nothing_is_kept(
+    files: FilesWorld, cut: str
+) -> None:
+    boundary = "telemed-cut-short"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\nlab_result\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="result.pdf"'
+        "\r\nContent-Type: application/pdf\r\n\r\n"
+    ).encode()
+    data = samples.pdf_bytes() + b"0" * (6 * MIB)  # more than a part: some reaches the store
+    body = head + data[: len(data) // 2] if cut == "mid-file" else head + data
+    body += f"\r\n--{boundary}".encode() if cut == "at-the-closing-boundary" else b""
+
+    async def arrives_in_pieces() -> AsyncIterator[bytes]:  # chunked, as a dropped link ends
+        for start in range(0, len(body), 256 * 1024):
+            yield body[start : start + 256 * 1024]
+
+    response = await files.client.post(
+        f"{FILES}/files",
+        content=arrives_in_pieces(),
+        headers=files.medic.headers | {"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "closing boundary" in response.json()["detail"]
+    assert files.stored_objects() == []
+    async with files.stack.apps["files"].state.database.sessionmaker() as session:
+        assert (await session.scalars(select(StoredFile))).all() == []
 
 
 async def test_a_wrong_sha256_is_refused_and_nothing_is_kept(files: FilesWorld) -> None:

@@ -12,11 +12,15 @@ from tests.security.world import STACK_OVERRIDES
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def security_stack(
-    database_urls: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+    database_urls: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
 ) -> AsyncIterator[Stack]:
+    """The stack with `world.STACK_OVERRIDES`, or the test module's own `STACK_OVERRIDES`."""
+    overrides = getattr(request.module, "STACK_OVERRIDES", STACK_OVERRIDES)
     var_dir = tmp_path_factory.mktemp("security")
     try:
-        async with running_stack(database_urls, var_dir, STACK_OVERRIDES) as stack:
+        async with running_stack(database_urls, var_dir, overrides) as stack:
             yield stack
     finally:
         for url in database_urls.values():

@@ -63,8 +63,6 @@ from tests.security.world import (
     build_world,
 )
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
-
 TABLE = """
 resource               | action   | medic | spec | coord | patient | admin | client | ro
 case                   | read     | 244   | 2244 | 224   | 4444    | 4     | 244    | 2
@@ -108,7 +106,7 @@ appointment            | modify   | 244   | 2444 | 244   | 2444    | 4     | 444
 appointment            | delete   | 244   | 2444 | 244   | 2444    | 4     | 444    | 4
 episode                | read     | 244   | 2444 | 244   | 2444    | 4     | 444    | 4
 episode                | delete   | 244   | 2444 | 244   | 3444    | 4     | 444    | 4
-room                   | read     | 444   | 2444 | 244   | 2444    | 4     | 444    | 4
+room                   | read     | 444   | 2444 | 244   | 3444    | 4     | 444    | 4
 room                   | modify   | 444   | 2444 | 244   | 3444    | 4     | 444    | 4
 room                   | delete   | 444   | 2444 | 244   | 3444    | 4     | 444    | 4
 organisation           | read     | 222   | 2222 | 222   | 2222    | 2     | 222    | 2
@@ -152,7 +150,7 @@ SHARED: dict[str | tuple[str, str], str] = {
     "messages": "case", "attachments grant": "case", "conclusions": "concluded",
     "check-in": "enrolment", "figures": "", "organisation": "", "staff user": "",
     ("user", "read"): "", ("schedule", "delete"): "exception",
-    "webhook": "subscription", "FHIR ServiceRequest": "concluded",
+    "webhook": "subscription", "API client": "api_client", "FHIR ServiceRequest": "concluded",
     "FHIR ServiceRequest/pr": "patient_request", "FHIR Task": "concluded",
     "FHIR DiagnosticReport": "conclusion", "FHIR Observation": "check_in",
     "FHIR DocumentReference": "file", "FHIR Appointment": "appointment",
@@ -388,6 +386,7 @@ def test_the_table_covers_every_probe_and_counts_its_cells() -> None:
     print(f"authorisation matrix: {len(CELLS)} cells")
 
 
+@pytest.mark.asyncio(loop_scope="module")
 @pytest.mark.parametrize("cell", CELLS, ids=str)
 async def test_cell(world: World, cell: Cell) -> None:
     key = SHARED.get((cell.resource, cell.action), SHARED.get(cell.resource, cell.resource))

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from gateway.scopes import CLIENT_SCOPES
+from telemed.samples import sample_case
 from tests.conftest import TEST_PASSWORD, Actor, Stack
 from tests.consult.conftest import _api_client
 from tests.fhir.conftest import (
@@ -99,26 +100,16 @@ class World:
     async def case(self, *actions: str, attachment: str | None = None) -> str:
         """A submitted case of A's medic to C's cardiology, taken through `actions` by C's
         cardiologist ("accept", "start", "request-info", "conclude")."""
-        body = {
-            "target_organization_id": self.orgs["C"]["id"],
-            "specialty": "cardiology",
-            "patient": PATIENT,
-            "urgency": "urgent",
-            "question": "Is transfer for PCI indicated?",
-            "summary": {"present_illness": "Chest pain for 6 hours."},
-            "attachment_ids": [attachment] if attachment else [],
-            "submit": True,
-        }
+        attachments = [attachment] if attachment else []
+        body = sample_case(self.orgs["C"]["id"], attachment_ids=attachments, submit=True)
         case_id = str((await self.post("medic@A", f"{CONSULT}/cases", body))["id"])
         for action in actions:
             path = f"{CONSULT}/cases/{case_id}/{action}"
             if action == "request-info":
                 await self.post("spec@C", path, {"message": "Please attach the ECG."}, 200)
             elif action == "conclude":
-                url = f"{CONSULT}/cases/{case_id}/conclusions"
-                self.ids["conclusion"] = (await self.post("spec@C", url, {"content": CONCLUSION}))[
-                    "id"
-                ]
+                path = f"{CONSULT}/cases/{case_id}/conclusions"
+                await self.post("spec@C", path, {"content": CONCLUSION})
             else:
                 await self.post("spec@C", path, None, 200)
         return case_id
@@ -238,6 +229,18 @@ async def _first_visit_and_follow_up(world: World) -> None:
                   "room": remote["room"]["room_id"]}  # fmt: skip
 
 
+async def _diagnostic_report(world: World, case_id: str) -> str:
+    """The FHIR id of the case's conclusion (the API shows versions, not their ids)."""
+    response = await world.client.get("/api/fhir/DiagnosticReport", headers=world["spec@C"].headers)
+    bundle = await ok(response, 200)
+    (found,) = [
+        entry["resource"]["id"]
+        for entry in bundle["entry"]
+        if entry["resource"]["basedOn"] == [{"reference": f"ServiceRequest/{case_id}"}]
+    ]
+    return str(found)
+
+
 async def build_world(stack: Stack) -> World:
     assert stack.admin is not None
     clock = Clock(NOW)
@@ -264,6 +267,7 @@ async def build_world(stack: Stack) -> World:
         "accept", "request-info", attachment=world.ids["attachment"]
     )
     world.ids["concluded"] = await world.case("accept", "start", "conclude")
+    world.ids["conclusion"] = await _diagnostic_report(world, world.ids["concluded"])
     world.ids["consilium"] = await world.case("accept")
     convene = {"agenda": "PCI or CABG?", "invitations": [{"specialty": "neurology"}]}
     await world.post("spec@C", f"{CONSULT}/cases/{world.ids['consilium']}/consilium", convene)

@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select, update
 
 from gateway.settings import GatewaySettings
 from gateway.webhooks.delivery import Dispatcher, backoff_seconds, claim_due, fail_paused
-from gateway.webhooks.relay import RELAY_PRINCIPAL
+from gateway.webhooks.models import WebhookDelivery
+from gateway.webhooks.relay import RELAY_PRINCIPAL, prune_log
 from gateway.webhooks.signing import verify_signature
 from services.common.db import utcnow
 from telemed.samples import sample_case
@@ -291,6 +293,61 @@ async def test_a_replay_is_a_new_delivery_of_the_same_event(
     first, again = receiver.at("replayed")
     assert again.body == first.body
     assert again.headers["telemed-delivery-id"] == replay["id"]
+
+
+async def _replayed_twice(stack: Stack, client: Actor, receiver: Receiver) -> dict[str, Any]:
+    """A subscription whose one delivery has been replayed twice, all three delivered."""
+    subscription = await subscribe(stack, client, receiver.url("twice"))
+    await relay(stack, event([client.organization_id]))
+    (original,) = await settled(stack, client, 1)
+    for _ in range(2):
+        response = await stack.client.post(
+            f"{HOOKS}/deliveries/{original['id']}/replay", headers=client.headers
+        )
+        assert response.status_code == 202, response.text
+    await settled(stack, client, 3)
+    return subscription
+
+
+async def test_a_subscription_whose_delivery_was_replayed_twice_can_be_deleted(
+    hooks: Stack, client: Actor, receiver: Receiver
+) -> None:
+    subscription = await _replayed_twice(hooks, client, receiver)
+    deleted = await hooks.client.delete(
+        f"{HOOKS}/subscriptions/{subscription['id']}", headers=client.headers
+    )
+    assert deleted.status_code == 204, deleted.text
+    assert await deliveries(hooks, client) == []
+
+
+async def test_replays_outlive_their_pruned_original_as_replays(
+    hooks: Stack, client: Actor, receiver: Receiver
+) -> None:
+    """The log's pruning takes an old original and leaves its newer replays, still replays
+    (they block no later delivery), with nothing left to point at."""
+    await _replayed_twice(hooks, client, receiver)
+    *replays, original = await deliveries(hooks, client)
+    gateway = hooks.apps["gateway"]
+    settings: GatewaySettings = gateway.state.settings
+    long_ago = utcnow() - timedelta(days=settings.webhook_log_retention_days + 1)
+    async with gateway.state.database.sessionmaker.begin() as session:
+        await session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id == uuid.UUID(original["id"]))
+            .values(created_at=long_ago)
+        )
+    await prune_log(gateway.state.database, settings, utcnow())
+
+    kept = await deliveries(hooks, client)
+    assert {item["id"] for item in kept} == {item["id"] for item in replays}
+    assert [item["replay_of"] for item in kept] == [None, None]
+    async with gateway.state.database.sessionmaker() as session:
+        marks = await session.scalars(
+            select(WebhookDelivery.is_replay).where(
+                WebhookDelivery.id.in_([uuid.UUID(item["id"]) for item in kept])
+            )
+        )
+        assert list(marks) == [True, True]
 
 
 async def test_a_submitted_case_arrives_signed(hooks: Stack, receiver: Receiver) -> None:

@@ -5,8 +5,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from services.common.times import AwareInstant
 from services.consult.appeals.enums import (
     AppealCategory,
     AppealChannel,
@@ -191,7 +192,7 @@ class TerritoryFileEntry(TerritoryIn):
 class CallbackCreate(Strict):
     reason: CallbackReason = Field(examples=[CallbackReason.DROPPED_CALL])
     phone: Phone | None = Field(default=None, description="The appeal's contact phone if absent.")
-    due_at: AwareDatetime | None = Field(
+    due_at: AwareInstant | None = Field(
         default=None,
         description="A time agreed with the patient; by default soon, within working hours.",
     )

@@ -4,7 +4,6 @@ import uuid
 from datetime import datetime
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -12,6 +11,7 @@ from pydantic import (
 )
 
 from services.common.db import utcnow
+from services.common.times import AwareInstant
 from services.consult.cases.enums import (
     OPEN_STATUSES,
     CaseKind,
@@ -271,7 +271,7 @@ class PatientRequestCreate(Strict):
 
 
 class FollowUpCreate(Strict):
-    start: AwareDatetime = Field(
+    start: AwareInstant = Field(
         examples=["2025-10-28T10:00:00+07:00"],
         description="A free remote slot of the answering specialist's schedule.",
     )

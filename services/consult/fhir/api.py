@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import Path, Request
 
 from services.common.auth import CurrentPrincipal, Principal
-from services.common.errors import problem_responses
 from services.common.fhir import (
     FhirResponse,
     fhir_router,
+    outcome_responses,
     resource_id,
     resource_response,
     searchset,
@@ -25,8 +25,8 @@ from services.consult.fhir import search as fhir_search
 
 router = fhir_router(PREFIX)
 Id = Annotated[str, Path(description="The resource's id", examples=["0b9c6b1e-..."])]
-READ = problem_responses(401, 403, 404)
-SEARCH = problem_responses(400, 401, 403)
+READ = outcome_responses(401, 403, 404)
+SEARCH = outcome_responses(400, 401, 403)
 
 
 async def _search_cases(

@@ -4,8 +4,9 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from services.common.times import AwareInstant
 from services.consult.monitoring.enums import (
     DischargeReason,
     EnrolmentStatus,
@@ -44,7 +45,7 @@ class EnrolmentCreate(Strict):
     interval_hours: int | None = Field(
         default=None, ge=1, le=168, description="Between check-ins; the programme's by default."
     )
-    first_check_in_due_at: AwareDatetime | None = Field(
+    first_check_in_due_at: AwareInstant | None = Field(
         default=None, description="One interval from now by default."
     )
     operator_id: uuid.UUID | None = Field(

@@ -1,13 +1,13 @@
 """HTTP route of the figures under `/api/consult/stats`, for coordinators and administrators."""
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from services.common.auth import CurrentPrincipal
 from services.common.errors import problem_responses
+from services.common.times import Day
 from services.common.uow import UnitOfWorkDep
 from services.consult.deps import PREFIX, NowDep, OrganizationsDep, SettingsDep
 from services.consult.stats import service as stats
@@ -41,9 +41,9 @@ async def read_stats(
     settings: SettingsDep,
     now: NowDep,
     first: Annotated[
-        date | None, Query(alias="from", description="The first day, included.")
+        Day | None, Query(alias="from", description="The first day, included.")
     ] = None,
-    last: Annotated[date | None, Query(alias="to", description="The last day, included.")] = None,
+    last: Annotated[Day | None, Query(alias="to", description="The last day, included.")] = None,
     group_by: GroupBy = GroupBy.ORGANIZATION,
     region: Annotated[
         str | None, Query(pattern=REGION_PATTERN, description="Administrators: one region.")

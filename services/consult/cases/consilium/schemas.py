@@ -4,8 +4,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from services.common.times import AwareInstant
 from services.consult.cases.enums import ConsiliumStatus, InvitationStatus
 from services.consult.cases.schemas import ConclusionContent
 from services.consult.values import Icd10Code, LongText, Specialty, Strict
@@ -64,7 +65,7 @@ class ProtocolCreate(Strict):
 
 
 class RoomRequest(Strict):
-    starts_at: AwareDatetime = Field(examples=["2025-10-28T10:00:00+07:00"])
+    starts_at: AwareInstant = Field(examples=["2025-10-28T10:00:00+07:00"])
 
 
 class InvitationOut(BaseModel):
