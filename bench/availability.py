@@ -46,7 +46,7 @@ from services.scheduling.enums import VIDEO_VISITS, ScheduleKind, VisitType
 from services.scheduling.models import Appointment, Schedule
 from services.scheduling.schedules import plan_of, visit_of
 from services.scheduling.schemas import default_visit_types
-from services.scheduling.timeplan import epoch, free_starts, instant, merge, working_intervals
+from services.scheduling.timeplan import epoch, free_starts, instant, merge, working_hours
 
 P95_TARGET_MS = 100.0
 BOOKED_SHARE = 0.30
@@ -190,8 +190,10 @@ def synthetic_appointments(
             if schedule.id in leave
             else []
         )
-        intervals = working_intervals(plan, (low, high), unavailable=away)
-        intervals = [(max(start, low), min(end, high)) for start, end in intervals if end > low]
+        hours = working_hours(plan, (low, high), unavailable=away)
+        intervals = [
+            (max(start, low), min(end, high)) for start, end in hours.intervals if end > low
+        ]
         working = sum(end - start for start, end in intervals)
         busy: list[tuple[int, int]] = []
         booked = 0
@@ -203,7 +205,7 @@ def synthetic_appointments(
             visit = visit_of(schedule, kind)
             assert visit is not None
             day_start, day_end = rng.choice(intervals)
-            free = list(free_starts(plan, visit, intervals, busy, (day_start, day_end)))
+            free = list(free_starts(plan, visit, hours, busy, (day_start, day_end)))
             if not free:
                 continue
             start = rng.choice(free)
@@ -353,8 +355,8 @@ def distinct_slots(
         plan = plan_of(schedule)
         visit = visit_of(schedule, VisitType.IN_PERSON)
         assert visit is not None
-        intervals = working_intervals(plan, (low, high))
-        starts = list(free_starts(plan, visit, intervals, [], (low, high)))
+        hours = working_hours(plan, (low, high))
+        starts = list(free_starts(plan, visit, hours, [], (low, high)))
         hourly = [start for start in starts if start % 3600 == starts[0] % 3600] if starts else []
         per_schedule.append([(schedule.practitioner_id, instant(start)) for start in hourly])
     slots = []

@@ -17,9 +17,10 @@ from services.files.api import router
 from services.files.client import GRANT_AUDIENCE
 from services.files.downloads import LinkSigner
 from services.files.enums import StorageBackend
+from services.files.instance import take_slot
 from services.files.maintenance import run_periodically
 from services.files.models import KERNEL_TABLES
-from services.files.resumable import HasherCache
+from services.files.resumable import HasherCache, release_dead_holders
 from services.files.s3 import S3Store
 from services.files.settings import FilesSettings
 from services.files.storage import LocalStore, ObjectStore
@@ -66,6 +67,9 @@ def create_app(
     @asynccontextmanager
     async def startup(app: FastAPI) -> AsyncIterator[None]:
         await store.prepare()
+        slot = await asyncio.to_thread(take_slot, settings.resolved_instances_dir())
+        await release_dead_holders(app.state.database, slot.key)
+        app.state.lease_holder = slot.key
         secret = await asyncio.to_thread(load_or_create_secret, settings.resolved_link_key_path())
         app.state.link_signer = LinkSigner(secret)
         app.state.dicom_uid_salt = await asyncio.to_thread(
@@ -83,6 +87,7 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
             store.close()
+            slot.release()
 
     app = create_service_app(
         settings,
@@ -101,5 +106,6 @@ def create_app(
         settings.resolved_consult_grant_keys(), issuer="consult", audience=GRANT_AUDIENCE
     )
     app.state.hashers = HasherCache()
+    app.state.lease_holder = None  # the instance slot's key, once the lifespan has taken one
     app.add_middleware(TusResumableHeader)
     return app

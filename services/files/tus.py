@@ -31,12 +31,13 @@ from services.files.names import display_name
 from services.files.patches import Patch, RequestChecksum
 from services.files.receive import Received
 from services.files.resumable import (
+    FREE,
     HasherCache,
     acquire_lease,
     check_usable,
     discard_stored,
+    holding,
     not_found,
-    release_lease,
 )
 from services.files.schemas import SHA256_PATTERN, UploadOut
 from services.files.settings import FilesSettings
@@ -156,9 +157,9 @@ async def _patch(
     settings = _settings(request)
     database: Database = app.state.database
     lease, upload = await acquire_lease(
-        database, upload_id, principal.subject, settings.upload_lease
+        database, upload_id, principal.subject, settings.upload_lease, app.state.lease_holder
     )
-    try:
+    async with holding(database, lease, settings.upload_lease):
         if upload.offset != offset:
             raise Conflict(
                 f"`Upload-Offset` is {offset}, but the upload is at {upload.offset}.",
@@ -170,8 +171,6 @@ async def _patch(
 
         patch = Patch(app.state.store, database, settings, app.state.hashers, upload, lease)
         new_offset = await patch.apply(request.stream(), _parse_checksum(request), complete)
-    finally:
-        await release_lease(database, lease)
     return upload, new_offset
 
 
@@ -196,8 +195,7 @@ async def _record_completion(
                 file_id=record.id,
                 tail_key=None,
                 multipart_id=None,
-                lease_token=None,
-                lease_expires_at=None,
+                **FREE,
             )
         )
         if finished.rowcount != 1:  # type: ignore[attr-defined]
@@ -292,10 +290,11 @@ async def append(request: Request, principal: CurrentPrincipal, upload_id: Uploa
 async def terminate(request: Request, principal: CurrentPrincipal, upload_id: UploadId) -> Response:
     _require_tus(request)
     database: Database = request.app.state.database
+    lifetime = _settings(request).upload_lease
     lease, upload = await acquire_lease(
-        database, upload_id, principal.subject, _settings(request).upload_lease
+        database, upload_id, principal.subject, lifetime, request.app.state.lease_holder
     )
-    try:
+    async with holding(database, lease, lifetime):
         await discard_stored(request.app.state.store, upload)
         async with request_unit_of_work(request) as uow:
             await uow.session.execute(
@@ -304,8 +303,6 @@ async def terminate(request: Request, principal: CurrentPrincipal, upload_id: Up
                 .values(status=UploadStatus.TERMINATED, tail_key=None, multipart_id=None)
             )
             service.audit(uow, "upload.terminate", upload_id)
-    finally:
-        await release_lease(database, lease)
     hashers: HasherCache = request.app.state.hashers
     hashers.forget(upload_id)
     return Response(status_code=204)

@@ -1,8 +1,9 @@
 """Free slots, computed on request from schedules, their exceptions and the booked appointments.
 
-The same working intervals decide what is offered and what may be booked: both are computed
-over the day around the instant in question, so an extra hour merged with the weekly hours
-anchors the slot grid in the same place for both.
+The same working hours decide what is offered and what may be booked: both are read a day
+either side of the instants in question, which holds every piece of hours a slot can start in
+and run through, and the slot grid is anchored on those pieces (`timeplan.Hours`), so a slot
+is on the same grid whatever window was asked.
 """
 
 import heapq
@@ -37,7 +38,7 @@ from services.scheduling.timeplan import (
     free_starts,
     instant,
     merge,
-    working_intervals,
+    working_hours,
 )
 
 DAY = 86400
@@ -163,19 +164,18 @@ async def find_slots(
     for schedule, _ in offering:
         plan = plan_of(schedule)
         extra, unavailable = exceptions.get(schedule.id, ([], []))
-        intervals = working_intervals(plan, (low - DAY, high + DAY), extra=extra,
-                                      unavailable=unavailable)  # fmt: skip
-        plans.append((plan, intervals, bookable_window(plan, now_seconds)))
+        hours = working_hours(plan, (low - DAY, high + DAY), extra=extra, unavailable=unavailable)
+        plans.append((plan, hours, bookable_window(plan, now_seconds)))
     found: list[tuple[int, int]] = []
     stretch_start, stretch = low, DAY
     while stretch_start < high and len(found) <= query.limit:
         stretch_end = min(high, stretch_start + stretch)
         busy = await busy_between(uow, ids, (stretch_start - DAY, stretch_end + DAY), now)
         streams = []
-        for position, (plan, intervals, (earliest, latest)) in enumerate(plans):
+        for position, (plan, hours, (earliest, latest)) in enumerate(plans):
             window = (max(stretch_start, earliest), min(stretch_end, latest))
             visit, spans = offering[position][1], busy.get(ids[position], [])
-            starts = free_starts(plan, visit, intervals, spans, window)
+            starts = free_starts(plan, visit, hours, spans, window)
             streams.append(zip(starts, repeat(position)))  # each stream tagged by its schedule
         found += islice(heapq.merge(*streams), query.limit + 1 - len(found))
         stretch_start, stretch = stretch_end, stretch * 2
@@ -196,5 +196,5 @@ async def why_unbookable(
         schedule.id, ([], [])
     )
     plan = plan_of(schedule)
-    intervals = working_intervals(plan, padded, extra=extra, unavailable=unavailable)
-    return check_start(plan, visit, intervals, seconds, epoch(now))
+    hours = working_hours(plan, padded, extra=extra, unavailable=unavailable)
+    return check_start(plan, visit, hours, seconds, epoch(now))

@@ -8,12 +8,14 @@ the epoch, because the availability of a whole specialty runs this for tens of t
 candidate slots per request.
 """
 
+import heapq
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
+from itertools import chain, pairwise
 from zoneinfo import ZoneInfo
 
 from services.scheduling.enums import VisitType
@@ -45,7 +47,7 @@ class Plan:
 
     zone: ZoneInfo
     weekly: tuple[WeeklyHours, ...]
-    step: int  # seconds between offered starts, from the start of each working interval
+    step: int  # seconds between offered starts, from the start of each day's hours
     min_notice: int
     horizon: int
 
@@ -125,6 +127,49 @@ def subtract(intervals: Sequence[Interval], removed: Sequence[Interval]) -> list
     return result
 
 
+@dataclass(frozen=True)
+class Hours:
+    """A schedule's working time around some window, and its slot grid.
+
+    `intervals` are where visits fit: weekly hours and extra hours joined where they touch
+    or overlap (a visit may run past midnight into the next day's hours), minus leave.
+    `pieces` anchor the grid: each day's weekly hours and each extra period as it is, sorted.
+    A start is on the grid when it is a whole number of steps after the start of a piece that
+    holds it. Anchoring on the joined intervals instead would make the grid depend on the first
+    day loaded (days that touch join without end), so what one window offers another refused.
+    """
+
+    intervals: list[Interval]
+    pieces: list[Interval]
+
+
+def working_hours(
+    plan: Plan,
+    window: Interval,
+    *,
+    extra: Iterable[Interval] = (),
+    unavailable: Iterable[Interval] = (),
+) -> Hours:
+    """The schedule's hours overlapping `window`, whole (not clipped to it)."""
+    low, high = window
+    first = datetime.fromtimestamp(low, plan.zone).date() - timedelta(days=1)
+    last = datetime.fromtimestamp(high, plan.zone).date() + timedelta(days=1)
+    by_weekday: dict[int, list[WeeklyHours]] = {}
+    for hours in plan.weekly:
+        by_weekday.setdefault(hours.weekday, []).append(hours)
+    pieces = [(start, end) for start, end in extra if end > start]
+    day = first
+    while day <= last:
+        for hours in by_weekday.get(day.weekday(), ()):
+            start = _wall_clock(day, hours.start_minute, plan.zone)
+            end = _wall_clock(day, hours.end_minute, plan.zone)
+            if start < high and end > low:
+                pieces.append((start, end))
+        day += timedelta(days=1)
+    pieces.sort()
+    return Hours(intervals=subtract(merge(pieces), merge(unavailable)), pieces=pieces)
+
+
 def working_intervals(
     plan: Plan,
     window: Interval,
@@ -132,24 +177,30 @@ def working_intervals(
     extra: Iterable[Interval] = (),
     unavailable: Iterable[Interval] = (),
 ) -> list[Interval]:
-    """The schedule's working time overlapping `window`: weekly hours plus extra hours, minus
-    leave. Intervals are whole (not clipped), so slot grids keep their anchors."""
+    """The intervals of `working_hours`: where visits fit."""
+    return working_hours(plan, window, extra=extra, unavailable=unavailable).intervals
+
+
+def _grid(piece: Interval, step: int, window: Interval) -> range:
+    """The piece's grid points inside `window`."""
+    start, end = piece
     low, high = window
-    first = datetime.fromtimestamp(low, plan.zone).date() - timedelta(days=1)
-    last = datetime.fromtimestamp(high, plan.zone).date() + timedelta(days=1)
-    by_weekday: dict[int, list[WeeklyHours]] = {}
-    for hours in plan.weekly:
-        by_weekday.setdefault(hours.weekday, []).append(hours)
-    weekly = []
-    day = first
-    while day <= last:
-        for hours in by_weekday.get(day.weekday(), ()):
-            start = _wall_clock(day, hours.start_minute, plan.zone)
-            end = _wall_clock(day, hours.end_minute, plan.zone)
-            if start < high and end > low:
-                weekly.append((start, end))
-        day += timedelta(days=1)
-    return subtract(merge([*weekly, *extra]), merge(unavailable))
+    first = start if low <= start else start + -(-(low - start) // step) * step
+    return range(first, min(end, high), step)
+
+
+def grid_starts(plan: Plan, hours: Hours, window: Interval) -> Iterator[int]:
+    """Every grid point in `window`, ascending and once each."""
+    grids = [_grid(piece, plan.step, window) for piece in hours.pieces]
+    pieces = hours.pieces
+    apart = all(before[1] <= after[0] for before, after in pairwise(pieces))
+    # Pieces that do not overlap (nearly always) give their grids in order one after another.
+    ordered: Iterable[int] = chain(*grids) if apart else heapq.merge(*grids)
+    last = None
+    for candidate in ordered:
+        if candidate != last:
+            yield candidate
+        last = candidate
 
 
 def bookable_window(plan: Plan, now: int) -> Interval:
@@ -160,31 +211,32 @@ def bookable_window(plan: Plan, now: int) -> Interval:
 def free_starts(
     plan: Plan,
     visit: VisitSpec,
-    intervals: Sequence[Interval],
+    hours: Hours,
     busy: Sequence[Interval],
     window: Interval,
 ) -> Iterator[int]:
-    """Starts in `window` on each interval's grid whose visit fits the interval and whose
+    """Grid points in `window` whose visit fits the working interval it starts in and whose
     buffered span overlaps nothing in `busy` (sorted, merged, already buffered)."""
-    low, high = window
-    index = 0
-    for start, end in intervals:
-        first = start
-        if low > start:  # jump to the first grid point at or after the window's start
-            first = start + -(-(low - start) // plan.step) * plan.step
-        candidate = first
-        while candidate < high and candidate + visit.duration <= end:
-            taken_from = candidate - visit.buffer_before
-            taken_until = candidate + visit.duration + visit.buffer_after
-            while index < len(busy) and busy[index][1] <= taken_from:
-                index += 1
-            if index == len(busy) or busy[index][0] >= taken_until:
-                yield candidate
-            candidate += plan.step
+    intervals = hours.intervals
+    index = position = 0
+    for candidate in grid_starts(plan, hours, window):
+        while position < len(intervals) and intervals[position][1] <= candidate:
+            position += 1
+        if position == len(intervals):
+            return
+        start, end = intervals[position]
+        if candidate < start or candidate + visit.duration > end:
+            continue
+        taken_from = candidate - visit.buffer_before
+        taken_until = candidate + visit.duration + visit.buffer_after
+        while index < len(busy) and busy[index][1] <= taken_from:
+            index += 1
+        if index == len(busy) or busy[index][0] >= taken_until:
+            yield candidate
 
 
 def check_start(
-    plan: Plan, visit: VisitSpec, intervals: Sequence[Interval], start: int, now: int
+    plan: Plan, visit: VisitSpec, hours: Hours, start: int, now: int
 ) -> Unbookable | None:
     """Why `start` could not be offered at all, or None when only other bookings could stop it."""
     earliest, latest = bookable_window(plan, now)
@@ -192,12 +244,14 @@ def check_start(
         return Unbookable.TOO_SOON
     if start >= latest:
         return Unbookable.BEYOND_HORIZON
+    intervals = hours.intervals
     position = bisect_right(intervals, start, key=lambda interval: interval[0]) - 1
     if position < 0:
         return Unbookable.OUTSIDE_HOURS
-    interval_start, interval_end = intervals[position]
-    if start + visit.duration > interval_end:
+    if start + visit.duration > intervals[position][1]:
         return Unbookable.OUTSIDE_HOURS
-    if (start - interval_start) % plan.step:
-        return Unbookable.OFF_GRID
-    return None
+    on_grid = any(
+        piece_start <= start < piece_end and (start - piece_start) % plan.step == 0
+        for piece_start, piece_end in hours.pieces
+    )
+    return None if on_grid else Unbookable.OFF_GRID

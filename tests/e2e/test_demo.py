@@ -16,7 +16,7 @@ import pytest
 
 from telemed.registry import SERVICES
 from tests.conftest import reset_database
-from tests.e2e.test_walkthrough import _wait_ready
+from tests.e2e.system import wait_ready
 from tests.servers import free_port
 
 pytestmark = pytest.mark.e2e
@@ -66,7 +66,7 @@ def system(
     command = [*TELEMED, "run", "--var-dir", str(var_dir), "--base-port", str(base_port)]
     with subprocess.Popen(command, env=env, start_new_session=True) as launcher:
         try:
-            _wait_ready(f"http://127.0.0.1:{base_port}", launcher)  # the walkthrough's
+            wait_ready(f"http://127.0.0.1:{base_port}", launcher)
             yield System(f"http://127.0.0.1:{base_port}", var_dir, env)
         finally:
             _interrupt(launcher)

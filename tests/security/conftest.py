@@ -7,6 +7,7 @@ import pytest
 import pytest_asyncio
 
 from tests.conftest import Stack, reset_database, running_stack
+from tests.security.wire import FIGURES, MIB
 from tests.security.world import STACK_OVERRIDES
 
 
@@ -39,3 +40,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"{sum(counts.values())} cells checked: {counts.get('passed', 0)} as documented, "
             f"{counts.get('failed', 0)} not"
         )
+    if FIGURES:
+        terminalreporter.section("bad input: the big refusals")
+        for name, (answer, growth) in FIGURES.items():
+            terminalreporter.write_line(
+                f"{name}: {answer.status or answer.error} after {answer.seconds:.2f} s and "
+                f"{answer.sent / MIB:.1f} MiB sent; serving process +{growth:.0f} MiB at most"
+            )

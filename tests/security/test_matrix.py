@@ -36,7 +36,16 @@ transition), the cell acts on a fresh one its rightful owner makes first (`world
 the cells stay independent of their order. Every 4xx must be a problem document (an
 OperationOutcome on FHIR routes).
 
-What the matrix found and settled is listed in the closing note of issue 15.
+Run it alone with `.venv/bin/pytest tests/security/test_matrix.py` (about 25 s on SQLite);
+the run's summary says how many cells were checked and how many answered as documented. To
+cover a new resource or action: make it in `world.py`, add its line to `TABLE` and its request
+to `PROBES` (and a maker to `world.FRESH` if succeeding uses it up).
+
+Settled when it was written (issue 15): no cell let anyone see or change more than the rules
+say. Two answers surprise a reader of the guides where they are silent, and the code is
+right: a legal hold refused to someone who may read the file is a 404, like one they cannot
+see (docs/api.md now says so); and the room's own patient is refused the room's view with
+their account token (403), which they follow with their join token, as its OpenAPI says.
 """
 
 import re
@@ -49,6 +58,7 @@ import pytest
 import pytest_asyncio
 
 from tests.conftest import Actor, Stack
+from tests.fhir.conftest import WEEKDAYS
 from tests.security.world import (
     CONCLUSION,
     CONSULT,
@@ -58,7 +68,6 @@ from tests.security.world import (
     SCHEDULING,
     VIDEO,
     WEBHOOKS,
-    WEEKDAYS,
     World,
     build_world,
 )
@@ -86,7 +95,7 @@ appeal                 | read     | 444   | 4444 | 224   | 2444    | 4     | 244
 appeal                 | list     | 333   | 3333 | LL-   | 3333    | 3     | L--    | -
 appeal                 | modify   | 444   | 4444 | 224   | 3444    | 4     | 344    | 3
 appeal                 | delete   | 444   | 4444 | 224   | 2444    | 4     | 344    | 3
-callback               | read     | 444   | 4444 | 224   | 3444    | 4     | 344    | 4
+callback               | read     | 444   | 4444 | LL4   | 3444    | 4     | 344    | 4
 callback               | modify   | 444   | 4444 | 234   | 4444    | 4     | 444    | 3
 enrolment              | read     | 244   | 2.44 | 244   | 2444    | 4     | 444    | 4
 enrolment              | list     | L--   | L.-- | L--   | L---    | 3     | 333    | 3

@@ -25,6 +25,10 @@ class Answer:
         return self.headers.get("content-type", "")
 
 
+# What the big refusals cost, for the run's summary: the answer and the peak growth in MiB.
+FIGURES: dict[str, tuple[Answer, float]] = {}
+
+
 def request_head(method: str, target: str, *headers: str) -> bytes:
     lines = [f"{method} {target} HTTP/1.1", "Host: telemed", *headers, "", ""]
     return "\r\n".join(lines).encode("latin-1")

@@ -36,7 +36,7 @@ CONSULT, SCHEDULING, VIDEO = "/api/consult", "/api/scheduling", "/api/video"
 FILES, DIRECTORY, WEBHOOKS = "/api/files", "/api/directory", "/api/webhooks"
 # The scheduling service sets up the rooms of remote visits as its own API client; the
 # appeals' escalation job is kept out of the way.
-STACK_OVERRIDES = {
+STACK_OVERRIDES: dict[str, dict[str, Any]] = {
     "scheduling": {
         "reminder_interval_seconds": 3600.0,
         "video_client_id": VIDEO_CLIENT_ID,
@@ -134,8 +134,9 @@ class World:
         }
         return str((await self.post("client@A", f"{CONSULT}/appeals", body))["id"])
 
-    async def callback(self) -> str:
-        path = f"{CONSULT}/appeals/{await self.appeal()}/callbacks"
+    async def callback(self, appeal: str | None = None) -> str:
+        """A dropped call A's operator owes on `appeal` (a new one by default)."""
+        path = f"{CONSULT}/appeals/{appeal or await self.appeal()}/callbacks"
         return str((await self.post("coord@A", path, {"reason": "dropped_call"}))["id"])
 
     async def enrolment(self, patient: bool = False) -> str:
@@ -280,7 +281,7 @@ async def build_world(stack: Stack) -> World:
     )
     await ok(put, 200)
     world.ids["appeal"] = await world.appeal()
-    world.ids["callback"] = await world.callback()
+    world.ids["callback"] = await world.callback(world.ids["appeal"])
     world.ids["enrolment"] = await world.enrolment(patient=True)
     check_in = {"vital_signs": {"systolic_bp": 120, "diastolic_bp": 80}, "symptoms": [],
                 "wellbeing": "same"}  # fmt: skip
@@ -301,7 +302,7 @@ FRESH: dict[tuple[str, str], Maker] = {
     ("patient request", "delete"): World.patient_request,
     ("appeal", "modify"): World.appeal,
     ("appeal", "delete"): World.appeal,
-    ("callback", "modify"): World.callback,
+    ("callback", "modify"): lambda w: w.callback(),
     ("enrolment", "delete"): World.enrolment,
     ("file", "delete"): World.upload,
     ("schedule", "delete"): World.exception,
