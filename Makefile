@@ -18,9 +18,11 @@ run: $(STAMP)
 	$(BIN)/telemed migrate
 	$(BIN)/telemed run
 
-## The whole test suite (TEST_DB=postgresql runs it against the local PostgreSQL server).
+## The whole test suite (TEST_DB=postgresql runs it against the local PostgreSQL server);
+## PYTEST_ARGS passes more options, e.g. PYTEST_ARGS='-m "not contract"'.
+PYTEST_ARGS ?=
 test: $(STAMP)
-	TELEMED_TEST_DB=$(TEST_DB) $(BIN)/pytest
+	TELEMED_TEST_DB=$(TEST_DB) $(BIN)/pytest $(PYTEST_ARGS)
 
 test-postgresql:
 	$(MAKE) test TEST_DB=postgresql

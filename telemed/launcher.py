@@ -31,12 +31,14 @@ from telemed.supervisor import Supervisor
 # header of any size (one of 48 MiB held every request of the process for seconds), while h11
 # refuses a request whose head passes `h11_max_incomplete_event_size` as it arrives; it costs
 # the gateway about 0.1 ms more CPU per proxied request (1.08 against 0.99 ms measured with
-# `bench/gateway_overhead.py`). Keep-alive is pinned because the gateway's pool lets go of idle
-# connections before it (3 s). Concurrent connections are capped so that slow clients cannot
-# hold unbounded memory (each at most 64 KiB of unparsed head); the gateway's pools hold at most
-# 512 per service and instance.
+# `bench/gateway_overhead.py`). The parser runs in services/common/server.py's subclass of
+# uvicorn's h11 protocol: it closes lingering, so that a client still sending a refused body reads
+# its 413 instead of a reset, and answers a request it cannot parse with a problem document.
+# Keep-alive is pinned because the gateway's pool lets go of idle connections before it (3 s).
+# Concurrent connections are capped so that slow clients cannot hold unbounded memory (each at
+# most 64 KiB of unparsed head); the gateway's pools hold at most 512 per service and instance.
 SERVER_OPTIONS: dict[str, Any] = {
-    "http": "h11",
+    "http": "services.common.server:Protocol",
     "h11_max_incomplete_event_size": 64 * 1024,
     "timeout_keep_alive": 5,
     "limit_concurrency": 2048,

@@ -165,8 +165,7 @@ async def holding(database: Database, lease: Lease, lifetime: timedelta) -> Asyn
             await asyncio.sleep(lifetime.total_seconds() / 3)
             try:
                 if not await renew_lease(database, lease, lifetime):
-                    logger.warning("the lease on upload %s was lost", lease.upload_id)
-                    return
+                    return  # given back by the request's last record (a lost one fails it)
             except Exception:  # the database may be back by the next round
                 logger.warning("renewing the lease on upload %s failed", lease.upload_id)
 

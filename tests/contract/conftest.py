@@ -31,7 +31,10 @@ def aggregated_document(var_dir: Path) -> dict[str, Any]:
     gateway serves this very document."""
     from importlib import import_module
 
-    urls = {service.name: f"sqlite+aiosqlite:///{var_dir}/{service.name}.sqlite3" for service in SERVICES}
+    urls = {
+        service.name: f"sqlite+aiosqlite:///{var_dir}/{service.name}.sqlite3"
+        for service in SERVICES
+    }
     apps = {
         service.name: import_module(f"{service.package}.app").create_app(
             service_settings(service, urls, var_dir)
@@ -91,7 +94,8 @@ class ThreadedStack:
         await started
 
     async def _finish(self) -> None:
-        assert self._stop is not None and self._task is not None
+        assert self._stop is not None
+        assert self._task is not None
         self._stop.set()
         await self._task
         for url in self.urls.values():

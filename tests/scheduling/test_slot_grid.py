@@ -6,6 +6,7 @@ they overlap.
 `offered` and `refusal` read the hours as `availability.find_slots` and
 `availability.why_unbookable` do: a day either side of the window, or of the visit."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -118,36 +119,44 @@ def refusal(
     return check_start(plan, visit, hours, start, now)
 
 
+@dataclass(frozen=True)
+class Case:
+    plan: Plan
+    visit: VisitSpec
+    now: int
+    window: Interval
+    other: Interval  # a second window that overlaps the first, from elsewhere
+    extra: list[Interval]
+    leave: list[Interval]
+
+
 @st.composite
-def cases(draw: st.DrawFn) -> dict[str, object]:
+def cases(draw: st.DrawFn) -> Case:
     now = EPOCH_2025 + draw(st.integers(0, 365 * 24 * 60)) * MINUTE
     low = now + draw(st.integers(-2 * 24 * 60, 20 * 24 * 60)) * MINUTE
     high = low + draw(st.integers(1, 10 * 24 * 60)) * MINUTE
-    # A second window that overlaps the first, from elsewhere.
     other_low = low + draw(st.integers(-5 * 24 * 60, (high - low) // MINUTE - 1)) * MINUTE
     other_high = max(other_low + MINUTE, low + MINUTE) + draw(st.integers(0, 6 * 24 * 60)) * MINUTE
-    return {
-        "plan": draw(plans()),
-        "visit": draw(visits()),
-        "now": now,
-        "window": (low, high),
-        "other": (other_low, other_high),
-        "extra": draw(periods(now - 3 * DAY, 25)),
-        "leave": draw(periods(now - 3 * DAY, 25)),
-    }
+    return Case(
+        plan=draw(plans()),
+        visit=draw(visits()),
+        now=now,
+        window=(low, high),
+        other=(other_low, other_high),
+        extra=draw(periods(now - 3 * DAY, 25)),
+        leave=draw(periods(now - 3 * DAY, 25)),
+    )
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases())
-def test_every_slot_offered_is_bookable_and_no_window_moves_the_grid(case: dict) -> None:
-    plan, visit, now = case["plan"], case["visit"], case["now"]
-    extra, leave = case["extra"], case["leave"]
-    first = offered(plan, visit, now, case["window"], extra, leave)
+def test_every_slot_offered_is_bookable_and_no_window_moves_the_grid(case: Case) -> None:
+    plan, visit, now, extra, leave = case.plan, case.visit, case.now, case.extra, case.leave
+    first = offered(plan, visit, now, case.window, extra, leave)
     for start in first[:: max(1, len(first) // 200)]:  # at most ~200 checked per example
         assert refusal(plan, visit, now, start, extra, leave) is None, start
-    second = offered(plan, visit, now, case["other"], extra, leave)
-    low = max(case["window"][0], case["other"][0])
-    high = min(case["window"][1], case["other"][1])
+    second = offered(plan, visit, now, case.other, extra, leave)
+    low, high = max(case.window[0], case.other[0]), min(case.window[1], case.other[1])
     assert [s for s in first if low <= s < high] == [s for s in second if low <= s < high]
 
 
