@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 TEST_DB ?= sqlite
+# Workers for the suite: its tests mostly wait on sockets and databases, so more workers than
+# cores still shorten it; each test file stays on one worker (its module fixtures built once).
+TEST_WORKERS ?= 3
 
 .PHONY: run test test-postgresql lint bench migrate seed clean
 
@@ -22,7 +25,7 @@ run: $(STAMP)
 ## PYTEST_ARGS passes more options, e.g. PYTEST_ARGS='-m "not contract"'.
 PYTEST_ARGS ?=
 test: $(STAMP)
-	TELEMED_TEST_DB=$(TEST_DB) $(BIN)/pytest $(PYTEST_ARGS)
+	TELEMED_TEST_DB=$(TEST_DB) $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test-postgresql:
 	$(MAKE) test TEST_DB=postgresql

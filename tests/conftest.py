@@ -28,6 +28,27 @@ from tests.servers import serve
 TEST_DB = os.environ.get("TELEMED_TEST_DB", "sqlite")
 PG_SERVER = os.environ.get("TELEMED_TEST_PG", "postgres@127.0.0.1:5432")
 TEST_PASSWORD = "correct horse battery staple"
+# Suites whose outcome the database does not change (a browser, fuzzing, real processes on their
+# own SQLite files, manifests, the code's shape): marked `once`, which the PostgreSQL run of CI
+# deselects, so they run once per CI run.
+ONCE = (
+    "e2e/",
+    "deploy/",
+    "contract/",
+    "security/test_bad_input.py",
+    "video/test_join_page.py",
+    "common/test_server.py",
+    "test_architecture.py",
+    "test_supervisor.py",
+    "test_cli.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    tests = Path(__file__).parent
+    for item in items:
+        if item.path.relative_to(tests).as_posix().startswith(ONCE):
+            item.add_marker(pytest.mark.once)
 
 
 async def _recreate_pg_database(name: str, *, drop_only: bool = False) -> None:
