@@ -4,10 +4,12 @@ through the gateway, on both stores (`TELEMED_TEST_LARGE_MB` changes the size)."
 import asyncio
 import hashlib
 import os
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from tusclient.exceptions import TusUploadFailed
 from tusclient.uploader.uploader import Uploader
 
 from services.files.settings import MIB
@@ -83,9 +85,20 @@ async def test_a_500_mb_study_survives_two_dropped_links(files: FilesWorld, tmp_
                     await asyncio.sleep(0.05)
 
         def resume() -> None:
-            tus_client(url, files.medic).uploader(
-                file_path=str(study), url=uploader.url, chunk_size=CHUNK
-            ).upload()
+            # The server may still be finishing the dropped PATCH (it keeps what arrived, in
+            # checkpoints) and holds the upload's lease meanwhile: a 409, which clients such as
+            # tus-js-client retry. Retry likewise, with a deadline.
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    tus_client(url, files.medic).uploader(
+                        file_path=str(study), url=uploader.url, chunk_size=CHUNK
+                    ).upload()
+                    return
+                except TusUploadFailed as error:
+                    if error.status_code != 409 or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.5)
 
         await asyncio.to_thread(resume)
     state = await files.client.get(location, headers=files.medic.headers)
