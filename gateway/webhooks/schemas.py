@@ -2,14 +2,34 @@
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    UrlConstraints,
+    field_validator,
+)
 
 from gateway.webhooks.models import DeliveryStatus
 from services.common.outbox import EventResource, EventType
 
 EVENT_TYPES = tuple(event_type.value for event_type in EventType)
 _URL_EXAMPLE = "https://mis.example.org/telemed/webhooks"
+URL_LENGTH = 2048  # `WebhookSubscription.url`'s column
+
+
+def _stored_fits(url: HttpUrl) -> HttpUrl:
+    # As stored: normalising (a trailing slash, a punycoded host) can lengthen what was sent.
+    if len(str(url)) > URL_LENGTH:
+        raise ValueError(f"the URL must be at most {URL_LENGTH} characters")
+    return url
+
+
+WebhookUrl = Annotated[HttpUrl, UrlConstraints(max_length=URL_LENGTH), AfterValidator(_stored_fits)]
 
 
 def _known_event_types(values: list[str]) -> list[str]:
@@ -22,7 +42,7 @@ def _known_event_types(values: list[str]) -> list[str]:
 
 
 class SubscriptionCreate(BaseModel):
-    url: HttpUrl = Field(examples=[_URL_EXAMPLE])
+    url: WebhookUrl = Field(examples=[_URL_EXAMPLE])
     event_types: list[str] = Field(
         min_length=1, max_length=len(EVENT_TYPES), examples=[["case.submitted", "case.concluded"]]
     )
@@ -34,7 +54,7 @@ class SubscriptionCreate(BaseModel):
 class SubscriptionUpdate(BaseModel):
     """Only the fields sent change."""
 
-    url: HttpUrl | None = Field(default=None, examples=[_URL_EXAMPLE])
+    url: WebhookUrl | None = Field(default=None, examples=[_URL_EXAMPLE])
     event_types: list[str] | None = Field(
         default=None, min_length=1, max_length=len(EVENT_TYPES), examples=[["case.concluded"]]
     )

@@ -17,7 +17,9 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from services.common.errors import Unprocessable
 from services.common.owner_only import private_file, tighten
+from services.common.times import FIRST_YEAR, LAST_YEAR
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -47,7 +49,14 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given where an aware one is required")
-        return value.astimezone(UTC)
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            # Past Python's years in UTC: the API's types (`times.py`) refuse such input first;
+            # should one slip through, it is still the client's bad input, not a 500.
+            raise Unprocessable(
+                f"An instant is out of range: telemed takes the years {FIRST_YEAR} to {LAST_YEAR}."
+            ) from None
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
@@ -103,6 +112,39 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _holds_nul(parameters: Any) -> bool:
+    if isinstance(parameters, str):
+        return "\x00" in parameters
+    if isinstance(parameters, dict):
+        return any(_holds_nul(value) for value in parameters.values())
+    if isinstance(parameters, list | tuple):
+        return any(_holds_nul(value) for value in parameters)
+    return False
+
+
+def _refuse_nul_characters(engine: AsyncEngine) -> None:
+    """A text holding U+0000 is refused as bad input (422) before it reaches the database.
+
+    PostgreSQL cannot store the character in text at all (the statement fails: a 500), and
+    SQLite would keep it; nothing telemed makes itself holds one, so it came with a request
+    (a body, a query parameter), and every route on either database answers it the same way.
+    Checked here, where every value goes, rather than in each of hundreds of fields."""
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _check(
+        _connection: Any,
+        _cursor: Any,
+        _statement: str,
+        parameters: Any,
+        _context: Any,
+        _executemany: bool,
+    ) -> None:
+        if _holds_nul(parameters):
+            raise Unprocessable(
+                "A text in the request holds a NUL character (U+0000), which cannot be stored."
+            )
+
+
 def _private_sqlite_files(path: Path) -> None:
     """The database file is made 0600 (in 0700 folders) before SQLite opens it: SQLite would
     make it by the umask, 0644, and gives its `-wal` and `-shm` files the database's mode.
@@ -136,6 +178,7 @@ class Database:
             # found dead is invalidated by SQLAlchemy and answered as a 503 (errors.py).
             kwargs |= {"pool_size": pool_size, "max_overflow": pool_size, "pool_recycle": 1800}
         self.engine = create_async_engine(url, **kwargs)
+        _refuse_nul_characters(self.engine)
         if is_sqlite(url):
             _configure_sqlite(self.engine)
         self.sessionmaker = async_sessionmaker(

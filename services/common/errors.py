@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -252,11 +252,20 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         reset_request_id(token)
 
 
+async def _statement_error(request: Request, exc: Exception) -> JSONResponse:
+    # A value refused as SQLAlchemy bound it (`db.UTCDateTime`) reaches us wrapped.
+    assert isinstance(exc, StatementError)
+    if isinstance(exc.orig, ProblemError):
+        return await _problem_error(request, exc.orig)
+    return await _unexpected_error(request, exc)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _problem_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(StatementError, _statement_error)
     app.add_exception_handler(PoolTimeout, _database_busy)
     app.add_exception_handler(Exception, _unexpected_error)
 

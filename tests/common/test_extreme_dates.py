@@ -5,10 +5,17 @@ input named in the answer: a 422 problem, or a FHIR search's 400 OperationOutcom
 import base64
 import json
 import uuid
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from fastapi import FastAPI
+from sqlalchemy import literal, select
 
+from services.common.db import Database, UTCDateTime
+from services.common.errors import install_problem_handlers
 from services.common.times import FIRST_YEAR, LAST_YEAR
 from tests.conftest import Actor, Stack
 
@@ -115,3 +122,26 @@ async def test_fhir_searches_refuse_extreme_dates(stack: Stack, resource: str, v
     (issue,) = response.json()["issue"]
     assert issue["expression"] == ["date"]
     assert f"from {FIRST_YEAR} to {LAST_YEAR}" in issue["diagnostics"]
+
+
+async def test_an_instant_that_slips_through_is_still_bad_input(tmp_path: Path) -> None:
+    """Should a route take an instant without the bounded types, the column type refuses it
+    where it is bound (wrapped by SQLAlchemy), and it is still the client's 422."""
+    database = Database(f"sqlite+aiosqlite:///{tmp_path}/slip.sqlite3")
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.get("/slip")
+    async def slip(moment: datetime) -> None:
+        async with database.sessionmaker() as session:
+            await session.execute(select(literal(moment, UTCDateTime)))
+
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            response = await client.get("/slip", params={"moment": EARLY})
+    finally:
+        await database.dispose()
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert f"{FIRST_YEAR} to {LAST_YEAR}" in response.json()["detail"]

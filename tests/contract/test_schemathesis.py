@@ -26,7 +26,11 @@ from tests.contract.conftest import (
     signed_in,
 )
 
-pytestmark = pytest.mark.contract
+pytestmark = [
+    pytest.mark.contract,
+    # Schemathesis' own strategies call `random` (its problem, not the API's).
+    pytest.mark.filterwarnings("ignore:Do not use the `random` module inside strategies"),
+]
 MAX_EXAMPLES = int(os.environ.get("TELEMED_CONTRACT_EXAMPLES", "4"))
 SEED = os.environ.get("TELEMED_CONTRACT_SEED")
 CHECKS = [

@@ -28,6 +28,24 @@ async def test_a_berlin_practitioner_across_the_october_change(world: World) -> 
     assert booked["patient_local"]["start"] == "2025-10-27T09:00:00+01:00"
 
 
+async def test_every_window_offers_slots_that_book_on_a_24_hour_schedule(world: World) -> None:
+    """Days that touch at midnight, 25-minute slots (a day is not a whole number of them): the
+    last slot of a window days long books (it was refused as `off_grid` when the grid was
+    anchored on the first day each request happened to load: the window's, or the slot's)."""
+    doctor = await world.stack.actor("specialist", world.centre, "cardiology")
+    always = [{"weekday": day, "start": "00:00", "end": "24:00"} for day in range(7)]
+    await world.create_schedule(
+        doctor, weekly_hours=always, slot_step_minutes=25, min_notice_minutes=0
+    )
+    for first_day, last_day in (("2025-10-21", "2025-10-24"), ("2025-10-22", "2025-10-23")):
+        found = await world.availability(
+            local(first_day, "07:00"), local(last_day, "07:00"), practitioner=str(doctor.id)
+        )
+        assert not found["truncated"]
+        # The last slot offered: the farthest from the day the window's grid starts on.
+        await world.booked(found["slots"][-1]["start"], practitioner_id=str(doctor.id))
+
+
 async def test_a_district_at_utc_plus_10_books_the_centre_at_utc_plus_7(world: World) -> None:
     """The Vladivostok medic asks in their own zone and sees both clocks; 12:00 for them is
     09:00 at the Novosibirsk centre."""

@@ -88,6 +88,32 @@ async def test_unknown_event_types_are_named_in_the_problem(stack: Stack) -> Non
         assert response.status_code == 422, bad
 
 
+async def test_a_url_longer_than_its_column_is_bad_input(stack: Stack) -> None:
+    """PostgreSQL refuses a value past `varchar(2048)` (a 500, where SQLite stored it): the
+    schema says so first, on creation and on change, counting the URL as it is stored."""
+    client = await manager(stack, await stack.organization())
+    created = await subscribe(stack, client, URL)
+    # 2,048 characters as sent, one more as stored: a URL without a path gets its "/".
+    bare = "https://" + ".".join(["a" * 63] * 31) + "." + "b" * 48 + ".example"
+    assert len(bare) == 2048
+    path = f"{HOOKS}/subscriptions/{created['id']}"
+    for long in (URL + "/" + "a" * 2048, bare):
+        response = await stack.client.post(
+            f"{HOOKS}/subscriptions",
+            json={"url": long, "event_types": ["case.submitted"]},
+            headers=client.headers,
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["loc"] == ["body", "url"]
+        changed = await stack.client.patch(path, json={"url": long}, headers=client.headers)
+        assert changed.status_code == 422, changed.text
+    fitting = URL + "/" + "a" * (2047 - len(URL))
+    assert len(fitting) == 2048
+    changed = await stack.client.patch(path, json={"url": fitting}, headers=client.headers)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["url"] == fitting
+
+
 async def test_people_and_clients_without_the_scope_are_refused(stack: Stack) -> None:
     hospital = await stack.organization()
     medic = await stack.actor("district_medic", hospital)
