@@ -9,7 +9,7 @@ import threading
 from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import pytest
 
@@ -52,6 +52,21 @@ class RoleFigures:
     seconds: float = 0.0
     statuses: dict[int, int] = field(default_factory=dict)
     failures: set[str] = field(default_factory=set)  # distinct: operation, status, check
+
+
+# What one operation's test sent as one role, kept in its report's `user_properties` so that
+# the figures reach the summary from an xdist worker too (plain values: they travel as JSON).
+TALLY = "schemathesis"
+
+
+def new_tally(role: str) -> dict[str, Any]:
+    return {"role": role, "requests": 0, "server_errors": 0, "statuses": {}, "failures": []}
+
+
+def count(tally: dict[str, Any], status: int) -> None:
+    tally["requests"] += 1
+    tally["server_errors"] += status >= 500
+    tally["statuses"][str(status)] = tally["statuses"].get(str(status), 0) + 1
 
 
 class ThreadedStack:
@@ -151,7 +166,7 @@ async def signed_in(stack: Stack, role: str) -> str:
     return (await stack.actor(role, hospital)).access_token
 
 
-FIGURES: dict[str, RoleFigures] = {}
+FIGURES: dict[str, RoleFigures] = {}  # per role, from the reports of this process
 
 
 @pytest.fixture(scope="module")
@@ -160,6 +175,22 @@ def threaded_stack(
 ) -> Iterator[ThreadedStack]:
     with ThreadedStack(database_urls, tmp_path_factory.mktemp("contract")) as running:
         yield running
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when != "call":
+        return
+    for name, value in report.user_properties:
+        if name != TALLY:
+            continue
+        tally = cast(dict[str, Any], value)
+        figures = FIGURES.setdefault(tally["role"], RoleFigures())
+        figures.requests += tally["requests"]
+        figures.server_errors += tally["server_errors"]
+        figures.seconds += report.duration
+        for status, times in tally["statuses"].items():
+            figures.statuses[int(status)] = figures.statuses.get(int(status), 0) + times
+        figures.failures.update(tally["failures"])
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

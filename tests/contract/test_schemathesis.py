@@ -8,7 +8,6 @@ time; raise the number or set `TELEMED_CONTRACT_SEED` to explore further."""
 
 import os
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,13 +15,15 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
+from hypothesis import HealthCheck, settings
 
 from tests.contract.conftest import (
-    FIGURES,
     ROLES,
-    RoleFigures,
+    TALLY,
     ThreadedStack,
     aggregated_document,
+    count,
+    new_tally,
     signed_in,
 )
 
@@ -80,38 +81,44 @@ def served(threaded_stack: ThreadedStack, session: requests.Session) -> str:
 
 
 @pytest.fixture(scope="module")
-def token(threaded_stack: ThreadedStack, role: str) -> Iterator[str]:
-    """A fresh token for `role`; the time its operations take is counted for it."""
+def token(threaded_stack: ThreadedStack, role: str) -> str:
+    """A fresh token for `role`."""
     assert threaded_stack.stack is not None
-    figures = FIGURES.setdefault(role, RoleFigures())
-    started = time.monotonic()
-    yield threaded_stack.run(signed_in(threaded_stack.stack, role))
-    figures.seconds += time.monotonic() - started
+    return threaded_stack.run(signed_in(threaded_stack.stack, role))
+
+
+@pytest.fixture
+def tally(request: pytest.FixtureRequest, role: str) -> dict[str, Any]:
+    """What this operation's examples send as `role`, reported with the test."""
+    found = new_tally(role)
+    request.node.user_properties.append((TALLY, found))
+    return found
 
 
 @schema.parametrize()
+# `tally` is meant to gather every example of the operation: its scope is the point.
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_every_operation_keeps_its_contract(
     case: schemathesis.Case[Any],
     role: str,
     token: str,
     served: str,
     session: requests.Session,
+    tally: dict[str, Any],
 ) -> None:
     response = case.call(
         base_url=served, session=session, headers={"Authorization": f"Bearer {token}"}
     )
-    figures = FIGURES[role]
-    figures.requests += 1
-    figures.statuses[response.status_code] = figures.statuses.get(response.status_code, 0) + 1
-    if response.status_code >= 500:
-        figures.server_errors += 1
+    count(tally, response.status_code)
     try:
         case.validate_response(response, headers={"Authorization": f"Bearer {token}"})
     except schemathesis.errors.FailureGroup as failed:
         for failure in failed.exceptions:
             detail = failure.message.strip().splitlines()[0] if failure.message.strip() else ""
-            figures.failures.add(
+            found = (
                 f"{case.operation.label} [{response.status_code}] {failure.code} "
                 f"{failure.title}: {detail[:160]}"
             )
+            if found not in tally["failures"]:
+                tally["failures"].append(found)
         raise
