@@ -26,6 +26,12 @@ DEFAULT_TTL_SECONDS = 600
 LEEWAY_SECONDS = 30
 
 
+def default_consult_key_path(var_dir: Path) -> Path:
+    """Where consult keeps its grant key on one machine, and so where the services it calls
+    look for it unless told otherwise: one path, so the issuer and the verifiers agree."""
+    return var_dir / "consult" / "grant_signing_key.pem"
+
+
 @dataclass(frozen=True)
 class Grant:
     issuer: str

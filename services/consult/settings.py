@@ -6,6 +6,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from services.common.grants import default_consult_key_path
 from services.common.settings import ServiceSettings
 from services.consult.appeals.settings import AppealsSettings
 from services.consult.cases.settings import CasesSettings
@@ -40,7 +41,7 @@ class ConsultSettings(
     )
 
     def resolved_grant_key_path(self) -> Path:
-        return self.grant_key_path or self.var_dir / "consult" / "grant_signing_key.pem"
+        return self.grant_key_path or default_consult_key_path(self.var_dir)
 
     def resolved_signing_key_path(self) -> Path:
         """The configured key file, or `consult/conclusion_signing_key.pem` under `var_dir`."""

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from services.common.grants import default_consult_key_path
 from services.common.settings import ServiceSettings
 from services.files.enums import StorageBackend
 
@@ -77,7 +78,7 @@ class FilesSettings(ServiceSettings):
         return self.link_key_path or self.var_dir / "files" / "link_key"
 
     def resolved_consult_grant_keys(self) -> list[Path]:
-        return self.consult_grant_keys or [self.var_dir / "consult" / "grant_signing_key.pem"]
+        return self.consult_grant_keys or [default_consult_key_path(self.var_dir)]
 
     def resolved_uid_salt_path(self) -> Path:
         return self.dicom_uid_salt_path or self.var_dir / "files" / "dicom_uid_salt"

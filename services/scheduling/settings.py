@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from services.common.grants import default_consult_key_path
 from services.common.settings import ServiceSettings
 
 
@@ -61,7 +62,7 @@ class SchedulingSettings(ServiceSettings):
     )
 
     def resolved_consult_grant_keys(self) -> list[Path]:
-        return self.consult_grant_keys or [self.var_dir / "consult" / "grant_signing_key.pem"]
+        return self.consult_grant_keys or [default_consult_key_path(self.var_dir)]
 
     def resolved_video_client_file(self) -> Path:
         return self.video_client_file or self.var_dir / "scheduling" / "video_client.json"
