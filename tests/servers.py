@@ -3,6 +3,7 @@ and an S3-compatible object store."""
 
 import asyncio
 import contextlib
+import random
 import socket
 import subprocess
 import sys
@@ -21,6 +22,31 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+# Below the kernel's ephemeral range (32768 up on Linux): a port handed out by `free_port` and
+# its neighbours can be taken meanwhile by any client's outgoing connection, which is how a
+# `telemed run` under test once lost a port between the probe and its bind.
+FIXED_PORTS = range(20000, 32000)
+
+
+def free_port_run(count: int) -> int:
+    """A base port with `count` free ports from it, as `telemed run --base-port` needs, out of
+    the ephemeral range; each is probed by binding it."""
+    while True:
+        base = random.randrange(FIXED_PORTS.start, FIXED_PORTS.stop - count)
+        probes = []
+        try:
+            for port in range(base, base + count):
+                probe = socket.socket()
+                probes.append(probe)
+                probe.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for probe in probes:
+                probe.close()
 
 
 @contextlib.asynccontextmanager

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from telemed.registry import SERVICES
-from tests.e2e.system import TELEMED, environment, port_taken, wait_ready
-from tests.servers import free_port
+from tests.e2e.system import TELEMED, environment, wait_ready
+from tests.servers import free_port_run
 
 
 @pytest.fixture
@@ -25,9 +25,7 @@ def running_system(tmp_path: Path) -> Iterator[tuple[str, dict[str, Any], subpro
         capture_output=True,
     )  # fmt: skip
     accounts = json.loads(seeded.stdout)
-    base_port = free_port()
-    while any(port_taken(base_port + offset) for offset in range(len(SERVICES))):
-        base_port = free_port()
+    base_port = free_port_run(len(SERVICES))
     process = subprocess.Popen(
         [*TELEMED, "run", "--var-dir", str(tmp_path), "--base-port", str(base_port)],
         env=env,

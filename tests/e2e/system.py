@@ -24,19 +24,11 @@ def environment(var_dir: Path, database_urls: dict[str, str] | None) -> dict[str
     return env
 
 
-def port_taken(port: int) -> bool:
-    try:
-        httpx.get(f"http://127.0.0.1:{port}/", timeout=0.2)
-    except httpx.HTTPError:
-        return False
-    return True
-
-
 def wait_ready(gateway: str, process: subprocess.Popen[bytes], timeout: float = 150) -> None:
     """Until the gateway finds every service ready; longer than `telemed run` waits itself."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert process.poll() is None, "telemed run exited early"
+        assert process.poll() is None, f"telemed run exited early ({process.returncode})"
         try:
             if httpx.get(gateway + "/ready/upstreams", timeout=4).status_code == 200:
                 return

@@ -5,7 +5,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ import pytest
 from telemed.registry import SERVICES
 from tests.conftest import reset_database
 from tests.e2e.system import wait_ready
-from tests.servers import free_port
+from tests.servers import free_port, free_port_run
 
 pytestmark = pytest.mark.e2e
 TELEMED = [sys.executable, "-m", "telemed"]
@@ -28,24 +27,6 @@ class System:
     gateway: str
     var_dir: Path
     env: dict[str, str]
-
-
-def _free_run_of_ports(count: int) -> int:
-    """A base port with `count` free ports from it, as `telemed run --base-port` needs."""
-    while True:
-        base = free_port()
-        probes = []
-        try:
-            for port in range(base, base + count):
-                probe = socket.socket()
-                probes.append(probe)
-                probe.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for probe in probes:
-                probe.close()
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +43,7 @@ def system(
         env[service.env_prefix + "VAR_DIR"] = str(var_dir)
         env[service.env_prefix + "DATABASE_URL"] = database_urls[service.name]
     subprocess.run([*TELEMED, "migrate"], env=env, check=True, timeout=120)
-    base_port = _free_run_of_ports(len(SERVICES))
+    base_port = free_port_run(len(SERVICES))
     command = [*TELEMED, "run", "--var-dir", str(var_dir), "--base-port", str(base_port)]
     with subprocess.Popen(command, env=env, start_new_session=True) as launcher:
         try:
