@@ -238,7 +238,7 @@ class Stack:
 
 async def bootstrap_admin(stack: Stack) -> Actor:
     from gateway.auth import SecretHasher
-    from gateway.directory import create_user
+    from gateway.directory.service import create_user
     from gateway.models import kernel_tables
     from gateway.schemas import UserCreate
     from services.common.uow import standalone_unit_of_work

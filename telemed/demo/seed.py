@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from gateway.auth import SecretHasher, new_client_credentials
-from gateway.directory import create_user
+from gateway.directory.service import create_user
 from gateway.models import ApiClient, Organization, User, kernel_tables
 from gateway.schemas import OrganizationCreate, OrganizationKind, UserCreate
 from gateway.schemas import User as UserView

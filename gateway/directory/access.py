@@ -1,0 +1,36 @@
+"""Who may see and manage whom in the directory."""
+
+from gateway.models import User
+from services.common.audit import Outcome
+from services.common.auth import Principal, Role
+from services.common.errors import Forbidden
+from services.common.uow import UnitOfWork
+
+
+def require_admin(uow: UnitOfWork, principal: Principal, action: str, resource: str) -> None:
+    if principal.role != Role.ADMIN:
+        uow.audit.record(action, resource, None, Outcome.DENIED)
+        raise Forbidden("Only administrators manage the directory.")
+
+
+# Those doctors may name as a room's host or a colleague: the staff of their region.
+REGION_STAFF = frozenset({Role.COORDINATOR.value, Role.DISTRICT_MEDIC.value, Role.SPECIALIST.value})
+DOCTORS = frozenset({Role.DISTRICT_MEDIC, Role.SPECIALIST})
+
+
+def can_see_user(principal: Principal, user: User, user_region: str | None) -> bool:
+    """Administrators see everyone and everyone themselves; coordinators see the users of
+    their region; doctors see their own organisation (its patients among them) and the staff
+    of their region. Services check the people a request names through this (`get_user`)."""
+    if principal.role == Role.ADMIN or principal.subject == user.id:
+        return True
+    if principal.region is None or user_region != principal.region:
+        return False
+    if principal.role == Role.COORDINATOR:
+        return True
+    if principal.role in DOCTORS:
+        own = principal.organization_id is not None
+        return (own and user.organization_id == principal.organization_id) or (
+            user.role in REGION_STAFF
+        )
+    return False

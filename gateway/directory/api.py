@@ -1,0 +1,216 @@
+"""The directory's HTTP API: the signed-in user, organisations and users."""
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from sqlalchemy import select
+
+from gateway import schemas
+from gateway.auth import secret_hasher
+from gateway.directory.access import can_see_user, require_admin
+from gateway.directory.service import (
+    create_user,
+    deactivate,
+    find_organization,
+    flush_unique,
+    user_view,
+)
+from gateway.models import Organization, User
+from services.common.audit import Outcome
+from services.common.auth import CurrentPrincipal, Role
+from services.common.errors import Forbidden, NotFound, problem_responses
+from services.common.idempotency import idempotent
+from services.common.uow import UnitOfWorkDep
+
+router = APIRouter(prefix="/api/directory", tags=["directory"])
+MAX_PAGE = 500
+
+
+@router.get(
+    "/me",
+    response_model=schemas.User,
+    summary="The signed-in user",
+    responses=problem_responses(401, 404),
+)
+async def me(uow: UnitOfWorkDep, principal: CurrentPrincipal) -> schemas.User:
+    user = await uow.session.get(User, principal.subject)
+    if user is None:
+        raise NotFound("API clients have no user record.")
+    uow.audit.record("user.read", "user", user.id)
+    return await user_view(uow, user)
+
+
+@router.post(
+    "/organizations",
+    status_code=201,
+    response_model=schemas.Organization,
+    summary="Register an organisation",
+    responses=problem_responses(401, 403, 409),
+)
+async def create_organization(
+    request: Request,
+    body: schemas.OrganizationCreate,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+) -> Any:
+    require_admin(uow, principal, "organization.create", "organization")
+
+    async def create() -> schemas.Organization:
+        organization = Organization(**body.model_dump(mode="json"))
+        uow.session.add(organization)
+        await flush_unique(uow, f"An organisation named {body.name!r}")
+        uow.audit.record("organization.create", "organization", organization.id)
+        return schemas.Organization.model_validate(organization)
+
+    return await idempotent(request, uow.session, principal, body, create)
+
+
+@router.get(
+    "/organizations",
+    response_model=list[schemas.Organization],
+    summary="List organisations",
+    responses=problem_responses(401),
+)
+async def list_organizations(
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    region: Annotated[str | None, Query(max_length=8)] = None,
+    kind: schemas.OrganizationKind | None = None,
+) -> list[schemas.Organization]:
+    query = select(Organization).order_by(Organization.name).limit(MAX_PAGE)
+    if region:
+        query = query.where(Organization.region == region)
+    if kind:
+        query = query.where(Organization.kind == kind.value)
+    rows = (await uow.session.scalars(query)).all()
+    return [schemas.Organization.model_validate(row) for row in rows]
+
+
+@router.get(
+    "/organizations/{organization_id}",
+    response_model=schemas.Organization,
+    summary="One organisation",
+    responses=problem_responses(401, 404),
+)
+async def get_organization(
+    organization_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> schemas.Organization:
+    return schemas.Organization.model_validate(await find_organization(uow, organization_id))
+
+
+@router.put(
+    "/organizations/{organization_id}",
+    response_model=schemas.Organization,
+    summary="Replace an organisation's details",
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def update_organization(
+    organization_id: uuid.UUID,
+    body: schemas.OrganizationCreate,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+) -> schemas.Organization:
+    require_admin(uow, principal, "organization.update", "organization")
+    organization = await find_organization(uow, organization_id)
+    for field, value in body.model_dump(mode="json").items():
+        setattr(organization, field, value)
+    await flush_unique(uow, f"An organisation named {body.name!r}")
+    uow.audit.record("organization.update", "organization", organization.id)
+    return schemas.Organization.model_validate(organization)
+
+
+@router.post(
+    "/users",
+    status_code=201,
+    response_model=schemas.User,
+    summary="Create a user",
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def create_user_endpoint(
+    request: Request, body: schemas.UserCreate, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> Any:
+    require_admin(uow, principal, "user.create", "user")
+    return await idempotent(
+        request,
+        uow.session,
+        principal,
+        body,
+        lambda: create_user(uow, secret_hasher(request), body),
+    )
+
+
+@router.get(
+    "/users",
+    response_model=list[schemas.User],
+    summary="List users",
+    responses=problem_responses(401, 403),
+)
+async def list_users(
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    role: Role | None = None,
+    organization_id: uuid.UUID | None = None,
+    specialty: Annotated[str | None, Query(max_length=64)] = None,
+) -> list[schemas.User]:
+    """Administrators see everyone; coordinators see the users of their region's organisations."""
+    if principal.role not in {Role.ADMIN, Role.COORDINATOR}:
+        uow.audit.record("user.list", "user", None, Outcome.DENIED)
+        raise Forbidden("Only administrators and coordinators list users.")
+    query = (
+        select(User, Organization.region)
+        .outerjoin(Organization, User.organization_id == Organization.id)
+        .order_by(User.username)
+        .limit(MAX_PAGE)
+    )
+    if principal.role == Role.COORDINATOR:
+        query = query.where(Organization.region == principal.region)
+    if role:
+        query = query.where(User.role == role.value)
+    if organization_id:
+        query = query.where(User.organization_id == organization_id)
+    if specialty:
+        query = query.where(User.specialty == specialty)
+    rows = (await uow.session.execute(query)).all()
+    uow.audit.record("user.list", "user", None, detail=f"returned={len(rows)}")
+    return [
+        schemas.User.model_validate(user).model_copy(update={"region": region})
+        for user, region in rows
+    ]
+
+
+@router.get(
+    "/users/{user_id}",
+    response_model=schemas.User,
+    summary="One user",
+    description="Administrators see everyone; coordinators the users of their region; "
+    "district medics and specialists their own organisation's users (its patients among them) "
+    "and the staff of their region; everyone themselves. Any other user is a 404, as is an "
+    "unknown id. The services check the people a request names (a visit's patient, a room's "
+    "host) through this route, with the caller's token.",
+    responses=problem_responses(401, 404),
+)
+async def get_user(
+    user_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> schemas.User:
+    user = await uow.session.get(User, user_id)
+    view = await user_view(uow, user) if user else None
+    if user is None or view is None or not can_see_user(principal, user, view.region):
+        uow.audit.record("user.read", "user", user_id, Outcome.DENIED)
+        raise NotFound(f"No user {user_id}.")
+    uow.audit.record("user.read", "user", user_id)
+    return view
+
+
+@router.post(
+    "/users/{user_id}/deactivate",
+    response_model=schemas.User,
+    summary="Deactivate a user (their tokens stop working everywhere within seconds)",
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def deactivate_user(
+    user_id: uuid.UUID, request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> schemas.User:
+    """The only active administrator cannot be deactivated (409), by themselves or anyone."""
+    user = await deactivate(uow, request, principal, User, user_id, "user.deactivate", "user")
+    return await user_view(uow, user)

@@ -1,0 +1,101 @@
+"""The directory's rules: organisations and users as stored, and the changes that must keep
+it manageable."""
+
+import uuid
+from typing import TypeVar
+
+from fastapi import Request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from gateway import revocations, schemas
+from gateway.auth import SecretHasher
+from gateway.directory.access import require_admin
+from gateway.models import ApiClient, Organization, User
+from services.common.auth import Principal, Role
+from services.common.errors import Conflict, NotFound
+from services.common.uow import UnitOfWork
+
+Deactivatable = TypeVar("Deactivatable", User, ApiClient)
+
+
+async def find_organization(uow: UnitOfWork, organization_id: uuid.UUID) -> Organization:
+    organization = await uow.session.get(Organization, organization_id)
+    if organization is None:
+        raise NotFound(f"No organisation {organization_id}.")
+    return organization
+
+
+async def user_view(uow: UnitOfWork, user: User) -> schemas.User:
+    region = None
+    if user.organization_id:
+        region = (await find_organization(uow, user.organization_id)).region
+    return schemas.User.model_validate(user).model_copy(update={"region": region})
+
+
+async def keep_an_administrator(uow: UnitOfWork, user: User, action: str) -> None:
+    """Refuses (409) to leave the directory without an active administrator: nobody could
+    then manage it. The active administrators' rows are locked, so two of them switching
+    each other off at once cannot both succeed."""
+    if user.role != Role.ADMIN or not user.is_active:
+        return
+    admins = select(User.id).where(User.role == Role.ADMIN.value, User.is_active.is_(True))
+    if set((await uow.session.scalars(admins.with_for_update())).all()) <= {user.id}:
+        uow.audit.refuse(
+            action,
+            "user",
+            user.id,
+            Conflict(f"{user.username} is the only active administrator; appoint another first."),
+        )
+
+
+async def deactivate(
+    uow: UnitOfWork,
+    request: Request,
+    principal: Principal,
+    model: type[Deactivatable],
+    record_id: uuid.UUID,
+    action: str,
+    resource: str,
+) -> Deactivatable:
+    """Switches an account off for good: its tokens stop being issued or renewed, and the
+    ones it holds are refused everywhere within seconds (gateway/revocations.py)."""
+    require_admin(uow, principal, action, resource)
+    record = await uow.session.get(model, record_id)
+    if record is None:
+        raise NotFound(f"No {resource.replace('_', ' ')} {record_id}.")
+    if isinstance(record, User):
+        await keep_an_administrator(uow, record, action)
+    record.is_active = False
+    await uow.session.flush()
+    await revocations.revoke(uow.session, request.app.state.settings, record.id, action)
+    uow.audit.record(action, resource, record.id)
+    return record
+
+
+async def flush_unique(uow: UnitOfWork, what: str) -> None:
+    try:
+        async with uow.session.begin_nested():
+            await uow.session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"{what} already exists.") from exc
+
+
+async def create_user(
+    uow: UnitOfWork, hasher: SecretHasher, body: schemas.UserCreate
+) -> schemas.User:
+    """Shared by the API and `telemed admin create-user`."""
+    if body.organization_id:
+        await find_organization(uow, body.organization_id)
+    user = User(
+        username=body.username,
+        password_hash=await hasher.hash(body.password),
+        full_name=body.full_name,
+        role=body.role.value,
+        organization_id=body.organization_id,
+        specialty=body.specialty,
+    )
+    uow.session.add(user)
+    await flush_unique(uow, f"A user named {body.username!r}")
+    uow.audit.record("user.create", "user", user.id)
+    return await user_view(uow, user)
