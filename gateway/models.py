@@ -31,7 +31,9 @@ class User(IdMixin, TimestampMixin, Base):
     __tablename__ = "users"
 
     username: Mapped[str] = mapped_column(String(64), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(255))
+    # None for a person who exists only as a record (a patient registered by a registry) until
+    # they are invited to sign in and choose a password.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
     full_name: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(32))
     organization_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -39,6 +41,10 @@ class User(IdMixin, TimestampMixin, Base):
     )
     specialty: Mapped[str | None] = mapped_column(String(64))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # How messages reach the person (gateway/notify/), in the language they read.
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(2), default="ru", server_default="ru")
 
 
 class ApiClient(IdMixin, TimestampMixin, Base):
