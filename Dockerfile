@@ -1,5 +1,14 @@
-# One image for the gateway, every service and the migration job; the command picks the process
-# (see docker-compose.yml and deploy/k8s/). Runtime dependencies only, no [dev] extra.
+# One image for the gateway, every service, the web console and the migration job; the command
+# picks the process (see docker-compose.yml and deploy/k8s/). Runtime dependencies only, no [dev]
+# extra.
+
+# The console's front-end files from npm, exactly as web/package-lock.json pins them; only the
+# distributed files go on (nothing is fetched from a CDN at run time).
+FROM node:20-slim AS assets
+WORKDIR /assets
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/telemed
@@ -8,6 +17,9 @@ COPY pyproject.toml ./
 COPY services ./services
 COPY gateway ./gateway
 COPY telemed ./telemed
+COPY web ./web
+COPY --from=assets /assets/node_modules/htmx.org/dist/htmx.min.js \
+     /assets/node_modules/tus-js-client/dist/tus.min.js ./web/static/vendor/
 # A non-editable install: migrations and the join page travel as package data.
 RUN /opt/telemed/bin/pip install .
 

@@ -3,12 +3,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# The console's front-end files from npm (web/package-lock.json), copied where web serves them.
+ASSETS := web/node_modules/.copied-stamp
+VENDOR := web/node_modules/htmx.org/dist/htmx.min.js web/node_modules/tus-js-client/dist/tus.min.js
 TEST_DB ?= sqlite
 # Workers for the suite: its tests mostly wait on sockets and databases, so more workers than
 # cores still shorten it; each test file stays on one worker (its module fixtures built once).
 TEST_WORKERS ?= 3
 
-.PHONY: run test test-postgresql lint bench migrate seed clean
+.PHONY: run test test-postgresql lint bench migrate seed clean assets translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,15 +19,34 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+## The console's assets: `npm ci` in web/ (Node.js 20+), then the distributed files into
+## web/static/vendor/ (git ignores both folders).
+assets: $(ASSETS)
+$(ASSETS): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	mkdir -p web/static/vendor
+	cp $(VENDOR) web/static/vendor/
+	touch $(ASSETS)
+
+## The console's message catalogs: new strings of web/ extracted into each language's .po
+## (translate them there), then compiled into the .mo files web loads. Both are committed;
+## tests/web/test_i18n.py checks that they are complete and agree.
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F web/babel.cfg -k N_ --no-location --sort-output --omit-header \
+		-o web/translations/messages.pot .
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations \
+		--ignore-obsolete --no-fuzzy-matching --width 100
+	$(BIN)/pybabel compile -d web/translations --statistics
+
 ## Start the gateway (:8000) and every service on embedded defaults (SQLite under var/).
-run: $(STAMP)
+run: $(STAMP) $(ASSETS)
 	$(BIN)/telemed migrate
 	$(BIN)/telemed run
 
 ## The whole test suite (TEST_DB=postgresql runs it against the local PostgreSQL server);
 ## PYTEST_ARGS passes more options, e.g. PYTEST_ARGS='-m "not contract"'.
 PYTEST_ARGS ?=
-test: $(STAMP)
+test: $(STAMP) $(ASSETS)
 	TELEMED_TEST_DB=$(TEST_DB) $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test-postgresql:
@@ -33,7 +55,7 @@ test-postgresql:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy services gateway telemed tests bench
+	$(BIN)/mypy services gateway web telemed tests bench
 	$(BIN)/lint-imports
 
 migrate: $(STAMP)
@@ -47,4 +69,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/consult_queue.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache web/node_modules web/static/vendor

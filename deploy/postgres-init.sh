@@ -13,7 +13,7 @@
 # they go into URLs, so use hex (openssl rand -hex 24).
 set -eu
 
-services="${TELEMED_DB_SERVICES:-gateway consult files video scheduling}"
+services="${TELEMED_DB_SERVICES:-gateway consult files video scheduling web}"
 secret_of() {  # secret_of <service> <DB_PASSWORD|APP_DB_PASSWORD>
     printenv "$(echo "$1" | tr '[:lower:]' '[:upper:]')_$2" || true
 }

@@ -7,10 +7,20 @@ import httpx
 from fastapi import FastAPI
 
 from gateway import auth, directory, fhir, openapi, proxy, readiness, revocations
+from gateway.accounts import api as accounts_api
+from gateway.accounts import page as accounts_page
+from gateway.accounts.passwords import PasswordRules, Passwords
 from gateway.auth import SecretHasher
+from gateway.console import api_services, install_console
 from gateway.models import kernel_tables
+from gateway.notify import api as notify_api
+from gateway.notify import pages as notify_pages
+from gateway.notify.jobs import notify_jobs
+from gateway.oauth import routes as oauth_routes
 from gateway.settings import GatewaySettings
 from gateway.tokens import TokenIssuer
+from gateway.visits import api as visits_api
+from gateway.visits.links import VisitLinks
 from gateway.webhooks import api as webhooks_api
 from gateway.webhooks.relay import webhook_jobs
 from services.common.app import create_service_app
@@ -37,7 +47,10 @@ def create_app(
     async def startup(app: FastAPI) -> AsyncIterator[None]:
         await upstreams.open()
         try:
-            async with webhook_jobs(app, settings, upstreams, issuer):
+            async with (
+                webhook_jobs(app, settings, upstreams, issuer),
+                notify_jobs(app, settings),
+            ):
                 yield
         finally:
             await upstreams.close()
@@ -50,12 +63,18 @@ def create_app(
         routers=[
             auth.router,
             revocations.router,
+            accounts_api.router,
+            accounts_page.router,
             directory.router,
             openapi.router,
             readiness.router,
             webhooks_api.router,
+            notify_api.router,
+            notify_pages.router,
+            oauth_routes.router,
+            visits_api.router,
             fhir.router,
-            proxy.proxy_router(list(settings.services)),
+            proxy.proxy_router(api_services(settings.services)),
         ],
         kernel_tables=kernel_tables,
         transport=transport,
@@ -68,8 +87,12 @@ def create_app(
         serve_docs=False,
     )
     app.state.token_issuer = issuer
+    oauth_routes.install(app, settings)
+    app.state.visit_links = VisitLinks.from_settings(settings)
     app.state.secret_hasher = SecretHasher(
         time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib
     )
+    app.state.passwords = Passwords(PasswordRules.from_settings(settings), app.state.secret_hasher)
     app.state.upstreams = upstreams
+    install_console(app)  # the router's fallback: every other path is the web console's
     return app

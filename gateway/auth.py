@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select, update
 
 from gateway import revocations, signin
+from gateway.accounts import sessions
 from gateway.models import ApiClient, Organization, RefreshToken, User
 from gateway.schemas import TokenResponse
 from gateway.scopes import issued
@@ -162,7 +163,8 @@ async def _password_grant(
     await signin.succeeded(uow.session, username, address)
     principal = await principal_for_user(uow, user)
     uow.audit.record("auth.login", "user", user.id, principal=principal)
-    return await _issue(uow, request, principal, family=uuid.uuid4())
+    family = await sessions.started(uow, user, request)
+    return await _issue(uow, request, principal, family=family)
 
 
 def _basic_credentials(request: Request) -> tuple[str, str] | None:
@@ -245,6 +247,10 @@ async def _refresh_grant(
     )
     if stored is None or stored.expires_at <= now:
         return _invalid_grant(request, invalid)
+    from gateway.oauth.grant import refresh_client  # which imports this module
+
+    # A sign-in an OAuth client started: only that client refreshes it, and it keeps its scopes.
+    scopes = await refresh_client(uow, request, stored.family_id)
     # Rotation: the conditional UPDATE lets exactly one concurrent use of a token win; every
     # other use of it is a reuse.
     rotated = await uow.session.execute(
@@ -261,7 +267,10 @@ async def _refresh_grant(
     if user is None or not user.is_active:
         return _invalid_grant(request, invalid)
     principal = await principal_for_user(uow, user)
+    if scopes is not None:
+        principal = principal.model_copy(update={"scopes": scopes})
     uow.audit.record("auth.refresh", "user", user.id, principal=principal)
+    await sessions.renewed(uow, stored.family_id)
     return await _issue(uow, request, principal, family=stored.family_id)
 
 
@@ -280,8 +289,17 @@ async def token(
     client_id: Annotated[str | None, Form()] = None,
     client_secret: Annotated[str | None, Form()] = None,
     refresh_token: Annotated[str | None, Form()] = None,
+    code: Annotated[str | None, Form(max_length=512)] = None,
+    redirect_uri: Annotated[str | None, Form(max_length=2000)] = None,
+    code_verifier: Annotated[str | None, Form(max_length=128)] = None,
 ) -> Any:
-    """Password grant for users, `client_credentials` for API clients, `refresh_token` to renew.
+    """`authorization_code` (with PKCE) for people signing in to an application through
+    `/oauth/authorize`, `client_credentials` for API clients, `refresh_token` to renew; the
+    answer to `authorization_code` with scope `openid` also holds an `id_token`.
+
+    The `password` grant is legacy: OAuth 2.1 drops it, as it hands the person's password to
+    the client. It is kept for the clients that already use it; new clients sign people in
+    with the authorization code flow (docs/api.md).
 
     Access tokens live 15 minutes; refresh tokens rotate on every use, and a used one presented
     again ends its whole sign-in (every refresh token since, and their access tokens). Failed
@@ -296,13 +314,22 @@ async def token(
         return await _client_credentials_grant(uow, request, client_id, client_secret)
     if grant_type == "refresh_token":
         return await _refresh_grant(uow, request, refresh_token)
+    if grant_type == "authorization_code":
+        from gateway.oauth.grant import authorization_code_grant  # which imports this module
+
+        return await authorization_code_grant(
+            uow, request, code=code, redirect_uri=redirect_uri, code_verifier=code_verifier,
+            client_id=client_id, client_secret=client_secret,
+        )  # fmt: skip
     raise BadRequest(f"Unsupported grant_type {grant_type!r}.", error="unsupported_grant_type")
 
 
-@router.get("/.well-known/jwks.json", summary="Public keys that verify access tokens")
+@router.get("/.well-known/jwks.json", summary="Public keys that verify access and ID tokens")
 async def jwks(request: Request) -> dict[str, Any]:
     issuer: TokenIssuer = request.app.state.token_issuer
-    return issuer.jwks()
+    # The ID tokens' RSA key too (gateway/oauth/idtokens.py), which the services never use:
+    # they take only access tokens' issuer and audience.
+    return {"keys": [*issuer.jwks()["keys"], request.app.state.id_token_signer.jwk]}
 
 
 def new_client_credentials() -> tuple[str, str]:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from services.common.auth import Role
+from services.common.auth import Principal, Role
 from services.common.client import ServiceClient
 from services.common.errors import NotFound
 from services.common.times import TimeOfDay
@@ -28,6 +28,10 @@ class OrganizationKind(StrEnum):
     REGIONAL_CENTRE = "regional_centre"
     POLYCLINIC = "polyclinic"
     INSURER = "insurer"
+    # Serve other organisations' patients (`Organization.serves`): they register callers,
+    # book their visits and file their appeals.
+    CALL_CENTRE = "call_centre"
+    HOTLINE = "hotline"
     OTHER = "other"
 
 
@@ -80,6 +84,11 @@ class Organization(OrganizationCreate):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
+    serves: list[uuid.UUID] = Field(
+        default_factory=list,
+        description="The organisations this one serves (a call centre's): its staff act for "
+        "their patients as for their own. Set with `PUT /api/directory/organizations/{id}/served`.",
+    )
 
 
 class DirectoryUser(BaseModel):
@@ -114,6 +123,14 @@ class DirectoryClient(ServiceClient):
         organization = Organization.model_validate(body)
         self._organizations[organization_id] = (time.monotonic(), organization)
         return organization
+
+    async def acting(self, principal: Principal, bearer: str) -> Principal:
+        """The caller with the organisations theirs serves (`Principal.serves`), read from its
+        organisation's view, so one cached answer serves every caller of the organisation."""
+        if principal.organization_id is None:
+            return principal
+        organization = await self.get_organization(principal.organization_id, bearer)
+        return principal.model_copy(update={"serves": frozenset(organization.serves)})
 
     async def get_user(self, user_id: uuid.UUID, bearer: str) -> DirectoryUser | None:
         """The user if the directory shows them to the caller (`GET /users/{id}` applies its

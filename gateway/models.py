@@ -45,6 +45,8 @@ class User(IdMixin, TimestampMixin, Base):
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(32))
     language: Mapped[str] = mapped_column(String(2), default="ru", server_default="ru")
+    # When the person last chose a password (None: never, or before this was recorded).
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ApiClient(IdMixin, TimestampMixin, Base):

@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
+from gateway.console import api_services
 from gateway.proxy import Upstreams
 from services.common.errors import ProblemError
 
@@ -65,7 +66,7 @@ def _rename_refs(document: dict[str, Any], renames: dict[str, str]) -> dict[str,
 
 async def _fetch(upstreams: Upstreams) -> dict[str, dict[str, Any]]:
     documents = {}
-    for name in upstreams.urls:
+    for name in api_services(upstreams.urls):
         try:
             documents[name] = await upstreams.get_json(name, "/openapi.json", seconds=5.0)
         except (ProblemError, aiohttp.ClientError, ValueError):
@@ -82,7 +83,7 @@ async def openapi(request: Request) -> dict[str, Any]:
         return document
     services = await _fetch(app.state.upstreams)
     document = merge_documents(app.openapi(), services)
-    if len(services) == len(app.state.upstreams.urls):
+    if len(services) == len(api_services(app.state.upstreams.urls)):
         app.state.merged_openapi = (time.monotonic(), document)
     return document
 

@@ -5,6 +5,7 @@ Organisation shapes live in `gateway.client`, because other services read them t
 
 import re
 import uuid
+from datetime import date
 
 from pydantic import (
     BaseModel,
@@ -15,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from gateway.accounts.contacts import Email, Language, Phone
 from gateway.client import (
     OpeningHours,
     Organization,
@@ -43,24 +45,37 @@ class UserCreate(BaseModel):
     role: Role
     organization_id: uuid.UUID | None = None
     specialty: str | None = Field(default=None, max_length=64, examples=["cardiology"])
+    email: Email | None = None
+    phone: Phone | None = None
+    language: Language = "ru"
 
     @field_validator("specialty")
     @classmethod
     def _normalise_specialty(cls, value: str | None) -> str | None:
-        return re.sub(r"\s+", "_", value.strip().lower()) if value else None
+        return normal_specialty(value)
 
     @model_validator(mode="after")
     def _role_fits(self) -> "UserCreate":
-        if self.role == Role.API_CLIENT:
-            raise ValueError("API clients are registered under /api/directory/api-clients")
-        if self.role == Role.SPECIALIST and not self.specialty:
-            raise ValueError("a specialist needs a specialty")
-        if self.role != Role.SPECIALIST and self.specialty:
-            raise ValueError("only specialists have a specialty")
-        staff = {Role.DISTRICT_MEDIC, Role.SPECIALIST, Role.COORDINATOR}
-        if self.role in staff and self.organization_id is None:
-            raise ValueError(f"a {self.role.value} belongs to an organisation")
+        check_role_fits(self.role, self.organization_id, self.specialty)
         return self
+
+
+def normal_specialty(value: str | None) -> str | None:
+    return re.sub(r"\s+", "_", value.strip().lower()) if value else None
+
+
+def check_role_fits(role: Role, organization_id: uuid.UUID | None, specialty: str | None) -> None:
+    """Raises ValueError naming what a user of `role` lacks or must not have; creating a user
+    and changing one (`PATCH /api/directory/users/{id}`) hold to the same rules."""
+    if role == Role.API_CLIENT:
+        raise ValueError("API clients are registered under /api/directory/api-clients")
+    if role == Role.SPECIALIST and not specialty:
+        raise ValueError("a specialist needs a specialty")
+    if role != Role.SPECIALIST and specialty:
+        raise ValueError("only specialists have a specialty")
+    staff = {Role.DISTRICT_MEDIC, Role.SPECIALIST, Role.COORDINATOR, Role.REGISTRAR}
+    if role in staff and organization_id is None:
+        raise ValueError(f"a {role.value} belongs to an organisation")
 
 
 class User(BaseModel):
@@ -74,6 +89,9 @@ class User(BaseModel):
     region: str | None = None
     specialty: str | None
     is_active: bool
+    # A registered patient's, shown to staff who see them (`GET /api/directory/users/{id}`).
+    birth_date: date | None = None
+    sex: str | None = None
 
 
 class ApiClientUpdate(BaseModel):

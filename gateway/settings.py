@@ -5,6 +5,9 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from gateway.accounts.settings import AccountsSettings
+from gateway.notify.settings import NotifySettings
+from gateway.oauth.settings import SignInSettings
 from services.common.settings import ServiceSettings
 
 
@@ -14,19 +17,26 @@ def default_services() -> dict[str, str | list[str]]:
         "files": "http://127.0.0.1:8002",
         "video": "http://127.0.0.1:8003",
         "scheduling": "http://127.0.0.1:8004",
+        "web": "http://127.0.0.1:8005",  # the console: pages, not API (gateway/console.py)
     }
 
 
-class GatewaySettings(ServiceSettings):
+class GatewaySettings(ServiceSettings, NotifySettings, AccountsSettings, SignInSettings):
     model_config = SettingsConfigDict(
         env_prefix="TELEMED_GATEWAY_", env_file=".env", extra="ignore"
     )
 
     service_name: str = "gateway"
+    # The gateway's address as people reach it: the base of every link in a message (email,
+    # SMS) and of pages sent out of the API.
+    public_url: str = "http://127.0.0.1:8000"
     # One base URL per service, or a list of its instances: `{"consult": ["http://a:8001",
     # "http://b:8001"]}` spreads requests round-robin (gateway/balancer.py).
     services: dict[str, str | list[str]] = Field(default_factory=default_services)
     signing_key_path: Path | None = None
+    # The HMAC key of patients' personal visit links (gateway/visits/links.py): every replica
+    # needs the same file, and replacing it breaks every link sent so far.
+    visit_link_key_path: Path | None = None
     published_public_keys: list[Path] = Field(
         default_factory=list,
         description="PEM files of other keys the JWKS lists but the gateway never signs with: "
@@ -79,3 +89,6 @@ class GatewaySettings(ServiceSettings):
 
     def resolved_signing_key_path(self) -> Path:
         return self.signing_key_path or self.var_dir / "gateway" / "jwt_signing_key.pem"
+
+    def resolved_visit_link_key_path(self) -> Path:
+        return self.visit_link_key_path or self.var_dir / "gateway" / "visit_link.key"

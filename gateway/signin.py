@@ -31,6 +31,14 @@ def client_account(client_id: str) -> str:
     return f"client:{client_id}"
 
 
+def link_request(who: str, address: str) -> tuple[str, str]:
+    """How requests for a password link (`POST /api/auth/password-reset`) are counted, under
+    the same budgets: both names prefixed, so they neither count as failed sign-ins of the
+    account nor use up the address's sign-in budget. They are never taken back: a plain
+    limit on how many messages one address can make telemed send."""
+    return f"reset:{who}", f"reset:{address}"
+
+
 def _counted(account: str, address: str) -> tuple[str, str]:
     """As stored: whatever a client sends is cut to the columns' width, never a 500."""
     return account[:255], address[:64]
@@ -89,3 +97,15 @@ async def succeeded(session: AsyncSession, account: str, address: str) -> None:
             LoginFailure.username == account, LoginFailure.address == address
         )
     )
+
+
+async def cleared(session: AsyncSession, account: str) -> int:
+    """Forgets every failure of the account, from any address (an administrator's unlock, a
+    password set by a link); how many there were."""
+    result = await session.execute(
+        delete(LoginFailure)
+        .where(LoginFailure.username == account[:255])
+        .execution_options(synchronize_session=False)
+    )
+    count: int = result.rowcount  # type: ignore[attr-defined]  # a CursorResult, as for any DELETE
+    return count

@@ -2,8 +2,9 @@
 
 import asyncio
 import json
+from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -11,13 +12,18 @@ from gateway.settings import GatewaySettings
 from services.common.audit import ChainReport, define_audit_tables, verify_chain
 from services.common.db import Database, new_metadata
 from services.common.migrations import upgrade
+from telemed import accounts
 from telemed.registry import SERVICES, spec
+
+if TYPE_CHECKING:
+    from gateway.oauth.schemas import OAuthClientCreate, OAuthClientCreated
 
 app = typer.Typer(help="Operate telemed: run, migrate, seed, demo and audit it.")
 admin_app = typer.Typer(help="Administration of the directory.")
 audit_app = typer.Typer(help="The audit trail of each service.")
 app.add_typer(admin_app, name="admin")
 app.add_typer(audit_app, name="audit")
+accounts.register(admin_app)  # reset-password, unlock, deactivate, reactivate, set-contact
 
 ServiceOption = Annotated[
     list[str] | None, typer.Option("--service", "-s", help="Limit to these services.")
@@ -48,12 +54,27 @@ def run(
     base_port: Annotated[
         int, typer.Option(help="Gateway port; each service takes the next one in turn.")
     ] = 8000,
+    mail_catcher: Annotated[
+        bool,
+        typer.Option(
+            "--mail-catcher",
+            help="Keep email and SMS on this machine: a local SMTP server and SMS API store "
+            "each message under <var-dir>/catcher/ (telemed/catcher.py) instead of sending it.",
+        ),
+    ] = False,
 ) -> None:
     """Start the gateway and every service on localhost until Ctrl-C."""
-    from telemed.launcher import Launcher
+    from telemed.catcher import Catcher
+    from telemed.launcher import Launcher, say
 
     ports = {service.name: base_port + index for index, service in enumerate(SERVICES)}
-    raise typer.Exit(Launcher(var_dir=var_dir, ports=ports).run_forever())
+    with Catcher(var_dir) if mail_catcher else nullcontext() as catcher:
+        env = catcher.gateway_env() if catcher else {}
+        if catcher:
+            say(f"email goes to SMTP 127.0.0.1:{catcher.smtp_port}, kept in {catcher.mail.folder}")
+            say(f"SMS go to the SMS API {catcher.sms_url}, kept in {catcher.sms.folder}")
+        code = Launcher(var_dir=var_dir, ports=ports, extra_env=env).run_forever()
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -61,12 +82,16 @@ def seed(
     demo: Annotated[bool, typer.Option("--demo", help="Demo organisations and users.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the credentials as JSON.")] = False,
 ) -> None:
-    """Create demo organisations and users (existing demo users get fresh passwords)."""
+    """Create demo organisations and users (existing demo users get fresh passwords), and
+    register the web console at the gateway (with a new secret, written for web)."""
     if not demo:
         raise typer.BadParameter("nothing to seed; pass --demo")
+    from telemed.console import register_console
     from telemed.demo.seed import seed_demo
+    from web.settings import WebSettings
 
     accounts = asyncio.run(seed_demo(GatewaySettings()))
+    asyncio.run(register_console(GatewaySettings(), WebSettings()))
     if as_json:
         typer.echo(json.dumps(accounts, indent=2, ensure_ascii=False))
         return
@@ -96,8 +121,10 @@ def demo(
 ) -> None:
     """Run the whole story against a running system (`make run`), step by step: a district
     medic's urgent case with a lab PDF and a DICOM image sent resumably, a cardiologist's signed
-    conclusion, an in-person first visit, two remote follow-ups, the first held over video with
-    a bot patient, and the webhook deliveries. Exits 1 at the first step that fails.
+    conclusion, an in-person first visit, two remote follow-ups (the patient's invitation email
+    shown as the local mail catcher of `telemed run --mail-catcher` keeps it), the first held
+    over video with a bot patient, and the webhook deliveries. Exits 1 at the first step that
+    fails.
 
     Its users: with --credentials, those of the file. Without, the system must
     run on this machine: the demo seeds its directory as `telemed seed --demo`
@@ -112,7 +139,7 @@ def demo(
         source = credential_source(url, credentials, var_dir)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
-    ok, report = asyncio.run(run_story(url, source, as_json=as_json))
+    ok, report = asyncio.run(run_story(url, source, as_json=as_json, var_dir=var_dir))
     if as_json:
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
     raise typer.Exit(0 if ok else 1)
@@ -149,6 +176,86 @@ def create_user(
         raise typer.BadParameter(str(exc)) from exc
     (user,) = asyncio.run(create_users(GatewaySettings(), [body]))
     typer.echo(f"created {user.role} {user.username} ({user.id})")
+
+
+async def _register_oauth_client(
+    settings: GatewaySettings, body: "OAuthClientCreate", client_id: str | None
+) -> "OAuthClientCreated":
+    from sqlalchemy.exc import IntegrityError
+
+    from gateway.auth import SecretHasher
+    from gateway.models import kernel_tables
+    from gateway.oauth.clients import register
+    from services.common.keys import load_or_create_secret
+    from services.common.uow import standalone_unit_of_work
+
+    hasher = SecretHasher(
+        time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib
+    )
+    key = load_or_create_secret(settings.resolved_audit_key_path())
+    database = Database(settings.resolved_database_url(), audit_key=key)
+    try:
+        async with standalone_unit_of_work(database, kernel_tables.audit) as uow:
+            return await register(uow, hasher, body, client_id=client_id)
+    except IntegrityError as exc:
+        raise typer.BadParameter(f"an OAuth client {client_id!r} exists already") from exc
+    finally:
+        await database.dispose()
+
+
+@admin_app.command("create-oauth-client")
+def create_oauth_client(
+    name: str,
+    redirect_uri: Annotated[
+        list[str], typer.Option("--redirect-uri", help="Exact URI codes go back to; repeatable.")
+    ],
+    client_id: Annotated[str | None, typer.Option(help="Default: a new tmo_... id.")] = None,
+    confidential: Annotated[
+        bool, typer.Option(help="Keeps a secret (printed once); else public, with PKCE.")
+    ] = False,
+    first_party: Annotated[bool, typer.Option(help="Telemed's own: no consent page.")] = False,
+    scope: Annotated[
+        list[str] | None, typer.Option("--scope", help="openid, profile, email, offline_access.")
+    ] = None,
+    post_logout_redirect_uri: Annotated[list[str] | None, typer.Option()] = None,
+) -> None:
+    """Register an OAuth client people sign in to (as POST /api/directory/oauth-clients)."""
+    from pydantic import ValidationError
+
+    from gateway.oauth.schemas import OAuthClientCreate
+
+    try:
+        body = OAuthClientCreate(
+            name=name,
+            redirect_uris=redirect_uri,
+            post_logout_redirect_uris=post_logout_redirect_uri or [],
+            confidential=confidential,
+            first_party=first_party,
+            scopes=scope or ["openid", "profile"],
+        )
+    except ValidationError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    created = asyncio.run(_register_oauth_client(GatewaySettings(), body, client_id))
+    typer.echo(f"created OAuth client {created.client_id} ({created.id})")
+    if created.client_secret:
+        typer.echo(f"client secret (shown once): {created.client_secret}")
+
+
+@admin_app.command("register-console")
+def register_console_command(
+    public_url: Annotated[
+        str | None,
+        typer.Option(help="The portal as browsers reach it; default: TELEMED_WEB_PUBLIC_URL."),
+    ] = None,
+) -> None:
+    """Register the web console as the gateway's confidential OAuth client (again: a new
+    secret, the old one stops working) and print its secret, for TELEMED_WEB_OAUTH_CLIENT_SECRET
+    where the console runs apart (docker-compose.yml, deploy/k8s). Run it beside the gateway."""
+    from telemed.console import register_console
+    from web.settings import WebSettings
+
+    web = WebSettings(public_url=public_url) if public_url else WebSettings()
+    typer.echo(asyncio.run(register_console(GatewaySettings(), web)))
 
 
 async def _verify(name: str, key: bytes) -> ChainReport:

@@ -43,6 +43,8 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("files", 8002, "services.files", "FilesSettings"),
     ServiceSpec("video", 8003, "services.video", "VideoSettings", loop="asyncio"),
     ServiceSpec("scheduling", 8004, "services.scheduling", "SchedulingSettings"),
+    # The web console: pages only, reached through the gateway like every service.
+    ServiceSpec("web", 8005, "web", "WebSettings"),
 )
 
 

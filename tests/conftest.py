@@ -33,10 +33,12 @@ TEST_PASSWORD = "correct horse battery staple"
 # deselects, so they run once per CI run.
 ONCE = (
     "e2e/",
+    "web/test_browser.py",
     "deploy/",
     "contract/",
     "security/test_bad_input.py",
     "video/test_join_page.py",
+    "gateway/test_sign_in_browser.py",
     "common/test_server.py",
     "test_architecture.py",
     "test_supervisor.py",
@@ -237,7 +239,6 @@ class Stack:
 
 
 async def bootstrap_admin(stack: Stack) -> Actor:
-    from gateway.auth import SecretHasher
     from gateway.directory.service import create_user
     from gateway.models import kernel_tables
     from gateway.schemas import UserCreate
@@ -247,9 +248,8 @@ async def bootstrap_admin(stack: Stack) -> Actor:
     body = UserCreate(
         username="root.admin", password=TEST_PASSWORD, full_name="Root Admin", role="admin"
     )
-    hasher = SecretHasher(time_cost=1, memory_kib=64)
     async with standalone_unit_of_work(gateway.state.database, kernel_tables.audit) as uow:
-        user = await create_user(uow, hasher, body)
+        user = await create_user(uow, gateway.state.passwords, body)
     tokens = await stack.login(body.username)
     return Actor(user.id, body.username, "admin", None, None, tokens["access_token"])
 

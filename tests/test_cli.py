@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from services.scheduling.settings import SchedulingSettings
 from telemed.cli import app as cli
-from tests.conftest import Stack
+from tests.conftest import TEST_PASSWORD, Stack
 
 runner = CliRunner()
 
@@ -129,3 +129,74 @@ def test_demo_against_another_machine_needs_its_credentials() -> None:
     assert result.exit_code == 2
     words = " ".join(result.output.replace("│", " ").split())  # unwrapped from its box
     assert "https://telemed.example.org is not this machine: pass --credentials" in words
+
+
+async def test_admin_account_verbs_run_the_directorys_rules(
+    stack: Stack, gateway_database: str
+) -> None:
+    """set-contact, reset-password (the link goes out, never to the screen), unlock,
+    deactivate and reactivate; refusals exit 1 naming why, bad input exits 2."""
+    from sqlalchemy import select
+
+    from gateway.models import kernel_tables
+    from gateway.notify.enums import Template
+    from tests.gateway.accounts import link_token, messages
+
+    medic = await stack.actor("district_medic", await stack.organization())
+    assert (await invoke("admin", "reset-password", medic.username))[0] == 1  # nowhere to send
+    code, output = await invoke(
+        "admin", "set-contact", medic.username, "--email", "ivan.kuznetsov@Hospital.Example",
+        "--phone", "8 913 123-45-67", "--language", "en",
+    )  # fmt: skip
+    assert code == 0, output
+    assert "ivan.kuznetsov@hospital.example" in output
+    assert "+79131234567" in output
+    assert (await invoke("admin", "set-contact", medic.username, "--email", "nope"))[0] == 2
+
+    code, output = await invoke("admin", "reset-password", medic.username)
+    assert code == 0, output
+    assert "email to i***v@hospital.example" in output
+    (message,) = await messages(stack, Template.ACCOUNT_PASSWORD_RESET)
+    assert link_token(message) not in output
+
+    for _ in range(5):
+        await stack.client.post(
+            "/api/auth/token",
+            data={"grant_type": "password", "username": medic.username, "password": "wrong-pw"},
+        )
+    code, output = await invoke("admin", "unlock", medic.username)
+    assert (code, "5 failed sign-in(s) forgotten" in output) == (0, True), output
+    await stack.login(medic.username)
+
+    assert (await invoke("admin", "deactivate", medic.username))[0] == 0
+    refused = await stack.client.post(
+        "/api/auth/token",
+        data={"grant_type": "password", "username": medic.username, "password": TEST_PASSWORD},
+    )
+    assert refused.status_code == 400
+    code, output = await invoke("admin", "reactivate", medic.username)
+    assert (code, output.strip()) == (0, f"reactivated {medic.username}")
+    await stack.login(medic.username)
+
+    code, output = await invoke("admin", "deactivate", "root.admin")
+    assert code == 1
+    assert "only active administrator" in output
+    code, output = await invoke("admin", "unlock", "nobody.here")
+    assert code == 1
+    assert "No user named 'nobody.here'" in output
+    records = kernel_tables.audit.records
+    async with stack.apps["gateway"].state.database.sessionmaker() as session:
+        rows = await session.execute(
+            select(records.c.action, records.c.outcome).where(records.c.actor_id.is_(None))
+        )
+        audited = {(action, outcome) for action, outcome in rows}
+    assert {
+        ("user.update", "success"),
+        ("user.password_reset", "failed"),
+        ("user.password_reset", "success"),
+        ("user.unlock", "success"),
+        ("user.deactivate", "success"),
+        ("user.reactivate", "success"),
+        ("user.deactivate", "failed"),
+        ("user.unlock", "denied"),
+    } <= audited

@@ -16,18 +16,32 @@ def require_admin(uow: UnitOfWork, principal: Principal, action: str, resource: 
 # Those doctors may name as a room's host or a colleague: the staff of their region.
 REGION_STAFF = frozenset({Role.COORDINATOR.value, Role.DISTRICT_MEDIC.value, Role.SPECIALIST.value})
 DOCTORS = frozenset({Role.DISTRICT_MEDIC, Role.SPECIALIST})
+# Staff who look after the patients of the organisations they act for (their own and those
+# theirs serves, `Principal.acting_for`), wherever those are.
+CARERS = frozenset({Role.COORDINATOR, Role.REGISTRAR, Role.DISTRICT_MEDIC, Role.SPECIALIST})
 
 
 def can_see_user(principal: Principal, user: User, user_region: str | None) -> bool:
-    """Administrators see everyone and everyone themselves; coordinators see the users of
-    their region; doctors see their own organisation (its patients among them) and the staff
-    of their region. Services check the people a request names through this (`get_user`)."""
+    """Administrators see everyone and everyone themselves; staff the patients of the
+    organisations they act for (`principal.serves` filled in: `serving.acting`); coordinators
+    the users of their region; doctors their own organisation and the staff of their region;
+    registrars the staff of their region (whom they book visits with); an API client (an MIS)
+    its organisation's patients, whom it names in requests. Services check the people a
+    request names through this (`get_user`)."""
     if principal.role == Role.ADMIN or principal.subject == user.id:
+        return True
+    patient = user.role == Role.PATIENT.value
+    if principal.role == Role.API_CLIENT:
+        own = principal.organization_id is not None
+        return own and patient and user.organization_id == principal.organization_id
+    if principal.role in CARERS and patient and user.organization_id in principal.acting_for:
         return True
     if principal.region is None or user_region != principal.region:
         return False
     if principal.role == Role.COORDINATOR:
         return True
+    if principal.role == Role.REGISTRAR:
+        return user.role in REGION_STAFF
     if principal.role in DOCTORS:
         own = principal.organization_id is not None
         return (own and user.organization_id == principal.organization_id) or (

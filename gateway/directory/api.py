@@ -7,8 +7,10 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 
 from gateway import schemas
-from gateway.auth import secret_hasher
+from gateway.accounts.deps import passwords
+from gateway.accounts.schemas import Account
 from gateway.directory.access import can_see_user, require_admin
+from gateway.directory.patients import with_registration
 from gateway.directory.service import (
     create_user,
     deactivate,
@@ -16,6 +18,8 @@ from gateway.directory.service import (
     flush_unique,
     user_view,
 )
+from gateway.directory.serving import acting, organization_view, organization_views
+from gateway.directory.users import account_view
 from gateway.models import Organization, User
 from services.common.audit import Outcome
 from services.common.auth import CurrentPrincipal, Role
@@ -29,16 +33,16 @@ MAX_PAGE = 500
 
 @router.get(
     "/me",
-    response_model=schemas.User,
-    summary="The signed-in user",
+    response_model=Account,
+    summary="The signed-in user, with their contacts (change them with PATCH)",
     responses=problem_responses(401, 404),
 )
-async def me(uow: UnitOfWorkDep, principal: CurrentPrincipal) -> schemas.User:
+async def me(uow: UnitOfWorkDep, principal: CurrentPrincipal) -> Account:
     user = await uow.session.get(User, principal.subject)
     if user is None:
         raise NotFound("API clients have no user record.")
     uow.audit.record("user.read", "user", user.id)
-    return await user_view(uow, user)
+    return await account_view(uow, user)
 
 
 @router.post(
@@ -61,7 +65,7 @@ async def create_organization(
         uow.session.add(organization)
         await flush_unique(uow, f"An organisation named {body.name!r}")
         uow.audit.record("organization.create", "organization", organization.id)
-        return schemas.Organization.model_validate(organization)
+        return await organization_view(uow.session, organization)
 
     return await idempotent(request, uow.session, principal, body, create)
 
@@ -84,7 +88,7 @@ async def list_organizations(
     if kind:
         query = query.where(Organization.kind == kind.value)
     rows = (await uow.session.scalars(query)).all()
-    return [schemas.Organization.model_validate(row) for row in rows]
+    return await organization_views(uow.session, rows)
 
 
 @router.get(
@@ -96,7 +100,7 @@ async def list_organizations(
 async def get_organization(
     organization_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> schemas.Organization:
-    return schemas.Organization.model_validate(await find_organization(uow, organization_id))
+    return await organization_view(uow.session, await find_organization(uow, organization_id))
 
 
 @router.put(
@@ -117,7 +121,7 @@ async def update_organization(
         setattr(organization, field, value)
     await flush_unique(uow, f"An organisation named {body.name!r}")
     uow.audit.record("organization.update", "organization", organization.id)
-    return schemas.Organization.model_validate(organization)
+    return await organization_view(uow.session, organization)
 
 
 @router.post(
@@ -125,7 +129,8 @@ async def update_organization(
     status_code=201,
     response_model=schemas.User,
     summary="Create a user",
-    responses=problem_responses(401, 403, 404, 409),
+    description="The password meets the rules of `POST /api/auth/password` (422 otherwise).",
+    responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def create_user_endpoint(
     request: Request, body: schemas.UserCreate, uow: UnitOfWorkDep, principal: CurrentPrincipal
@@ -136,7 +141,7 @@ async def create_user_endpoint(
         uow.session,
         principal,
         body,
-        lambda: create_user(uow, secret_hasher(request), body),
+        lambda: create_user(uow, passwords(request), body),
     )
 
 
@@ -185,7 +190,9 @@ async def list_users(
     summary="One user",
     description="Administrators see everyone; coordinators the users of their region; "
     "district medics and specialists their own organisation's users (its patients among them) "
-    "and the staff of their region; everyone themselves. Any other user is a 404, as is an "
+    "and the staff of their region; registrars the staff of their region; coordinators, "
+    "registrars and doctors also the patients of the organisations theirs serves; an API "
+    "client its organisation's patients; everyone themselves. Any other user is a 404, as is an "
     "unknown id. The services check the people a request names (a visit's patient, a room's "
     "host) through this route, with the caller's token.",
     responses=problem_responses(401, 404),
@@ -195,11 +202,12 @@ async def get_user(
 ) -> schemas.User:
     user = await uow.session.get(User, user_id)
     view = await user_view(uow, user) if user else None
-    if user is None or view is None or not can_see_user(principal, user, view.region):
+    caller = await acting(uow.session, principal)
+    if user is None or view is None or not can_see_user(caller, user, view.region):
         uow.audit.record("user.read", "user", user_id, Outcome.DENIED)
         raise NotFound(f"No user {user_id}.")
     uow.audit.record("user.read", "user", user_id)
-    return view
+    return await with_registration(uow.session, caller, user, view)
 
 
 @router.post(

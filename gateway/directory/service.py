@@ -9,11 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from gateway import revocations, schemas
-from gateway.auth import SecretHasher
+from gateway.accounts import sessions
+from gateway.accounts.passwords import Passwords, WeakPassword
 from gateway.directory.access import require_admin
 from gateway.models import ApiClient, Organization, User
+from gateway.settings import GatewaySettings
 from services.common.auth import Principal, Role
-from services.common.errors import Conflict, NotFound
+from services.common.db import utcnow
+from services.common.errors import Conflict, Forbidden, NotFound
 from services.common.uow import UnitOfWork
 
 Deactivatable = TypeVar("Deactivatable", User, ApiClient)
@@ -58,19 +61,41 @@ async def deactivate(
     action: str,
     resource: str,
 ) -> Deactivatable:
-    """Switches an account off for good: its tokens stop being issued or renewed, and the
-    ones it holds are refused everywhere within seconds (gateway/revocations.py)."""
+    """Switches an account off: its tokens stop being issued or renewed, and the ones it
+    holds are refused everywhere within seconds (gateway/revocations.py). Administrators
+    cannot switch themselves off (403): nobody would be left to switch them back on."""
     require_admin(uow, principal, action, resource)
     record = await uow.session.get(model, record_id)
     if record is None:
         raise NotFound(f"No {resource.replace('_', ' ')} {record_id}.")
+    settings = request.app.state.settings
+    await switch_off(uow, settings, record, action, resource, by=principal.subject)
+    return record
+
+
+async def switch_off(
+    uow: UnitOfWork,
+    settings: GatewaySettings,
+    record: User | ApiClient,
+    action: str,
+    resource: str,
+    *,
+    by: uuid.UUID | None,
+) -> None:
+    """Deactivates without asking who may (the API asks first; `telemed admin deactivate`
+    is the operator's, `by` None), keeping an active administrator; a person's sign-ins end
+    too."""
     if isinstance(record, User):
         await keep_an_administrator(uow, record, action)
+    if record.id == by:
+        yourself = Forbidden("You cannot deactivate yourself; another administrator can.")
+        uow.audit.refuse(action, resource, record.id, yourself)
     record.is_active = False
     await uow.session.flush()
-    await revocations.revoke(uow.session, request.app.state.settings, record.id, action)
+    await revocations.revoke(uow.session, settings, record.id, action)
+    if isinstance(record, User):
+        await sessions.end_all(uow, settings, record.id, action, listed=False)
     uow.audit.record(action, resource, record.id)
-    return record
 
 
 async def flush_unique(uow: UnitOfWork, what: str) -> None:
@@ -82,18 +107,29 @@ async def flush_unique(uow: UnitOfWork, what: str) -> None:
 
 
 async def create_user(
-    uow: UnitOfWork, hasher: SecretHasher, body: schemas.UserCreate
+    uow: UnitOfWork, passwords: Passwords, body: schemas.UserCreate
 ) -> schemas.User:
-    """Shared by the API and `telemed admin create-user`."""
+    """Shared by the API and `telemed admin create-user`; the password meets the rules
+    (gateway/accounts/passwords.py) or the user is not created (422)."""
     if body.organization_id:
         await find_organization(uow, body.organization_id)
+    try:
+        password_hash = await passwords.hash_new(
+            body.password, username=body.username, full_name=body.full_name, email=body.email
+        )
+    except WeakPassword as weak:
+        uow.audit.refuse("user.create", "user", None, weak)
     user = User(
         username=body.username,
-        password_hash=await hasher.hash(body.password),
+        password_hash=password_hash,
+        password_changed_at=utcnow(),
         full_name=body.full_name,
         role=body.role.value,
         organization_id=body.organization_id,
         specialty=body.specialty,
+        email=body.email,
+        phone=body.phone,
+        language=body.language,
     )
     uow.session.add(user)
     await flush_unique(uow, f"A user named {body.username!r}")

@@ -5,7 +5,14 @@ events once each with a delivery per matching subscription, commits, then acks.
 
 A crash between the commit and the ack only means the next pull sees the events again; the
 insert is idempotent on the event id, so they are neither stored nor delivered twice. Several
-gateway replicas may relay at once for the same reason.
+gateway replicas may relay at once for the same reason. The messages an event owes people
+(gateway/notify/producers/) are queued in the same transaction, so they are made once too.
+
+With no subscription at all the feeds are read only every `webhook_relay_idle_interval`,
+except those whose events become messages (consult's and scheduling's): they keep the normal
+pace while any active person has an email address or a phone number, so an invitation does not
+wait a minute. A gateway nobody subscribes to and nobody can be told through still polls
+nothing more than before, and video's feed, which tells no one, stays at the idle pace.
 """
 
 import logging
@@ -24,6 +31,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.models import ApiClient
+from gateway.notify.producers.context import Links
+from gateway.notify.producers.events import NOTIFY_SOURCES, MessageProducer
+from gateway.notify.producers.people import anyone_reachable
 from gateway.proxy import Upstreams
 from gateway.settings import GatewaySettings
 from gateway.tokens import TokenIssuer
@@ -76,10 +86,14 @@ def _entitled(subscription: WebhookSubscription, event: OutboxEvent) -> bool:
 
 
 async def store_events(
-    session: AsyncSession, events: Sequence[OutboxEvent], settings: GatewaySettings
+    session: AsyncSession,
+    events: Sequence[OutboxEvent],
+    settings: GatewaySettings,
+    messages: MessageProducer | None = None,
 ) -> int:
     """Stores events not seen before, in order, each with a pending delivery per subscription
-    entitled to it; returns how many deliveries were created. Flushes, does not commit."""
+    entitled to it and, given `messages`, the messages it owes people; returns how many
+    deliveries were created. Flushes, does not commit."""
     dialect = session.get_bind().dialect.name
     insert_event = postgresql.insert if dialect == "postgresql" else sqlite.insert
     subscriptions = await _subscribers(session)
@@ -122,6 +136,8 @@ async def store_events(
         if rows:
             await session.execute(insert(WebhookDelivery), rows)
             created += len(rows)
+        if messages is not None:
+            await messages.produce(session, event)
     await session.flush()
     return created
 
@@ -136,12 +152,14 @@ class Relay:
         upstreams: Upstreams,
         issuer: TokenIssuer,
         dispatcher: Dispatcher,
+        messages: MessageProducer,
     ) -> None:
         self.database = database
         self.settings = settings
         self.upstreams = upstreams
         self.issuer = issuer
         self.dispatcher = dispatcher
+        self.messages = messages
         self._token: tuple[str, float] | None = None
         self._last_drain = time.monotonic()
 
@@ -188,7 +206,7 @@ class Relay:
             if not events:
                 break
             async with self.database.sessionmaker.begin() as session:
-                created = await store_events(session, events, self.settings)
+                created = await store_events(session, events, self.settings, self.messages)
             if created:
                 self.dispatcher.wake()
             await self._call(source, "POST", "/ack", json={"ids": [str(e.id) for e in events]})
@@ -197,19 +215,24 @@ class Relay:
                 break
         return taken
 
-    async def _anyone_listening(self) -> bool:
+    async def _due_sources(self) -> list[str]:
+        """Every source while anyone subscribes, and once per idle interval; in between, the
+        sources whose events become messages, while anyone could be told."""
+        sources = self.settings.event_sources
+        idle_for = time.monotonic() - self._last_drain
+        if idle_for >= self.settings.webhook_relay_idle_interval:
+            self._last_drain = time.monotonic()
+            return sources
         async with self.database.sessionmaker() as session:
-            count = await session.scalar(select(func.count(WebhookSubscription.id)))
-        return bool(count)
+            if await session.scalar(select(func.count(WebhookSubscription.id))):
+                self._last_drain = time.monotonic()
+                return sources
+            if not await anyone_reachable(session):
+                return []
+        return [source for source in sources if source in NOTIFY_SOURCES]
 
     async def run_once(self) -> None:
-        idle_for = time.monotonic() - self._last_drain
-        if idle_for < self.settings.webhook_relay_idle_interval and not (
-            await self._anyone_listening()
-        ):
-            return
-        self._last_drain = time.monotonic()
-        for source in self.settings.event_sources:
+        for source in await self._due_sources():
             if source not in self.upstreams.urls:
                 continue  # not published by this gateway (a test stack, a partial deployment)
             try:
@@ -247,7 +270,8 @@ async def webhook_jobs(
     """For the gateway's lifetime: the dispatcher, the relay and the log's pruning."""
     database: Database = app.state.database
     dispatcher = Dispatcher(database, settings)
-    relay = Relay(database, settings, upstreams, issuer, dispatcher)
+    messages = MessageProducer(Links(app.state.visit_links, settings.public_url))
+    relay = Relay(database, settings, upstreams, issuer, dispatcher, messages)
     app.state.webhook_dispatcher = dispatcher
 
     async def prune() -> None:

@@ -31,6 +31,9 @@ class Role(StrEnum):
     SPECIALIST = "specialist"
     PATIENT = "patient"
     API_CLIENT = "api_client"
+    # Registry and call-centre staff: register and find patients, book their visits, file
+    # appeals on callers' behalf; nothing clinical.
+    REGISTRAR = "registrar"
 
 
 class Principal(BaseModel):
@@ -45,9 +48,22 @@ class Principal(BaseModel):
     region: str | None = None
     specialty: str | None = None
     scopes: frozenset[str] = frozenset()
+    # The organisations the caller's organisation serves (a call centre's), for which it acts
+    # besides its own. Tokens do not carry it: a service whose rules need it asks the
+    # directory (`gateway.client.DirectoryClient.acting`), which fills it in.
+    serves: frozenset[uuid.UUID] = frozenset()
+    # A person's sign-in the token belongs to (its `sid`, the refresh-token family), which
+    # signing out and the list of one's sign-ins name; None for API clients.
+    session_id: uuid.UUID | None = None
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
+
+    @property
+    def acting_for(self) -> frozenset[uuid.UUID]:
+        """The organisations the caller acts for: their own and those it serves."""
+        own = {self.organization_id} if self.organization_id is not None else set()
+        return frozenset(own) | self.serves
 
     @classmethod
     def from_claims(cls, claims: dict[str, Any]) -> "Principal":
@@ -60,6 +76,7 @@ class Principal(BaseModel):
                 region=claims.get("region"),
                 specialty=claims.get("specialty"),
                 scopes=frozenset(str(claims.get("scope", "")).split()),
+                session_id=uuid.UUID(claims["sid"]) if claims.get("sid") else None,
             )
         except (KeyError, ValueError) as exc:
             raise Unauthorized("The access token lacks the claims telemed needs.") from exc

@@ -57,6 +57,8 @@ class EventType(StrEnum):
     CASE_SUBMITTED = "case.submitted"
     CASE_ACCEPTED = "case.accepted"
     CASE_CONCLUDED = "case.concluded"  # an amendment too, with `data.version`
+    CASE_INFO_REQUESTED = "case.info_requested"  # the specialist asks the requester for more
+    CASE_DEADLINE_SOON = "case.deadline_soon"  # once per case, ahead of its deadline
     APPEAL_RESOLVED = "appeal.resolved"
     MONITORING_ESCALATED = "monitoring.escalated"
     APPOINTMENT_BOOKED = "appointment.booked"

@@ -62,17 +62,17 @@ async def require_person(
 
 
 def acts_for(principal: Principal, person: NamedPerson) -> bool:
-    """The person belongs to the organisation the caller acts for."""
-    return principal.organization_id is not None and (
-        person.organization_id == principal.organization_id
-    )
+    """The person belongs to an organisation the caller acts for: their own, or one theirs
+    serves (`Principal.serves`, filled in by the service where its rules allow it)."""
+    return person.organization_id is not None and person.organization_id in principal.acting_for
 
 
 async def require_patient(
     lookup: PersonLookup, principal: Principal, patient_id: uuid.UUID, *, field: str = "patient_id"
 ) -> NamedPerson:
-    """A patient attached to the caller's organisation, the one that books, enrols or looks
-    after them (a patient's account carries the organisation that registered them)."""
+    """A patient of an organisation the caller acts for, the one that books, enrols or looks
+    after them (a patient's account carries the organisation that registered them), or of one
+    it serves (a call centre's)."""
     return await require_person(
         lookup,
         patient_id,

@@ -23,6 +23,7 @@ from services.consult.cases import episodes_api
 from services.consult.cases import patient_requests_api as patient_api
 from services.consult.cases.api import router
 from services.consult.cases.consilium import api as consilium_api
+from services.consult.cases.deadlines import deadline_jobs
 from services.consult.cases.signing import ConclusionSigner
 from services.consult.db import KERNEL_TABLES, OUTBOX
 from services.consult.fhir import api as fhir_api
@@ -60,7 +61,11 @@ def create_app(
             await asyncio.to_thread(
                 publish_public_key, grant_key.public_key(), settings.grant_public_key_path
             )
-        async with appeal_jobs(app, settings), stats_jobs(app, settings):
+        async with (
+            appeal_jobs(app, settings),
+            stats_jobs(app, settings),
+            deadline_jobs(app, settings),
+        ):
             yield
 
     app = create_service_app(

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from gateway.client import DirectoryClient, Organization
-from services.common.auth import bearer_token
+from services.common.auth import CurrentPrincipal, Principal, Role, bearer_token
 from services.common.people import NamedPerson, PersonLookup
 from services.consult.ports import OrganizationLookup
 from services.consult.settings import ConsultSettings
@@ -51,7 +51,17 @@ def _people(request: Request) -> PersonLookup:
     return lookup
 
 
+async def _acting(request: Request, principal: CurrentPrincipal) -> Principal:
+    """The caller with the organisations theirs serves (`Principal.serves`, a call centre's),
+    for whose callers coordinators and registrars act; nobody else costs a look-up."""
+    if principal.role not in {Role.COORDINATOR, Role.REGISTRAR}:
+        return principal
+    directory: DirectoryClient = request.app.state.directory
+    return await directory.acting(principal, bearer_token(request))
+
+
 SettingsDep = Annotated[ConsultSettings, Depends(_settings)]
+ActingPrincipal = Annotated[Principal, Depends(_acting)]
 NowDep = Annotated[datetime, Depends(_now)]
 OrganizationsDep = Annotated[OrganizationLookup, Depends(_organizations)]
 PeopleDep = Annotated[PersonLookup, Depends(_people)]

@@ -55,7 +55,12 @@ def require_uploader(principal: Principal) -> None:
 
 
 def owner_organization(principal: Principal) -> uuid.UUID | None:
-    return None if principal.role is Role.PATIENT else principal.organization_id
+    """The organisation whose files the caller holds as their own: staff and API clients who
+    upload for it. Patients hold only what they uploaded; registrars (registry staff, no
+    clinical work) and anyone else, nothing of their organisation's."""
+    if principal.role is Role.PATIENT or principal.role not in UPLOADER_ROLES:
+        return None
+    return principal.organization_id
 
 
 def owns(principal: Principal, record: StoredFile) -> bool:

@@ -1,8 +1,10 @@
 """Who may see and do what with appointments and episodes: each rule as a check and a SQL filter.
 
-Patients see their own; specialists their own schedule; coordinators and district medics the
-appointments of their organisation's patients and those held at their organisation. A room has
-no practitioner, so the coordinators of its organisation act as its owner.
+Patients see their own; specialists their own schedule; coordinators, registrars and district
+medics the appointments of the patients of the organisations they act for (their own, and
+those theirs serves: a call centre's, `Principal.serves`, filled in by `ActingPrincipal`) and
+those held at their organisation. A room has no practitioner, so the coordinators of its
+organisation act as its owner.
 """
 
 from sqlalchemy import ColumnElement, false, or_
@@ -12,8 +14,8 @@ from services.scheduling.enums import AppointmentAction
 from services.scheduling.models import Appointment, Episode, Schedule
 
 A = AppointmentAction
-# Roles that book for the patients of their own organisation.
-STAFF_ROLES = frozenset({Role.COORDINATOR, Role.DISTRICT_MEDIC})
+# Roles that book for the patients of the organisations they act for.
+STAFF_ROLES = frozenset({Role.COORDINATOR, Role.DISTRICT_MEDIC, Role.REGISTRAR})
 PATIENT_ACTIONS = frozenset({A.CONFIRM, A.CANCEL, A.CHECK_IN})
 BOOKER_ACTIONS = frozenset({A.CONFIRM, A.CANCEL, A.CHECK_IN, A.RESCHEDULE})
 OWNER_ACTIONS = frozenset(AppointmentAction) - {A.EXPIRE}
@@ -51,9 +53,8 @@ def owns_appointment(principal: Principal, appointment: Appointment) -> bool:
 
 
 def books_for(principal: Principal, appointment: Appointment) -> bool:
-    return (
-        is_staff(principal) and principal.organization_id == appointment.requesting_organization_id
-    )
+    """Staff of an organisation acting for the visit's patient's (the requesting one)."""
+    return is_staff(principal) and appointment.requesting_organization_id in principal.acting_for
 
 
 def can_see_appointment(principal: Principal, appointment: Appointment) -> bool:
@@ -61,10 +62,9 @@ def can_see_appointment(principal: Principal, appointment: Appointment) -> bool:
         return appointment.patient_id == principal.subject
     if principal.role is Role.SPECIALIST:
         return appointment.practitioner_id == principal.subject
-    return is_staff(principal) and principal.organization_id in {
-        appointment.organization_id,
-        appointment.requesting_organization_id,
-    }
+    return books_for(principal, appointment) or (
+        is_staff(principal) and principal.organization_id == appointment.organization_id
+    )
 
 
 def visible_appointments(principal: Principal) -> ColumnElement[bool]:
@@ -76,7 +76,7 @@ def visible_appointments(principal: Principal) -> ColumnElement[bool]:
     if is_staff(principal):
         return or_(
             Appointment.organization_id == principal.organization_id,
-            Appointment.requesting_organization_id == principal.organization_id,
+            Appointment.requesting_organization_id.in_(sorted(principal.acting_for)),
         )
     return false()
 
@@ -98,7 +98,7 @@ def can_see_episode(principal: Principal, episode: Episode) -> bool:
         return episode.patient_id == principal.subject
     if principal.role is Role.SPECIALIST:
         return episode.practitioner_id == principal.subject
-    return is_staff(principal) and principal.organization_id == episode.requesting_organization_id
+    return is_staff(principal) and episode.requesting_organization_id in principal.acting_for
 
 
 def visible_episodes(principal: Principal) -> ColumnElement[bool]:
@@ -107,7 +107,7 @@ def visible_episodes(principal: Principal) -> ColumnElement[bool]:
     if principal.role is Role.SPECIALIST:
         return Episode.practitioner_id == principal.subject
     if is_staff(principal):
-        return Episode.requesting_organization_id == principal.organization_id
+        return Episode.requesting_organization_id.in_(sorted(principal.acting_for))
     return false()
 
 
@@ -115,4 +115,4 @@ def may_book_in_episode(principal: Principal, episode: Episode) -> bool:
     """The episode's specialist plans follow-ups; the patient's organisation books any visit."""
     if principal.role is Role.SPECIALIST:
         return episode.practitioner_id == principal.subject
-    return is_staff(principal) and principal.organization_id == episode.requesting_organization_id
+    return is_staff(principal) and episode.requesting_organization_id in principal.acting_for

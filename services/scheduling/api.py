@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from services.common.auth import CurrentPrincipal, bearer_token
+from services.common.auth import bearer_token
 from services.common.errors import problem_responses
 from services.common.idempotency import idempotent, location
 from services.common.times import Instant
@@ -15,6 +15,7 @@ from services.common.uow import UnitOfWorkDep
 from services.scheduling import appointments, episodes, listing, rooms, schedule_api
 from services.scheduling.dependencies import (
     PREFIX,
+    ActingPrincipal,
     CaseLinkDep,
     NowDep,
     PeopleDep,
@@ -67,7 +68,7 @@ async def book(
     body: AppointmentCreate,
     request: Request,
     uow: UnitOfWorkDep,
-    principal: CurrentPrincipal,
+    principal: ActingPrincipal,
     zones: ZonesDep,
     people: PeopleDep,
     link_case: CaseLinkDep,
@@ -102,7 +103,7 @@ async def book(
 )
 async def list_appointments(
     uow: UnitOfWorkDep,
-    principal: CurrentPrincipal,
+    principal: ActingPrincipal,
     now: NowDep,
     status: Annotated[list[AppointmentStatus] | None, Query(description="Any of these")] = None,
     practitioner: uuid.UUID | None = None,
@@ -135,7 +136,7 @@ async def list_appointments(
     responses=READ_ERRORS,
 )
 async def get_appointment(
-    appointment_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal, now: NowDep
+    appointment_id: uuid.UUID, uow: UnitOfWorkDep, principal: ActingPrincipal, now: NowDep
 ) -> AppointmentOut:
     return appointment_out(await appointments.get_appointment(uow, principal, appointment_id, now))
 
@@ -146,7 +147,7 @@ def _action_route(action: AppointmentAction, summary: str) -> None:
     async def endpoint(
         appointment_id: uuid.UUID,
         uow: UnitOfWorkDep,
-        principal: CurrentPrincipal,
+        principal: ActingPrincipal,
         video_rooms: RoomsDep,
         now: NowDep,
     ) -> AppointmentOut:
@@ -186,7 +187,7 @@ for _action, _summary in (
 async def cancel(
     appointment_id: uuid.UUID,
     uow: UnitOfWorkDep,
-    principal: CurrentPrincipal,
+    principal: ActingPrincipal,
     video_rooms: RoomsDep,
     now: NowDep,
     body: CancelRequest | None = None,
@@ -213,7 +214,7 @@ async def reschedule(
     body: RescheduleRequest,
     request: Request,
     uow: UnitOfWorkDep,
-    principal: CurrentPrincipal,
+    principal: ActingPrincipal,
     settings: SettingsDep,
     video_rooms: RoomsDep,
     now: NowDep,
@@ -241,15 +242,17 @@ async def reschedule(
     summary="The patient's join link of a remote visit, from shortly before it begins",
     description="For the patient, and for those who may see the visit (to pass it on). The "
     "link holds a short-lived token and is made anew on every call; earlier than "
-    "`join_link_before` ahead of the start it is a 409 saying when (`opens_at`).",
-    responses=problem_responses(401, 404, 409, 502, 503),
+    "`join_link_before` ahead of the start it is a 409 saying when (`opens_at`); for a visit "
+    "called off a 409 naming `current_status`; once the visit has ended (its end has passed, "
+    "or it is fulfilled or a no-show) a 410 naming `ended_at`.",
+    responses=problem_responses(401, 404, 409, 410, 502, 503),
 )
 async def join_link(
     appointment_id: uuid.UUID,
     request: Request,
     response: Response,
     uow: UnitOfWorkDep,
-    principal: CurrentPrincipal,
+    principal: ActingPrincipal,
     settings: SettingsDep,
     video_rooms: RoomsDep,
     now: NowDep,
@@ -287,7 +290,7 @@ async def create_episode(
     body: EpisodeCreate,
     request: Request,
     uow: UnitOfWorkDep,
-    principal: CurrentPrincipal,
+    principal: ActingPrincipal,
     zones: ZonesDep,
     people: PeopleDep,
     link_case: CaseLinkDep,
@@ -311,7 +314,7 @@ async def create_episode(
 )
 async def list_episodes(
     uow: UnitOfWorkDep,
-    principal: CurrentPrincipal,
+    principal: ActingPrincipal,
     patient: uuid.UUID | None = None,
     status: EpisodeStatus | None = None,
 ) -> list[EpisodeOut]:
@@ -327,7 +330,7 @@ async def list_episodes(
     responses=READ_ERRORS,
 )
 async def get_episode(
-    episode_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
+    episode_id: uuid.UUID, uow: UnitOfWorkDep, principal: ActingPrincipal
 ) -> EpisodeOut:
     return episode_out(*await episodes.get_episode(uow, principal, episode_id))
 
@@ -340,7 +343,7 @@ async def get_episode(
     responses=ACTION_ERRORS,
 )
 async def close_episode(
-    episode_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal, now: NowDep
+    episode_id: uuid.UUID, uow: UnitOfWorkDep, principal: ActingPrincipal, now: NowDep
 ) -> EpisodeOut:
     return episode_out(*await episodes.close_episode(uow, principal, episode_id, now))
 
@@ -363,7 +366,7 @@ async def plan_follow_ups(
     body: SeriesRequest,
     request: Request,
     uow: UnitOfWorkDep,
-    principal: CurrentPrincipal,
+    principal: ActingPrincipal,
     settings: SettingsDep,
     video_rooms: RoomsDep,
     now: NowDep,

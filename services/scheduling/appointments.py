@@ -10,7 +10,7 @@ from sqlalchemy import select
 from services.common.auth import Principal, Role
 from services.common.errors import Conflict, Forbidden, NotFound, ProblemError, Unprocessable
 from services.common.outbox import EventType
-from services.common.people import PersonLookup, require_patient
+from services.common.people import NamedPerson, PersonLookup, require_patient
 from services.common.uow import UnitOfWork
 from services.scheduling.access import is_staff, owns_schedule
 from services.scheduling.availability import why_unbookable
@@ -66,6 +66,7 @@ class Booking:
     booked_by: uuid.UUID
     consult_case_id: uuid.UUID | None = None
     series_id: uuid.UUID | None = None
+    replaces: Appointment | None = None  # the visit a move places this one instead of
 
 
 def describe(reason: Unbookable, schedule: Schedule) -> str:
@@ -128,6 +129,7 @@ async def book_slot(
         episode_id=booking.episode.id if booking.episode else None,
         consult_case_id=booking.consult_case_id,
         series_id=booking.series_id,
+        replaces_id=booking.replaces.id if booking.replaces else None,
         visit_type=booking.visit_type,
         status=S.PROPOSED if booking.hold else S.BOOKED,
         starts_at=start,
@@ -143,7 +145,11 @@ async def book_slot(
     # Only once the slot is had: a room asked for a visit that did not fit would be left over.
     if not booking.hold:
         await request_room(uow, appointment, rooms, now)
-        await appointment_event(uow, EventType.APPOINTMENT_BOOKED, appointment)
+        moved = booking.replaces
+        await appointment_event(
+            uow, EventType.APPOINTMENT_BOOKED, appointment,
+            **({"replaces_id": moved.id, "replaces_start": moved.starts_at} if moved else {}),
+        )  # fmt: skip
     return appointment
 
 
@@ -153,8 +159,8 @@ def _check_booker(principal: Principal, schedule: Schedule) -> None:
             raise Forbidden("Specialists book only on their own schedule.")
     elif not is_staff(principal):
         raise Forbidden(
-            "Coordinators and district medics book for their organisation's patients; "
-            "specialists on their own schedule."
+            "Coordinators, registrars and district medics book for the patients of the "
+            "organisations they act for; specialists on their own schedule."
         )
 
 
@@ -165,17 +171,19 @@ async def _open_episode(
     schedule: Schedule,
     zones: ZoneLookup,
     now: datetime,
+    patient: NamedPerson | None,
 ) -> Episode:
-    """An in-person visit booked outside an episode starts one: it is the first visit."""
-    if not is_staff(principal) or principal.organization_id is None:
+    """An in-person visit booked outside an episode starts one: it is the first visit. Its
+    requesting organisation is the patient's, whoever of those acting for it books."""
+    if not is_staff(principal):
         raise Forbidden("A specialist books a patient's visits within their episode.")
-    if data.patient_id is None or schedule.specialty is None:
+    if patient is None or patient.organization_id is None or schedule.specialty is None:
         raise Unprocessable("An in-person visit is booked for a patient, with a practitioner.")
     episode = Episode(
         id=uuid.uuid4(),
         patient_id=data.patient_id,
-        requesting_organization_id=principal.organization_id,
-        patient_timezone=data.patient_timezone or await zones(principal.organization_id),
+        requesting_organization_id=patient.organization_id,
+        patient_timezone=data.patient_timezone or await zones(patient.organization_id),
         specialty=schedule.specialty,
         practitioner_id=schedule.practitioner_id,
         consult_case_id=data.consult_case_id,
@@ -199,20 +207,21 @@ async def book(
     rooms: VideoRooms,
     now: datetime,
 ) -> Appointment:
-    """Books (or holds) a slot for a patient of the caller's organisation, or on the calling
-    specialist's own schedule within an episode. A consultation case it names is its
-    episode's, or one the consult service granted linking (a new episode takes it on too).
-    A `patient_id` outside an episode must be a patient of the caller's organisation (else a
-    422 naming it); an episode's patient was checked when the episode was opened."""
+    """Books (or holds) a slot for a patient of an organisation the caller acts for (their
+    own, or one theirs serves), or on the calling specialist's own schedule within an
+    episode. A consultation case it names is its episode's, or one the consult service
+    granted linking (a new episode takes it on too). A `patient_id` outside an episode must be
+    such a patient (else a 422 naming it); an episode's patient was checked when the episode
+    was opened. The visit's requesting organisation is the patient's; `booked_by` the caller."""
     action = "appointment.book"
     try:
         schedule = await resolve_schedule(uow, data.practitioner_id, data.schedule_id)
         _check_booker(principal, schedule)
-        episode = None
+        episode, patient = None, None
         if data.episode_id is not None:
             episode = await bookable_episode(uow, principal, data.episode_id)
         elif data.patient_id is not None:
-            await require_patient(people, principal, data.patient_id)
+            patient = await require_patient(people, principal, data.patient_id)
         case_id = data.consult_case_id
         if case_id is not None and (episode is None or case_id != episode.consult_case_id):
             link_case(case_id)
@@ -225,9 +234,13 @@ async def book(
                 "care episode of that visit (episode_id)."
             )
         elif data.visit_type in PATIENT_VISITS:
-            episode = await _open_episode(uow, principal, data, schedule, zones, now)
+            episode = await _open_episode(uow, principal, data, schedule, zones, now, patient)
         organization_id = (
-            episode.requesting_organization_id if episode else principal.organization_id
+            episode.requesting_organization_id
+            if episode
+            else patient.organization_id
+            if patient
+            else principal.organization_id
         )
         if organization_id is None:
             raise Forbidden("Only staff of an organisation book visits.")
@@ -342,11 +355,11 @@ async def reschedule(
             booked_by=principal.subject,
             consult_case_id=old.consult_case_id,
             series_id=old.series_id,
+            replaces=old,
         )
         new = await book_slot(uow, booking, settings, rooms, now)
     except ProblemError as error:
         uow.audit.refuse(action, APPOINTMENT_RESOURCE, old.id, error)
-    new.replaces_id = old.id
     old.replaced_by_id = new.id
     await uow.session.flush()
     await called_off(uow, old, was, replaced_by_id=new.id)

@@ -1,5 +1,6 @@
 """FastAPI dependencies of the scheduling routes: settings, the clock, directory look-ups
-(organisations, the people a request names), consult's grants, the video service."""
+(organisations, the people a request names, the organisations a caller acts for), consult's
+grants, the video service."""
 
 import uuid
 from datetime import datetime
@@ -8,9 +9,10 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from gateway.client import DirectoryClient, Organization
-from services.common.auth import CurrentPrincipal, bearer_token
+from services.common.auth import CurrentPrincipal, Principal, bearer_token
 from services.common.grants import GRANT_HEADER, GrantVerifier
 from services.common.people import NamedPerson, PersonLookup
+from services.scheduling.access import is_staff
 from services.scheduling.appointments import ZoneLookup
 from services.scheduling.case_links import CaseLink, case_link
 from services.scheduling.rooms import VideoRooms
@@ -54,6 +56,16 @@ def _people(request: Request) -> PersonLookup:
     return lookup
 
 
+async def _acting(request: Request, principal: CurrentPrincipal) -> Principal:
+    """The caller with the organisations theirs serves (`Principal.serves`, a call centre's),
+    for whose patients the access rules let staff book and see visits as for their own. Only
+    staff act for organisations, so nobody else costs a look-up."""
+    if not is_staff(principal):
+        return principal
+    directory: DirectoryClient = request.app.state.directory
+    return await directory.acting(principal, bearer_token(request))
+
+
 def _zones(request: Request) -> ZoneLookup:
     organizations = _organizations(request)
 
@@ -85,6 +97,7 @@ def _rooms(request: Request) -> VideoRooms:
 
 
 SettingsDep = Annotated[SchedulingSettings, Depends(_settings)]
+ActingPrincipal = Annotated[Principal, Depends(_acting)]
 CaseLinkDep = Annotated[CaseLink, Depends(_case_link)]
 NowDep = Annotated[datetime, Depends(_now)]
 OrganizationsDep = Annotated[OrganizationLookup, Depends(_organizations)]

@@ -7,10 +7,9 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query
 
-from services.common.auth import CurrentPrincipal
 from services.common.errors import problem_responses
 from services.common.uow import UnitOfWorkDep
-from services.scheduling.dependencies import PREFIX, NowDep
+from services.scheduling.dependencies import PREFIX, ActingPrincipal, NowDep
 from services.scheduling.eligibility import check_eligibility
 from services.scheduling.enums import VisitType
 from services.scheduling.schemas import Eligibility, Specialty
@@ -51,7 +50,7 @@ async def eligibility(
     patient_id: uuid.UUID,
     specialty: Annotated[Specialty, Query()],
     uow: UnitOfWorkDep,
-    principal: CurrentPrincipal,
+    principal: ActingPrincipal,
     now: NowDep,
     episode: uuid.UUID | None = None,
 ) -> Eligibility:

@@ -41,13 +41,18 @@ async def create_episode(
     link_case: CaseLink,
     now: datetime,
 ) -> Episode:
-    """Opened by the patient's organisation, for one specialist or any of a specialty; linked
-    to a consultation case only with the consult service's grant. The patient must be one of
-    the caller's organisation (else a 422 naming `patient_id`)."""
+    """Opened for the patient's organisation (the requesting one) by staff acting for it, for
+    one specialist or any of a specialty; linked to a consultation case only with the consult
+    service's grant. The patient must be one of an organisation the caller acts for (else a
+    422 naming `patient_id`)."""
     try:
-        if not is_staff(principal) or principal.organization_id is None:
-            raise Forbidden("Coordinators and district medics open episodes for their patients.")
-        await require_patient(people, principal, data.patient_id)
+        if not is_staff(principal):
+            raise Forbidden(
+                "Coordinators, registrars and district medics open episodes for their patients."
+            )
+        patient = await require_patient(people, principal, data.patient_id)
+        organization_id = patient.organization_id
+        assert organization_id is not None  # a patient the caller acts for has one
         if data.consult_case_id is not None:
             link_case(data.consult_case_id)
         if data.practitioner_id is not None:
@@ -60,8 +65,8 @@ async def create_episode(
     episode = Episode(
         id=uuid.uuid4(),
         patient_id=data.patient_id,
-        requesting_organization_id=principal.organization_id,
-        patient_timezone=data.patient_timezone or await zones(principal.organization_id),
+        requesting_organization_id=organization_id,
+        patient_timezone=data.patient_timezone or await zones(organization_id),
         specialty=data.specialty,
         practitioner_id=data.practitioner_id,
         consult_case_id=data.consult_case_id,

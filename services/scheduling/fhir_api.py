@@ -5,7 +5,6 @@ from typing import Annotated
 
 from fastapi import Path, Request
 
-from services.common.auth import CurrentPrincipal
 from services.common.errors import NotFound
 from services.common.fhir import (
     FhirResponse,
@@ -18,7 +17,7 @@ from services.common.fhir import (
 from services.common.fhir_search import parse_search
 from services.common.uow import UnitOfWorkDep
 from services.scheduling import appointments, fhir, fhir_search, schedules
-from services.scheduling.dependencies import PREFIX, NowDep, SettingsDep
+from services.scheduling.dependencies import PREFIX, ActingPrincipal, NowDep, SettingsDep
 
 router = fhir_router(PREFIX)
 Id = Annotated[str, Path(description="The resource's id")]
@@ -28,7 +27,7 @@ SEARCH = outcome_responses(400, 401)
 
 @router.get("/Appointment/{id}", summary="An appointment the caller may see", responses=READ)
 async def read_appointment(
-    id: Id, uow: UnitOfWorkDep, principal: CurrentPrincipal, now: NowDep
+    id: Id, uow: UnitOfWorkDep, principal: ActingPrincipal, now: NowDep
 ) -> FhirResponse:
     found = await appointments.get_appointment(uow, principal, resource_id(id, "Appointment"), now)
     return resource_response(fhir.appointment(found))
@@ -36,7 +35,7 @@ async def read_appointment(
 
 @router.get("/Appointment", summary="Search appointments the caller may see", responses=SEARCH)
 async def search_appointments(
-    request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal, now: NowDep
+    request: Request, uow: UnitOfWorkDep, principal: ActingPrincipal, now: NowDep
 ) -> FhirResponse:
     search = parse_search(request, "Appointment", set(fhir.APPOINTMENT_STATUS.values()))
     found, after = await fhir_search.search_appointments(uow, principal, search, now)
@@ -45,7 +44,7 @@ async def search_appointments(
 
 @router.get("/Schedule/{id}", summary="A practitioner's or a room's schedule", responses=READ)
 async def read_schedule(
-    id: Id, uow: UnitOfWorkDep, principal: CurrentPrincipal, now: NowDep
+    id: Id, uow: UnitOfWorkDep, principal: ActingPrincipal, now: NowDep
 ) -> FhirResponse:
     schedule = await schedules.get_schedule(uow, resource_id(id, "Schedule"))
     return resource_response(fhir.schedule(schedule, now))
@@ -53,7 +52,7 @@ async def read_schedule(
 
 @router.get("/Schedule", summary="Search schedules by practitioner or specialty", responses=SEARCH)
 async def search_schedules(
-    request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal, now: NowDep
+    request: Request, uow: UnitOfWorkDep, principal: ActingPrincipal, now: NowDep
 ) -> FhirResponse:
     found, after = await fhir_search.search_schedules(uow, parse_search(request, "Schedule"))
     return searchset(request, "Schedule", [fhir.schedule(item, now) for item in found], after)
@@ -65,7 +64,7 @@ async def search_schedules(
     responses=READ,
 )
 async def read_slot(
-    id: Id, uow: UnitOfWorkDep, principal: CurrentPrincipal, now: NowDep
+    id: Id, uow: UnitOfWorkDep, principal: ActingPrincipal, now: NowDep
 ) -> FhirResponse:
     try:
         schedule_id, visit_type, start = fhir.parse_slot_id(id)
@@ -82,7 +81,7 @@ async def read_slot(
 async def search_slots(
     request: Request,
     uow: UnitOfWorkDep,
-    principal: CurrentPrincipal,
+    principal: ActingPrincipal,
     settings: SettingsDep,
     now: NowDep,
 ) -> FhirResponse:

@@ -2,7 +2,11 @@
 
 A hold is not announced: `appointment.booked` comes when a visit is booked (at once, or when
 its hold is confirmed), and `appointment.cancelled` only when an announced visit is called
-off: cancelled, moved (with `replaced_by_id`), or marked entered in error.
+off: cancelled, moved (with `replaced_by_id`), or marked entered in error. A move of an
+announced visit is both: the new visit's `appointment.booked` names the one it replaces
+(`replaces_id`, `replaces_start`), so a receiver tells it from a fresh booking.
+
+The data names the patient by id (and their zone), for the gateway to tell them; never by name.
 """
 
 import uuid
@@ -39,6 +43,9 @@ async def appointment_event(
         "episode_id": appointment.episode_id,
         "consult_case_id": appointment.consult_case_id,
         "series_id": appointment.series_id,
+        "organization_id": appointment.organization_id,
+        "patient_id": appointment.patient_id,
+        "patient_timezone": appointment.patient_timezone,
     }
     await OUTBOX.record(
         uow,

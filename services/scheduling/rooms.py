@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from services.common.audit import AuditTables, Outcome
 from services.common.auth import Principal, Role
 from services.common.db import Database
-from services.common.errors import Conflict, ProblemError, ServiceUnavailable
+from services.common.errors import Conflict, Gone, ProblemError, ServiceUnavailable
 from services.common.uow import UnitOfWork, standalone_unit_of_work
 from services.scheduling.credentials import ServiceToken
 from services.scheduling.enums import (
@@ -48,8 +48,9 @@ TITLES = {
 }
 # Visits whose patient joins the call, and so has a join link.
 LINKED_VISIT = VisitType.REMOTE
-# The statuses in which the patient may still join.
+# The statuses in which the patient may still join, and those of a visit that took place.
 JOINABLE_STATUSES = frozenset({S.BOOKED, S.CHECKED_IN, S.ARRIVED})
+OVER_STATUSES = frozenset({S.FULFILLED, S.NOSHOW})
 # The name in the patient's token: anyone holding the link can read it, so no name of theirs.
 PATIENT_NAME = "Patient"
 
@@ -226,7 +227,15 @@ async def join_link(
                 "consultations in the video service.",
                 visit_type=appointment.visit_type.value,
             )
-        if appointment.status not in JOINABLE_STATUSES:
+        # Over, not called off: a 410, so a patient's old link can say the visit has ended.
+        joinable = appointment.status in JOINABLE_STATUSES
+        if appointment.status in OVER_STATUSES or (joinable and now >= appointment.ends_at):
+            raise Gone(
+                f"The visit ended at {utc_text(appointment.ends_at)}; it has no join link.",
+                ended_at=utc_text(appointment.ends_at),
+                current_status=appointment.status.value,
+            )
+        if not joinable:
             raise Conflict(
                 f"The visit is {appointment.status.value}; it has no join link.",
                 current_status=appointment.status.value,

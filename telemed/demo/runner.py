@@ -3,6 +3,7 @@
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, TextIO
 
 from telemed.demo.api import Actor, Api, StepFailed
@@ -37,6 +38,9 @@ class Context:
     follow_ups: list[dict[str, Any]] = field(default_factory=list)
     webhooks: Webhooks | None = None
     visits: Visits | None = None
+    # The local mail catcher's folder (`telemed run --mail-catcher`), when the system runs on
+    # this machine; None for a system elsewhere.
+    mail_folder: Path | None = None
 
     def user(self, username: str) -> dict[str, Any]:
         for account in self.credentials.get("users", []):

@@ -7,8 +7,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from gateway.accounts.passwords import PasswordRules, Passwords
 from gateway.auth import SecretHasher, new_client_credentials
 from gateway.directory.service import create_user
+from gateway.directory.serving import replace_served
 from gateway.models import ApiClient, Organization, User, kernel_tables
 from gateway.schemas import OrganizationCreate, OrganizationKind, UserCreate
 from gateway.schemas import User as UserView
@@ -28,12 +30,14 @@ ORGANIZATIONS = [
     ("Kemerovo City Polyclinic No. 5", OrganizationKind.POLYCLINIC, "42", "Asia/Novokuznetsk"),
     ("Khabarovsk Territorial Telemedicine Centre", OrganizationKind.REGIONAL_CENTRE, "27",
      "Asia/Vladivostok"),
+    ("Kuzbass Patient Call Centre", OrganizationKind.CALL_CENTRE, "42", "Asia/Novokuznetsk"),
 ]  # fmt: skip
 CENTRE, TASHTAGOL, MARIINSK = (
     "Kuzbass Regional Clinical Hospital",
     "Tashtagol District Hospital",
     "Mariinsk District Hospital",
 )
+CALL_CENTRE = "Kuzbass Patient Call Centre"
 SCHEDULING_CLIENT_NAME = "Scheduling service"
 MIS_CLIENT_NAME = "Kuzbass regional MIS"
 USERS: list[tuple[str, str, Role, str | None, str | None]] = [
@@ -46,7 +50,24 @@ USERS: list[tuple[str, str, Role, str | None, str | None]] = [
     ("obstetrician.kuzbass", "Marina Olegovna Frolova", Role.SPECIALIST, CENTRE, "obstetrics"),
     # Registered by his district hospital, which books his visits and opens his episodes.
     ("patient.petrov", "Sergei Nikolaevich Petrov", Role.PATIENT, TASHTAGOL, None),
+    # Takes the calls of Tashtagol's and the polyclinic's patients: registers and books them.
+    ("registrar.callcentre", "Anna Igorevna Smirnova", Role.REGISTRAR, CALL_CENTRE, None),
 ]
+# The call centre serves these: its registrar acts for their patients as for its own.
+SERVED_BY_CALL_CENTRE = (TASHTAGOL, "Kemerovo City Polyclinic No. 5")
+# How the demo's people are reached: addresses at a domain reserved for examples (RFC 2606), so
+# nothing sent to them can reach anyone (`telemed run --mail-catcher` keeps it on this machine),
+# and numbers +7 900 000-00-NN, one per user. One reads English, to show both languages.
+DEMO_MAIL_DOMAIN = "demo.example.org"
+ENGLISH_READERS = frozenset({"neurologist.kuzbass"})
+
+
+def demo_contact(index: int, username: str) -> dict[str, str]:
+    return {
+        "email": f"{username}@{DEMO_MAIL_DOMAIN}",
+        "phone": f"+7900000{index:04d}",
+        "language": "en" if username in ENGLISH_READERS else "ru",
+    }
 
 
 def _database(settings: GatewaySettings) -> Database:
@@ -59,11 +80,17 @@ def _hasher(settings: GatewaySettings) -> SecretHasher:
     return SecretHasher(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib)
 
 
+def _passwords(settings: GatewaySettings, hasher: SecretHasher) -> Passwords:
+    """Users' passwords are held to the rules (gateway/accounts/passwords.py) here too."""
+    return Passwords(PasswordRules.from_settings(settings), hasher)
+
+
 async def create_users(settings: GatewaySettings, bodies: list[UserCreate]) -> list[UserView]:
     database = _database(settings)
     try:
         async with standalone_unit_of_work(database, kernel_tables.audit) as uow:
-            return [await create_user(uow, _hasher(settings), body) for body in bodies]
+            passwords = _passwords(settings, _hasher(settings))
+            return [await create_user(uow, passwords, body) for body in bodies]
     finally:
         await database.dispose()
 
@@ -136,23 +163,30 @@ async def seed_demo(settings: GatewaySettings) -> dict[str, Any]:
                     {"id": str(organization.id), "name": name, "kind": kind.value,
                      "region": region, "timezone": zone}
                 )  # fmt: skip
-            for username, full_name, role, organization_name, specialty in USERS:
+            for index, (username, full_name, role, organization_name, specialty) in enumerate(
+                USERS, start=1
+            ):
                 password = secrets.token_urlsafe(12)
+                contact = demo_contact(index, username)
                 organization_id = organizations[organization_name].id if organization_name else None
                 user = await uow.session.scalar(select(User).where(User.username == username))
                 if user is None:
-                    await create_user(uow, hasher, UserCreate(
+                    await create_user(uow, _passwords(settings, hasher), UserCreate(
                         username=username, password=password, full_name=full_name, role=role,
-                        organization_id=organization_id, specialty=specialty,
+                        organization_id=organization_id, specialty=specialty, **contact,
                     ))  # fmt: skip
                 else:
                     user.password_hash = await hasher.hash(password)
                     user.organization_id = organization_id  # as the demo has it now
+                    user.email, user.phone = contact["email"], contact["phone"]
+                    user.language = contact["language"]
                 result["users"].append(
                     {"username": username, "password": password, "role": role.value,
                      "organization_id": str(organization_id) if organization_id else None,
-                     "specialty": specialty}
+                     "specialty": specialty, **contact}
                 )  # fmt: skip
+            served = [organizations[name].id for name in SERVED_BY_CALL_CENTRE]
+            await replace_served(uow, organizations[CALL_CENTRE].id, served)
             await _scheduling_client(uow, hasher, organizations[CENTRE], settings.var_dir)
             mis, secret = await _api_client(
                 uow, hasher, MIS_CLIENT_NAME, organizations[TASHTAGOL],

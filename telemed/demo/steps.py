@@ -20,6 +20,7 @@ from telemed.demo.files import (
     upload_resumably,
     upload_whole,
 )
+from telemed.demo.mail import wait_for_invitation
 from telemed.demo.runner import Step, Story
 from telemed.demo.video import hold_visit, join_token_of, room_id_of
 from telemed.demo.visits import IN_PERSON_MINUTES, Visits, local, parse
@@ -32,6 +33,7 @@ MEDIC, CARDIOLOGIST, PATIENT, ADMIN = (
 # Events the story causes that the regional centre's subscription receives, at the least.
 EXPECTED_EVENTS = ["case.submitted", "case.accepted", "case.concluded", "appointment.booked"]
 WEBHOOKS_WITHIN_SECONDS = 30.0
+MAIL_WITHIN_SECONDS = 30.0
 
 
 async def system_up(story: Story) -> None:
@@ -265,6 +267,38 @@ async def follow_ups(story: Story) -> None:
               "in-person visit", appointment_ids=[first["id"], second["id"]])  # fmt: skip
 
 
+async def invitation_email(story: Story) -> None:
+    """The first follow-up's invitation as the patient gets it: the email the local mail
+    catcher keeps, its personal visit link, and how long it took from the booking."""
+    first, folder = story.context.follow_ups[0], story.context.mail_folder
+    if folder is None:
+        story.say("the system runs elsewhere: the patient's invitation went out from there",
+                  catcher=False)  # fmt: skip
+        return
+    if not folder.is_dir():
+        story.say(f"no mail catcher is running ({folder} does not exist): start the system "
+                  "with `telemed run --mail-catcher` to see the invitation arrive",
+                  catcher=False)  # fmt: skip
+        return
+    address = story.context.user(PATIENT).get("email")
+    if not address:
+        raise StepFailed(f"{PATIENT} has no email address in the credentials; seed again")
+    booked_at = parse(first["created_at"])
+    mailed = await wait_for_invitation(
+        folder, address, uuid.UUID(first["id"]), booked_at, MAIL_WITHIN_SECONDS
+    )
+    if mailed is None:
+        story.say(f"no invitation reached {folder} within {MAIL_WITHIN_SECONDS:.0f} s: no mail "
+                  "catcher is running (`telemed run --mail-catcher`)", catcher=False)  # fmt: skip
+        return
+    seconds = (mailed.arrived_at - booked_at).total_seconds()
+    story.say(f"{address} was sent {mailed.subject!r} ({mailed.path.name} in the catcher)",
+              subject=mailed.subject, catcher=True)  # fmt: skip
+    story.say(f"the personal link in it: {mailed.link}", link=mailed.link)
+    story.say(f"{seconds:.2f} s from booking the visit to the email in the catcher",
+              seconds=round(seconds, 3))  # fmt: skip
+
+
 async def video_visit(story: Story) -> None:
     first = story.context.follow_ups[0]
     actors = story.context.actors
@@ -322,6 +356,7 @@ STEPS: list[tuple[str, Step]] = [
     ("Signed conclusion", conclude),
     ("In-person first visit, fulfilled", in_person_visit),
     ("Two remote follow-ups", follow_ups),
+    ("The patient's invitation email", invitation_email),
     ("Video visit: the doctor and a bot patient", video_visit),
     ("Webhook deliveries", webhook_log),
 ]

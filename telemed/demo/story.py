@@ -1,9 +1,10 @@
 """`telemed demo`: the whole story against a running system, one numbered step at a time.
 
 A district medic opens an urgent case with a lab PDF and a DICOM image (sent resumably), a
-cardiologist concludes it, sees the patient in person, books remote follow-ups and holds the
-first over video with a bot patient, and the webhook log shows the events. The first step that
-fails stops the story with the API's problem; the command then exits non-zero.
+cardiologist concludes it, sees the patient in person, books remote follow-ups (the patient's
+invitation email arrives in the local mail catcher) and holds the first over video with a bot
+patient, and the webhook log shows the events. The first step that fails stops the story with
+the API's problem; the command then exits non-zero.
 """
 
 import asyncio
@@ -77,13 +78,22 @@ def _keep_private(path: Path, text: str) -> None:
 
 
 async def run_story(
-    url: str, credential_source: CredentialSource, *, as_json: bool = False
+    url: str,
+    credential_source: CredentialSource,
+    *,
+    as_json: bool = False,
+    var_dir: Path | None = None,
 ) -> tuple[bool, dict[str, Any]]:
     """Runs every step against the gateway at `url`; returns whether all passed, and the
-    report. Progress lines go to stdout, or to stderr when the JSON report is wanted."""
+    report. Progress lines go to stdout, or to stderr when the JSON report is wanted. A system
+    on this machine keeps its mail (with `--mail-catcher`) under `var_dir` (default: as
+    `telemed run`)."""
     out = sys.stderr if as_json else sys.stdout
     async with httpx.AsyncClient(base_url=url, timeout=TIMEOUT, trust_env=False) as client:
         story = Story(Api(client), credential_source, out)
+        if is_local(url):
+            var = var_dir or GatewaySettings().var_dir
+            story.context.mail_folder = var / "catcher" / "mail"
         ok = await story.run(STEPS)
     return ok, story.json_report(len(STEPS))
 

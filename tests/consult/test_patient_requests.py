@@ -3,6 +3,7 @@ routed to the visit's specialist (or their specialty queue while they are on lea
 a worsening sign, answered in writing or with a remote follow-up, private to their patient,
 filed by a coordinator on a patient's behalf, and every read audited."""
 
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -402,8 +403,11 @@ async def test_a_coordinator_files_a_request_on_the_patients_behalf(clinic: Clin
     patient_id = str(clinic.patient.id)
     assert_problem(await clinic.ask(clinic.operator), 422)  # for whom?
     assert_problem(await clinic.ask(clinic.medic, patient_id=patient_id), 403)
+    # Not their organisation's patient, by the directory: refused before scheduling is asked.
     elsewhere = await clinic.ask(clinic.far_coordinator, patient_id=patient_id)
-    assert assert_problem(elsewhere, 409)["reason"] == "no_visit"  # not their patient's visits
+    assert assert_problem(elsewhere, 422)["errors"][0]["loc"] == ["body", "patient_id"]
+    unknown = await clinic.ask(clinic.operator, patient_id=str(uuid.uuid4()))
+    assert assert_problem(unknown, 422)["errors"][0]["loc"] == ["body", "patient_id"]
     case = await clinic.asked(clinic.operator, patient_id=patient_id)
     assert case["requester_id"] == str(clinic.operator.id)
     assert case["patient_id"] == patient_id

@@ -21,7 +21,9 @@ from tests.servers import serve
 
 T = TypeVar("T")
 # Every role a person or a program signs in with (services/common/auth.py `Role`).
-ROLES = ("district_medic", "specialist", "coordinator", "patient", "admin", "api_client")
+ROLES = (
+    "district_medic", "specialist", "coordinator", "patient", "admin", "api_client", "registrar",
+)  # fmt: skip
 
 
 def aggregated_document(var_dir: Path) -> dict[str, Any]:

@@ -30,7 +30,12 @@ SERVICE_NAMES = [service.name for service in SERVICES]
 # Variables a process reads that no settings class defines: uvicorn's, for proxy headers.
 UVICORN_VARIABLES = {"FORWARDED_ALLOW_IPS"}
 # Empty until an administrator registers scheduling's API client (docs/operations.md).
-OPTIONAL_SECRETS = {"SCHEDULING_VIDEO_CLIENT_ID", "SCHEDULING_VIDEO_CLIENT_SECRET"}
+# The console's is empty until it is registered (docker-compose.yml, `web`).
+OPTIONAL_SECRETS = {
+    "SCHEDULING_VIDEO_CLIENT_ID",
+    "SCHEDULING_VIDEO_CLIENT_SECRET",
+    "WEB_OAUTH_CLIENT_SECRET",
+}
 # The one volume processes share: consult publishes its grant public key there, and the
 # services that check its grants mount it read-only.
 GRANT_DIR = "/srv/telemed/consult-grant"

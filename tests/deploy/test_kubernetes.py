@@ -27,7 +27,7 @@ SERVICE_NAMES = [service.name for service in SERVICES]
 # Kubernetes releases to validate against: an older one still in support, and the newest known.
 VERSIONS = ["1.28", kubernetes_validate.utils.latest_version()]
 # Processes that keep no state of their own between requests; video holds live rooms.
-STATELESS = {"gateway", "consult", "files", "scheduling"}
+STATELESS = {"gateway", "consult", "files", "scheduling", "web"}
 SECRET_NAMES = re.compile(r"DATABASE_URL|PASSWORD|SECRET|ACCESS_KEY|TURN_SERVERS")
 UVICORN_VARIABLES = {"FORWARDED_ALLOW_IPS"}
 
@@ -180,7 +180,8 @@ def test_key_files_come_from_secret_volumes(spec: ServiceSpec) -> None:
         (mount,) = [m for m in mounts.values() if path.startswith(m["mountPath"] + "/")]
         assert mount["readOnly"] is True, variable
         assert "secret" in volumes[mount["name"]], f"{variable} is not from a Secret"
-    expected = {"gateway": 1, "consult": 2, "files": 2, "video": 1, "scheduling": 0}
+    # The gateway's: the token signing key, the visit links' key and the unsubscribe links'.
+    expected = {"gateway": 3, "consult": 2, "files": 2, "video": 1, "scheduling": 0, "web": 1}
     # Each also has its audit key: every replica must key the audit chains alike.
     assert paths[spec.env_prefix + "AUDIT_KEY_PATH"] == "/etc/telemed/keys/audit.key"
     # And its idempotency key: a retry may reach another replica, which must know the request.

@@ -1,5 +1,7 @@
-"""`telemed demo` against the system `make run` starts: `telemed migrate` and `telemed run` as
-real processes (free ports, a scratch var/, nothing seeded), the demo as a subprocess."""
+"""`telemed demo` against the system `make run` starts: `telemed migrate` and `telemed run
+--mail-catcher` as real processes (free ports, a scratch var/, nothing seeded), the demo as a
+subprocess; the patient's invitation email reaches the local catcher, and the time it took from
+the booking is printed."""
 
 import asyncio
 import json
@@ -44,7 +46,10 @@ def system(
         env[service.env_prefix + "DATABASE_URL"] = database_urls[service.name]
     subprocess.run([*TELEMED, "migrate"], env=env, check=True, timeout=120)
     base_port = free_port_run(len(SERVICES))
-    command = [*TELEMED, "run", "--var-dir", str(var_dir), "--base-port", str(base_port)]
+    command = [
+        *TELEMED, "run", "--var-dir", str(var_dir), "--base-port", str(base_port),
+        "--mail-catcher",
+    ]  # fmt: skip
     with subprocess.Popen(command, env=env, start_new_session=True) as launcher:
         try:
             wait_ready(f"http://127.0.0.1:{base_port}", launcher)
@@ -90,19 +95,28 @@ def test_the_demo_tells_the_whole_story_and_exits_0(system: System) -> None:
         "first remote follow-up",
         f"patient.petrov took the join link {system.gateway}/join/",
         "second remote follow-up",
+        "patient.petrov@demo.example.org was sent",
+        f"the personal link in it: {system.gateway}/visit/",
+        "s from booking the visit to the email in the catcher",
         "the bot patient joined (waiting) and the doctor admitted them",
         "delivered case.submitted",
         "delivered case.concluded",
         "delivered appointment.booked",
-        "The story is complete: 13 steps",
+        "The story is complete: 14 steps",
     ):
         assert line in output, f"{line!r} missing from:\n{output}"
     report = json.loads(done.stdout)
     assert report["ok"] is True
-    assert [step["ok"] for step in report["steps"]] == [True] * 13
+    assert [step["ok"] for step in report["steps"]] == [True] * 14
     facts = {step["title"]: step["facts"] for step in report["steps"]}
     dicom = facts["DICOM image by tus, resumed after a dropped link"]
     assert dicom["bytes"] // 3 <= dicom["resumed_at"] < dicom["bytes"]  # kept what arrived
+    mail = facts["The patient's invitation email"]
+    assert mail["catcher"] is True
+    assert 0 < mail["seconds"] < 30
+    # The figure: booking a remote visit to its invitation in the catcher, through the real
+    # outbox, relay, message and SMTP delivery.
+    print(f"booking -> invitation email in the catcher: {mail['seconds']:.2f} s")
     video = facts["Video visit: the doctor and a bot patient"]
     assert min(video["frames_to_doctor"], video["frames_to_patient"]) >= 20
     webhooks = facts["Webhook deliveries"]

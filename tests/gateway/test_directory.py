@@ -2,7 +2,7 @@
 
 import uuid
 
-from tests.conftest import Stack
+from tests.conftest import TEST_PASSWORD, Stack
 
 
 async def test_admin_registers_organisations_idempotently(stack: Stack) -> None:
@@ -57,7 +57,7 @@ async def test_only_admins_manage_the_directory(stack: Stack) -> None:
 
 async def test_duplicate_username_is_a_conflict(stack: Stack) -> None:
     assert stack.admin is not None
-    body = {"username": "dup.user", "password": "p" * 12, "full_name": "D", "role": "patient"}
+    body = {"username": "dup.user", "password": TEST_PASSWORD, "full_name": "D", "role": "patient"}
     first = await stack.client.post("/api/directory/users", json=body, headers=stack.admin.headers)
     second = await stack.client.post("/api/directory/users", json=body, headers=stack.admin.headers)
     assert first.status_code == 201

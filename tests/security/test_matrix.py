@@ -16,6 +16,8 @@ callers, grouped by role; within a role each character is one relation to the re
                                         grant (consult:read/write, files:read/write,
                                         webhooks:manage)
     ro         own A                    an API client of A with consult:read and files:read only
+    reg        own A, cc, B, F          registrars (registry staff); cc: the registrar of X, a
+                                        call centre of region 54 that serves A
 
 "own" is the organisation the resource belongs to for that role: A (the district hospital that
 asks, books, monitors and owns the files) for everyone, except specialists, whose own is C
@@ -46,6 +48,11 @@ say. Two answers surprise a reader of the guides where they are silent, and the 
 right: a legal hold refused to someone who may read the file is a 404, like one they cannot
 see (docs/api.md now says so); and the room's own patient is refused the room's view with
 their account token (403), which they follow with their join token, as its OpenAPI says.
+
+Issue 16 added registrars, the call centre X serving A, and the patient register: the first run
+found a registrar holding their organisation's files as its clinical staff do (files'
+`owner_organization` went by organisation alone), which files now refuses; and API clients now
+read their own organisation's patients (the services check a patient an MIS names with it).
 """
 
 import re
@@ -73,70 +80,74 @@ from tests.security.world import (
 )
 
 TABLE = """
-resource               | action   | medic | spec | coord | patient | admin | client | ro
-case                   | read     | 244   | 2244 | 224   | 4444    | 4     | 244    | 2
-case                   | list     | L--   | LL-- | LL-   | 3333    | 3     | L--    | L
-case                   | modify   | 244   | 3344 | 334   | 4444    | 4     | 244    | 3
-case                   | delete   | 244   | 3344 | 334   | 4444    | 4     | 244    | 3
-messages               | read     | 244   | 2244 | 224   | 4444    | 4     | 244    | 2
-messages               | modify   | 244   | 2244 | 224   | 4444    | 4     | 244    | 3
-attachments grant      | read     | 244   | 2244 | 224   | 4444    | 4     | 244    | 2
-attachment             | read     | 244   | 2244 | 224   | 4444    | 4     | 244    | 2
-attachment             | borrowed | 233   | 2333 | 233   | 3333    | 3     | 233    | 2
-conclusions            | read     | 244   | 2244 | 224   | 4444    | 4     | 244    | 2
-conclusions            | modify   | 344   | 2344 | 334   | 4444    | 4     | 344    | 3
-consilium              | read     | 244   | 2244 | 224   | 4444    | 4     | 244    | 2
-consilium              | modify   | 344   | 2344 | 334   | 4444    | 4     | 344    | 3
-patient request        | read     | 244   | 2244 | 224   | 2444    | 4     | 244    | 2
-patient request        | list     | 333   | 3333 | 333   | L---    | 3     | 333    | 3
-patient request        | modify   | 244   | 2244 | 224   | 2444    | 4     | 244    | 3
-patient request        | delete   | 344   | 3344 | 234   | 2444    | 4     | 344    | 3
-appeal                 | read     | 444   | 4444 | 224   | 2444    | 4     | 244    | 4
-appeal                 | list     | 333   | 3333 | LL-   | 3333    | 3     | L--    | -
-appeal                 | modify   | 444   | 4444 | 224   | 3444    | 4     | 344    | 3
-appeal                 | delete   | 444   | 4444 | 224   | 2444    | 4     | 344    | 3
-callback               | read     | 444   | 4444 | LL4   | 3444    | 4     | 344    | 4
-callback               | modify   | 444   | 4444 | 234   | 4444    | 4     | 444    | 3
-enrolment              | read     | 244   | 2.44 | 244   | 2444    | 4     | 444    | 4
-enrolment              | list     | L--   | L.-- | L--   | L---    | 3     | 333    | 3
-enrolment              | delete   | 244   | 2.44 | 244   | 3444    | 4     | 444    | 4
-check-in               | read     | 244   | 2.44 | 244   | 2444    | 4     | 444    | 4
-check-in               | modify   | 244   | 2.44 | 244   | 2444    | 4     | 444    | 4
-figures                | read     | 333   | 3333 | 223   | 3333    | 2     | 333    | 3
-file                   | read     | 244   | 2.44 | 244   | 4444    | 4     | 244    | 2
-file                   | modify   | 444   | 4.44 | 244   | 4444    | 2     | 444    | 4
-file                   | delete   | 244   | 2.44 | 244   | 4444    | 4     | 244    | 3
-schedule               | read     | 222   | 2222 | 222   | 2222    | 2     | 222    | 2
-schedule               | modify   | 333   | 2333 | 233   | 3333    | 3     | 333    | 3
-schedule               | delete   | 333   | 2333 | 233   | 3333    | 3     | 333    | 3
-appointment            | read     | 244   | 2444 | 244   | 2444    | 4     | 444    | 4
-appointment            | list     | L--   | L--- | L--   | L---    | -     | ---    | -
-appointment            | modify   | 244   | 2444 | 244   | 2444    | 4     | 444    | 4
-appointment            | delete   | 244   | 2444 | 244   | 2444    | 4     | 444    | 4
-episode                | read     | 244   | 2444 | 244   | 2444    | 4     | 444    | 4
-episode                | delete   | 244   | 2444 | 244   | 3444    | 4     | 444    | 4
-room                   | read     | 444   | 2444 | 244   | 3444    | 4     | 444    | 4
-room                   | modify   | 444   | 2444 | 244   | 3444    | 4     | 444    | 4
-room                   | delete   | 444   | 2444 | 244   | 3444    | 4     | 444    | 4
-organisation           | read     | 222   | 2222 | 222   | 2222    | 2     | 222    | 2
-organisation           | modify   | 333   | 3333 | 333   | 3333    | 2     | 333    | 3
-user                   | read     | 244   | 2.44 | 224   | 2444    | 2     | 444    | 4
-user                   | delete   | 333   | 3.33 | 333   | 3333    | 2     | 333    | 3
-staff user             | read     | 224   | 2224 | 224   | 4444    | 2     | 444    | 4
-API client             | list     | 333   | 3333 | 333   | 3333    | L     | 333    | 3
-API client             | modify   | 333   | 3333 | 333   | 3333    | 2     | 333    | 3
-API client             | delete   | 333   | 3333 | 333   | 3333    | 2     | 333    | 3
-webhook                | read     | 333   | 3333 | 333   | 3333    | 2     | 244    | 3
-webhook                | modify   | 333   | 3333 | 333   | 3333    | 2     | 244    | 3
-webhook                | delete   | 333   | 3333 | 333   | 3333    | 2     | 244    | 3
-FHIR ServiceRequest    | read     | 244   | 2244 | 224   | 4444    | 4     | 244    | 2
-FHIR ServiceRequest/pr | read     | 244   | 2244 | 224   | 2444    | 4     | 244    | 2
-FHIR Task              | read     | 244   | 2244 | 224   | 4444    | 4     | 244    | 2
-FHIR DiagnosticReport  | read     | 244   | 2244 | 224   | 4444    | 4     | 244    | 2
-FHIR Observation       | read     | 244   | 2.44 | 244   | 2444    | 4     | 444    | 4
-FHIR DocumentReference | read     | 244   | 2.44 | 244   | 4444    | 4     | 244    | 2
-FHIR Appointment       | read     | 244   | 2444 | 244   | 2444    | 4     | 444    | 4
-FHIR Schedule          | read     | 222   | 2222 | 222   | 2222    | 2     | 222    | 2
+resource               | action   | medic | spec | coord | patient | admin | client | ro | reg
+case                   | read     | 244   | 2244 | 224   | 4444    | 4     | 244    | 2  | 4444
+case                   | list     | L--   | LL-- | LL-   | 3333    | 3     | L--    | L  | 3333
+case                   | modify   | 244   | 3344 | 334   | 4444    | 4     | 244    | 3  | 4444
+case                   | delete   | 244   | 3344 | 334   | 4444    | 4     | 244    | 3  | 4444
+messages               | read     | 244   | 2244 | 224   | 4444    | 4     | 244    | 2  | 4444
+messages               | modify   | 244   | 2244 | 224   | 4444    | 4     | 244    | 3  | 4444
+attachments grant      | read     | 244   | 2244 | 224   | 4444    | 4     | 244    | 2  | 4444
+attachment             | read     | 244   | 2244 | 224   | 4444    | 4     | 244    | 2  | 4444
+attachment             | borrowed | 233   | 2333 | 233   | 3333    | 3     | 233    | 2  | 3333
+conclusions            | read     | 244   | 2244 | 224   | 4444    | 4     | 244    | 2  | 4444
+conclusions            | modify   | 344   | 2344 | 334   | 4444    | 4     | 344    | 3  | 4444
+consilium              | read     | 244   | 2244 | 224   | 4444    | 4     | 244    | 2  | 4444
+consilium              | modify   | 344   | 2344 | 334   | 4444    | 4     | 344    | 3  | 4444
+patient request        | read     | 244   | 2244 | 224   | 2444    | 4     | 244    | 2  | 4444
+patient request        | list     | 333   | 3333 | 333   | L---    | 3     | 333    | 3  | 3333
+patient request        | modify   | 244   | 2244 | 224   | 2444    | 4     | 244    | 3  | 4444
+patient request        | delete   | 344   | 3344 | 234   | 2444    | 4     | 344    | 3  | 4444
+appeal                 | read     | 444   | 4444 | 224   | 2444    | 4     | 244    | 4  | 4444
+appeal                 | list     | 333   | 3333 | LL-   | 3333    | 3     | L--    | -  | 3333
+appeal                 | modify   | 444   | 4444 | 224   | 3444    | 4     | 344    | 3  | 4444
+appeal                 | delete   | 444   | 4444 | 224   | 2444    | 4     | 344    | 3  | 4444
+callback               | read     | 444   | 4444 | LL4   | 3444    | 4     | 344    | 4  | 4444
+callback               | modify   | 444   | 4444 | 234   | 4444    | 4     | 444    | 3  | 4444
+enrolment              | read     | 244   | 2.44 | 244   | 2444    | 4     | 444    | 4  | 4444
+enrolment              | list     | L--   | L.-- | L--   | L---    | 3     | 333    | 3  | 3333
+enrolment              | delete   | 244   | 2.44 | 244   | 3444    | 4     | 444    | 4  | 4444
+check-in               | read     | 244   | 2.44 | 244   | 2444    | 4     | 444    | 4  | 4444
+check-in               | modify   | 244   | 2.44 | 244   | 2444    | 4     | 444    | 4  | 4444
+figures                | read     | 333   | 3333 | 223   | 3333    | 2     | 333    | 3  | 3333
+file                   | read     | 244   | 2.44 | 244   | 4444    | 4     | 244    | 2  | 4444
+file                   | modify   | 444   | 4.44 | 244   | 4444    | 2     | 444    | 4  | 4444
+file                   | delete   | 244   | 2.44 | 244   | 4444    | 4     | 244    | 3  | 4444
+schedule               | read     | 222   | 2222 | 222   | 2222    | 2     | 222    | 2  | 2222
+schedule               | modify   | 333   | 2333 | 233   | 3333    | 3     | 333    | 3  | 3333
+schedule               | delete   | 333   | 2333 | 233   | 3333    | 3     | 333    | 3  | 3333
+appointment            | read     | 244   | 2444 | 244   | 2444    | 4     | 444    | 4  | 2244
+appointment            | list     | L--   | L--- | L--   | L---    | -     | ---    | -  | LL--
+appointment            | modify   | 244   | 2444 | 244   | 2444    | 4     | 444    | 4  | 2244
+appointment            | delete   | 244   | 2444 | 244   | 2444    | 4     | 444    | 4  | 2244
+episode                | read     | 244   | 2444 | 244   | 2444    | 4     | 444    | 4  | 2244
+episode                | delete   | 244   | 2444 | 244   | 3444    | 4     | 444    | 4  | 2244
+room                   | read     | 444   | 2444 | 244   | 3444    | 4     | 444    | 4  | 4444
+room                   | modify   | 444   | 2444 | 244   | 3444    | 4     | 444    | 4  | 4444
+room                   | delete   | 444   | 2444 | 244   | 3444    | 4     | 444    | 4  | 4444
+organisation           | read     | 222   | 2222 | 222   | 2222    | 2     | 222    | 2  | 2222
+organisation           | modify   | 333   | 3333 | 333   | 3333    | 2     | 333    | 3  | 3333
+user                   | read     | 244   | 2.44 | 224   | 2444    | 2     | 244    | 2  | 2244
+user                   | delete   | 333   | 3.33 | 333   | 3333    | 2     | 333    | 3  | 3333
+staff user             | read     | 224   | 2224 | 224   | 4444    | 2     | 444    | 4  | 2424
+patient record         | read     | 333   | 3.33 | 244   | 3333    | 2     | 333    | 3  | 2244
+patient record         | list     | 333   | 3.33 | L--   | 3333    | L     | 333    | 3  | LL--
+patient record         | modify   | 333   | 3.33 | 244   | 3333    | 2     | 333    | 3  | 2244
+served links           | modify   | 333   | 3333 | 333   | 3333    | 2     | 333    | 3  | 3333
+API client             | list     | 333   | 3333 | 333   | 3333    | L     | 333    | 3  | 3333
+API client             | modify   | 333   | 3333 | 333   | 3333    | 2     | 333    | 3  | 3333
+API client             | delete   | 333   | 3333 | 333   | 3333    | 2     | 333    | 3  | 3333
+webhook                | read     | 333   | 3333 | 333   | 3333    | 2     | 244    | 3  | 3333
+webhook                | modify   | 333   | 3333 | 333   | 3333    | 2     | 244    | 3  | 3333
+webhook                | delete   | 333   | 3333 | 333   | 3333    | 2     | 244    | 3  | 3333
+FHIR ServiceRequest    | read     | 244   | 2244 | 224   | 4444    | 4     | 244    | 2  | 4444
+FHIR ServiceRequest/pr | read     | 244   | 2244 | 224   | 2444    | 4     | 244    | 2  | 4444
+FHIR Task              | read     | 244   | 2244 | 224   | 4444    | 4     | 244    | 2  | 4444
+FHIR DiagnosticReport  | read     | 244   | 2244 | 224   | 4444    | 4     | 244    | 2  | 4444
+FHIR Observation       | read     | 244   | 2.44 | 244   | 2444    | 4     | 444    | 4  | 4444
+FHIR DocumentReference | read     | 244   | 2.44 | 244   | 4444    | 4     | 244    | 2  | 4444
+FHIR Appointment       | read     | 244   | 2444 | 244   | 2444    | 4     | 444    | 4  | 2244
+FHIR Schedule          | read     | 222   | 2222 | 222   | 2222    | 2     | 222    | 2  | 2222
 """
 RELATIONS = {
     "medic": ("own", "B", "F"),
@@ -146,12 +157,13 @@ RELATIONS = {
     "admin": ("any",),
     "client": ("own", "B", "F"),
     "ro": ("own",),
+    "reg": ("own", "cc", "B", "F"),
 }
 # Resources whose "own" organisation for a role is not the default (A; C for specialists).
 HOMES = {
     "enrolment": {"spec": "A"}, "check-in": {"spec": "A"}, "FHIR Observation": {"spec": "A"},
     "file": {"spec": "A"}, "FHIR DocumentReference": {"spec": "A"}, "user": {"spec": "A"},
-    "schedule": {"coord": "C"}, "room": {"coord": "C"},
+    "schedule": {"coord": "C"}, "room": {"coord": "C"}, "patient record": {"spec": "A"},
 }  # fmt: skip
 # Which of the world's resources (`World.ids`) a line acts on, by default the one of its name;
 # "" where the probe names its own (an organisation, a user, the figures).
@@ -163,7 +175,7 @@ SHARED: dict[str | tuple[str, str], str] = {
     "FHIR ServiceRequest/pr": "patient_request", "FHIR Task": "concluded",
     "FHIR DiagnosticReport": "conclusion", "FHIR Observation": "check_in",
     "FHIR DocumentReference": "file", "FHIR Appointment": "appointment",
-    "FHIR Schedule": "schedule",
+    "FHIR Schedule": "schedule", "served links": "",
 }  # fmt: skip
 
 
@@ -182,6 +194,8 @@ class Cell:
             return "admin"
         if self.role == "ro":
             return "client_ro@A"
+        if self.relation == "cc":
+            return f"{self.role}@X"
         if self.relation in ("B", "F"):
             return f"{self.role}@{self.relation}"
         home = HOMES.get(self.resource, {}).get(self.role, "C" if self.role == "spec" else "A")
@@ -274,6 +288,13 @@ async def read_user(world: World, actor: Actor, target: str) -> httpx.Response:
     )
 
 
+async def serve_again(world: World, actor: Actor, target: str) -> httpx.Response:
+    """Sets the organisations the call centre X serves to what they are (A)."""
+    url = f"{DIRECTORY}/organizations/{world.orgs['X']['id']}/served"
+    body = {"organization_ids": [world.orgs["A"]["id"]]}
+    return await world.client.put(url, json=body, headers=actor.headers)
+
+
 async def read_staff(world: World, actor: Actor, target: str) -> httpx.Response:
     return await world.client.get(f"{DIRECTORY}/users/{world['spec@C'].id}", headers=actor.headers)
 
@@ -345,6 +366,12 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("user", "read"): read_user,
     ("user", "delete"): send("POST", f"{DIRECTORY}/users/{{id}}/deactivate"),
     ("staff user", "read"): read_staff,
+    ("patient record", "read"): get(f"{DIRECTORY}/patients/{{id}}"),
+    ("patient record", "list"): get(f"{DIRECTORY}/patients", q="registered patient"),
+    ("patient record", "modify"): send(
+        "PATCH", f"{DIRECTORY}/patients/{{id}}", {"phone": "+7 913 765-43-21"}
+    ),
+    ("served links", "modify"): serve_again,
     ("API client", "list"): get(f"{DIRECTORY}/api-clients"),
     ("API client", "modify"): send(
         "PUT",

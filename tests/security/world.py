@@ -3,8 +3,9 @@ each role in each, and one of every kind of resource, made through the gateway a
 
 Organisations: A, a district hospital of region 42 (it asks, books, monitors, owns files); C,
 the region's centre (its cardiologist answers, keeps the schedule, hosts the room); B, another
-district hospital of region 42; F, a hospital of region 54. Scheduling runs on a hand-moved
-clock (a Monday in October 2025), as in the FHIR and scheduling fixtures.
+district hospital of region 42; F, a hospital of region 54; X, a call centre of region 54 that
+serves A (its registrar acts for A's patients). Scheduling runs on a hand-moved clock (a Monday
+in October 2025), as in the FHIR and scheduling fixtures.
 """
 
 import itertools
@@ -182,6 +183,12 @@ class World:
                 "organization_id": self.orgs["A"]["id"]}  # fmt: skip
         return str((await self.post("admin", f"{DIRECTORY}/users", body))["id"])
 
+    async def patient_record(self) -> str:
+        """A patient A's registrar registers (no password: a record, not an account in use)."""
+        body = {"full_name": f"Registered Patient {next(self._serial)}", "birth_date": "1956-03-14",
+                "sex": "female", "phone": "+7 913 123-45-67"}  # fmt: skip
+        return str((await self.post("reg@A", f"{DIRECTORY}/patients", body))["id"])
+
     async def api_client(self) -> str:
         body = {"name": f"MIS {next(self._serial)}", "organization_id": self.orgs["A"]["id"],
                 "scopes": ["consult:read"]}  # fmt: skip
@@ -203,6 +210,8 @@ PEOPLE: dict[str, tuple[str, str | None]] = {
     "coord@B": ("coordinator", None), "coord@F": ("coordinator", None),
     "patient@A": ("patient", None), "patient2@A": ("patient", None),
     "patient@B": ("patient", None), "patient@F": ("patient", None),
+    "reg@A": ("registrar", None), "reg@X": ("registrar", None),
+    "reg@B": ("registrar", None), "reg@F": ("registrar", None),
 }  # fmt: skip
 CLIENTS: dict[str, list[str]] = {
     "client@A": sorted(CLIENT_SCOPES), "client@B": sorted(CLIENT_SCOPES),
@@ -251,7 +260,11 @@ async def build_world(stack: Stack) -> World:
         "B": await stack.organization(kind="district_hospital", timezone=DISTRICT_ZONE),
         "C": await stack.organization(kind="regional_centre", timezone=CENTRE_ZONE),
         "F": await stack.organization(region="54", timezone=CENTRE_ZONE),
+        "X": await stack.organization(kind="call_centre", region="54", timezone=CENTRE_ZONE),
     }
+    served = {"organization_ids": [orgs["A"]["id"]]}
+    path = f"{DIRECTORY}/organizations/{orgs['X']['id']}/served"
+    await ok(await stack.client.put(path, json=served, headers=stack.admin.headers), 200)
     await _register_scheduling_client(stack, orgs["C"])
     actors = {"admin": stack.admin}
     for key, (role, specialty) in PEOPLE.items():
@@ -289,6 +302,7 @@ async def build_world(stack: Stack) -> World:
     world.ids["check_in"] = (await world.post("coord@A", path, check_in))["id"]
     world.ids["file"] = await world.upload()
     world.ids["user"] = await world.user()
+    world.ids["patient_record"] = await world.patient_record()
     world.ids["api_client"] = await world.api_client()
     world.ids["subscription"] = await world.subscription()
     return world

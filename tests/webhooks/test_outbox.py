@@ -36,7 +36,10 @@ EMITTING = ("consult", "scheduling", "video")
 # services' own periodic jobs are pushed an hour away, so only the tests run them.
 QUIET_RELAY: dict[str, dict[str, Any]] = {
     "gateway": {"event_sources": []},
-    "consult": {"appeal_escalation_interval_seconds": 3600.0},
+    "consult": {
+        "appeal_escalation_interval_seconds": 3600.0,
+        "deadline_warning_interval_seconds": 3600.0,
+    },
     "scheduling": {"reminder_interval_seconds": 3600.0},
 }
 PATIENT_NAME = "Petrov Ivan Sergeevich"  # in every case the world creates

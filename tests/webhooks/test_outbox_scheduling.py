@@ -12,7 +12,14 @@ from services.scheduling.reminders import RunReport, run_once
 from tests.consult import test_patient_requests as patient_request_tests
 from tests.consult.test_patient_requests import Clinic
 from tests.scheduling import conftest as scheduling_fixtures
-from tests.scheduling.conftest import SCHEDULING, RecordingChannel, World, assert_problem, local
+from tests.scheduling.conftest import (
+    DISTRICT_ZONE,
+    SCHEDULING,
+    RecordingChannel,
+    World,
+    assert_problem,
+    local,
+)
 from tests.webhooks.test_outbox import Feed, quiet_stack  # noqa: F401 - the `stack` fixture
 
 # The scheduling tests' world (and the clock it asks for), and the patient-request tests'
@@ -48,7 +55,10 @@ async def test_bookings_and_cancellations_of_announced_visits(world: World) -> N
     assert (at(data["start"]), at(data["end"])) == (at(visit["start"]), at(visit["end"]))
     assert data["practitioner_id"] == str(world.cardiologist.id)
     assert data["episode_id"] == visit["episode_id"]
-    assert str(world.patient.id) not in str(booked)
+    # The patient by id and zone only, for the gateway to tell them: never by name.
+    assert (data["patient_id"], data["patient_timezone"]) == (str(world.patient.id), DISTRICT_ZONE)
+    assert data["organization_id"] == world.centre["id"]
+    assert "replaces_id" not in data
 
     # A hold is announced when it is confirmed; one let go never is.
     registry = await world.stack.actor("coordinator", world.hospital)  # the patient's own
@@ -83,6 +93,9 @@ async def test_bookings_and_cancellations_of_announced_visits(world: World) -> N
         ("appointment.cancelled", visit["id"], "cancelled"),
     ]
     assert events[3]["data"]["replaced_by_id"] == new["id"]
+    # The move's new visit names the one it replaces, so it is not taken for a new booking.
+    assert events[2]["data"]["replaces_id"] == held["id"]
+    assert at(events[2]["data"]["replaces_start"]) == at(held["start"])
     assert "Feel better" not in str(events)
 
 

@@ -33,7 +33,14 @@ from services.consult.appeals.schemas import (
     TerritoryIn,
     TerritoryOut,
 )
-from services.consult.deps import PREFIX, NowDep, OrganizationsDep, SettingsDep
+from services.consult.deps import (
+    PREFIX,
+    ActingPrincipal,
+    NowDep,
+    OrganizationsDep,
+    PeopleDep,
+    SettingsDep,
+)
 from services.consult.values import REGION_PATTERN
 
 router = APIRouter(prefix=PREFIX, tags=["appeals"])
@@ -117,6 +124,10 @@ async def delete_territory(
     response_model=AppealOut,
     summary="File an appeal: a patient for themselves, an operator for a caller, an MIS",
     description=(
+        "Operators (coordinators) file by phone, chat or web, registrars by phone, in their own "
+        "region or, at a call centre, in the region of an organisation it serves; a "
+        "`patient_id` they name must be a patient the directory shows them (of their region "
+        "for an operator, else of an organisation they act for; a 422 otherwise). "
         "Routed at once to the organisation the territory map names, its deadline counted in "
         "that organisation's working hours from its next opening if it came after hours; "
         "`new` when the map knows no such territory (an operator routes it). With a `topic` "
@@ -129,13 +140,16 @@ async def create_appeal(
     body: AppealCreate,
     request: Request,
     uow: UnitOfWorkDep,
-    principal: CurrentPrincipal,
+    principal: ActingPrincipal,
     organizations: OrganizationsDep,
+    people: PeopleDep,
     settings: SettingsDep,
     now: NowDep,
 ) -> JSONResponse:
     async def create() -> AppealOut:
-        appeal = await appeals.create_appeal(uow, principal, body, organizations, settings, now)
+        appeal = await appeals.create_appeal(
+            uow, principal, body, organizations, people, settings, now
+        )
         return appeal_out(appeal, now)
 
     return await idempotent(

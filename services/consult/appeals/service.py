@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from services.common.auth import Principal, Role
 from services.common.errors import Conflict, Forbidden, ProblemError, Unprocessable
+from services.common.people import NamedPerson, PersonLookup, acts_for, require_person
 from services.common.uow import UnitOfWork
 from services.consult.appeals.access import RESOURCE as APPEAL_RESOURCE
 from services.consult.appeals.access import (
@@ -55,12 +56,16 @@ TRANSITIONS: dict[tuple[AppealStatus, AppealAction], AppealStatus] = {
     (S.IN_PROGRESS, A.CLOSE): S.CLOSED,
 }
 # The channels each kind of filer uses: a patient writes from the app or a chat, an operator
-# takes calls and chats, an MIS passes on what reached it.
+# takes calls and chats, a registry or call centre takes calls, an MIS passes on what reached it.
 FILER_CHANNELS = {
     Role.PATIENT: frozenset({AppealChannel.CHAT, AppealChannel.WEB}),
     Role.COORDINATOR: frozenset({AppealChannel.PHONE, AppealChannel.CHAT, AppealChannel.WEB}),
+    Role.REGISTRAR: frozenset({AppealChannel.PHONE}),
     Role.API_CLIENT: frozenset({AppealChannel.API}),
 }
+# Staff who file for callers also in the regions of the organisations theirs serves (a call
+# centre's), whose callers they answer.
+ON_BEHALF = frozenset({Role.COORDINATOR, Role.REGISTRAR})
 
 
 def next_status(current: AppealStatus, action: AppealAction) -> AppealStatus:
@@ -82,11 +87,37 @@ def authorise(principal: Principal, appeal: Appeal, action: AppealAction) -> Non
     raise Forbidden("Only the region's hotline operators (coordinators) handle appeals.")
 
 
-def _filing(principal: Principal, data: AppealCreate) -> tuple[str, uuid.UUID | None]:
-    """The appeal's region and patient, as the filer may give them."""
+async def _region(
+    principal: Principal, data: AppealCreate, organizations: OrganizationLookup
+) -> str:
+    """Where staff or an MIS file: their own region, or, for staff of an organisation that
+    serves others (`principal.serves`), the region of one it serves."""
+    if principal.region is not None and data.region in {None, principal.region}:
+        return principal.region
+    if data.region is not None and principal.role in ON_BEHALF:
+        for organization_id in sorted(principal.serves):
+            if (await organizations(organization_id)).region == data.region:
+                return data.region
+    raise Forbidden(
+        "Operators and API clients file appeals in their own region only, or in the regions "
+        "of the organisations theirs serves."
+    )
+
+
+async def _filing(
+    principal: Principal,
+    data: AppealCreate,
+    organizations: OrganizationLookup,
+    people: PersonLookup,
+) -> tuple[str, uuid.UUID | None]:
+    """The appeal's region and patient, as the filer may give them. A patient named by anyone
+    else must be one the directory shows them and they may file for: of an organisation they
+    act for, or, for a region's operator, of the appeal's region (else a 422 naming it)."""
     channels = FILER_CHANNELS.get(principal.role)
     if channels is None:
-        raise Forbidden("Appeals are filed by patients, hotline operators and API clients.")
+        raise Forbidden(
+            "Appeals are filed by patients, hotline operators, registrars and API clients."
+        )
     if data.channel not in channels:
         allowed = ", ".join(sorted(channels))
         raise Unprocessable(f"A {principal.role.value} files appeals by {allowed}.")
@@ -98,9 +129,21 @@ def _filing(principal: Principal, data: AppealCreate) -> tuple[str, uuid.UUID | 
         if data.region is None:
             raise Unprocessable("Name your region (`region`) so the appeal reaches its hotline.")
         return data.region, principal.subject
-    if principal.region is None or data.region not in {None, principal.region}:
-        raise Forbidden("Operators and API clients file appeals in their own region only.")
-    return principal.region, data.patient_id
+    region = await _region(principal, data, organizations)
+    if data.patient_id is not None:
+
+        def fits(person: NamedPerson) -> bool:
+            operator = principal.role is Role.COORDINATOR and person.region == region
+            return person.role is Role.PATIENT and (operator or acts_for(principal, person))
+
+        await require_person(
+            people,
+            data.patient_id,
+            field="patient_id",
+            fits=fits,
+            refusal=f"No patient {data.patient_id} you may file an appeal for.",
+        )
+    return region, data.patient_id
 
 
 async def _deadline(
@@ -156,16 +199,18 @@ async def create_appeal(
     principal: Principal,
     data: AppealCreate,
     organizations: OrganizationLookup,
+    people: PersonLookup,
     settings: AppealsSettings,
     now: datetime,
 ) -> Appeal:
     """Answered at once when its topic is not the channels' to handle; otherwise routed to the
     organisation responsible for the territory, or left `new` for an operator to route when
-    the map names none (due at once: nobody answers it until it is routed)."""
+    the map names none (due at once: nobody answers it until it is routed). Staff of a call
+    centre file for the callers of the organisations it serves, in their regions."""
     action = "appeal.create"
     try:
         require_scope(principal, write=True)
-        region, patient_id = _filing(principal, data)
+        region, patient_id = await _filing(principal, data, organizations, people)
     except ProblemError as error:
         uow.audit.refuse(action, APPEAL_RESOURCE, None, error)
     appeal = Appeal(

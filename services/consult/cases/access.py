@@ -82,8 +82,13 @@ def visible_cases(principal: Principal) -> ColumnElement[bool]:
     return false()
 
 
+# Roles whose work is consultation cases: they have a queue (patients list their own requests
+# in `patient_requests`; administrators and registrars see no cases).
+QUEUE_ROLES = frozenset({Role.DISTRICT_MEDIC, Role.SPECIALIST, Role.COORDINATOR, Role.API_CLIENT})
+
+
 def can_list(principal: Principal) -> bool:
-    return principal.role not in {Role.ADMIN, Role.PATIENT}
+    return principal.role in QUEUE_ROLES
 
 
 def is_addressed_to(principal: Principal, invitation: ConsiliumInvitation) -> bool:

@@ -1,7 +1,9 @@
 """The case events webhooks announce, recorded in the outbox with the change they announce.
 
 Their data says what an MIS needs to act (status, urgency, deadline, specialty, ids) and never
-who the patient is: subscribers read the resource through the API, which audits the read.
+who the patient is: subscribers read the resource through the API, which audits the read. The
+ids of the people the case is between (its author, the assigned specialist) and the addressed
+organisation let the gateway tell them.
 """
 
 from typing import Any
@@ -20,6 +22,9 @@ async def case_event(uow: UnitOfWork, event_type: EventType, case: Case, **extra
         "urgency": case.urgency.value,
         "specialty": case.specialty,
         "due_at": case.due_at,
+        "author_id": case.requester_id,
+        "assignee_id": case.assignee_id,
+        "target_organization_id": case.target_organization_id,
     }
     await OUTBOX.record(
         uow,

@@ -82,6 +82,8 @@ class Case(IdMixin, TimestampMixin, Base):
         _open_index("ix_cases_target_open", "target_organization_id", "specialty", "due_at", "id"),
         _open_index("ix_cases_requester_open", "requesting_organization_id", "due_at", "id"),
         _open_index("ix_cases_region_open", "region", "due_at", "id"),
+        # The deadline job's look at the open cases due within the next hour (deadlines.py).
+        _open_index("ix_cases_open_due", "due_at"),
         Index("ix_cases_patient", "patient_id", "created_at"),
     )
 
@@ -123,6 +125,9 @@ class Case(IdMixin, TimestampMixin, Base):
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     concluded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When `case.deadline_soon` was announced, so it is announced once; set without raising
+    # `version`, since it changes nothing an editor sees.
+    deadline_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Raised by every change; an edit sent with a stale `If-Match` is refused (two editors).
     # SQLAlchemy raises it on every UPDATE of the row and puts `AND version = <the version
     # read>` in the UPDATE, so of two writers who read one version only one can store.

@@ -19,6 +19,7 @@ from services.common.auth import Principal, Role
 from services.common.db import utcnow
 from services.common.errors import Conflict, Forbidden, NotFound, ProblemError, Unprocessable
 from services.common.outbox import EventType
+from services.common.people import PersonLookup, require_patient
 from services.common.uow import UnitOfWork
 from services.consult.cases.deadlines import compute_due_at
 from services.consult.cases.enums import CaseAction, CaseKind, CaseStatus
@@ -91,17 +92,21 @@ async def create_request(
     settings: CasesSettings,
     check_eligibility: CheckEligibility,
     attach_file: AttachFile,
+    people: PersonLookup,
     *,
     now: datetime | None = None,
 ) -> Case:
     """Submitted at once to the specialist of the in-person visit, or to their organisation's
     specialty queue while they are on leave; planned, or urgent and flagged when the patient
-    reports a worsening sign."""
+    reports a worsening sign. A coordinator's `patient_id` must be a patient of their
+    organisation in the directory (else a 422 naming it)."""
     action = "case.create"
     try:
         require_scope(principal, write=True)
         patient_id = _whose(principal, data)
         signs = _worsening_signs(data.worsening_signs, settings)
+        if principal.role is not Role.PATIENT:
+            await require_patient(people, principal, patient_id)
     except ProblemError as error:
         uow.audit.refuse(action, CASE_RESOURCE, None, error)
     eligibility = await check_eligibility(patient_id, data.specialty, data.episode_id)

@@ -26,7 +26,7 @@ from services.consult.cases.schemas import (
     WorseningSigns,
     case_out,
 )
-from services.consult.deps import PREFIX, OrganizationsDep, SettingsDep
+from services.consult.deps import PREFIX, OrganizationsDep, PeopleDep, SettingsDep
 from services.scheduling.client import SchedulingClient
 
 router = APIRouter(prefix=PREFIX, tags=["patient requests"])
@@ -106,10 +106,11 @@ async def create_request(
     settings: SettingsDep,
     check_eligibility: CheckEligibilityDep,
     attach_file: AttachFileDep,
+    people: PeopleDep,
 ) -> JSONResponse:
     async def create() -> CaseOut:
         case = await patient_requests.create_request(
-            uow, principal, body, organizations, settings, check_eligibility, attach_file
+            uow, principal, body, organizations, settings, check_eligibility, attach_file, people
         )
         return case_out(case)
 

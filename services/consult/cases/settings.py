@@ -42,6 +42,16 @@ class CasesSettings(BaseModel):
     deadline_policies: dict[str, DeadlinePolicy] = Field(
         default_factory=dict, description="Per region code; regions not listed use the default."
     )
+    deadline_warning_minutes: int = Field(
+        default=60,
+        ge=1,
+        le=24 * 60,
+        description="How long before a case's deadline `case.deadline_soon` is announced "
+        "(once per case) to the specialist who has it, or to the specialty's specialists.",
+    )
+    deadline_warning_interval_seconds: float = Field(
+        default=60.0, gt=0, description="How often the deadline job looks for such cases."
+    )
     worsening_signs: frozenset[str] = Field(
         default=DEFAULT_WORSENING_SIGNS,
         description="Signs a patient may report with a request; any of them makes the request "

@@ -202,6 +202,7 @@ async def request_info(
     case, status = await _act(uow, principal, case_id, A.REQUEST_INFO)
     case.resume_status, case.status = case.status, status
     uow.session.add(new_message(case, principal, MessageKind.INFO_REQUEST, message))
+    await case_event(uow, EventType.CASE_INFO_REQUESTED, case)  # what was asked stays in consult
     return await _finish(uow, case, A.REQUEST_INFO)
 
 

@@ -1,0 +1,52 @@
+"""Persistence of the directory beyond organisations and users: which organisations serve
+which, and the registration record of a patient registered by staff."""
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gateway.directory.enums import Sex
+from gateway.models import Base
+from services.common.db import UTCDateTime, string_enum
+
+
+class OrganizationService(Base):
+    """`provider_id` serves `served_id`: the provider's staff (a call centre's registrars and
+    coordinators) act for the served organisation's patients as for their own."""
+
+    __tablename__ = "organization_services"
+    __table_args__ = (CheckConstraint("provider_id <> served_id", name="not_self"),)
+
+    provider_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Serves "who serves this organisation" (the directory's view of a patient's organisation).
+    served_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class Patient(Base):
+    """What a registry records of a patient besides their user row (name, organisation,
+    contacts): who they are by the OMS policy, and who registered them when."""
+
+    __tablename__ = "patients"
+    __table_args__ = (
+        # Serves the namesake check (same name key and birth date) and the search by birth date.
+        Index("ix_patients_birth_date_name_key", "birth_date", "name_key"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    birth_date: Mapped[date] = mapped_column(Date)
+    sex: Mapped[Sex] = mapped_column(string_enum(Sex))
+    # The unified OMS policy number (16 digits); one person, one policy.
+    policy_number: Mapped[str | None] = mapped_column(String(16), unique=True)
+    # The full name folded for comparison (`schemas.fold_name`: lower case, ё as plain e,
+    # single spaces). SQLite folds only ASCII case: the search compares this, not `full_name`.
+    name_key: Mapped[str] = mapped_column(String(255))
+    registered_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)

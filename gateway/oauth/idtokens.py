@@ -1,0 +1,74 @@
+"""OpenID Connect ID tokens, signed RS256 with an RSA key kept beside the access-token key.
+
+Why RS256 and a second key: OpenID Connect Core (section 15.1) requires every provider to
+support RS256, and it is the one algorithm every relying party's library verifies, while EdDSA
+is missing from many (and JWS EdDSA is not in the OpenID certification's baseline). Access
+tokens stay EdDSA, verified only by telemed's own services. The RSA key is created on first
+start under the var dir (`id_token_key_path`) and listed in the same JWKS, with its own `kid`,
+`alg` and `use`, so a client verifies ID tokens from `jwks_uri` as discovery says. An ID token
+is no access token to the services: its issuer is the public URL and its audience the client,
+whereas they take only the issuer `telemed-gateway` and the audience `telemed`.
+"""
+
+import base64
+import hashlib
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, generate_private_key
+
+from services.common.owner_only import write_private_file
+
+ALGORITHM = "RS256"
+
+
+def _b64url_uint(value: int) -> str:
+    raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def load_or_create_rsa_key(path: Path) -> RSAPrivateKey:
+    """The key at `path`; on first start a new 2048-bit one, readable only by its owner."""
+    if path.exists():
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(key, RSAPrivateKey):
+            raise ValueError(f"{path} does not hold an RSA private key")
+        return key
+    key = generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    write_private_file(path, pem)
+    return key
+
+
+class IdTokenSigner:
+    def __init__(self, key: RSAPrivateKey, *, issuer: str, lifetime_seconds: int) -> None:
+        self._key = key
+        numbers = key.public_key().public_numbers()
+        members = {"e": _b64url_uint(numbers.e), "kty": "RSA", "n": _b64url_uint(numbers.n)}
+        digest = hashlib.sha256(json.dumps(members, separators=(",", ":")).encode()).digest()
+        kid = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()  # RFC 7638 thumbprint
+        self.jwk: dict[str, Any] = {**members, "kid": kid, "alg": ALGORITHM, "use": "sig"}
+        self.issuer = issuer
+        self.lifetime_seconds = lifetime_seconds
+
+    def sign(self, claims: dict[str, Any], *, audience: str) -> str:
+        """An ID token for `audience` (the client) with the given claims (sub, nonce, ...)."""
+        now = int(time.time())
+        body = {
+            **claims,
+            "iss": self.issuer,
+            "aud": audience,
+            "iat": now,
+            "exp": now + self.lifetime_seconds,
+        }
+        return jwt.encode(
+            body, self._key, algorithm=ALGORITHM, headers={"kid": self.jwk["kid"], "typ": "JWT"}
+        )

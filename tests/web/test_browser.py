@@ -1,0 +1,190 @@
+"""The console in Chromium against the real processes of `telemed run`: sign-in through the
+gateway's page, the home page, the language switch, the account page (password, sessions),
+CSRF, the cookie's flags, no token in any URL, axe-core on every screen, and sign-out."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from telemed.registry import SERVICES
+from tests.e2e.system import TELEMED, environment, wait_ready
+from tests.servers import free_port_run
+from web.sessions import COOKIE
+
+CHROMIUM = "/usr/bin/chromium"
+# A JWT (header.payload.), or a parameter that would carry a token.
+TOKEN_IN_URL = re.compile(r"eyJ[\w-]+\.[\w-]+|[?&](access_token|refresh_token|id_token|token)=")
+SERIOUS = {"serious", "critical"}
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's Chromium is needed")
+
+
+@dataclass
+class System:
+    url: str
+    accounts: dict[str, Any]
+
+    def password(self, username: str) -> str:
+        (user,) = [u for u in self.accounts["users"] if u["username"] == username]
+        password: str = user["password"]
+        return password
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    """Migrated, seeded (which registers the console for this address) and started, as an
+    operator does, on free ports."""
+    var_dir = tmp_path_factory.mktemp("console")
+    base_port = free_port_run(len(SERVICES))
+    url = f"http://127.0.0.1:{base_port}"
+    env = environment(var_dir, None)
+    env["TELEMED_WEB_PUBLIC_URL"] = env["TELEMED_GATEWAY_PUBLIC_URL"] = url
+    subprocess.run([*TELEMED, "migrate"], env=env, check=True, timeout=120)
+    seeded = subprocess.run(
+        [*TELEMED, "seed", "--demo", "--json"], env=env, check=True, timeout=120,
+        capture_output=True,
+    )  # fmt: skip
+    process = subprocess.Popen(
+        [*TELEMED, "run", "--var-dir", str(var_dir), "--base-port", str(base_port)],
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        wait_ready(url, process)
+        yield System(url, json.loads(seeded.stdout))
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield browser
+        browser.close()
+
+
+def assert_accessible(page: Page, screen: str) -> None:
+    """axe-core's rules on the screen as it is: no serious or critical violation."""
+    violations = [
+        (violation["id"], violation["impact"], [node["target"] for node in violation["nodes"]])
+        for violation in Axe().run(page).response["violations"]
+        if violation["impact"] in SERIOUS
+    ]
+    assert not violations, f"{screen}: {violations}"
+
+
+def sign_in(page: Page, system: System, username: str) -> None:
+    """At the gateway's sign-in page, as a person fills it in."""
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", system.password(username))
+    page.click("button[type=submit]")
+
+
+def test_a_medic_signs_in_uses_the_account_page_and_signs_out(
+    system: System, chromium: Browser
+) -> None:
+    context = chromium.new_context(locale="ru-RU", base_url=system.url)
+    page = context.new_page()
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
+    try:
+        # Not signed in: the console sends the browser to the gateway's sign-in page.
+        page.goto("/")
+        assert "/oauth/authorize?" in page.url
+        sign_in(page, system, "medic.tashtagol")
+        expect(page).to_have_url(system.url + "/")
+        expect(page.locator("html")).to_have_attribute("lang", "ru")
+        expect(page.locator("h1")).to_contain_text("Здравствуйте, Ivan Petrovich Kuznetsov")
+        expect(page.locator("header")).to_contain_text("Районный медик")
+        assert_accessible(page, "home (ru)")
+
+        (cookie,) = [c for c in context.cookies() if c["name"] == COOKIE]
+        assert cookie["httpOnly"] is True
+        assert cookie["sameSite"] == "Lax"
+        assert cookie["secure"] is False  # plain http on loopback only
+        assert cookie["path"] == "/"
+        assert cookie["expires"] == -1  # a browser-session cookie
+
+        # The language switch: a form, and the choice stays for the next pages.
+        page.click("header button[value=en]")
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        expect(page.locator("h1")).to_contain_text("Welcome")
+        page.click("nav >> text=Account")
+        expect(page.locator("h1")).to_have_text("Your account")
+        expect(page.locator("#sessions")).to_contain_text("this session")
+        assert_accessible(page, "account (en)")
+
+        # A weak password: the gateway's reason beside the field, and axe on that state.
+        password = system.password("medic.tashtagol")
+        page.fill("#current_password", password)
+        page.fill("#new_password", "password123")
+        page.fill("#confirm_password", "password123")
+        page.click("text=Change password")
+        expect(page.locator("#new_password-error")).to_contain_text("most common")
+        expect(page.locator("#new_password")).to_have_attribute("aria-invalid", "true")
+        assert_accessible(page, "account with errors")
+        page.fill("#current_password", password)
+        page.fill("#new_password", "plum orbit candle 47")
+        page.fill("#confirm_password", "plum orbit candle 47")
+        page.click("text=Change password")
+        expect(page.locator(".notice")).to_have_text("Your password is changed.")
+
+        # A form without its CSRF token, sent with the browser's own cookie, is refused.
+        forged = page.request.post(system.url + "/profile/details", form={"email": "x@y.example"})
+        assert forged.status == 403
+        unchanged = page.request.get(system.url + "/profile")
+        assert "x@y.example" not in unchanged.text()
+
+        # Phone width: nothing wider than the screen.
+        page.set_viewport_size({"width": 320, "height": 640})
+        page.reload()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320
+        assert_accessible(page, "account at 320 px")
+
+        # Signing out ends the sign-in at the gateway too, which asks first.
+        page.click("header .sign-out button")
+        expect(page).to_have_url(re.compile(r"/oauth/logout\?"))
+        assert_accessible(page, "the gateway's sign-out")
+        page.click("button[type=submit]")
+        expect(page).to_have_url(re.compile(r"/auth/signed-out"))
+        expect(page.locator("h1")).to_have_text("You have signed out")
+        assert_accessible(page, "signed out")
+        assert not [c for c in context.cookies() if c["name"] == COOKIE]
+        page.goto("/profile")
+        assert "/oauth/authorize?" in page.url  # the gateway asks for the password again
+    finally:
+        context.close()
+    leaked = [url for url in urls if TOKEN_IN_URL.search(url)]
+    assert not leaked, leaked
+
+
+def test_the_console_works_without_javascript(system: System, chromium: Browser) -> None:
+    context = chromium.new_context(java_script_enabled=False, locale="en-GB", base_url=system.url)
+    page = context.new_page()
+    try:
+        page.goto("/profile")
+        sign_in(page, system, "cardiologist.kuzbass")
+        expect(page).to_have_url(system.url + "/profile")
+        page.fill("#phone", "+79131234567")
+        page.click("text=Сохранить сведения")  # the person's language, Russian by default
+        expect(page.locator(".notice")).to_have_text("Сведения сохранены.")
+        expect(page.locator("#phone")).to_have_value("+79131234567")
+    finally:
+        context.close()

@@ -1,0 +1,76 @@
+"""Languages of the console: Babel catalogs (web/translations), the choice of a language for a
+request, and times shown in a zone with the zone named."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.dates import format_date, format_time, get_timezone_location
+from babel.support import Translations
+
+LANGUAGES = ("ru", "en")
+DEFAULT_LANGUAGE = "ru"
+TRANSLATIONS = Path(__file__).parent / "translations"
+
+
+def load_translations() -> dict[str, Translations]:
+    """Each language's compiled catalog (`messages.mo`, committed beside its `.po`; the tests
+    check they agree). A missing one is an error, not English in silence."""
+    catalogs = {}
+    for language in LANGUAGES:
+        catalog = Translations.load(str(TRANSLATIONS), [language], domain="messages")
+        if not isinstance(catalog, Translations):
+            raise RuntimeError(f"no compiled catalog for {language} under {TRANSLATIONS}")
+        catalogs[language] = catalog
+    return catalogs
+
+
+def supported(language: str | None) -> str | None:
+    return language if language in LANGUAGES else None
+
+
+def negotiate(accept_language: str | None) -> str:
+    """The first supported language of an `Accept-Language` header (RFC 9110 12.5.4) by its
+    weights, else Russian."""
+    choices: list[tuple[float, int, str]] = []
+    for position, item in enumerate((accept_language or "").split(",")):
+        tag, _, parameters = item.strip().partition(";")
+        weight = 1.0
+        name, _, value = parameters.strip().partition("=")
+        if name.strip() == "q":
+            try:
+                weight = float(value)
+            except ValueError:
+                continue
+        primary = tag.strip().split("-")[0].lower()
+        if primary in LANGUAGES and weight > 0:
+            choices.append((-weight, position, primary))
+    return min(choices)[2] if choices else DEFAULT_LANGUAGE
+
+
+def zone_of(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name) if name else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def zone_label(zone_name: str | None, language: str) -> str:
+    """The zone as people name it: its main city in their language ("Новокузнецк")."""
+    zone = zone_of(zone_name)
+    if zone.key == "UTC":
+        return "UTC"
+    return str(get_timezone_location(zone, locale=language, return_city=True))
+
+
+def local_time(value: datetime | None, language: str, zone_name: str | None) -> str:
+    """`value` in the zone, the zone named by its city in the reader's language:
+    "3 Dec 2026, 14:30 (Novokuznetsk)". Naive values are taken as UTC."""
+    if value is None:
+        return ""
+    zone = zone_of(zone_name)
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    local = aware.astimezone(zone)
+    day = format_date(local, "medium", locale=language)
+    shown = f"{day}, {format_time(local, 'short', locale=language)}"
+    return f"{shown} ({zone_label(zone_name, language)})"
