@@ -50,8 +50,9 @@ async def change_password(
 @router.post(
     "/password-reset",
     status_code=202,
+    response_class=Response,
     summary="Ask for a password reset link",
-    responses=problem_responses(422, 429),
+    responses={202: {"description": "Taken; no body."}, **problem_responses(422, 429)},
 )
 async def request_password_reset(
     body: PasswordResetRequest, request: Request, uow: UnitOfWorkDep, settings: SettingsDep

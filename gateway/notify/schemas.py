@@ -15,7 +15,8 @@ from gateway.notify.enums import (
     Template,
 )
 
-OptOut = Literal["visits", "cases"]  # account messages are always sent
+# enums.OPTIONAL_CATEGORIES: account messages are always sent.
+OptOut = Literal["visits", "cases"]
 
 
 class PreferencesUpdate(BaseModel):

@@ -14,7 +14,14 @@ from sqlalchemy import ColumnElement, and_, select, tuple_
 from gateway.models import User
 from gateway.notify import schemas
 from gateway.notify.access import may_read, sees_everyone, visible_messages
-from gateway.notify.enums import Category, Channel, DeliveryStatus, MessageStatus, Template
+from gateway.notify.enums import (
+    OPTIONAL_CATEGORIES,
+    Category,
+    Channel,
+    DeliveryStatus,
+    MessageStatus,
+    Template,
+)
 from gateway.notify.models import Delivery, DeliveryAttempt, Message, Preferences
 from gateway.notify.outbox import add_deliveries, plan_for
 from services.common.auth import Principal
@@ -83,8 +90,10 @@ async def _person(uow: UnitOfWork, principal: Principal, user_id: uuid.UUID, act
 def _preferences_view(user_id: uuid.UUID, row: Preferences | None) -> schemas.Preferences:
     if row is None:
         return schemas.Preferences(user_id=user_id)
-    opted_out = [category for category in ("visits", "cases") if category in row.opted_out]
-    return schemas.Preferences(user_id=user_id, email=row.email, sms=row.sms, opted_out=opted_out)
+    opted_out = [c.value for c in OPTIONAL_CATEGORIES if c.value in row.opted_out]
+    return schemas.Preferences.model_validate(
+        {"user_id": user_id, "email": row.email, "sms": row.sms, "opted_out": opted_out}
+    )
 
 
 async def get_preferences(

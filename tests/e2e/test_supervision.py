@@ -25,6 +25,7 @@ PROBES = {
     "scheduling": ("/api/scheduling/appointments", 200),
     "files": (f"/api/files/files/{uuid.uuid4()}", 404),
     "video": (f"/api/video/rooms/{uuid.uuid4()}", 404),
+    "web": ("/auth/signed-out", 200),  # a console page anyone may open
 }
 BACK_WITHIN = 120.0  # seconds; a loaded two-core machine restarts a service in a few
 

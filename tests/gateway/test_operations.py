@@ -13,7 +13,7 @@ async def test_ready_is_the_gateway_own_and_upstreams_are_reported_apart(stack: 
     upstreams = await stack.client.get("/ready/upstreams")
     assert upstreams.status_code == 200, upstreams.text
     states = upstreams.json()["services"]
-    assert set(states) == {"consult", "files", "video", "scheduling"}
+    assert set(states) == {"consult", "files", "video", "scheduling", "web"}
     assert all(set(urls.values()) == {"ready"} for urls in states.values())
 
 
@@ -34,7 +34,8 @@ async def test_request_id_reaches_the_service_behind_the_proxy(stack: Stack) -> 
 
 
 async def test_unknown_routes_and_methods_are_problems(stack: Stack) -> None:
-    missing = await stack.client.get("/nowhere")
+    # Under the gateway's own prefixes; any other path is the web console's (tests/web).
+    missing = await stack.client.get("/api/nowhere")
     assert missing.status_code == 404
     assert missing.headers["content-type"] == "application/problem+json"
     unknown_service = await stack.client.get("/api/nosuchservice/x")

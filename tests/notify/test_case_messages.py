@@ -17,12 +17,14 @@ from services.consult.cases.deadlines import warn_deadlines
 from services.consult.db import KERNEL_TABLES
 from tests.conftest import Stack
 from tests.consult import conftest as consult_fixtures
+from tests.consult import test_patient_requests as patient_request_tests
 from tests.consult.conftest import World
 from tests.consult.test_api import CONCLUSION
+from tests.consult.test_patient_requests import Clinic
 from tests.notify.producing import messages, quiet_stack, relay_once
 from tests.webhooks.test_outbox import Feed
 
-world = consult_fixtures.world
+world, clinic = consult_fixtures.world, patient_request_tests.clinic
 ZONE = "Asia/Novokuznetsk"  # the stack's organisations'
 HOUR = timedelta(hours=1)
 
@@ -140,3 +142,18 @@ async def test_a_deadline_coming_close_is_announced_once_to_whoever_has_the_case
         "deadline": utc(taken["due_at"]),
         "timezone": ZONE,
     }
+
+
+async def test_an_urgent_request_routed_to_its_specialist_goes_to_them_alone(
+    clinic: Clinic,
+) -> None:
+    """A patient's request with a worsening sign is urgent, and routed to the specialist who
+    saw them: only they may take it, so only they are told."""
+    stack = clinic.stack
+    await clinic.seen_in_person()
+    case = await clinic.asked(worsening_signs=["chest_pain"])
+    assert (case["urgency"], case["assignee_id"]) == ("urgent", str(clinic.cardiologist.id))
+    await relay_once(stack, "consult", "scheduling")
+    urgent = [m for m in await messages(stack) if m.template is Template.CASE_NEW_URGENT]
+    assert told(urgent) == {(clinic.cardiologist.id, Template.CASE_NEW_URGENT)}
+    assert urgent[0].params["case_link"] == link(stack, case["id"])

@@ -3,9 +3,10 @@ messages; the unsubscribe link in every other email, which works without signing
 
 import re
 import uuid
-from typing import Any
+from typing import Any, get_args
 
-from gateway.notify.enums import Category, Template
+from gateway.notify.enums import OPTIONAL_CATEGORIES, Category, Template
+from gateway.notify.schemas import OptOut
 from gateway.notify.signing import UnsubscribeSigner
 from tests.conftest import Stack
 from tests.consult.conftest import _api_client
@@ -193,3 +194,8 @@ async def test_an_api_client_has_no_preferences_and_no_messages(stack_notify: St
     )
     assert changed.status_code == 404
     assert await messages(stack, client) == []
+
+
+def test_what_can_be_opted_out_of_is_every_category_but_account() -> None:
+    assert set(get_args(OptOut)) == {category.value for category in OPTIONAL_CATEGORIES}
+    assert set(Category) - set(OPTIONAL_CATEGORIES) == {Category.ACCOUNT}

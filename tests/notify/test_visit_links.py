@@ -4,7 +4,9 @@ was cancelled, follows a move, and is refused when altered; staff or the patient
 invitation again."""
 
 import base64
+import hashlib
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -117,6 +119,11 @@ async def test_before_its_window_the_page_says_when_the_call_opens(world: World)
     # Joining opens 15 minutes ahead: 02:45Z, 12:45 in Vladivostok, the patient's zone.
     assert "28.10.2025 12:45 (Asia/Vladivostok)" in early.text
     assert "28.10.2025 13:00 (Asia/Vladivostok)" in early.text
+    # The page's one style is allowed by its hash, and nothing else is (no script at all).
+    (style,) = re.findall(r"<style>(.*?)</style>", early.text, flags=re.DOTALL)
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    policy = early.headers["content-security-policy"]
+    assert policy.startswith(f"default-src 'none'; style-src 'sha256-{digest}';")
     await set_user(world.stack, world.patient.id, language="en")
     english = await open_link(world, visit["id"])
     assert "You can join from 28 Oct 2025, 12:45 (Asia/Vladivostok)" in english.text

@@ -1,8 +1,8 @@
 """Messages to doctors about consultation cases, from consult's case events: the author hears
-of the conclusion and of a request for more information, the specialists who may take an
-emergency or urgent case hear of it, and the one who has it (or, before anyone does, the
-specialty) of a deadline coming close. Links point at the console's case page; no clinical
-text is ever a parameter."""
+of the conclusion and of a request for more information, the specialist an emergency or
+urgent case is with (a patient's request is routed to their own) or, before anyone has it,
+those who may take it hear of it, and of a deadline coming close. Links point at the
+console's case page; no clinical text is ever a parameter."""
 
 import uuid
 from datetime import datetime
@@ -56,17 +56,22 @@ async def info_requested(produce: Producing) -> int:
     return await _to_author(produce, Template.CASE_INFO_REQUESTED)
 
 
-async def _specialists(produce: Producing, data: CaseData) -> list[User]:
+async def _who_has_it(produce: Producing, data: CaseData) -> list[User]:
+    """The specialist the case is with (taken, or a patient's request routed to their own
+    specialist); before anyone has it, every specialist who may take it."""
+    assignee = await people.recipient(produce.session, data.assignee_id)
+    if assignee is not None:
+        return [assignee]
     return await people.specialists(produce.session, data.target_organization_id, data.specialty)
 
 
 async def submitted(produce: Producing) -> int:
-    """An emergency or urgent case, to every specialist who may take it."""
+    """An emergency or urgent case, to whoever may take it."""
     case_id, data = _case(produce)
     if data.urgency not in URGENT:
         return 0
     told = 0
-    for specialist in await _specialists(produce, data):
+    for specialist in await _who_has_it(produce, data):
         params = {
             "case_id": str(case_id),
             "case_link": produce.links.case(case_id),
@@ -82,9 +87,8 @@ async def submitted(produce: Producing) -> int:
 async def deadline_soon(produce: Producing) -> int:
     """To the specialist who has the case; to the specialty's while nobody has taken it."""
     case_id, data = _case(produce)
-    assignee = await people.recipient(produce.session, data.assignee_id)
     told = 0
-    for specialist in [assignee] if assignee else await _specialists(produce, data):
+    for specialist in await _who_has_it(produce, data):
         params = {
             "case_id": str(case_id),
             "case_link": produce.links.case(case_id),
