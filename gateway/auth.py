@@ -13,6 +13,7 @@ import secrets
 import uuid
 from datetime import timedelta
 from typing import Annotated, Any
+from urllib.parse import unquote_plus
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -167,21 +168,25 @@ async def _password_grant(
     return await _issue(uow, request, principal, family=family)
 
 
-def _basic_credentials(request: Request) -> tuple[str, str] | None:
+def basic_credentials(request: Request) -> tuple[str, str] | None:
+    """A client's id and secret in HTTP Basic. RFC 6749 2.3.1 has each form-urlencoded before
+    they are joined and Base64-encoded, so each is decoded after the split (a `:` or `%` in a
+    secret arrives as `%3A`, `%25`); ids and secrets made of unreserved characters, as telemed
+    generates them, decode to themselves."""
     scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "basic":
         return None
     try:
-        client_id, _, secret = base64.b64decode(encoded).decode().partition(":")
+        client_id, _, secret = base64.b64decode(encoded, validate=True).decode().partition(":")
+        return unquote_plus(client_id, errors="strict"), unquote_plus(secret, errors="strict")
     except (ValueError, UnicodeDecodeError) as exc:
         raise Unauthorized("Malformed Basic credentials.") from exc
-    return client_id, secret
 
 
 async def _client_credentials_grant(
     uow: UnitOfWork, request: Request, client_id: str | None, client_secret: str | None
 ) -> TokenResponse | JSONResponse:
-    basic = _basic_credentials(request)
+    basic = basic_credentials(request)
     if basic:
         client_id, client_secret = basic
     if not client_id or not client_secret:
@@ -250,7 +255,7 @@ async def _refresh_grant(
     from gateway.oauth.grant import refresh_client  # which imports this module
 
     # A sign-in an OAuth client started: only that client refreshes it, and it keeps its scopes.
-    scopes = await refresh_client(uow, request, stored.family_id)
+    client_sign_in = await refresh_client(uow, request, stored.family_id)
     # Rotation: the conditional UPDATE lets exactly one concurrent use of a token win; every
     # other use of it is a reuse.
     rotated = await uow.session.execute(
@@ -267,11 +272,12 @@ async def _refresh_grant(
     if user is None or not user.is_active:
         return _invalid_grant(request, invalid)
     principal = await principal_for_user(uow, user)
-    if scopes is not None:
-        principal = principal.model_copy(update={"scopes": scopes})
+    if client_sign_in is not None:
+        principal = principal.model_copy(update={"scopes": client_sign_in.scopes})
     uow.audit.record("auth.refresh", "user", user.id, principal=principal)
     await sessions.renewed(uow, stored.family_id)
-    return await _issue(uow, request, principal, family=stored.family_id)
+    tokens = await _issue(uow, request, principal, family=stored.family_id)
+    return tokens if client_sign_in is None else client_sign_in.answer(request, user, tokens)
 
 
 @router.post(

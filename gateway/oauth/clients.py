@@ -1,7 +1,6 @@
 """OAuth clients: registered by administrators (or `telemed admin create-oauth-client`), found
 and authenticated when they ask for codes and tokens."""
 
-import base64
 import secrets
 import uuid
 
@@ -9,14 +8,14 @@ from fastapi import Request
 from sqlalchemy import select, update
 
 from gateway import revocations, signin
-from gateway.auth import SecretHasher, secret_hasher
+from gateway.auth import SecretHasher, basic_credentials, secret_hasher
 from gateway.models import RefreshToken
 from gateway.oauth import schemas
 from gateway.oauth.models import AuthorizationCode, OAuthClient
 from gateway.settings import GatewaySettings
 from services.common.audit import Outcome
 from services.common.db import utcnow
-from services.common.errors import BadRequest, ProblemError
+from services.common.errors import BadRequest, ProblemError, Unauthorized
 from services.common.uow import UnitOfWork
 
 RESOURCE = "oauth_client"
@@ -83,17 +82,17 @@ async def active_client(uow: UnitOfWork, client_id: str | None) -> OAuthClient |
 def presented_credentials(
     request: Request, client_id: str | None, client_secret: str | None
 ) -> tuple[str | None, str | None]:
-    """`client_secret_basic` or `client_secret_post` (RFC 6749 2.3.1); both at once is refused."""
-    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "basic":
+    """`client_secret_basic` or `client_secret_post` (RFC 6749 2.3.1); both at once is refused.
+    Basic is decoded as for API clients (gateway/auth.py), form-urlencoding included."""
+    try:
+        basic = basic_credentials(request)
+    except Unauthorized as exc:
+        raise InvalidClient(exc.detail) from exc
+    if basic is None:
         return client_id, client_secret
     if client_secret:
         raise BadRequest("Send the client's credentials one way only.", error="invalid_request")
-    try:
-        name, _, secret = base64.b64decode(encoded, validate=True).decode().partition(":")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidClient("Malformed Basic credentials.") from exc
-    return name, secret
+    return basic
 
 
 async def authenticate(

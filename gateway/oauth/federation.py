@@ -18,6 +18,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
@@ -84,7 +85,9 @@ class Provider:
         return url
 
     async def exchange(self, code: str, verifier: str) -> dict[str, Any]:
-        """The token response for `code` (RFC 6749 4.1.3), the client's secret sent as Basic."""
+        """The token response for `code` (RFC 6749 4.1.3), the client's secret sent as Basic:
+        id and secret form-urlencoded first (2.3.1), so a `:` or `%` in either arrives intact
+        (unreserved characters, most providers' whole alphabet, stay as they are)."""
         secret = self.settings.oidc_federation_client_secret.get_secret_value()
         client_id = self.settings.oidc_federation_client_id
         form = {"grant_type": "authorization_code", "code": code, "code_verifier": verifier}
@@ -95,7 +98,11 @@ class Provider:
             response = await http.post(
                 (await self.discovery())["token_endpoint"],
                 data=form,
-                auth=httpx.BasicAuth(client_id, secret) if secret else httpx.USE_CLIENT_DEFAULT,
+                auth=(
+                    httpx.BasicAuth(quote(client_id, safe=""), quote(secret, safe=""))
+                    if secret
+                    else httpx.USE_CLIENT_DEFAULT
+                ),
                 headers={"Accept": "application/json"},
             )
         if response.status_code != 200:

@@ -2,6 +2,7 @@
 what a sign-in started by an OAuth client keeps when its refresh token is used."""
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from authlib.oauth2.rfc7636.challenge import compare_s256_code_challenge
@@ -18,6 +19,7 @@ from gateway.oauth.enums import Scope
 from gateway.oauth.idtokens import ALGORITHM, IdTokenSigner
 from gateway.oauth.models import AuthorizationCode, OAuthClient
 from gateway.oauth.service import code_digest
+from gateway.schemas import TokenResponse
 from services.common.audit import Outcome
 from services.common.db import utcnow
 from services.common.errors import BadRequest
@@ -50,16 +52,28 @@ async def _spend(uow: UnitOfWork, code: AuthorizationCode) -> bool:
 
 
 def id_token(
-    signer: IdTokenSigner, client: OAuthClient, code: AuthorizationCode, user: User, access: str
+    request: Request,
+    client: OAuthClient,
+    code: AuthorizationCode,
+    user: User,
+    access: str,
+    *,
+    nonce: bool,
 ) -> str:
+    """The ID token of the sign-in `code` started; `sid` names that sign-in (the refresh-token
+    family, as the access tokens' `sid` does), so the client can tell which of its sessions
+    a logout or a revocation concerns. On refresh (`nonce=False`) there is no nonce: OpenID
+    Connect Core 12.2 asks none, and the client checks it only at sign-in."""
+    signer: IdTokenSigner = request.app.state.id_token_signer
     claims: dict[str, Any] = {
         "sub": str(user.id),
+        "sid": str(code.family_id),
         "auth_time": int(code.auth_time.timestamp()),
         "name": user.full_name,
         "preferred_username": user.username,
         "at_hash": create_half_hash(access, ALGORITHM).decode(),
     }
-    if code.nonce:
+    if nonce and code.nonce:
         claims["nonce"] = code.nonce
     if Scope.EMAIL in code.scopes and user.email:
         claims["email"] = user.email
@@ -122,22 +136,46 @@ async def authorization_code_grant(
         tokens.refresh_token = None
     body = tokens.model_dump(exclude_none=True)
     if Scope.OPENID in stored.scopes:
-        signer: IdTokenSigner = request.app.state.id_token_signer
-        body["id_token"] = id_token(signer, client, stored, user, tokens.access_token)
+        body["id_token"] = id_token(request, client, stored, user, tokens.access_token, nonce=True)
     uow.audit.record(
         "auth.code", "user", user.id, principal=principal, detail=f"client={client.client_id}"
     )
     return JSONResponse(body, headers=NO_STORE)
 
 
+@dataclass(frozen=True)
+class ClientSignIn:
+    """A sign-in an OAuth client started: the client and the code that started it."""
+
+    client: OAuthClient
+    code: AuthorizationCode
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        return frozenset(self.code.scopes)
+
+    def answer(self, request: Request, user: User, tokens: TokenResponse) -> JSONResponse:
+        """The refresh's answer; with `openid`, a new ID token too (OpenID Connect Core 12.2):
+        the same `sub`, `aud`, `sid` and `auth_time` as at sign-in, and no nonce."""
+        body = tokens.model_dump()
+        if Scope.OPENID in self.code.scopes:
+            body["id_token"] = id_token(
+                request, self.client, self.code, user, tokens.access_token, nonce=False
+            )
+        return JSONResponse(body, headers=NO_STORE)
+
+
 async def refresh_client(
     uow: UnitOfWork, request: Request, family: uuid.UUID
-) -> frozenset[str] | None:
+) -> ClientSignIn | None:
     """Before a refresh token rotates: a sign-in an OAuth client started may be refreshed only
-    by that client (a confidential one with its secret, RFC 6749 6), and keeps its scopes,
-    which this returns; None for a password sign-in, which stays as it is."""
-    client = await clients.family_client(uow, family)
-    if client is None:
+    by that client (a confidential one with its secret, RFC 6749 6), and keeps its scopes;
+    None for a password sign-in, which stays as it is."""
+    code = await uow.session.scalar(
+        select(AuthorizationCode).where(AuthorizationCode.family_id == family)
+    )
+    client = await uow.session.get(OAuthClient, code.client_id) if code else None
+    if code is None or client is None:
         return None
     form = await request.form()  # parsed once already for the endpoint's fields
     client_id, client_secret = clients.presented_credentials(
@@ -146,10 +184,7 @@ async def refresh_client(
     if client_id != client.client_id:
         raise clients.InvalidClient("This refresh token belongs to another client.")
     await clients.authenticate(uow, request, client_id, client_secret)
-    scopes = await uow.session.scalar(
-        select(AuthorizationCode.scopes).where(AuthorizationCode.family_id == family)
-    )
-    return frozenset(scopes or ())
+    return ClientSignIn(client, code)
 
 
 def _text(value: object) -> str | None:

@@ -1,8 +1,11 @@
 """The sign-in pages: Jinja2 templates in Russian or English, with the security headers a page
 that takes a password needs.
 
-The language is the `lang` query parameter (the pages' switch sets it) or else the best match
-of `Accept-Language`; Russian when nothing matches. Pages use no script and no external asset.
+The language is, in this order: the first supported tag of the authorization request's
+`ui_locales` (OpenID Connect Core 3.1.2.1: the client knows the person's language), the `lang`
+query parameter (the pages' switch, whose link drops `ui_locales` so that it wins), or the best
+match of `Accept-Language`; Russian when nothing matches. Pages use no script and no external
+asset.
 """
 
 from pathlib import Path
@@ -103,7 +106,15 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
+def _primary(tag: str) -> str:
+    """A BCP 47 tag's language subtag, the part the pages are translated by ("en-GB": "en")."""
+    return tag.strip().split("-")[0].lower()
+
+
 def language(request: Request) -> str:
+    for tag in request.query_params.get("ui_locales", "").split():
+        if (primary := _primary(tag)) in LANGUAGES:
+            return primary
     chosen = request.query_params.get("lang")
     if chosen in LANGUAGES:
         return chosen
@@ -114,15 +125,18 @@ def language(request: Request) -> str:
             quality = float(weight) if weight else 1.0
         except ValueError:
             continue
-        primary = tag.split("-")[0].lower()
+        primary = _primary(tag)
         if primary in LANGUAGES:
             ranked.append((quality, primary))
     return max(ranked, key=lambda pair: pair[0])[1] if ranked else "ru"
 
 
 def switch_link(request: Request, lang: str) -> str:
+    """The page in the other language: `ui_locales` is left out, as it would outrank `lang`;
+    it is only a hint for display, so the authorization request is the same without it."""
     other = "en" if lang == "ru" else "ru"
-    params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    dropped = {"lang", "ui_locales"}
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in dropped]
     return f"{request.url.path}?{urlencode([*params, ('lang', other)])}"
 
 
