@@ -125,9 +125,11 @@ async def sign_out(
 ) -> Response:
     """Revokes the refresh token at the gateway (RFC 7009), forgets the session, and, where
     the gateway offers it, ends the browser's sign-in there (RP-Initiated Logout), so that
-    the next visitor of this browser is asked for a password."""
+    the next visitor of this browser is asked for a password. The sign-in's ID token goes
+    along as `id_token_hint`: with it the gateway signs out at once, without asking again."""
     language = visitor.language
     refresh = store.refresh_token(visitor)
+    id_token = store.id_token(visitor)
     discovery = await provider.discovery()
     if refresh is not None:
         try:
@@ -142,6 +144,8 @@ async def sign_out(
             "state": language,  # the language of the page shown after it
             "ui_locales": language,
         }
+        if id_token:
+            query["id_token_hint"] = id_token
         location = f"{discovery.end_session_endpoint}?{urlencode(query)}"
     else:
         location = f"{SIGNED_OUT}?{urlencode({'state': language})}"

@@ -42,6 +42,9 @@ class BrowserSession(IdMixin, Base):
     user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     access_token: Mapped[str | None] = mapped_column(Text)  # Fernet token
     refresh_token: Mapped[str | None] = mapped_column(Text)  # Fernet token
+    # The ID token of the sign-in (Fernet token), shown back to the gateway as `id_token_hint`
+    # on signing out, so its sign-in ends without a confirmation page.
+    id_token: Mapped[str | None] = mapped_column(Text)
     access_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # What every page's header shows, read from the directory at sign-in and kept up to date
     # by the account page, so a page view costs no directory call.

@@ -138,6 +138,8 @@ class SessionStore:
         row.access_token = self.box.seal(tokens.access_token)
         if tokens.refresh_token:  # a refresh may answer without a new one: the old one stays
             row.refresh_token = self.box.seal(tokens.refresh_token)
+        if tokens.id_token:  # the newest, so it is recent when the gateway is shown it back
+            row.id_token = self.box.seal(tokens.id_token)
         row.access_expires_at = now + timedelta(seconds=tokens.expires_in)
 
     @staticmethod
@@ -184,6 +186,9 @@ class SessionStore:
 
     def refresh_token(self, row: BrowserSession) -> str | None:
         return self.box.open(row.refresh_token) if row.refresh_token else None
+
+    def id_token(self, row: BrowserSession) -> str | None:
+        return self.box.open(row.id_token) if row.id_token else None
 
     async def access_token(self, row: BrowserSession, provider: Provider) -> str:
         """The session's access token, renewed first if it runs out within the margin.

@@ -42,12 +42,9 @@ async def started(
     now, family = utcnow(), uuid.uuid4()
     address = client_address(request)
     agent = request.headers.get("user-agent", "")[:255]
-    own = SignIn.user_id == user.id
+    own, window = SignIn.user_id == user.id, timedelta(days=settings.new_sign_in_days)
     seen_here = exists().where(
-        own,
-        SignIn.address == address,
-        SignIn.user_agent == agent,
-        SignIn.created_at > now - timedelta(days=settings.new_sign_in_days),
+        own, SignIn.address == address, SignIn.user_agent == agent, SignIn.created_at > now - window
     )
     signed_in_before, familiar = (
         await uow.session.execute(select(exists().where(own), seen_here))
@@ -62,6 +59,14 @@ async def started(
             user_agent=agent,
             client_name=client_name,
         )
+    )
+    # Sign-ins past both the comparison window and the refresh tokens' life matter to nothing
+    # any more: pruned here, so each person keeps only their recent ones.
+    stale = now - max(window, timedelta(seconds=settings.refresh_token_seconds))
+    await uow.session.execute(
+        delete(SignIn)
+        .where(own, SignIn.last_used_at < stale)
+        .execution_options(synchronize_session=False)
     )
     await uow.session.flush()
     if signed_in_before and not familiar:

@@ -197,7 +197,8 @@ async def invite(
         user,
         LinkPurpose.INVITATION,
         action,
-        organization_name=organization.name if organization else None,
+        # The templates name who invites; someone of no organisation is invited by telemed.
+        organization_name=organization.name if organization else "telemed",
     )
 
 

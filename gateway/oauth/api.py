@@ -1,5 +1,5 @@
 """The browser's side of sign-in: the authorization endpoint with its sign-in and consent
-pages, and sign-out."""
+pages (signing out is gateway/oauth/logout.py)."""
 
 import time
 from typing import Annotated, Any
@@ -13,7 +13,6 @@ from gateway.auth import principal_for_user, secret_hasher
 from gateway.models import User
 from gateway.oauth import service
 from gateway.oauth.browser import cookie_signer
-from gateway.oauth.clients import active_client
 from gateway.oauth.enums import Scope
 from gateway.oauth.pages import error_page, render, text
 from gateway.settings import GatewaySettings
@@ -215,47 +214,3 @@ async def authorize_form(
         return RedirectResponse(service.error_redirect(_settings(request), denied), 303)
     await service.remember_consent(uow, ask, user)
     return await proceed(request, uow, ask, user, session.auth_time)
-
-
-async def _post_logout_target(uow: UnitOfWork, request: Request) -> str | None:
-    """Only a URI registered for the named client is followed after sign-out."""
-    uri = request.query_params.get("post_logout_redirect_uri")
-    client = await active_client(uow, request.query_params.get("client_id"))
-    if uri is None or client is None or uri not in client.post_logout_redirect_uris:
-        return None
-    return service.with_params(uri, {"state": request.query_params.get("state")})
-
-
-@router.get(
-    "/oauth/logout",
-    response_class=HTMLResponse,
-    summary="Sign out of the gateway in this browser (asks first)",
-    responses={200: PAGE},
-)
-async def logout_page(request: Request) -> Response:
-    """Takes `client_id`, `post_logout_redirect_uri` (one registered for that client) and
-    `state`; the page's button signs out (a link alone cannot sign anyone out)."""
-    return render(request, "sign_out.html", {"action": _action(request)})
-
-
-@router.post(
-    "/oauth/logout",
-    response_class=HTMLResponse,
-    summary="Sign out of the gateway in this browser",
-    responses={200: PAGE, 303: {"description": "To the registered post-logout URI"}, 400: PAGE},
-)
-async def logout(
-    request: Request, uow: UnitOfWorkDep, csrf_token: Annotated[str | None, Form()] = None
-) -> Response:
-    signer = cookie_signer(request)
-    if not signer.csrf_valid(request, csrf_token):
-        return render(request, "sign_out.html", {"action": _action(request)}, 400)
-    session = signer.signed_in(request)
-    if session is not None:
-        uow.audit.record("auth.logout", "user", session.user_id)
-    target = await _post_logout_target(uow, request)
-    response: Response = (
-        RedirectResponse(target, 303) if target else render(request, "signed_out.html", {})
-    )
-    signer.sign_out(response)
-    return response

@@ -72,3 +72,26 @@ class IdTokenSigner:
         return jwt.encode(
             body, self._key, algorithm=ALGORITHM, headers={"kid": self.jwk["kid"], "typ": "JWT"}
         )
+
+    def hinted(self, token: str, *, max_age_seconds: int) -> dict[str, Any] | None:
+        """The claims of an ID token this gateway issued, shown back as `id_token_hint`
+        (OpenID Connect RP-Initiated Logout 1.0, section 2): expired ones too, as the spec
+        asks (a relying party signs out long after sign-in), but none issued more than
+        `max_age_seconds` ago; None for anything else."""
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                self._key.public_key(),
+                algorithms=[ALGORITHM],
+                issuer=self.issuer,
+                options={
+                    "verify_exp": False,
+                    "verify_aud": False,  # any client's: the caller matches it to the client
+                    "require": ["iss", "sub", "aud", "iat"],
+                },
+            )
+        except jwt.PyJWTError:
+            return None
+        if not isinstance(claims["aud"], str) or claims["iat"] < time.time() - max_age_seconds:
+            return None
+        return claims

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 
 from gateway.models import User
 from gateway.oauth.enums import ALL_SCOPES, Scope
+from gateway.oauth.pages import LANGUAGES
 from gateway.oauth.schemas import UserInfo
 from gateway.oauth.service import issuer
 from gateway.settings import GatewaySettings
@@ -18,7 +19,7 @@ router = APIRouter(tags=["sign-in"])
 GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials", "password"]
 SECRET_METHODS = ["client_secret_basic", "client_secret_post"]
 CLAIMS = [
-    *("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash"),
+    *("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid"),
     *("name", "preferred_username", "email", "locale"),
 ]
 
@@ -48,6 +49,7 @@ async def discovery(request: Request) -> dict[str, Any]:
         "subject_types_supported": ["public"],
         "claims_supported": CLAIMS,
         "prompt_values_supported": ["none", "login"],
+        "ui_locales_supported": list(LANGUAGES),
         "authorization_response_iss_parameter_supported": True,
     }
 

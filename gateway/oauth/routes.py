@@ -3,7 +3,7 @@ signer and the federated provider."""
 
 from fastapi import APIRouter, FastAPI
 
-from gateway.oauth import api, clients_api, federation, openid, tokens_api
+from gateway.oauth import api, clients_api, federation, logout, openid, tokens_api
 from gateway.oauth.browser import CookieSigner
 from gateway.oauth.federation import Provider
 from gateway.oauth.idtokens import IdTokenSigner, load_or_create_rsa_key
@@ -11,7 +11,14 @@ from gateway.oauth.service import issuer
 from gateway.settings import GatewaySettings
 
 router = APIRouter()
-for part in (api.router, openid.router, clients_api.router, tokens_api.router, federation.router):
+for part in (
+    api.router,
+    logout.router,
+    openid.router,
+    clients_api.router,
+    tokens_api.router,
+    federation.router,
+):
     router.include_router(part)
 
 

@@ -19,7 +19,7 @@ from services.common.keys import (
 from services.consult.appeals import api as appeals_api
 from services.consult.appeals import callbacks_api
 from services.consult.appeals.escalation import appeal_jobs
-from services.consult.cases import episodes_api
+from services.consult.cases import deadlines_api, episodes_api
 from services.consult.cases import patient_requests_api as patient_api
 from services.consult.cases.api import router
 from services.consult.cases.consilium import api as consilium_api
@@ -78,6 +78,7 @@ def create_app(
             router,
             patient_api.router,
             episodes_api.router,
+            deadlines_api.router,
             consilium_api.router,
             monitoring_api.router,
             appeals_api.router,

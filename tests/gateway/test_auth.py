@@ -144,6 +144,15 @@ async def test_client_credentials_grant_for_api_clients(stack: Stack) -> None:
     )
     assert token.status_code == 200
     assert token.json()["scope"] == "consult:read consult:write"
+    # RFC 6749 2.3.1: each part form-urlencoded before Base64 decodes to the same client.
+    encoded = ":".join("".join(f"%{b:02X}" for b in part.encode()) for part in (client_id, secret))
+    encoded_basic = base64.b64encode(encoded.encode()).decode()
+    decoded = await stack.client.post(
+        "/api/auth/token",
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": f"Basic {encoded_basic}"},
+    )
+    assert decoded.status_code == 200, decoded.text
     assert token.json()["refresh_token"] is None
     claims = jwt.decode(token.json()["access_token"], options={"verify_signature": False})
     assert claims["role"] == "api_client"

@@ -3,10 +3,14 @@ administrator's view, and the message a sign-in from somewhere new sends."""
 
 import time
 import uuid
+from datetime import timedelta
 
 import httpx
+from sqlalchemy import select, update
 
+from gateway.accounts.models import SignIn
 from gateway.notify.enums import Template
+from services.common.db import utcnow
 from tests.conftest import TEST_PASSWORD, Stack
 from tests.gateway.accounts import USERS, bearer, messages
 from tests.gateway.test_revocation import accepted_everywhere, refused_after
@@ -155,3 +159,20 @@ async def test_a_sign_in_from_somewhere_new_is_announced(stack: Stack) -> None:
     (announced,) = [m for m in await messages(stack, Template.ACCOUNT_NEW_SIGN_IN)
                     if m.recipient_id == admin.id]  # fmt: skip
     assert announced.params["timezone"] == "UTC"
+
+
+async def test_old_sign_ins_are_pruned_but_a_dormant_account_is_still_announced(
+    stack: Stack,
+) -> None:
+    medic = await stack.actor("district_medic", await stack.organization())
+    long_ago = utcnow() - timedelta(days=200)
+    database = stack.apps["gateway"].state.database
+    async with database.sessionmaker() as session:
+        await session.execute(update(SignIn).values(created_at=long_ago, last_used_at=long_ago))
+        await session.commit()
+    await stack.login(medic.username)  # the same address and browser, but 200 days later
+    (announced,) = await messages(stack, Template.ACCOUNT_NEW_SIGN_IN)
+    assert announced.recipient_id == medic.id
+    async with database.sessionmaker() as session:
+        kept = (await session.scalars(select(SignIn).where(SignIn.user_id == medic.id))).all()
+    assert [row.created_at > long_ago for row in kept] == [True]

@@ -35,7 +35,7 @@ from services.consult.cases.schemas import (
     case_out,
 )
 from services.consult.deps import PREFIX, OrganizationsDep, SettingsDep
-from services.consult.values import Specialty
+from services.consult.values import Specialty, Urgency
 
 router = APIRouter(prefix=PREFIX)
 READ_ERRORS = problem_responses(401, 403, 404)
@@ -80,7 +80,8 @@ async def create_case(
     tags=["queue"],
     summary="The work queue: visible cases by deadline, keyset-paginated",
     description=(
-        "Ordered by (`due_at`, `id`). `overdue=true` keeps open cases past their deadline. "
+        "Ordered by (`due_at`, `id`). `overdue=true` keeps open cases past their deadline; "
+        "`status` and `urgency` may each be given several times (any of them). "
         "Pass `next_cursor` back as `cursor` for the next page."
     ),
     responses=problem_responses(400, 401, 403),
@@ -91,10 +92,13 @@ async def list_cases(
     status: Annotated[list[CaseStatus] | None, Query(description="Any of these")] = None,
     specialty: Annotated[Specialty | None, Query()] = None,
     overdue: bool = False,
+    urgency: Annotated[list[Urgency] | None, Query(description="Any of these")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> CasePage:
-    filters = queue.QueueFilter(statuses=status or (), specialty=specialty, overdue=overdue)
+    filters = queue.QueueFilter(
+        statuses=status or (), specialty=specialty, overdue=overdue, urgencies=urgency or ()
+    )
     items, next_cursor = await queue.list_cases(uow, principal, filters, limit=limit, cursor=cursor)
     return CasePage(items=items, next_cursor=next_cursor)
 

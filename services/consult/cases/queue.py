@@ -20,6 +20,7 @@ from services.consult.cases.schemas import CaseSummary
 from services.consult.cases.transitions import RESOURCE as CASE_RESOURCE
 from services.consult.cases.transitions import audit
 from services.consult.scopes import require_scope
+from services.consult.values import Urgency
 
 # Only the columns the queue shows, read as plain rows: loading `Case` entities decoded the
 # JSON columns (summary, attachment ids) and built ORM objects for every row, which cost far
@@ -40,6 +41,7 @@ class QueueFilter:
     statuses: Sequence[CaseStatus] = field(default_factory=tuple)
     specialty: str | None = None
     overdue: bool = False
+    urgencies: Sequence[Urgency] = field(default_factory=tuple)
 
 
 def _check_listing(uow: UnitOfWork, principal: Principal, action: str) -> None:
@@ -80,6 +82,10 @@ def page_query(
         query = query.where(_status_filter(wanted))
     if filters.specialty:
         query = query.where(Case.specialty == filters.specialty)
+    if filters.urgencies:
+        # Filtered within the queue's own index range: a centre's queue is some tens of
+        # cases a week, so an index per urgency would cost every write more than it saves.
+        query = query.where(Case.urgency.in_(sorted(filters.urgencies)))
     if after is not None:
         query = query.where(tuple_(Case.due_at, Case.id) > after)
     return query.order_by(Case.due_at, Case.id).limit(limit + 1)

@@ -204,6 +204,19 @@ class OverdueCount(BaseModel):
     overdue: int = Field(examples=[3])
 
 
+class UrgencyDeadline(BaseModel):
+    urgency: Urgency
+    due_at: datetime
+
+
+class DeadlinePreview(BaseModel):
+    """When a case to the target would be due, by urgency, were it submitted at `as_of`."""
+
+    target_organization_id: uuid.UUID
+    as_of: datetime
+    deadlines: list[UrgencyDeadline] = Field(description="One per urgency, most urgent first.")
+
+
 class ConclusionContent(Strict):
     findings: LongText = Field(examples=["NSTEMI, high GRACE risk."])
     diagnosis_text: ShortText = Field(examples=["Acute subendocardial myocardial infarction"])

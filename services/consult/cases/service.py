@@ -61,6 +61,36 @@ def _due_at(
     return compute_due_at(urgency, start, target, settings.deadline_policy(case.region))
 
 
+def _require_requester(
+    uow: UnitOfWork, principal: Principal, action: str, *, write: bool
+) -> uuid.UUID:
+    """The caller's organisation, if they are one who opens cases; else a refusal."""
+    try:
+        require_scope(principal, write=write)
+        if principal.role not in REQUESTER_ROLES or principal.organization_id is None:
+            raise Forbidden("Only district medics and API clients of an organisation open cases.")
+    except Forbidden as error:
+        uow.audit.refuse(action, CASE_RESOURCE, None, error)
+    return principal.organization_id
+
+
+async def deadlines_if_submitted(
+    uow: UnitOfWork,
+    principal: Principal,
+    target_id: uuid.UUID,
+    organizations: OrganizationLookup,
+    settings: CasesSettings,
+    now: datetime,
+) -> dict[Urgency, datetime]:
+    """When a case the caller opens to `target_id` would be due, by urgency, were it submitted
+    `now`: the rule `submit` applies, so a form can show it before anything is stored."""
+    organization_id = _require_requester(uow, principal, "case.deadlines", write=False)
+    target = await _target(organizations, target_id)
+    region = principal.region or (await organizations(organization_id)).region
+    policy = settings.deadline_policy(region)
+    return {urgency: compute_due_at(urgency, now, target, policy) for urgency in Urgency}
+
+
 async def create_case(
     uow: UnitOfWork,
     principal: Principal,
@@ -72,22 +102,17 @@ async def create_case(
     now: datetime | None = None,
 ) -> Case:
     """A new draft for the caller's organisation, submitted at once when `data.submit`."""
-    try:
-        require_scope(principal, write=True)
-        if principal.role not in REQUESTER_ROLES or principal.organization_id is None:
-            raise Forbidden("Only district medics and API clients of an organisation open cases.")
-    except Forbidden as error:
-        uow.audit.refuse("case.create", CASE_RESOURCE, None, error)
+    organization_id = _require_requester(uow, principal, "case.create", write=True)
     target = await _target(organizations, data.target_organization_id)
-    if target.id == principal.organization_id:
+    if target.id == organization_id:
         raise Unprocessable("An organisation cannot consult itself.")
-    region = principal.region or (await organizations(principal.organization_id)).region
+    region = principal.region or (await organizations(organization_id)).region
     now = now or utcnow()
     case = Case(
         id=uuid.uuid4(),
         status=CaseStatus.DRAFT,
         requester_id=principal.subject,
-        requesting_organization_id=principal.organization_id,
+        requesting_organization_id=organization_id,
         target_organization_id=target.id,
         specialty=data.specialty,
         region=region,

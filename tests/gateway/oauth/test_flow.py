@@ -2,9 +2,13 @@
 exchange, the ID token verified with the JWKS, refresh, userinfo, revocation, introspection."""
 
 import base64
+import html
+import re
 
-from tests.conftest import Stack
+from tests.conftest import TEST_PASSWORD, Stack
 from tests.gateway.oauth.conftest import REDIRECT_URI, Ask, SignInWorld, query
+
+SWITCH = re.compile(r'<p class="lang"><a href="([^"]*)"')
 
 
 async def test_discovery_names_every_endpoint_and_the_rs256_key(stack: Stack) -> None:
@@ -201,6 +205,59 @@ async def test_pages_speak_the_browsers_language_and_sign_out(world: SignInWorld
     ended = await browser.submit(confirm)
     assert ended.status_code == 303
     assert ended.headers["location"] == "http://127.0.0.1:8005/signed-out?state=bye"
+
+
+async def test_ui_locales_choose_the_language_before_the_switch_and_the_browser(
+    world: SignInWorld,
+) -> None:
+    """OpenID Connect's `ui_locales` (the client knows its person's language; the console
+    sends it): its first supported tag wins, then the page's switch, then Accept-Language."""
+    client = await world.client(first_party=True)
+    browser = world.browser()
+    russian_browser = {"Accept-Language": "ru"}
+    ask = Ask(client["client_id"], extra={"ui_locales": "de-CH EN-gb ru"})
+    page = await browser.open("/oauth/authorize", params=ask.params(), headers=russian_browser)
+    assert '<html lang="en">' in page.text
+    assert "Sign in to telemed" in page.text
+    outranked = await browser.open(
+        "/oauth/authorize", params={**ask.params(), "lang": "ru"}, headers=russian_browser
+    )
+    assert '<html lang="en">' in outranked.text
+
+    # The switch still switches: its link leaves `ui_locales` out, and signs in all the same.
+    link = SWITCH.search(page.text)
+    assert link
+    switch = html.unescape(link.group(1))
+    assert "ui_locales" not in switch
+    assert "lang=ru" in switch
+    switched = await browser.open(switch, headers={"Accept-Language": "en"})
+    assert '<html lang="ru">' in switched.text
+    person = await world.person()
+    code = await browser.submit(
+        switched, step="sign_in", username=person.username, password=TEST_PASSWORD
+    )
+    assert code.status_code == 303
+    assert query(code.headers["location"])["state"] == ask.state
+
+    # A wrong password keeps the language: the form posts to the request's own URL.
+    wrong = await world.browser().open("/oauth/authorize", params=ask.params())
+    again = await world.browsers[-1].submit(
+        wrong, step="sign_in", username=person.username, password="wrong"
+    )
+    assert again.status_code == 400
+    assert '<html lang="en">' in again.text
+    # No supported tag: the browser's language.
+    unsupported = {**ask.params(), "ui_locales": "de fr-CA"}
+    fallback = await world.browser().open(
+        "/oauth/authorize", params=unsupported, headers=russian_browser
+    )
+    assert '<html lang="ru">' in fallback.text
+    # The sign-out page too (the console sends `ui_locales` there).
+    bye = await world.browser().open("/oauth/logout", params={"ui_locales": "en"})
+    assert '<html lang="en">' in bye.text
+
+    discovery = (await world.stack.client.get("/.well-known/openid-configuration")).json()
+    assert discovery["ui_locales_supported"] == ["ru", "en"]
 
 
 async def test_who_may_introspect_and_revoke(world: SignInWorld) -> None:

@@ -1,6 +1,7 @@
 """What the authorization and token endpoints refuse, and how: a page that never redirects,
 an error back at the client, or an `invalid_grant` that leaves nothing usable behind."""
 
+import base64
 import time
 from datetime import timedelta
 
@@ -165,6 +166,35 @@ async def test_a_confidential_clients_secret_is_checked(world: SignInWorld) -> N
     assert wrong.status_code == 401
     right = await world.exchange(ask, code, client_secret=client["client_secret"])
     assert right.status_code == 200, right.text
+
+
+def every_byte_encoded(value: str) -> str:
+    return "".join(f"%{byte:02X}" for byte in value.encode())
+
+
+async def test_basic_credentials_are_form_urlencoded(world: SignInWorld) -> None:
+    """RFC 6749 2.3.1: id and secret are form-urlencoded before Base64, so the gateway decodes
+    them; telemed's own, of unreserved characters, decode to themselves (sent as they are in
+    the other tests)."""
+    client = await world.client(confidential=True, first_party=True)
+    ask = Ask(client["client_id"])
+    code = await world.code(world.browser(), ask, await world.person())
+    encoded = [every_byte_encoded(client[name]) for name in ("client_id", "client_secret")]
+    basic = base64.b64encode(":".join(encoded).encode()).decode()
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": ask.redirect_uri,
+            "code_verifier": ask.verifier}  # fmt: skip
+    answer = await world.stack.client.post(
+        "/api/auth/token", data=form, headers={"Authorization": f"Basic {basic}"}
+    )
+    assert answer.status_code == 200, answer.text
+    not_utf8 = base64.b64encode(f"{client['client_id']}:%FF".encode()).decode()
+    malformed = await world.stack.client.post(
+        "/api/auth/introspect",
+        data={"token": answer.json()["access_token"]},
+        headers={"Authorization": f"Basic {not_utf8}"},
+    )
+    assert malformed.status_code == 401
+    assert malformed.json()["error"] == "invalid_client"
 
 
 async def test_administrators_manage_oauth_clients(world: SignInWorld, stack: Stack) -> None:
