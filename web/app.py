@@ -12,6 +12,9 @@ from starlette.middleware.gzip import GZipMiddleware
 from services.common.app import create_service_app
 from services.common.jobs import periodic_job
 from web import account, assets, auth, home
+from web.cases import actions, attachments, conclusions, editing, lists, page, uploads
+from web.cases.seen import SeenStore
+from web.cases.views import Directory
 from web.assets import Assets
 from web.crypto import TokenBox, load_or_create_key
 from web.errors import install_page_errors
@@ -60,7 +63,20 @@ def create_app(
         settings,
         title="telemed console",
         description="The web console's pages; no API of its own.",
-        routers=[assets.router, auth.router, account.router, home.router],
+        routers=[
+            assets.router,
+            auth.router,
+            account.router,
+            home.router,
+            # The case screens; `/cases/new` is routed before the case page's `/cases/{id}`.
+            lists.router,
+            editing.router,
+            page.router,
+            actions.router,
+            conclusions.router,
+            attachments.router,
+            uploads.router,
+        ],
         kernel_tables=KERNEL_TABLES,
         transport=transport,
         startup=startup,
@@ -73,4 +89,6 @@ def create_app(
     app.state.templates = Templates(static, load_translations())
     key = load_or_create_key(settings.resolved_session_key_path())
     app.state.sessions = SessionStore(app.state.database, settings, TokenBox(key))
+    app.state.case_views = SeenStore(app.state.database)
+    app.state.directory_names = Directory()
     return app

@@ -16,6 +16,14 @@ def N_(message: str) -> str:  # noqa: N802 - gettext's own name for "mark, trans
 
 HOME = NavItem("/", N_("Home"))
 ACCOUNT = NavItem("/profile", N_("Account"))
+CASES = NavItem("/cases", N_("Cases"))
+NEW_CASE = NavItem("/cases/new", N_("New case"))
+QUEUE = NavItem("/cases", N_("Queue"))
+# The screens of each role beyond the home page and the account.
+ROLE_SCREENS = {
+    "district_medic": [CASES, NEW_CASE],
+    "specialist": [QUEUE],
+}
 
 ROLE_NAMES = {
     "admin": N_("Administrator"),
@@ -28,8 +36,7 @@ ROLE_NAMES = {
 
 
 def navigation(role: str | None) -> list[NavItem]:
-    """Each role's screens; every role has these two so far (the role's own lists come with
-    the screens of issue 17's next parts)."""
+    """Each role's screens: the home page, the role's own, then the account."""
     if role is None:
         return []
-    return [HOME, ACCOUNT]
+    return [HOME, *ROLE_SCREENS.get(role, []), ACCOUNT]

@@ -40,6 +40,8 @@ class WebSettings(ServiceSettings):
     # The access token is renewed when it has less than this left, before a page calls the API.
     refresh_margin_seconds: float = Field(default=60.0, ge=0)
     session_prune_interval_seconds: float = Field(default=3600.0, gt=0)
+    # How often an open case list asks whether it changed (web/cases/lists.py).
+    queue_refresh_seconds: float = Field(default=15.0, ge=1)
 
     def resolved_client_secret_path(self) -> Path:
         return self.client_secret_path or self.var_dir / "web" / "oauth_client_secret"

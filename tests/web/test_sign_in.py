@@ -101,12 +101,24 @@ async def test_signing_out_revokes_at_the_gateway_and_forgets_the_session(
         assert out.status_code == 303
         target = urlsplit(out.headers["location"])
         assert target.path == "/oauth/logout"  # the gateway's own sign-in ends too
-        assert parse_qs(target.query)["post_logout_redirect_uri"] == [
-            "http://127.0.0.1:8000/auth/signed-out"
-        ]
+        asked = parse_qs(target.query)
+        assert asked["post_logout_redirect_uri"] == ["http://127.0.0.1:8000/auth/signed-out"]
+        assert asked["id_token_hint"] == [web.state.sessions.id_token(row)]
         assert session_cookie(browser) is None
         again = await browser.get("/")
         assert again.status_code == 303
+        # With the sign-in's ID token as the hint, the gateway asks nothing: back at once.
+        ended = await browser.get(local(out.headers["location"]))
+        assert ended.status_code == 303, ended.text
+        # `state` carries the session's language: the person's own (Russian), not the browser's.
+        assert ended.headers["location"] == "http://127.0.0.1:8000/auth/signed-out?state=ru"
+        bye = await console.page(browser, local(ended.headers["location"]))
+        assert '<html lang="ru">' in bye.text
+        # Signed out at the gateway too: the next sign-in asks for the password again.
+        started = await browser.get("/auth/sign-in")
+        page = await browser.get(local(started.headers["location"]))
+        assert page.status_code == 200
+        assert 'name="password"' in page.text
     async with web.state.database.sessionmaker() as session:
         assert await session.get(BrowserSession, row.id) is None
     renewed = await stack.client.post(

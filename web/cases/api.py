@@ -38,13 +38,22 @@ Model = TypeVar("Model", bound=BaseModel)
 
 
 @dataclass(frozen=True)
+class Issue:
+    """One of a validation problem's `errors`: where in the body (`("patient",
+    "birth_date")`), the API's message, and its type (`missing`, `less_than_equal`, ...)."""
+
+    location: tuple[str | int, ...]
+    message: str
+    kind: str
+
+
+@dataclass(frozen=True)
 class Refusal:
-    """A refusal for the page to show: the problem's `detail`, and its per-field messages by
-    location in the body (`("patient", "birth_date")`), as RFC 9457 `errors` carry them."""
+    """A refusal for the page to show: the problem's `detail`, and its `errors` by field."""
 
     status: int
     detail: str
-    errors: list[tuple[tuple[str | int, ...], str]] = field(default_factory=list)
+    errors: list[Issue] = field(default_factory=list)
 
     @classmethod
     def of(cls, response: httpx.Response) -> "Refusal":
@@ -59,7 +68,7 @@ class Refusal:
                 location = tuple(issue["loc"])
                 if location[:1] in (("body",), ("query",)):
                     location = location[1:]
-                errors.append((location, str(issue.get("msg", ""))))
+                errors.append(Issue(location, str(issue.get("msg", "")), str(issue.get("type"))))
         detail = body.get("detail") or body.get("title") or ""
         return cls(status=response.status_code, detail=str(detail), errors=errors)
 
@@ -159,11 +168,13 @@ class CasesApi(GatewayApi):
         return self._parse_list(response, Conclusion)
 
     async def issue_conclusion(
-        self, bearer: str, case_id: uuid.UUID, body: dict[str, Any]
+        self, bearer: str, case_id: uuid.UUID, body: dict[str, Any], idempotency_key: str | None
     ) -> Conclusion | Refusal:
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         return await self._submit(
-            "POST", f"{CONSULT}/cases/{case_id}/conclusions", bearer, Conclusion, json=body
-        )
+            "POST", f"{CONSULT}/cases/{case_id}/conclusions", bearer, Conclusion,
+            headers=headers, json=body,
+        )  # fmt: skip
 
     async def deadlines(self, bearer: str, target_id: uuid.UUID) -> DeadlinePreview | None:
         """The due time per urgency were a case to `target_id` submitted now; None when the
@@ -179,12 +190,12 @@ class CasesApi(GatewayApi):
             return None
         return self._parse(response, DeadlinePreview)
 
-    async def grant(self, bearer: str, case_id: uuid.UUID) -> str:
+    async def grant(self, bearer: str, case_id: uuid.UUID) -> Grant:
         """Consult's grant to read the case's attachments in the files service (minutes)."""
         response = await self.request(
             "POST", f"{CONSULT}/cases/{case_id}/attachments/grant", bearer
         )
-        return self._parse(response, Grant).grant
+        return self._parse(response, Grant)
 
     # Files ---------------------------------------------------------------------------------
 

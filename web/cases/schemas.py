@@ -135,7 +135,10 @@ class DeadlinePreview(Answer):
 
 
 class Grant(Answer):
+    """Consult's word to the files service that the reader may read these files of the case."""
+
     grant: str
+    file_ids: list[uuid.UUID]
 
 
 class FileInfo(Answer):

@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
+import flask
 import httpx
 import oidc_provider_mock
 import pytest
+from oidc_provider_mock._storage import Client as MockClient
+from pydantic import SecretStr
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
@@ -24,10 +27,8 @@ CALLBACK = "http://127.0.0.1:8000/oauth/federation/callback"  # the default publ
 
 
 @contextlib.contextmanager
-def provider_server() -> Iterator[str]:
-    """The provider on a free loopback port, in a thread; its issuer URL. Clients must
-    register (so it checks their secret and redirect URI) and send a nonce."""
-    app = oidc_provider_mock.app(require_client_registration=True, require_nonce=True)
+def provider_server(app: flask.Flask) -> Iterator[str]:
+    """The provider on a free loopback port, in a thread; its issuer URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
@@ -44,6 +45,21 @@ class Federated:
     world: SignInWorld
     issuer: str
     http: httpx.AsyncClient  # the browser at the provider
+    app: flask.Flask  # the provider
+
+    def register(self, client_id: str, secret: str) -> None:
+        """A client of the provider with the id and secret given (its API makes its own)."""
+        with self.app.test_request_context():
+            self.app.preprocess_request()  # which puts the provider's storage on `g`
+            flask.g.oidc_provider_mock_storage.store_client(
+                MockClient(
+                    id=client_id,
+                    secret=secret,
+                    redirect_uris=[CALLBACK],
+                    allowed_scopes=MockClient.SCOPES_SUPPORTED,
+                    token_endpoint_auth_method="client_secret_basic",
+                )
+            )
 
     async def person_at_provider(self, sub: str, **claims: Any) -> None:
         answer = await self.http.put(f"/users/{sub}", json=claims)
@@ -72,7 +88,9 @@ class Federated:
 
 @pytest.fixture
 async def federated(clean_databases: dict[str, str], tmp_path: Path) -> AsyncIterator[Federated]:
-    with provider_server() as issuer:
+    # Clients must register (so it checks their secret and redirect URI) and send a nonce.
+    app = oidc_provider_mock.app(require_client_registration=True, require_nonce=True)
+    with provider_server(app) as issuer:
         async with httpx.AsyncClient(base_url=issuer) as http:
             registered = await http.post(
                 "/oauth2/clients",
@@ -91,7 +109,7 @@ async def federated(clean_databases: dict[str, str], tmp_path: Path) -> AsyncIte
             async with running_stack(clean_databases, tmp_path, overrides) as stack:
                 world = SignInWorld(stack)
                 try:
-                    yield Federated(world, issuer, http)
+                    yield Federated(world, issuer, http, app)
                 finally:
                     for browser in world.browsers:
                         await browser.http.aclose()
@@ -200,4 +218,40 @@ async def test_an_id_token_for_another_client_is_refused(federated: Federated) -
         update={"oidc_federation_client_id": other["client_id"]}
     )
     claims = await Provider(settings).verified_claims(id_token, nonce="n-1", access_token=None)
+    assert claims["sub"] == "kc-anna"
+
+
+async def test_the_gateway_form_encodes_its_credentials_at_the_provider(
+    federated: Federated,
+) -> None:
+    """RFC 6749 2.3.1: a `:`, `%` or `+` in the gateway's id or secret at the provider arrives
+    intact in HTTP Basic (Authlib, the provider here, decodes each part after the split)."""
+    client_id, secret = "telemed:gateway%41", "a:secret+with%20 spaces/"
+    federated.register(client_id, secret)
+    await federated.person_at_provider("kc-anna", preferred_username="anna")
+    settings = federated.world.stack.apps["gateway"].state.settings.model_copy(
+        update={
+            "oidc_federation_issuer": federated.issuer,
+            "oidc_federation_client_id": client_id,
+            "oidc_federation_client_secret": SecretStr(secret),
+        }
+    )
+    provider = Provider(settings)
+    verifier = "v" * 64
+    location = await provider.authorization_url(state="s", nonce="n-2", verifier=verifier)
+    code = query(await federated.at_provider(location, "kc-anna"))["code"]
+    # As the credentials are, unencoded, the provider reads another client.
+    token_endpoint = (await provider.discovery())["token_endpoint"]
+    raw = await federated.http.post(
+        token_endpoint,
+        data={"grant_type": "authorization_code", "code": code, "code_verifier": verifier,
+              "redirect_uri": provider.redirect_uri},
+        auth=(client_id, secret),
+    )  # fmt: skip
+    assert raw.status_code in (400, 401), raw.text
+    tokens = await provider.exchange(code, verifier)
+    claims = await provider.verified_claims(
+        tokens["id_token"], nonce="n-2", access_token=tokens["access_token"]
+    )
+    assert client_id in claims["aud"]
     assert claims["sub"] == "kc-anna"
