@@ -15,6 +15,7 @@ from gateway.console import api_services, install_console
 from gateway.models import kernel_tables
 from gateway.notify import api as notify_api
 from gateway.notify import pages as notify_pages
+from gateway.notify import planning as notify_planning
 from gateway.notify.jobs import notify_jobs
 from gateway.oauth import routes as oauth_routes
 from gateway.settings import GatewaySettings
@@ -47,9 +48,10 @@ def create_app(
     async def startup(app: FastAPI) -> AsyncIterator[None]:
         await upstreams.open()
         try:
+            # The courier starts before the relay, which wakes it for the messages it makes.
             async with (
-                webhook_jobs(app, settings, upstreams, issuer),
-                notify_jobs(app, settings),
+                notify_jobs(app, settings) as courier,
+                webhook_jobs(app, settings, upstreams, issuer, courier),
             ):
                 yield
         finally:
@@ -85,6 +87,7 @@ def create_app(
         revocations=lambda: revocations.published(app.state.database, settings),
         startup=startup,  # `/ready` checks the database only; services: `/ready/upstreams`
         serve_docs=False,
+        session_info=notify_planning.session_info(settings),  # what `enqueue` plans with
     )
     app.state.token_issuer = issuer
     oauth_routes.install(app, settings)

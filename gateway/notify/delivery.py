@@ -8,7 +8,6 @@ database transaction is open while a server or provider is being talked to.
 """
 
 import logging
-import random
 import secrets
 import uuid
 from collections.abc import Mapping
@@ -24,6 +23,7 @@ from gateway.notify.channels import SendError
 from gateway.notify.enums import AttemptOutcome, Channel, DeliveryStatus, Template
 from gateway.notify.models import MAX_ERROR, Delivery, DeliveryAttempt, Message
 from gateway.settings import GatewaySettings
+from services.common.backoff import backoff_seconds
 from services.common.db import Database, utcnow
 
 logger = logging.getLogger("telemed.notify")
@@ -61,17 +61,6 @@ class Claim:
     recipient_id: uuid.UUID
     recipient_name: str
     language: str
-
-
-def backoff_seconds(attempt: int, settings: GatewaySettings) -> float:
-    """Doubles from `notify_backoff_base` per failed attempt up to the cap, ± the jitter share,
-    so a mail server coming back up is not hit by every retry at the same instant."""
-    delay = min(
-        settings.notify_backoff_cap, settings.notify_backoff_base * 2.0 ** min(attempt - 1, 40)
-    )
-    jitter = settings.notify_backoff_jitter
-    spread: float = random.uniform(1 - jitter, 1 + jitter)  # noqa: S311 - not a secret
-    return delay * spread
 
 
 def send_bound(settings: GatewaySettings) -> float:
@@ -177,7 +166,13 @@ async def record_attempt(
         }
     elif error.retry and now < claim.give_up_at:
         outcome = AttemptOutcome.RETRY
-        retry_at = now + timedelta(seconds=backoff_seconds(claim.attempts + 1, settings))
+        delay = backoff_seconds(
+            claim.attempts + 1,
+            base=settings.notify_backoff_base,
+            cap=settings.notify_backoff_cap,
+            jitter=settings.notify_backoff_jitter,
+        )
+        retry_at = now + timedelta(seconds=delay)
         values |= {
             "status": DeliveryStatus.PENDING,
             "next_attempt_at": min(retry_at, claim.give_up_at),

@@ -1,5 +1,4 @@
-"""For the gateway's lifetime: the channels this deployment has open, the courier, and the
-delivery log's pruning."""
+"""For the gateway's lifetime: the courier and the delivery log's pruning."""
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -15,7 +14,6 @@ from gateway.notify.delivery import NotifyMetrics
 from gateway.notify.email import EmailSender
 from gateway.notify.enums import Channel, DeliveryStatus
 from gateway.notify.models import Delivery, Message
-from gateway.notify.planning import offer_channels
 from gateway.notify.signing import UnsubscribeSigner
 from gateway.notify.sms import SmscSender
 from gateway.settings import GatewaySettings
@@ -47,9 +45,9 @@ async def prune_log(database: Database, settings: GatewaySettings, now: datetime
 
 
 @asynccontextmanager
-async def notify_jobs(app: FastAPI, settings: GatewaySettings) -> AsyncIterator[None]:
+async def notify_jobs(app: FastAPI, settings: GatewaySettings) -> AsyncIterator[Courier]:
+    """Yields the running courier, for whatever makes messages outside a request to wake."""
     database: Database = app.state.database
-    offer_channels(database, settings)
     app.state.notify_signer = unsubscribe_signer(settings)
     app.state.notify_metrics = NotifyMetrics(app.state.metrics_registry)
     async with AsyncExitStack() as stack:
@@ -74,4 +72,4 @@ async def notify_jobs(app: FastAPI, settings: GatewaySettings) -> AsyncIterator[
         await stack.enter_async_context(
             periodic_job("notify-log-pruning", PRUNE_INTERVAL, prune, tracing=app.state.tracing)
         )
-        yield
+        yield courier

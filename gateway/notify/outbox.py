@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.models import User
 from gateway.notify.enums import Channel, Template
 from gateway.notify.models import Delivery, Message, Preferences
-from gateway.notify.planning import CHANNELS_INFO, Plan, Planned, plan
+from gateway.notify.planning import CHANNELS_INFO, EMAIL_ONLY, Plan, Planned, plan
 from services.common.db import utcnow
 
 logger = logging.getLogger("telemed.notify")
@@ -27,7 +27,9 @@ async def plan_for(session: AsyncSession, recipient_id: uuid.UUID, template: Tem
     choices and the channels this deployment has open."""
     person = await session.get(User, recipient_id)
     preferences = await session.get(Preferences, recipient_id)
-    channels: frozenset[Channel] = session.info.get(CHANNELS_INFO, frozenset({Channel.EMAIL}))
+    # A session of a database made without notify's info (a command-line tool's) knows only
+    # the channel every deployment has.
+    channels: frozenset[Channel] = session.info.get(CHANNELS_INFO, EMAIL_ONLY)
     return plan(person, preferences, template, channels)
 
 

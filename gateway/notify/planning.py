@@ -1,33 +1,44 @@
 """Which deliveries a message gets: one per channel the person can be reached on, has not
 switched off, and whose category they have not opted out of.
 
-The deployment's open channels (email always; SMS when a provider is configured) travel with
-each gateway session (`offer_channels`), so `enqueue` decides inside the producer's transaction
-without settings of its own.
+The deployment's open channels (email always; SMS when a provider is configured) are given to
+the gateway's database once (`session_info`, `Database(info=...)`), so every session carries
+them and `enqueue` decides inside the producer's transaction without settings of its own.
 """
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from gateway.models import User
 from gateway.notify.enums import Category, Channel, DeliveryStatus, Template
 from gateway.notify.models import Preferences
 from gateway.notify.settings import NotifySettings
 from gateway.notify.templates import SMS_FORMS
-from services.common.db import Database
 
 CHANNELS_INFO = "notify_channels"  # where a session carries the open channels
+EMAIL_ONLY = frozenset({Channel.EMAIL})
 
 
 def open_channels(settings: NotifySettings) -> frozenset[Channel]:
-    return frozenset(
-        {Channel.EMAIL} | ({Channel.SMS} if settings.sms_provider != "none" else set())
-    )
+    return EMAIL_ONLY | ({Channel.SMS} if settings.sms_provider != "none" else set())
 
 
-def offer_channels(database: Database, settings: NotifySettings) -> None:
-    """Every later session of `database` carries the open channels beside what it carried."""
-    info = dict(database.sessionmaker.kw.get("info") or {})
-    database.sessionmaker.configure(info=info | {CHANNELS_INFO: open_channels(settings)})
+def session_info(settings: NotifySettings) -> dict[str, Any]:
+    """What the gateway's database sessions carry for notify: the open channels."""
+    return {CHANNELS_INFO: open_channels(settings)}
+
+
+def _contacts(person: User) -> dict[Channel, str | None]:
+    return {Channel.EMAIL: person.email, Channel.SMS: person.phone}
+
+
+def reachable(person: User, channels: frozenset[Channel]) -> list[Channel]:
+    """The channels a message can reach the person by: those they have an address on, among
+    the `channels` open here (`open_channels`). Their choices aside: account messages ignore
+    them, and `plan` weighs them for the rest."""
+    return [
+        channel for channel, address in _contacts(person).items() if address and channel in channels
+    ]
 
 
 @dataclass(frozen=True)
@@ -82,13 +93,13 @@ def plan(
     if person is None or not person.is_active:
         result.blocked = "the recipient's account is deactivated"
         return result
-    addresses = {Channel.EMAIL: person.email, Channel.SMS: person.phone}
-    for channel, address in addresses.items():
+    open_to_them = reachable(person, channels)
+    for channel, address in _contacts(person).items():
         if not address:
             result.reasons[channel] = "no email address" if channel is Channel.EMAIL else "no phone"
         elif channel is Channel.SMS and template not in SMS_FORMS:
             result.reasons[channel] = f"{template.value} has no SMS form"
-        elif channel not in channels:
+        elif channel not in open_to_them:
             result.reasons[channel] = f"no {channel.value} provider is configured"
         elif reason := _opted_out(preferences, channel, template.category):
             result.reasons[channel] = f"{channel.value}: {reason}"

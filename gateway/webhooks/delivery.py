@@ -10,7 +10,6 @@ leaves a lease that simply runs out.
 
 import asyncio
 import logging
-import random
 import secrets
 import time
 import uuid
@@ -40,6 +39,7 @@ from gateway.webhooks.signing import (
     signature_header,
 )
 from gateway.webhooks.targets import PinnedTransport, TargetRefused, url_problem
+from services.common.backoff import backoff_seconds
 from services.common.db import Database, utcnow
 
 logger = logging.getLogger("telemed.webhooks")
@@ -60,17 +60,6 @@ class Claim:
     event_id: uuid.UUID
     event_type: str
     body: bytes
-
-
-def backoff_seconds(attempt: int, settings: GatewaySettings) -> float:
-    """Doubles from `webhook_backoff_base` per failed attempt up to the cap, ± the jitter
-    share, so receivers coming back up are not hit by every retry at the same instant."""
-    delay = min(
-        settings.webhook_backoff_cap, settings.webhook_backoff_base * 2.0 ** min(attempt - 1, 40)
-    )
-    jitter = settings.webhook_backoff_jitter
-    spread: float = random.uniform(1 - jitter, 1 + jitter)  # noqa: S311 - not a secret
-    return delay * spread
 
 
 def _lease_seconds(settings: GatewaySettings) -> float:
@@ -179,7 +168,13 @@ async def record_attempt(
     elif now >= claim.give_up_at:
         values |= {"status": DeliveryStatus.FAILED, "next_attempt_at": None}
     else:
-        retry_at = now + timedelta(seconds=backoff_seconds(claim.attempts + 1, settings))
+        delay = backoff_seconds(
+            claim.attempts + 1,
+            base=settings.webhook_backoff_base,
+            cap=settings.webhook_backoff_cap,
+            jitter=settings.webhook_backoff_jitter,
+        )
+        retry_at = now + timedelta(seconds=delay)
         values["next_attempt_at"] = min(retry_at, claim.give_up_at)
     async with database.sessionmaker.begin() as session:
         settled = await session.execute(

@@ -20,6 +20,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,6 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.models import ApiClient
+from gateway.notify.courier import Courier
 from gateway.notify.producers.context import Links
 from gateway.notify.producers.events import NOTIFY_SOURCES, MessageProducer
 from gateway.notify.producers.people import anyone_reachable
@@ -85,20 +87,28 @@ def _entitled(subscription: WebhookSubscription, event: OutboxEvent) -> bool:
     )
 
 
+@dataclass
+class Stored:
+    """What storing a batch made: webhook deliveries, and messages to people."""
+
+    deliveries: int = 0
+    messages: int = 0
+
+
 async def store_events(
     session: AsyncSession,
     events: Sequence[OutboxEvent],
     settings: GatewaySettings,
     messages: MessageProducer | None = None,
-) -> int:
+) -> Stored:
     """Stores events not seen before, in order, each with a pending delivery per subscription
-    entitled to it and, given `messages`, the messages it owes people; returns how many
-    deliveries were created. Flushes, does not commit."""
+    entitled to it and, given `messages`, the messages it owes people; returns how many of
+    each were made. Flushes, does not commit."""
     dialect = session.get_bind().dialect.name
     insert_event = postgresql.insert if dialect == "postgresql" else sqlite.insert
     subscriptions = await _subscribers(session)
     window = timedelta(seconds=settings.webhook_retry_window)
-    created = 0
+    stored = Stored()
     for event in events:
         seq = await session.scalar(
             insert_event(WebhookEvent)
@@ -135,15 +145,17 @@ async def store_events(
         ]
         if rows:
             await session.execute(insert(WebhookDelivery), rows)
-            created += len(rows)
+            stored.deliveries += len(rows)
         if messages is not None:
-            await messages.produce(session, event)
+            stored.messages += await messages.produce(session, event)
     await session.flush()
-    return created
+    return stored
 
 
 class Relay:
-    """One run pulls every source until its feed is empty (or a page limit is reached)."""
+    """One run pulls every source until its feed is empty (or a page limit is reached); the
+    workers that send what a batch made are woken once it is committed, so a booking's
+    invitation does not wait for the courier's next poll."""
 
     def __init__(
         self,
@@ -153,6 +165,7 @@ class Relay:
         issuer: TokenIssuer,
         dispatcher: Dispatcher,
         messages: MessageProducer,
+        courier: Courier,
     ) -> None:
         self.database = database
         self.settings = settings
@@ -160,6 +173,7 @@ class Relay:
         self.issuer = issuer
         self.dispatcher = dispatcher
         self.messages = messages
+        self.courier = courier
         self._token: tuple[str, float] | None = None
         self._last_drain = time.monotonic()
 
@@ -206,9 +220,11 @@ class Relay:
             if not events:
                 break
             async with self.database.sessionmaker.begin() as session:
-                created = await store_events(session, events, self.settings, self.messages)
-            if created:
+                stored = await store_events(session, events, self.settings, self.messages)
+            if stored.deliveries:
                 self.dispatcher.wake()
+            if stored.messages:
+                self.courier.wake()
             await self._call(source, "POST", "/ack", json={"ids": [str(e.id) for e in events]})
             taken += len(events)
             if len(events) < self.settings.webhook_relay_batch:
@@ -265,13 +281,18 @@ async def prune_log(database: Database, settings: GatewaySettings, now: datetime
 
 @asynccontextmanager
 async def webhook_jobs(
-    app: FastAPI, settings: GatewaySettings, upstreams: Upstreams, issuer: TokenIssuer
+    app: FastAPI,
+    settings: GatewaySettings,
+    upstreams: Upstreams,
+    issuer: TokenIssuer,
+    courier: Courier,
 ) -> AsyncIterator[None]:
-    """For the gateway's lifetime: the dispatcher, the relay and the log's pruning."""
+    """For the gateway's lifetime: the dispatcher, the relay (waking `courier` for the
+    messages it makes) and the log's pruning."""
     database: Database = app.state.database
     dispatcher = Dispatcher(database, settings)
     messages = MessageProducer(Links(app.state.visit_links, settings.public_url))
-    relay = Relay(database, settings, upstreams, issuer, dispatcher, messages)
+    relay = Relay(database, settings, upstreams, issuer, dispatcher, messages, courier)
     app.state.webhook_dispatcher = dispatcher
 
     async def prune() -> None:

@@ -1,8 +1,9 @@
 """Builds a service's FastAPI app with the kernel every service shares wired in the same way."""
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from datetime import timedelta
+from typing import Any
 
 import httpx
 from fastapi import APIRouter, FastAPI
@@ -50,13 +51,16 @@ def create_service_app(
     readiness: dict[str, ReadinessCheck] | None = None,
     serve_docs: bool = True,
     outbox: Outbox | None = None,
+    session_info: Mapping[str, Any] | None = None,
 ) -> FastAPI:
     """`transport` lets tests route this service's outbound calls to in-process apps; a
-    service that emits events passes its `outbox`, whose feed and pruning job this wires."""
+    service that emits events passes its `outbox`, whose feed and pruning job this wires;
+    `session_info` is what every database session of the service carries (`Database`)."""
     configure_logging(settings.log_level, json_logs=settings.json_logs)
     database = Database(
         settings.resolved_database_url(),
         audit_key=load_or_create_secret(settings.resolved_audit_key_path()),
+        info=session_info,
     )
     tracing = Tracing(settings)
 

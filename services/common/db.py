@@ -2,7 +2,7 @@
 (metadata naming, UTC timestamps, id and timestamp mixins). The unit of work is in `uow.py`."""
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -158,12 +158,21 @@ class Database:
     """One engine and session factory per service process."""
 
     def __init__(
-        self, url: str, *, echo: bool = False, pool_size: int = 10, audit_key: bytes | None = None
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        pool_size: int = 10,
+        audit_key: bytes | None = None,
+        info: Mapping[str, Any] | None = None,
     ) -> None:
         self.url = url
         # Every session carries the service's audit key, so whatever writes or checks the
-        # audit chains in it (services/common/audit.py) keys them the same way.
+        # audit chains in it (services/common/audit.py) keys them the same way; and `info`,
+        # what the service's own code that is handed only a session reads from it (the
+        # gateway's open message channels): fixed for the process, so given here, once.
         self.audit_key = audit_key
+        session_info = {**(info or {}), "audit_key": audit_key}
         kwargs: dict[str, Any] = {"echo": echo}
         if is_sqlite(url):
             path = make_url(url).database
@@ -182,7 +191,7 @@ class Database:
         if is_sqlite(url):
             _configure_sqlite(self.engine)
         self.sessionmaker = async_sessionmaker(
-            self.engine, expire_on_commit=False, info={"audit_key": audit_key}
+            self.engine, expire_on_commit=False, info=session_info
         )
 
     async def ping(self) -> None:

@@ -62,6 +62,7 @@ def relay(stack: Stack, *sources: str, **settings: Any) -> Relay:
         state.token_issuer,
         state.webhook_dispatcher,
         producer(stack),
+        state.notify_courier,
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from gateway.notify.enums import Template
-from gateway.webhooks.relay import store_events
+from gateway.webhooks.relay import Stored, store_events
 from services.common.outbox import OutboxEvent
 from services.scheduling.models import KERNEL_TABLES
 from services.scheduling.reminders import run_once
@@ -83,7 +83,9 @@ async def test_a_booking_invites_its_patient_once_and_nobody_else(world: World) 
     # replica at the same time): neither the store nor the producer makes a second message.
     again = [OutboxEvent.model_validate(event) for event in events]
     async with gateway_database(stack).sessionmaker.begin() as session:
-        await store_events(session, again, stack.apps["gateway"].state.settings, producer(stack))
+        settings = stack.apps["gateway"].state.settings
+        stored = await store_events(session, again, settings, producer(stack))
+        assert stored == Stored(deliveries=0, messages=0)
         assert await producer(stack).produce(session, again[0]) == 0
     assert await relay_once(stack, "scheduling") == 0
     assert len(await messages(stack)) == 1

@@ -5,7 +5,7 @@ own sign-in page, as people are."""
 import html
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
@@ -14,6 +14,9 @@ import pytest
 from telemed.console import register_console
 from tests.conftest import TEST_PASSWORD, Stack
 from web.sessions import COOKIE
+
+if TYPE_CHECKING:  # clinic.py imports this module
+    from tests.web.clinic import Clinic
 
 # The public address both the gateway and the console are configured with by default: pages
 # redirect the browser there, so the test's browser reaches the in-process gateway by it.
@@ -96,3 +99,11 @@ async def console(stack: Stack) -> Console:
     await register_console(gateway.state.settings, web.state.settings)
     stack.transport.mount("127.0.0.1", gateway)
     return Console(stack)
+
+
+@pytest.fixture
+async def clinic(stack: Stack, console: Console) -> "Clinic":
+    """The case screens' people and places (tests/web/clinic.py)."""
+    from tests.web.clinic import Clinic
+
+    return await Clinic.open(stack, console)

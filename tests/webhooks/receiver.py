@@ -143,7 +143,7 @@ async def relay(stack: Stack, *events: OutboxEvent, wake: bool = True) -> int:
     gateway = stack.apps["gateway"]
     database: Database = gateway.state.database
     async with database.sessionmaker.begin() as session:
-        created = await store_events(session, list(events), gateway.state.settings)
+        created = (await store_events(session, list(events), gateway.state.settings)).deliveries
     if wake:
         gateway.state.webhook_dispatcher.wake()
     return created

@@ -4,7 +4,7 @@ the person's own token, so every rule and every audit record is the services' ow
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -219,23 +219,23 @@ class CasesApi(GatewayApi):
             response = await self._client.send(request, stream=True)
         except httpx.HTTPError as exc:
             raise BadGateway("The files service could not be reached.") from exc
-        if response.status_code in (200, 206):
-            return response
-        try:
-            await response.aread()
-        finally:
-            await response.aclose()
-        self._refused(response)
+        if response.status_code not in (200, 206):
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+            raise self._refusal(response)
+        return response
 
-    def _refused(self, response: httpx.Response) -> NoReturn:
-        """Raises what a call through `request` would have raised for this answer."""
+    def _refusal(self, response: httpx.Response) -> Exception:
+        """What a call through `request` would have raised for this answer."""
         status = response.status_code
         if status == 401:
-            raise TokenRefused()
+            return TokenRefused()
         problem = self.problems.get(status)
         if problem is None:
-            raise BadGateway(f"The files service answered {status}.")
-        raise problem(self._detail(response))
+            return BadGateway(f"The files service answered {status}.")
+        return problem(self._detail(response))
 
     async def upload_state(self, bearer: str, upload_id: uuid.UUID) -> UploadState:
         response = await self.request("GET", f"{FILES}/uploads/{upload_id}", bearer)

@@ -23,8 +23,9 @@ from web.cases.forms import FormState
 from web.cases.labels import FILE_KINDS
 from web.cases.page import UPLOAD_CHUNK, permitted, show
 from web.cases.schemas import Case
+from web.cases.views import render
 from web.deps import SignedIn, SignedInDep, SignedInFormDep
-from web.templating import is_htmx, render_page
+from web.templating import is_htmx
 
 router = APIRouter(include_in_schema=False)
 PASSED_ON = ("content-type", "content-length", "content-range", "accept-ranges", "etag",
@@ -57,7 +58,7 @@ async def file_page(
     grant = await _case_file(screens, token, case_id, file_id)
     info = await screens.api.file_info(token, file_id, grant)
     context = {"case_id": case_id, "file": info, "file_kinds": FILE_KINDS}
-    return render_page(request, "cases/file.html", context)
+    return render(request, "cases/file.html", context)
 
 
 async def _stream(
@@ -177,7 +178,7 @@ def _attachments_block(
         "chunk_size": min(UPLOAD_CHUNK, screens.settings.max_body_size),
         "forms": forms,
     }
-    return render_page(request, "cases/case.html", context, block="attachments", status=status)
+    return render(request, "cases/case.html", context, block="attachments", status=status)
 
 
 @router.post("/cases/{case_id}/attachments")

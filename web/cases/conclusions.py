@@ -14,8 +14,8 @@ from web.cases.deps import ScreensDep
 from web.cases.forms import FormState, form_values, refused
 from web.cases.labels import SEXES
 from web.cases.page import show
+from web.cases.views import render
 from web.deps import SignedInDep, SignedInFormDep
-from web.templating import render_page
 
 router = APIRouter(include_in_schema=False)
 TEXTS = ("findings", "diagnosis_text", "diagnosis_codes", "recommendations", "recommended_tests",
@@ -97,4 +97,4 @@ async def printable(
         "organizations": await screens.directory.organizations(api, token),
         "sexes": SEXES,
     }
-    return render_page(request, "cases/conclusion.html", context)
+    return render(request, "cases/conclusion.html", context)

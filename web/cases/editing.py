@@ -11,13 +11,20 @@ from services.common.db import utcnow
 from services.common.errors import NotFound
 from web.cases.api import CasesApi, Refusal
 from web.cases.deps import CasesApiDep, DirectoryDep, SeenDep
-from web.cases.forms import FIELDS, FormState, case_body, case_values, form_values, parse_id, refused
+from web.cases.forms import (
+    FIELDS,
+    FormState,
+    case_body,
+    case_values,
+    form_values,
+    parse_id,
+    refused,
+)
 from web.cases.labels import SPECIALTIES
 from web.cases.schemas import Case, Organization, RegisteredPatient
 from web.cases.seen import SeenStore
-from web.cases.views import Directory
+from web.cases.views import Directory, render
 from web.deps import SignedIn, SignedInDep, SignedInFormDep
-from web.templating import render_page
 
 router = APIRouter(include_in_schema=False)
 TEMPLATE = "cases/form.html"
@@ -56,7 +63,8 @@ async def _form_page(
     context = {
         "form": state,
         "case": case,
-        "targets": targets,
+        "target_options": [(str(each.id), each.name) for each in targets],
+        "target_names": {str(each.id): each.name for each in targets},
         "specialties": SPECIALTIES,
         "deadlines": await _deadlines(api, token, target),
         "patient_q": "",
@@ -65,7 +73,7 @@ async def _form_page(
         # A retry of the same form (a double click, a lost answer) opens one case, not two.
         "form_key": extra.get("form_key") or uuid.uuid4().hex,
     }
-    return render_page(request, TEMPLATE, context, status=status)
+    return render(request, TEMPLATE, context, status=status)
 
 
 async def _deadlines(api: CasesApi, token: str, target: uuid.UUID | None) -> dict[str, Any]:
@@ -100,7 +108,7 @@ async def new_case(
     """The empty form; with `patient_q`, the register's patients of that name to pick from;
     with `patient`, the form filled in with that one."""
     token = signed_in.access_token
-    state = FormState(values={"target_organization_id": target or ""})
+    state = FormState(values={"target_organization_id": target or "", "mode": "written"})
     found: list[RegisteredPatient] | None = []
     if patient_q and patient_q.strip():
         found = await api.find_patients(token, patient_q.strip())
@@ -125,7 +133,7 @@ async def urgency_choices(
         "form": FormState(values={"urgency": urgency or ""}),
         "deadlines": await _deadlines(api, signed_in.access_token, target),
     }
-    return render_page(request, TEMPLATE, context, block="urgency")
+    return render(request, TEMPLATE, context, block="urgency")
 
 
 @router.post("/cases/new")

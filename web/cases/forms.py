@@ -10,7 +10,7 @@ from typing import Any
 from starlette.datastructures import FormData
 
 from web.cases.api import Issue, Refusal
-from web.cases.schemas import Case
+from web.cases.schemas import Case, Conclusion
 
 PATIENT = ("reference", "full_name", "birth_date", "sex", "insurance_policy")
 VITALS = ("systolic_bp", "diastolic_bp", "heart_rate", "respiratory_rate", "temperature_c", "spo2")
@@ -162,3 +162,17 @@ def parse_id(value: str | None) -> uuid.UUID | None:
         return uuid.UUID(value) if value else None
     except ValueError:
         return None
+
+
+def conclusion_values(conclusion: Conclusion) -> dict[str, str]:
+    """The conclusion form filled in from a version, for amending it."""
+    content = conclusion.content
+    return {
+        "findings": content.findings,
+        "diagnosis_text": content.diagnosis_text,
+        "diagnosis_codes": ", ".join(content.diagnosis_codes),
+        "recommendations": content.recommendations,
+        "recommended_tests": "\n".join(content.recommended_tests),
+        "in_person_visit_needed": "yes" if content.in_person_visit_needed else "",
+        "hospitalisation_needed": "yes" if content.hospitalisation_needed else "",
+    }

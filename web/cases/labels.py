@@ -56,3 +56,13 @@ SPECIALTIES = {
     "psychiatry": N_("Psychiatry"),
     "radiology": N_("Radiology"),
 }
+
+# Every case template reads its words from these (`statuses[case.status]`, then translated).
+LABELS = {
+    "statuses": STATUSES,
+    "urgencies": URGENCIES,
+    "modes": MODES,
+    "file_kinds": FILE_KINDS,
+    "sexes": SEXES,
+    "specialties": SPECIALTIES,
+}

@@ -22,9 +22,9 @@ from services.common.db import utcnow
 from web.cases.deps import CasesApiDep, DirectoryDep, SeenDep
 from web.cases.labels import OPEN_STATUSES, STATUSES, URGENCIES
 from web.cases.schemas import CasePage
-from web.cases.views import Deadline, mark
+from web.cases.views import Deadline, mark, render
 from web.deps import SettingsDep, SignedInDep
-from web.templating import is_htmx, render_page
+from web.templating import is_htmx
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
@@ -90,7 +90,10 @@ async def case_list(
         "rows": rows,
         "organizations": organizations,
         "filters": {"status": status, "urgency": urgency},
-        "status_choices": STATUS_CHOICES,
+        # Specialists never see drafts; a medic's drafts are theirs alone.
+        "status_choices": [
+            choice for choice in STATUS_CHOICES if role != "specialist" or choice != "draft"
+        ],
         "cursor": cursor,
         "next_cursor": page.next_cursor,
         "digest": current,
@@ -99,4 +102,4 @@ async def case_list(
         "now": now,
     }
     block = "list" if is_htmx(request) else None
-    return render_page(request, "cases/list.html", context, block=block)
+    return render(request, "cases/list.html", context, block=block)

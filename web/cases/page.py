@@ -11,13 +11,12 @@ from fastapi.responses import Response
 
 from services.common.db import utcnow
 from web.cases.deps import Screens, ScreensDep
-from web.cases.forms import FormState
+from web.cases.forms import FormState, conclusion_values
 from web.cases.labels import FILE_KINDS, OPEN_STATUSES
 from web.cases.schemas import Case, Conclusion, Message
-from web.cases.views import Deadline
+from web.cases.views import Deadline, render
 from web.deps import SignedIn, SignedInDep
 from web.models import BrowserSession
-from web.templating import render_page
 
 router = APIRouter(include_in_schema=False)
 # tus chunks sent through the console's relay: within the API's body limit for anything but
@@ -62,7 +61,8 @@ def timeline(
         reason = conclusion.amendment_reason or ""
         events.append(Event(at, "conclusion", author, reason, new(at, author)))
     if case.status == "declined" and case.closed_at:
-        events.append(Event(case.closed_at, "declined", case.assignee_id, case.decline_reason or ""))
+        reason = case.decline_reason or ""
+        events.append(Event(case.closed_at, "declined", case.assignee_id, reason))
     if case.status == "cancelled" and case.closed_at:
         events.append(Event(case.closed_at, "cancelled", None, case.cancel_reason or ""))
     return sorted(events, key=lambda event: event.at)
@@ -126,9 +126,11 @@ async def show(
         "saved": saved,
         "file_kinds": FILE_KINDS,
         "chunk_size": min(UPLOAD_CHUNK, screens.settings.max_body_size),
-        "forms": forms or {},
+        "forms": dict(forms or {}),
     }
-    response = render_page(request, "cases/case.html", context, status=status)
+    if "amend" in context["steps"] and conclusions and "amend" not in context["forms"]:
+        context["forms"]["amend"] = FormState(values=conclusion_values(conclusions[-1]))
+    response = render(request, "cases/case.html", context, status=status)
     await screens.seen.record(session.user_id, case_id, case.status, utcnow())
     return response
 

@@ -6,13 +6,17 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from babel.units import format_unit
+from fastapi import Request
+from fastapi.responses import HTMLResponse
 
 from web.cases.api import CasesApi
-from web.cases.labels import ANSWERS, OPEN_STATUSES
+from web.cases.labels import ANSWERS, LABELS, OPEN_STATUSES
 from web.cases.models import CaseView
 from web.cases.schemas import CaseSummary, Organization, Person
+from web.templating import render_page
 
 # Organisations change rarely and every signed-in person may read them: one list per process,
 # read again after this long, saves a directory call on every page.
@@ -91,3 +95,15 @@ class Directory:
             if user_id is not None and (person := await api.person(token, user_id)):
                 found[user_id] = person
         return found
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    *,
+    status: int = 200,
+    block: str | None = None,
+) -> HTMLResponse:
+    """A case template, with the words for the API's codes (`labels.LABELS`)."""
+    return render_page(request, name, {**LABELS, **context}, status=status, block=block)

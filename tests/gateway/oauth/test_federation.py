@@ -14,7 +14,7 @@ import flask
 import httpx
 import oidc_provider_mock
 import pytest
-from oidc_provider_mock._storage import Client as MockClient
+from oidc_provider_mock._storage import Client as MockClient  # type: ignore[import-untyped]
 from pydantic import SecretStr
 from sqlalchemy import select
 from werkzeug.serving import make_server
