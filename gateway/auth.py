@@ -17,7 +17,7 @@ from urllib.parse import unquote_plus
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import select, update
 
@@ -288,6 +288,7 @@ async def _refresh_grant(
 )
 async def token(
     request: Request,
+    response: Response,
     uow: UnitOfWorkDep,
     grant_type: Annotated[str, Form(examples=["password"])],
     username: Annotated[str | None, Form()] = None,
@@ -312,6 +313,32 @@ async def token(
     passwords and client secrets are throttled per account and address (429 with
     `Retry-After`): see docs/api.md.
     """
+    # RFC 6749 5.1: an answer holding tokens is never cached.
+    response.headers["Cache-Control"] = "no-store"
+    answer = await _grant(
+        uow, request, grant_type, username=username, password=password, client_id=client_id,
+        client_secret=client_secret, refresh_token=refresh_token, code=code,
+        redirect_uri=redirect_uri, code_verifier=code_verifier,
+    )  # fmt: skip
+    if isinstance(answer, Response):
+        answer.headers["Cache-Control"] = "no-store"
+    return answer
+
+
+async def _grant(
+    uow: UnitOfWork,
+    request: Request,
+    grant_type: str,
+    *,
+    username: str | None,
+    password: str | None,
+    client_id: str | None,
+    client_secret: str | None,
+    refresh_token: str | None,
+    code: str | None,
+    redirect_uri: str | None,
+    code_verifier: str | None,
+) -> Any:
     if grant_type == "password":
         if not username or not password:
             raise BadRequest("username and password are required.")

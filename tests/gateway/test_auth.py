@@ -183,3 +183,23 @@ async def test_unsupported_grant_and_missing_fields_are_problems(stack: Stack) -
     missing = await stack.client.post("/api/auth/token", data={})
     assert missing.status_code == 422
     assert missing.json()["errors"][0]["loc"] == ["body", "grant_type"]
+
+
+async def test_token_answers_are_never_cached(stack: Stack) -> None:
+    """RFC 6749 5.1, for every grant that answers with tokens, and for a refused one."""
+    medic = await stack.actor("district_medic", await stack.organization())
+    signed_in = await stack.client.post(
+        "/api/auth/token",
+        data={"grant_type": "password", "username": medic.username, "password": TEST_PASSWORD},
+    )
+    refreshed = await stack.client.post(
+        "/api/auth/token",
+        data={"grant_type": "refresh_token", "refresh_token": signed_in.json()["refresh_token"]},
+    )
+    refused = await stack.client.post(
+        "/api/auth/token",
+        data={"grant_type": "password", "username": medic.username, "password": "nope-nope-1"},
+    )
+    assert [signed_in.status_code, refreshed.status_code, refused.status_code] == [200, 200, 400]
+    for answer in (signed_in, refreshed, refused):
+        assert answer.headers["cache-control"] == "no-store"
