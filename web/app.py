@@ -12,10 +12,10 @@ from starlette.middleware.gzip import GZipMiddleware
 from services.common.app import create_service_app
 from services.common.jobs import periodic_job
 from web import account, assets, auth, home
+from web.assets import Assets
 from web.cases import actions, attachments, conclusions, editing, lists, page, uploads
 from web.cases.seen import SeenStore
 from web.cases.views import Directory
-from web.assets import Assets
 from web.crypto import TokenBox, load_or_create_key
 from web.errors import install_page_errors
 from web.gateway_api import GatewayApi

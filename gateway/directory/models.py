@@ -4,12 +4,19 @@ which, and the registration record of a patient registered by staff."""
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, Connection, Date, ForeignKey, Index, String, event, update
+from sqlalchemy.orm import Mapped, Mapper, mapped_column
+from sqlalchemy.orm.attributes import get_history
 
 from gateway.directory.enums import Sex
-from gateway.models import Base
+from gateway.models import Base, User
 from services.common.db import UTCDateTime, string_enum
+
+
+def fold_name(full_name: str) -> str:
+    """A full name as the registry compares it: case, ё against its plain letter and spacing
+    do not matter."""
+    return " ".join(full_name.casefold().replace("\u0451", "\u0435").split())
 
 
 class OrganizationService(Base):
@@ -45,8 +52,20 @@ class Patient(Base):
     sex: Mapped[Sex] = mapped_column(string_enum(Sex))
     # The unified OMS policy number (16 digits); one person, one policy.
     policy_number: Mapped[str | None] = mapped_column(String(16), unique=True)
-    # The full name folded for comparison (`schemas.fold_name`: lower case, ё as plain e,
+    # The full name folded for comparison (`fold_name`: lower case, ё as plain e,
     # single spaces). SQLite folds only ASCII case: the search compares this, not `full_name`.
     name_key: Mapped[str] = mapped_column(String(255))
     registered_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+@event.listens_for(User, "before_update")
+def _keep_the_name_key(_mapper: Mapper[User], connection: Connection, user: User) -> None:
+    """Whoever renames a person (the register, an administrator, the person themselves) keeps
+    their registration's name key in step, in the same transaction."""
+    if get_history(user, "full_name").has_changes():
+        connection.execute(
+            update(Patient)
+            .where(Patient.user_id == user.id)
+            .values(name_key=fold_name(user.full_name))
+        )

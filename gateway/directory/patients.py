@@ -10,13 +10,12 @@ from sqlalchemy import ColumnElement, Select, case, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.directory.models import Patient
+from gateway.directory.models import Patient, fold_name
 from gateway.directory.schemas import (
     Duplicate,
     PatientCreate,
     PatientPage,
     PatientUpdate,
-    fold_name,
 )
 from gateway.directory.schemas import Patient as PatientView
 from gateway.models import Organization, User
@@ -55,7 +54,6 @@ def can_see(principal: Principal, user: User) -> bool:
 
 
 def view(user: User, patient: Patient) -> PatientView:
-    assert user.organization_id is not None  # a registered patient always has one
     return PatientView(
         id=user.id,
         username=user.username,
@@ -88,14 +86,21 @@ async def with_registration(
 
 
 def _registered() -> Select[User, Patient]:
-    return select(User, Patient).join(Patient, Patient.user_id == User.id)
+    """Patients with their registration (a user no longer a patient is not one)."""
+    return (
+        select(User, Patient)
+        .join(Patient, Patient.user_id == User.id)
+        .where(User.role == Role.PATIENT.value)
+    )
 
 
 async def _duplicates(
     uow: UnitOfWork, principal: Principal, *criteria: ColumnElement[bool]
 ) -> tuple[bool, list[Duplicate]]:
-    """Whether any patient meets `criteria`, and those of them the caller may see."""
-    rows = (await uow.session.execute(_registered().where(*criteria).limit(20))).all()
+    """Whether any registration meets `criteria` (whatever its user's role now: a policy number
+    is one person's), and those of them the caller may see."""
+    query = select(User, Patient).join(Patient, Patient.user_id == User.id).where(*criteria)
+    rows = (await uow.session.execute(query.limit(20))).all()
     shown = [
         Duplicate(
             id=user.id,
@@ -180,7 +185,9 @@ async def _store(
 async def register(
     uow: UnitOfWork, principal: Principal, body: PatientCreate, now: datetime
 ) -> PatientView:
-    """`principal` with `serves` filled in (`serving.acting`)."""
+    """A patient of an organisation the caller acts for (`principal.serves` filled in by
+    `serving.acting`), unless their policy number, or a namesake born the same day the caller
+    may see (without `allow_namesake`), is on record: a 409 naming them."""
     action = "patient.create"
     _require_keeper(uow, principal, action)
     organization_id = await _target_organization(uow, principal, body.organization_id)
@@ -261,7 +268,6 @@ async def update(
     for name in ("birth_date", "sex", "policy_number"):
         if name in changes:
             setattr(patient, name, changes[name])
-    patient.name_key = fold_name(user.full_name)
     await _store(uow, principal, action, patient_id, patient.policy_number)
     uow.audit.record(action, RESOURCE, user.id, detail=" ".join(sorted(changes)))
     return view(user, patient)

@@ -24,12 +24,6 @@ MAX_SERVED = 500
 FIRST_BIRTH_DATE = date(1900, 1, 1)
 
 
-def fold_name(full_name: str) -> str:
-    """A full name as the registry compares it: case, ё against its plain letter and spacing
-    do not matter."""
-    return " ".join(full_name.casefold().replace("\u0451", "\u0435").split())
-
-
 def _single_spaced(value: str) -> str:
     return " ".join(value.split())
 
@@ -137,7 +131,7 @@ class Patient(BaseModel):
     id: uuid.UUID
     username: str = Field(description="Generated; the patient signs in only once invited.")
     full_name: str
-    organization_id: uuid.UUID
+    organization_id: uuid.UUID | None
     birth_date: date
     sex: Sex
     policy_number: str | None
@@ -163,4 +157,4 @@ class Duplicate(BaseModel):
     id: uuid.UUID
     full_name: str
     birth_date: date
-    organization_id: uuid.UUID
+    organization_id: uuid.UUID | None

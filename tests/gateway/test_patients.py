@@ -269,3 +269,25 @@ async def test_read_and_correct_a_registration(world: CallCentre) -> None:
     assert (await patch({"policy_number": "1111222233334444"})).status_code == 200
     outcomes = [(outcome, actor) for outcome, actor, _ in await world.audited("patient.update")]
     assert outcomes.count(("success", str(world.registrar.id))) == 3
+
+
+async def test_a_rename_anywhere_keeps_the_register_in_step(world: CallCentre) -> None:
+    created = await registered(world, world.registrar_a)
+    renamed = await world.client.patch(
+        f"{DIRECTORY}/users/{created['id']}",
+        json={"full_name": "Лапина Мария Петровна"},
+        headers=world.admin.headers,
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert await names(world, world.registrar_a, q="лапина") == ["Лапина Мария Петровна"]
+    assert await names(world, world.registrar_a, q="сидорова") == []
+    # Someone who is no longer a patient is no longer in the register.
+    moved = await world.client.patch(
+        f"{DIRECTORY}/users/{created['id']}",
+        json={"role": "registrar", "organization_id": world.a["id"]},
+        headers=world.admin.headers,
+    )
+    assert moved.status_code == 200, moved.text
+    assert await names(world, world.registrar_a) == []
+    gone = await world.client.get(f"{PATIENTS}/{created['id']}", headers=world.registrar_a.headers)
+    assert gone.status_code == 404

@@ -213,9 +213,7 @@ async def attach_files(
     for item in form.getlist("file"):
         if not isinstance(item, UploadFile) or not item.filename or not item.size:
             continue
-        stored = await screens.api.upload_file(
-            token, _chunks(item), item.size, item.filename, kind
-        )
+        stored = await screens.api.upload_file(token, _chunks(item), item.size, item.filename, kind)
         if isinstance(stored, Refusal):
             return await _answer(request, screens, signed_in, case_id, stored, "attached")
         added.append(stored.id)

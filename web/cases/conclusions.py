@@ -57,9 +57,7 @@ async def issue(
     step = "amend" if values["amendment_reason"] or form.get("step") == "amend" else "conclude"
     if values["confirm"] != "yes":
         state = FormState(values=values, errors={"confirm": ["confirm"]})
-        return await show(
-            request, screens, signed_in, case_id, forms={step: state}, status=422
-        )
+        return await show(request, screens, signed_in, case_id, forms={step: state}, status=422)
     key = str(form.get("form_key") or "")[:64] or None
     result = await screens.api.issue_conclusion(
         signed_in.access_token, case_id, conclusion_body(values), key

@@ -32,11 +32,29 @@ from web.deps import ProviderDep, StoreDep, VisitorDep
 router = APIRouter(prefix="/uploads", include_in_schema=False)
 CSRF_HEADER = "x-csrf-token"
 UPSTREAM = "/api/files/uploads"
-REQUEST_HEADERS = ("tus-resumable", "upload-length", "upload-offset", "upload-metadata",
-                   "upload-checksum", "upload-defer-length", "content-type", "content-length")  # fmt: skip
-RESPONSE_HEADERS = ("tus-resumable", "tus-version", "tus-extension", "tus-max-size",
-                    "tus-checksum-algorithm", "upload-offset", "upload-length", "upload-expires",
-                    "cache-control", "content-type", "retry-after")  # fmt: skip
+REQUEST_HEADERS = (
+    "tus-resumable",
+    "upload-length",
+    "upload-offset",
+    "upload-metadata",
+    "upload-checksum",
+    "upload-defer-length",
+    "content-type",
+    "content-length",
+)
+RESPONSE_HEADERS = (
+    "tus-resumable",
+    "tus-version",
+    "tus-extension",
+    "tus-max-size",
+    "tus-checksum-algorithm",
+    "upload-offset",
+    "upload-length",
+    "upload-expires",
+    "cache-control",
+    "content-type",
+    "retry-after",
+)
 
 
 async def _relay(

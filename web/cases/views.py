@@ -36,7 +36,9 @@ def duration(seconds: float, language: str) -> str:
         (minutes, "duration-minute"),
     ]
     shown = [(value, unit) for value, unit in parts if value][:2]
-    return " ".join(format_unit(value, unit, length="short", locale=language) for value, unit in shown)
+    return " ".join(
+        format_unit(value, unit, length="short", locale=language) for value, unit in shown
+    )
 
 
 @dataclass(frozen=True)
