@@ -56,23 +56,25 @@ def session() -> Iterator[requests.Session]:
 
 with tempfile.TemporaryDirectory() as scratch:
     DOCUMENT = aggregated_document(Path(scratch))
-schema = schemathesis.openapi.from_dict(DOCUMENT)
-schema.config.checks.update(included_check_names=CHECKS)
-schema.config.update(request_timeout=REQUEST_TIMEOUT)
-schema.config.generation.update(
+document_schema = schemathesis.openapi.from_dict(DOCUMENT)
+document_schema.config.checks.update(included_check_names=CHECKS)
+document_schema.config.update(request_timeout=REQUEST_TIMEOUT)
+document_schema.config.generation.update(
     max_examples=MAX_EXAMPLES, deterministic=SEED is None, database="none"
 )
 if SEED is not None:
-    schema.config.seed = int(SEED)
+    document_schema.config.seed = int(SEED)
 # The coverage phase's boundary values are kept, its invalid ones left to the fuzzing phase:
 # nearly all are refused by validation (a 422) before a role makes any difference, and each
 # role would send the same thousands again. Unexpected methods (a 405 per path and method)
 # are the router's answer, not a role's.
-schema.config.phases.coverage.generation.update(modes=[schemathesis.GenerationMode.POSITIVE])
-schema.config.phases.coverage.unexpected_methods = set()
+document_schema.config.phases.coverage.generation.update(
+    modes=[schemathesis.GenerationMode.POSITIVE]
+)
+document_schema.config.phases.coverage.unexpected_methods = set()
 # Signing out ends the one token each role's run uses: every later request would be a 401.
 # tests/gateway/test_sessions.py holds the route to what it documents.
-schema = schema.exclude(method="POST", path="/api/auth/sign-out")
+schema = document_schema.exclude(method="POST", path="/api/auth/sign-out")
 
 
 @pytest.fixture(scope="module")
