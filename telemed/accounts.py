@@ -13,6 +13,7 @@ from gateway.accounts.schemas import ProfileUpdate
 from gateway.directory import users
 from gateway.directory.service import switch_off
 from gateway.models import User, kernel_tables
+from gateway.notify.planning import session_info
 from gateway.settings import GatewaySettings
 from services.common.db import Database
 from services.common.errors import ProblemError
@@ -26,6 +27,8 @@ Work = Callable[[UnitOfWork, GatewaySettings], Awaitable[str]]
 def mask_email(email: str) -> str:
     """Enough to tell which address it went to, not enough to copy it from a screen."""
     local, _, domain = email.partition("@")
+    if not local:
+        return email
     return f"{local[0]}***{local[-1] if len(local) > 1 else ''}@{domain}"
 
 
@@ -36,7 +39,9 @@ def mask_phone(phone: str) -> str:
 async def _run(settings: GatewaySettings, work: Work) -> str:
     """`work` in one unit of work; a refusal rolls it back, but is still on the audit trail."""
     key = load_or_create_secret(settings.resolved_audit_key_path())
-    database = Database(settings.resolved_database_url(), audit_key=key)
+    database = Database(
+        settings.resolved_database_url(), audit_key=key, info=session_info(settings)
+    )
     trail = None
     try:
         async with standalone_unit_of_work(database, kernel_tables.audit) as uow:

@@ -200,3 +200,30 @@ async def test_admin_account_verbs_run_the_directorys_rules(
         ("user.deactivate", "failed"),
         ("user.unlock", "denied"),
     } <= audited
+
+
+async def test_admin_reset_password_reaches_a_phone_only_person_by_sms(
+    stack: Stack, gateway_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With an SMS provider configured, the verb plans the SMS as the API does, and names the
+    masked phone it went to."""
+    from sqlalchemy import select
+
+    from gateway.notify.enums import Channel, Template
+    from gateway.notify.models import Delivery
+    from tests.gateway.accounts import messages
+
+    monkeypatch.setenv("TELEMED_GATEWAY_SMS_PROVIDER", "smsc")
+    medic = await stack.actor("district_medic", await stack.organization())
+    code, output = await invoke("admin", "set-contact", medic.username, "--phone", "+79131234567")
+    assert code == 0, output
+
+    code, output = await invoke("admin", "reset-password", medic.username)
+    assert code == 0, output
+    assert "sms to +7******4567" in output
+    (message,) = await messages(stack, Template.ACCOUNT_PASSWORD_RESET)
+    async with stack.apps["gateway"].state.database.sessionmaker() as session:
+        channels = await session.scalars(
+            select(Delivery.channel).where(Delivery.message_id == message.id)
+        )
+        assert list(channels) == [Channel.SMS]

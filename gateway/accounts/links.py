@@ -15,8 +15,9 @@ from gateway.accounts.enums import LinkPurpose
 from gateway.accounts.models import PasswordLink
 from gateway.accounts.schemas import LinkSent
 from gateway.models import User
-from gateway.notify.enums import Channel, Template
+from gateway.notify.enums import Template
 from gateway.notify.outbox import enqueue
+from gateway.notify.planning import open_channels, reachable
 from gateway.settings import GatewaySettings
 from services.common.db import utcnow
 from services.common.errors import BadRequest, Conflict
@@ -53,15 +54,6 @@ def valid_hours(settings: GatewaySettings, purpose: LinkPurpose) -> int:
     return settings.password_reset_hours
 
 
-def channels(settings: GatewaySettings, user: User) -> list[Channel]:
-    """Where a message to the person can go: their email, and their phone while an SMS
-    provider is configured."""
-    reachable = [Channel.EMAIL] if user.email else []
-    if user.phone and settings.sms_provider != "none":
-        reachable.append(Channel.SMS)
-    return reachable
-
-
 async def send(
     uow: UnitOfWork,
     settings: GatewaySettings,
@@ -80,8 +72,8 @@ async def send(
             user.id,
             Conflict(f"{user.username} is deactivated; reactivate them first."),
         )
-    reachable = channels(settings, user)
-    if not reachable:
+    channels = reachable(user, open_channels(settings))
+    if not channels:
         uow.audit.refuse(
             action,
             "user",
@@ -117,8 +109,8 @@ async def send(
         params=params,
         key=f"{template.value}:{link.id}",
     )
-    uow.audit.record(action, "user", user.id, detail=f"channels={','.join(reachable)}")
-    return LinkSent(channels=reachable, expires_at=link.expires_at)
+    uow.audit.record(action, "user", user.id, detail=f"channels={','.join(channels)}")
+    return LinkSent(channels=channels, expires_at=link.expires_at)
 
 
 async def redeemable(uow: UnitOfWork, token: str) -> tuple[PasswordLink, User]:

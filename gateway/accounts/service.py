@@ -17,6 +17,7 @@ from gateway.accounts.models import PasswordLink, SignIn
 from gateway.accounts.passwords import Passwords
 from gateway.accounts.schemas import PasswordChange
 from gateway.models import RefreshToken, User
+from gateway.notify.planning import open_channels, reachable
 from gateway.settings import GatewaySettings
 from services.common.audit import Outcome
 from services.common.auth import Principal
@@ -98,7 +99,7 @@ async def request_link(uow: UnitOfWork, settings: GatewaySettings, who: str, add
     if not found:
         uow.audit.record(action, RESOURCE, None, Outcome.DENIED, detail="no such account")
     for user in found:
-        if user.is_active and links.channels(settings, user):
+        if user.is_active and reachable(user, open_channels(settings)):
             await links.send(uow, settings, user, LinkPurpose.RESET, action)
         else:
             uow.audit.record(action, RESOURCE, user.id, Outcome.DENIED, detail="unreachable")
