@@ -34,6 +34,7 @@ TEST_PASSWORD = "correct horse battery staple"
 ONCE = (
     "e2e/",
     "web/test_browser.py",
+    "web/test_cases_browser.py",
     "deploy/",
     "contract/",
     "security/test_bad_input.py",

@@ -2,13 +2,14 @@
 filters, pages, the "new" marks, and a live refresh.
 
 The queue refreshes by htmx polling, not server-sent events. A poll that finds the list as the
-page has it (`since`, a digest of the rows) is answered 204 with no body: about 0.4 KB on the
-wire with the request's headers, so a queue left open all day on a 256 kbit/s link spends some
-100 KB an hour at one poll every 15 s, and a change costs one list fragment (2-4 KB gzipped).
-Server-sent events would push the same fragment but hold a connection open through the gateway
-all day, which the weak links this is for drop every few minutes (then reconnect and re-read
-the list anyway), and the console would still have to ask consult every few seconds on each
-person's behalf: consult announces cases to webhooks, not to pages.
+page has it (`since`, a digest of the rows) is answered 204 with no body: about 0.2 KB of
+headers back and some 0.5 KB of request (the cookie and a browser's headers), so a queue left
+open all day at one poll every 15 s spends about 0.2 MB an hour, some 6 s of a 256 kbit/s
+link; a change costs one list fragment (2.4 KB gzipped for a page of 20 cases). Server-sent
+events would push the same fragment but hold a connection open through the gateway all day,
+which the weak links this is for drop every few minutes (each reconnect then re-reads the list
+anyway), and the console would still have to ask consult every few seconds on each person's
+behalf: consult announces cases to webhooks, not to pages.
 """
 
 import hashlib

@@ -82,6 +82,8 @@
         }
         view.state.textContent = text("done");
         view.item.classList.add("done");
+        // Forgotten only once attached (tus-js-client keeps the key it stored under here), so
+        // a file uploaded but not yet attached when the page went is attached when chosen again.
         if (upload._urlStorageKey) {
           storage.removeUpload(upload._urlStorageKey);
         }
