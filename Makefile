@@ -41,7 +41,7 @@ translations: $(STAMP)
 ## Start the gateway (:8000) and every service on embedded defaults (SQLite under var/).
 run: $(STAMP) $(ASSETS)
 	$(BIN)/telemed migrate
-	$(BIN)/telemed run
+	$(BIN)/telemed run --mail-catcher
 
 ## The whole test suite (TEST_DB=postgresql runs it against the local PostgreSQL server);
 ## PYTEST_ARGS passes more options, e.g. PYTEST_ARGS='-m "not contract"'.
