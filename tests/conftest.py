@@ -210,6 +210,20 @@ class Stack:
         organization: dict[str, Any] = response.json()
         return organization
 
+    async def call_centre(
+        self, *served: dict[str, Any], region: str, timezone: str
+    ) -> dict[str, Any]:
+        """A call centre of `region` that serves the organisations `served`."""
+        assert self.admin is not None
+        centre = await self.organization(kind="call_centre", region=region, timezone=timezone)
+        response = await self.client.put(
+            f"/api/directory/organizations/{centre['id']}/served",
+            json={"organization_ids": [organization["id"] for organization in served]},
+            headers=self.admin.headers,
+        )
+        assert response.status_code == 200, response.text
+        return centre
+
     async def actor(
         self, role: str, organization: dict[str, Any] | None = None, specialty: str | None = None
     ) -> Actor:

@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from services.common.errors import Forbidden
+from services.common.languages import preferred_language
 from web.gateway_api import GatewayApi
-from web.i18n import negotiate, supported
+from web.i18n import DEFAULT_LANGUAGE, LANGUAGES, supported
 from web.models import BrowserSession
 from web.oidc import Provider
 from web.sessions import SessionStore
@@ -59,8 +60,9 @@ async def resolve_visitor(request: Request) -> BrowserSession | None:
         store: SessionStore = request.app.state.sessions
         visitor = await store.load(request)
         request.state.visitor = visitor
-        request.state.language = (visitor and supported(visitor.language)) or negotiate(
-            request.headers.get("accept-language")
+        asked = request.headers.get("accept-language")
+        request.state.language = (visitor and supported(visitor.language)) or preferred_language(
+            asked, LANGUAGES, DEFAULT_LANGUAGE
         )
     found: BrowserSession | None = request.state.visitor
     return found

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.common.errors import ProblemError, problem_response
+from services.common.errors import ProblemError, problem_error_response, problem_response
 from web.deps import SignInRequired, resolve_visitor
 from web.gateway_api import TokenRefused
 from web.i18n import DEFAULT_LANGUAGE
@@ -38,15 +38,7 @@ async def _page(request: Request, status: int, detail: str | None) -> Response:
 async def _problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ProblemError)
     if request.url.path.startswith(OPERATIONS):  # `/ready`'s 503 names the failed checks
-        return problem_response(
-            request,
-            exc.status,
-            slug=exc.slug,
-            title=exc.title,
-            detail=exc.detail,
-            headers=exc.headers,
-            extensions=exc.extensions,
-        )
+        return problem_error_response(request, exc)
     if exc.status >= 500:
         logger.warning("a page failed: %s", exc.detail)
     return await _page(request, exc.status, exc.detail)

@@ -4,7 +4,6 @@ as the kernel's problems."""
 
 import base64
 import uuid
-from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
@@ -244,24 +243,12 @@ class GatewayApi(ServiceClient):
 
     # The directory and the account -------------------------------------------------------
 
-    async def request(
-        self,
-        method: str,
-        path: str,
-        bearer: str,
-        *,
-        ok: Collection[int] = (200, 201),
-        headers: Mapping[str, str] | None = None,
-        **kwargs: Any,
-    ) -> httpx.Response:
+    def refusal(self, response: httpx.Response) -> Exception:
         """As the kernel's, but a 401 is the person's token refused, not a fault between
-        services: it raises `TokenRefused`, which signs the browser out."""
-        response = await super().request(
-            method, path, bearer, ok=(*ok, 401), headers=headers, **kwargs
-        )
+        services: `TokenRefused`, which signs the browser out."""
         if response.status_code == 401:
-            raise TokenRefused()
-        return response
+            return TokenRefused()
+        return super().refusal(response)
 
     async def me(self, bearer: str) -> Me:
         response = await self.request("GET", "/api/directory/me", bearer)

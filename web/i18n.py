@@ -29,25 +29,6 @@ def supported(language: str | None) -> str | None:
     return language if language in LANGUAGES else None
 
 
-def negotiate(accept_language: str | None) -> str:
-    """The first supported language of an `Accept-Language` header (RFC 9110 12.5.4) by its
-    weights, else Russian."""
-    choices: list[tuple[float, int, str]] = []
-    for position, item in enumerate((accept_language or "").split(",")):
-        tag, _, parameters = item.strip().partition(";")
-        weight = 1.0
-        name, _, value = parameters.strip().partition("=")
-        if name.strip() == "q":
-            try:
-                weight = float(value)
-            except ValueError:
-                continue
-        primary = tag.strip().split("-")[0].lower()
-        if primary in LANGUAGES and weight > 0:
-            choices.append((-weight, position, primary))
-    return min(choices)[2] if choices else DEFAULT_LANGUAGE
-
-
 def zone_of(name: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(name) if name else ZoneInfo("UTC")

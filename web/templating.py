@@ -1,6 +1,7 @@
 """Rendering pages: one Jinja environment per language (each with its Babel catalog), the
 layout's context, and a template's block alone for htmx (a fragment is never a second copy)."""
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,31 @@ from web.navigation import ROLE_NAMES, navigation
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Pages hold personal data: no cache keeps them, no other site frames them, and nothing but
-# the console's own files runs in them (htmx included; no inline script or style).
+# the console's own files runs in them (htmx included; no inline script or style but what a
+# page allows by its hash, `content_security_policy`).
+POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
+def content_security_policy(more: Mapping[str, str] | None = None) -> str:
+    """The pages' policy, with `more` sources added to some of its directives."""
+    more = more or {}
+    return "; ".join(
+        " ".join(filter(None, (name, sources, more.get(name)))) for name, sources in POLICY.items()
+    )
+
+
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
-    "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
-    "frame-ancestors 'none'",
+    "Content-Security-Policy": content_security_policy(),
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
@@ -98,14 +118,15 @@ def render_page(
     *,
     status: int = 200,
     block: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     """The page `name` for this request's visitor, in their language; with `block`, that
-    block alone (what an htmx request swaps in)."""
+    block alone (what an htmx request swaps in); `headers` over the pages' own."""
     templates: Templates = request.app.state.templates
     visitor: BrowserSession | None = getattr(request.state, "visitor", None)
     language: str = request.state.language
     full = {**layout_context(request, visitor, language), **(context or {})}
-    return html(templates.render(language, name, full, block=block), status)
+    return html(templates.render(language, name, full, block=block), status, headers)
 
 
 def is_htmx(request: Request) -> bool:

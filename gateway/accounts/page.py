@@ -25,6 +25,7 @@ from gateway.accounts.deps import PasswordsDep, SettingsDep
 from gateway.accounts.passwords import MIN_LENGTH, WeakPassword
 from gateway.accounts.texts import TEXTS, translated
 from services.common.audit import Outcome
+from services.common.languages import preferred_language
 from services.common.uow import UnitOfWorkDep
 
 router = APIRouter(include_in_schema=False)
@@ -58,16 +59,7 @@ HEADERS = {
 def _language(request: Request, chosen: str | None) -> str:
     if chosen in LANGUAGES:
         return chosen
-    ranked: list[tuple[float, str]] = []
-    for part in request.headers.get("accept-language", "").split(","):
-        tag, _, weight = part.strip().partition(";q=")
-        try:
-            quality = float(weight) if weight else 1.0
-        except ValueError:
-            continue
-        if (primary := tag.split("-")[0].lower()) in LANGUAGES:
-            ranked.append((quality, primary))
-    return max(ranked, key=lambda pair: pair[0])[1] if ranked else "ru"
+    return preferred_language(request.headers.get("accept-language"), LANGUAGES, "ru")
 
 
 def _render(

@@ -9,10 +9,10 @@ from sqlalchemy import select
 from gateway import revocations, schemas
 from gateway.auth import new_client_credentials, secret_hasher
 from gateway.directory.access import require_admin
-from gateway.directory.service import deactivate, find_organization
+from gateway.directory.service import deactivate, find_or_refuse, find_organization
 from gateway.models import ApiClient
 from services.common.auth import CurrentPrincipal
-from services.common.errors import NotFound, problem_responses
+from services.common.errors import problem_responses
 from services.common.idempotency import ShownOnce, idempotent
 from services.common.uow import UnitOfWorkDep
 
@@ -87,14 +87,9 @@ async def update_api_client(
     """Scopes come from the allow-list (422 otherwise); taking a scope away also refuses the
     client's tokens issued so far, within seconds, so it must fetch a new one."""
     require_admin(uow, principal, "api_client.update", "api_client")
-    client = await uow.session.get(ApiClient, api_client_id)
-    if client is None:
-        uow.audit.refuse(
-            "api_client.update",
-            "api_client",
-            api_client_id,
-            NotFound(f"No API client {api_client_id}."),
-        )
+    client = await find_or_refuse(
+        uow, ApiClient, api_client_id, "api_client.update", "api_client", "API client"
+    )
     narrowed = set(client.scopes) - set(body.scopes)
     client.name, client.is_service, client.scopes = body.name, body.is_service, body.scopes
     await uow.session.flush()

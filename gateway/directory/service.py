@@ -20,6 +20,22 @@ from services.common.errors import Conflict, Forbidden, NotFound
 from services.common.uow import UnitOfWork
 
 Deactivatable = TypeVar("Deactivatable", User, ApiClient)
+Record = TypeVar("Record")
+
+
+async def find_or_refuse(
+    uow: UnitOfWork,
+    model: type[Record],
+    record_id: uuid.UUID,
+    action: str,
+    resource: str,
+    name: str,
+) -> Record:
+    """The record, or a 404 on the audit trail ("No {name} {record_id}.")."""
+    record = await uow.session.get(model, record_id)
+    if record is None:
+        uow.audit.refuse(action, resource, record_id, NotFound(f"No {name} {record_id}."))
+    return record
 
 
 async def find_organization(uow: UnitOfWork, organization_id: uuid.UUID) -> Organization:

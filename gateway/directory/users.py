@@ -12,7 +12,7 @@ from gateway.accounts.enums import LinkPurpose
 from gateway.accounts.models import SignIn
 from gateway.accounts.schemas import Account, LinkSent, ProfileUpdate, UserUpdate
 from gateway.directory.access import can_see_user, require_admin
-from gateway.directory.service import keep_an_administrator, user_view
+from gateway.directory.service import find_or_refuse, keep_an_administrator, user_view
 from gateway.directory.serving import acting
 from gateway.models import Organization, User
 from gateway.schemas import check_role_fits
@@ -45,10 +45,7 @@ async def account_view(uow: UnitOfWork, user: User) -> Account:
 
 
 async def find_user(uow: UnitOfWork, user_id: uuid.UUID, action: str) -> User:
-    user = await uow.session.get(User, user_id)
-    if user is None:
-        uow.audit.refuse(action, RESOURCE, user_id, NotFound(f"No user {user_id}."))
-    return user
+    return await find_or_refuse(uow, User, user_id, action, RESOURCE, "user")
 
 
 async def find_username(uow: UnitOfWork, username: str, action: str) -> User:

@@ -5,7 +5,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 
 from gateway.notify.channels import Outgoing, Sender, SendError
 from gateway.notify.delivery import (
@@ -21,11 +21,12 @@ from gateway.notify.signing import UnsubscribeSigner
 from gateway.notify.templates import RenderError, render
 from gateway.settings import GatewaySettings
 from services.common.db import Database, utcnow
+from services.common.jobs import Worker
 
 logger = logging.getLogger("telemed.notify")
 
 
-class Courier:
+class Courier(Worker):
     """Runs for the app's lifetime (or a test's): polls for due deliveries every
     `notify_poll_interval` seconds, `wake()` at once, and sends at most `notify_concurrency`
     at a time."""
@@ -38,63 +39,24 @@ class Courier:
         signer: UnsubscribeSigner,
         metrics: NotifyMetrics,
     ) -> None:
+        super().__init__("notify courier", settings.notify_poll_interval, logger)
         self.database = database
         self.settings = settings
         self.senders = senders
         self.signer = signer
         self.metrics = metrics
-        self._wake = asyncio.Event()
-        self._in_flight: set[asyncio.Task[None]] = set()
-        self._stopping = False
-
-    def wake(self) -> None:
-        self._wake.set()
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator["Courier"]:
-        loop = asyncio.create_task(self._loop(), name="notify courier")
-        try:
+        async with self.looping(grace=send_bound(self.settings) + 2):
             yield self
-        finally:
-            # Stopped, not cancelled, so that no claim or record is cut off in its transaction;
-            # sends still waiting after the grace are cancelled and their leases run out.
-            self._stopping = True
-            self.wake()
-            await loop
-            grace = send_bound(self.settings) + 2
-            _, unfinished = await asyncio.wait({loop, *self._in_flight}, timeout=grace)
-            for task in unfinished:
-                task.cancel()
-            with suppress(asyncio.CancelledError):
-                await asyncio.gather(*unfinished, return_exceptions=True)
-
-    async def _loop(self) -> None:
-        while not self._stopping:
-            self._wake.clear()
-            try:
-                await self.run_once()
-            except Exception:
-                logger.exception("the notify courier failed; it carries on")
-            with suppress(TimeoutError):
-                async with asyncio.timeout(self.settings.notify_poll_interval):
-                    await self._wake.wait()
 
     async def run_once(self) -> None:
-        free = min(
-            self.settings.notify_concurrency - len(self._in_flight), self.settings.notify_batch
-        )
+        free = min(self.settings.notify_concurrency - self.busy, self.settings.notify_batch)
         if free <= 0:
             return
         for claim in await claim_due(self.database, self.settings, free, utcnow()):
-            task = asyncio.create_task(self.attempt(claim), name=f"notify {claim.delivery_id}")
-            self._in_flight.add(task)
-            task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._in_flight.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            logger.error("a notify attempt failed to settle", exc_info=task.exception())
-        self.wake()  # a slot is free
+            self.launch(self.attempt(claim), name=f"notify {claim.delivery_id}")
 
     def _outgoing(self, claim: Claim) -> Outgoing:
         category = claim.template.category

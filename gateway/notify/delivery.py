@@ -8,7 +8,6 @@ database transaction is open while a server or provider is being talked to.
 """
 
 import logging
-import secrets
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,15 +15,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 
 from gateway.models import User
 from gateway.notify.channels import SendError
 from gateway.notify.enums import AttemptOutcome, Channel, DeliveryStatus, Template
 from gateway.notify.models import MAX_ERROR, Delivery, DeliveryAttempt, Message
 from gateway.settings import GatewaySettings
-from services.common.backoff import backoff_seconds
 from services.common.db import Database, utcnow
+from services.common.leases import Lease, lease_free, settle, take
 
 logger = logging.getLogger("telemed.notify")
 DUE = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
@@ -47,13 +46,9 @@ class NotifyMetrics:
 
 
 @dataclass(frozen=True)
-class Claim:
-    """What one attempt needs, read in the claiming transaction so none is open during it."""
+class Claim(Lease):
+    """The lease, and what sending needs: the address, the message and its recipient."""
 
-    delivery_id: uuid.UUID
-    lease_token: str
-    attempts: int
-    give_up_at: datetime
     channel: Channel
     address: str
     template: Template
@@ -77,33 +72,21 @@ async def claim_due(
 ) -> list[Claim]:
     """Leases up to `limit` due deliveries: pending ones whose time has come, and sending
     ones whose worker's lease ran out."""
-    lease_free = or_(Delivery.lease_until.is_(None), Delivery.lease_until <= now)
-    due = (Delivery.status.in_(DUE), Delivery.next_attempt_at <= now, lease_free)
+    due = (Delivery.status.in_(DUE), Delivery.next_attempt_at <= now, lease_free(Delivery, now))
+    candidates = (
+        select(Delivery.id)
+        .where(*due)
+        .order_by(Delivery.next_attempt_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    until = now + timedelta(seconds=_lease_seconds(settings))
     async with database.sessionmaker.begin() as session:
-        candidates = (
-            await session.scalars(
-                select(Delivery.id)
-                .where(*due)
-                .order_by(Delivery.next_attempt_at)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-        ).all()
-        if not candidates:
+        token, claimed = await take(
+            session, Delivery, candidates, due, until, status=DeliveryStatus.SENDING
+        )
+        if not claimed:
             return []
-        token = secrets.token_hex(16)
-        claimed = (
-            await session.scalars(
-                update(Delivery)
-                .where(Delivery.id.in_(candidates), *due)
-                .values(
-                    status=DeliveryStatus.SENDING,
-                    lease_until=now + timedelta(seconds=_lease_seconds(settings)),
-                    lease_token=token,
-                )
-                .returning(Delivery.id)
-            )
-        ).all()
         rows = await session.execute(
             select(Delivery, Message, User.full_name, User.language)
             .join(Message, Message.id == Delivery.message_id)
@@ -153,8 +136,6 @@ async def record_attempt(
     values: dict[str, object] = {
         "attempts": Delivery.attempts + 1,
         "last_error": error.detail[:MAX_ERROR] if error else None,
-        "lease_until": None,
-        "lease_token": None,
     }
     if error is None:
         outcome = AttemptOutcome.SENT
@@ -166,29 +147,18 @@ async def record_attempt(
         }
     elif error.retry and now < claim.give_up_at:
         outcome = AttemptOutcome.RETRY
-        delay = backoff_seconds(
-            claim.attempts + 1,
+        retry_at = claim.retry_at(
+            now,
             base=settings.notify_backoff_base,
             cap=settings.notify_backoff_cap,
             jitter=settings.notify_backoff_jitter,
         )
-        retry_at = now + timedelta(seconds=delay)
-        values |= {
-            "status": DeliveryStatus.PENDING,
-            "next_attempt_at": min(retry_at, claim.give_up_at),
-        }
+        values |= {"status": DeliveryStatus.PENDING, "next_attempt_at": retry_at}
     else:
         outcome = AttemptOutcome.FAILED
         values |= {"status": DeliveryStatus.FAILED, "next_attempt_at": None}
     async with database.sessionmaker.begin() as session:
-        settled = await session.execute(
-            update(Delivery)
-            .where(Delivery.id == claim.delivery_id, Delivery.lease_token == claim.lease_token)
-            .values(**values)
-        )
-        if settled.rowcount == 0:  # type: ignore[attr-defined]
-            # The lease ran out and another worker owns the delivery now (or it was deleted
-            # with its person); its own attempt is what the log will show.
+        if not await settle(session, Delivery, claim, values):
             logger.warning("notify delivery %s: settled elsewhere", claim.delivery_id)
             return None
         session.add(

@@ -8,10 +8,11 @@ from sqlalchemy import select
 
 from gateway.auth import secret_hasher
 from gateway.directory.access import require_admin
+from gateway.directory.service import find_or_refuse
 from gateway.oauth import clients, schemas
 from gateway.oauth.models import OAuthClient
 from services.common.auth import CurrentPrincipal
-from services.common.errors import NotFound, problem_responses
+from services.common.errors import problem_responses
 from services.common.idempotency import ShownOnce, idempotent
 from services.common.uow import UnitOfWork, UnitOfWorkDep
 
@@ -23,15 +24,9 @@ SECRET = ShownOnce(
 
 
 async def _find(uow: UnitOfWork, action: str, oauth_client_id: uuid.UUID) -> OAuthClient:
-    client = await uow.session.get(OAuthClient, oauth_client_id)
-    if client is None:
-        uow.audit.refuse(
-            action,
-            clients.RESOURCE,
-            oauth_client_id,
-            NotFound(f"No OAuth client {oauth_client_id}."),
-        )
-    return client
+    return await find_or_refuse(
+        uow, OAuthClient, oauth_client_id, action, clients.RESOURCE, "OAuth client"
+    )
 
 
 @router.post(

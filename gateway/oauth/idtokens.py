@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import jwt
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, generate_private_key
 
-from services.common.owner_only import write_private_file
+from services.common.keys import load_or_create_key
 
 ALGORITHM = "RS256"
 
@@ -33,18 +32,9 @@ def _b64url_uint(value: int) -> str:
 
 def load_or_create_rsa_key(path: Path) -> RSAPrivateKey:
     """The key at `path`; on first start a new 2048-bit one, readable only by its owner."""
-    if path.exists():
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        if not isinstance(key, RSAPrivateKey):
-            raise ValueError(f"{path} does not hold an RSA private key")
-        return key
-    key = generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    write_private_file(path, pem)
+    key = load_or_create_key(path, lambda: generate_private_key(65537, key_size=2048))
+    if not isinstance(key, RSAPrivateKey):
+        raise ValueError(f"{path} does not hold an RSA private key")
     return key
 
 

@@ -8,6 +8,7 @@ match of `Accept-Language`; Russian when nothing matches. Pages use no script an
 asset.
 """
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -17,6 +18,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from gateway.oauth.browser import cookie_signer
+from services.common.languages import preferred_language, primary_subtag
 
 LANGUAGES = ("ru", "en")
 TEMPLATES = Environment(
@@ -106,51 +108,44 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
-def _primary(tag: str) -> str:
-    """A BCP 47 tag's language subtag, the part the pages are translated by ("en-GB": "en")."""
-    return tag.strip().split("-")[0].lower()
-
-
-def language(request: Request) -> str:
-    for tag in request.query_params.get("ui_locales", "").split():
-        if (primary := _primary(tag)) in LANGUAGES:
+def language(request: Request, params: Mapping[str, str] | None = None) -> str:
+    query = request.query_params if params is None else params
+    for tag in query.get("ui_locales", "").split():
+        if (primary := primary_subtag(tag)) in LANGUAGES:
             return primary
-    chosen = request.query_params.get("lang")
+    chosen = query.get("lang")
     if chosen in LANGUAGES:
         return chosen
-    ranked: list[tuple[float, str]] = []
-    for part in request.headers.get("accept-language", "").split(","):
-        tag, _, weight = part.strip().partition(";q=")
-        try:
-            quality = float(weight) if weight else 1.0
-        except ValueError:
-            continue
-        primary = _primary(tag)
-        if primary in LANGUAGES:
-            ranked.append((quality, primary))
-    return max(ranked, key=lambda pair: pair[0])[1] if ranked else "ru"
+    return preferred_language(request.headers.get("accept-language"), LANGUAGES, "ru")
 
 
-def switch_link(request: Request, lang: str) -> str:
+def switch_link(request: Request, lang: str, params: Mapping[str, str] | None = None) -> str:
     """The page in the other language: `ui_locales` is left out, as it would outrank `lang`;
-    it is only a hint for display, so the authorization request is the same without it."""
+    it is only a hint for display, so the authorization request is the same without it. An
+    `id_token_hint` is left out too: a link of ours never carries a token."""
     other = "en" if lang == "ru" else "ru"
-    dropped = {"lang", "ui_locales"}
-    params = [(k, v) for k, v in request.query_params.multi_items() if k not in dropped]
-    return f"{request.url.path}?{urlencode([*params, ('lang', other)])}"
+    dropped = {"lang", "ui_locales", "id_token_hint"}
+    items = request.query_params.multi_items() if params is None else params.items()
+    kept = [(k, v) for k, v in items if k not in dropped]
+    return f"{request.url.path}?{urlencode([*kept, ('lang', other)])}"
 
 
 def render(
-    request: Request, template: str, context: dict[str, Any], status_code: int = 200
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    status_code: int = 200,
+    params: Mapping[str, str] | None = None,
 ) -> HTMLResponse:
-    """The page in the person's language, with a CSRF token for its forms."""
-    lang = language(request)
+    """The page in the person's language, with a CSRF token for its forms; `params` stand
+    for the query where a page's parameters came otherwise (a POSTed form)."""
+    lang = language(request, params)
     signer = cookie_signer(request)
     seed, new = signer.csrf_seed(request)
     html = TEMPLATES.get_template(template).render(
         lang=lang,
         t=TEXTS[lang],
-        switch=switch_link(request, lang),
+        switch=switch_link(request, lang, params),
         csrf=signer.csrf_token(seed),
         **context,
     )

@@ -12,6 +12,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from services.common.languages import preferred_language
+
 LANGUAGES = ("ru", "en")
 STYLE = (
     "body{font-family:system-ui,sans-serif;margin:0;padding:1.5rem;line-height:1.5;"
@@ -61,11 +63,10 @@ class Page:
 
 
 def language(preferred: str | None, request: Request) -> str:
-    """The patient's language; for a link that names nobody, the browser's first choice."""
+    """The patient's language; for a link that names nobody, the browser's choice."""
     if preferred in LANGUAGES:
         return preferred
-    first = request.headers.get("accept-language", "").split(",")[0].strip().lower()
-    return "en" if first.startswith("en") else "ru"
+    return preferred_language(request.headers.get("accept-language"), LANGUAGES, "ru")
 
 
 def _local(moment: datetime | None, zone: str, lang: str) -> str:

@@ -10,11 +10,10 @@ leaves a lease that simply runs out.
 
 import asyncio
 import logging
-import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -39,8 +38,9 @@ from gateway.webhooks.signing import (
     signature_header,
 )
 from gateway.webhooks.targets import PinnedTransport, TargetRefused, url_problem
-from services.common.backoff import backoff_seconds
 from services.common.db import Database, utcnow
+from services.common.jobs import Worker
+from services.common.leases import Lease, lease_free, settle, take
 
 logger = logging.getLogger("telemed.webhooks")
 MAX_ERROR = 500
@@ -48,13 +48,9 @@ PAUSED_SWEEP_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
-class Claim:
-    """What one attempt needs, read in the claiming transaction so none is open during it."""
+class Claim(Lease):
+    """The lease, and what posting needs: the receiver, its secrets and the signed event."""
 
-    delivery_id: uuid.UUID
-    lease_token: str
-    attempts: int
-    give_up_at: datetime
     url: str
     secrets: list[str]
     event_id: uuid.UUID
@@ -84,42 +80,27 @@ async def claim_due(
         )
         .exists()
     )
-    lease_free = or_(delivery.lease_until.is_(None), delivery.lease_until <= now)
+    free = lease_free(delivery, now)
+    candidates = (
+        select(delivery.id)
+        .join(WebhookSubscription, WebhookSubscription.id == delivery.subscription_id)
+        .where(
+            delivery.status == DeliveryStatus.PENDING,
+            delivery.next_attempt_at <= now,
+            free,
+            WebhookSubscription.active.is_(True),
+            or_(delivery.is_replay.is_(True), ~blocked),
+        )
+        .order_by(delivery.next_attempt_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=delivery)
+    )
+    still_due = (delivery.status == DeliveryStatus.PENDING, free)
+    until = now + timedelta(seconds=_lease_seconds(settings))
     async with database.sessionmaker.begin() as session:
-        candidates = (
-            await session.scalars(
-                select(delivery.id)
-                .join(WebhookSubscription, WebhookSubscription.id == delivery.subscription_id)
-                .where(
-                    delivery.status == DeliveryStatus.PENDING,
-                    delivery.next_attempt_at <= now,
-                    lease_free,
-                    WebhookSubscription.active.is_(True),
-                    or_(delivery.is_replay.is_(True), ~blocked),
-                )
-                .order_by(delivery.next_attempt_at)
-                .limit(limit)
-                .with_for_update(skip_locked=True, of=delivery)
-            )
-        ).all()
-        if not candidates:
+        token, claimed = await take(session, delivery, candidates, still_due, until)
+        if not claimed:
             return []
-        token = secrets.token_hex(16)
-        claimed = (
-            await session.scalars(
-                update(delivery)
-                .where(
-                    delivery.id.in_(candidates),
-                    delivery.status == DeliveryStatus.PENDING,
-                    lease_free,
-                )
-                .values(
-                    lease_until=now + timedelta(seconds=_lease_seconds(settings)),
-                    lease_token=token,
-                )
-                .returning(delivery.id)
-            )
-        ).all()
         rows = await session.execute(
             select(delivery, WebhookSubscription, WebhookEvent.body)
             .join(WebhookSubscription, WebhookSubscription.id == delivery.subscription_id)
@@ -160,34 +141,20 @@ async def record_attempt(
         "attempts": WebhookDelivery.attempts + 1,
         "last_status_code": status_code,
         "last_error": error,
-        "lease_until": None,
-        "lease_token": None,
     }
     if status_code is not None and 200 <= status_code < 300:
         values |= {"status": DeliveryStatus.DELIVERED, "delivered_at": now, "next_attempt_at": None}
     elif now >= claim.give_up_at:
         values |= {"status": DeliveryStatus.FAILED, "next_attempt_at": None}
     else:
-        delay = backoff_seconds(
-            claim.attempts + 1,
+        values["next_attempt_at"] = claim.retry_at(
+            now,
             base=settings.webhook_backoff_base,
             cap=settings.webhook_backoff_cap,
             jitter=settings.webhook_backoff_jitter,
         )
-        retry_at = now + timedelta(seconds=delay)
-        values["next_attempt_at"] = min(retry_at, claim.give_up_at)
     async with database.sessionmaker.begin() as session:
-        settled = await session.execute(
-            update(WebhookDelivery)
-            .where(
-                WebhookDelivery.id == claim.delivery_id,
-                WebhookDelivery.lease_token == claim.lease_token,
-            )
-            .values(**values)
-        )
-        if settled.rowcount == 0:  # type: ignore[attr-defined]
-            # Deleted with its subscription meanwhile, or the lease ran out and another
-            # dispatcher owns the delivery now; its own attempt is what the log will show.
+        if not await settle(session, WebhookDelivery, claim, values):
             logger.warning("webhook delivery %s: settled elsewhere", claim.delivery_id)
             return
         session.add(
@@ -221,20 +188,15 @@ async def fail_paused(database: Database, now: datetime) -> None:
         )
 
 
-class Dispatcher:
+class Dispatcher(Worker):
     """Runs for the app's lifetime; `wake()` makes it look for due deliveries at once."""
 
     def __init__(self, database: Database, settings: GatewaySettings) -> None:
+        super().__init__("webhook dispatcher", settings.webhook_poll_interval, logger)
         self.database = database
         self.settings = settings
-        self._wake = asyncio.Event()
-        self._in_flight: set[asyncio.Task[None]] = set()
         self._client: httpx.AsyncClient | None = None
         self._last_sweep = float("-inf")
-        self._stopping = False
-
-    def wake(self) -> None:
-        self._wake.set()
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -252,54 +214,23 @@ class Dispatcher:
             follow_redirects=False,  # a redirect could lead the signed body anywhere
             trust_env=False,
         )
-        loop = asyncio.create_task(self._loop(), name="webhook dispatcher")
         try:
-            yield
+            # Attempts cut short are sent by another replica, or the next start.
+            async with self.looping(grace=settings.webhook_delivery_timeout + 2):
+                yield
         finally:
-            # Stopped, not cancelled, so that no claim or attempt record is cut off inside its
-            # transaction; attempts still waiting for a receiver after the grace are cancelled
-            # (their leases run out and another replica, or the next start, sends them).
-            self._stopping = True
-            self.wake()
-            await loop
-            _, unfinished = await asyncio.wait(
-                {loop, *self._in_flight}, timeout=settings.webhook_delivery_timeout + 2
-            )
-            for task in unfinished:
-                task.cancel()
-            with suppress(asyncio.CancelledError):
-                await asyncio.gather(*unfinished, return_exceptions=True)
             await self._client.aclose()
-
-    async def _loop(self) -> None:
-        while not self._stopping:
-            self._wake.clear()
-            try:
-                await self.run_once()
-            except Exception:
-                logger.exception("the webhook dispatcher failed; it carries on")
-            with suppress(TimeoutError):
-                async with asyncio.timeout(self.settings.webhook_poll_interval):
-                    await self._wake.wait()
 
     async def run_once(self) -> None:
         now = utcnow()
         if time.monotonic() - self._last_sweep >= PAUSED_SWEEP_SECONDS:
             await fail_paused(self.database, now)
             self._last_sweep = time.monotonic()
-        free = self.settings.webhook_concurrency - len(self._in_flight)
+        free = self.settings.webhook_concurrency - self.busy
         if free <= 0:
             return
         for claim in await claim_due(self.database, self.settings, free, now):
-            task = asyncio.create_task(self._attempt(claim), name=f"webhook {claim.delivery_id}")
-            self._in_flight.add(task)
-            task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._in_flight.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            logger.error("webhook attempt failed to settle", exc_info=task.exception())
-        self.wake()  # a slot is free, and a later delivery of the resource may be unblocked
+            self.launch(self._attempt(claim), name=f"webhook {claim.delivery_id}")
 
     async def _attempt(self, claim: Claim) -> None:
         at, started = utcnow(), time.perf_counter()

@@ -87,10 +87,16 @@ class ServiceClient:
             raise BadGateway(f"The {self.name} could not be reached.") from exc
         if response.status_code in ok:
             return response
+        raise self.refusal(response)
+
+    def refusal(self, response: httpx.Response) -> Exception:
+        """What `request` raises for an answer outside `ok`: the problem `problems` maps its
+        status to, in the callee's words, else a 502. A client whose callers must tell a
+        status apart in another way overrides it."""
         problem = self.problems.get(response.status_code)
         if problem is None:
-            raise BadGateway(f"The {self.name} answered {response.status_code}.")
-        raise problem(self._detail(response), headers=_retry_after(response))
+            return BadGateway(f"The {self.name} answered {response.status_code}.")
+        return problem(self._detail(response), headers=_retry_after(response))
 
     async def call(
         self,

@@ -167,8 +167,8 @@ def problem_response(
     )
 
 
-async def _problem_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ProblemError)
+def problem_error_response(request: Request, exc: ProblemError) -> JSONResponse:
+    """The problem document `exc` stands for."""
     return problem_response(
         request,
         exc.status,
@@ -178,6 +178,11 @@ async def _problem_error(request: Request, exc: Exception) -> JSONResponse:
         headers=exc.headers,
         extensions=exc.extensions,
     )
+
+
+async def _problem_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProblemError)
+    return problem_error_response(request, exc)
 
 
 def _jsonable_loc(loc: Sequence[Any]) -> list[str | int]:

@@ -6,29 +6,37 @@ import hashlib
 import hmac
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from services.common.owner_only import write_private_file
 
 
-def load_or_create_private_key(path: Path) -> Ed25519PrivateKey:
-    """Loads the key at `path`; on first start creates one readable only by its owner."""
+def load_or_create_key(path: Path, generate: Callable[[], PrivateKeyTypes]) -> PrivateKeyTypes:
+    """Loads the private key at `path`; on first start `generate`s one and keeps it in a PEM
+    file readable only by its owner. The caller checks it is of the kind it expects."""
     if path.exists():
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        if not isinstance(key, Ed25519PrivateKey):
-            raise ValueError(f"{path} does not hold an Ed25519 private key")
-        return key
-    key = Ed25519PrivateKey.generate()
+        return serialization.load_pem_private_key(path.read_bytes(), password=None)
+    key = generate()
     pem = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
     write_private_file(path, pem)
+    return key
+
+
+def load_or_create_private_key(path: Path) -> Ed25519PrivateKey:
+    """Loads the key at `path`; on first start creates one readable only by its owner."""
+    key = load_or_create_key(path, Ed25519PrivateKey.generate)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{path} does not hold an Ed25519 private key")
     return key
 
 

@@ -162,6 +162,25 @@ async def test_a_client_may_map_a_status_its_own_way(settings: ServiceSettings) 
             await rooms.call("GET", "/gone", "tok")
 
 
+async def test_a_client_may_tell_a_refusal_apart_its_own_way(settings: ServiceSettings) -> None:
+    class SignedOut(Exception):
+        pass
+
+    class PeoplesClient(ServiceClient):
+        def refusal(self, response: httpx.Response) -> Exception:
+            if response.status_code == 401:  # the person's own token, not a service's
+                return SignedOut()
+            return super().refusal(response)
+
+    transport = httpx.ASGITransport(app=things_app())
+    async with new_client("http://gateway", settings, transport=transport) as http:
+        people = PeoplesClient(http, PREFIX, "gateway")
+        with pytest.raises(SignedOut):
+            await people.call("GET", "/unauthorized", "tok")
+        with pytest.raises(NotFound, match=r"^No thing with this id is visible to you\.$"):
+            await people.request("GET", "/missing", "tok")
+
+
 async def test_a_closed_port_is_a_bad_gateway_naming_the_service(
     settings: ServiceSettings,
 ) -> None:

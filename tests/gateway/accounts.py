@@ -1,5 +1,6 @@
 """Helpers for the account tests: the messages the gateway queued for people (its outbox,
-read from its database), the token a password link carries, and users with contacts."""
+read from its database), the token a password link carries, users and registered patients
+with contacts, and the tokens of an API client, which has no account."""
 
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -37,5 +38,39 @@ async def set_contacts(stack: Stack, user: Actor | dict[str, Any], **contacts: A
     assert response.status_code == 200, response.text
 
 
+async def register_patient(
+    stack: Stack, by: Actor, organization: dict[str, Any], **person: Any
+) -> dict[str, Any]:
+    """A patient of `organization` registered by `by` (no password yet)."""
+    registered = await stack.client.post(
+        "/api/directory/patients",
+        json={"organization_id": organization["id"], **person},
+        headers=by.headers,
+    )
+    assert registered.status_code == 201, registered.text
+    patient: dict[str, Any] = registered.json()
+    return patient
+
+
 def bearer(tokens: dict[str, Any]) -> dict[str, str]:
     return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+async def api_client_tokens(stack: Stack) -> dict[str, Any]:
+    """The tokens a new API client (a regional MIS reading consultations) is issued."""
+    assert stack.admin is not None
+    created = await stack.client.post(
+        "/api/directory/api-clients",
+        json={"name": "MIS", "organization_id": (await stack.organization())["id"],
+              "scopes": ["consult:read"]},
+        headers=stack.admin.headers,
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    token = await stack.client.post(
+        "/api/auth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(created.json()["client_id"], created.json()["client_secret"]),
+    )
+    assert token.status_code == 200, token.text
+    tokens: dict[str, Any] = token.json()
+    return tokens

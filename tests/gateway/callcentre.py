@@ -6,11 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from sqlalchemy import select
 
-from gateway.models import kernel_tables
-from services.common.db import Database
 from tests.conftest import Actor, Stack
+from tests.notify.conftest import audited
 
 DIRECTORY = "/api/directory"
 
@@ -47,23 +45,14 @@ class CallCentre:
         )
 
     async def audited(self, action: str) -> list[tuple[str, str | None, str | None]]:
-        """(outcome, actor, resource id) of the gateway's audit records of `action`."""
-        records = kernel_tables.audit.records
-        query = (
-            select(records.c.outcome, records.c.actor_id, records.c.resource_id)
-            .where(records.c.action == action)
-            .order_by(records.c.id)
-        )
-        database: Database = self.stack.apps["gateway"].state.database
-        async with database.engine.connect() as connection:
-            return [tuple(row) for row in await connection.execute(query)]
+        return await audited(self.stack, action)
 
 
 async def build(stack: Stack) -> CallCentre:
     a = await stack.organization(kind="polyclinic")
     b = await stack.organization(kind="polyclinic")
-    centre = await stack.organization(kind="call_centre", region="54", timezone="Asia/Novosibirsk")
-    world = CallCentre(
+    centre = await stack.call_centre(a, region="54", timezone="Asia/Novosibirsk")
+    return CallCentre(
         stack=stack,
         a=a,
         b=b,
@@ -77,6 +66,3 @@ async def build(stack: Stack) -> CallCentre:
         patient_a=await stack.actor("patient", a),
         patient_b=await stack.actor("patient", b),
     )
-    response = await world.serve(centre, a)
-    assert response.status_code == 200, response.text
-    return world

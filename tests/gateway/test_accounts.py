@@ -13,7 +13,15 @@ from gateway.accounts.models import PasswordLink
 from gateway.notify.enums import Template
 from services.common.db import utcnow
 from tests.conftest import TEST_PASSWORD, Actor, Stack
-from tests.gateway.accounts import USERS, bearer, link_token, messages, set_contacts
+from tests.gateway.accounts import (
+    USERS,
+    api_client_tokens,
+    bearer,
+    link_token,
+    messages,
+    register_patient,
+    set_contacts,
+)
 from tests.gateway.test_revocation import accepted_everywhere, refused_after
 from tests.gateway.test_signin import from_address, password
 
@@ -107,20 +115,9 @@ async def test_a_new_password_must_meet_the_rules(stack: Stack) -> None:
 
 
 async def test_api_clients_have_no_password_to_change(stack: Stack) -> None:
-    assert stack.admin is not None
-    created = await stack.client.post(
-        "/api/directory/api-clients",
-        json={"name": "MIS", "organization_id": (await stack.organization())["id"],
-              "scopes": ["consult:read"]},
-        headers=stack.admin.headers,
-    )  # fmt: skip
-    token = await stack.client.post(
-        TOKEN,
-        data={"grant_type": "client_credentials"},
-        auth=(created.json()["client_id"], created.json()["client_secret"]),
-    )
+    token = await api_client_tokens(stack)
     body = {"current_password": "whatever-it-is", "new_password": NEW_PASSWORD}
-    problem(await stack.client.post(CHANGE, json=body, headers=bearer(token.json())), 404)
+    problem(await stack.client.post(CHANGE, json=body, headers=bearer(token)), 404)
 
 
 # Password links: an administrator's reset
@@ -279,14 +276,10 @@ async def test_inviting_a_registered_patient_to_sign_in(stack: Stack) -> None:
     medic = await stack.actor("district_medic", polyclinic)
     far = await stack.organization(region="27", timezone="Asia/Vladivostok")
     elsewhere = await stack.actor("coordinator", far)
-    registered = await stack.client.post(
-        "/api/directory/patients",
-        json={"full_name": "Мария Петровна Сидорова", "birth_date": "1956-03-14", "sex": "female",
-              "email": "sidorova@mail.example", "organization_id": polyclinic["id"]},
-        headers=coordinator.headers,
+    patient = await register_patient(
+        stack, coordinator, polyclinic, full_name="Мария Петровна Сидорова",
+        birth_date="1956-03-14", sex="female", email="sidorova@mail.example",
     )  # fmt: skip
-    assert registered.status_code == 201, registered.text
-    patient = registered.json()
     url = f"{USERS}/{patient['id']}/invite"
     problem(await stack.client.post(url, headers=medic.headers), 403)
     problem(await stack.client.post(url, headers=elsewhere.headers), 404)
@@ -308,17 +301,14 @@ async def test_inviting_a_registered_patient_to_sign_in(stack: Stack) -> None:
 async def test_administrators_invite_anyone_without_a_password(stack: Stack) -> None:
     assert stack.admin is not None
     registrar = await stack.actor("registrar", polyclinic := await stack.organization())
-    registered = await stack.client.post(
-        "/api/directory/patients",
-        json={"full_name": "Иван Кузнецов", "birth_date": "1960-01-02", "sex": "male",
-              "phone": "+79131234567", "organization_id": polyclinic["id"]},
-        headers=registrar.headers,
+    patient = await register_patient(
+        stack, registrar, polyclinic, full_name="Иван Кузнецов", birth_date="1960-01-02",
+        sex="male", phone="+79131234567",
     )  # fmt: skip
-    assert registered.status_code == 201, registered.text
-    url = f"{USERS}/{registered.json()['id']}/invite"
+    url = f"{USERS}/{patient['id']}/invite"
     nowhere = problem(await stack.client.post(url, headers=stack.admin.headers), 409)
     assert "nowhere to send" in str(nowhere["detail"])  # a phone, but no SMS provider
-    await set_contacts(stack, registered.json(), email="kuznetsov@mail.example")
+    await set_contacts(stack, patient, email="kuznetsov@mail.example")
     assert (await stack.client.post(url, headers=registrar.headers)).status_code == 202
     assert (await stack.client.post(url, headers=stack.admin.headers)).status_code == 202
     assert len(await messages(stack, Template.ACCOUNT_INVITATION)) == 2

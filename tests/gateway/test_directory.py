@@ -3,6 +3,7 @@
 import uuid
 
 from tests.conftest import TEST_PASSWORD, Stack
+from tests.notify.conftest import audited
 
 
 async def test_admin_registers_organisations_idempotently(stack: Stack) -> None:
@@ -173,3 +174,23 @@ async def test_doctors_see_their_organisation_and_the_regions_staff(stack: Stack
     patient = visible[0]
     own = await stack.client.get(f"/api/directory/users/{medic.id}", headers=patient.headers)
     assert own.status_code == 404  # patients see themselves only
+
+
+async def test_changing_an_unknown_client_is_a_404_on_the_audit_trail(stack: Stack) -> None:
+    assert stack.admin is not None
+    missing = uuid.uuid4()
+    changes = {
+        f"/api/directory/api-clients/{missing}": {"name": "MIS", "scopes": ["consult:read"]},
+        f"/api/directory/oauth-clients/{missing}": {
+            "name": "App", "redirect_uris": ["https://app.example.org/callback"]},
+    }  # fmt: skip
+    for path, body in changes.items():
+        response = await stack.client.put(path, json=body, headers=stack.admin.headers)
+        assert response.status_code == 404, response.text
+        assert response.json()["detail"].endswith(f"client {missing}.")
+    revoked = await stack.client.post(
+        f"/api/directory/oauth-clients/{missing}/revoke", headers=stack.admin.headers
+    )
+    assert revoked.status_code == 404
+    for action in ("api_client.update", "oauth_client.update", "oauth_client.revoke"):
+        assert await audited(stack, action) == [("denied", str(stack.admin.id), str(missing))]

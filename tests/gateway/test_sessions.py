@@ -12,7 +12,7 @@ from gateway.accounts.models import SignIn
 from gateway.notify.enums import Template
 from services.common.db import utcnow
 from tests.conftest import TEST_PASSWORD, Stack
-from tests.gateway.accounts import USERS, bearer, messages
+from tests.gateway.accounts import USERS, api_client_tokens, bearer, messages
 from tests.gateway.test_revocation import accepted_everywhere, refused_after
 from tests.gateway.test_signin import from_address, password
 
@@ -69,19 +69,7 @@ async def test_signing_out_with_the_refresh_token_of_an_older_token(stack: Stack
 
 
 async def test_api_clients_have_no_sign_in_to_end(stack: Stack) -> None:
-    assert stack.admin is not None
-    created = await stack.client.post(
-        "/api/directory/api-clients",
-        json={"name": "MIS", "organization_id": (await stack.organization())["id"],
-              "scopes": ["consult:read"]},
-        headers=stack.admin.headers,
-    )  # fmt: skip
-    token = await stack.client.post(
-        TOKEN,
-        data={"grant_type": "client_credentials"},
-        auth=(created.json()["client_id"], created.json()["client_secret"]),
-    )
-    out = await stack.client.post(SIGN_OUT, headers=bearer(token.json()))
+    out = await stack.client.post(SIGN_OUT, headers=bearer(await api_client_tokens(stack)))
     assert out.status_code == 400
     assert out.headers["content-type"] == "application/problem+json"
 

@@ -8,11 +8,11 @@ import email
 import email.policy
 import itertools
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -28,8 +28,8 @@ from gateway.notify.outbox import enqueue
 from services.common.db import Database
 from tests.conftest import Actor, Stack, running_stack
 from tests.servers import serve
+from tests.webhooks.receiver import eventually
 
-T = TypeVar("T")
 NOTIFY = "/api/notify"
 SMSC_LOGIN, SMSC_PASSWORD = "telemed-test", "smsc secret"
 # Seconds where production has minutes and hours, so retries and give-ups fit in a test.
@@ -178,6 +178,16 @@ async def stack_notify(
         yield stack
 
 
+@pytest.fixture
+async def quiet(
+    clean_databases: dict[str, str], tmp_path: Path, mailbox: Mailbox
+) -> AsyncIterator[Stack]:
+    """A stack whose own courier looks once an hour: only what the tests wake or claim runs."""
+    settings = notify_settings(mailbox.port, notify_poll_interval=3600)
+    async with notify_stack(clean_databases, tmp_path, **settings) as stack:
+        yield stack
+
+
 @dataclass
 class Person:
     actor: Actor
@@ -234,20 +244,6 @@ async def tell(
     if wake:
         gateway.state.notify_courier.wake()
     return written
-
-
-async def eventually(
-    fetch: Callable[[], Awaitable[T]], done: Callable[[T], bool], within: float = 15.0
-) -> T:
-    """Polls `fetch` until `done` holds for its result; fails at the deadline."""
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        value = await fetch()
-        if done(value):
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not done within {within} s: {value!r}")
-        await asyncio.sleep(0.05)
 
 
 async def messages(stack: Stack, actor: Actor, **params: Any) -> list[dict[str, Any]]:

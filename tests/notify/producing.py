@@ -1,13 +1,15 @@
-"""Test kit for the notify producers: a stack whose relay and jobs only the tests run, one
-relay run over chosen feeds (the real pull, store, produce and acknowledge), and the messages
-the gateway queued."""
+"""Test kit for the notify producers: a stack whose relay and jobs only the tests run (and the
+`stack` fixture of one), one relay run over chosen feeds (the real pull, store, produce and
+acknowledge), the messages the gateway queued, and times as the services write them."""
 
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 
 from gateway.models import User
@@ -37,6 +39,18 @@ async def quiet_stack(
     overrides = {name: QUIET.get(name, {}) | more.get(name, {}) for name in QUIET | more}
     async with running_stack(urls, var_dir, overrides) as stack:
         yield stack
+
+
+@pytest.fixture(name="stack")
+async def producers_stack(clean_databases: dict[str, str], tmp_path: Path) -> AsyncIterator[Stack]:
+    """The quiet stack as `stack`, for the modules that import this fixture."""
+    async with quiet_stack(clean_databases, tmp_path) as running:
+        yield running
+
+
+def utc(text: str) -> str:
+    """An ISO time with any offset as the services write it in UTC ("...T07:30:00Z")."""
+    return datetime.fromisoformat(text).astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def gateway_database(stack: Stack) -> Database:

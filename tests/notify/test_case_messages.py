@@ -4,12 +4,8 @@ the case's author, a deadline coming close (the consult job's `case.deadline_soo
 case) to the specialist who has the case or, before anyone does, to the specialty's."""
 
 import uuid
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Any
-
-import pytest
 
 from gateway.notify.enums import Template
 from services.common.outbox import EventType
@@ -21,22 +17,17 @@ from tests.consult import test_patient_requests as patient_request_tests
 from tests.consult.conftest import World
 from tests.consult.test_api import CONCLUSION
 from tests.consult.test_patient_requests import Clinic
-from tests.notify.producing import messages, quiet_stack, relay_once
+from tests.notify.producing import (
+    messages,
+    producers_stack,  # noqa: F401 - the `stack` fixture
+    relay_once,
+    utc,
+)
 from tests.webhooks.test_outbox import Feed
 
 world, clinic = consult_fixtures.world, patient_request_tests.clinic
 ZONE = "Asia/Novokuznetsk"  # the stack's organisations'
 HOUR = timedelta(hours=1)
-
-
-@pytest.fixture
-async def stack(clean_databases: dict[str, str], tmp_path: Path) -> AsyncIterator[Stack]:
-    async with quiet_stack(clean_databases, tmp_path) as running:
-        yield running
-
-
-def utc(text: str) -> str:
-    return datetime.fromisoformat(text).astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def told(found: list[Any]) -> set[tuple[uuid.UUID, Template]]:

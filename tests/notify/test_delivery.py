@@ -6,12 +6,10 @@ delivery twice."""
 import asyncio
 import re
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from gateway.notify.courier import Courier
@@ -28,7 +26,6 @@ from tests.notify.conftest import (
     Mailbox,
     Smsc,
     detail,
-    eventually,
     messages,
     notify_settings,
     notify_stack,
@@ -37,6 +34,7 @@ from tests.notify.conftest import (
     tell,
 )
 from tests.servers import free_port
+from tests.webhooks.receiver import eventually
 
 
 async def test_a_visit_invitation_reaches_the_patient_by_email_and_sms(
@@ -216,16 +214,6 @@ async def test_a_delivery_past_its_give_up_window_fails(
         assert "Connect" in delivery["last_error"] or "refused" in delivery["last_error"]
 
 
-@pytest.fixture
-async def quiet(
-    clean_databases: dict[str, str], tmp_path: Path, mailbox: Mailbox
-) -> AsyncIterator[Stack]:
-    """A stack whose own courier looks once an hour: only the tests' claims run."""
-    settings = notify_settings(mailbox.port, notify_poll_interval=3600)
-    async with notify_stack(clean_databases, tmp_path, **settings) as stack:
-        yield stack
-
-
 async def _pending(stack: Stack, count: int) -> None:
     people = [await person(stack, email=f"p{n}@example.org") for n in range(count)]
     gateway = stack.apps["gateway"]
@@ -240,18 +228,18 @@ async def _pending(stack: Stack, count: int) -> None:
             )
 
 
+def another_courier(stack: Stack) -> Courier:
+    """A worker beside the gateway's own, as another replica's would be."""
+    state = stack.apps["gateway"].state
+    return Courier(
+        state.database, state.settings, state.notify_senders, state.notify_signer,
+        state.notify_metrics,
+    )  # fmt: skip
+
+
 async def test_two_workers_never_send_one_delivery_twice(quiet: Stack, mailbox: Mailbox) -> None:
-    gateway = quiet.apps["gateway"]
-    state = gateway.state
     await _pending(quiet, 24)
-
-    def courier() -> Courier:
-        return Courier(
-            state.database, state.settings, state.notify_senders, state.notify_signer,
-            state.notify_metrics,
-        )  # fmt: skip
-
-    async with courier().running(), courier().running():
+    async with another_courier(quiet).running(), another_courier(quiet).running():
         await settled(quiet, 24)
     ids = [message["Message-ID"] for message in mailbox.messages]
     assert len(ids) == len(set(ids)) == 24
@@ -279,10 +267,7 @@ async def test_a_lease_is_exclusive_and_a_crash_mid_send_resends_with_the_same_i
     again = await claim_due(database, settings, 100, later)
     assert sorted(c.delivery_id for c in again) == sorted(claimed)
     assert all(c.attempts == 0 for c in again)
-    courier = Courier(
-        database, settings, gateway.state.notify_senders, gateway.state.notify_signer,
-        gateway.state.notify_metrics,
-    )  # fmt: skip
+    courier = another_courier(quiet)
     for claim in again:
         await courier.attempt(claim)
     assert sorted(m["Message-ID"].split("@")[0].strip("<") for m in mailbox.messages) == sorted(

@@ -3,8 +3,8 @@ own and nothing of anyone else's; secrets in parameters never show."""
 
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
+import pytest
 from sqlalchemy import select, update
 
 from gateway.notify.enums import DeliveryStatus, Template
@@ -17,26 +17,28 @@ from tests.notify.conftest import (
     RESET,
     VISIT,
     Mailbox,
+    Person,
     audited,
     detail,
-    eventually,
     messages,
-    notify_settings,
-    notify_stack,
     person,
     settled,
     tell,
 )
-from tests.servers import free_port
+from tests.webhooks.receiver import eventually
+
+
+@pytest.fixture
+async def anna(stack_notify: Stack) -> Person:
+    return await person(stack_notify, email="anna@example.org")
 
 
 async def test_administrators_read_every_message_others_their_own(
-    stack_notify: Stack, mailbox: Mailbox
+    stack_notify: Stack, mailbox: Mailbox, anna: Person
 ) -> None:
     stack = stack_notify
     assert stack.admin is not None
     admin = stack.admin
-    anna = await person(stack, email="anna@example.org")
     boris = await person(stack, email="boris@example.org")
     await tell(stack, anna.id, Template.VISIT_INVITATION, VISIT)
     await tell(stack, anna.id, Template.ACCOUNT_PASSWORD_RESET, RESET)
@@ -91,12 +93,11 @@ async def test_administrators_read_every_message_others_their_own(
 
 
 async def test_an_administrator_resends_a_message_as_a_new_delivery(
-    stack_notify: Stack, mailbox: Mailbox
+    stack_notify: Stack, mailbox: Mailbox, anna: Person
 ) -> None:
     stack = stack_notify
     assert stack.admin is not None
     admin = stack.admin
-    anna = await person(stack, email="anna@example.org")
     await tell(stack, anna.id, Template.VISIT_INVITATION, VISIT)
     (message,) = await settled(stack, 1)
     path = f"{NOTIFY}/messages/{message['id']}/resend"
@@ -132,35 +133,32 @@ async def test_an_administrator_resends_a_message_as_a_new_delivery(
     ]  # fmt: skip
 
 
-async def test_the_log_forgets_old_settled_messages_only(
-    clean_databases: dict[str, str], tmp_path: Path
-) -> None:
-    # The courier looks once an hour and is not woken: the deliveries stay as the test sets.
-    quiet = notify_settings(free_port(), notify_poll_interval=3600)
-    async with notify_stack(clean_databases, tmp_path, **quiet) as stack:
-        assert stack.admin is not None
-        gateway = stack.apps["gateway"]
-        database, settings = gateway.state.database, gateway.state.settings
-        anna = await person(stack, email="anna@example.org")
-        for _ in range(3):
-            await tell(stack, anna.id, Template.VISIT_CANCELLED, VISIT, wake=False)
-        old, old_pending, recent = await messages(stack, stack.admin)
-        long_ago = utcnow() - timedelta(days=settings.notify_log_retention_days + 1)
-        async with database.sessionmaker.begin() as session:
-            aged = [uuid.UUID(old["id"]), uuid.UUID(old_pending["id"])]
-            await session.execute(
-                update(Message).where(Message.id.in_(aged)).values(created_at=long_ago)
-            )
-            await session.execute(
-                update(Delivery)
-                .where(Delivery.message_id.in_([uuid.UUID(old["id"]), uuid.UUID(recent["id"])]))
-                .values(status=DeliveryStatus.FAILED, next_attempt_at=None)
-            )
-        assert await prune_log(database, settings, utcnow()) == 1
-        kept = {item["id"] for item in await messages(stack, stack.admin)}
-        assert kept == {old_pending["id"], recent["id"]}
-        async with database.sessionmaker() as session:
-            orphans = await session.scalars(
-                select(Delivery.id).where(Delivery.message_id == uuid.UUID(old["id"]))
-            )
-            assert orphans.all() == []
+async def test_the_log_forgets_old_settled_messages_only(quiet: Stack) -> None:
+    # The courier is not woken: the deliveries stay as the test sets them.
+    stack = quiet
+    assert stack.admin is not None
+    gateway = stack.apps["gateway"]
+    database, settings = gateway.state.database, gateway.state.settings
+    anna = await person(stack, email="anna@example.org")
+    for _ in range(3):
+        await tell(stack, anna.id, Template.VISIT_CANCELLED, VISIT, wake=False)
+    old, old_pending, recent = await messages(stack, stack.admin)
+    long_ago = utcnow() - timedelta(days=settings.notify_log_retention_days + 1)
+    async with database.sessionmaker.begin() as session:
+        aged = [uuid.UUID(old["id"]), uuid.UUID(old_pending["id"])]
+        await session.execute(
+            update(Message).where(Message.id.in_(aged)).values(created_at=long_ago)
+        )
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.message_id.in_([uuid.UUID(old["id"]), uuid.UUID(recent["id"])]))
+            .values(status=DeliveryStatus.FAILED, next_attempt_at=None)
+        )
+    assert await prune_log(database, settings, utcnow()) == 1
+    kept = {item["id"] for item in await messages(stack, stack.admin)}
+    assert kept == {old_pending["id"], recent["id"]}
+    async with database.sessionmaker() as session:
+        orphans = await session.scalars(
+            select(Delivery.id).where(Delivery.message_id == uuid.UUID(old["id"]))
+        )
+        assert orphans.all() == []

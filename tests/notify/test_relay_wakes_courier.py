@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Stack
-from tests.notify.conftest import Mailbox, eventually, notify_settings
+from tests.notify.conftest import Mailbox, notify_settings
 from tests.notify.producing import messages, quiet_stack, relay_once, set_user
 from tests.scheduling import conftest as scheduling_fixtures
 from tests.scheduling.conftest import World, local
+from tests.webhooks.receiver import eventually
 
 world, clock = scheduling_fixtures.world, scheduling_fixtures.clock
 ADDRESS = "patient@example.org"

@@ -3,27 +3,23 @@ invitation for a booking (a confirmed hold included), a move told once as resche
 cancellation, the reminders; nothing for a hold, nothing for anyone else, and nothing twice."""
 
 import uuid
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Any
-
-import pytest
 
 from gateway.notify.enums import Template
 from gateway.webhooks.relay import Stored, store_events
 from services.common.outbox import OutboxEvent
 from services.scheduling.models import KERNEL_TABLES
 from services.scheduling.reminders import run_once
-from tests.conftest import Stack
 from tests.notify.producing import (
     gateway_database,
     messages,
     producer,
-    quiet_stack,
+    producers_stack,  # noqa: F401 - the `stack` fixture
     relay,
     relay_once,
     set_user,
+    utc,
 )
 from tests.scheduling import conftest as scheduling_fixtures
 from tests.scheduling.conftest import (
@@ -37,16 +33,6 @@ from tests.webhooks.test_outbox import Feed
 
 world, clock = scheduling_fixtures.world, scheduling_fixtures.clock
 TUESDAY = "2025-10-21"
-
-
-@pytest.fixture
-async def stack(clean_databases: dict[str, str], tmp_path: Path) -> AsyncIterator[Stack]:
-    async with quiet_stack(clean_databases, tmp_path) as running:
-        yield running
-
-
-def utc(text: str) -> str:
-    return datetime.fromisoformat(text).astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def told(found: list[Any]) -> list[tuple[uuid.UUID, Template]]:

@@ -34,15 +34,8 @@ class Served:
 @pytest.fixture
 async def served(world: World) -> Served:
     stack = world.stack
-    assert stack.admin is not None
-    centre = await stack.organization(kind="call_centre", region="54", timezone="Asia/Omsk")
+    centre = await stack.call_centre(world.hospital, region="54", timezone="Asia/Omsk")
     outside = await stack.organization(kind="district_hospital", timezone=DISTRICT_ZONE)
-    linked = await stack.client.put(
-        f"/api/directory/organizations/{centre['id']}/served",
-        json={"organization_ids": [world.hospital["id"]]},
-        headers=stack.admin.headers,
-    )
-    assert linked.status_code == 200, linked.text
     return Served(
         world=world,
         centre=centre,

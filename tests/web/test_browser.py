@@ -158,12 +158,13 @@ def test_a_medic_signs_in_uses_the_account_page_and_signs_out(
         assert page.evaluate("document.documentElement.scrollWidth") <= 320
         assert_accessible(page, "account at 320 px")
 
-        # Signing out ends the sign-in at the gateway too, which asks first.
-        page.click("header .sign-out button")
-        expect(page).to_have_url(re.compile(r"/oauth/logout\?"))
-        assert_accessible(page, "the gateway's sign-out")
-        page.click("button[type=submit]")
-        expect(page).to_have_url(re.compile(r"/auth/signed-out"))
+        # Signing out ends the sign-in at the gateway too, in one step: the console's page
+        # sends the sign-in's ID token there in a POSTed form (its script does, at once).
+        with page.expect_request(lambda request: request.url.endswith("/oauth/logout")) as sent:
+            page.click("header .sign-out button")
+        assert sent.value.method == "POST"
+        assert "id_token_hint=eyJ" in (sent.value.post_data or "")
+        expect(page).to_have_url(system.url + "/auth/signed-out?state=en")
         expect(page.locator("h1")).to_have_text("You have signed out")
         assert_accessible(page, "signed out")
         assert not [c for c in context.cookies() if c["name"] == COOKIE]
@@ -178,6 +179,8 @@ def test_a_medic_signs_in_uses_the_account_page_and_signs_out(
 def test_the_console_works_without_javascript(system: System, chromium: Browser) -> None:
     context = chromium.new_context(java_script_enabled=False, locale="en-GB", base_url=system.url)
     page = context.new_page()
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
     try:
         page.goto("/profile")
         sign_in(page, system, "cardiologist.kuzbass")
@@ -186,5 +189,20 @@ def test_the_console_works_without_javascript(system: System, chromium: Browser)
         page.click("text=Сохранить сведения")  # the person's language, Russian by default
         expect(page.locator(".notice")).to_have_text("Сведения сохранены.")
         expect(page.locator("#phone")).to_have_value("+79131234567")
+
+        # Signing out: no script sends the form on to the gateway, the person's button does.
+        page.click("header .sign-out button")
+        expect(page).to_have_url(system.url + "/auth/sign-out")
+        expect(page.locator("h1")).to_have_text("Выход")
+        assert not [c for c in context.cookies() if c["name"] == COOKIE]
+        assert_accessible(page, "signing out, without JavaScript")
+        page.click("text=Продолжить выход")
+        expect(page).to_have_url(system.url + "/auth/signed-out?state=ru")
+        expect(page.locator("h1")).to_have_text("Вы вышли из системы")
+        page.goto("/profile")
+        assert "/oauth/authorize?" in page.url  # the gateway asks for the password again
+        expect(page.locator("input[name=password]")).to_be_visible()
     finally:
         context.close()
+    leaked = [url for url in urls if TOKEN_IN_URL.search(url)]
+    assert not leaked, leaked

@@ -11,7 +11,7 @@ from babel.messages.pofile import read_po
 
 from tests.conftest import Stack
 from tests.web.conftest import Console
-from web.i18n import TRANSLATIONS, local_time, negotiate
+from web.i18n import TRANSLATIONS, local_time
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 METHODS = [("**.py", "python"), ("templates/**.html", "jinja2")]
@@ -43,23 +43,6 @@ def test_each_catalog_holds_every_message_and_its_mo_is_compiled_from_its_po(
     assert translated == {message.id: message.string for message in mo if message.id}, (
         "messages.mo is not compiled from messages.po: run `make translations`"
     )
-
-
-@pytest.mark.parametrize(
-    ("header", "language"),
-    [
-        (None, "ru"),
-        ("", "ru"),
-        ("en-GB,en;q=0.9", "en"),
-        ("de-DE,de;q=0.9,en;q=0.5,ru;q=0.4", "en"),
-        ("en;q=0.3,ru;q=0.8", "ru"),
-        ("fr, de", "ru"),
-        ("en;q=0", "ru"),
-        ("en;q=bad, ru", "ru"),
-    ],
-)
-def test_the_browsers_language_is_taken_when_supported(header: str | None, language: str) -> None:
-    assert negotiate(header) == language
 
 
 def _plain(text: str) -> str:

@@ -1,12 +1,19 @@
 """Signing in to the console through the gateway's authorization code flow, and out again."""
 
+import base64
+import hashlib
+import html
+import re
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import select
 
 from tests.conftest import Stack
-from tests.web.conftest import Console, local, session_cookie
+from tests.web.conftest import ACTION, Console, local, session_cookie
 from web.models import BrowserSession
+
+HIDDEN = re.compile(r'<input type="hidden" name="([^"]*)" value="([^"]*)">')
+SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
 
 async def test_a_person_signs_in_and_lands_on_the_page_they_asked_for(
@@ -98,17 +105,36 @@ async def test_signing_out_revokes_at_the_gateway_and_forgets_the_session(
         assert row is not None
         refresh = web.state.sessions.refresh_token(row)
         out = await console.post(browser, home, "/auth/sign-out")
-        assert out.status_code == 303
-        target = urlsplit(out.headers["location"])
-        assert target.path == "/oauth/logout"  # the gateway's own sign-in ends too
-        asked = parse_qs(target.query)
-        assert asked["post_logout_redirect_uri"] == ["http://127.0.0.1:8000/auth/signed-out"]
-        assert asked["id_token_hint"] == [web.state.sessions.id_token(row)]
+        # A page whose form goes to the gateway, whose own sign-in ends too: by POST, so the
+        # ID token is in no URL.
+        assert out.status_code == 200, out.text
+        assert "location" not in out.headers
+        action = ACTION.search(out.text)
+        assert action
+        assert html.unescape(action.group(1)) == "http://127.0.0.1:8000/oauth/logout"
+        fields = {name: html.unescape(value) for name, value in HIDDEN.findall(out.text)}
+        assert fields == {
+            "client_id": "telemed-console",
+            "post_logout_redirect_uri": "http://127.0.0.1:8000/auth/signed-out",
+            "state": "ru",
+            "ui_locales": "ru",
+            "id_token_hint": web.state.sessions.id_token(row),
+        }
+        assert "Продолжить выход" in out.text  # the button, for a browser without JavaScript
+        assert 'action="/auth/sign-out"' not in out.text  # nobody's page now: no sign-out
+        # The one inline script is allowed by its hash; nothing else inline would run.
+        (script,) = SCRIPT.findall(out.text)
+        digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+        policy = out.headers["content-security-policy"]
+        assert f"script-src 'self' 'sha256-{digest}';" in policy
+        assert "unsafe-inline" not in policy
+        assert "form-action 'self' http://127.0.0.1:8000;" in policy
+        assert out.headers["cache-control"] == "no-store"
         assert session_cookie(browser) is None
         again = await browser.get("/")
         assert again.status_code == 303
         # With the sign-in's ID token as the hint, the gateway asks nothing: back at once.
-        ended = await browser.get(local(out.headers["location"]))
+        ended = await browser.post(local(action.group(1)), data=fields)
         assert ended.status_code == 303, ended.text
         # `state` carries the session's language: the person's own (Russian), not the browser's.
         assert ended.headers["location"] == "http://127.0.0.1:8000/auth/signed-out?state=ru"

@@ -25,7 +25,7 @@ from web.cases.schemas import (
     StoredFile,
     UploadState,
 )
-from web.gateway_api import GatewayApi, TokenRefused
+from web.gateway_api import GatewayApi
 
 CONSULT = "/api/consult"
 FILES = "/api/files"
@@ -224,18 +224,8 @@ class CasesApi(GatewayApi):
                 await response.aread()
             finally:
                 await response.aclose()
-            raise self._refusal(response)
+            raise self.refusal(response)
         return response
-
-    def _refusal(self, response: httpx.Response) -> Exception:
-        """What a call through `request` would have raised for this answer."""
-        status = response.status_code
-        if status == 401:
-            return TokenRefused()
-        problem = self.problems.get(status)
-        if problem is None:
-            return BadGateway(f"The files service answered {status}.")
-        return problem(self._detail(response))
 
     async def upload_state(self, bearer: str, upload_id: uuid.UUID) -> UploadState:
         response = await self.request("GET", f"{FILES}/uploads/{upload_id}", bearer)

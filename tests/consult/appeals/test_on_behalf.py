@@ -34,14 +34,7 @@ class CallCentre:
 @pytest.fixture
 async def calls(hotline: Hotline) -> CallCentre:
     stack = hotline.stack
-    assert stack.admin is not None
-    centre = await stack.organization(kind="call_centre", region="27", timezone=KHABAROVSK_ZONE)
-    linked = await stack.client.put(
-        f"/api/directory/organizations/{centre['id']}/served",
-        json={"organization_ids": [hotline.polyclinic["id"]]},
-        headers=stack.admin.headers,
-    )
-    assert linked.status_code == 200, linked.text
+    centre = await stack.call_centre(hotline.polyclinic, region="27", timezone=KHABAROVSK_ZONE)
     return CallCentre(
         hotline=hotline,
         centre=centre,

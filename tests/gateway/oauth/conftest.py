@@ -22,6 +22,7 @@ from tests.conftest import TEST_PASSWORD, Actor, Stack
 REDIRECT_URI = "http://127.0.0.1:8005/auth/callback"
 FORM = re.compile(r'<form method="post" action="([^"]*)">')
 CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
+HIDDEN = re.compile(r'<input type="hidden" name="([^"]*)" value="([^"]*)">')
 
 
 def pkce() -> tuple[str, str]:
@@ -44,12 +45,14 @@ class Browser:
         return await self.http.get(path, **kwargs)
 
     async def submit(self, page: httpx.Response, **fields: str) -> httpx.Response:
-        """Posts the page's form with its CSRF token and `fields`."""
+        """Posts the page's form with its hidden fields (its CSRF token among them) and
+        `fields`, as a browser does."""
         action = FORM.search(page.text)
         token = CSRF.search(page.text)
         assert action, page.text
         assert token, page.text
-        body = {"csrf_token": html.unescape(token.group(1)), **fields}
+        hidden = {name: html.unescape(value) for name, value in HIDDEN.findall(page.text)}
+        body = {**hidden, **fields}
         return await self.http.post(html.unescape(action.group(1)), data=body)
 
 

@@ -1,33 +1,14 @@
 """`telemed admin create-oauth-client` registers a client the authorization endpoint takes."""
 
-import asyncio
 import re
-from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from telemed.cli import app as cli
 from tests.gateway.oauth.conftest import REDIRECT_URI, Ask, SignInWorld
+from tests.test_cli import gateway_database, invoke  # noqa: F401 - the fixture
 
 
-async def invoke(*args: str) -> tuple[int, str]:
-    # The CLI runs its own event loop, so it is invoked from a worker thread.
-    result = await asyncio.to_thread(CliRunner().invoke, cli, list(args))
-    return result.exit_code, result.output
-
-
-@pytest.fixture
-def cli_settings(
-    clean_databases: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setenv("TELEMED_GATEWAY_DATABASE_URL", clean_databases["gateway"])
-    monkeypatch.setenv("TELEMED_GATEWAY_VAR_DIR", str(tmp_path))
-    monkeypatch.setenv("TELEMED_GATEWAY_ARGON2_TIME_COST", "1")
-    monkeypatch.setenv("TELEMED_GATEWAY_ARGON2_MEMORY_KIB", "64")
-
-
-@pytest.mark.usefixtures("cli_settings")
+@pytest.mark.usefixtures("gateway_database")
 async def test_a_client_registered_on_the_command_line_signs_people_in(
     world: SignInWorld,
 ) -> None:

@@ -1,11 +1,13 @@
-"""Signing out at the gateway (OpenID Connect RP-Initiated Logout 1.0): in one step for a
-relying party that shows the ID token it was issued for the person signed in and a registered
-URI; after a confirmation for anything less."""
+"""Signing out at the gateway (OpenID Connect RP-Initiated Logout 1.0), by GET or by a POSTed
+form: in one step for a relying party that shows the ID token it was issued for the person
+signed in and a registered URI; after a confirmation for anything less."""
 
 import time
 from typing import Any
 
+import httpx
 import jwt
+import pytest
 from cryptography.hazmat.primitives.asymmetric.rsa import generate_private_key
 from sqlalchemy import select
 
@@ -59,38 +61,56 @@ def logout(id_token: str | None = None, **params: str) -> dict[str, str]:
     return {**hint, "post_logout_redirect_uri": SIGNED_OUT, "state": "bye", **params}
 
 
-async def test_a_relying_partys_hint_signs_out_in_one_step(world: SignInWorld) -> None:
+async def ask_to_leave(
+    browser: Browser, method: str, params: dict[str, str], **headers: str
+) -> httpx.Response:
+    """A relying party's logout request: a link (GET, the parameters in the URL) or a form
+    (POST, the parameters in the body and none in the URL)."""
+    if method == "GET":
+        return await browser.open("/oauth/logout", params=params, headers=headers)
+    return await browser.http.post("/oauth/logout", data=params, headers=headers)
+
+
+METHODS = pytest.mark.parametrize("method", ["GET", "POST"])
+
+
+@METHODS
+async def test_a_relying_partys_hint_signs_out_in_one_step(world: SignInWorld, method: str) -> None:
     client = await world.client(first_party=True, post_logout_redirect_uris=[SIGNED_OUT])
     ask = Ask(client["client_id"])
     browser = world.browser()
     id_token = await signed_in(world, ask, browser)
     assert await still_signed_in(browser, ask)
 
-    out = await browser.open("/oauth/logout", params=logout(id_token))
+    out = await ask_to_leave(browser, method, logout(id_token))
     assert out.status_code == 303, out.text
     assert out.headers["location"] == f"{SIGNED_OUT}?state=bye"
     assert 'telemed_signin=""' in out.headers["set-cookie"]
     assert not await still_signed_in(browser, ask)
     assert await logout_records(world.stack) == [("success", f"client={ask.client_id}")]
+    if method == "POST":
+        assert out.request.url.query == b""  # the ID token went in the body only
 
     # The hint is still taken once expired (the relying party signs out long after sign-in),
     # with the client named too, as long as it is the hint's.
     browser = world.browser()
     expired = resigned(world.stack, await signed_in(world, ask, browser), exp=int(time.time()) - 60)
-    out = await browser.open(
-        "/oauth/logout", params=logout(expired, client_id=ask.client_id, state="again")
+    out = await ask_to_leave(
+        browser, method, logout(expired, client_id=ask.client_id, state="again")
     )
     assert out.status_code == 303, out.text
     assert out.headers["location"] == f"{SIGNED_OUT}?state=again"
     assert not await still_signed_in(browser, ask)
 
-    # Nobody signed in here: nothing to end, straight back.
-    nobody = await world.browser().open("/oauth/logout", params=logout(id_token))
+    # Nobody signed in here: nothing to end, straight back, and no cookie touched.
+    nobody = await ask_to_leave(world.browser(), method, logout(id_token))
     assert nobody.status_code == 303
     assert nobody.headers["location"] == f"{SIGNED_OUT}?state=bye"
+    assert "set-cookie" not in nobody.headers
 
 
-async def test_anything_less_than_a_good_hint_asks_first(world: SignInWorld) -> None:
+@METHODS
+async def test_anything_less_than_a_good_hint_asks_first(world: SignInWorld, method: str) -> None:
     client = await world.client(first_party=True, post_logout_redirect_uris=[SIGNED_OUT])
     other = await world.client(first_party=True, post_logout_redirect_uris=[SIGNED_OUT])
     ask = Ask(client["client_id"])
@@ -113,15 +133,18 @@ async def test_anything_less_than_a_good_hint_asks_first(world: SignInWorld) -> 
         "garbage": logout("not.a.token"),
     }
     for why, params in asks_first.items():
-        page = await browser.open("/oauth/logout", params=params)
+        page = await ask_to_leave(browser, method, params)
         assert page.status_code == 200, why
         assert "location" not in page.headers, why
         assert 'name="csrf_token"' in page.text, why
+        # The page carries the request on, but never the token, in its form or its links.
+        assert "id_token_hint" not in page.text, why
+        assert "eyJ" not in page.text, why
     assert await still_signed_in(browser, ask)
     assert await logout_records(world.stack) == []
 
     # Confirmed, another person's hint still names its client: back to its registered URI.
-    page = await browser.open("/oauth/logout", params=logout(someone_elses))
+    page = await ask_to_leave(browser, method, logout(someone_elses))
     ended = await browser.submit(page)
     assert ended.status_code == 303
     assert ended.headers["location"] == f"{SIGNED_OUT}?state=bye"
@@ -129,8 +152,61 @@ async def test_anything_less_than_a_good_hint_asks_first(world: SignInWorld) -> 
 
     # A hint naming another client than `client_id` is followed nowhere, even confirmed.
     await signed_in(world, ask, browser)
-    page = await browser.open("/oauth/logout", params=logout(mine, client_id=other["client_id"]))
+    page = await ask_to_leave(browser, method, logout(mine, client_id=other["client_id"]))
     ended = await browser.submit(page)
     assert ended.status_code == 200
     assert "location" not in ended.headers
+    assert not await still_signed_in(browser, ask)
+
+
+async def test_a_post_without_its_csrf_token_or_a_hint_signs_nobody_out(
+    world: SignInWorld,
+) -> None:
+    """Another site's form without a hint is a request to ask, nothing more."""
+    client = await world.client(first_party=True, post_logout_redirect_uris=[SIGNED_OUT])
+    ask = Ask(client["client_id"])
+    browser = world.browser()
+    await signed_in(world, ask, browser)
+
+    unasked = await ask_to_leave(browser, "POST", logout(client_id=ask.client_id))
+    assert unasked.status_code == 200
+    assert 'name="csrf_token"' in unasked.text
+    forged = {**logout(client_id=ask.client_id), "csrf_token": "forged"}
+    refused = await ask_to_leave(browser, "POST", forged)
+    assert refused.status_code == 400  # a form that is not the gateway's own, or has expired
+    assert "set-cookie" not in refused.headers
+    assert await still_signed_in(browser, ask)
+    assert await logout_records(world.stack) == []
+
+    # The page that asked signs out, back to the client with the request it carried on.
+    ended = await browser.submit(refused)
+    assert ended.status_code == 303
+    assert ended.headers["location"] == f"{SIGNED_OUT}?state=bye"
+    assert not await still_signed_in(browser, ask)
+
+
+async def test_a_post_from_another_site_asks_first_as_it_cannot_see_the_sign_in(
+    world: SignInWorld,
+) -> None:
+    """A browser keeps the `SameSite=Lax` sign-in cookie from another site's POST, so the
+    gateway cannot know whose sign-in it would end: it asks, in the language asked for."""
+    client = await world.client(first_party=True, post_logout_redirect_uris=[SIGNED_OUT])
+    ask = Ask(client["client_id"])
+    browser = world.browser()
+    id_token = await signed_in(world, ask, browser)
+    kept_back = world.browser()  # as the person's browser sends it: without their cookie
+
+    page = await ask_to_leave(
+        kept_back, "POST", logout(id_token, ui_locales="en"), **{"Sec-Fetch-Site": "cross-site"}
+    )
+    assert page.status_code == 200
+    assert '<html lang="en">' in page.text
+    assert "Sign out of telemed?" in page.text
+    assert "set-cookie" not in page.headers or "telemed_signin" not in page.headers["set-cookie"]
+    assert await still_signed_in(browser, ask)
+    # The same form from the console's own site signs out at once.
+    same_site = await ask_to_leave(
+        browser, "POST", logout(id_token), **{"Sec-Fetch-Site": "same-origin"}
+    )
+    assert same_site.status_code == 303
     assert not await still_signed_in(browser, ask)
