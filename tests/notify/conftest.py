@@ -39,8 +39,11 @@ FAST_NOTIFY: dict[str, Any] = {
     "notify_backoff_cap": 1.0,
     "notify_backoff_jitter": 0.1,
     "notify_give_up_after": 60.0,
-    "smtp_timeout": 2.0,
-    "sms_timeout": 2.0,
+    # The loopback mail server shares the stack's event loop: on a loaded machine a short
+    # time-out can fire after it accepted a message, and the (correct) retry delivers it
+    # twice with one Message-ID, which tests counting arrivals would take for a duplicate.
+    "smtp_timeout": 10.0,
+    "sms_timeout": 10.0,
     "public_url": "https://telemed.example.org",
 }
 VISIT = {
