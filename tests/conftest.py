@@ -25,6 +25,7 @@ from services.common.migrations import upgrade
 from telemed.registry import SERVICES, ServiceSpec
 from tests.servers import serve
 
+pytest_plugins = ["tests.contract.figures"]
 TEST_DB = os.environ.get("TELEMED_TEST_DB", "sqlite")
 PG_SERVER = os.environ.get("TELEMED_TEST_PG", "postgres@127.0.0.1:5432")
 TEST_PASSWORD = "correct horse battery staple"

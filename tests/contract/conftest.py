@@ -7,9 +7,8 @@ import base64
 import contextlib
 import threading
 from collections.abc import Coroutine, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import pytest
 
@@ -45,30 +44,6 @@ def aggregated_document(var_dir: Path) -> dict[str, Any]:
     }
     gateway = apps.pop("gateway")
     return merge_documents(gateway.openapi(), {name: app.openapi() for name, app in apps.items()})
-
-
-@dataclass
-class RoleFigures:
-    requests: int = 0
-    server_errors: int = 0
-    seconds: float = 0.0
-    statuses: dict[int, int] = field(default_factory=dict)
-    failures: set[str] = field(default_factory=set)  # distinct: operation, status, check
-
-
-# What one operation's test sent as one role, kept in its report's `user_properties` so that
-# the figures reach the summary from an xdist worker too (plain values: they travel as JSON).
-TALLY = "schemathesis"
-
-
-def new_tally(role: str) -> dict[str, Any]:
-    return {"role": role, "requests": 0, "server_errors": 0, "statuses": {}, "failures": []}
-
-
-def count(tally: dict[str, Any], status: int) -> None:
-    tally["requests"] += 1
-    tally["server_errors"] += status >= 500
-    tally["statuses"][str(status)] = tally["statuses"].get(str(status), 0) + 1
 
 
 # The fuzzer's wrong passwords, client secrets and reset requests all come from one loopback
@@ -182,44 +157,9 @@ async def signed_in(stack: Stack, role: str) -> str:
     return (await stack.actor(role, hospital)).access_token
 
 
-FIGURES: dict[str, RoleFigures] = {}  # per role, from the reports of this process
-
-
 @pytest.fixture(scope="module")
 def threaded_stack(
     database_urls: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ThreadedStack]:
     with ThreadedStack(database_urls, tmp_path_factory.mktemp("contract")) as running:
         yield running
-
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if report.when != "call":
-        return
-    for name, value in report.user_properties:
-        if name != TALLY:
-            continue
-        tally = cast(dict[str, Any], value)
-        figures = FIGURES.setdefault(tally["role"], RoleFigures())
-        figures.requests += tally["requests"]
-        figures.server_errors += tally["server_errors"]
-        figures.seconds += report.duration
-        for status, times in tally["statuses"].items():
-            figures.statuses[int(status)] = figures.statuses.get(int(status), 0) + times
-        figures.failures.update(tally["failures"])
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not FIGURES:
-        return
-    terminalreporter.section("schemathesis per role")
-    terminalreporter.write_line(f"{'role':<16}{'requests':>10}{'5xx':>6}{'seconds':>10}  statuses")
-    for role, figures in FIGURES.items():
-        statuses = " ".join(f"{code}:{n}" for code, n in sorted(figures.statuses.items()))
-        terminalreporter.write_line(
-            f"{role:<16}{figures.requests:>10}{figures.server_errors:>6}"
-            f"{figures.seconds:>10.1f}  {statuses}"
-        )
-    for role, figures in FIGURES.items():
-        for failure in sorted(figures.failures):
-            terminalreporter.write_line(f"{role}: {failure}")

@@ -17,15 +17,8 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from tests.contract.conftest import (
-    ROLES,
-    TALLY,
-    ThreadedStack,
-    aggregated_document,
-    count,
-    new_tally,
-    signed_in,
-)
+from tests.contract.conftest import ROLES, ThreadedStack, aggregated_document, signed_in
+from tests.contract.figures import TALLY, count, new_tally
 
 pytestmark = [
     pytest.mark.contract,
