@@ -2,99 +2,36 @@
 gateway's page, the home page, the language switch, the account page (password, sessions),
 CSRF, the cookie's flags, no token in any URL, axe-core on every screen, and sign-out."""
 
-import json
-import os
-import re
-import signal
-import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
-from telemed.registry import SERVICES
-from tests.e2e.system import TELEMED, environment, wait_ready
-from tests.servers import free_port_run
+from tests.web.browser import (
+    CHROMIUM,
+    TOKEN_IN_URL,
+    System,
+    assert_accessible,
+    headless_chromium,
+    running_console,
+    sign_in,
+)
 from web.sessions import COOKIE
-
-CHROMIUM = "/usr/bin/chromium"
-# A JWT (header.payload.), or a parameter that would carry a token.
-TOKEN_IN_URL = re.compile(r"eyJ[\w-]+\.[\w-]+|[?&](access_token|refresh_token|id_token|token)=")
-SERIOUS = {"serious", "critical"}
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's Chromium is needed")
 
 
-@dataclass
-class System:
-    url: str
-    accounts: dict[str, Any]
-
-    def password(self, username: str) -> str:
-        (user,) = [u for u in self.accounts["users"] if u["username"] == username]
-        password: str = user["password"]
-        return password
-
-
 @pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    """Migrated, seeded (which registers the console for this address) and started, as an
-    operator does, on free ports."""
-    var_dir = tmp_path_factory.mktemp("console")
-    base_port = free_port_run(len(SERVICES))
-    url = f"http://127.0.0.1:{base_port}"
-    env = environment(var_dir, None)
-    env["TELEMED_WEB_PUBLIC_URL"] = env["TELEMED_GATEWAY_PUBLIC_URL"] = url
-    subprocess.run([*TELEMED, "migrate"], env=env, check=True, timeout=120)
-    seeded = subprocess.run(
-        [*TELEMED, "seed", "--demo", "--json"], env=env, check=True, timeout=120,
-        capture_output=True,
-    )  # fmt: skip
-    process = subprocess.Popen(
-        [*TELEMED, "run", "--var-dir", str(var_dir), "--base-port", str(base_port)],
-        env=env,
-        start_new_session=True,
-    )
-    try:
-        wait_ready(url, process)
-        yield System(url, json.loads(seeded.stdout))
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+    with running_console(tmp_path_factory.mktemp("console")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+    with headless_chromium() as browser:
         yield browser
-        browser.close()
-
-
-def assert_accessible(page: Page, screen: str) -> None:
-    """axe-core's rules on the screen as it is: no serious or critical violation."""
-    violations = [
-        (violation["id"], violation["impact"], [node["target"] for node in violation["nodes"]])
-        for violation in Axe().run(page).response["violations"]
-        if violation["impact"] in SERIOUS
-    ]
-    assert not violations, f"{screen}: {violations}"
-
-
-def sign_in(page: Page, system: System, username: str) -> None:
-    """At the gateway's sign-in page, as a person fills it in."""
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", system.password(username))
-    page.click("button[type=submit]")
 
 
 def test_a_medic_signs_in_uses_the_account_page_and_signs_out(

@@ -4,22 +4,24 @@ DevTools protocol) and goes on after a page reload; submits; the specialist's op
 the case without a reload; the specialist takes it, concludes and signs; the medic reads the
 signed conclusion. axe-core on every screen; no token in any URL."""
 
-import json
 import os
 import re
-import signal
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, expect
 
-from telemed.registry import SERVICES
-from tests.e2e.system import TELEMED, environment, wait_ready
-from tests.servers import free_port_run
-from tests.web.test_browser import CHROMIUM, TOKEN_IN_URL, System, assert_accessible, sign_in
+from tests.web.browser import (
+    CHROMIUM,
+    TOKEN_IN_URL,
+    System,
+    assert_accessible,
+    headless_chromium,
+    running_console,
+    sign_in,
+)
 
 ATTACHMENT_BYTES = 20 * 1024 * 1024
 # The queue asks for changes this often here (15 s by default), so the test waits seconds.
@@ -32,45 +34,16 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's Ch
 
 @pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    """Migrated, seeded with the demo and started, as an operator does, on free ports."""
-    var_dir = tmp_path_factory.mktemp("cases")
-    base_port = free_port_run(len(SERVICES))
-    url = f"http://127.0.0.1:{base_port}"
-    env = environment(var_dir, None)
-    env["TELEMED_WEB_PUBLIC_URL"] = env["TELEMED_GATEWAY_PUBLIC_URL"] = url
-    env["TELEMED_WEB_QUEUE_REFRESH_SECONDS"] = REFRESH_SECONDS
-    subprocess.run([*TELEMED, "migrate"], env=env, check=True, timeout=120)
-    seeded = subprocess.run(
-        [*TELEMED, "seed", "--demo", "--json"],
-        env=env,
-        check=True,
-        timeout=120,
-        capture_output=True,
-    )
-    process = subprocess.Popen(
-        [*TELEMED, "run", "--var-dir", str(var_dir), "--base-port", str(base_port)],
-        env=env,
-        start_new_session=True,
-    )
-    try:
-        wait_ready(url, process)
-        yield System(url, json.loads(seeded.stdout))
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+    with running_console(
+        tmp_path_factory.mktemp("cases"), TELEMED_WEB_QUEUE_REFRESH_SECONDS=REFRESH_SECONDS
+    ) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+    with headless_chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
