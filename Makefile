@@ -55,7 +55,7 @@ test-postgresql:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy services gateway web telemed tests bench
+	$(BIN)/mypy services gateway web telemed tests bench docs/screenshots.py
 	$(BIN)/lint-imports
 
 migrate: $(STAMP)

@@ -26,6 +26,7 @@ from gateway.webhooks import api as webhooks_api
 from gateway.webhooks.relay import webhook_jobs
 from services.common.app import create_service_app
 from services.common.keys import load_or_create_private_key, load_public_key
+from services.common.verification import audit_router
 
 
 def create_app(
@@ -76,6 +77,7 @@ def create_app(
             oauth_routes.router,
             visits_api.router,
             fhir.router,
+            audit_router("gateway"),
             proxy.proxy_router(api_services(settings.services)),
         ],
         kernel_tables=kernel_tables,

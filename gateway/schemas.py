@@ -40,7 +40,13 @@ USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._\-]{2,63}$"
 
 class UserCreate(BaseModel):
     username: str = Field(pattern=USERNAME_PATTERN, examples=["ivanova.surgeon"])
-    password: str = Field(min_length=10, max_length=256)
+    password: str | None = Field(
+        default=None,
+        min_length=10,
+        max_length=256,
+        description="Left out, the person has none until they choose one by the invitation "
+        "`POST /api/directory/users/{id}/invite` sends them.",
+    )
     full_name: str = Field(min_length=1, max_length=255, examples=["Anna Ivanova"])
     role: Role
     organization_id: uuid.UUID | None = None

@@ -12,19 +12,31 @@ from starlette.middleware.gzip import GZipMiddleware
 from services.common.app import create_service_app
 from services.common.jobs import periodic_job
 from web import account, assets, auth, home
+from web.admin import audit as admin_audit
+from web.admin import clients, organizations, users, webhooks
+from web.appeals import callbacks as appeal_callbacks
+from web.appeals import filing as appeal_filing
+from web.appeals import page as appeal_page
+from web.appeals import queue as appeal_queue
 from web.assets import Assets
 from web.cases import actions, attachments, conclusions, editing, lists, page, uploads
 from web.cases.seen import SeenStore
 from web.cases.views import Directory
+from web.consilia import actions as consilium_actions
+from web.consilia import convening, invitations
+from web.consilia import page as consilium_page
 from web.crypto import TokenBox, load_or_create_key
 from web.errors import install_page_errors
 from web.gateway_api import GatewayApi
 from web.i18n import load_translations
 from web.models import KERNEL_TABLES
 from web.oidc import Provider
+from web.patients import questions, visits
 from web.sessions import SessionStore
 from web.settings import WebSettings
 from web.templating import Templates
+from web.video import case_room, room
+from web.video import visits as video_visits
 
 logger = logging.getLogger("telemed.web")
 # Pages and files are sent compressed: on a 256 kbit/s link, htmx alone is 4 s uncompressed
@@ -76,6 +88,29 @@ def create_app(
             conclusions.router,
             attachments.router,
             uploads.router,
+            # The consilium screens: convening from the case page, its page, the invitations.
+            convening.router,
+            consilium_page.router,
+            consilium_actions.router,
+            invitations.router,
+            # The patient's screens (their home page is `home.router`'s `/`).
+            visits.router,
+            questions.router,
+            # The staff's video visits, a room's call page, a case's video consultation.
+            video_visits.router,
+            room.router,
+            case_room.router,
+            # The administrator's screens; each `/new` is routed before its `/{id}`.
+            organizations.router,
+            users.router,
+            clients.router,
+            webhooks.router,
+            admin_audit.router,
+            # The hotline operator's screens; `/appeals/new` is routed before `/appeals/{id}`.
+            appeal_filing.router,
+            appeal_queue.router,
+            appeal_page.router,
+            appeal_callbacks.router,
         ],
         kernel_tables=KERNEL_TABLES,
         transport=transport,

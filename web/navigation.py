@@ -19,10 +19,30 @@ ACCOUNT = NavItem("/profile", N_("Account"))
 CASES = NavItem("/cases", N_("Cases"))
 NEW_CASE = NavItem("/cases/new", N_("New case"))
 QUEUE = NavItem("/cases", N_("Queue"))
+CONSILIA = NavItem("/consilia", N_("Consilium invitations"))
+# A patient's home page is their visits (web/patients/visits.py).
+QUESTIONS = NavItem("/questions", N_("My questions"))
+VISITS = NavItem("/visits", N_("Video visits"))
+ORGANIZATIONS = NavItem("/admin/organizations", N_("Organisations"))
+USERS = NavItem("/admin/users", N_("Users"))
+API_CLIENTS = NavItem("/admin/api-clients", N_("API clients"))
+WEBHOOKS = NavItem("/admin/webhooks", N_("Webhooks"))
+AUDIT = NavItem("/admin/audit", N_("Audit trail"))
+# The hotline operator is a coordinator (consult's appeals are theirs to file and handle).
+NEW_APPEAL = NavItem("/appeals/new", N_("New appeal"))
+APPEALS = NavItem("/appeals", N_("Appeals"))
+CALLBACKS = NavItem("/callbacks", N_("Callbacks"))
+# The registry's patients (booking starts from a patient's page) and the specialist's schedule.
+PATIENTS = NavItem("/patients", N_("Patients"))
+SCHEDULE = NavItem("/schedule", N_("Schedule"))
 # The screens of each role beyond the home page and the account.
 ROLE_SCREENS = {
-    "district_medic": [CASES, NEW_CASE],
-    "specialist": [QUEUE],
+    "district_medic": [CASES, NEW_CASE, VISITS],
+    "specialist": [QUEUE, CONSILIA, VISITS, SCHEDULE],
+    "patient": [QUESTIONS],
+    "admin": [ORGANIZATIONS, USERS, API_CLIENTS, WEBHOOKS, AUDIT],
+    "coordinator": [NEW_APPEAL, APPEALS, CALLBACKS, PATIENTS],
+    "registrar": [PATIENTS],
 }
 
 ROLE_NAMES = {

@@ -1,10 +1,11 @@
 """The directory's HTTP API: the signed-in user, organisations and users."""
 
+import re
 import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from gateway import schemas
 from gateway.accounts.deps import passwords
@@ -157,25 +158,41 @@ async def list_users(
     role: Role | None = None,
     organization_id: uuid.UUID | None = None,
     specialty: Annotated[str | None, Query(max_length=64)] = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="Part of the name or username.")
+    ] = None,
 ) -> list[schemas.User]:
-    """Administrators see everyone; coordinators see the users of their region's organisations."""
-    if principal.role not in {Role.ADMIN, Role.COORDINATOR}:
+    """Administrators see everyone; coordinators see the users of their region's organisations;
+    specialists the specialists of their region, whom they invite to a consilium by name (each
+    of whom `GET /users/{id}` shows them already)."""
+    if principal.role not in {Role.ADMIN, Role.COORDINATOR, Role.SPECIALIST}:
         uow.audit.record("user.list", "user", None, Outcome.DENIED)
-        raise Forbidden("Only administrators and coordinators list users.")
+        raise Forbidden("Only administrators, coordinators and specialists list users.")
     query = (
         select(User, Organization.region)
         .outerjoin(Organization, User.organization_id == Organization.id)
         .order_by(User.username)
         .limit(MAX_PAGE)
     )
-    if principal.role == Role.COORDINATOR:
+    if principal.role in {Role.COORDINATOR, Role.SPECIALIST}:
         query = query.where(Organization.region == principal.region)
+    if principal.role == Role.SPECIALIST:
+        query = query.where(User.role == Role.SPECIALIST.value)
     if role:
         query = query.where(User.role == role.value)
     if organization_id:
         query = query.where(User.organization_id == organization_id)
     if specialty:
         query = query.where(User.specialty == specialty)
+    if q and q.strip():
+        # `%` and `_` typed are matched as themselves, not as wildcards.
+        pattern = "%" + re.sub(r"([\\%_])", r"\\\1", q.strip()) + "%"
+        query = query.where(
+            or_(
+                User.full_name.ilike(pattern, escape="\\"),
+                User.username.ilike(pattern, escape="\\"),
+            )
+        )
     rows = (await uow.session.execute(query)).all()
     uow.audit.record("user.list", "user", None, detail=f"returned={len(rows)}")
     return [

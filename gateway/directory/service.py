@@ -126,19 +126,22 @@ async def create_user(
     uow: UnitOfWork, passwords: Passwords, body: schemas.UserCreate
 ) -> schemas.User:
     """Shared by the API and `telemed admin create-user`; the password meets the rules
-    (gateway/accounts/passwords.py) or the user is not created (422)."""
+    (gateway/accounts/passwords.py) or the user is not created (422). Without one, the person
+    cannot sign in until they choose one by an invitation."""
     if body.organization_id:
         await find_organization(uow, body.organization_id)
-    try:
-        password_hash = await passwords.hash_new(
-            body.password, username=body.username, full_name=body.full_name, email=body.email
-        )
-    except WeakPassword as weak:
-        uow.audit.refuse("user.create", "user", None, weak)
+    password_hash = None
+    if body.password is not None:
+        try:
+            password_hash = await passwords.hash_new(
+                body.password, username=body.username, full_name=body.full_name, email=body.email
+            )
+        except WeakPassword as weak:
+            uow.audit.refuse("user.create", "user", None, weak)
     user = User(
         username=body.username,
         password_hash=password_hash,
-        password_changed_at=utcnow(),
+        password_changed_at=utcnow() if password_hash else None,
         full_name=body.full_name,
         role=body.role.value,
         organization_id=body.organization_id,

@@ -14,7 +14,7 @@ from gateway.models import User
 from gateway.oauth import service
 from gateway.oauth.browser import cookie_signer
 from gateway.oauth.enums import Scope
-from gateway.oauth.pages import error_page, render, text
+from gateway.oauth.pages import error_page, render, text, throttled
 from gateway.settings import GatewaySettings
 from services.common.audit import Outcome
 from services.common.db import utcnow
@@ -152,7 +152,7 @@ async def _sign_in(
         page = _sign_in_page(
             request,
             ask,
-            error=text(request, "throttled").format(seconds=seconds),
+            error=throttled(request, int(seconds), utcnow()),
             username=username,
             status_code=429,
         )

@@ -9,6 +9,8 @@ asset.
 """
 
 from collections.abc import Mapping
+from datetime import datetime, timedelta
+from math import ceil
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -16,6 +18,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from gateway.oauth.browser import cookie_signer
 from services.common.languages import preferred_language, primary_subtag
@@ -44,7 +47,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "password": "Пароль",
         "to_continue": "чтобы продолжить в «{client}»",
         "wrong": "Неверное имя пользователя или пароль.",
-        "throttled": "Слишком много неудачных попыток. Повторите через {seconds} сек.",
+        "throttled": "Слишком много неудачных попыток. Войти снова можно через {wait}, в {time}.",
+        "wait_seconds": "{n} сек.",
+        "wait_minutes": "{n} мин.",
         "csrf": "Форма устарела. Пожалуйста, попробуйте ещё раз.",
         "with_provider": "Войти через {provider}",
         "or": "или",
@@ -78,7 +83,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "password": "Password",
         "to_continue": "to continue to “{client}”",
         "wrong": "The username or password is wrong.",
-        "throttled": "Too many failed attempts. Try again in {seconds} s.",
+        "throttled": "Too many failed attempts. You can sign in again in {wait}, at {time}.",
+        "wait_seconds": "{n} s",
+        "wait_minutes": "{n} min",
         "csrf": "The form expired. Please try again.",
         "with_provider": "Sign in with {provider}",
         "or": "or",
@@ -161,3 +168,20 @@ def error_page(request: Request, reason: str, status_code: int = 400) -> HTMLRes
 
 def text(request: Request, key: str) -> str:
     return TEXTS[language(request)][key]
+
+
+def throttled(request: Request, seconds: int, now: datetime) -> Markup:
+    """When signing in is possible again: in how long, and the moment in UTC inside a
+    `<time datetime>` (the page runs no script and knows no zone of an anonymous person, so it
+    says which clock it shows). A wait of a minute or more is rounded up to whole minutes."""
+    texts = TEXTS[language(request)]
+    at = now + timedelta(seconds=seconds)
+    if seconds < 60:
+        wait, shown = texts["wait_seconds"].format(n=seconds), at.strftime("%H:%M:%S")
+    else:
+        wait = texts["wait_minutes"].format(n=ceil(seconds / 60))
+        shown = (at + timedelta(seconds=59)).strftime("%H:%M")
+    moment = Markup('<time datetime="{}">{} UTC</time>').format(
+        at.isoformat(timespec="seconds"), shown
+    )
+    return escape(texts["throttled"]).format(wait=wait, time=moment)

@@ -16,6 +16,7 @@ from services.common.keys import (
     load_public_key,
     publish_public_key,
 )
+from services.common.verification import audit_router
 from services.consult.appeals import api as appeals_api
 from services.consult.appeals import callbacks_api
 from services.consult.appeals.escalation import appeal_jobs
@@ -85,6 +86,7 @@ def create_app(
             callbacks_api.router,
             stats_api.router,
             fhir_api.router,
+            audit_router("consult"),
         ],
         kernel_tables=KERNEL_TABLES,
         outbox=OUTBOX,

@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.common.app import create_service_app
 from services.common.grants import GrantVerifier
 from services.common.keys import load_or_create_secret
+from services.common.verification import audit_router
 from services.files import fhir_api, tus
 from services.files.api import router
 from services.files.client import GRANT_AUDIENCE
@@ -94,7 +95,7 @@ def create_app(
         title="telemed files",
         description="Case attachments: simple and tus resumable uploads into S3/MinIO or a "
         "local store, content checks, DICOM metadata, and safe downloads.",
-        routers=[router, tus.router, fhir_api.router],
+        routers=[router, tus.router, fhir_api.router, audit_router("files")],
         kernel_tables=KERNEL_TABLES,
         transport=transport,
         startup=startup,

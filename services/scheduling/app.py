@@ -12,6 +12,7 @@ from services.common.app import create_service_app
 from services.common.db import utcnow
 from services.common.grants import GrantVerifier
 from services.common.jobs import periodic_job
+from services.common.verification import audit_router
 from services.scheduling import eligibility_api, fhir_api
 from services.scheduling.api import router
 from services.scheduling.case_links import GRANT_AUDIENCE
@@ -57,7 +58,7 @@ def create_app(
         title="telemed scheduling",
         description="Specialists' availability, conflict-free appointments and visit chains "
         "from an in-person first visit to remote follow-ups.",
-        routers=[router, eligibility_api.router, fhir_api.router],
+        routers=[router, eligibility_api.router, fhir_api.router, audit_router("scheduling")],
         kernel_tables=KERNEL_TABLES,
         outbox=OUTBOX,
         transport=transport,

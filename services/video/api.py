@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy.exc import IntegrityError
 
 from services.common.audit import Outcome
@@ -18,6 +18,7 @@ from services.video.ice import ice_servers
 from services.video.live import Live
 from services.video.models import Room
 from services.video.schemas import (
+    Feed,
     JoinTokenOut,
     ParticipantOut,
     PatientLinkRequest,
@@ -40,9 +41,24 @@ def room_out(room: Room) -> RoomOut:
     return RoomOut.model_validate(room)
 
 
-async def room_view(uow: UnitOfWorkDep, live: Live, room: Room, identity: str) -> RoomView:
+def feeds(live: Live, participant_id: uuid.UUID | None) -> list[Feed]:
+    """Whose video each of a participant's receive slots shows now."""
+    session = live.hub.sessions.get(participant_id) if participant_id else None
+    return [
+        Feed(mid=slot.mid, participant_id=slot.publisher)
+        for slot in (session.slots if session else [])
+        if slot.kind == "video" and slot.mid is not None and slot.publisher is not None
+    ]
+
+
+async def room_view(
+    uow: UnitOfWorkDep, live: Live, room: Room, identity: str, *, in_call: bool = False
+) -> RoomView:
+    """`in_call`: the caller holds a join token, and sees the feeds of their own slots."""
     people = []
-    for row in await service.participants(uow, room.id):
+    rows = await service.participants(uow, room.id)
+    mine = next((row.id for row in rows if row.identity == identity), None)
+    for row in rows:
         session = live.hub.sessions.get(row.id)
         people.append(
             ParticipantOut.model_validate(row).model_copy(
@@ -64,7 +80,24 @@ async def room_view(uow: UnitOfWorkDep, live: Live, room: Room, identity: str) -
             unstored=room.id in live.unstored,
         ),
         ice_servers=ice_servers(live.settings, identity),
+        feeds=feeds(live, mine) if in_call else [],
     )
+
+
+@router.get(
+    "/rooms",
+    response_model=list[RoomOut],
+    summary="Rooms not closed yet that you host, are invited to or are booked into",
+    description="Soonest first; `case_id` narrows them to one consult case's rooms.",
+    responses=problem_responses(401),
+)
+async def list_rooms(
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    case_id: Annotated[uuid.UUID | None, Query(description="Only this case's rooms.")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> list[RoomOut]:
+    return [room_out(room) for room in await service.rooms_of(uow, principal, case_id, limit)]
 
 
 @router.post(
@@ -116,7 +149,7 @@ async def get_room(
     if is_join_token(token):
         claims = live.tokens.verify(token, room_id)
         room = await service.get_room(uow, room_id)
-        return await room_view(uow, live, room, claims.identity)
+        return await room_view(uow, live, room, claims.identity, in_call=True)
     principal = await current_principal(request)
     room = await service.visible_room(uow, principal, room_id, "room.read")
     service.require_manager(uow, principal, room, "room.read")

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from gateway.client import DirectoryClient
 from services.common.app import create_service_app
 from services.common.keys import load_or_create_private_key
+from services.common.verification import audit_router
 from services.files.client import FilesClient
 from services.video import joinpage, signalling
 from services.video.api import router
@@ -57,7 +58,7 @@ def create_app(
         settings,
         title="telemed video",
         description="WebRTC rooms for follow-ups, doctor-to-doctor consultations and consilia.",
-        routers=[router, signalling.router, joinpage.router],
+        routers=[router, signalling.router, joinpage.router, audit_router("video")],
         kernel_tables=KERNEL_TABLES,
         outbox=OUTBOX,
         transport=transport,

@@ -1,7 +1,10 @@
-"""The patient's join page, `GET /join/{token}`: one static HTML file with the room's details.
+"""The patient's join page, `GET /join/{token}`: one static HTML file with the room's details,
+and `GET /join/call.js`, the browser's call client it shares with the console's video page.
 
 The token is checked here so an expired link or a closed room says so at once, in plain words,
-instead of failing later inside the call.
+instead of failing later inside the call. The client is served here, by the service whose
+signalling it speaks, so it always matches the server it talks to; the gateway already routes
+`/join/...` here, and both pages load it from their own origin.
 """
 
 import base64
@@ -11,7 +14,7 @@ import re
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from services.common.errors import ProblemError
 from services.common.uow import UnitOfWorkDep
@@ -21,7 +24,12 @@ from services.video.enums import RoomStatus
 from services.video.ice import ice_servers
 
 router = APIRouter(include_in_schema=False)
-PAGE = (Path(__file__).parent / "static" / "join.html").read_text(encoding="utf-8")
+STATIC = Path(__file__).parent / "static"
+PAGE = (STATIC / "join.html").read_text(encoding="utf-8")
+CLIENT = (STATIC / "call.js").read_bytes()
+# Browsers keep the client but ask each time whether it changed (a 304 costs a round trip and
+# no body), so a deployment never pairs a new server with an old client.
+CLIENT_ETAG = f'"{hashlib.sha256(CLIENT).hexdigest()[:16]}"'
 
 
 def inline_sources(page: str, element: str) -> str:
@@ -39,7 +47,7 @@ HEADERS = {
     "Content-Security-Policy": "; ".join(
         [
             "default-src 'none'",
-            f"script-src {inline_sources(PAGE, 'script')}",
+            f"script-src {inline_sources(PAGE, 'script')} 'self'",  # + /join/call.js
             f"style-src {inline_sources(PAGE, 'style')}",
             "connect-src 'self'",  # signalling and the room's events
             "media-src 'self' blob: mediastream:",
@@ -63,6 +71,19 @@ _UNSAFE_IN_SCRIPT = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026
 def _page(config: dict[str, object], status: int) -> HTMLResponse:
     data = json.dumps(config).translate(_UNSAFE_IN_SCRIPT)
     return HTMLResponse(PAGE.replace("__CONFIG__", data), status_code=status, headers=HEADERS)
+
+
+@router.get("/join/call.js")
+async def call_client(request: Request) -> Response:
+    """Routed before `/join/{token}`: a join token is a JWT, never this name."""
+    headers = {
+        "Cache-Control": "no-cache",
+        "ETag": CLIENT_ETAG,
+        "X-Content-Type-Options": "nosniff",
+    }
+    if request.headers.get("if-none-match") == CLIENT_ETAG:
+        return Response(status_code=304, headers=headers)
+    return Response(CLIENT, media_type="text/javascript; charset=utf-8", headers=headers)
 
 
 @router.get("/join/{token}")

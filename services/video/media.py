@@ -87,10 +87,11 @@ class DecodedFeed:
 class SlotTrack(MediaStreamTrack):
     """What one receive slot's sender sends: whichever source it is switched to, or nothing."""
 
-    def __init__(self, kind: str, codec: str) -> None:
+    def __init__(self, kind: str, codec: str, mid: str | None = None) -> None:
         super().__init__()
         self.kind = kind
         self.codec = codec
+        self.mid = mid  # the transceiver's, by which the client tells its slots apart
         self.source: Feed | None = None
         self.publisher: uuid.UUID | None = None
         self._changed = asyncio.Event()
@@ -271,7 +272,7 @@ class MediaHub:
             _prefer_shared_codec(transceiver)
             codec = _codec_of(transceiver)
             if transceiver._offerDirection == "sendonly":  # a recvonly slot of the client
-                slot = SlotTrack(transceiver.kind, codec)
+                slot = SlotTrack(transceiver.kind, codec, transceiver.mid)
                 transceiver.direction = "sendonly"
                 transceiver.sender.replaceTrack(slot)
                 _forward_keyframe_requests(transceiver, slot)

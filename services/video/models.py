@@ -32,6 +32,9 @@ class Room(IdMixin, TimestampMixin, Base):
     appointment_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, unique=True)
     # The patient the room was booked for, who may take their own join token.
     patient_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # A member of staff the host invited (a case's requesting medic), who may take their own
+    # join token; indexed for the list of rooms a person is invited to.
+    invitee_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -36,6 +36,12 @@ class RoomCreate(BaseModel):
         description="The patient booked into the room, who may take their own join token; "
         "named by those who may issue the patient's link.",
     )
+    invitee_id: uuid.UUID | None = Field(
+        default=None,
+        description="A specialist or district medic of the host's region whom the host invites "
+        "(a case's requesting medic): they see the room and take their own join token, and "
+        "wait in the waiting room until admitted.",
+    )
 
 
 class QualityOut(BaseModel):
@@ -58,6 +64,10 @@ class ParticipantOut(BaseModel):
     state: ParticipantState
     consented: bool
     audio_only: bool
+    updated_at: datetime = Field(
+        description="When the participant last joined or changed state or consent: for one "
+        "who waits, since when.",
+    )
     connected: bool = False
     quality: QualityOut | None = None
 
@@ -85,6 +95,7 @@ class RoomOut(BaseModel):
     case_id: uuid.UUID | None
     appointment_id: uuid.UUID | None
     patient_id: uuid.UUID | None
+    invitee_id: uuid.UUID | None
     starts_at: datetime
     opened_at: datetime | None
     closed_at: datetime | None
@@ -95,12 +106,24 @@ class RoomOut(BaseModel):
         return CAPACITY[self.kind]
 
 
+class Feed(BaseModel):
+    """Whose video one of the caller's receive slots carries, by the slot's SDP `mid`."""
+
+    mid: str
+    participant_id: uuid.UUID
+
+
 class RoomView(RoomOut):
     """A room as its participants see it: who is there, link quality, recording, ICE servers."""
 
     participants: list[ParticipantOut] = []
     recording: RecordingOut
     ice_servers: list[IceServer] = []
+    feeds: list[Feed] = Field(
+        default=[],
+        description="For a join-token caller in the call: which participant's video each of "
+        "their receive slots shows, so a client labels its tiles.",
+    )
 
 
 class TokenRequest(BaseModel):

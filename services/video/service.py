@@ -4,7 +4,7 @@ token, the room state machine, the waiting room, consent. No HTTP and no media h
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from services.common.audit import Outcome
 from services.common.auth import Principal, Role
@@ -97,11 +97,36 @@ def may_manage(principal: Principal, room: Room) -> bool:
     return principal.role in MANAGER_ROLES and principal.organization_id == room.organization_id
 
 
+def is_invitee(principal: Principal, room: Room) -> bool:
+    return principal.role in STAFF_ROLES and principal.subject == room.invitee_id
+
+
 def may_see(principal: Principal, room: Room) -> bool:
-    """Its managers, and the patient booked into it; to anyone else a room does not exist."""
-    if may_manage(principal, room):
+    """Its managers, the patient booked into it and the member of staff invited to it; to anyone
+    else a room does not exist."""
+    if may_manage(principal, room) or is_invitee(principal, room):
         return True
     return principal.role is Role.PATIENT and principal.subject == room.patient_id
+
+
+async def rooms_of(
+    uow: UnitOfWork, principal: Principal, case_id: uuid.UUID | None, limit: int
+) -> list[Room]:
+    """The rooms not closed yet that the caller hosts, is invited to or is booked into, soonest
+    first; of one case if `case_id` is given."""
+    me = principal.subject
+    query = (
+        select(Room)
+        .where(
+            Room.status != RoomStatus.CLOSED,
+            or_(Room.host_id == me, Room.invitee_id == me, Room.patient_id == me),
+        )
+        .order_by(Room.starts_at, Room.id)
+        .limit(limit)
+    )
+    if case_id is not None:
+        query = query.where(Room.case_id == case_id)
+    return list(await uow.session.scalars(query))
 
 
 def require_manager(uow: UnitOfWork, principal: Principal, room: Room, action: str) -> None:
@@ -140,18 +165,21 @@ def require_patient_link(
         raise Forbidden("A patient gets only their own join link.")
 
 
-async def _require_host(people: PersonLookup, principal: Principal, host_id: uuid.UUID) -> None:
-    """A host a member of staff names is a doctor of their own region: the room is their
-    organisation's, and a regional centre's rooms are hosted by the region's doctors."""
+async def _require_doctor(
+    people: PersonLookup, principal: Principal, user_id: uuid.UUID, field: str
+) -> None:
+    """A host or invitee a member of staff names is a doctor of their own region: the room is
+    their organisation's, and a regional centre's rooms are hosted by the region's doctors and
+    joined by its district medics."""
     region = principal.region
     await require_person(
         people,
-        host_id,
-        field="host_id",
+        user_id,
+        field=field,
         fits=lambda person: (
             person.role in HOST_ROLES and (region is not None and person.region == region)
         ),
-        refusal=f"No specialist or district medic {host_id} of your region.",
+        refusal=f"No specialist or district medic {user_id} of your region.",
     )
 
 
@@ -171,7 +199,7 @@ async def create_room(
     checks_people = not is_room_scheduler(principal)
     if checks_people and host_id != principal.subject:
         try:
-            await _require_host(people, principal, host_id)
+            await _require_doctor(people, principal, host_id, "host_id")
         except ProblemError as error:
             uow.audit.refuse("room.create", RESOURCE, None, error)
     if body.appointment_id is not None:
@@ -192,6 +220,7 @@ async def create_room(
         case_id=body.case_id,
         appointment_id=body.appointment_id,
         patient_id=body.patient_id,
+        invitee_id=body.invitee_id,
         starts_at=body.starts_at,
     )
     # Naming the patient lets them take their own join token: it is issuing their link.
@@ -200,6 +229,13 @@ async def create_room(
     if checks_people and body.patient_id is not None:
         try:
             await require_patient(people, principal, body.patient_id)
+        except ProblemError as error:
+            uow.audit.refuse("room.create", RESOURCE, None, error)
+    if body.invitee_id is not None:
+        if not may_manage(principal, room):
+            raise Forbidden("Only the room's host or its coordinators invite to it.")
+        try:
+            await _require_doctor(people, principal, body.invitee_id, "invitee_id")
         except ProblemError as error:
             uow.audit.refuse("room.create", RESOURCE, None, error)
     uow.session.add(room)
@@ -233,9 +269,10 @@ def open_room(room: Room, open_before: timedelta, now: datetime | None = None) -
 def token_grant(
     principal: Principal, room: Room, body: TokenRequest
 ) -> tuple[str, ParticipantRole, frozenset[Grant]]:
-    """Identity, role and grants of a token the caller asks for; managers issue them all."""
+    """Identity, role and grants of a token the caller asks for; managers issue them all, the
+    room's invitee only their own."""
     if not may_manage(principal, room):
-        raise Forbidden("Only the room's host or its organisation's coordinators issue tokens.")
+        return _invitees_own(principal, room, body)
     identity = body.identity or str(principal.subject)
     if identity == str(room.host_id):
         role = ParticipantRole.HOST
@@ -245,6 +282,21 @@ def token_grant(
         role = body.role
     grants = frozenset(body.grants) if body.grants is not None else DEFAULT_GRANTS[role]
     return identity, role, grants
+
+
+def _invitees_own(
+    principal: Principal, room: Room, body: TokenRequest
+) -> tuple[str, ParticipantRole, frozenset[Grant]]:
+    """The invitee joins as themselves with a staff member's default grants: they wait in the
+    waiting room until the host admits them, like everyone the host did not bring in."""
+    own = str(principal.subject)
+    if not is_invitee(principal, room):
+        raise Forbidden("Only the room's host or its organisation's coordinators issue tokens.")
+    if body.identity not in (None, own) or body.grants is not None:
+        raise Forbidden("An invitee takes only their own token, with the default grants.")
+    if body.role is ParticipantRole.HOST:
+        raise Forbidden("Only the room's host joins as host.")
+    return own, ParticipantRole.SPECIALIST, DEFAULT_GRANTS[ParticipantRole.SPECIALIST]
 
 
 def require_joinable(room: Room) -> None:

@@ -103,6 +103,27 @@ async def test_coordinators_see_users_of_their_region_only(stack: Stack) -> None
     assert medic_list.status_code == 403
 
 
+async def test_specialists_list_the_specialists_of_their_region_only(stack: Stack) -> None:
+    """Whom a consilium's chair may invite by name: no medic, nobody of another region."""
+    kuzbass = await stack.organization(kind="regional_centre", region="42")
+    khabarovsk = await stack.organization(
+        kind="regional_centre", region="27", timezone="Asia/Vladivostok"
+    )
+    chair = await stack.actor("specialist", kuzbass, "cardiology")
+    colleague = await stack.actor("specialist", kuzbass, "neurology")
+    distant = await stack.actor("specialist", khabarovsk, "neurology")
+    medic = await stack.actor("district_medic", kuzbass)
+    listed = await stack.client.get(
+        "/api/directory/users", params={"specialty": "neurology"}, headers=chair.headers
+    )
+    assert listed.status_code == 200
+    assert {user["username"] for user in listed.json()} == {colleague.username}
+    everyone = await stack.client.get("/api/directory/users", headers=chair.headers)
+    assert {user["role"] for user in everyone.json()} == {"specialist"}
+    assert medic.username not in {user["username"] for user in everyone.json()}
+    assert distant.username not in {user["username"] for user in everyone.json()}
+
+
 async def test_me_and_own_record(stack: Stack) -> None:
     hospital = await stack.organization()
     medic = await stack.actor("district_medic", hospital)

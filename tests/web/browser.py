@@ -6,7 +6,7 @@ import os
 import re
 import signal
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,10 +68,13 @@ def running_console(var_dir: Path, **env_overrides: str) -> Iterator[System]:
 
 
 @contextmanager
-def headless_chromium() -> Iterator[Browser]:
-    """Debian's Chromium, driven by Playwright."""
+def headless_chromium(args: Sequence[str] = ()) -> Iterator[Browser]:
+    """Debian's Chromium, driven by Playwright; `args` are extra command-line switches (a fake
+    camera for the video pages)."""
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=list(args)
+        )
         yield browser
         browser.close()
 

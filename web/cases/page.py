@@ -15,8 +15,10 @@ from web.cases.forms import FormState, conclusion_values
 from web.cases.labels import FILE_KINDS, OPEN_STATUSES
 from web.cases.schemas import Case, Conclusion, Message
 from web.cases.views import Deadline, render
+from web.consilia.summary import case_part, without_conclusion
 from web.deps import SignedIn, SignedInDep
 from web.models import BrowserSession
+from web.video.case_part import case_part as video_part
 
 router = APIRouter(include_in_schema=False)
 # tus chunks sent through the console's relay: within the API's body limit for anything but
@@ -128,6 +130,9 @@ async def show(
         "chunk_size": min(UPLOAD_CHUNK, screens.settings.max_body_size),
         "forms": dict(forms or {}),
     }
+    context |= await case_part(request, session, token, case)
+    context |= await video_part(request, session, token, case)
+    context["steps"] = without_conclusion(context["steps"], context)
     if "amend" in context["steps"] and conclusions and "amend" not in context["forms"]:
         context["forms"]["amend"] = FormState(values=conclusion_values(conclusions[-1]))
     response = render(request, "cases/case.html", context, status=status)

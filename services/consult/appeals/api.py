@@ -15,7 +15,12 @@ from services.common.uow import UnitOfWorkDep
 from services.consult.appeals import queue as appeal_queue
 from services.consult.appeals import routing
 from services.consult.appeals import service as appeals
-from services.consult.appeals.enums import AppealCategory, AppealChannel, AppealStatus
+from services.consult.appeals.enums import (
+    AppealCategory,
+    AppealChannel,
+    AppealStatus,
+    RedirectTopic,
+)
 from services.consult.appeals.models import Appeal
 from services.consult.appeals.queue import AppealFilter
 from services.consult.appeals.schemas import (
@@ -23,6 +28,7 @@ from services.consult.appeals.schemas import (
     AppealEventOut,
     AppealOut,
     AppealPage,
+    AppealPreview,
     AppealSummary,
     CloseRequest,
     Contact,
@@ -116,6 +122,41 @@ async def delete_territory(
 ) -> Response:
     await routing.delete_territory(uow, principal, region, code)
     return Response(status_code=204)
+
+
+@router.get(
+    "/appeal-preview",
+    response_model=AppealPreview,
+    summary="What filing an appeal now would do: who answers the territory, by when",
+    description=(
+        "Stores nothing: the organisation the territory map names, the deadline the appeal "
+        "would get now in that organisation's working hours, or, with a `topic` the channels "
+        "do not handle, the answer to read out (a `topic` needs no `territory`). Open to anyone "
+        "signed in, as the map is; "
+        "`region` defaults to the caller's."
+    ),
+    responses=problem_responses(401, 422, 502),
+)
+async def preview_appeal(
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    organizations: OrganizationsDep,
+    settings: SettingsDep,
+    now: NowDep,
+    territory: Annotated[
+        str | None, Query(pattern=r"^[\w\-]{1,32}$", examples=["32731000"])
+    ] = None,
+    channel: AppealChannel = AppealChannel.PHONE,
+    category: AppealCategory = AppealCategory.QUESTION,
+    topic: RedirectTopic | None = None,
+    region: Annotated[str | None, Query(pattern=REGION_PATTERN)] = None,
+) -> AppealPreview:
+    chosen = region or principal.region
+    if chosen is None:
+        raise Unprocessable("Name the `region` of the territory.")
+    return await routing.preview(
+        uow, chosen, territory, channel, category, topic, organizations, settings, now
+    )
 
 
 @router.post(

@@ -5,6 +5,7 @@ coordinators, and optionally merged from a JSON file at start-up (`appeal_territ
 """
 
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
@@ -16,8 +17,11 @@ from services.common.auth import Principal, Role
 from services.common.db import Database, utcnow
 from services.common.errors import Conflict, Forbidden, NotFound, ProblemError, Unprocessable
 from services.common.uow import UnitOfWork, standalone_unit_of_work
+from services.consult.appeals.enums import AppealCategory, AppealChannel, RedirectTopic
 from services.consult.appeals.models import Territory
-from services.consult.appeals.schemas import TerritoryFileEntry, TerritoryIn
+from services.consult.appeals.schemas import AppealPreview, TerritoryFileEntry, TerritoryIn
+from services.consult.appeals.settings import AppealsSettings
+from services.consult.appeals.working_hours import add_working_time, clock_start
 from services.consult.ports import OrganizationLookup
 
 RESOURCE = "appeal_territory"
@@ -30,6 +34,55 @@ async def responsible_organization(uow: UnitOfWork, region: str, code: str) -> u
     )
     organization_id: uuid.UUID | None = await uow.session.scalar(query)
     return organization_id
+
+
+async def deadline(
+    organizations: OrganizationLookup,
+    organization_id: uuid.UUID,
+    received_at: datetime,
+    channel: AppealChannel,
+    category: AppealCategory,
+    settings: AppealsSettings,
+) -> tuple[datetime, datetime]:
+    """When the clock starts (the next opening if it came after hours) and when it is due."""
+    organization = await organizations(organization_id)
+    starts = clock_start(organization, received_at)
+    working_time = settings.appeal_deadlines.working_time(channel, category)
+    return starts, add_working_time(organization, starts, working_time)
+
+
+async def preview(
+    uow: UnitOfWork,
+    region: str,
+    code: str | None,
+    channel: AppealChannel,
+    category: AppealCategory,
+    topic: RedirectTopic | None,
+    organizations: OrganizationLookup,
+    settings: AppealsSettings,
+    now: datetime,
+) -> AppealPreview:
+    """What `create_appeal` would do with such an appeal now, by the same map and rules, and
+    storing nothing: the organisation, the deadline, or the answer for an excluded topic."""
+    territory = None
+    if code is not None:
+        query = select(Territory).where(Territory.region == region, Territory.code == code)
+        territory = await uow.session.scalar(query)
+    organization_id = territory.organization_id if territory else None
+    starts = due = None
+    if organization_id is not None and topic is None:
+        starts, due = await deadline(
+            organizations, organization_id, now, channel, category, settings
+        )
+    return AppealPreview(
+        region=region,
+        territory=code,
+        territory_name=territory.name if territory else None,
+        organization_id=organization_id,
+        clock_starts_at=starts,
+        due_at=due,
+        answer=settings.appeal_redirect_answers[topic] if topic else None,
+    )
 
 
 async def organization_of_region(

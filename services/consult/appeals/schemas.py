@@ -111,6 +111,28 @@ class AppealOut(AppealSummary):
     updated_at: datetime
 
 
+class AppealPreview(BaseModel):
+    """What filing an appeal now would do, said before it is filed: an operator on a live call
+    tells the caller who will answer and by when, or reads out where to go instead."""
+
+    region: str
+    territory: str | None
+    territory_name: str | None = Field(description="None when the map does not know it.")
+    organization_id: uuid.UUID | None = Field(
+        description="The organisation the map names; None: an operator routes it by hand."
+    )
+    clock_starts_at: datetime | None = Field(
+        description="When the deadline would start to run: now, or the next opening."
+    )
+    due_at: datetime | None = Field(
+        description="The deadline in that organisation's working hours; None when the appeal "
+        "would not be routed (an unknown territory) or is answered at once (`topic`)."
+    )
+    answer: str | None = Field(
+        description="For a `topic` the channels do not handle: the answer to read out."
+    )
+
+
 class AppealPage(BaseModel):
     items: list[AppealSummary]
     next_cursor: str | None = Field(

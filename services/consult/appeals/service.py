@@ -32,10 +32,13 @@ from services.consult.appeals.enums import (
 )
 from services.consult.appeals.events import appeal_resolved
 from services.consult.appeals.models import Appeal, AppealEvent
-from services.consult.appeals.routing import organization_of_region, responsible_organization
+from services.consult.appeals.routing import (
+    deadline,
+    organization_of_region,
+    responsible_organization,
+)
 from services.consult.appeals.schemas import AppealCreate, ResolveRequest
 from services.consult.appeals.settings import AppealsSettings
-from services.consult.appeals.working_hours import add_working_time, clock_start
 from services.consult.ports import OrganizationLookup
 from services.consult.scopes import require_scope
 
@@ -146,19 +149,6 @@ async def _filing(
     return region, data.patient_id
 
 
-async def _deadline(
-    organizations: OrganizationLookup,
-    organization_id: uuid.UUID,
-    appeal: Appeal,
-    settings: AppealsSettings,
-) -> tuple[datetime, datetime]:
-    """When the clock starts (the next opening if it came after hours) and when it is due."""
-    organization = await organizations(organization_id)
-    starts = clock_start(organization, appeal.received_at)
-    working_time = settings.appeal_deadlines.working_time(appeal.channel, appeal.category)
-    return starts, add_working_time(organization, starts, working_time)
-
-
 async def _route(
     uow: UnitOfWork,
     principal: Principal | None,
@@ -169,8 +159,13 @@ async def _route(
     now: datetime,
     note: str,
 ) -> None:
-    appeal.clock_starts_at, appeal.due_at = await _deadline(
-        organizations, organization_id, appeal, settings
+    appeal.clock_starts_at, appeal.due_at = await deadline(
+        organizations,
+        organization_id,
+        appeal.received_at,
+        appeal.channel,
+        appeal.category,
+        settings,
     )
     appeal.organization_id = organization_id
     appeal.status = S.ROUTED

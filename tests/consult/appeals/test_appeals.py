@@ -96,6 +96,35 @@ async def test_an_unknown_territory_waits_new_and_is_routed_by_hand(hotline: Hot
     assert assert_problem(again, 409)["current_status"] == "routed"
 
 
+async def test_a_preview_says_who_answers_and_by_when_storing_nothing(hotline: Hotline) -> None:
+    async def preview(actor: Any = None, **params: str) -> Any:
+        return await hotline.read(actor or hotline.operator, "/appeal-preview", **params)
+
+    paid = await preview(territory=NOVOKUZNETSK, category="paid_service_imposition")
+    assert paid["organization_id"] == hotline.polyclinic["id"]
+    assert paid["territory_name"] == "Novokuznetsk city district"
+    # As filing it would: 12 working hours from Monday 10:00 (see the deadline test above).
+    assert at(paid["due_at"]) == local("2025-10-21T10:00")
+    assert at(paid["clock_starts_at"]) == hotline.clock.now
+    assert paid["answer"] is None
+    excluded = await preview(territory=KEMEROVO, topic="emergency_care", channel="chat")
+    assert excluded["organization_id"] == hotline.hospital["id"]
+    assert excluded["due_at"] is None
+    assert "103" in excluded["answer"]
+    unknown = await preview(territory="32719000")
+    answer_only = await preview(topic="medicine_availability")  # the territory not asked yet
+    assert answer_only["territory"] is answer_only["organization_id"] is None
+    assert "pharmacy" in answer_only["answer"]
+    assert unknown["organization_id"] is unknown["due_at"] is unknown["territory_name"] is None
+    far = await preview(hotline.patient, territory=KHABAROVSK, region="27")
+    assert far["organization_id"] == hotline.khabarovsk["id"]
+    no_region = await hotline.get(hotline.patient, "/appeal-preview", territory=NOVOKUZNETSK)
+    assert_problem(no_region, 422)
+    bad = await hotline.get(hotline.operator, "/appeal-preview", territory="no such/code")
+    assert_problem(bad, 422)
+    assert (await hotline.read(hotline.operator, "/appeals"))["items"] == []
+
+
 async def test_the_territory_map_is_edited_by_the_regions_operators(hotline: Hotline) -> None:
     moved = await hotline.map_territory(
         hotline.operator, "42", NOVOKUZNETSK, hotline.hospital, "Novokuznetsk city district"

@@ -2,8 +2,10 @@
 an error back at the client, or an `invalid_grant` that leaves nothing usable behind."""
 
 import base64
+import re
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
+from math import ceil
 
 from sqlalchemy import update
 
@@ -146,9 +148,23 @@ async def test_failed_sign_ins_are_throttled_on_the_page(world: SignInWorld) -> 
         wrong = await world.sign_in(browser, ask, person, password="wrong password")
         assert wrong.status_code == 400
         assert 'role="alert"' in wrong.text
+    before = utcnow()
     throttled = await world.sign_in(browser, ask, person)
     assert throttled.status_code == 429
-    assert int(throttled.headers["retry-after"]) > 0
+    wait = int(throttled.headers["retry-after"])
+    assert wait > 0
+    # The page says when, in its language: how long, and the moment in UTC as a <time>.
+    moment = re.search(r'<time datetime="([^"]+)">(\d\d:\d\d(?::\d\d)?) UTC</time>', throttled.text)
+    assert moment, throttled.text
+    lifts = datetime.fromisoformat(moment.group(1))
+    assert before + timedelta(seconds=wait - 1) <= lifts <= utcnow() + timedelta(seconds=wait)
+    unit = "мин." if wait >= 60 else "сек."
+    assert "Войти снова можно через" in throttled.text
+    assert f"{ceil(wait / 60) if wait >= 60 else wait} {unit}" in throttled.text
+    english = await world.sign_in(browser, Ask(client["client_id"], extra={"lang": "en"}), person)
+    assert english.status_code == 429
+    assert "You can sign in again in" in english.text
+    assert re.search(r'at <time datetime="[^"]+">[\d:]+ UTC</time>\.', english.text)
     # The owner elsewhere is not locked out.
     elsewhere = await world.sign_in(world.browser(), ask, person)
     assert elsewhere.status_code == 303

@@ -1,0 +1,1 @@
+"""The administrator's screens: organisations, users, API clients, webhooks, audit chains."""

@@ -1,0 +1,133 @@
+"""Consult's appeals and callbacks API as the hotline screens call it, through the gateway with
+the operator's own token: consult routes, counts the deadlines and decides who may do what."""
+
+import uuid
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from web.appeals.schemas import (
+    Appeal,
+    AppealEvent,
+    AppealPage,
+    Callback,
+    CallbackPage,
+    OrganizationHours,
+    Preview,
+    Territory,
+)
+from web.cases.api import CONSULT, DIRECTORY, CasesApi, Refusal
+
+
+def _key(idempotency_key: str | None) -> dict[str, str] | None:
+    return {"Idempotency-Key": idempotency_key} if idempotency_key else None
+
+
+class AppealsApi(CasesApi):
+    async def territories(self, bearer: str) -> list[Territory]:
+        """The caller's region's territory map, by code."""
+        response = await self.request("GET", f"{CONSULT}/appeal-territories", bearer)
+        return self._parse_list(response, Territory)
+
+    async def preview(
+        self,
+        bearer: str,
+        territory: str | None,
+        channel: str,
+        category: str,
+        topic: str | None,
+    ) -> Preview | None:
+        """What filing now would do; None for values consult does not take (the form says
+        what is wrong with them when it is sent)."""
+        params = {"channel": channel, "category": category}
+        params |= {"territory": territory} if territory else {}
+        params |= {"topic": topic} if topic else {}
+        response = await self.request(
+            "GET", f"{CONSULT}/appeal-preview", bearer, ok=(200, 422), params=params
+        )
+        return self._parse(response, Preview) if response.status_code == 200 else None
+
+    async def organization_hours(
+        self, bearer: str, organization_id: uuid.UUID
+    ) -> OrganizationHours:
+        response = await self.request("GET", f"{DIRECTORY}/organizations/{organization_id}", bearer)
+        return self._parse(response, OrganizationHours)
+
+    async def file_appeal(
+        self, bearer: str, body: dict[str, Any], idempotency_key: str | None
+    ) -> Appeal | Refusal:
+        return await self._submit(
+            "POST", f"{CONSULT}/appeals", bearer, Appeal, headers=_key(idempotency_key),
+            json=body,
+        )  # fmt: skip
+
+    async def schedule_callback(
+        self, bearer: str, appeal_id: uuid.UUID, body: dict[str, Any], idempotency_key: str | None
+    ) -> Callback | Refusal:
+        path = f"{CONSULT}/appeals/{appeal_id}/callbacks"
+        return await self._submit(
+            "POST", path, bearer, Callback, headers=_key(idempotency_key), json=body
+        )
+
+    async def appeals(
+        self,
+        bearer: str,
+        *,
+        statuses: Sequence[str] = (),
+        organization_id: uuid.UUID | None = None,
+        cursor: str | None = None,
+        limit: int = 20,
+    ) -> AppealPage:
+        """The region's appeals by deadline (`due_at`), keyset-paginated."""
+        params: list[tuple[str, str | int]] = [("limit", limit)]
+        params += [("status", status) for status in statuses]
+        if organization_id is not None:
+            params.append(("organization_id", str(organization_id)))
+        if cursor:
+            params.append(("cursor", cursor))
+        response = await self.request("GET", f"{CONSULT}/appeals", bearer, params=params)
+        return self._parse(response, AppealPage)
+
+    async def appeal(self, bearer: str, appeal_id: uuid.UUID) -> Appeal:
+        response = await self.request("GET", f"{CONSULT}/appeals/{appeal_id}", bearer)
+        return self._parse(response, Appeal)
+
+    async def history(self, bearer: str, appeal_id: uuid.UUID) -> list[AppealEvent]:
+        response = await self.request("GET", f"{CONSULT}/appeals/{appeal_id}/history", bearer)
+        return self._parse_list(response, AppealEvent)
+
+    async def appeal_callbacks(self, bearer: str, appeal_id: uuid.UUID) -> list[Callback]:
+        response = await self.request("GET", f"{CONSULT}/appeals/{appeal_id}/callbacks", bearer)
+        return self._parse_list(response, Callback)
+
+    async def appeal_step(
+        self, bearer: str, appeal_id: uuid.UUID, action: str, body: dict[str, Any]
+    ) -> Appeal | Refusal:
+        """A step of the appeal's lifecycle: `take`, `route`, `reassign`, `resolve`, `close`."""
+        path = f"{CONSULT}/appeals/{appeal_id}/{action}"
+        return await self._submit("POST", path, bearer, Appeal, json=body)
+
+    async def due_callbacks(self, bearer: str, limit: int) -> CallbackPage:
+        """The operator's organisation's calls due now, earliest first."""
+        response = await self.request(
+            "GET", f"{CONSULT}/callbacks/due", bearer, params={"limit": limit}
+        )
+        return self._parse(response, CallbackPage)
+
+    async def attempt(
+        self, bearer: str, callback_id: uuid.UUID, outcome: str, idempotency_key: str | None
+    ) -> Callback | Refusal:
+        path = f"{CONSULT}/callbacks/{callback_id}/attempts"
+        return await self._submit(
+            "POST", path, bearer, Callback, headers=_key(idempotency_key),
+            json={"outcome": outcome},
+        )  # fmt: skip
+
+
+def _api(request: Request) -> AppealsApi:
+    # A thin wrapper of the app's one pooled client to the gateway (its lifespan opens it).
+    return AppealsApi(request.app.state.gateway_client)
+
+
+AppealsApiDep = Annotated[AppealsApi, Depends(_api)]

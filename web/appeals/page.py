@@ -1,0 +1,127 @@
+"""An appeal's page: the caller, the appeal and its answer, the deadline, its callbacks and
+history, and the steps the operator takes from it: take it, route a new one by hand, reassign
+it with a reason, resolve it with what was done, or close it. Each step is a plain form (post,
+then back to the page); consult's refusal is said beside the step's form."""
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from services.common.db import utcnow
+from web.appeals.api import AppealsApi, AppealsApiDep
+from web.appeals.views import deadline, refused_form, render
+from web.cases.api import Refusal
+from web.cases.deps import DirectoryDep
+from web.cases.forms import FormState, form_values
+from web.cases.views import Directory
+from web.deps import SignedInDep, SignedInFormDep
+
+router = APIRouter(include_in_schema=False)
+# Each step's form fields; consult's transition table decides which it takes now.
+STEPS: dict[str, tuple[str, ...]] = {
+    "take": (),
+    "route": ("organization_id",),
+    "reassign": ("organization_id", "reason"),
+    "resolve": ("answer", "first_contact_resolution"),
+    "close": ("reason",),
+}
+OFFERED = {
+    "new": ("route", "close"),
+    "routed": ("take", "reassign", "resolve", "close"),
+    "in_progress": ("reassign", "resolve", "close"),
+}
+
+
+def step_body(values: dict[str, str]) -> dict[str, Any]:
+    """The step's body as typed, for consult to check; an unanswered yes-or-no is left out."""
+    body: dict[str, Any] = dict(values)
+    if choice := body.pop("first_contact_resolution", None):
+        body["first_contact_resolution"] = choice == "yes"
+    return body
+
+
+async def show(
+    request: Request,
+    api: AppealsApi,
+    directory: Directory,
+    token: str,
+    appeal_id: uuid.UUID,
+    *,
+    forms: dict[str, FormState] | None = None,
+    status: int = 200,
+    saved: str | None = None,
+) -> Response:
+    """The page as it stands; `forms` holds a refused step's form (its values and messages)."""
+    appeal = await api.appeal(token, appeal_id)  # another region's appeal: the 404 page
+    events = await api.history(token, appeal_id)
+    callbacks = await api.appeal_callbacks(token, appeal_id)
+    organizations = await directory.organizations(api, token)
+    actors = [event.actor_id for event in events]
+    actors += [attempt.operator_id for callback in callbacks for attempt in callback.attempt_log]
+    region = sorted(
+        (each for each in organizations.values() if each.region == appeal.region),
+        key=lambda each: each.name,
+    )
+    context = {
+        "appeal": appeal,
+        "events": events,
+        "callbacks": callbacks,
+        "organizations": organizations,
+        "targets": [each for each in region if each.id != appeal.organization_id],
+        "people": await directory.people(api, token, actors),
+        "deadline": deadline(appeal, utcnow(), request.state.language),
+        "steps": OFFERED.get(appeal.status, ()),
+        "forms": forms or {},
+        "saved": saved,
+    }
+    return render(request, "appeals/appeal.html", context, status=status)
+
+
+@router.get("/appeals/{appeal_id}")
+async def appeal_page(
+    request: Request,
+    appeal_id: uuid.UUID,
+    signed_in: SignedInDep,
+    api: AppealsApiDep,
+    directory: DirectoryDep,
+    saved: Annotated[str | None, Query(max_length=32)] = None,
+) -> Response:
+    return await show(request, api, directory, signed_in.access_token, appeal_id, saved=saved)
+
+
+async def take_step(
+    request: Request,
+    appeal_id: uuid.UUID,
+    step: str,
+    token: str,
+    api: AppealsApi,
+    directory: Directory,
+) -> Response:
+    values = form_values(await request.form(), STEPS[step])
+    result = await api.appeal_step(token, appeal_id, step, step_body(values))
+    if isinstance(result, Refusal):
+        state = refused_form(result, values)
+        return await show(
+            request, api, directory, token, appeal_id, forms={step: state}, status=result.status
+        )
+    return RedirectResponse(f"/appeals/{appeal_id}?saved={step}", status_code=303)
+
+
+def _route(step: str) -> None:
+    async def endpoint(
+        request: Request,
+        appeal_id: uuid.UUID,
+        signed_in: SignedInFormDep,
+        api: AppealsApiDep,
+        directory: DirectoryDep,
+    ) -> Response:
+        token = signed_in.access_token
+        return await take_step(request, appeal_id, step, token, api, directory)
+
+    router.add_api_route(f"/appeals/{{appeal_id}}/{step}", endpoint, methods=["POST"])
+
+
+for _step in STEPS:
+    _route(_step)

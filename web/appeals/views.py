@@ -1,0 +1,109 @@
+"""How the hotline screens present consult's answers: the refusals beside the fields they are
+about, an organisation's opening hours in the reader's words, and the templates' labels."""
+
+from datetime import datetime
+from typing import Any
+
+from babel.dates import get_day_names
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from web.appeals.labels import LABELS, OPEN_STATUSES
+from web.appeals.schemas import AppealSummary, OpeningHours
+from web.cases.api import Issue, Refusal
+from web.cases.forms import FormState, issue_message
+from web.cases.views import Deadline, duration
+from web.templating import render_page
+
+# The API's body locations and the form fields they are about.
+FIELD_OF = {
+    ("contact", "name"): "contact_name",
+    ("contact", "phone"): "contact_phone",
+    ("channel",): "channel",
+    ("territory",): "territory",
+    ("category",): "topic",
+    ("topic",): "topic",
+    ("text",): "text",
+    ("answer",): "answer",
+    ("first_contact_resolution",): "first_contact_resolution",
+    ("organization_id",): "organization_id",
+    ("reason",): "reason",
+}
+# Consult names the phone in the detail of a refusal that has no `errors`.
+PHONE_NEEDED = "`contact.phone`"
+DASH = "\N{EN DASH}"  # of ranges: days, hours
+
+
+def answer_message(issue: Issue, value: str) -> str:
+    """The resolve form's codes: an answer too short, or one that says only that the appeal
+    was handled (consult's "empty words" check), each explained on the page."""
+    if issue.kind == "value_error":
+        return "dry_answer"
+    if value and issue.kind == "string_too_short":
+        return "short_answer"
+    return issue_message(issue, value)
+
+
+def refused_form(refusal: Refusal, values: dict[str, str]) -> FormState:
+    """The form again with consult's refusal beside the fields it names, the rest above."""
+    state = FormState(values=values)
+    unplaced = []
+    for issue in refusal.errors:
+        name = FIELD_OF.get(tuple(str(part) for part in issue.location))
+        if name is None:
+            unplaced.append(issue.message)
+            continue
+        value = values.get(name, "")
+        message = answer_message(issue, value) if name == "answer" else issue_message(issue, value)
+        if message not in state.errors.setdefault(name, []):
+            state.errors[name].append(message)
+    if not refusal.errors and PHONE_NEEDED in refusal.detail:
+        state.errors["contact_phone"] = ["phone_needed"]
+    elif unplaced or not refusal.errors:
+        state.detail = "; ".join(unplaced) or refusal.detail
+    return state
+
+
+def opening_hours(hours: list[OpeningHours], language: str) -> list[str]:
+    """Runs of days with the same hours, as "Mon-Sat 08:00-20:00" (with en dashes)."""
+    names = get_day_names("abbreviated", locale=language)
+    runs: list[tuple[int, int, OpeningHours]] = []
+    for entry in sorted(hours, key=lambda each: each.weekday):
+        last = runs[-1] if runs else None
+        if (
+            last
+            and last[1] == entry.weekday - 1
+            and (last[2].opens, last[2].closes)
+            == (
+                entry.opens,
+                entry.closes,
+            )
+        ):
+            runs[-1] = (last[0], entry.weekday, last[2])
+        else:
+            runs.append((entry.weekday, entry.weekday, entry))
+    return [
+        f"{names[first]}{DASH + names[last] if last != first else ''} "
+        f"{entry.opens:%H:%M}{DASH}{entry.closes:%H:%M}"
+        for first, last, entry in runs
+    ]
+
+
+def deadline(appeal: AppealSummary, now: datetime, language: str) -> Deadline:
+    """The due time as the case lists show theirs: running, time left or overdue by; overdue
+    is consult's word (its clock), the time left the console's."""
+    running = appeal.status in OPEN_STATUSES
+    left = duration((appeal.due_at - now).total_seconds(), language)
+    return Deadline(appeal.due_at, running, appeal.overdue, left)
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    *,
+    status: int = 200,
+    block: str | None = None,
+) -> HTMLResponse:
+    """A hotline template, with the words for consult's codes (`labels.LABELS`)."""
+    return render_page(request, name, {**LABELS, **context}, status=status, block=block)

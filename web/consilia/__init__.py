@@ -1,0 +1,1 @@
+"""The consilium screens: convening one from the case page, its page, invitations, printing."""

@@ -1,0 +1,20 @@
+"""What the consilium screens call consult's codes in people's words (msgids; the templates
+translate them)."""
+
+from web.navigation import N_
+
+CONSILIUM_STATUSES = {"open": N_("Open for opinions"), "concluded": N_("Concluded by the protocol")}
+INVITATION_STATUSES = {
+    "pending": N_("Invited, no answer yet"),
+    "accepted": N_("Accepted, opinion to come"),
+    "opinion_given": N_("Opinion given"),
+    "declined": N_("Declined"),
+    "closed": N_("Closed by the chair"),
+}
+# Invitations whose specialist may still answer (consult's OUTSTANDING_INVITATIONS).
+OUTSTANDING = frozenset({"pending", "accepted"})
+
+LABELS = {
+    "consilium_statuses": CONSILIUM_STATUSES,
+    "invitation_statuses": INVITATION_STATUSES,
+}
