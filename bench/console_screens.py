@@ -22,6 +22,7 @@ MEDIC, SPECIALIST, PATIENT = "medic.tashtagol", "cardiologist.kuzbass", "patient
 COORDINATOR, REGISTRAR, ADMIN = "coordinator.kuzbass", "registrar.callcentre", "admin"
 CASE_LINK = r"^/cases/[0-9a-f-]{36}$"
 CONCLUSION_LINK = r"^/cases/[0-9a-f-]{36}/conclusion$"
+MONITORED_LINK = r"^/monitoring/[0-9a-f-]{36}$"
 CONSULT = "/api/consult"
 
 
@@ -50,6 +51,11 @@ SCREENS = [
     Screen("conclusion", MEDIC, "/cases?status=concluded", (CASE_LINK, CONCLUSION_LINK)),
     Screen("queue", SPECIALIST, "/cases", phone=True),
     Screen("case-specialist", SPECIALIST, "/cases?status=submitted", (CASE_LINK,)),
+    Screen("monitoring", COORDINATOR, "/monitoring", phone=True),
+    Screen("monitoring-enrol", COORDINATOR, "/monitoring/enrol"),
+    Screen("monitored-patient", COORDINATOR, "/monitoring", (MONITORED_LINK,)),
+    Screen("escalations", COORDINATOR, "/monitoring/tasks"),
+    Screen("figures", COORDINATOR, "/figures"),
 ]
 BY_NAME = {screen.name: screen for screen in SCREENS}
 
@@ -116,3 +122,31 @@ async def stage(client: httpx.AsyncClient, passwords: Mapping[str, str]) -> None
     for action in ("accept", "start"):
         await _post(client, f"/cases/{answered_id}/{action}", specialist)
     await _post(client, f"/cases/{answered_id}/conclusions", specialist, content=CONCLUSION)
+    await _stage_monitoring(client, await _token(client, COORDINATOR, passwords[COORDINATOR]))
+
+
+async def _stage_monitoring(client: httpx.AsyncClient, coordinator: dict[str, str]) -> None:
+    """A pregnant woman under monitoring whose check-in crossed the threshold: an ambulance on
+    the escalations screen."""
+    enrolment = await _post(
+        client,
+        "/monitoring/enrolments",
+        coordinator,
+        programme="pregnancy_high_risk",
+        patient=sample_patient(
+            reference="MIS-42-000304",
+            full_name="Ivanova Anna Sergeevna",
+            sex="female",
+            birth_date="1994-06-01",
+        ),
+        contact_phone="+7 913 555-01-23",
+        indication="Week 32, chronic hypertension, pre-eclampsia in the last pregnancy.",
+    )
+    await _post(
+        client,
+        f"/monitoring/enrolments/{enrolment['id']}/check-ins",
+        coordinator,
+        vital_signs={"systolic_bp": 165, "diastolic_bp": 95, "heart_rate": 88},
+        symptoms=["severe_headache"],
+        wellbeing="worse",
+    )

@@ -18,6 +18,7 @@ from web.appeals import callbacks as appeal_callbacks
 from web.appeals import filing as appeal_filing
 from web.appeals import page as appeal_page
 from web.appeals import queue as appeal_queue
+from web.appeals.views import TerritoryMaps
 from web.assets import Assets
 from web.cases import actions, attachments, conclusions, editing, lists, page, uploads
 from web.cases.seen import SeenStore
@@ -27,11 +28,20 @@ from web.consilia import convening, invitations
 from web.consilia import page as consilium_page
 from web.crypto import TokenBox, load_or_create_key
 from web.errors import install_page_errors
+from web.figures import page as figures_page
 from web.gateway_api import GatewayApi
 from web.i18n import load_translations
 from web.models import KERNEL_TABLES
+from web.monitoring import overview as monitoring_overview
+from web.monitoring import patient as monitoring_patient
+from web.monitoring import tasks as monitoring_tasks
 from web.oidc import Provider
 from web.patients import questions, visits
+from web.registry import booking as registry_booking
+from web.registry import patients as registry_patients
+from web.registry import visits as registry_visits
+from web.schedule import calendar as schedule_calendar
+from web.schedule import page as schedule_page
 from web.sessions import SessionStore
 from web.settings import WebSettings
 from web.templating import Templates
@@ -111,6 +121,19 @@ def create_app(
             appeal_queue.router,
             appeal_page.router,
             appeal_callbacks.router,
+            # The registry's screens (a patient's page, booking from it, the visit's steps)
+            # and the specialist's schedule with its calendar.
+            registry_patients.router,
+            registry_booking.router,
+            registry_visits.router,
+            schedule_page.router,
+            schedule_calendar.router,
+            # Monitoring; `/monitoring/tasks` and `/monitoring/enrol` before `/monitoring/{id}`.
+            monitoring_tasks.router,
+            monitoring_overview.router,
+            monitoring_patient.router,
+            # The figures for coordinators and administrators, with their CSV.
+            figures_page.router,
         ],
         kernel_tables=KERNEL_TABLES,
         transport=transport,
@@ -126,4 +149,5 @@ def create_app(
     app.state.sessions = SessionStore(app.state.database, settings, TokenBox(key))
     app.state.case_views = SeenStore(app.state.database)
     app.state.directory_names = Directory()
+    app.state.territory_maps = TerritoryMaps()
     return app

@@ -35,13 +35,17 @@ CALLBACKS = NavItem("/callbacks", N_("Callbacks"))
 # The registry's patients (booking starts from a patient's page) and the specialist's schedule.
 PATIENTS = NavItem("/patients", N_("Patients"))
 SCHEDULE = NavItem("/schedule", N_("Schedule"))
+# At-risk patients watched at home and the escalations their check-ins raise; the figures.
+MONITORING = NavItem("/monitoring", N_("Monitoring"))
+ESCALATIONS = NavItem("/monitoring/tasks", N_("Escalations"))
+FIGURES = NavItem("/figures", N_("Figures"))
 # The screens of each role beyond the home page and the account.
 ROLE_SCREENS = {
     "district_medic": [CASES, NEW_CASE, VISITS],
     "specialist": [QUEUE, CONSILIA, VISITS, SCHEDULE],
     "patient": [QUESTIONS],
-    "admin": [ORGANIZATIONS, USERS, API_CLIENTS, WEBHOOKS, AUDIT],
-    "coordinator": [NEW_APPEAL, APPEALS, CALLBACKS, PATIENTS],
+    "admin": [ORGANIZATIONS, USERS, API_CLIENTS, WEBHOOKS, AUDIT, FIGURES],
+    "coordinator": [NEW_APPEAL, APPEALS, CALLBACKS, PATIENTS, MONITORING, ESCALATIONS, FIGURES],
     "registrar": [PATIENTS],
 }
 

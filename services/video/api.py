@@ -19,6 +19,7 @@ from services.video.live import Live
 from services.video.models import Room
 from services.video.schemas import (
     Feed,
+    InviteesIn,
     JoinTokenOut,
     ParticipantOut,
     PatientLinkRequest,
@@ -110,7 +111,8 @@ async def list_rooms(
     "room for the host and organisation it names. An appointment that already has a room the "
     "caller manages gets that room back with 200. A `host_id` staff name must be a "
     "specialist or district medic of their region, a `patient_id` a patient of their "
-    "organisation, else a 422 naming the field.",
+    "organisation, each of `invitee_ids` (at most seven) a specialist or district medic of "
+    "their region, else a 422 naming the field.",
     responses={
         200: {"model": RoomOut, "description": "The appointment's room, which existed already"},
         **problem_responses(401, 403, 409, 422, 502),
@@ -169,6 +171,31 @@ async def close_room(
     room = await service.visible_room(uow, principal, room_id, "room.close")
     service.require_manager(uow, principal, room, "room.close")
     await live.close(uow, room, bearer_token(request))
+    return room_out(room)
+
+
+@router.put(
+    "/rooms/{room_id}/invitees",
+    response_model=RoomOut,
+    summary="Replace the room's invitees: the members of staff who may join it",
+    description="For the room's host and its organisation's coordinators. Each invitee must be "
+    "a specialist or district medic of the caller's region (else a 422 naming `invitee_ids`); "
+    "those left out no longer see the room nor take a join token. A closed room is a 410.",
+    responses=problem_responses(401, 403, 404, 409, 410, 422, 502),
+)
+async def set_invitees(
+    room_id: RoomId,
+    body: InviteesIn,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    people: PeopleDep,
+) -> RoomOut:
+    room = await service.visible_room(uow, principal, room_id, "room.invitees")
+    await service.set_invitees(uow, principal, room, body.invitee_ids, people)
+    try:
+        await uow.session.flush()
+    except IntegrityError as exc:  # another change of the same room's invitees won the race
+        raise Conflict("The room's invitees were changed at the same moment; ask again.") from exc
     return room_out(room)
 
 

@@ -1,6 +1,8 @@
-"""Typed client other services (scheduling) use to create rooms and patients' join links."""
+"""Typed client other services use: scheduling to create rooms and patients' join links,
+consult to create a consilium's room and keep its invitees to the consilium's members."""
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -9,10 +11,10 @@ import httpx
 from services.common.client import PASSED_ON, ServiceClient
 from services.common.errors import Conflict
 from services.video.enums import RoomKind
-from services.video.schemas import JoinTokenOut, RoomOut
+from services.video.schemas import MAX_INVITEES, JoinTokenOut, RoomOut
 
 # What callers pass and get back, so they need import nothing else of this service.
-__all__ = ["JoinTokenOut", "RoomKind", "RoomOut", "VideoClient"]
+__all__ = ["MAX_INVITEES", "JoinTokenOut", "RoomKind", "RoomOut", "VideoClient"]
 
 
 class VideoClient(ServiceClient):
@@ -41,6 +43,7 @@ class VideoClient(ServiceClient):
         case_id: uuid.UUID | None = None,
         organization_id: uuid.UUID | None = None,
         patient_id: uuid.UUID | None = None,
+        invitee_ids: Sequence[uuid.UUID] = (),
     ) -> RoomOut:
         """The new room; for an appointment that already has one, that room."""
         ids = {
@@ -55,8 +58,19 @@ class VideoClient(ServiceClient):
             "title": title,
             "starts_at": starts_at.isoformat(),
             **{name: str(value) if value else None for name, value in ids.items()},
+            "invitee_ids": [str(user_id) for user_id in invitee_ids],
         }
         return RoomOut.model_validate(await self._post("/rooms", bearer, body))
+
+    async def set_invitees(
+        self, room_id: uuid.UUID, invitee_ids: Sequence[uuid.UUID], bearer: str
+    ) -> RoomOut:
+        """Replaces who, besides the host, may join the room (the host's or a coordinator's
+        token)."""
+        body = {"invitee_ids": [str(user_id) for user_id in invitee_ids]}
+        return RoomOut.model_validate(
+            await self.call("PUT", f"/rooms/{room_id}/invitees", bearer, json=body)
+        )
 
     async def release_room(self, room_id: uuid.UUID, bearer: str) -> RoomOut:
         """Closes the room (a cancelled appointment): everyone in it is disconnected."""

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint, Uuid
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.common.db import IdMixin, TimestampMixin, UTCDateTime, new_metadata, string_enum
 from services.common.outbox import Outbox
@@ -32,12 +32,31 @@ class Room(IdMixin, TimestampMixin, Base):
     appointment_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, unique=True)
     # The patient the room was booked for, who may take their own join token.
     patient_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    # A member of staff the host invited (a case's requesting medic), who may take their own
-    # join token; indexed for the list of rooms a person is invited to.
-    invitee_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Loaded with the room, not lazily: every answer about a room names its invitees, and who
+    # may see it depends on them.
+    invitees: Mapped[list["RoomInvitee"]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def invitee_ids(self) -> list[uuid.UUID]:
+        return sorted(invitee.user_id for invitee in self.invitees)
+
+
+class RoomInvitee(Base):
+    """A member of staff the host invited (a case's requesting medic, a consilium's members),
+    who may see the room and take their own join token."""
+
+    __tablename__ = "room_invitees"
+
+    room_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Indexed for the rooms a person is invited to (`GET /api/video/rooms`).
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, index=True)
 
 
 class Participant(IdMixin, TimestampMixin, Base):

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
@@ -15,6 +16,18 @@ from services.video.enums import (
     RoomStatus,
 )
 from services.video.ice import IceServer
+
+# The host's guests: a room's capacity is eight at most, the host included.
+MAX_INVITEES = 7
+Invitees = Annotated[
+    list[uuid.UUID],
+    Field(
+        max_length=MAX_INVITEES,
+        description="Specialists and district medics of the host's region whom the host invites "
+        "(a case's requesting medic, a consilium's members): they see the room and take their "
+        "own join tokens, and wait in the waiting room until admitted.",
+    ),
+]
 
 
 class RoomCreate(BaseModel):
@@ -36,12 +49,13 @@ class RoomCreate(BaseModel):
         description="The patient booked into the room, who may take their own join token; "
         "named by those who may issue the patient's link.",
     )
-    invitee_id: uuid.UUID | None = Field(
-        default=None,
-        description="A specialist or district medic of the host's region whom the host invites "
-        "(a case's requesting medic): they see the room and take their own join token, and "
-        "wait in the waiting room until admitted.",
-    )
+    invitee_ids: Invitees = []
+
+
+class InviteesIn(BaseModel):
+    """Who is invited from now on: the list replaces the room's invitees."""
+
+    invitee_ids: Invitees
 
 
 class QualityOut(BaseModel):
@@ -95,7 +109,7 @@ class RoomOut(BaseModel):
     case_id: uuid.UUID | None
     appointment_id: uuid.UUID | None
     patient_id: uuid.UUID | None
-    invitee_id: uuid.UUID | None
+    invitee_ids: list[uuid.UUID]
     starts_at: datetime
     opened_at: datetime | None
     closed_at: datetime | None

@@ -20,7 +20,7 @@ from services.video.enums import (
     ParticipantState,
     RoomStatus,
 )
-from services.video.models import Participant, Room
+from services.video.models import Participant, Room, RoomInvitee
 from services.video.schemas import RoomCreate, TokenRequest
 from services.video.tokens import JoinClaims
 
@@ -98,12 +98,12 @@ def may_manage(principal: Principal, room: Room) -> bool:
 
 
 def is_invitee(principal: Principal, room: Room) -> bool:
-    return principal.role in STAFF_ROLES and principal.subject == room.invitee_id
+    return principal.role in STAFF_ROLES and principal.subject in room.invitee_ids
 
 
 def may_see(principal: Principal, room: Room) -> bool:
-    """Its managers, the patient booked into it and the member of staff invited to it; to anyone
-    else a room does not exist."""
+    """Its managers, the patient booked into it and the members of staff invited to it; to
+    anyone else a room does not exist."""
     if may_manage(principal, room) or is_invitee(principal, room):
         return True
     return principal.role is Role.PATIENT and principal.subject == room.patient_id
@@ -115,11 +115,12 @@ async def rooms_of(
     """The rooms not closed yet that the caller hosts, is invited to or is booked into, soonest
     first; of one case if `case_id` is given."""
     me = principal.subject
+    invited = select(RoomInvitee.room_id).where(RoomInvitee.user_id == me)
     query = (
         select(Room)
         .where(
             Room.status != RoomStatus.CLOSED,
-            or_(Room.host_id == me, Room.invitee_id == me, Room.patient_id == me),
+            or_(Room.host_id == me, Room.patient_id == me, Room.id.in_(invited)),
         )
         .order_by(Room.starts_at, Room.id)
         .limit(limit)
@@ -183,6 +184,25 @@ async def _require_doctor(
     )
 
 
+async def _require_invitees(
+    uow: UnitOfWork,
+    principal: Principal,
+    invitee_ids: list[uuid.UUID],
+    people: PersonLookup,
+    action: str,
+    room_id: uuid.UUID | None,
+) -> list[uuid.UUID]:
+    """The invitees without repeats, each found a doctor of the caller's region; a refusal
+    (a 422 naming `invitee_ids`) is on record."""
+    wanted = list(dict.fromkeys(invitee_ids))
+    for user_id in wanted:
+        try:
+            await _require_doctor(people, principal, user_id, "invitee_ids")
+        except ProblemError as error:
+            uow.audit.refuse(action, RESOURCE, room_id, error)
+    return wanted
+
+
 async def create_room(
     uow: UnitOfWork, principal: Principal, body: RoomCreate, people: PersonLookup
 ) -> tuple[Room, bool]:
@@ -220,7 +240,6 @@ async def create_room(
         case_id=body.case_id,
         appointment_id=body.appointment_id,
         patient_id=body.patient_id,
-        invitee_id=body.invitee_id,
         starts_at=body.starts_at,
     )
     # Naming the patient lets them take their own join token: it is issuing their link.
@@ -231,16 +250,33 @@ async def create_room(
             await require_patient(people, principal, body.patient_id)
         except ProblemError as error:
             uow.audit.refuse("room.create", RESOURCE, None, error)
-    if body.invitee_id is not None:
-        if not may_manage(principal, room):
-            raise Forbidden("Only the room's host or its coordinators invite to it.")
-        try:
-            await _require_doctor(people, principal, body.invitee_id, "invitee_id")
-        except ProblemError as error:
-            uow.audit.refuse("room.create", RESOURCE, None, error)
+    if body.invitee_ids and not may_manage(principal, room):
+        raise Forbidden("Only the room's host or its coordinators invite to it.")
+    wanted = await _require_invitees(uow, principal, body.invitee_ids, people, "room.create", None)
+    # Set even when empty: a new room's collection is then known, not loaded after the flush.
+    room.invitees = [RoomInvitee(user_id=user_id) for user_id in wanted]
     uow.session.add(room)
     audit(uow, "room.create", room.id, detail=f"kind={room.kind.value}")
     return room, True
+
+
+async def set_invitees(
+    uow: UnitOfWork,
+    principal: Principal,
+    room: Room,
+    invitee_ids: list[uuid.UUID],
+    people: PersonLookup,
+) -> None:
+    """Replaces the room's invitees: those left out can no longer see it nor take a token
+    (a token already issued runs out on its own), the new ones can."""
+    action = "room.invitees"
+    require_manager(uow, principal, room, action)
+    require_joinable(room)
+    wanted = await _require_invitees(uow, principal, invitee_ids, people, action, room.id)
+    kept = [invitee for invitee in room.invitees if invitee.user_id in wanted]
+    present = {invitee.user_id for invitee in kept}
+    room.invitees = kept + [RoomInvitee(user_id=u) for u in wanted if u not in present]
+    audit(uow, action, room.id, detail="invitees=" + ",".join(map(str, room.invitee_ids)))
 
 
 def transition(room: Room, target: RoomStatus) -> None:
@@ -269,8 +305,8 @@ def open_room(room: Room, open_before: timedelta, now: datetime | None = None) -
 def token_grant(
     principal: Principal, room: Room, body: TokenRequest
 ) -> tuple[str, ParticipantRole, frozenset[Grant]]:
-    """Identity, role and grants of a token the caller asks for; managers issue them all, the
-    room's invitee only their own."""
+    """Identity, role and grants of a token the caller asks for; managers issue them all, each
+    of the room's invitees only their own."""
     if not may_manage(principal, room):
         return _invitees_own(principal, room, body)
     identity = body.identity or str(principal.subject)
@@ -287,7 +323,7 @@ def token_grant(
 def _invitees_own(
     principal: Principal, room: Room, body: TokenRequest
 ) -> tuple[str, ParticipantRole, frozenset[Grant]]:
-    """The invitee joins as themselves with a staff member's default grants: they wait in the
+    """An invitee joins as themselves with a staff member's default grants: they wait in the
     waiting room until the host admits them, like everyone the host did not bring in."""
     own = str(principal.subject)
     if not is_invitee(principal, room):

@@ -416,6 +416,90 @@ async def test_the_chair_asks_for_the_consilium_room(consilium: Consilium) -> No
     assert datetime.fromisoformat(room.json()["starts_at"]) == starts_at
 
 
+async def test_the_members_join_the_consilium_room(consilium: Consilium) -> None:
+    """Invited by name or accepted: in the room; a later answer counts once the chair asks
+    for the room again."""
+    world, chair = consilium.world, consilium.chair
+    client, neurologist, endocrinologist = (
+        world.stack.client,
+        world.neurologist,
+        consilium.endocrinologist,
+    )
+    invitations = await convened(consilium)
+    accepted = await consilium.answer(neurologist, invitations["neurologist"], "accept")
+    assert accepted.status_code == 200, accepted.text
+    body = {"starts_at": (utcnow() + timedelta(minutes=5)).isoformat()}
+
+    async def ask_for_the_room() -> dict[str, Any]:
+        response = await client.post(f"{consilium.path}/room", json=body, headers=chair.headers)
+        assert response.status_code == 200, response.text
+        room = await client.get(
+            f"/api/video/rooms/{response.json()['room_id']}", headers=chair.headers
+        )
+        assert room.status_code == 200, room.text
+        found: dict[str, Any] = room.json()
+        return found
+
+    async def own_token(room: dict[str, Any], actor: Actor) -> int:
+        path = f"/api/video/rooms/{room['id']}/tokens"
+        return (await client.post(path, json={}, headers=actor.headers)).status_code
+
+    room = await ask_for_the_room()
+    assert room["invitee_ids"] == sorted([str(neurologist.id), str(endocrinologist.id)])
+    assert await own_token(room, neurologist) == 201
+    assert await own_token(room, consilium.surgeon) == 404  # the specialty's seat is empty
+
+    taken = await consilium.answer(consilium.surgeon, invitations["surgery"], "accept")
+    assert taken.status_code == 200, taken.text
+    declined = await consilium.answer(
+        endocrinologist, invitations["endocrinologist"], "decline", {"reason": "On leave."}
+    )
+    assert declined.status_code == 200, declined.text
+    assert await own_token(room, consilium.surgeon) == 404  # until the chair asks again
+
+    again = await ask_for_the_room()
+    assert again["id"] == room["id"]
+    assert again["invitee_ids"] == sorted([str(neurologist.id), str(consilium.surgeon.id)])
+    assert await own_token(room, consilium.surgeon) == 201
+    assert await own_token(room, endocrinologist) == 404
+    assert await own_token(room, consilium.other_surgeon) == 404
+    assert await own_token(room, world.colleague) == 404
+
+
+async def test_a_consilium_the_video_service_cannot_seat_gets_no_room(
+    consilium: Consilium,
+) -> None:
+    """More members than a room takes, or a member of another region (whom the video service
+    does not let the chair invite): a 409 saying so, and no room."""
+    world, chair, stack = consilium.world, consilium.chair, consilium.world.stack
+    path = f"{consilium.path}/room"
+    body = {"starts_at": (utcnow() + timedelta(minutes=5)).isoformat()}
+    crowd = [await stack.actor("specialist", world.centre, "neurology") for _ in range(8)]
+    assert (await consilium.convene(chair, [by_user(actor) for actor in crowd])).status_code == 201
+    too_many = await stack.client.post(path, json=body, headers=chair.headers)
+    assert_problem(too_many, 409)
+    assert too_many.json()["members"] == 8
+
+    case = await world.in_progress()
+    far_centre = await stack.organization(
+        kind="regional_centre", region="27", timezone="Asia/Vladivostok"
+    )
+    far = await stack.actor("specialist", far_centre, "cardiac_surgery")
+    far_path = f"{CONSULT}/cases/{case['id']}/consilium"
+    wanted = {"agenda": "Operate?", "invitations": [by_user(far)]}
+    assert (
+        await stack.client.post(far_path, json=wanted, headers=chair.headers)
+    ).status_code == 201
+    refused = await stack.client.post(f"{far_path}/room", json=body, headers=chair.headers)
+    assert_problem(refused, 409)
+    assert f"No specialist or district medic {far.id} of your region." in refused.json()["detail"]
+    for case_id in (consilium.case_id, case["id"]):
+        read = await stack.client.get(f"{CONSULT}/cases/{case_id}/consilium", headers=chair.headers)
+        assert read.json()["room_id"] is None
+    rooms = await stack.client.get("/api/video/rooms", headers=chair.headers)
+    assert rooms.json() == []
+
+
 async def test_a_changed_opinion_no_longer_verifies_nor_does_its_citation(
     consilium: Consilium,
 ) -> None:

@@ -278,6 +278,33 @@ async def test_the_days_due_check_ins_are_counted_in_each_organisations_time_zon
     assert [item["enrolment_id"] for item in due_here["items"]] == [tonight["id"], here["id"]]
 
 
+async def test_a_patient_in_another_zone_is_due_by_the_end_of_their_own_day(
+    ward: Ward,
+) -> None:
+    # Tuesday 06:00 UTC: already today for a patient in Kamchatka (Tuesday 01:00 there), not
+    # yet for the Kaliningrad hospital watching her (Monday 15:00).
+    tuesday_morning = "2025-10-21T06:00:00+00:00"
+    far_patient = await ward.enrolled(
+        first_check_in_due_at=tuesday_morning, patient_timezone="Asia/Kamchatka"
+    )
+    assert far_patient["patient_timezone"] == "Asia/Kamchatka"
+    near_patient = await ward.enrolled(
+        first_check_in_due_at=tuesday_morning,
+        patient=ward.body()["patient"] | {"reference": "MIS-39-000043"},
+        patient_id=None,
+    )
+    assert near_patient["patient_timezone"] is None
+
+    due = (await ward.get(ward.operator, "/due")).json()
+    assert (due["timezone"], due["day"]) == ("Europe/Kaliningrad", "2025-10-20")
+    assert [(item["enrolment_id"], item["timezone"], item["day"]) for item in due["items"]] == [
+        (far_patient["id"], "Asia/Kamchatka", "2025-10-21")
+    ]
+    assert_problem(
+        await ward.enrol(patient_timezone="Mars/Olympus", programme="home_treatment"), 422
+    )
+
+
 async def test_a_missed_check_in_is_overdue_until_it_is_made(ward: Ward) -> None:
     soon = (NOW + timedelta(hours=1)).isoformat()
     enrolment = await ward.enrolled(first_check_in_due_at=soon)

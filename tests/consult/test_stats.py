@@ -147,12 +147,13 @@ class DataSet:
         resolved: datetime | None = None,
         first_contact: bool | None = None,
         events: tuple[tuple[AppealEventKind, float, str | None], ...] = (),
+        channel: AppealChannel = AppealChannel.PHONE,
     ) -> Appeal:
         """`events`: (kind, seconds after receipt, the actor's role or None for the system)."""
         appeal = Appeal(
             id=uuid.uuid4(),
             region=region,
-            channel=AppealChannel.PHONE,
+            channel=channel,
             category=AppealCategory.QUESTION,
             status=status,
             contact_name="Sidorova Maria Petrovna",
@@ -310,7 +311,7 @@ def build(world: World) -> DataSet:
     data.callback(a1, h, CallbackStatus.REACHED, at(3, 2, 10, 20), at(3, 2, 10, 10))
     # Taken after 15 minutes, resolved after 3 hours; H's callback late, the centre's in time.
     a2 = data.appeal(at(3, 2, 11), a.RESOLVED, at(3, 2, 15), organization=h,
-                     resolved=at(3, 2, 14), first_contact=False,
+                     resolved=at(3, 2, 14), first_contact=False, channel=AppealChannel.CHAT,
                      events=((E.TAKEN, 15 * MINUTE, coordinator),
                              (E.RESOLVED, 3 * HOUR, coordinator)))  # fmt: skip
     data.callback(a2, h, CallbackStatus.FAILED, at(3, 2, 13, 30), at(3, 2, 14))
@@ -327,7 +328,7 @@ def build(world: World) -> DataSet:
     data.callback(a4, h, CallbackStatus.PENDING, at(3, 13, 9))
     # Told at once where to go; withdrawn by the patient: neither has a deadline to meet.
     data.appeal(at(3, 5, 10), a.REDIRECTED, at(3, 5, 14), organization=h,
-                events=((E.REDIRECTED, 0, coordinator),))  # fmt: skip
+                events=((E.REDIRECTED, 0, coordinator),), channel=AppealChannel.WEB)  # fmt: skip
     data.appeal(at(3, 6, 10), a.CLOSED, at(3, 6, 14), organization=h,
                 events=((E.CLOSED, 2 * HOUR, patient),))  # fmt: skip
     # Today's, for no territory on the map: nobody's yet, and due at once.
@@ -382,6 +383,10 @@ def rate(count: int, of: int) -> dict[str, Any]:
     return {"count": count, "of": of, "ratio": count / of if of else None}
 
 
+def channels(phone: int = 0, chat: int = 0, web: int = 0, api: int = 0) -> dict[str, int]:
+    return {"phone": phone, "chat": chat, "web": web, "api": api}
+
+
 # The hand-worked figures of region 42 over the default period.
 CARDIOLOGY = {
     "submitted": 4,  # 2, 3, 4 and 5 March; 10 February's is before the period
@@ -416,6 +421,7 @@ CENTRE_CASES = {
 }
 HOSPITAL_APPEALS = {
     "received": 6,  # 2 (two), 3, 5, 6 and 12 March
+    "by_channel": channels(phone=4, chat=1, web=1),  # 2 March's second by chat, 5 March's web
     "resolved": 3,
     # First answers: resolved after 5 min, taken after 15 and 30, redirected at once (the
     # patient's withdrawal and a reassignment are no answers): [0, 300, 900, 1800] s.
@@ -431,6 +437,7 @@ HOSPITAL_APPEALS = {
 }
 UNROUTED_APPEALS = {
     "received": 1,
+    "by_channel": channels(phone=1),
     "resolved": 0,
     "first_response": percentiles(0, None, None),
     "resolution": percentiles(0, None, None),
@@ -447,10 +454,16 @@ NO_CASES = {
     "within_deadline": rate(0, 0),
     "overdue_now": 0,
 }
-NO_APPEALS = UNROUTED_APPEALS | {"received": 0, "within_deadline": rate(0, 0), "overdue_now": 0}
-HOSPITAL_CALLBACKS = {"owed": 3, "within_due_time": rate(1, 3)}  # a1's in time; a2's, a4's late
-CENTRE_CALLBACKS = {"owed": 1, "within_due_time": rate(1, 1)}
-NO_CALLBACKS = {"owed": 0, "within_due_time": rate(0, 0)}
+NO_APPEALS = UNROUTED_APPEALS | {
+    "received": 0,
+    "by_channel": channels(),
+    "within_deadline": rate(0, 0),
+    "overdue_now": 0,
+}
+# a1's in time; a2's, a4's late. Reached: a1's; a2's failed; a4's pending, settled neither way.
+HOSPITAL_CALLBACKS = {"owed": 3, "reached": rate(1, 2), "within_due_time": rate(1, 3)}
+CENTRE_CALLBACKS = {"owed": 1, "reached": rate(1, 1), "within_due_time": rate(1, 1)}
+NO_CALLBACKS = {"owed": 0, "reached": rate(0, 0), "within_due_time": rate(0, 0)}
 # Patient 1 now (in two programmes, one patient); 1 and 2 in the period; two escalations.
 HOSPITAL_MONITORING = {"patients_now": 1, "patients": 2, "escalations": 2}
 NO_MONITORING = {"patients_now": 0, "patients": 0, "escalations": 0}
@@ -487,11 +500,24 @@ async def test_a_coordinator_sees_the_figures_of_the_regions_organisations(
     assert totals["cases"] == CENTRE_CASES
     assert totals["appeals"] == HOSPITAL_APPEALS | {
         "received": 6 + 1,
+        "by_channel": channels(phone=4 + 1, chat=1, web=1),
         "within_deadline": rate(2, 4 + 1),
         "overdue_now": 2 + 1,
     }
-    assert totals["callbacks"] == {"owed": 3 + 1, "within_due_time": rate(1 + 1, 3 + 1)}
+    assert totals["callbacks"] == {
+        "owed": 3 + 1,
+        "reached": rate(1 + 1, 2 + 1),
+        "within_due_time": rate(1 + 1, 3 + 1),
+    }
     assert totals["monitoring"] == HOSPITAL_MONITORING
+    # The hotline's days: every day of the period, each by channel.
+    volume = {day["day"]: day["by_channel"] for day in body["hotline_days"]}
+    assert len(volume) == 30
+    assert volume["2026-03-02"] == channels(phone=1, chat=1)
+    assert volume["2026-03-05"] == channels(web=1)
+    assert volume["2026-03-20"] == channels(phone=1)
+    assert volume["2026-03-04"] == channels()
+    assert sum(sum(day.values()) for day in volume.values()) == 7
 
 
 async def test_figures_by_specialty_are_the_cases_only(world: World, data: DataSet) -> None:
@@ -503,6 +529,7 @@ async def test_figures_by_specialty_are_the_cases_only(world: World, data: DataS
     for group in body["groups"]:
         assert (group["appeals"], group["callbacks"], group["monitoring"]) == (None, None, None)
     assert body["totals"]["appeals"]["received"] == 7
+    assert len(body["hotline_days"]) == 30
 
     chosen = await figures(world, world.coordinator, specialty="Cardiology")
     assert chosen["totals"]["specialty"] == "cardiology"
@@ -524,7 +551,11 @@ async def test_a_period_and_an_organisation_narrow_the_figures(world: World, dat
     assert appeals["first_response"] == percentiles(3, 900, 900 + 0.8 * (1800 - 900))
     assert appeals["within_deadline"] == rate(2, 3)
     assert appeals["overdue_now"] == 2  # of the moment, whatever the period
-    assert body["totals"]["callbacks"] == {"owed": 2, "within_due_time": rate(1, 2)}
+    assert body["totals"]["callbacks"] == {
+        "owed": 2,
+        "reached": rate(1, 2),
+        "within_due_time": rate(1, 2),
+    }
     assert body["totals"]["cases"]["submitted"] == 0
 
 

@@ -1,8 +1,9 @@
 """The consilium screens in process: the case's cardiologist convenes one from the case page,
 inviting the neurologist by name; the neurologist finds the invitation, accepts it and signs an
-opinion; the chair opens the video room and signs the protocol, which concludes the case; the
-medic reads and prints it. Refusals: no one invited, a form without its CSRF token, an opinion
-not confirmed or by a specialist not invited, another region's specialist (the 404 page)."""
+opinion; the chair opens the video room, which the neurologist joins, and signs the protocol,
+which concludes the case; the medic reads and prints it. Refusals: no one invited, a form
+without its CSRF token, an opinion not confirmed or by a specialist not invited, the room to a
+specialist not a member, another region's specialist (the 404 page)."""
 
 import re
 from typing import Any
@@ -41,10 +42,12 @@ async def test_a_consilium_from_convening_to_the_signed_protocol(clinic: Clinic)
     path = f"/cases/{case['id']}"
     here = f"{path}/consilium"
     neurologist = str(clinic.neurologist.id)
+    second_cardiologist = await clinic.stack.actor("specialist", clinic.centre, "cardiology")
     async with (
         clinic.browser(clinic.cardiologist) as chair,
         clinic.browser(clinic.neurologist) as member,
         clinic.browser(clinic.medic) as medic,
+        clinic.browser(second_cardiologist) as outsider,
     ):
         page = await clinic.console.page(chair, path)
         assert f'href="{here}/new"' in page.text
@@ -82,8 +85,22 @@ async def test_a_consilium_from_convening_to_the_signed_protocol(clinic: Clinic)
         assert "Signed when given; the signature is verified now." in shown
         room = await clinic.post(chair, here, f"{here}/room")
         assert room.status_code == 303
-        assert re.fullmatch(r"/video/[0-9a-f-]{36}", room.headers["location"])
-        assert room.headers["location"] in (await clinic.console.page(member, here)).text
+        room_page = room.headers["location"]
+        assert re.fullmatch(r"/video/[0-9a-f-]{36}", room_page)
+        seated = text_of((await clinic.console.page(member, here)).text)
+        assert "Join the consilium's video room" in seated
+        assert "You wait in the room until the chair admits you." in seated
+        assert 'id="video-config"' in (await clinic.console.page(member, room_page)).text
+        # Sees the consilium (their specialty at their centre), but sits on it not.
+        onlooker = await clinic.console.page(outsider, here)
+        assert room_page not in onlooker.text
+        assert "The consilium's chair and members meet in its video room." in text_of(onlooker.text)
+        shut_out = await outsider.get(room_page)
+        assert shut_out.status_code == 404
+        assert "Page not found" in shut_out.text
+        assert "video-config" not in shut_out.text
+        again = await clinic.post(chair, here, f"{here}/room")  # the chair's button stays
+        assert again.headers["location"] == room_page
 
         decision = {key: value for key, value in CONCLUSION.items() if key != "confirm"}
         unsigned = await clinic.post(chair, here, f"{here}/protocol", **decision)

@@ -19,8 +19,8 @@ from web.appeals.labels import (
     EXCLUDED_PREFIX,
     EXCLUDED_TOPICS,
 )
-from web.appeals.schemas import Appeal, Callback
-from web.appeals.views import opening_hours, refused_form, render
+from web.appeals.schemas import Appeal
+from web.appeals.views import TerritoryMaps, opening_hours, refused_form, render
 from web.cases.api import Refusal
 from web.cases.deps import DirectoryDep
 from web.cases.forms import FormState, form_values, parse_id
@@ -60,14 +60,18 @@ async def _page(
     request: Request,
     api: AppealsApi,
     directory: Directory,
-    token: str,
+    signed_in: SignedIn,
     state: FormState,
     *,
     status: int = 200,
     filed: Appeal | None = None,
-    callback: Callback | Refusal | None = None,
+    dropped: bool = False,
+    refusal: Refusal | None = None,
 ) -> Response:
-    territories = await api.territories(token)
+    token = signed_in.access_token
+    maps: TerritoryMaps = request.app.state.territory_maps
+    assert signed_in.session.user_id is not None  # a signed-in session's
+    territories = await maps.of(api, token, signed_in.session.user_id)
     organizations = await directory.organizations(api, token) if filed else {}
     context = {
         "form": state,
@@ -81,7 +85,10 @@ async def _page(
         "filed_organization": (
             organizations.get(filed.organization_id) if filed and filed.organization_id else None
         ),
-        "callback": callback,
+        # After a dropped call: its callback, scheduled due now (`_call_back`), or consult's
+        # refusal of it.
+        "dropped": dropped,
+        "callback_refusal": refusal,
         # A form sent twice (a double Ctrl+Enter, a lost answer) files one appeal.
         "form_key": uuid.uuid4().hex,
         "preview": None,
@@ -105,14 +112,12 @@ async def new_appeal(
 ) -> Response:
     """The empty form; after filing (`filed`), with the confirmation of the appeal above it,
     and of its callback after a dropped call."""
-    token = signed_in.access_token
-    appeal = callback = None
+    appeal = None
     if appeal_id := parse_id(filed):
-        appeal = await api.appeal(token, appeal_id)
-        if dropped:
-            callbacks = await api.appeal_callbacks(token, appeal_id)
-            callback = callbacks[-1] if callbacks else None
-    return await _page(request, api, directory, token, _empty(), filed=appeal, callback=callback)
+        appeal = await api.appeal(signed_in.access_token, appeal_id)
+    return await _page(
+        request, api, directory, signed_in, _empty(), filed=appeal, dropped=bool(dropped)
+    )
 
 
 @router.post("/appeals/new")
@@ -129,7 +134,7 @@ async def file_appeal(
     result = await api.file_appeal(token, appeal_body(values), form_key)
     if isinstance(result, Refusal):
         state = refused_form(result, values)
-        return await _page(request, api, directory, token, state, status=result.status)
+        return await _page(request, api, directory, signed_in, state, status=result.status)
     if form.get("action") != "dropped":
         return RedirectResponse(f"/appeals/new?filed={result.id}", status_code=303)
     return await _call_back(request, api, directory, signed_in, result, form_key)
@@ -151,7 +156,7 @@ async def _call_back(
     callback = await api.schedule_callback(token, appeal.id, body, key)
     if isinstance(callback, Refusal):  # the appeal is filed; the page says why no callback
         return await _page(
-            request, api, directory, token, _empty(), filed=appeal, callback=callback
+            request, api, directory, signed_in, _empty(), filed=appeal, refusal=callback
         )
     return RedirectResponse(f"/appeals/new?filed={appeal.id}&dropped=1", status_code=303)
 

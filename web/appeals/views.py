@@ -1,6 +1,8 @@
 """How the hotline screens present consult's answers: the refusals beside the fields they are
 about, an organisation's opening hours in the reader's words, and the templates' labels."""
 
+import time
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -8,13 +10,17 @@ from babel.dates import get_day_names
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from web.appeals.api import AppealsApi
 from web.appeals.labels import LABELS, OPEN_STATUSES
-from web.appeals.schemas import AppealSummary, OpeningHours
+from web.appeals.schemas import AppealSummary, OpeningHours, Territory
 from web.cases.api import Issue, Refusal
 from web.cases.forms import FormState, issue_message
 from web.cases.views import Deadline, duration
 from web.templating import render_page
 
+# A region's territory map changes a few times a year; the live-call form reads it on every
+# new caller, so each operator's map is kept this long (as the organisations' list is).
+MAP_SECONDS = 60.0
 # The API's body locations and the form fields they are about.
 FIELD_OF = {
     ("contact", "name"): "contact_name",
@@ -95,6 +101,21 @@ def deadline(appeal: AppealSummary, now: datetime, language: str) -> Deadline:
     running = appeal.status in OPEN_STATUSES
     left = duration((appeal.due_at - now).total_seconds(), language)
     return Deadline(appeal.due_at, running, appeal.overdue, left)
+
+
+class TerritoryMaps:
+    """The territory map each operator's form offers, read once a minute per operator (the API
+    answers the caller's own region's map)."""
+
+    def __init__(self) -> None:
+        self._maps: dict[uuid.UUID, tuple[float, list[Territory]]] = {}
+
+    async def of(self, api: AppealsApi, token: str, user_id: uuid.UUID) -> list[Territory]:
+        read_at, territories = self._maps.get(user_id, (float("-inf"), []))
+        if time.monotonic() - read_at > MAP_SECONDS:
+            territories = await api.territories(token)
+            self._maps[user_id] = (time.monotonic(), territories)
+        return territories
 
 
 def render(

@@ -13,6 +13,9 @@ INVITATION_STATUSES = {
 }
 # Invitations whose specialist may still answer (consult's OUTSTANDING_INVITATIONS).
 OUTSTANDING = frozenset({"pending", "accepted"})
+# Invitations whose specialist sits on the consilium (consult's MEMBER_STATUSES): one to them by
+# name not answered yet, accepted, or answered with the opinion. Consult invites them to its room.
+SEATED = frozenset({"pending", "accepted", "opinion_given"})
 
 LABELS = {
     "consilium_statuses": CONSILIUM_STATUSES,

@@ -11,7 +11,7 @@ from services.common.errors import NotFound
 from web.cases.deps import Screens, ScreensDep
 from web.cases.forms import FormState
 from web.consilia.api import ConsiliaApi
-from web.consilia.labels import OUTSTANDING
+from web.consilia.labels import OUTSTANDING, SEATED
 from web.consilia.schemas import Consilium, Invitation
 from web.consilia.views import picker, render
 from web.deps import SignedIn, SignedInDep
@@ -34,6 +34,14 @@ async def seat_of(api: ConsiliaApi, signed_in: SignedIn, consilium: Consilium) -
         return None
     answerable = await api.invitations(signed_in.access_token)
     return next((item for item in answerable if item.case_id == consilium.case_id), None)
+
+
+def is_member(consilium: Consilium, user_id: uuid.UUID) -> bool:
+    """The reader is one of the consilium's members (not its chair), whom consult invites to
+    its video room."""
+    return any(
+        item.invitee_id == user_id and item.status in SEATED for item in consilium.invitations
+    )
 
 
 async def show(
@@ -61,6 +69,8 @@ async def show(
         "organizations": organizations,
         "seat": await seat_of(api, signed_in, consilium),
         "chairing": chairing,
+        "member": is_member(consilium, me),
+        "chairs": consilium.chair_id == me,  # open or concluded
         "unanswered": [item for item in consilium.invitations if item.status in OUTSTANDING],
         "saved": saved,
         "forms": dict(forms or {}),

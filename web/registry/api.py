@@ -117,8 +117,12 @@ class RegistryApi(CasesApi):
         self, bearer: str, *, practitioner: uuid.UUID, starts_from: datetime, before: datetime
     ) -> list[Appointment]:
         """A practitioner's visits starting in [from, before), every page, earliest first."""
-        params = {"practitioner": str(practitioner), "from": instant(starts_from),
-                  "to": instant(before), "limit": "200"}  # fmt: skip
+        params = {
+            "practitioner": str(practitioner),
+            "from": instant(starts_from),
+            "to": instant(before),
+            "limit": "200",
+        }
         found: list[Appointment] = []
         for _ in range(MAX_PAGES):
             response = await self.request(

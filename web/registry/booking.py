@@ -59,16 +59,17 @@ async def _booking(
     params = {"visit_type": "in_person", "specialty": filters["specialty"]}
     if filters["organization"]:
         params["organization"] = filters["organization"]
-    context = await _week(request, api, signed_in, params if filters["specialty"] else None,
-                          week_asked)  # fmt: skip
+    context = await _week(
+        request, api, signed_in, params if filters["specialty"] else None, week_asked
+    )
     context |= {
         "patient": patient,
         "filters": filters,
         "specialty_options": list(SPECIALTIES.items()),
         "organization_options": sorted(
-            ((str(each.id), each.name) for each in organizations.values()
-             if each.kind in CENTRES), key=lambda option: option[1],
-        ),  # fmt: skip
+            ((str(each.id), each.name) for each in organizations.values() if each.kind in CENTRES),
+            key=lambda option: option[1],
+        ),
         "refusal": refusal,
         "form_key": uuid.uuid4().hex,
     }
@@ -85,17 +86,22 @@ async def _week(
     """The week and its free slots (none asked without `params`), or the API's refusal."""
     zone = signed_in.session.timezone
     week = Week.of(week_asked, zone, utcnow())
-    context: dict[str, Any] = {"week": week, "days": [], "truncated": False, "search": None,
-                               "week_title": week.title(request.state.language)}  # fmt: skip
+    context: dict[str, Any] = {
+        "week": week,
+        "days": [],
+        "truncated": False,
+        "search": None,
+        "week_title": week.title(request.state.language),
+    }
     if params is None:
         return context
-    asked = params | {"from": week.start.isoformat(), "to": week.end.isoformat(),
-                      "tz": week.zone}  # fmt: skip
+    asked = params | {"from": week.start.isoformat(), "to": week.end.isoformat(), "tz": week.zone}
     found = await api.availability(signed_in.access_token, asked)
     if isinstance(found, Refusal):
         return context | {"search": found}
-    people = await Directory.people(api, signed_in.access_token,
-                                    [slot.practitioner_id for slot in found.slots])  # fmt: skip
+    people = await Directory.people(
+        api, signed_in.access_token, [slot.practitioner_id for slot in found.slots]
+    )
     days = slot_days(found.slots, zone, request.state.language, people)
     return context | {"days": days, "truncated": found.truncated}
 
@@ -117,8 +123,12 @@ async def book_first_visit(
         refusal = Refusal(422, "choose_slot")
     else:
         schedule_id, start = chosen
-        body = {"schedule_id": str(schedule_id), "visit_type": "in_person",
-                "start": start.isoformat(), "patient_id": str(patient_id)}  # fmt: skip
+        body = {
+            "schedule_id": str(schedule_id),
+            "visit_type": "in_person",
+            "start": start.isoformat(),
+            "patient_id": str(patient_id),
+        }
         key = str(form.get("form_key") or "")[:64] or None
         booked = await api.book(token, body, key)
         if not isinstance(booked, Refusal):
@@ -148,8 +158,13 @@ async def _moving(
         params["schedule"] = str(appointment.schedule_id)
     context = await _week(request, api, signed_in, params, week_asked)
     when = local_time(appointment.start, request.state.language, appointment.local.timezone)
-    context |= {"appointment": appointment, "when": when, "refusal": refusal, "reason": reason,
-                "form_key": uuid.uuid4().hex}  # fmt: skip
+    context |= {
+        "appointment": appointment,
+        "when": when,
+        "refusal": refusal,
+        "reason": reason,
+        "form_key": uuid.uuid4().hex,
+    }
     return render(request, "registry/move.html", context, status=refusal.status if refusal else 200)
 
 
@@ -179,12 +194,11 @@ async def move_visit(
     else:
         schedule_id, start = chosen
         body = {"start": start.isoformat(), "schedule_id": str(schedule_id)}
+        body |= {"reason": reason} if reason else {}
         key = str(form.get("form_key") or "")[:64] or None
-        moved = await api.reschedule(token, appointment_id, body | ({"reason": reason} if reason else {}), key)
+        moved = await api.reschedule(token, appointment_id, body, key)
         if not isinstance(moved, Refusal):
             return RedirectResponse(f"/patients/{moved.patient_id}?saved=moved", status_code=303)
         refusal = moved
     week = str(form.get("week") or "")[:10]
-    return await _moving(
-        request, api, signed_in, appointment, week, refusal=refusal, reason=reason
-    )
+    return await _moving(request, api, signed_in, appointment, week, refusal=refusal, reason=reason)

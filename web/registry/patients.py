@@ -17,9 +17,18 @@ from web.registry.schemas import Episode, Series
 from web.registry.views import render, visit
 
 router = APIRouter(include_in_schema=False)
-SEARCH = ("name", "birth_date", "policy_number")
-FIELDS = ("full_name", "birth_date", "sex", "policy_number", "phone", "email", "language",
-          "organization_id")  # fmt: skip
+# The search's own names: the registration form beside it has `birth_date` and `policy_number`.
+SEARCH = ("name", "born", "policy")
+FIELDS = (
+    "full_name",
+    "birth_date",
+    "sex",
+    "policy_number",
+    "phone",
+    "email",
+    "language",
+    "organization_id",
+)
 OPTIONAL = ("policy_number", "phone", "email")
 Text = Annotated[str, Query(max_length=255)]
 # The register's own words for a namesake (policy numbers are never registered twice): the
@@ -28,7 +37,12 @@ NAMESAKE = "allow_namesake"
 
 
 def _field(location: tuple[str | int, ...]) -> str | None:
-    return str(location[0]) if location and str(location[0]) in (*FIELDS, *SEARCH) else None
+    return str(location[0]) if location and str(location[0]) in FIELDS else None
+
+
+def _search_field(location: tuple[str | int, ...]) -> str | None:
+    asked = {"q": "name", "birth_date": "born", "policy_number": "policy"}
+    return asked.get(str(location[0])) if location else None
 
 
 async def _find_page(
@@ -65,17 +79,27 @@ async def find_patients(
     signed_in: SignedInDep,
     api: RegistryApiDep,
     name: Text = "",
-    birth_date: Text = "",
-    policy_number: Text = "",
+    born: Text = "",
+    policy: Text = "",
 ) -> Response:
     """The search and the registration form; with any criterion, the patients found."""
-    search = FormState(values={"name": name.strip(), "birth_date": birth_date.strip(),
-                               "policy_number": policy_number.strip()})  # fmt: skip
+    search = FormState(
+        values={
+            "name": name.strip(),
+            "born": born.strip(),
+            "policy": policy.strip(),
+        }
+    )
     found: Any = None
     if any(search.values.values()):
-        found = await api.find(signed_in.access_token, **search.values)
+        found = await api.find(
+            signed_in.access_token,
+            name=search.values["name"],
+            birth_date=search.values["born"],
+            policy_number=search.values["policy"],
+        )
         if isinstance(found, Refusal):
-            search, found = refused(found, search.values, _field), None
+            search, found = refused(found, search.values, _search_field), None
     registration = FormState(values={"language": "ru"})
     return await _find_page(request, api, signed_in, search, registration, found=found)
 
@@ -103,9 +127,14 @@ async def register_patient(
         state = refused(refusal, values, _field)
         duplicates = result if isinstance(result, Duplicates) else None
         return await _find_page(
-            request, api, signed_in, FormState(), state, duplicates=duplicates,
+            request,
+            api,
+            signed_in,
+            FormState(),
+            state,
+            duplicates=duplicates,
             status=refusal.status,
-        )  # fmt: skip
+        )
     return RedirectResponse(f"/patients/{result.id}?saved=registered", status_code=303)
 
 
@@ -130,8 +159,10 @@ async def show_patient(
     practitioners = [episode.practitioner_id for episode in episodes]
     context = {
         "patient": patient,
-        "episodes": [(episode, [visit(item, zone, language) for item in episode.appointments])
-                     for episode in episodes],  # fmt: skip
+        "episodes": [
+            (episode, [visit(item, zone, language) for item in episode.appointments])
+            for episode in episodes
+        ],
         "people": await directory.people(api, token, practitioners),
         "organizations": await directory.organizations(api, token),
         "saved": saved,
@@ -158,4 +189,3 @@ async def patient_page(
     saved: Annotated[str | None, Query(max_length=32)] = None,
 ) -> Response:
     return await show_patient(request, api, directory, signed_in, patient_id, saved=saved)
-

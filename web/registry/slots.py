@@ -58,9 +58,13 @@ def slot_days(
             person = people.get(slot.practitioner_id) if slot.practitioner_id else None
             row = rows.setdefault(
                 slot.schedule_id,
-                Row(slot.practitioner_id, person.full_name if person else None,
-                    slot.local.timezone, []),
-            )  # fmt: skip
+                Row(
+                    slot.practitioner_id,
+                    person.full_name if person else None,
+                    slot.local.timezone,
+                    [],
+                ),
+            )
             label = two_zones(slot.start, slot.local.timezone, reader_zone, language)
             row.slots.append(SlotButton(slot_value(slot), label))
         days.append(SlotDay(day_title(day, language), list(rows.values())))

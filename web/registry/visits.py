@@ -46,9 +46,14 @@ def _step_route(step: str, action: str) -> None:
         assert appointment.patient_id is not None  # the registry's visits are patients'
         forms = {f"{step}-{appointment_id}": refused(result, values, _no_field)}
         return await show_patient(
-            request, api, directory, signed_in, appointment.patient_id, forms=forms,
+            request,
+            api,
+            directory,
+            signed_in,
+            appointment.patient_id,
+            forms=forms,
             status=result.status,
-        )  # fmt: skip
+        )
 
     router.add_api_route(f"/bookings/{{appointment_id}}/{step}", endpoint, methods=["POST"])
 
@@ -75,9 +80,14 @@ async def resend_invitation(
         return RedirectResponse(f"/patients/{appointment.patient_id}?saved=resent", status_code=303)
     forms = {f"resend-{appointment_id}": refused(result, {}, _no_field)}
     return await show_patient(
-        request, api, directory, signed_in, appointment.patient_id, forms=forms,
+        request,
+        api,
+        directory,
+        signed_in,
+        appointment.patient_id,
+        forms=forms,
         status=result.status,
-    )  # fmt: skip
+    )
 
 
 def series_start(values: dict[str, str], zone: str) -> datetime | None:
@@ -115,8 +125,12 @@ async def book_follow_ups(
         state = FormState(values=values, errors={"first_date": ["format"]})
         show = {"forms": {f"series-{episode_id}": state}, "status": 422}
     else:
-        body = {"visit_type": "remote", "first_start": start.isoformat(),
-                "every_days": values["every_days"], "count": values["count"]}  # fmt: skip
+        body = {
+            "visit_type": "remote",
+            "first_start": start.isoformat(),
+            "every_days": values["every_days"],
+            "count": values["count"],
+        }
         key = str(form.get("form_key") or "")[:64] or None
         result = await api.follow_ups(token, episode_id, body, key)
         if isinstance(result, Refusal):

@@ -49,7 +49,7 @@ class Week:
 
     def title(self, language: str) -> str:
         last = self.monday + timedelta(days=DAYS - 1)
-        return f"{format_date(self.monday, 'd MMM', locale=language)} – " + format_date(
+        return f"{format_date(self.monday, 'd MMM', locale=language)} \u2013 " + format_date(
             last, "d MMM y", locale=language
         )
 
@@ -63,7 +63,7 @@ def clock(moment: datetime, zone: str, language: str) -> str:
 
 
 def two_zones(moment: datetime, zone: str, reader_zone: str | None, language: str) -> str:
-    """"09:00", and "(13:00 Vladivostok)" after it when the reader's zone shows another time
+    """ "09:00", and "(13:00 Vladivostok)" after it when the reader's zone shows another time
     or has another name."""
     shown = clock(moment, zone, language)
     reader = zone_of(reader_zone).key
@@ -80,4 +80,3 @@ def by_day(
     for item in items:
         days[start_of(item).astimezone(ZoneInfo(zone)).date()].append(item)
     return sorted(days.items())
-

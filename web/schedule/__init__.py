@@ -1,1 +1,1 @@
-"""The specialist's own schedule: weekly hours, visit types, exceptions, and a calendar of visits."""
+"""The specialist's own schedule: weekly hours, visit types, exceptions, a calendar of visits."""

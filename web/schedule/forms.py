@@ -20,14 +20,17 @@ DEFAULT_TYPES = {
 }
 DEFAULT_HOURS = "09:00-17:00"
 POLICY = ("slot_step_minutes", "min_notice_minutes", "horizon_days")
-TYPE_PARTS = {"duration_minutes": "duration", "buffer_before_minutes": "before",
-              "buffer_after_minutes": "after"}  # fmt: skip
+TYPE_PARTS = {
+    "duration_minutes": "duration",
+    "buffer_before_minutes": "before",
+    "buffer_after_minutes": "after",
+}
 FIELDS = (
     *(f"hours_{day}" for day in range(7)),
     *(f"{part}_{kind}" for kind in VISIT_TYPES for part in ("offer", *TYPE_PARTS.values())),
     *POLICY,
 )
-INTERVAL = re.compile(r"^\s*(\d{1,2}:\d{2})\s*[-–—]\s*(\d{1,2}:\d{2})\s*$")
+INTERVAL = re.compile(r"^\s*(\d{1,2}:\d{2})\s*[-\u2013\u2014]\s*(\d{1,2}:\d{2})\s*$")
 EXCEPTION_FIELDS = ("kind", "start_date", "start_time", "end_date", "end_time", "reason")
 
 
@@ -36,21 +39,32 @@ def schedule_values(schedule: Schedule | None) -> dict[str, str]:
     if schedule is None:
         values = {f"hours_{day}": DEFAULT_HOURS if day < 5 else "" for day in range(7)}
         for kind, (duration, before, after) in DEFAULT_TYPES.items():
-            values |= {f"offer_{kind}": "yes", f"duration_{kind}": str(duration),
-                       f"before_{kind}": str(before), f"after_{kind}": str(after)}  # fmt: skip
-        return values | {"slot_step_minutes": "15", "min_notice_minutes": "120",
-                         "horizon_days": "90"}  # fmt: skip
+            values |= {
+                f"offer_{kind}": "yes",
+                f"duration_{kind}": str(duration),
+                f"before_{kind}": str(before),
+                f"after_{kind}": str(after),
+            }
+        return values | {
+            "slot_step_minutes": "15",
+            "min_notice_minutes": "120",
+            "horizon_days": "90",
+        }
     values = {
-        f"hours_{day}": ", ".join(f"{item.start}-{item.end}" for item in schedule.weekly_hours
-                                  if item.weekday == day)  # fmt: skip
+        f"hours_{day}": ", ".join(
+            f"{item.start}-{item.end}" for item in schedule.weekly_hours if item.weekday == day
+        )
         for day in range(7)
     }
     for kind in VISIT_TYPES:
         values[f"duration_{kind}"] = str(DEFAULT_TYPES[kind][0])
     for item in schedule.visit_types:
-        values |= {f"offer_{item.type}": "yes", f"duration_{item.type}": str(item.duration_minutes),
-                   f"before_{item.type}": str(item.buffer_before_minutes),
-                   f"after_{item.type}": str(item.buffer_after_minutes)}  # fmt: skip
+        values |= {
+            f"offer_{item.type}": "yes",
+            f"duration_{item.type}": str(item.duration_minutes),
+            f"before_{item.type}": str(item.buffer_before_minutes),
+            f"after_{item.type}": str(item.buffer_after_minutes),
+        }
     return values | {name: str(getattr(schedule, name)) for name in POLICY}
 
 
@@ -72,7 +86,8 @@ def schedule_body(values: dict[str, str]) -> tuple[dict[str, Any], FormState | N
             start, end = (_padded(found.group(1)), _padded(found.group(2)))
             hours.append({"weekday": day, "start": start, "end": end})
     types = [
-        {"type": kind} | {api: values[f"{field}_{kind}"] or "0" for api, field in TYPE_PARTS.items()}
+        {"type": kind}
+        | {api: values[f"{field}_{kind}"] or "0" for api, field in TYPE_PARTS.items()}
         for kind in VISIT_TYPES
         if values[f"offer_{kind}"] == "yes"
     ]

@@ -1,5 +1,5 @@
 """Starting a case's video consultation: a `d2d` room of the case hosted by its specialist, the
-requesting medic its invitee (who takes their own join token from the case page's link)."""
+requesting medic its one invitee (who takes their own join token from the case page's link)."""
 
 import uuid
 
@@ -29,7 +29,7 @@ async def start_consultation(
         "title": f"{case.patient.full_name}: {case.specialty}",
         "starts_at": utcnow().isoformat(),
         "case_id": str(case.id),
-        "invitee_id": str(case.requester_id),
+        "invitee_ids": [str(case.requester_id)],
     }
     result = await VideoApi(request.app.state.gateway_client).create_room(token, body)
     if isinstance(result, Refusal):

@@ -173,7 +173,7 @@ async def discharge(
 @router.get(
     "/due",
     response_model=DueList,
-    summary="Today's due check-ins in your organisation's time zone, the missed ones first",
+    summary="Today's due check-ins in each patient's time zone, the missed ones first",
     responses=problem_responses(401, 403, 502),
 )
 async def due_today(

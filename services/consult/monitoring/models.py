@@ -53,6 +53,8 @@ class Enrolment(IdMixin, TimestampMixin, Base):
     patient_sex: Mapped[Sex] = mapped_column(string_enum(Sex))
     patient_insurance_policy: Mapped[str] = mapped_column(String(32))
     contact_phone: Mapped[str] = mapped_column(String(32))
+    # The patient's IANA zone, when it is not the organisation's: their day of check-ins.
+    patient_timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
     indication: Mapped[str] = mapped_column(Text)
     interval_hours: Mapped[int] = mapped_column(Integer)
     operator_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)

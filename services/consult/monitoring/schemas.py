@@ -3,8 +3,16 @@
 import uuid
 from datetime import date, datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from services.common.times import AwareInstant
 from services.consult.monitoring.enums import (
@@ -32,6 +40,17 @@ Phone = Annotated[
 ]
 
 
+def _known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown IANA time zone {value!r}") from exc
+    return value
+
+
+Zone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_known_zone)]
+
+
 class EnrolmentCreate(Strict):
     programme: Key = Field(examples=["pregnancy_high_risk"])
     patient: Patient
@@ -41,6 +60,12 @@ class EnrolmentCreate(Strict):
         "check in themselves.",
     )
     contact_phone: Phone
+    patient_timezone: Zone | None = Field(
+        default=None,
+        description="The IANA zone the patient lives in, when not the organisation's: the "
+        "day their check-ins are due on.",
+        examples=["Asia/Novokuznetsk"],
+    )
     indication: LongText = Field(examples=["Week 32, chronic hypertension, past pre-eclampsia."])
     interval_hours: int | None = Field(
         default=None, ge=1, le=168, description="Between check-ins; the programme's by default."
@@ -101,6 +126,7 @@ class EnrolmentOut(BaseModel):
     patient_id: uuid.UUID | None
     patient: Patient
     contact_phone: str
+    patient_timezone: str | None = Field(description="Null: the organisation's zone.")
     indication: str
     interval_hours: int
     operator_id: uuid.UUID | None
@@ -160,10 +186,16 @@ class DueCheckIn(BaseModel):
     operator_id: uuid.UUID | None
     due_at: datetime
     overdue: bool
+    timezone: str = Field(
+        examples=["Asia/Novokuznetsk"], description="The patient's zone (else the organisation's)."
+    )
+    day: date = Field(description="Today in the patient's zone: the check-in is due by its end.")
 
 
 class DueList(BaseModel):
     organization_id: uuid.UUID
-    timezone: str = Field(examples=["Asia/Novokuznetsk"])
+    timezone: str = Field(examples=["Asia/Novokuznetsk"], description="The organisation's zone.")
     day: date = Field(description="Today in the organisation's time zone.")
-    items: list[DueCheckIn] = Field(description="Due by the end of that day, overdue first.")
+    items: list[DueCheckIn] = Field(
+        description="Due by the end of today in each patient's own zone, overdue first."
+    )

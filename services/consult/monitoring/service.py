@@ -158,6 +158,7 @@ async def enrol(
         organization_id=organization_id,
         patient_id=data.patient_id,
         contact_phone=data.contact_phone,
+        patient_timezone=data.patient_timezone,
         indication=data.indication,
         interval_hours=interval,
         operator_id=operator_id,

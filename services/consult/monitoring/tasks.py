@@ -128,14 +128,13 @@ async def due_today(
     operator_id: uuid.UUID | None,
     now: datetime,
 ) -> DueList:
-    """Check-ins due by the end of today in the organisation's time zone, the missed ones
-    (overdue) first; one operator's when `operator_id` is given."""
+    """Check-ins due by the end of today in each patient's own time zone (the organisation's
+    for a patient enrolled without one), the missed ones (overdue) first; one operator's when
+    `operator_id` is given."""
     action = "monitoring.due"
     organization_id = require_care_team(uow, principal, action)
     organization = await organizations(organization_id)
-    zone = ZoneInfo(organization.timezone)
-    day = now.astimezone(zone).date()
-    day_ends = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+    # No local day ends more than a day from now: the index reads no further than that.
     query = select(
         Enrolment.id,
         Enrolment.programme,
@@ -143,29 +142,38 @@ async def due_today(
         Enrolment.contact_phone,
         Enrolment.operator_id,
         Enrolment.next_due_at,
+        Enrolment.patient_timezone,
     ).where(
         Enrolment.organization_id == organization_id,
         Enrolment.status == EnrolmentStatus.ACTIVE,
-        Enrolment.next_due_at < day_ends,
+        Enrolment.next_due_at < now + timedelta(days=1),
     )
     if operator_id is not None:
         query = query.where(Enrolment.operator_id == operator_id)
     query = query.order_by(Enrolment.next_due_at, Enrolment.id).limit(MAX_LIST)
-    items = [
-        DueCheckIn(
-            enrolment_id=enrolment_id,
-            programme=programme,
-            patient_full_name=full_name,
-            contact_phone=phone,
-            operator_id=operator,
-            due_at=due_at,
-            overdue=due_at < now,
+    items = []
+    for enrolment_id, programme, full_name, phone, operator, due_at, zone_name in (
+        await uow.session.execute(query)
+    ).all():
+        zone = zone_name or organization.timezone
+        day = now.astimezone(ZoneInfo(zone)).date()
+        if due_at >= datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(zone)):
+            continue
+        items.append(
+            DueCheckIn(
+                enrolment_id=enrolment_id,
+                programme=programme,
+                patient_full_name=full_name,
+                contact_phone=phone,
+                operator_id=operator,
+                due_at=due_at,
+                overdue=due_at < now,
+                timezone=zone,
+                day=day,
+            )
         )
-        for enrolment_id, programme, full_name, phone, operator, due_at in (
-            await uow.session.execute(query)
-        ).all()
-    ]
-    record(uow, action, None, f"{len(items)} due on {day.isoformat()}")
+    today = now.astimezone(ZoneInfo(organization.timezone)).date()
+    record(uow, action, None, f"{len(items)} due on {today.isoformat()}")
     return DueList(
-        organization_id=organization_id, timezone=organization.timezone, day=day, items=items
+        organization_id=organization_id, timezone=organization.timezone, day=today, items=items
     )

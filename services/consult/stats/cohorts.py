@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.common.auth import Role
 from services.consult.appeals.enums import (
     OPEN_APPEAL_STATUSES,
+    AppealChannel,
     AppealEventKind,
     AppealStatus,
     CallbackStatus,
@@ -43,6 +44,14 @@ APPEAL_RESPONSES = (AppealEventKind.TAKEN, AppealEventKind.RESOLVED, AppealEvent
 # Rows fetched at a time: a year read live (before the roll-up has caught up) is half a
 # million appeals, which the process must not hold at once.
 STREAMED = 10_000
+CHANNEL_METRICS = {
+    AppealChannel.PHONE: M.APPEALS_BY_PHONE,
+    AppealChannel.CHAT: M.APPEALS_BY_CHAT,
+    AppealChannel.WEB: M.APPEALS_BY_WEB,
+    AppealChannel.API: M.APPEALS_BY_API,
+}
+# What the figures also give day by day: the hotline's volume.
+DAILY_METRICS = tuple(CHANNEL_METRICS.values())
 Columns = TypeVarTuple("Columns")
 
 
@@ -227,6 +236,7 @@ async def _read_appeals(session: AsyncSession, scope: Scope, days: Days, cohorts
         Appeal.region,
         Appeal.organization_id,
         Appeal.received_at,
+        Appeal.channel,
         Appeal.status,
         Appeal.due_at,
         Appeal.resolved_at,
@@ -239,6 +249,7 @@ async def _read_appeals(session: AsyncSession, scope: Scope, days: Days, cohorts
             region,
             organization_id,
             received,
+            channel,
             status,
             due,
             resolved,
@@ -249,6 +260,7 @@ async def _read_appeals(session: AsyncSession, scope: Scope, days: Days, cohorts
         day = days.day_of(received)
         tally = cohorts.of(day, Key(region, organization_id, ""))
         tally.count(M.APPEALS_RECEIVED)
+        tally.count(CHANNEL_METRICS[channel])
         if answered is not None:
             tally.measure(M.APPEAL_FIRST_RESPONSE, _seconds(received, answered))
         if up:
@@ -294,6 +306,10 @@ async def _read_callbacks(
             if due < cohorts.now:
                 tally.count(M.CALLBACKS_LATE)
         elif closed is not None:
+            if status is CallbackStatus.REACHED:
+                tally.count(M.CALLBACKS_REACHED)
+            elif status is CallbackStatus.FAILED:
+                tally.count(M.CALLBACKS_FAILED)
             # Settled by its last call (reached, or the last attempt allowed): on time if that
             # call came by the due time then in force; a retry moves the due time on.
             tally.count(M.CALLBACKS_ON_TIME if closed <= due else M.CALLBACKS_LATE)

@@ -55,18 +55,33 @@ def _add(
     about: str,
     context: str = "",
 ) -> None:
-    """One sample per number in `figures`, in a gauge named after its path in the model and
-    described by the fields' descriptions along it."""
+    """One sample per number in `figures`, in a gauge named after its path in the model (a
+    mapping's keys too: `..._by_channel_phone`) and described by the fields' descriptions
+    along it."""
     for field, info in type(figures).model_fields.items():
         value = getattr(figures, field)
         path = f"{name}_{field}"
         said = " ".join(part for part in (context, info.description or field) if part)
         if isinstance(value, BaseModel):
             _add(families, path, value, labels, about, said)
+        elif isinstance(value, dict):
+            for key, number in value.items():
+                _sample(families, f"{path}_{key}", f"{said} ({key})", labels, about, number)
         elif value is not None:
-            if path not in families:
-                families[path] = GaugeMetricFamily(path, f"{said} {about}", labels=list(labels))
-            families[path].add_metric(list(labels.values()), float(value))
+            _sample(families, path, said, labels, about, value)
+
+
+def _sample(
+    families: dict[str, GaugeMetricFamily],
+    path: str,
+    said: str,
+    labels: dict[str, str],
+    about: str,
+    value: float,
+) -> None:
+    if path not in families:
+        families[path] = GaugeMetricFamily(path, f"{said} {about}", labels=list(labels))
+    families[path].add_metric(list(labels.values()), float(value))
 
 
 async def gauges(database: Database, settings: StatsSettings, now: datetime) -> list[Metric]:

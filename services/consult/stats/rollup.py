@@ -13,16 +13,17 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVarTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, String, and_, delete, func, insert, literal, or_, select
+from sqlalchemy import Date, Select, String, and_, delete, func, insert, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.db import Database
 from services.consult.appeals.models import Appeal
 from services.consult.cases.models import Case
 from services.consult.stats.cohorts import (
+    DAILY_METRICS,
     Cohorts,
     Days,
     Key,
@@ -39,6 +40,7 @@ BATCH_DAYS = 31
 # A request that began before midnight has committed this long after it, so a day this long
 # over has all of its cohort.
 GRACE = timedelta(minutes=15)
+Columns = TypeVarTuple("Columns")
 
 
 @dataclass
@@ -47,6 +49,8 @@ class Rolled:
 
     tallies: defaultdict[Key, Tally] = field(default_factory=lambda: defaultdict(Tally))
     covered: set[date] = field(default_factory=set)
+    # The `DAILY_METRICS` of each rolled-up day, the scope's keys summed.
+    daily: defaultdict[date, Tally] = field(default_factory=lambda: defaultdict(Tally))
 
 
 def _month_end(month: date) -> date:
@@ -82,7 +86,7 @@ async def read_rolled(session: AsyncSession, scope: Scope, days: Days) -> Rolled
         for run in consecutive(sorted(rolled.covered - in_months), days.zone)
     ]
     group = (figure.region, figure.organization_id, figure.specialty, figure.metric, figure.bucket)
-    query = (
+    query = _in_scope(
         select(
             *group,
             func.sum(figure.count),
@@ -90,14 +94,10 @@ async def read_rolled(session: AsyncSession, scope: Scope, days: Days) -> Rolled
             func.max(figure.high_seconds),
         )
         .where(or_(*spans))
-        .group_by(*group)
+        .group_by(*group),
+        scope,
     )
-    if scope.region is not None:
-        query = query.where(figure.region == scope.region)
-    if scope.organization_id is not None:
-        query = query.where(figure.organization_id == scope.organization_id)
-    if scope.specialty is not None:
-        query = query.where(figure.specialty == scope.specialty)
+    await _read_daily(session, scope, days, rolled)
     for region, organization_id, specialty, name, bucket, count, low, high in (
         await session.execute(query)
     ).all():
@@ -111,6 +111,39 @@ async def read_rolled(session: AsyncSession, scope: Scope, days: Days) -> Rolled
         assert high is not None
         tally.durations_of(metric).add_bucket(bucket, count, low, high)
     return rolled
+
+
+def _in_scope(query: Select[*Columns], scope: Scope) -> Select[*Columns]:
+    figure = StatsFigure
+    if scope.region is not None:
+        query = query.where(figure.region == scope.region)
+    if scope.organization_id is not None:
+        query = query.where(figure.organization_id == scope.organization_id)
+    if scope.specialty is not None:
+        query = query.where(figure.specialty == scope.specialty)
+    return query
+
+
+async def _read_daily(session: AsyncSession, scope: Scope, days: Days, rolled: Rolled) -> None:
+    """The `DAILY_METRICS` of the rolled-up days, from the days' own rows (kept when their
+    month is summed)."""
+    figure = StatsFigure
+    runs = [
+        and_(figure.day >= run.first, figure.day <= run.last)
+        for run in consecutive(sorted(rolled.covered), days.zone)
+    ]
+    query = _in_scope(
+        select(figure.day, figure.metric, func.sum(figure.count))
+        .where(
+            figure.span == Span.DAY,
+            figure.metric.in_([metric.value for metric in DAILY_METRICS]),
+            or_(*runs),
+        )
+        .group_by(figure.day, figure.metric),
+        scope,
+    )
+    for day, name, count in (await session.execute(query)).all():
+        rolled.daily[day].count(Metric(name), count)
 
 
 def _rows(day: date, key: Key, tally: Tally) -> Iterator[dict[str, Any]]:

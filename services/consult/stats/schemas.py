@@ -50,6 +50,10 @@ class CaseFigures(BaseModel):
 
 class AppealFigures(BaseModel):
     received: int = Field(examples=[1500], description="Appeals received.")
+    by_channel: dict[str, int] = Field(
+        examples=[{"phone": 1200, "chat": 250, "web": 40, "api": 10}],
+        description="Of them, by the channel they came by.",
+    )
     resolved: int = Field(examples=[1380], description="Of them, resolved by now.")
     first_response: Percentiles = Field(
         description="From receipt to the first answer: taken up by an operator, resolved, "
@@ -74,6 +78,9 @@ class CallbackFigures(BaseModel):
         examples=[600],
         description="Callbacks the period's appeals needed, cancelled ones aside, for the "
         "organisation that owes the call.",
+    )
+    reached: Rate = Field(
+        description="Reached, of those settled: reached, or every attempt allowed made."
     )
     within_due_time: Rate = Field(
         description="Settled (reached, or the last attempt allowed made) by the due time in "
@@ -110,6 +117,14 @@ class StatsGroup(BaseModel):
     monitoring: MonitoringFigures | None
 
 
+class HotlineDay(BaseModel):
+    day: date = Field(examples=["2026-03-02"])
+    by_channel: dict[str, int] = Field(
+        examples=[{"phone": 40, "chat": 8, "web": 2, "api": 0}],
+        description="Appeals received that day, by channel.",
+    )
+
+
 class StatsOut(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
@@ -121,3 +136,7 @@ class StatsOut(BaseModel):
     generated_at: datetime
     totals: StatsGroup
     groups: list[StatsGroup]
+    hotline_days: list[HotlineDay] = Field(
+        description="Each day of the period's appeals received, by channel (empty for a "
+        "specialty, which appeals have none)."
+    )

@@ -21,6 +21,8 @@ from services.common.uow import UnitOfWork
 from services.consult.ports import OrganizationLookup
 from services.consult.scopes import require_scope
 from services.consult.stats.cohorts import (
+    CHANNEL_METRICS,
+    DAILY_METRICS,
     Days,
     Key,
     Scope,
@@ -35,6 +37,7 @@ from services.consult.stats.schemas import (
     CallbackFigures,
     CaseFigures,
     GroupBy,
+    HotlineDay,
     MonitoringFigures,
     Percentiles,
     Rate,
@@ -104,18 +107,29 @@ async def _scope(
 
 
 async def period_tallies(
-    session: AsyncSession, scope: Scope, days: Days, now: datetime
+    session: AsyncSession,
+    scope: Scope,
+    days: Days,
+    now: datetime,
+    daily: defaultdict[date, Tally] | None = None,
 ) -> defaultdict[Key, Tally]:
     """The period's cohorts (rolled up where they are, read live where not) and what is
-    overdue now, by region, organisation and specialty."""
+    overdue now, by region, organisation and specialty; with `daily`, also each day's
+    `DAILY_METRICS` there, the keys summed."""
     rolled = await read_rolled(session, scope, days)
     tallies: defaultdict[Key, Tally] = defaultdict(Tally)
     for key, tally in rolled.tallies.items():
         tallies[key].merge(tally)
+    if daily is not None:
+        for day, tally in rolled.daily.items():
+            daily[day].merge(tally)
     live = [day for day in days.each() if day not in rolled.covered]
     for run in consecutive(live, days.zone):
-        for (_, key), tally in (await read_cohorts(session, scope, run, now)).tallies.items():
+        for (day, key), tally in (await read_cohorts(session, scope, run, now)).tallies.items():
             tallies[key].merge(tally)
+            if daily is not None:
+                for metric in DAILY_METRICS:
+                    daily[day].count(metric, tally.counts[metric])
     for key, tally in (await read_overdue(session, scope, now)).items():
         tallies[key].merge(tally)
     return tallies
@@ -181,11 +195,16 @@ def case_figures(tally: Tally) -> CaseFigures:
     )
 
 
+def _by_channel(tally: Tally) -> dict[str, int]:
+    return {channel.value: tally.counts[metric] for channel, metric in CHANNEL_METRICS.items()}
+
+
 def appeal_figures(tally: Tally) -> AppealFigures:
     counts = tally.counts
     resolved = counts[M.APPEALS_RESOLVED]
     return AppealFigures(
         received=counts[M.APPEALS_RECEIVED],
+        by_channel=_by_channel(tally),
         resolved=resolved,
         first_response=_percentiles(tally.durations.get(M.APPEAL_FIRST_RESPONSE)),
         resolution=_percentiles(tally.durations.get(M.APPEAL_RESOLUTION)),
@@ -201,8 +220,10 @@ def appeal_figures(tally: Tally) -> AppealFigures:
 def callback_figures(tally: Tally) -> CallbackFigures:
     counts = tally.counts
     on_time = counts[M.CALLBACKS_ON_TIME]
+    reached = counts[M.CALLBACKS_REACHED]
     return CallbackFigures(
         owed=counts[M.CALLBACKS_OWED],
+        reached=_rate(reached, reached + counts[M.CALLBACKS_FAILED]),
         within_due_time=_rate(on_time, on_time + counts[M.CALLBACKS_LATE]),
     )
 
@@ -263,7 +284,8 @@ async def read_figures(
         scope = await _scope(principal, query, organizations)
     except ProblemError as error:
         uow.audit.refuse(ACTION, RESOURCE, None, error)
-    tallies = await period_tallies(uow.session, scope, days, now)
+    daily: defaultdict[date, Tally] = defaultdict(Tally)
+    tallies = await period_tallies(uow.session, scope, days, now, daily)
     if scope.specialty is None:
         try:
             monitoring = await _monitoring(uow.session, scope, days, organizations)
@@ -288,6 +310,9 @@ async def read_figures(
             cases_only=scope.specialty is not None,
         ),
         groups=_groups(tallies, query.group_by, scope),
+        hotline_days=[]
+        if scope.specialty is not None
+        else [HotlineDay(day=day, by_channel=_by_channel(daily[day])) for day in days.each()],
     )
     detail = (
         f"region {scope.region or 'any'}, {days.first}..{days.last} by {query.group_by.value}, "

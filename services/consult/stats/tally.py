@@ -26,6 +26,11 @@ class Metric(StrEnum):
     CASE_FIRST_RESPONSE = "cases.first_response"
     CASE_CONCLUSION = "cases.conclusion"
     APPEALS_RECEIVED = "appeals.received"
+    # The hotline's volume by channel (`AppealChannel`), of the appeals received.
+    APPEALS_BY_PHONE = "appeals.channel.phone"
+    APPEALS_BY_CHAT = "appeals.channel.chat"
+    APPEALS_BY_WEB = "appeals.channel.web"
+    APPEALS_BY_API = "appeals.channel.api"
     APPEALS_RESOLVED = "appeals.resolved"
     APPEALS_FIRST_CONTACT = "appeals.first_contact"
     APPEALS_ON_TIME = "appeals.on_time"
@@ -37,6 +42,8 @@ class Metric(StrEnum):
     CALLBACKS_OWED = "callbacks.owed"
     CALLBACKS_ON_TIME = "callbacks.on_time"
     CALLBACKS_LATE = "callbacks.late"
+    CALLBACKS_REACHED = "callbacks.reached"
+    CALLBACKS_FAILED = "callbacks.failed"  # every attempt allowed made, nobody reached
     PATIENTS_MONITORED_NOW = "monitoring.patients_now"
     PATIENTS_MONITORED = "monitoring.patients"
     MONITORING_ESCALATIONS = "monitoring.escalations"

@@ -1,18 +1,31 @@
-// The live-call form's keys (web/templates/appeals/new.html): Ctrl+Enter files the appeal from
-// any field, and Enter in the appeal's text files it too, Shift+Enter starting a new line, so
-// an operator files an ordinary appeal without leaving the keyboard. Without this script the
-// form still files with its button; the access keys (Alt+D, Alt+N) are the browser's own.
+// The live-call form's keys (web/templates/appeals/new.html), so an operator files an ordinary
+// appeal without leaving the keyboard: Ctrl+Enter files the appeal from any field, and Enter in
+// the appeal's text files it too (Shift+Enter starts a new line); Alt+D files it as a dropped
+// call with its callback; Alt+N goes back to the caller's name. Keys are read by position
+// (`code`), so they work in the Russian layout too. Without this script the form still files
+// with its two buttons.
 document.addEventListener("keydown", (event) => {
-  if (event.key !== "Enter" || event.isComposing || !(event.target instanceof Element)) {
+  if (event.isComposing || !(event.target instanceof Element)) {
     return;
   }
-  const form = event.target.closest("form[data-live-call]");
+  const form = document.querySelector("form[data-live-call]");
   if (!form) {
     return;
   }
-  const inText = event.target.name === "text" && !event.shiftKey && !event.altKey;
-  if (event.ctrlKey || event.metaKey || inText) {
+  const submit = (action) => {
     event.preventDefault();
-    form.requestSubmit(form.querySelector("button[value=file]"));
+    form.requestSubmit(form.querySelector(`button[value=${action}]`));
+  };
+  const plainAlt = event.altKey && !event.ctrlKey && !event.metaKey && !event.shiftKey;
+  if (plainAlt && event.code === "KeyD") {
+    submit("dropped");
+  } else if (plainAlt && event.code === "KeyN") {
+    event.preventDefault();
+    form.querySelector("#contact_name").focus();
+  } else if (event.key === "Enter" && form.contains(event.target)) {
+    const inText = event.target.name === "text" && !event.shiftKey && !event.altKey;
+    if (event.ctrlKey || event.metaKey || inText) {
+      submit("file");
+    }
   }
 });

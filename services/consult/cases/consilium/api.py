@@ -38,20 +38,36 @@ ANSWER_ERRORS = problem_responses(401, 403, 404, 409)
 
 def _create_room(request: Request) -> consilium.CreateRoom:
     """Asks the video service as the chair, so its rules decide: the chair, a specialist of
-    the case's target organisation, hosts a room of their own organisation."""
+    the case's target organisation, hosts a room of their own organisation, and invites
+    doctors of their region."""
     video: VideoClient = request.app.state.video
     token = bearer_token(request)
 
-    async def create(case_id: uuid.UUID, title: str, starts_at: datetime) -> uuid.UUID:
+    async def create(
+        case_id: uuid.UUID, title: str, starts_at: datetime, invitee_ids: list[uuid.UUID]
+    ) -> uuid.UUID:
         room = await video.create_room(
-            token, kind=RoomKind.CONSILIUM, title=title, starts_at=starts_at, case_id=case_id
-        )
+            token, kind=RoomKind.CONSILIUM, title=title, starts_at=starts_at, case_id=case_id,
+            invitee_ids=invitee_ids,
+        )  # fmt: skip
         return room.id
 
     return create
 
 
+def _invite_to_room(request: Request) -> consilium.InviteToRoom:
+    """Asks the video service as the chair, the room's host, to replace its invitees."""
+    video: VideoClient = request.app.state.video
+    token = bearer_token(request)
+
+    async def invite(room_id: uuid.UUID, invitee_ids: list[uuid.UUID]) -> None:
+        await video.set_invitees(room_id, invitee_ids, token)
+
+    return invite
+
+
 CreateRoomDep = Annotated[consilium.CreateRoom, Depends(_create_room)]
+InviteToRoomDep = Annotated[consilium.InviteToRoom, Depends(_invite_to_room)]
 
 
 @router.post(
@@ -218,9 +234,13 @@ async def issue_protocol(
     response_model=ConsiliumOut,
     summary="Ask the video service for the consilium's room, hosted by the chair",
     description=(
-        "A room of kind `consilium` of the chair's organisation, for the case; asked again, "
-        "the room already made. Its join tokens are the host's to issue "
-        "(`POST /api/video/rooms/{id}/tokens`). The video service's refusals are 409."
+        "A room of kind `consilium` of the chair's organisation, for the case, to which the "
+        "consilium's members are invited (those who accepted or gave their opinion, and those "
+        "invited by name who have not answered); asked again, the room already made, its "
+        "invitees brought up to date. Each member takes their own join token "
+        "(`POST /api/video/rooms/{id}/tokens`) and waits until the chair admits them. The "
+        "video service's refusals are 409, and so is a consilium of more members than a room "
+        "takes."
     ),
     responses=problem_responses(401, 403, 404, 409, 422, 502),
 )
@@ -230,10 +250,13 @@ async def request_room(
     uow: UnitOfWorkDep,
     principal: CurrentPrincipal,
     create_room: CreateRoomDep,
+    invite_to_room: InviteToRoomDep,
     signer: SignerDep,
     now: NowDep,
 ) -> ConsiliumOut:
-    found = await consilium.request_room(uow, principal, case_id, body.starts_at, create_room, now)
+    found = await consilium.request_room(
+        uow, principal, case_id, body.starts_at, create_room, invite_to_room, now
+    )
     return await consilium_documents.consilium_out(uow, found, signer)
 
 

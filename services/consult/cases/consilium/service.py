@@ -5,12 +5,14 @@ one responsible doctor (a medic asks for one by opening the case in mode `consil
 accepts it convenes it). Specialists are invited by name, or as any specialist of a specialty
 in the chair's or another organisation, the first to accept taking the seat; each accepts or
 declines with a reason and writes a signed opinion (`consilium_documents`). The chair asks the
-video service for the consilium's room with their own token.
+video service for the consilium's room with their own token, and with it keeps the room's
+invitees to the consilium's members.
 """
 
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import select
 
@@ -33,9 +35,14 @@ from services.consult.cases.models import Case, is_open
 from services.consult.cases.transitions import RESOURCE as CASE_RESOURCE
 from services.consult.cases.transitions import audit, check_action, load_case
 from services.consult.ports import OrganizationLookup
+from services.video.client import MAX_INVITEES
 
-# (case, title, start) -> the id of the room the video service made, asked as the chair.
-CreateRoom = Callable[[uuid.UUID, str, datetime], Awaitable[uuid.UUID]]
+# (case, title, start, invitees) -> the id of the room the video service made, asked as the
+# chair.
+CreateRoom = Callable[[uuid.UUID, str, datetime, list[uuid.UUID]], Awaitable[uuid.UUID]]
+# (room, invitees): the video service replaces the room's invitees, asked as the chair.
+InviteToRoom = Callable[[uuid.UUID, list[uuid.UUID]], Awaitable[None]]
+T = TypeVar("T")
 # An answer -> the statuses it may be given in: an accepted invitation is declined or answered
 # with the opinion, a pending one may go straight to either.
 ANSWERS = {
@@ -293,17 +300,60 @@ async def list_invitations(uow: UnitOfWork, principal: Principal) -> list[Consil
     return invitations
 
 
+async def members(uow: UnitOfWork, consilium: Consilium) -> list[uuid.UUID]:
+    """Who sits on the consilium besides the chair, oldest invitation first: those who accepted
+    or gave their opinion, and those invited by name who have not answered yet (an invitation
+    to a specialty has no one until someone accepts it)."""
+    invitees = await uow.session.scalars(
+        select(ConsiliumInvitation.invitee_id)
+        .where(
+            ConsiliumInvitation.consilium_id == consilium.id,
+            ConsiliumInvitation.invitee_id.is_not(None),
+            ConsiliumInvitation.status.in_(sorted(MEMBER_STATUSES)),
+        )
+        .order_by(ConsiliumInvitation.invited_at, ConsiliumInvitation.id)
+    )
+    return [
+        user_id
+        for user_id in dict.fromkeys(invitees)
+        if user_id is not None and user_id != consilium.chair_id
+    ]
+
+
+async def _asked_video(uow: UnitOfWork, case: Case, action: str, call: Awaitable[T]) -> T:
+    """The video service's answer; its refusal is this request's 409 (not this case's 404, 403
+    or 422: the consilium is there, the video service said no), its failure passed on."""
+    try:
+        return await call
+    except (NotFound, Forbidden, Unprocessable) as error:
+        refusal = Conflict(f"The video service refused the room: {error.detail}")
+        uow.audit.refuse(action, CASE_RESOURCE, case.id, refusal)
+    except ProblemError as error:
+        uow.audit.refuse(action, CASE_RESOURCE, case.id, error)
+
+
 async def request_room(
     uow: UnitOfWork,
     principal: Principal,
     case_id: uuid.UUID,
     starts_at: datetime,
     create_room: CreateRoom,
+    invite_to_room: InviteToRoom,
     now: datetime,
 ) -> Consilium:
-    """The chair's room for the consilium, hosted by them; asked again, the same room."""
+    """The chair's room for the consilium, hosted by them, its members invited; asked again,
+    the same room, its invitees brought up to date (those who accepted since get in, those who
+    declined no longer)."""
     action = "consilium.room"
     case, consilium = await chaired(uow, principal, case_id, action)
+    invitees = await members(uow, consilium)
+    if len(invitees) > MAX_INVITEES:
+        refusal = Conflict(
+            f"A video room takes the chair and at most {MAX_INVITEES} members; "
+            f"this consilium has {len(invitees)}.",
+            members=len(invitees),
+        )
+        uow.audit.refuse(action, CASE_RESOURCE, case.id, refusal)
     if consilium.room_id is None:
         if starts_at < now:
             uow.audit.refuse(
@@ -312,15 +362,13 @@ async def request_room(
                 case.id,
                 Unprocessable("A consilium's room starts now or later."),
             )
-        try:
-            room_id = await create_room(case.id, f"Consilium: {case.specialty}", starts_at)
-        except (NotFound, Forbidden) as error:
-            # Not this case's 404 or 403: the consilium is there, the video service said no.
-            refusal = Conflict(f"The video service refused the room: {error.detail}")
-            uow.audit.refuse(action, CASE_RESOURCE, case.id, refusal)
-        except ProblemError as error:
-            uow.audit.refuse(action, CASE_RESOURCE, case.id, error)
+        title = f"Consilium: {case.specialty}"
+        room_id = await _asked_video(
+            uow, case, action, create_room(case.id, title, starts_at, invitees)
+        )
         consilium.room_id, consilium.room_starts_at = room_id, starts_at
         await uow.session.flush()
-    audit(uow, action, case.id, detail=f"room {consilium.room_id}")
+    else:
+        await _asked_video(uow, case, action, invite_to_room(consilium.room_id, invitees))
+    audit(uow, action, case.id, detail=f"room {consilium.room_id}; {len(invitees)} invited")
     return consilium
