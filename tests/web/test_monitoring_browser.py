@@ -19,6 +19,7 @@ from tests.web.browser import (
 )
 
 COORDINATOR = "coordinator.kuzbass"
+ENROL = "form[method=post][action='/monitoring/enrol'] button[type=submit]"
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's Chromium is needed")
 
@@ -49,7 +50,7 @@ def test_a_check_in_over_the_threshold_raises_an_ambulance_seen_on_the_escalatio
 
     page.click("main a[href='/monitoring/enrol']")
     expect(page.locator("h1")).to_have_text("Enrol a patient in monitoring")
-    page.click("form[method=post][action='/monitoring/enrol'] button[type=submit]")  # empty: said per field
+    page.click(ENROL)  # empty: each mistake said beside its field
     expect(page.locator("#patient_full_name-error")).to_be_visible()
     assert_accessible(page, "enrolment form with mistakes")
     page.fill("#patient_reference", "MIS-42-000777")
@@ -61,7 +62,7 @@ def test_a_check_in_over_the_threshold_raises_an_ambulance_seen_on_the_escalatio
     page.select_option("#patient_timezone", "Asia/Novokuznetsk")
     page.select_option("#programme", "pregnancy_high_risk")
     page.fill("#indication", "Week 32, chronic hypertension.")
-    page.click("form[method=post][action='/monitoring/enrol'] button[type=submit]")
+    page.click(ENROL)
     expect(page.locator("[role=status]")).to_contain_text("The patient is enrolled.")
     expect(page.locator("#systolic_bp-hint")).to_contain_text("≥ 160 (Ambulance)")
     assert_accessible(page, "monitored patient")
