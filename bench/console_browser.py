@@ -1,38 +1,45 @@
 """The demo console in Chromium for the scripts that look at its screens (the weak-link
-benchmark, the pictures): the system started and staged, and a page signed in as a screen's
-user, in a language, with the screen's address found through the pages."""
+benchmark, the pictures): the system started and staged (tests/web/screens.py), and a page
+signed in as a screen's user, in a language, with the screen's address found through the
+pages."""
 
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 from playwright.sync_api import Browser, Page
 
-from bench.console_screens import Screen, first_link, stage
 from telemed.registry import SERVICES
 from tests.web.browser import System, running_console, sign_in
+from tests.web.screens import Screen, first_link, stage
 
 LOCALES = {"ru": "ru-RU", "en": "en-GB"}
 LINKS = "links => links.map(link => link.getAttribute('href'))"
 
 
+@dataclass(frozen=True)
+class Demo:
+    system: System
+    staged: dict[str, str]  # the ids `stage` made, which screens' paths name
+
+
 @contextmanager
-def demo_console(var_dir: Path) -> Iterator[System]:
-    """`telemed migrate`, `seed --demo`, `run` (tests/web/browser.py), then the cases the
-    screens show (bench/console_screens.py `stage`)."""
+def demo_console(var_dir: Path) -> Iterator[Demo]:
+    """`telemed migrate`, `seed --demo`, `run` (tests/web/browser.py), then what the screens
+    show (tests/web/screens.py `stage`)."""
     quiet = {service.env_prefix + "LOG_LEVEL": "WARNING" for service in SERVICES}
     with running_console(var_dir, **quiet) as system:
         passwords = {user["username"]: user["password"] for user in system.accounts["users"]}
 
-        async def staged() -> None:
+        async def staged() -> dict[str, str]:
             async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
-                await stage(client, passwords)
+                return await stage(client, passwords)
 
-        asyncio.run(staged())
-        yield system
+        yield Demo(system, asyncio.run(staged()))
 
 
 def signed_in(
@@ -54,10 +61,10 @@ def signed_in(
     return page
 
 
-def address(page: Page, screen: Screen) -> str:
-    """The screen's path: its `path`, then on each page the first link matching each of
-    `follow` in turn."""
-    path = screen.path
+def address(page: Page, screen: Screen, staged: dict[str, str]) -> str:
+    """The screen's path: its `path` with the staged ids, then on each page the first link
+    matching each of `follow` in turn."""
+    path = screen.start(staged)
     for pattern in screen.follow:
         page.goto(path)
         path = first_link(page.eval_on_selector_all("a[href]", LINKS), pattern, path)

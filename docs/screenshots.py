@@ -1,11 +1,11 @@
-"""Pictures of the console for its guide: every screen of bench/console_screens.py, from the
+"""Pictures of the console for its guide: every screen of tests/web/screens.py, from the
 demo system, in Russian and English.
 
 Starts the demo as bench/web_weak_link.py does (`telemed migrate`, `seed --demo`, `run` on free
-ports with a scratch var/, then the staged cases), signs in as each screen's user in headless
-Chromium and saves what the window shows at 1280x800, and for the roles' main screens also at
-phone width (360x740), as docs/pictures/<screen>-<language>[-phone].png at one device pixel per
-CSS pixel (small files for a repository).
+ports with a scratch var/, then what tests/web/screens.py stages), signs in as each screen's
+user in headless Chromium and saves what the window shows at 1280x800, and for the roles' main
+screens also at phone width (360x740), as docs/pictures/<screen>-<language>[-phone].png at one
+device pixel per CSS pixel (small files for a repository).
 
     .venv/bin/python docs/screenshots.py [--screens home-patient,queue] [--out docs/pictures]
 """
@@ -19,9 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.sync_api import Browser
 
-from bench.console_browser import address, demo_console, signed_in
-from bench.console_screens import Screen, chosen
-from tests.web.browser import System, headless_chromium
+from bench.console_browser import Demo, address, demo_console, signed_in
+from tests.web.browser import headless_chromium
+from tests.web.screens import Screen, chosen
 
 PICTURES = Path(__file__).parent / "pictures"
 LANGUAGES = ("ru", "en")
@@ -31,12 +31,14 @@ LARGE = 150_000  # bytes: a picture above this is said to be large
 
 
 def picture(
-    browser: Browser, system: System, screen: Screen, language: str, phone: bool, out: Path
+    browser: Browser, demo: Demo, screen: Screen, language: str, phone: bool, out: Path
 ) -> Path:
     viewport = PHONE if phone else DESKTOP
-    page = signed_in(browser, system, screen, language, viewport=viewport, device_scale_factor=1)
+    page = signed_in(
+        browser, demo.system, screen, language, viewport=viewport, device_scale_factor=1
+    )
     try:
-        page.goto(address(page, screen))
+        page.goto(address(page, screen, demo.staged))
         name = f"{screen.name}-{language}{'-phone' if phone else ''}.png"
         path = out / name
         page.screenshot(path=path, type="png", scale="css", animations="disabled", caret="hide")
@@ -58,13 +60,13 @@ def main(argv: list[str] | None = None) -> int:
     saved: list[Path] = []
     with (
         tempfile.TemporaryDirectory(prefix="telemed-screenshots-") as scratch,
-        demo_console(Path(scratch)) as system,
+        demo_console(Path(scratch)) as demo,
         headless_chromium() as browser,
     ):
         for screen in screens:
             for language in LANGUAGES:
                 for phone in (False, True) if screen.phone else (False,):
-                    saved.append(picture(browser, system, screen, language, phone, args.out))
+                    saved.append(picture(browser, demo, screen, language, phone, args.out))
     for path in saved:
         size = path.stat().st_size
         print(f"{size / 1000:7.1f} KB  {path}{'  (large)' if size > LARGE else ''}")

@@ -7,6 +7,7 @@ returns are defined here.
 import time
 import uuid
 from collections import OrderedDict
+from datetime import date
 from datetime import time as clock_time
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -103,6 +104,10 @@ class DirectoryUser(BaseModel):
     region: str | None = None
     specialty: str | None = None
     is_active: bool
+    # A registered patient's, which the directory shows staff (the booking keeps it with the
+    # visit, so the specialist, whom the directory does not show the patient, knows whom
+    # they see).
+    birth_date: date | None = None
 
 
 class DirectoryClient(ServiceClient):

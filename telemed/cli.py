@@ -90,7 +90,7 @@ def seed(
     from telemed.demo.seed import seed_demo
     from web.settings import WebSettings
 
-    accounts = asyncio.run(seed_demo(GatewaySettings()))
+    accounts = asyncio.run(seed_demo(GatewaySettings(), spec("consult").settings()))
     asyncio.run(register_console(GatewaySettings(), WebSettings()))
     if as_json:
         typer.echo(json.dumps(accounts, indent=2, ensure_ascii=False))

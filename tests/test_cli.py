@@ -28,6 +28,9 @@ def gateway_database(
     monkeypatch.setenv("TELEMED_GATEWAY_VAR_DIR", str(tmp_path))
     monkeypatch.setenv("TELEMED_GATEWAY_ARGON2_TIME_COST", "1")
     monkeypatch.setenv("TELEMED_GATEWAY_ARGON2_MEMORY_KIB", "64")
+    # The demo's territory map goes into consult's database.
+    monkeypatch.setenv("TELEMED_CONSULT_DATABASE_URL", clean_databases["consult"])
+    monkeypatch.setenv("TELEMED_CONSULT_VAR_DIR", str(tmp_path))
     return clean_databases["gateway"]
 
 
@@ -94,6 +97,28 @@ async def test_seeding_registers_the_client_scheduling_sets_up_video_rooms_as(
     assert second[0] == first[0]
     assert "access_token" in await token(second[0], second[1].get_secret_value())
     assert "access_token" not in await token(first[0], first[1].get_secret_value())
+
+
+async def test_seeding_maps_the_hotlines_territories_to_the_demo_organisations(
+    stack: Stack, gateway_database: str
+) -> None:
+    assert (await invoke("seed", "--demo"))[0] == 0
+    code, output = await invoke("seed", "--demo", "--json")  # again: replaced, not doubled
+    assert code == 0
+    seeded = json.loads(output)
+    ids = {organization["name"]: organization["id"] for organization in seeded["organizations"]}
+    (operator,) = [u for u in seeded["users"] if u["username"] == "coordinator.kuzbass"]
+    tokens = await stack.login("coordinator.kuzbass", operator["password"])
+    response = await stack.client.get(
+        "/api/consult/appeal-territories",
+        headers={"Authorization": f"Bearer {tokens['access_token']}"},
+    )
+    assert response.status_code == 200, response.text
+    assert [(item["code"], item["name"], item["organization_id"]) for item in response.json()] == [
+        ("32628000", "Таштагольский район", ids["Tashtagol District Hospital"]),
+        ("32701000", "Кемерово", ids["Kemerovo City Polyclinic No. 5"]),
+        ("32731000", "Новокузнецк", ids["Kuzbass Regional Clinical Hospital"]),
+    ]
 
 
 def test_seed_without_demo_flag_is_refused() -> None:

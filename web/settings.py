@@ -42,10 +42,6 @@ class WebSettings(ServiceSettings):
     session_prune_interval_seconds: float = Field(default=3600.0, gt=0)
     # How often an open case list asks whether it changed (web/cases/lists.py).
     queue_refresh_seconds: float = Field(default=15.0, ge=1)
-    # How long before a video visit the patient's "Join" is enabled: scheduling's
-    # `TELEMED_SCHEDULING_JOIN_LINK_BEFORE` (15 minutes by default), which the appointments do
-    # not carry; set both alike. Pressed while scheduling still refuses, the page says when.
-    join_opens_minutes: float = Field(default=15.0, ge=0)
 
     def resolved_client_secret_path(self) -> Path:
         return self.client_secret_path or self.var_dir / "web" / "oauth_client_secret"

@@ -15,3 +15,11 @@ class Language(StrEnum):
 
     RU = "ru"
     EN = "en"
+
+
+class DuplicateReason(StrEnum):
+    """Why a registration duplicates one on record, the 409's `reason`: a namesake born the
+    same day may be registered anyway (`allow_namesake`), a policy number never twice."""
+
+    NAMESAKE = "namesake"
+    POLICY_NUMBER = "policy_number"

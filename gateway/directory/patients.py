@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Select, case, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.directory.enums import DuplicateReason
 from gateway.directory.models import Patient, fold_name
 from gateway.directory.schemas import (
     Duplicate,
@@ -114,8 +115,10 @@ async def _duplicates(
     return bool(rows), shown
 
 
-def _duplicate(detail: str, shown: list[Duplicate]) -> Conflict:
-    return Conflict(detail, duplicates=[item.model_dump(mode="json") for item in shown])
+def _duplicate(detail: str, reason: DuplicateReason, shown: list[Duplicate]) -> Conflict:
+    """The 409 a client tells apart by `reason`, not by its words."""
+    duplicates = [item.model_dump(mode="json") for item in shown]
+    return Conflict(detail, reason=reason.value, duplicates=duplicates)
 
 
 async def _check_policy(
@@ -126,7 +129,8 @@ async def _check_policy(
         criteria.append(Patient.user_id != user_id)
     found, shown = await _duplicates(uow, principal, *criteria)
     if found:
-        conflict = _duplicate("A patient with this OMS policy number is registered.", shown)
+        detail = "A patient with this OMS policy number is registered."
+        conflict = _duplicate(detail, DuplicateReason.POLICY_NUMBER, shown)
         uow.audit.refuse(action, RESOURCE, user_id, conflict)
 
 
@@ -205,7 +209,8 @@ async def register(
         )
         if shown:
             detail = "A patient of this name and birth date is registered; send allow_namesake."
-            uow.audit.refuse(action, RESOURCE, None, _duplicate(detail, shown))
+            conflict = _duplicate(detail, DuplicateReason.NAMESAKE, shown)
+            uow.audit.refuse(action, RESOURCE, None, conflict)
     user = User(
         id=uuid.uuid4(),
         username=f"p{secrets.token_hex(6)}",

@@ -30,7 +30,9 @@ MAX_OFFSET = 10_000
     "patient gets a generated username and no password: they sign in once invited "
     "(`POST /api/directory/users/{id}/invite`). A registered OMS policy number is a 409, as is "
     "a patient of the same name (case, ё and spacing aside) and birth date unless "
-    "`allow_namesake`; the problem's `duplicates` lists those on record the caller may see. "
+    "`allow_namesake`; the problem's `reason` says which (`policy_number` or `namesake`, "
+    "the only one `allow_namesake` gets past) and its `duplicates` lists those on record the "
+    "caller may see. "
     "Send `Idempotency-Key` to retry safely.",
     responses=problem_responses(401, 403, 409, 422),
 )

@@ -12,6 +12,7 @@ trail records it as a denial (`UnknownReference`).
 
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Protocol
 
 from services.common.auth import Principal, Role
@@ -20,6 +21,14 @@ from services.common.errors import UnknownReference
 
 class NamedPerson(Protocol):
     """What the rules read of a directory user (`gateway.client.DirectoryUser`)."""
+
+    @property
+    def full_name(self) -> str: ...
+
+    @property
+    def birth_date(self) -> date | None:
+        """A registered patient's, shown to staff (the directory's rule); else None."""
+        ...
 
     @property
     def role(self) -> Role: ...

@@ -80,7 +80,7 @@ async def book(
         appointment = await appointments.book(
             uow, principal, body, zones, people, link_case, settings, video_rooms, now
         )
-        return appointment_out(appointment)
+        return appointment_out(appointment, settings.join_link_before)
 
     return await idempotent(
         request,
@@ -104,6 +104,7 @@ async def book(
 async def list_appointments(
     uow: UnitOfWorkDep,
     principal: ActingPrincipal,
+    settings: SettingsDep,
     now: NowDep,
     status: Annotated[list[AppointmentStatus] | None, Query(description="Any of these")] = None,
     practitioner: uuid.UUID | None = None,
@@ -125,7 +126,8 @@ async def list_appointments(
     page, next_cursor = await listing.list_appointments(
         uow, principal, filters, now, limit=limit, cursor=cursor
     )
-    return AppointmentPage(items=[appointment_out(item) for item in page], next_cursor=next_cursor)
+    items = [appointment_out(item, settings.join_link_before) for item in page]
+    return AppointmentPage(items=items, next_cursor=next_cursor)
 
 
 @router.get(
@@ -136,9 +138,14 @@ async def list_appointments(
     responses=READ_ERRORS,
 )
 async def get_appointment(
-    appointment_id: uuid.UUID, uow: UnitOfWorkDep, principal: ActingPrincipal, now: NowDep
+    appointment_id: uuid.UUID,
+    uow: UnitOfWorkDep,
+    principal: ActingPrincipal,
+    settings: SettingsDep,
+    now: NowDep,
 ) -> AppointmentOut:
-    return appointment_out(await appointments.get_appointment(uow, principal, appointment_id, now))
+    found = await appointments.get_appointment(uow, principal, appointment_id, now)
+    return appointment_out(found, settings.join_link_before)
 
 
 def _action_route(action: AppointmentAction, summary: str) -> None:
@@ -148,11 +155,12 @@ def _action_route(action: AppointmentAction, summary: str) -> None:
         appointment_id: uuid.UUID,
         uow: UnitOfWorkDep,
         principal: ActingPrincipal,
+        settings: SettingsDep,
         video_rooms: RoomsDep,
         now: NowDep,
     ) -> AppointmentOut:
         found = await appointments.act(uow, principal, appointment_id, action, video_rooms, now)
-        return appointment_out(found)
+        return appointment_out(found, settings.join_link_before)
 
     router.add_api_route(
         path,
@@ -188,6 +196,7 @@ async def cancel(
     appointment_id: uuid.UUID,
     uow: UnitOfWorkDep,
     principal: ActingPrincipal,
+    settings: SettingsDep,
     video_rooms: RoomsDep,
     now: NowDep,
     body: CancelRequest | None = None,
@@ -196,7 +205,7 @@ async def cancel(
     found = await appointments.act(
         uow, principal, appointment_id, AppointmentAction.CANCEL, video_rooms, now, reason=reason
     )
-    return appointment_out(found)
+    return appointment_out(found, settings.join_link_before)
 
 
 @router.post(
@@ -223,7 +232,7 @@ async def reschedule(
         new = await appointments.reschedule(
             uow, principal, appointment_id, body, settings, video_rooms, now
         )
-        return appointment_out(new)
+        return appointment_out(new, settings.join_link_before)
 
     return await idempotent(
         request,
@@ -294,11 +303,12 @@ async def create_episode(
     zones: ZonesDep,
     people: PeopleDep,
     link_case: CaseLinkDep,
+    settings: SettingsDep,
     now: NowDep,
 ) -> JSONResponse:
     async def create() -> EpisodeOut:
         episode = await episodes.create_episode(uow, principal, body, zones, people, link_case, now)
-        return episode_out(episode, [])
+        return episode_out(episode, [], settings.join_link_before)
 
     return await idempotent(
         request, uow.session, principal, body, create, headers=location(PREFIX + "/episodes/{id}")
@@ -315,11 +325,12 @@ async def create_episode(
 async def list_episodes(
     uow: UnitOfWorkDep,
     principal: ActingPrincipal,
+    settings: SettingsDep,
     patient: uuid.UUID | None = None,
     status: EpisodeStatus | None = None,
 ) -> list[EpisodeOut]:
     found = await episodes.list_episodes(uow, principal, patient_id=patient, status=status)
-    return [episode_out(episode, items) for episode, items in found]
+    return [episode_out(episode, items, settings.join_link_before) for episode, items in found]
 
 
 @router.get(
@@ -330,9 +341,10 @@ async def list_episodes(
     responses=READ_ERRORS,
 )
 async def get_episode(
-    episode_id: uuid.UUID, uow: UnitOfWorkDep, principal: ActingPrincipal
+    episode_id: uuid.UUID, uow: UnitOfWorkDep, principal: ActingPrincipal, settings: SettingsDep
 ) -> EpisodeOut:
-    return episode_out(*await episodes.get_episode(uow, principal, episode_id))
+    episode, items = await episodes.get_episode(uow, principal, episode_id)
+    return episode_out(episode, items, settings.join_link_before)
 
 
 @router.post(
@@ -343,9 +355,14 @@ async def get_episode(
     responses=ACTION_ERRORS,
 )
 async def close_episode(
-    episode_id: uuid.UUID, uow: UnitOfWorkDep, principal: ActingPrincipal, now: NowDep
+    episode_id: uuid.UUID,
+    uow: UnitOfWorkDep,
+    principal: ActingPrincipal,
+    settings: SettingsDep,
+    now: NowDep,
 ) -> EpisodeOut:
-    return episode_out(*await episodes.close_episode(uow, principal, episode_id, now))
+    episode, items = await episodes.close_episode(uow, principal, episode_id, now)
+    return episode_out(episode, items, settings.join_link_before)
 
 
 @router.post(

@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -67,6 +67,10 @@ class Booking:
     consult_case_id: uuid.UUID | None = None
     series_id: uuid.UUID | None = None
     replaces: Appointment | None = None  # the visit a move places this one instead of
+    # The patient as the directory named them where the booking (or its episode) looked
+    # them up: kept with the visit for the practitioner to see.
+    patient_name: str | None = None
+    patient_birth_date: date | None = None
 
 
 def describe(reason: Unbookable, schedule: Schedule) -> str:
@@ -124,6 +128,8 @@ async def book_slot(
         specialty=schedule.specialty,
         timezone=schedule.timezone,
         patient_id=booking.patient_id,
+        patient_name=booking.patient_name,
+        patient_birth_date=booking.patient_birth_date,
         requesting_organization_id=booking.requesting_organization_id,
         patient_timezone=booking.patient_timezone,
         episode_id=booking.episode.id if booking.episode else None,
@@ -182,6 +188,8 @@ async def _open_episode(
     episode = Episode(
         id=uuid.uuid4(),
         patient_id=data.patient_id,
+        patient_name=patient.full_name,
+        patient_birth_date=patient.birth_date,
         requesting_organization_id=patient.organization_id,
         patient_timezone=data.patient_timezone or await zones(patient.organization_id),
         specialty=schedule.specialty,
@@ -194,6 +202,16 @@ async def _open_episode(
     uow.session.add(episode)
     audit(uow, "episode.create", episode.id, resource="episode")
     return episode
+
+
+def _named(episode: Episode | None, patient: NamedPerson | None) -> tuple[str | None, date | None]:
+    """The patient's name and birth date as the directory showed them to whoever opened the
+    episode, else to this booker (who looked the patient up); none for a visit without one."""
+    if episode is not None:
+        return episode.patient_name, episode.patient_birth_date
+    if patient is not None:
+        return patient.full_name, patient.birth_date
+    return None, None
 
 
 async def book(
@@ -244,6 +262,7 @@ async def book(
         )
         if organization_id is None:
             raise Forbidden("Only staff of an organisation book visits.")
+        name, born = _named(episode, patient)
         booking = Booking(
             schedule=schedule,
             visit_type=data.visit_type,
@@ -256,6 +275,8 @@ async def book(
             hold=data.hold,
             booked_by=principal.subject,
             consult_case_id=data.consult_case_id,
+            patient_name=name,
+            patient_birth_date=born,
         )
         appointment = await book_slot(uow, booking, settings, rooms, now)
     except ProblemError as error:
@@ -356,6 +377,8 @@ async def reschedule(
             consult_case_id=old.consult_case_id,
             series_id=old.series_id,
             replaces=old,
+            patient_name=old.patient_name,
+            patient_birth_date=old.patient_birth_date,
         )
         new = await book_slot(uow, booking, settings, rooms, now)
     except ProblemError as error:

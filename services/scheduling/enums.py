@@ -21,6 +21,8 @@ class VisitType(StrEnum):
 PATIENT_VISITS = frozenset({VisitType.IN_PERSON, VisitType.REMOTE})
 # Visits held over video, for which a room is asked of the video service.
 VIDEO_VISITS = frozenset({VisitType.REMOTE, VisitType.DOCTOR_TO_DOCTOR, VisitType.CONSILIUM})
+# Visits whose patient joins the call, and so has a join link.
+LINKED_VISIT = VisitType.REMOTE
 
 
 class ExceptionKind(StrEnum):

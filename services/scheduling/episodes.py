@@ -65,6 +65,8 @@ async def create_episode(
     episode = Episode(
         id=uuid.uuid4(),
         patient_id=data.patient_id,
+        patient_name=patient.full_name,
+        patient_birth_date=patient.birth_date,
         requesting_organization_id=organization_id,
         patient_timezone=data.patient_timezone or await zones(organization_id),
         specialty=data.specialty,
@@ -198,6 +200,8 @@ async def plan_series(
             booked_by=principal.subject,
             consult_case_id=episode.consult_case_id,
             series_id=series_id,
+            patient_name=episode.patient_name,
+            patient_birth_date=episode.patient_birth_date,
         )
         try:
             appointment = await book_slot(uow, booking, settings, rooms, now)
@@ -209,7 +213,11 @@ async def plan_series(
             continue
         audit(uow, "appointment.book", appointment.id, detail=f"series {series_id}")
         items.append(
-            SeriesItem(start=start, outcome="booked", appointment=appointment_out(appointment))
+            SeriesItem(
+                start=start,
+                outcome="booked",
+                appointment=appointment_out(appointment, settings.join_link_before),
+            )
         )
     booked = sum(item.outcome == "booked" for item in items)
     audit(uow, action, episode.id, detail=f"{booked} of {data.count} booked", resource=RESOURCE)

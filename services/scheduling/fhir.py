@@ -85,9 +85,10 @@ def appointment(appointment: Appointment) -> dict[str, Any]:
     start, end = appointment.starts_at, appointment.ends_at
     participants = [{"actor": _resource_of(appointment), "required": "required"}]
     if appointment.patient_id is not None:
-        participants.insert(
-            0, {"actor": patient_reference(appointment.patient_id), "required": "required"}
-        )
+        patient = patient_reference(appointment.patient_id)
+        if appointment.patient_name:  # as the directory named them at booking
+            patient["display"] = appointment.patient_name
+        participants.insert(0, {"actor": patient, "required": "required"})
     resource: dict[str, Any] = {
         "resourceType": "Appointment",
         "id": str(appointment.id),

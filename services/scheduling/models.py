@@ -4,12 +4,13 @@ Free slots are never stored: they are computed from schedules, exceptions and ap
 """
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -98,6 +99,10 @@ class Episode(IdMixin, TimestampMixin, Base):
     __tablename__ = "episodes"
 
     patient_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    # The patient as the directory showed them to whoever opened the episode; every visit
+    # booked in it takes them on (`Appointment.patient_name`). Null on older episodes.
+    patient_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    patient_birth_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     requesting_organization_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     patient_timezone: Mapped[str] = mapped_column(String(64))
     specialty: Mapped[str] = mapped_column(String(64))
@@ -137,6 +142,11 @@ class Appointment(IdMixin, TimestampMixin, Base):
     specialty: Mapped[str | None] = mapped_column(String(64), nullable=True)
     timezone: Mapped[str] = mapped_column(String(64))  # the schedule's, at booking
     patient_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    # Whom the practitioner sees, as the directory named the patient at booking: it does not
+    # show patients to a specialist of another organisation. Null on older rows (and the
+    # birth date where the patient has no registration record).
+    patient_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    patient_birth_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     # Whose patient: the organisation the visit was booked for.
     requesting_organization_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     patient_timezone: Mapped[str] = mapped_column(String(64))

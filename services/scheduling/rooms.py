@@ -22,6 +22,7 @@ from services.common.errors import Conflict, Gone, ProblemError, ServiceUnavaila
 from services.common.uow import UnitOfWork, standalone_unit_of_work
 from services.scheduling.credentials import ServiceToken
 from services.scheduling.enums import (
+    LINKED_VISIT,
     VIDEO_VISITS,
     AppointmentStatus,
     RoomState,
@@ -46,8 +47,6 @@ TITLES = {
     VisitType.DOCTOR_TO_DOCTOR: "Doctor-to-doctor consultation",
     VisitType.CONSILIUM: "Consilium",
 }
-# Visits whose patient joins the call, and so has a join link.
-LINKED_VISIT = VisitType.REMOTE
 # The statuses in which the patient may still join, and those of a visit that took place.
 JOINABLE_STATUSES = frozenset({S.BOOKED, S.CHECKED_IN, S.ARRIVED})
 OVER_STATUSES = frozenset({S.FULFILLED, S.NOSHOW})

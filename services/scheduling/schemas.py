@@ -2,7 +2,7 @@
 
 import re
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from itertools import pairwise
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -274,6 +274,19 @@ class Room(BaseModel):
     state: RoomState
     room_id: str | None
     join_url: str | None
+    join_opens_at: AwareInstant | None = Field(
+        description="A remote visit's: from when its patient's join link is issued "
+        "(`POST /appointments/{id}/join-link`), the service's `join_link_before` ahead of the "
+        "start; earlier the route is a 409 naming this instant (`opens_at`). Null for visits "
+        "the patient does not join (doctor-to-doctor, consilium).",
+        examples=["2025-10-28T02:45:00Z"],
+    )
+    join_closes_at: AwareInstant | None = Field(
+        description="A remote visit's: when the join link stops being issued, the visit's "
+        "end; from then the route is a 410 (`ended_at`). The link is issued only while the "
+        "visit is booked, checked in or under way. Null as `join_opens_at` is.",
+        examples=["2025-10-28T03:20:00Z"],
+    )
 
 
 class JoinLink(BaseModel):
@@ -299,6 +312,18 @@ class AppointmentOut(BaseModel):
     organization_id: uuid.UUID = Field(description="Where the visit is held.")
     specialty: str | None
     patient_id: uuid.UUID | None
+    patient_name: str | None = Field(
+        description="The patient's name as the directory gave it when the visit was booked "
+        "(a snapshot: a later correction is not carried over), so the practitioner, whom the "
+        "directory does not show another organisation's patients, knows whom they see. Null "
+        "for visits booked before it was kept and for visits without a patient.",
+        examples=["Сидорова Мария Петровна"],
+    )
+    patient_birth_date: date | None = Field(
+        description="The patient's birth date, kept as `patient_name` is; null also for a "
+        "patient with no registration record.",
+        examples=["1956-03-14"],
+    )
     requesting_organization_id: uuid.UUID = Field(description="Whose patient it is.")
     episode_id: uuid.UUID | None
     consult_case_id: uuid.UUID | None

@@ -1,10 +1,10 @@
 """API views of stored rows: UTC instants with the wall-clock times of the zones that matter."""
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from services.scheduling.enums import AppointmentStatus, VisitType
+from services.scheduling.enums import LINKED_VISIT, AppointmentStatus, VisitType
 from services.scheduling.models import Appointment, Episode, Schedule, ScheduleException
 from services.scheduling.schemas import (
     AppointmentOut,
@@ -42,13 +42,18 @@ def exception_out(exception: ScheduleException, zone: str) -> ExceptionOut:
     )
 
 
-def appointment_out(appointment: Appointment) -> AppointmentOut:
+def appointment_out(appointment: Appointment, join_link_before: timedelta) -> AppointmentOut:
+    """`join_link_before` is the service's setting the join-link route keeps to, so the
+    window the appointment states is the one the route applies."""
     room = None
     if appointment.room_state is not None:
+        linked = appointment.visit_type is LINKED_VISIT
         room = Room(
             state=appointment.room_state,
             room_id=appointment.room_id,
             join_url=appointment.room_join_url,
+            join_opens_at=appointment.starts_at - join_link_before if linked else None,
+            join_closes_at=appointment.ends_at if linked else None,
         )
     start, end = appointment.starts_at, appointment.ends_at
     return AppointmentOut(
@@ -60,6 +65,8 @@ def appointment_out(appointment: Appointment) -> AppointmentOut:
         organization_id=appointment.organization_id,
         specialty=appointment.specialty,
         patient_id=appointment.patient_id,
+        patient_name=appointment.patient_name,
+        patient_birth_date=appointment.patient_birth_date,
         requesting_organization_id=appointment.requesting_organization_id,
         episode_id=appointment.episode_id,
         consult_case_id=appointment.consult_case_id,
@@ -86,7 +93,9 @@ def first_visit_fulfilled(appointments: Sequence[Appointment]) -> bool:
     )
 
 
-def episode_out(episode: Episode, appointments: Sequence[Appointment]) -> EpisodeOut:
+def episode_out(
+    episode: Episode, appointments: Sequence[Appointment], join_link_before: timedelta
+) -> EpisodeOut:
     return EpisodeOut(
         id=episode.id,
         patient_id=episode.patient_id,
@@ -97,7 +106,7 @@ def episode_out(episode: Episode, appointments: Sequence[Appointment]) -> Episod
         consult_case_id=episode.consult_case_id,
         status=episode.status,
         first_visit_fulfilled=first_visit_fulfilled(appointments),
-        appointments=[appointment_out(item) for item in appointments],
+        appointments=[appointment_out(item, join_link_before) for item in appointments],
         created_at=episode.created_at,
         closed_at=episode.closed_at,
     )

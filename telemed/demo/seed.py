@@ -1,4 +1,5 @@
-"""Demo directory for trying telemed: a Kuzbass regional centre, its districts, and their staff."""
+"""Demo directory for trying telemed: a Kuzbass regional centre, its districts, and their staff,
+and the hotline's territory map of the region."""
 
 import json
 import secrets
@@ -18,7 +19,11 @@ from gateway.settings import GatewaySettings
 from services.common.auth import Role
 from services.common.db import Database
 from services.common.keys import load_or_create_secret
+from services.common.settings import ServiceSettings
 from services.common.uow import UnitOfWork, standalone_unit_of_work
+from services.consult.appeals.routing import merge_territories
+from services.consult.appeals.schemas import TerritoryFileEntry
+from services.consult.db import KERNEL_TABLES as CONSULT_TABLES
 from services.scheduling.settings import SchedulingSettings
 from services.video.service import ROOM_SCHEDULER_SCOPE
 
@@ -38,6 +43,7 @@ CENTRE, TASHTAGOL, MARIINSK = (
     "Mariinsk District Hospital",
 )
 CALL_CENTRE = "Kuzbass Patient Call Centre"
+KEMEROVO_POLYCLINIC = "Kemerovo City Polyclinic No. 5"
 SCHEDULING_CLIENT_NAME = "Scheduling service"
 MIS_CLIENT_NAME = "Kuzbass regional MIS"
 USERS: list[tuple[str, str, Role, str | None, str | None]] = [
@@ -54,7 +60,15 @@ USERS: list[tuple[str, str, Role, str | None, str | None]] = [
     ("registrar.callcentre", "Anna Igorevna Smirnova", Role.REGISTRAR, CALL_CENTRE, None),
 ]
 # The call centre serves these: its registrar acts for their patients as for its own.
-SERVED_BY_CALL_CENTRE = (TASHTAGOL, "Kemerovo City Polyclinic No. 5")
+SERVED_BY_CALL_CENTRE = (TASHTAGOL, KEMEROVO_POLYCLINIC)
+# The hotline's territory map of region 42 (OKTMO codes, the names its operators hear): which
+# organisation answers each territory's callers. The demo has no hospital in Novokuznetsk, so
+# the regional centre answers its callers.
+TERRITORIES = [
+    ("32628000", "Таштагольский район", TASHTAGOL),
+    ("32701000", "Кемерово", KEMEROVO_POLYCLINIC),
+    ("32731000", "Новокузнецк", CENTRE),
+]
 # How the demo's people are reached: addresses at a domain reserved for examples (RFC 2606), so
 # nothing sent to them can reach anyone (`telemed run --mail-catcher` keeps it on this machine),
 # and numbers +7 900 000-00-NN, one per user. One reads English, to show both languages.
@@ -146,9 +160,28 @@ async def _scheduling_client(
     path.write_text(json.dumps({"client_id": client.client_id, "client_secret": secret}))
 
 
-async def seed_demo(settings: GatewaySettings) -> dict[str, Any]:
+async def _territory_map(consult: ServiceSettings, organizations: dict[str, Organization]) -> None:
+    """The demo's territories on consult's map, written into its database as the map's file
+    is at consult's start (so seeding before `telemed run` works too); again, they are
+    replaced, and territories drawn through the API stay."""
+    key = load_or_create_secret(consult.resolved_audit_key_path())
+    database = Database(consult.resolved_database_url(), audit_key=key)
+    entries = [
+        TerritoryFileEntry(
+            region="42", code=code, name=name, organization_id=organizations[organization].id
+        )
+        for code, name, organization in TERRITORIES
+    ]
+    try:
+        await merge_territories(database, CONSULT_TABLES.audit, entries, "the demo's seed")
+    finally:
+        await database.dispose()
+
+
+async def seed_demo(settings: GatewaySettings, consult: ServiceSettings) -> dict[str, Any]:
     """Creates what is missing, so seeding again is safe: nothing is duplicated, and demo users
-    and API clients that exist get a new password or secret so the output is valid."""
+    and API clients that exist get a new password or secret so the output is valid. `consult`:
+    the consult service's settings, whose database gets the territory map."""
     hasher = _hasher(settings)
     database = _database(settings)
     result: dict[str, Any] = {"organizations": [], "users": [], "api_clients": []}
@@ -198,4 +231,5 @@ async def seed_demo(settings: GatewaySettings) -> dict[str, Any]:
             )  # fmt: skip
     finally:
         await database.dispose()
+    await _territory_map(consult, organizations)
     return result

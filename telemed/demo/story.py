@@ -20,6 +20,7 @@ from gateway.settings import GatewaySettings
 from telemed.demo.api import Api, StepFailed
 from telemed.demo.runner import Credentials, CredentialSource, Story
 from telemed.demo.steps import STEPS
+from telemed.registry import spec
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
@@ -52,8 +53,9 @@ def seeding(var_dir: Path | None) -> CredentialSource:
         from telemed.demo.seed import seed_demo
 
         settings = GatewaySettings(var_dir=var_dir) if var_dir else GatewaySettings()
+        consult = spec("consult").settings(**({"var_dir": var_dir} if var_dir else {}))
         try:
-            credentials = await seed_demo(settings)
+            credentials = await seed_demo(settings, consult)
         except Exception as exc:  # any failure here is told as the step's, not raised
             raise StepFailed(
                 f"seeding the demo directory in {settings.var_dir} failed ({type(exc).__name__}:"

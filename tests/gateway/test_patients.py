@@ -126,6 +126,7 @@ async def test_a_second_policy_number_is_a_conflict_naming_the_visible(world: Ca
         world, world.registrar, person(full_name="Другая Анна", policy_number=POLICY)
     )
     assert again.status_code == 409
+    assert again.json()["reason"] == "policy_number"
     assert again.json()["duplicates"] == [
         {"id": first["id"], "full_name": "Сидорова Мария Петровна", "birth_date": "1956-03-14",
          "organization_id": world.a["id"]}
@@ -141,6 +142,7 @@ async def test_a_second_policy_number_is_a_conflict_naming_the_visible(world: Ca
         world, world.registrar_a, person(policy_number=POLICY, allow_namesake=True)
     )
     assert forced.status_code == 409
+    assert forced.json()["reason"] == "policy_number"
 
 
 async def test_a_namesake_born_the_same_day_is_a_conflict_unless_allowed(world: CallCentre) -> None:
@@ -148,6 +150,7 @@ async def test_a_namesake_born_the_same_day_is_a_conflict_unless_allowed(world: 
     for full_name in ("  СИДОРОВА   мария ПЕТРОВНА ", "Сидорова Мария Пётровна"):
         namesake = await register(world, world.registrar, person(full_name=full_name))
         assert namesake.status_code == 409, full_name
+        assert namesake.json()["reason"] == "namesake"
         assert [item["id"] for item in namesake.json()["duplicates"]] == [first["id"]]
     other_day = await register(world, world.registrar_a, person(birth_date="1956-03-15"))
     assert other_day.status_code == 201
@@ -258,6 +261,7 @@ async def test_read_and_correct_a_registration(world: CallCentre) -> None:
     assert await names(world, world.registrar_a, q="лапина") == ["Сидорова-Лапина Мария"]
     taken = await patch({"policy_number": POLICY})
     assert taken.status_code == 409
+    assert taken.json()["reason"] == "policy_number"
     assert taken.json()["duplicates"] == []  # B's patient, whom the call centre does not see
     taken_by_admin = await patch({"policy_number": POLICY}, world.admin)
     assert [item["id"] for item in taken_by_admin.json()["duplicates"]] == [other["id"]]

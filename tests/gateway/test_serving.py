@@ -8,6 +8,7 @@ import pytest
 
 from gateway.settings import GatewaySettings
 from telemed.demo.seed import seed_demo
+from telemed.registry import spec
 from tests.conftest import Stack
 from tests.consult.conftest import _api_client
 from tests.gateway.callcentre import DIRECTORY, CallCentre, build
@@ -137,8 +138,9 @@ async def test_the_demo_call_centre_serves_two_of_its_organisations(
     monkeypatch.setenv("TELEMED_GATEWAY_VAR_DIR", str(tmp_path))
     monkeypatch.setenv("TELEMED_GATEWAY_ARGON2_TIME_COST", "1")
     monkeypatch.setenv("TELEMED_GATEWAY_ARGON2_MEMORY_KIB", "64")
-    await seed_demo(GatewaySettings())
-    accounts = await seed_demo(GatewaySettings())  # again: nothing doubles
+    consult = spec("consult").settings(database_url=clean_databases["consult"], var_dir=tmp_path)
+    await seed_demo(GatewaySettings(), consult)
+    accounts = await seed_demo(GatewaySettings(), consult)  # again: nothing doubles
     (registrar,) = [u for u in accounts["users"] if u["username"] == "registrar.callcentre"]
     assert registrar["role"] == "registrar"
     token = (await stack.login("registrar.callcentre", registrar["password"]))["access_token"]

@@ -208,7 +208,8 @@ async def test_rooms_are_booked_by_schedule(world: World) -> None:
     assert free["slots"][0]["practitioner_id"] is None
     assert free["slots"][0]["local"]["start"] == local(TUESDAY, "09:00")
     booked = await world.booked(local(TUESDAY, "10:00"), **body)
-    assert booked["room"] == {"state": "pending", "room_id": None, "join_url": None}
+    assert booked["room"] == {"state": "pending", "room_id": None, "join_url": None,
+                              "join_opens_at": None, "join_closes_at": None}  # fmt: skip
     assert_problem(await world.book(local(TUESDAY, "10:30"), **body), 409)  # buffers: 10 min
     fulfilled_by_owner = await world.act(world.cardiologist, booked["id"], "arrive")
     assert_problem(fulfilled_by_owner, 404)  # a room's visit is not on the specialist's schedule

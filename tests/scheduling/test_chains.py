@@ -34,7 +34,9 @@ async def test_first_visit_in_person_then_remote_follow_ups_with_rooms(world: Wo
     follow_up = await world.booked(local("2025-10-28", "10:00"), **remote)
     assert follow_up["visit_type"] == "remote"
     assert follow_up["patient_id"] == str(world.patient.id)
-    assert follow_up["room"] == {"state": "pending", "room_id": None, "join_url": None}
+    assert follow_up["room"] == {"state": "pending", "room_id": None, "join_url": None,
+                                 "join_opens_at": "2025-10-28T02:45:00Z",  # 15 minutes ahead
+                                 "join_closes_at": follow_up["end"]}  # fmt: skip
     cancelled = await world.act(world.patient, follow_up["id"], "cancel")
     assert cancelled.json()["room"]["state"] == "released"
     other = await world.book(

@@ -1,6 +1,8 @@
 """Video visits get their rooms from the real video service, through the gateway: set up at
 booking as the scheduling service itself, asked for again while the video service was away,
-closed when the visit is called off, and the patient's join link shortly before the start."""
+closed when the visit is called off, and the patient's join link shortly before the start, from
+the instant the appointment states. `join_link_before` is not its default (15 minutes) here, so
+the window is seen to follow the setting."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -22,6 +24,7 @@ CLIENT_ID = "tmc_scheduling_test"
 CLIENT_SECRET = "the scheduling service's test secret"
 FIRST_VISIT = local("2025-10-21", "10:00")
 FOLLOW_UP = local("2025-10-28", "10:00")  # 03:00Z
+JOIN_LINK_BEFORE = timedelta(minutes=25)
 
 
 @pytest.fixture
@@ -30,6 +33,7 @@ def scheduling_settings() -> dict[str, Any]:
         "reminder_interval_seconds": 3600.0,
         "video_client_id": CLIENT_ID,
         "video_client_secret": CLIENT_SECRET,
+        "join_link_before": JOIN_LINK_BEFORE,
     }
 
 
@@ -136,6 +140,7 @@ async def test_a_district_medic_books_a_consultation_hosted_in_another_organisat
     room = await video_room(world, d2d["room"]["room_id"])
     assert (room["kind"], room["organization_id"]) == ("d2d", world.centre["id"])
     assert room["patient_id"] is None
+    assert d2d["room"]["join_opens_at"] is d2d["room"]["join_closes_at"] is None  # none joins
     await video_room(world, room["id"], world.coordinator)  # the host's organisation owns it
     no_patient = assert_problem(await join_link(world, world.medic, d2d["id"]), 409)
     assert no_patient["visit_type"] == "doctor_to_doctor"
@@ -153,7 +158,7 @@ async def test_a_room_the_video_service_could_not_give_is_asked_for_again(world:
         first = await remote_follow_up(world)
         second = await remote_follow_up(world, local("2025-10-29", "10:00"))
         assert first["status"] == second["status"] == "booked"
-        assert first["room"] == {"state": "pending", "room_id": None, "join_url": None}
+        assert (first["room"]["state"], first["room"]["room_id"]) == ("pending", None)
         rooms = video_rooms(world)
         assert await fill_pending_rooms(world.database, KERNEL_TABLES.audit, rooms, 10,
                                         world.clock.now) == 0  # fmt: skip
@@ -178,8 +183,8 @@ async def test_a_room_the_video_service_could_not_give_is_asked_for_again(world:
 async def test_the_patient_gets_the_join_link_shortly_before_the_visit(world: World) -> None:
     visit = await remote_follow_up(world)
     early = assert_problem(await join_link(world, world.patient, visit["id"]), 409)
-    assert early["opens_at"] == "2025-10-28T02:45:00Z"
-    assert "15 minutes before" in early["detail"]
+    assert early["opens_at"] == visit["room"]["join_opens_at"] == "2025-10-28T02:35:00Z"
+    assert "25 minutes before" in early["detail"]
     assert_problem(await join_link(world, world.other_patient, visit["id"]), 404)
 
     world.clock.now = datetime.fromisoformat(visit["start"]) - timedelta(minutes=10)
@@ -203,3 +208,23 @@ async def test_the_patient_gets_the_join_link_shortly_before_the_visit(world: Wo
     await world.act(world.patient, visit["id"], "cancel")
     over = assert_problem(await join_link(world, world.patient, visit["id"]), 409)
     assert over["current_status"] == "cancelled"
+
+
+async def test_the_appointment_states_the_window_its_join_link_is_issued_in(world: World) -> None:
+    visit = await remote_follow_up(world)
+    start, end = datetime.fromisoformat(visit["start"]), datetime.fromisoformat(visit["end"])
+    opens = datetime.fromisoformat(visit["room"]["join_opens_at"])
+    closes = datetime.fromisoformat(visit["room"]["join_closes_at"])
+    assert (opens, closes) == (start - JOIN_LINK_BEFORE, end)
+    listed = await world.get(world.patient, "/appointments", **{"from": FOLLOW_UP})
+    episode = await world.get(world.patient, f"/episodes/{visit['episode_id']}")
+    read = await world.get(world.patient, f"/appointments/{visit['id']}")
+    for found in (listed.json()["items"][0], episode.json()["appointments"][-1], read.json()):
+        assert found["room"] == visit["room"]
+
+    world.clock.now = opens - timedelta(seconds=1)
+    assert_problem(await join_link(world, world.patient, visit["id"]), 409)
+    world.clock.now = opens
+    assert (await join_link(world, world.patient, visit["id"])).status_code == 200
+    world.clock.now = closes
+    assert_problem(await join_link(world, world.patient, visit["id"]), 410)

@@ -18,6 +18,7 @@ SCHEDULING = "/api/scheduling"
 CENTRE_ZONE, CALL_CENTRE_ZONE = "Asia/Novokuznetsk", "Asia/Omsk"
 ALL_WEEK = [{"weekday": day, "start": "08:00", "end": "20:00"} for day in range(7)]
 SLOT = re.compile(r'name="slot" value="([^"]+)"')
+POLICY_ELSEWHERE = "4250000000000042"
 
 
 class Clock:
@@ -70,8 +71,9 @@ class Registry:
         return schedule
 
     async def patient_elsewhere(self) -> dict[str, Any]:
-        """A patient of the hospital the call centre does not serve."""
-        body = {"full_name": "Outside Patient", "birth_date": "1970-01-01", "sex": "male"}
+        """A patient of the hospital the call centre does not serve, with `POLICY_ELSEWHERE`."""
+        body = {"full_name": "Outside Patient", "birth_date": "1970-01-01", "sex": "male",
+                "policy_number": POLICY_ELSEWHERE}  # fmt: skip
         response = await self.stack.client.post(
             "/api/directory/patients", json=body, headers=self.outside_coordinator.headers
         )

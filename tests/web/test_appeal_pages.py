@@ -28,9 +28,11 @@ def text_of(page: str) -> str:
 
 
 def filed_id(response: httpx.Response) -> str:
-    assert response.status_code == 303, response.text
-    found = re.search(r"filed=([0-9a-f-]{36})", response.headers["location"])
-    assert found, response.headers["location"]
+    """The appeal the filing confirms: the answer is the confirmation above the next empty
+    form itself, no redirect."""
+    assert response.status_code == 200, response.text
+    found = re.search(r'id="filed">.*?href="/appeals/([0-9a-f-]{36})"', response.text, re.S)
+    assert found, response.text
     return found.group(1)
 
 
@@ -55,8 +57,11 @@ class Desk:
             await self.console.post(browser, page, "/language", language="en")
             yield browser
 
-    async def file(self, browser: httpx.AsyncClient, **fields: str) -> httpx.Response:
+    async def form(self, browser: httpx.AsyncClient, **fields: str) -> dict[str, str]:
+        """The live-call form as the page gives it (its CSRF token, key and time), filled in."""
         page = await self.console.page(browser, "/appeals/new")
+        given = dict(re.findall(r'name="(form_key|opened_at)" value="([^"]+)"', page.text))
+        assert given.keys() == {"form_key", "opened_at"}, page.text
         values = {
             "contact_name": "Sidorova Maria Petrovna",
             "contact_phone": "+7 913 123-45-67",
@@ -66,8 +71,10 @@ class Desk:
             "text": "The polyclinic asks 3,500 roubles for a repeat histology.",
             "action": "file",
         }
-        form = {"csrf_token": csrf_of(page), **values, **fields}
-        return await browser.post("/appeals/new", data=form)
+        return {"csrf_token": csrf_of(page), **given, **values, **fields}
+
+    async def file(self, browser: httpx.AsyncClient, **fields: str) -> httpx.Response:
+        return await browser.post("/appeals/new", data=await self.form(browser, **fields))
 
     async def api(self, path: str, **params: Any) -> Any:
         response = await self.stack.client.get(
@@ -103,8 +110,8 @@ async def test_an_appeal_is_filed_and_the_form_is_empty_for_the_next_caller(desk
         form = await desk.console.page(browser, "/appeals/new")
         assert "Novokuznetsk (32731000)" in form.text
         assert 'id="contact_name" name="contact_name" type="text" value=""' in form.text
-        appeal_id = filed_id(await desk.file(browser))
-        after = await desk.console.page(browser, f"/appeals/new?filed={appeal_id}")
+        after = await desk.file(browser)
+        appeal_id = filed_id(after)
     shown = text_of(after.text)
     assert f"Appeal {appeal_id[:8]} is filed." in shown
     assert f"{desk.polyclinic['name']} answers it, due" in shown
@@ -147,10 +154,8 @@ async def test_the_organisation_and_deadline_show_before_saving(desk: Desk) -> N
 
 async def test_an_excluded_topic_is_answered_at_once(desk: Desk) -> None:
     async with desk.browser() as browser:
-        appeal_id = filed_id(
-            await desk.file(browser, topic="excluded:diagnosis_or_treatment", channel="chat")
-        )
-        after = await desk.console.page(browser, f"/appeals/new?filed={appeal_id}")
+        after = await desk.file(browser, topic="excluded:diagnosis_or_treatment", channel="chat")
+        appeal_id = filed_id(after)
     assert "It is answered at once with where to go: A diagnosis, treatment" in text_of(after.text)
     appeal = await desk.api(f"/appeals/{appeal_id}")
     assert (appeal["status"], appeal["category"]) == ("redirected", "other")
@@ -173,15 +178,34 @@ async def test_mistakes_are_said_beside_their_fields_and_what_was_typed_stays(de
 
 async def test_a_dropped_call_is_filed_with_a_callback_due_now(desk: Desk) -> None:
     async with desk.browser() as browser:
-        response = await desk.file(browser, action="dropped")
-        appeal_id = filed_id(response)
-        assert response.headers["location"].endswith("&dropped=1")
-        after = await desk.console.page(browser, response.headers["location"])
+        after = await desk.file(browser, action="dropped")
+        appeal_id = filed_id(after)
         assert "A callback to +7 913 123-45-67 is due now and kept for you" in text_of(after.text)
         due = await desk.console.page(browser, "/callbacks")
     assert f"/appeals/{appeal_id}" in due.text
     (callback,) = await desk.api(f"/appeals/{appeal_id}/callbacks")
     assert (callback["reason"], callback["assignee_id"]) == ("dropped_call", str(desk.operator.id))
+
+
+async def test_a_reload_of_the_answer_files_nothing_twice(desk: Desk) -> None:
+    """The filing is answered with the page itself (no redirect), so a reload sends the form
+    again: the same key, so the same appeal and callback are confirmed, nothing new filed."""
+    async with desk.browser() as browser:
+        form = await desk.form(browser, action="dropped")
+        first = await browser.post("/appeals/new", data=form)
+        reloaded = await browser.post("/appeals/new", data=form)
+        ordinary = await desk.form(browser, contact_name="Petrov Ivan")
+        once = filed_id(await browser.post("/appeals/new", data=ordinary))
+        again = await browser.post("/appeals/new", data=ordinary)
+    appeal_id = filed_id(first)
+    assert filed_id(reloaded) == appeal_id
+    assert "A callback to +7 913 123-45-67 is due now" in text_of(reloaded.text)
+    assert "No callback is scheduled" not in reloaded.text
+    assert form["form_key"] not in reloaded.text  # the next caller's form has a key of its own
+    assert filed_id(again) == once
+    appeals = (await desk.api("/appeals", status="routed"))["items"]
+    assert sorted(appeal["id"] for appeal in appeals) == sorted([appeal_id, once])
+    assert len(await desk.api(f"/appeals/{appeal_id}/callbacks")) == 1
 
 
 async def test_the_callbacks_are_worked_to_failed_after_the_last_attempt(desk: Desk) -> None:

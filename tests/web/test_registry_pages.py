@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import Stack
 from tests.web.conftest import Console, csrf_of
-from tests.web.registry_world import SCHEDULING, Registry, slots_of
+from tests.web.registry_world import POLICY_ELSEWHERE, SCHEDULING, Registry, slots_of
 from web.registry.slots import parse_slot
 
 NEXT_WEEK = (datetime.now(UTC) + timedelta(days=7)).date().isoformat()
@@ -100,6 +100,8 @@ async def test_a_registrar_registers_books_and_follows_up_a_patient(registry: Re
         registry.clock.held = None
         shown = await specialist.get(calendar)
         assert "Took place" in shown.text
+        # Whom she saw, as the booking kept it: the directory does not show her the patient.
+        assert "Maria Petrovna Sidorova, born 1956-03-14, age " in shown.text
 
     async with registry.browser(registry.registrar) as desk:
         page = await desk.get(patient_path)
@@ -145,6 +147,13 @@ async def test_a_call_centre_sees_only_the_organisations_it_serves(registry: Reg
         assert "Outside Patient" not in found.text
         form = await desk.get("/patients")
         assert registry.outside["id"] not in form.text  # not an organisation to register with
+        # Their policy number is refused (the 409's `reason`), in the page's words, unnamed.
+        taken = await _register(desk, registry, full_name="Another Person",
+                                policy_number=POLICY_ELSEWHERE)  # fmt: skip
+        assert taken.status_code == 409
+        assert "A patient with this OMS policy number is already registered." in taken.text
+        assert elsewhere["id"] not in taken.text
+        assert "Register anyway" not in taken.text
 
 
 async def test_forms_without_their_csrf_token_are_refused(registry: Registry) -> None:

@@ -13,6 +13,7 @@ from web.appeals.schemas import (
     AppealPage,
     Callback,
     CallbackPage,
+    FiledAppeal,
     OrganizationHours,
     Preview,
     Territory,
@@ -56,19 +57,13 @@ class AppealsApi(CasesApi):
 
     async def file_appeal(
         self, bearer: str, body: dict[str, Any], idempotency_key: str | None
-    ) -> Appeal | Refusal:
+    ) -> FiledAppeal | Refusal:
+        """Files the appeal, and with a `callback` in `body` schedules its call in the same
+        request (consult says in `callback_refused` why it could not)."""
         return await self._submit(
-            "POST", f"{CONSULT}/appeals", bearer, Appeal, headers=_key(idempotency_key),
+            "POST", f"{CONSULT}/appeals", bearer, FiledAppeal, headers=_key(idempotency_key),
             json=body,
         )  # fmt: skip
-
-    async def schedule_callback(
-        self, bearer: str, appeal_id: uuid.UUID, body: dict[str, Any], idempotency_key: str | None
-    ) -> Callback | Refusal:
-        path = f"{CONSULT}/appeals/{appeal_id}/callbacks"
-        return await self._submit(
-            "POST", path, bearer, Callback, headers=_key(idempotency_key), json=body
-        )
 
     async def appeals(
         self,

@@ -5,10 +5,11 @@ the appeal and gives an empty form for the next caller; "Call dropped" files it 
 callback due at once."""
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from services.common.db import utcnow
 from web.appeals.api import AppealsApi, AppealsApiDep
@@ -19,11 +20,11 @@ from web.appeals.labels import (
     EXCLUDED_PREFIX,
     EXCLUDED_TOPICS,
 )
-from web.appeals.schemas import Appeal
+from web.appeals.schemas import FiledAppeal
 from web.appeals.views import TerritoryMaps, opening_hours, refused_form, render
 from web.cases.api import Refusal
 from web.cases.deps import DirectoryDep
-from web.cases.forms import FormState, form_values, parse_id
+from web.cases.forms import FormState, form_values
 from web.cases.views import Directory
 from web.deps import SignedIn, SignedInDep, SignedInFormDep
 
@@ -64,9 +65,7 @@ async def _page(
     state: FormState,
     *,
     status: int = 200,
-    filed: Appeal | None = None,
-    dropped: bool = False,
-    refusal: Refusal | None = None,
+    filed: FiledAppeal | None = None,
 ) -> Response:
     token = signed_in.access_token
     maps: TerritoryMaps = request.app.state.territory_maps
@@ -85,12 +84,10 @@ async def _page(
         "filed_organization": (
             organizations.get(filed.organization_id) if filed and filed.organization_id else None
         ),
-        # After a dropped call: its callback, scheduled due now (`_call_back`), or consult's
-        # refusal of it.
-        "dropped": dropped,
-        "callback_refusal": refusal,
-        # A form sent twice (a double Ctrl+Enter, a lost answer) files one appeal.
+        # A form sent twice (a double Ctrl+Enter, a lost answer, a reload of the answer) files
+        # one appeal.
         "form_key": uuid.uuid4().hex,
+        "opened_at": utcnow().isoformat(),
         "preview": None,
         "fragment": False,
     }
@@ -103,21 +100,11 @@ def _empty() -> FormState:
 
 @router.get("/appeals/new")
 async def new_appeal(
-    request: Request,
-    signed_in: SignedInDep,
-    api: AppealsApiDep,
-    directory: DirectoryDep,
-    filed: Value = None,
-    dropped: Value = None,
+    request: Request, signed_in: SignedInDep, api: AppealsApiDep, directory: DirectoryDep
 ) -> Response:
-    """The empty form; after filing (`filed`), with the confirmation of the appeal above it,
-    and of its callback after a dropped call."""
-    appeal = None
-    if appeal_id := parse_id(filed):
-        appeal = await api.appeal(signed_in.access_token, appeal_id)
-    return await _page(
-        request, api, directory, signed_in, _empty(), filed=appeal, dropped=bool(dropped)
-    )
+    """The empty form for the first caller (after each appeal the filing answers with the next
+    empty form itself)."""
+    return await _page(request, api, directory, signed_in, _empty())
 
 
 @router.post("/appeals/new")
@@ -127,38 +114,34 @@ async def file_appeal(
     api: AppealsApiDep,
     directory: DirectoryDep,
 ) -> Response:
+    """Files the appeal (a dropped call with its callback, in the same request) and answers at
+    once with its confirmation above the next empty form: no redirect to follow. A reload
+    sends the same form again, which consult answers from the form's `Idempotency-Key` with
+    the same appeal and callback: nothing is filed twice."""
     form = await request.form()
     values = form_values(form, FIELDS)
     form_key = str(form.get("form_key") or "")[:64] or None
-    token = signed_in.access_token
-    result = await api.file_appeal(token, appeal_body(values), form_key)
+    body = appeal_body(values)
+    if form.get("action") == "dropped":
+        # Kept for this operator, who knows the conversation, and due at once (consult retries
+        # it later if nobody answers): due from when the form was given, which a reload sends
+        # again, so its request is the same one.
+        due_at = form_time(form.get("opened_at"))
+        body["callback"] = {"reason": "dropped_call", "due_at": due_at.isoformat()}
+    result = await api.file_appeal(signed_in.access_token, body, form_key)
     if isinstance(result, Refusal):
         state = refused_form(result, values)
         return await _page(request, api, directory, signed_in, state, status=result.status)
-    if form.get("action") != "dropped":
-        return RedirectResponse(f"/appeals/new?filed={result.id}", status_code=303)
-    return await _call_back(request, api, directory, signed_in, result, form_key)
+    return await _page(request, api, directory, signed_in, _empty(), filed=result)
 
 
-async def _call_back(
-    request: Request,
-    api: AppealsApi,
-    directory: Directory,
-    signed_in: SignedIn,
-    appeal: Appeal,
-    form_key: str | None,
-) -> Response:
-    """The dropped call's callback, kept for this operator and due now: they call back at
-    once, knowing the conversation (consult retries it later if nobody answers)."""
-    body = {"reason": "dropped_call", "due_at": utcnow().isoformat()}
-    key = f"{form_key}-callback" if form_key else None
-    token = signed_in.access_token
-    callback = await api.schedule_callback(token, appeal.id, body, key)
-    if isinstance(callback, Refusal):  # the appeal is filed; the page says why no callback
-        return await _page(
-            request, api, directory, signed_in, _empty(), filed=appeal, refusal=callback
-        )
-    return RedirectResponse(f"/appeals/new?filed={appeal.id}&dropped=1", status_code=303)
+def form_time(value: object) -> datetime:
+    """The form's `opened_at`, or now for a form without a readable one."""
+    try:
+        given = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        given = None
+    return given if given is not None and given.tzinfo is not None else utcnow()
 
 
 @router.get("/appeals/new/preview")

@@ -109,3 +109,10 @@ class Callback(Answer):
 class CallbackPage(Answer):
     items: list[Callback]
     next_cursor: str | None
+
+
+class FiledAppeal(Appeal):
+    """A new appeal as filing answers it, with the call asked for with it (a dropped call)."""
+
+    callback: Callback | None = None
+    callback_refused: str | None = None

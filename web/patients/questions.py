@@ -12,14 +12,13 @@ from fastapi.responses import RedirectResponse, Response
 from services.common.db import utcnow
 from web.cases.api import Refusal
 from web.cases.forms import FormState, form_values, refused
-from web.deps import SettingsDep, SignedIn, SignedInDep, SignedInFormDep
+from web.deps import SignedIn, SignedInDep, SignedInFormDep
 from web.i18n import local_time
 from web.patients.api import NotEligible, PatientApi, PatientApiDep
 from web.patients.labels import PATIENT_LABELS
 from web.patients.photos import collect
 from web.patients.schemas import PatientRequest
 from web.patients.visits import PAST_DAYS, visit_of
-from web.settings import WebSettings
 from web.templating import render_page
 
 router = APIRouter(include_in_schema=False)
@@ -155,7 +154,6 @@ async def question(
     case_id: uuid.UUID,
     signed_in: SignedInDep,
     api: PatientApiDep,
-    settings: SettingsDep,
     saved: Annotated[str | None, Query(max_length=32)] = None,
 ) -> Response:
     """The question and its answer; another patient's is the 404 page (consult's answer)."""
@@ -166,22 +164,20 @@ async def question(
         "case": case,
         "saved": saved,
         "asked_at": local_time(case.created_at, request.state.language, signed_in.session.timezone),
-        **await _answer(request, api, token, case, settings),
+        **await _answer(request, api, token, case),
     }
     return render_page(request, "patients/question.html", context)
 
 
 async def _answer(
-    request: Request, api: PatientApi, token: str, case: PatientRequest, settings: WebSettings
+    request: Request, api: PatientApi, token: str, case: PatientRequest
 ) -> dict[str, Any]:
     """The signed conclusion's latest version, or the follow-up visit booked in answer."""
     if case.follow_up_appointment_id is not None:
         appointment = await api.appointment(token, case.follow_up_appointment_id)
         directory = request.app.state.directory_names
         organizations = await directory.organizations(api, token)
-        opens_before = timedelta(minutes=settings.join_opens_minutes)
-        language = request.state.language
-        visit = visit_of(appointment, utcnow(), opens_before, language, organizations)
+        visit = visit_of(appointment, utcnow(), request.state.language, organizations)
         return {"conclusion": None, "follow_up": visit}
     conclusions = await api.conclusions(token, case.id) if case.concluded_at else []
     return {"conclusion": conclusions[-1] if conclusions else None, "follow_up": None}

@@ -15,6 +15,13 @@ class LocalSpan(Answer):
     timezone: str
 
 
+class VisitRoom(Answer):
+    """A video visit's room; the join times only for a visit the patient joins."""
+
+    join_opens_at: datetime | None = None
+    join_closes_at: datetime | None = None
+
+
 class Appointment(Answer):
     id: uuid.UUID
     status: str
@@ -24,6 +31,15 @@ class Appointment(Answer):
     start: datetime
     end: datetime
     patient_local: LocalSpan
+    room: VisitRoom | None = None
+
+    @property
+    def join_window(self) -> tuple[datetime, datetime] | None:
+        """From when until when scheduling issues the patient's join link, as it states."""
+        room = self.room
+        if room is None or room.join_opens_at is None or room.join_closes_at is None:
+            return None
+        return room.join_opens_at, room.join_closes_at
 
 
 class AppointmentPage(Answer):

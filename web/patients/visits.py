@@ -14,12 +14,11 @@ from fastapi.responses import RedirectResponse, Response
 from services.common.db import utcnow
 from web.cases.schemas import Organization
 from web.cases.views import Directory
-from web.deps import SettingsDep, SignedIn, SignedInFormDep
+from web.deps import SignedIn, SignedInFormDep
 from web.i18n import local_time
 from web.patients.api import NotYet, PatientApi, PatientApiDep
 from web.patients.labels import COMING, PATIENT_LABELS
 from web.patients.schemas import Appointment
-from web.settings import WebSettings
 from web.templating import render_page
 
 router = APIRouter(include_in_schema=False)
@@ -43,27 +42,29 @@ class Visit:
     opens: str = ""
 
 
-def join_state(appointment: Appointment, now: datetime, opens_before: timedelta) -> str:
-    """Scheduling's window rule: a remote visit's link is issued from `opens_before` ahead of
-    its start until its end, while it is booked, checked in or under way."""
-    if appointment.visit_type != "remote" or appointment.status not in JOINABLE:
+def join_state(appointment: Appointment, now: datetime) -> str:
+    """Scheduling's window, as the appointment states it: a remote visit's link is issued
+    inside its room's join window while it is booked, checked in or under way."""
+    window = appointment.join_window
+    if window is None or appointment.status not in JOINABLE:
         return ""
-    if now >= appointment.end:
+    opens_at, closes_at = window
+    if now >= closes_at:
         return ""
-    return "open" if now >= appointment.start - opens_before else "later"
+    return "open" if now >= opens_at else "later"
 
 
 def visit_of(
     appointment: Appointment,
     now: datetime,
-    opens_before: timedelta,
     language: str,
     organizations: dict[uuid.UUID, Organization],
 ) -> Visit:
     zone = appointment.patient_local.timezone
     organization = organizations.get(appointment.organization_id)
-    join = join_state(appointment, now, opens_before)
-    opens = local_time(appointment.start - opens_before, language, zone) if join else ""
+    join = join_state(appointment, now)
+    window = appointment.join_window
+    opens = local_time(window[0], language, zone) if join and window else ""
     return Visit(
         appointment=appointment,
         starts=local_time(appointment.start, language, zone),
@@ -77,7 +78,6 @@ async def home_page(
     request: Request,
     signed_in: SignedIn,
     api: PatientApi,
-    settings: WebSettings,
     *,
     refused: dict[str, Any] | None = None,
     status: int = 200,
@@ -85,7 +85,6 @@ async def home_page(
     """The visits to come (earliest first) and the last ones (latest first)."""
     token, now = signed_in.access_token, utcnow()
     language: str = request.state.language
-    opens_before = timedelta(minutes=settings.join_opens_minutes)
     coming = await api.appointments(
         token, starts_from=now - LONGEST_VISIT, statuses=COMING, limit=UPCOMING_SHOWN
     )
@@ -98,10 +97,9 @@ async def home_page(
     organizations = await directory.organizations(api, token)
     context = {
         **PATIENT_LABELS,
-        "upcoming": [visit_of(item, now, opens_before, language, organizations) for item in coming],
+        "upcoming": [visit_of(item, now, language, organizations) for item in coming],
         "past": [
-            visit_of(item, now, opens_before, language, organizations)
-            for item in reversed(past[-PAST_SHOWN:])
+            visit_of(item, now, language, organizations) for item in reversed(past[-PAST_SHOWN:])
         ],
         "refused": refused,
     }
@@ -114,7 +112,6 @@ async def join(
     appointment_id: uuid.UUID,
     signed_in: SignedInFormDep,
     api: PatientApiDep,
-    settings: SettingsDep,
 ) -> Response:
     """To the video service's join page (its URL carries the join token by design); a visit
     not open yet, or over, is said on the home page; another patient's visit is a 404."""
@@ -128,4 +125,4 @@ async def join(
         "status": link.status,
         "opens": local_time(link.opens_at, language, zone) if link.opens_at else "",
     }
-    return await home_page(request, signed_in, api, settings, refused=refused, status=link.status)
+    return await home_page(request, signed_in, api, refused=refused, status=link.status)

@@ -44,10 +44,11 @@ def _key(idempotency_key: str | None) -> dict[str, str] | None:
 
 @dataclass(frozen=True)
 class Duplicates:
-    """The register's 409: a policy number or a namesake born the same day on record, with
-    those of them the caller may see."""
+    """The register's 409: a policy number or a namesake born the same day on record (its
+    `reason`, `policy_number` or `namesake`), with those of them the caller may see."""
 
     refusal: Refusal
+    reason: str | None = None
     items: list[Duplicate] = field(default_factory=list)
 
 
@@ -91,8 +92,10 @@ class RegistryApi(CasesApi):
         refusal = Refusal.of(response)
         if response.status_code != 409:
             return refusal
-        found = response.json().get("duplicates") or []
-        return Duplicates(refusal, [Duplicate.model_validate(item) for item in found])
+        body = response.json()
+        found = body.get("duplicates") or []
+        items = [Duplicate.model_validate(item) for item in found]
+        return Duplicates(refusal, body.get("reason"), items)
 
     async def patient(self, bearer: str, patient_id: uuid.UUID) -> Patient:
         """Another organisation's patient is the API's 404, the console's "not found" page."""

@@ -31,9 +31,9 @@ FIELDS = (
 )
 OPTIONAL = ("policy_number", "phone", "email")
 Text = Annotated[str, Query(max_length=255)]
-# The register's own words for a namesake (policy numbers are never registered twice): the
-# only duplicate "register anyway" (`allow_namesake`) gets past.
-NAMESAKE = "allow_namesake"
+# The 409's `reason` for a namesake (policy numbers are never registered twice): the only
+# duplicate "register anyway" (`allow_namesake`) gets past.
+NAMESAKE, POLICY_NUMBER = "namesake", "policy_number"
 
 
 def _field(location: tuple[str | int, ...]) -> str | None:
@@ -65,7 +65,9 @@ async def _find_page(
         "form": registration,
         "found": found,
         "duplicates": duplicates.items if duplicates else [],
-        "namesake": bool(duplicates and NAMESAKE in duplicates.refusal.detail),
+        "namesake": bool(duplicates and duplicates.reason == NAMESAKE),
+        # Said in the reader's language even when the one on record is not theirs to see.
+        "policy_taken": bool(duplicates and duplicates.reason == POLICY_NUMBER),
         "organization_options": [(str(each.id), each.name) for each in organizations],
         "organization_names": {each.id: each.name for each in organizations},
         "form_key": uuid.uuid4().hex,

@@ -76,6 +76,9 @@ class Appointment(Answer):
     organization_id: uuid.UUID
     specialty: str | None
     patient_id: uuid.UUID | None
+    # As the directory named the patient at booking; null on older visits.
+    patient_name: str | None = None
+    patient_birth_date: date | None = None
     episode_id: uuid.UUID | None
     series_id: uuid.UUID | None = None
     start: datetime

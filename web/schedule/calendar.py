@@ -3,6 +3,7 @@ steps of a visit's course that are theirs (arrived, took place, did not come).""
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -10,12 +11,14 @@ from fastapi.responses import RedirectResponse, Response
 
 from services.common.db import utcnow
 from web.cases.api import Refusal
+from web.cases.schemas import Person
 from web.cases.views import Directory
 from web.deps import SignedIn, SignedInDep, SignedInFormDep
 from web.registry.api import RegistryApi, RegistryApiDep
 from web.registry.schemas import Appointment
 from web.registry.views import render
 from web.registry.week import Week, by_day, day_title, two_zones
+from web.visit_patients import VisitPatient, visit_patient
 
 router = APIRouter(include_in_schema=False)
 # The steps of the visit's course the specialist takes, from the statuses scheduling's
@@ -32,8 +35,15 @@ WeekParam = Annotated[str, Query(max_length=10)]
 class Entry:
     appointment: Appointment
     time: str
-    patient: str | None
+    patient: VisitPatient | None
     steps: tuple[str, ...]
+
+
+def _patient(item: Appointment, people: dict[uuid.UUID, Person], day: date) -> VisitPatient | None:
+    listed = people.get(item.patient_id) if item.patient_id else None
+    return visit_patient(
+        item.patient_name, item.patient_birth_date, listed.full_name if listed else None, day
+    )
 
 
 async def _calendar(
@@ -52,14 +62,16 @@ async def _calendar(
     found = await api.appointments(
         token, practitioner=me.id, starts_from=week.start, before=week.end
     )
-    people = await Directory.people(api, token, [item.patient_id for item in found])
+    # Only visits booked before scheduling kept the patient's name are asked of the directory.
+    unnamed = [item.patient_id for item in found if item.patient_name is None]
+    people = await Directory.people(api, token, unnamed)
     days = []
     for day, items in by_day(found, lambda item: item.start, week.zone):
         entries = [
             Entry(
                 item,
                 two_zones(item.start, week.zone, zone, language),
-                people[item.patient_id].full_name if item.patient_id in people else None,
+                _patient(item, people, day),
                 tuple(step for step, statuses in STEPS.items() if item.status in statuses),
             )
             for item in items

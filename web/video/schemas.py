@@ -2,7 +2,7 @@
 fields the screens do not use are ignored."""
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict
 
@@ -21,6 +21,9 @@ class Appointment(Answer):
     status: str
     visit_type: str
     patient_id: uuid.UUID | None = None
+    # As the directory named the patient at booking; null on older visits.
+    patient_name: str | None = None
+    patient_birth_date: date | None = None
     start: datetime
     end: datetime
     room: AppointmentRoom | None = None

@@ -16,6 +16,7 @@ from web.templating import render_page
 from web.video.api import VideoApi
 from web.video.deps import VideoApiDep
 from web.video.schemas import Appointment, Room
+from web.visit_patients import VisitPatient, visit_patient
 
 router = APIRouter(include_in_schema=False)
 AHEAD = timedelta(days=8)  # today and the week after it
@@ -33,6 +34,7 @@ class Visit:
     title: str  # the patient's name for a booked visit, else the room's title
     today: bool
     waiting: int | None  # None: not the person's to see (not the host), or not asked
+    patient: VisitPatient | None = None  # a booked visit's, with their birth date if kept
 
 
 def start_of_day(now: datetime, zone_name: str | None) -> datetime:
@@ -55,7 +57,9 @@ async def visits_of(
     if role == "specialist":
         page = await api.appointments(token, me, day, day + AHEAD)
         booked = [a for a in page.items if a.status not in NOT_HELD and a.room_id]
-    patients = await Directory.people(api, token, [a.patient_id for a in booked])
+    # Only visits booked before scheduling kept the patient's name are asked of the directory.
+    unnamed = [a.patient_id for a in booked if a.patient_name is None]
+    patients = await Directory.people(api, token, unnamed)
     rooms: dict[uuid.UUID, Room] = {room.id: room for room in await api.rooms(token)}
     found: list[Visit] = []
     for appointment in booked:
@@ -65,11 +69,16 @@ async def visits_of(
         room = rooms.pop(room_id, None)
         hosted = room is None or room.host_id == me
         person = patients.get(appointment.patient_id) if appointment.patient_id else None
-        title = person.full_name if person else (room.title if room else "")
-        waiting = await _waiting(api, token, room_id) if today and hosted else None
-        found.append(
-            Visit(room_id, appointment.start, appointment.visit_type, title, today, waiting)
+        patient = visit_patient(
+            appointment.patient_name,
+            appointment.patient_birth_date,
+            person.full_name if person else None,
+            appointment.start.astimezone(day.tzinfo).date(),
         )
+        title = patient.name if patient else (room.title if room else "")
+        waiting = await _waiting(api, token, room_id) if today and hosted else None
+        kind = appointment.visit_type
+        found.append(Visit(room_id, appointment.start, kind, title, today, waiting, patient))
     for room in rooms.values():
         today = room.starts_at < tomorrow
         waiting = await _waiting(api, token, room.id) if today and room.host_id == me else None

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from services.common.auth import CurrentPrincipal
-from services.common.errors import Unprocessable, problem_responses
+from services.common.errors import ProblemError, Unprocessable, problem_responses
 from services.common.idempotency import idempotent, location
 from services.common.uow import UnitOfWorkDep
+from services.consult.appeals import callbacks, routing
 from services.consult.appeals import queue as appeal_queue
-from services.consult.appeals import routing
 from services.consult.appeals import service as appeals
 from services.consult.appeals.enums import (
     AppealCategory,
@@ -25,11 +25,13 @@ from services.consult.appeals.models import Appeal
 from services.consult.appeals.queue import AppealFilter
 from services.consult.appeals.schemas import (
     AppealCreate,
+    AppealCreated,
     AppealEventOut,
     AppealOut,
     AppealPage,
     AppealPreview,
     AppealSummary,
+    CallbackOut,
     CloseRequest,
     Contact,
     ReassignRequest,
@@ -162,7 +164,7 @@ async def preview_appeal(
 @router.post(
     "/appeals",
     status_code=201,
-    response_model=AppealOut,
+    response_model=AppealCreated,
     summary="File an appeal: a patient for themselves, an operator for a caller, an MIS",
     description=(
         "Operators (coordinators) file by phone, chat or web, registrars by phone, in their own "
@@ -173,6 +175,7 @@ async def preview_appeal(
         "that organisation's working hours from its next opening if it came after hours; "
         "`new` when the map knows no such territory (an operator routes it). With a `topic` "
         "the channels do not handle it is answered at once (`answer`) and `redirected`. "
+        "With a `callback` (a dropped call) its call is scheduled in the same request. "
         "Send `Idempotency-Key` to retry safely."
     ),
     responses=problem_responses(400, 401, 403, 422, 502),
@@ -187,11 +190,21 @@ async def create_appeal(
     settings: SettingsDep,
     now: NowDep,
 ) -> JSONResponse:
-    async def create() -> AppealOut:
+    async def create() -> AppealCreated:
         appeal = await appeals.create_appeal(
             uow, principal, body, organizations, people, settings, now
         )
-        return appeal_out(appeal, now)
+        created = AppealCreated.model_validate(appeal_out(appeal, now).model_dump())
+        if body.callback is None:
+            return created
+        try:  # the appeal stands without its call; the refusal is on record all the same
+            async with uow.session.begin_nested():
+                callback = await callbacks.schedule_callback(
+                    uow, principal, appeal.id, body.callback, organizations, settings, now
+                )
+        except ProblemError as refusal:
+            return created.model_copy(update={"callback_refused": refusal.detail})
+        return created.model_copy(update={"callback": CallbackOut.model_validate(callback)})
 
     return await idempotent(
         request, uow.session, principal, body, create, headers=location(PREFIX + "/appeals/{id}")

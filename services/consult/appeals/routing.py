@@ -179,9 +179,16 @@ def read_territory_file(path: Path) -> list[TerritoryFileEntry]:
 
 
 async def merge_territory_file(database: Database, audit_tables: AuditTables, path: Path) -> int:
-    """Adds or replaces the file's entries; entries made through the API stay unless the file
-    names the same territory. The directory is not asked: the file is the administrator's."""
-    entries = read_territory_file(path)
+    """Adds or replaces the file's entries (`merge_territories`)."""
+    return await merge_territories(database, audit_tables, read_territory_file(path), path.name)
+
+
+async def merge_territories(
+    database: Database, audit_tables: AuditTables, entries: list[TerritoryFileEntry], source: str
+) -> int:
+    """Adds or replaces the entries; entries made through the API stay unless one names the
+    same territory. The directory is not asked: the entries are the administrator's (a file,
+    or the demo's seed)."""
     async with standalone_unit_of_work(database, audit_tables) as uow:
         existing = {
             (territory.region, territory.code): territory
@@ -197,6 +204,6 @@ async def merge_territory_file(database: Database, audit_tables: AuditTables, pa
             territory.organization_id = entry.organization_id
         await uow.session.flush()
         uow.audit.record(
-            "territory.load", RESOURCE, None, detail=f"{len(entries)} entries from {path.name}"
+            "territory.load", RESOURCE, None, detail=f"{len(entries)} entries from {source}"
         )
     return len(entries)

@@ -51,6 +51,15 @@ class Contact(Strict):
     email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=255)
 
 
+class CallbackCreate(Strict):
+    reason: CallbackReason = Field(examples=[CallbackReason.DROPPED_CALL])
+    phone: Phone | None = Field(default=None, description="The appeal's contact phone if absent.")
+    due_at: AwareInstant | None = Field(
+        default=None,
+        description="A time agreed with the patient; by default soon, within working hours.",
+    )
+
+
 class AppealCreate(Strict):
     channel: AppealChannel = Field(examples=[AppealChannel.PHONE])
     category: AppealCategory = Field(examples=[AppealCategory.PAID_SERVICE_IMPOSITION])
@@ -73,6 +82,13 @@ class AppealCreate(Strict):
         description="Set when the appeal asks what the channels do not handle (diagnosis or "
         "treatment, medicine availability, emergency care): it is answered at once with where "
         "to go and closed as redirected.",
+    )
+    callback: CallbackCreate | None = Field(
+        default=None,
+        description="A call to schedule with the appeal in the same request (after a dropped "
+        "call), as `POST /appeals/{appeal_id}/callbacks` would. If it cannot be (an appeal "
+        "answered at once owes no call, no phone to call), the appeal is filed all the same "
+        "and `callback_refused` says why.",
     )
 
 
@@ -211,15 +227,6 @@ class TerritoryFileEntry(TerritoryIn):
     code: TerritoryCode
 
 
-class CallbackCreate(Strict):
-    reason: CallbackReason = Field(examples=[CallbackReason.DROPPED_CALL])
-    phone: Phone | None = Field(default=None, description="The appeal's contact phone if absent.")
-    due_at: AwareInstant | None = Field(
-        default=None,
-        description="A time agreed with the patient; by default soon, within working hours.",
-    )
-
-
 class CallbackAttemptCreate(Strict):
     outcome: CallbackOutcome
     note: ShortText | None = None
@@ -251,6 +258,17 @@ class CallbackOut(BaseModel):
     last_outcome: CallbackOutcome | None
     closed_at: datetime | None
     attempt_log: list[CallbackAttemptOut]
+
+
+class AppealCreated(AppealOut):
+    """The filed appeal, with the callback asked for with it."""
+
+    callback: CallbackOut | None = Field(
+        default=None, description="The call scheduled with the appeal (`callback` asked for)."
+    )
+    callback_refused: str | None = Field(
+        default=None, description="Why the `callback` asked for was not scheduled."
+    )
 
 
 class CallbackPage(BaseModel):

@@ -258,3 +258,33 @@ async def test_a_callback_needs_a_number_to_call(hotline: Hotline) -> None:
     redirected = await hotline.filed(topic="emergency_care")
     assert_problem(await schedule(hotline, redirected["id"]), 409)
     assert_problem(await attempt(hotline, appeal["id"], "reached"), 404)  # not a callback id
+
+
+async def test_a_dropped_call_is_filed_with_its_callback_in_one_request(hotline: Hotline) -> None:
+    """The live-call form's one request: the appeal and its call, retried safely; a call that
+    cannot be scheduled leaves the appeal filed and says why."""
+    body = hotline.body(
+        callback={"reason": "dropped_call", "due_at": hotline.clock.now.isoformat()}
+    )
+    key = {"Idempotency-Key": "dropped-1"}
+    headers = hotline.operator.headers | key
+    first = await hotline.client.post(f"{CONSULT}/appeals", json=body, headers=headers)
+    again = await hotline.client.post(f"{CONSULT}/appeals", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201, first.text
+    appeal = first.json()
+    assert again.json() == appeal  # a retry: the same appeal and call, nothing new
+    callback = appeal["callback"]
+    assert (appeal["status"], appeal["callback_refused"]) == ("routed", None)
+    assert (callback["appeal_id"], callback["reason"]) == (appeal["id"], "dropped_call")
+    assert callback["assignee_id"] == str(hotline.operator.id)
+    assert await due(hotline, hotline.operator) == [callback["id"]]
+    history = await hotline.read(hotline.operator, f"/appeals/{appeal['id']}/history")
+    assert [event["kind"] for event in history][-1] == "callback_scheduled"
+
+    redirected = await hotline.filed(topic="emergency_care", callback={"reason": "dropped_call"})
+    assert redirected["status"] == "redirected"
+    assert redirected["callback"] is None
+    assert "no call is owed" in redirected["callback_refused"]
+    assert await hotline.read(hotline.operator, f"/appeals/{redirected['id']}/callbacks") == []
+    plain = await hotline.filed()
+    assert (plain["callback"], plain["callback_refused"]) == (None, None)
