@@ -1,8 +1,10 @@
 """The hotline operator's new-appeal round trip through the console, at a day's load.
 
 Starts the demo system as tests/web/browser.py `running_console` does (`telemed migrate`,
-`seed --demo`, `run`, the console behind the gateway), and adds through the API what
-bench/hotline_day.py builds: the insurer's contact centre of Kuzbass, eight polyclinics and
+`seed --demo`, `run`, the console behind the gateway) on SQLite files in a scratch `var/`, or
+with `--database postgresql` on fresh PostgreSQL databases on 127.0.0.1:5432, made and dropped
+afterwards as bench/hotline_day.py's are (`support.scratch_databases`). It adds through the API
+what bench/hotline_day.py builds: the insurer's contact centre of Kuzbass, eight polyclinics and
 hospitals with the territory map of their districts, and its operators (`--operators`, 20),
 plus `--console` more operators who work in the console.
 
@@ -15,10 +17,11 @@ CSRF token and key; a dropped call with its callback), answered with the confirm
 next empty form. One round trip is the form's submit to the next empty form, timed as the
 browser waits for it. The console operators' calls take the day's
 mix too. Printed: p50/p95/p99 of the round trip (all, and by kind), the API operators' own
-figures and the errors of both (target: round trip p95 < 300 ms, 0 errors).
+figures and the errors of both (target: round trip p95 < 300 ms, 0 errors), and the load
+average at the start and the end (the figures mean little on a machine busy with other work).
 
-    .venv/bin/python bench/hotline_new_appeal.py [--appeals 1500] [--callbacks 600]
-        [--operators 20] [--console 2] [--per-console 150]
+    .venv/bin/python bench/hotline_new_appeal.py [--database sqlite|postgresql] [--appeals 1500]
+        [--callbacks 600] [--operators 20] [--console 2] [--per-console 150]
 """
 
 import argparse
@@ -53,6 +56,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--operators", type=int, default=20, help="API operators (20)")
     parser.add_argument("--console", type=int, default=2, help="console operators (2)")
     parser.add_argument("--per-console", type=int, default=150, help="appeals each files")
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
     if not 1 <= args.console <= 20 or not 1 <= args.per_console <= 5000:
@@ -219,16 +223,20 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"console new-appeal round trip: {args.console} console operators x {args.per_console} "
         f"appeals, while {args.operators} API operators work a day of {args.appeals:,} appeals "
-        f"and {args.callbacks} dropped calls; all through the gateway, on SQLite"
+        f"and {args.callbacks} dropped calls; all through the gateway, on {args.database}"
     )
     print(support.machine_report()[0])
-    quiet = {service.env_prefix + "LOG_LEVEL": "WARNING" for service in SERVICES}
+    print(f"at the start: {support.load_average()}")
     with (
         tempfile.TemporaryDirectory(prefix="telemed-hotline-") as scratch,
-        running_console(Path(scratch), **quiet) as system,
+        support.scratch_databases(args.database, Path(scratch)) as urls,
     ):
-        world, desks = build_world(system, args.operators, args.console)
-        console_tally, api_tally, seconds = asyncio.run(run(system, world, desks, args))
+        env = {service.env_prefix + "LOG_LEVEL": "WARNING" for service in SERVICES}
+        env |= {service.env_prefix + "DATABASE_URL": urls[service.name] for service in SERVICES}
+        with running_console(Path(scratch), **env) as system:
+            world, desks = build_world(system, args.operators, args.console)
+            console_tally, api_tally, seconds = asyncio.run(run(system, world, desks, args))
+            print(f"at the end: {support.load_average()}")
     print(f"{seconds:.1f} s")
     console_errors = report("the console (submit to the next empty form):", console_tally)
     api_errors = report("the API operators' day (bench/hotline_day.py):", api_tally)

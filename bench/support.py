@@ -196,6 +196,12 @@ def machine_report(seconds: float = 1.0) -> tuple[str, float]:
     return text, busy
 
 
+def load_average() -> str:
+    """The kernel's 1-, 5- and 15-minute load averages: how many processes wanted a core."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} ({os.cpu_count()} cores)"
+
+
 # --- the stack ---------------------------------------------------------------------------------
 
 
@@ -271,6 +277,30 @@ class Stack:
 
 
 @contextlib.contextmanager
+def scratch_databases(database: str, var_dir: Path) -> Iterator[dict[str, str]]:
+    """Each service's database URL, empty and not yet migrated: a SQLite file in `var_dir`
+    (where the services look by default), or a fresh PostgreSQL database on 127.0.0.1:5432,
+    dropped afterwards."""
+    if database not in ("sqlite", "postgresql"):
+        raise ValueError(f"unknown database {database!r}")
+    run = uuid.uuid4().hex[:8]
+    pg_names: list[str] = []
+    try:
+        urls: dict[str, str] = {}
+        for service in SERVICES:
+            if database == "postgresql":
+                name = f"telemed_bench_{service.name}_{run}"
+                pg_names.append(name)
+                urls[service.name] = create_pg_database(name)
+            else:
+                urls[service.name] = f"sqlite+aiosqlite:///{var_dir / service.name}.sqlite3"
+        yield urls
+    finally:
+        for name in pg_names:
+            drop_pg_database(name)
+
+
+@contextlib.contextmanager
 def scratch_stack(
     database: str = "sqlite",
     *,
@@ -281,22 +311,11 @@ def scratch_stack(
     """Migrated scratch databases and the real processes on free ports (`extra_env` set for
     them); always torn down."""
     require_loopback(host)
-    run = uuid.uuid4().hex[:8]
-    pg_names: list[str] = []
     with tempfile.TemporaryDirectory(prefix="telemed-bench-") as scratch:
         var_dir = Path(scratch) / "var"
         var_dir.mkdir()
-        try:
-            urls: dict[str, str] = {}
+        with scratch_databases(database, var_dir) as urls:
             for service in SERVICES:
-                if database == "postgresql":
-                    name = f"telemed_bench_{service.name}_{run}"
-                    pg_names.append(name)
-                    urls[service.name] = create_pg_database(name)
-                elif database == "sqlite":
-                    urls[service.name] = f"sqlite+aiosqlite:///{var_dir / service.name}.sqlite3"
-                else:
-                    raise ValueError(f"unknown database {database!r}")
                 upgrade(service.migrations_dir, urls[service.name])
             env = dict(extra_env or {})
             for service in SERVICES:
@@ -318,9 +337,6 @@ def scratch_stack(
                 yield stack
             finally:
                 launcher.stop()
-        finally:
-            for name in pg_names:
-                drop_pg_database(name)
 
 
 # --- users and cases through the real API ------------------------------------------------------

@@ -32,11 +32,6 @@ CASE_LINK, CONCLUSION_LINK = rf"^/cases/{ID}$", rf"^/cases/{ID}/conclusion$"
 MONITORED_LINK = rf"^/monitoring/{ID}$"
 ORGANIZATION_LINK, USER_LINK = rf"^/admin/organizations/{ID}$", rf"^/admin/users/{ID}$"
 CONSULT = "/api/consult"
-# The demo's organisations that answer two territories' callers (OKTMO codes).
-TERRITORIES = {
-    "32628000": ("Таштагольский район", "Tashtagol District Hospital"),
-    "32701000": ("Кемерово", "Kemerovo City Polyclinic No. 5"),
-}
 
 
 @dataclass(frozen=True)
@@ -269,16 +264,8 @@ async def _stage_registry(staged: Stage, visits: Visits) -> dict[str, str]:
 
 
 async def _stage_hotline(staged: Stage) -> dict[str, str]:
-    """The territory map's two districts (drawn again as they are: a PUT), an appeal of each,
-    and a dropped call's callback due now."""
-    coordinator = staged.people[COORDINATOR]
-    found = await staged.api.json("GET", "/api/directory/organizations", coordinator)
-    ids = {organization["name"]: organization["id"] for organization in found}
-    for code, (name, organization) in TERRITORIES.items():
-        await staged.api.call(
-            "PUT", f"{CONSULT}/appeal-territories/42/{code}", coordinator,
-            json={"name": name, "organization_id": ids[organization]},
-        )  # fmt: skip
+    """An appeal for each of two districts of the demo's territory map (`seed --demo` draws
+    it), and a dropped call's callback due now."""
     appeals = [
         ("32628000", "Nina Pavlovna Gromova", "The polyclinic asks 3,500 roubles for a repeat "
          "histology the oncologist ordered."),

@@ -9,6 +9,8 @@ from markupsafe import Markup, escape
 
 WIDTH = 640
 LABEL_WIDTH = 200
+LABEL_CHARACTERS = 32  # of font size 11 in LABEL_WIDTH
+LEGEND_LINE = 18
 BAR_HEIGHT = 14
 GAP = 8
 # Fills that stay apart for the common colour-vision deficiencies (Okabe and Ito's palette).
@@ -32,16 +34,27 @@ def _frame(chart_id: str, title: str, description: str, height: int, body: str) 
     )
 
 
-def _legend(series: Sequence[Series], y: int) -> str:
+def _legend(series: Sequence[Series], y: int) -> tuple[str, int]:
+    """Each series' fill and name, from the labels' edge, on as many lines as the width needs
+    (a Russian legend is long); returns them and where the chart below them may start."""
     parts, x = [], LABEL_WIDTH
     for index, each in enumerate(series):
+        width = 24 + 7 * len(each.name)
+        if x > LABEL_WIDTH and x + width > WIDTH:
+            x, y = LABEL_WIDTH, y + LEGEND_LINE
         fill = FILLS[index % len(FILLS)]
         parts.append(
             f'<rect x="{x}" y="{y}" width="10" height="10" fill="{fill}"/>'
             f'<text x="{x + 14}" y="{y + 9}" font-size="11">{escape(each.name)}</text>'
         )
-        x += 24 + 7 * len(each.name)
-    return "".join(parts)
+        x += width
+    return "".join(parts), y + LEGEND_LINE
+
+
+def _label(text: str) -> str:
+    """A row's label as far as its room takes it, cut short with an ellipsis (the table beside
+    the chart has it whole)."""
+    return text if len(text) <= LABEL_CHARACTERS else text[: LABEL_CHARACTERS - 1] + "…"
 
 
 def bars(
@@ -53,16 +66,16 @@ def bars(
     unit: str,
 ) -> Markup:
     """Horizontal bars, one row per label and one bar per series, each with its value."""
-    top = 20
+    legend, top = _legend(series, 2)
     highest = max((value or 0 for each in series for value in each.values), default=0) or 1
     span = WIDTH - LABEL_WIDTH - 70
     row = len(series) * BAR_HEIGHT + GAP
-    parts = [_legend(series, 2)]
+    parts = [legend]
     for index, label in enumerate(labels):
         y = top + index * row
         parts.append(
             f'<text x="{LABEL_WIDTH - 6}" y="{y + row / 2}" font-size="11" '
-            f'text-anchor="end">{escape(label[:32])}</text>'
+            f'text-anchor="end">{escape(_label(label))}</text>'
         )
         for number, each in enumerate(series):
             value = each.values[index]
@@ -87,12 +100,13 @@ def columns(
     series: Sequence[Series],
 ) -> Markup:
     """Stacked columns, one per label (a day), the series stacked in order."""
-    top, bottom, left = 20, 150, 40
+    legend, top = _legend(series, 2)
+    bottom, left = top + 130, 40
     totals = [sum(each.values[index] or 0 for each in series) for index in range(len(labels))]
     highest = max(totals, default=0) or 1
     step = (WIDTH - left - 10) / max(len(labels), 1)
     parts = [
-        _legend(series, 2),
+        legend,
         f'<text x="{left - 4}" y="{top + 8}" font-size="10" text-anchor="end">{highest:g}</text>',
         f'<line x1="{left}" y1="{bottom}" x2="{WIDTH - 10}" y2="{bottom}" stroke="#555"/>',
     ]
