@@ -114,7 +114,8 @@ async def test_a_client_that_goes_on_sending_is_cut_off_at_the_byte_bound(base: 
     assert cut_off
     # What the kernels buffer on loopback comes on top of the bound.
     assert sent < LIMIT + LINGER_BYTES + 16 * MIB, sent / MIB
-    assert time.monotonic() - started < LINGER_SECONDS + 1
+    # Cut off after the linger, not held open: the margin is a loaded machine's scheduling.
+    assert time.monotonic() - started < LINGER_SECONDS + 3
 
 
 async def test_a_client_that_trickles_is_cut_off_at_the_time_bound(base: str) -> None:

@@ -116,8 +116,10 @@ async def test_before_its_window_the_page_says_when_the_call_opens(world: World)
     visit = await remote_follow_up(world)
     early = await open_link(world, visit["id"])
     assert early.status_code == 200, early.text
-    # Joining opens 15 minutes ahead: 02:45Z, 12:45 in Vladivostok, the patient's zone.
-    assert "28.10.2025 12:45 (Asia/Vladivostok)" in early.text
+    # Joining opens `join_link_before` ahead (25 minutes in these tests): 02:35Z, 12:35 in
+    # Vladivostok, the patient's zone.
+    assert video_rooms.JOIN_LINK_BEFORE == timedelta(minutes=25)
+    assert "28.10.2025 12:35 (Asia/Vladivostok)" in early.text
     assert "28.10.2025 13:00 (Asia/Vladivostok)" in early.text
     # The page's one style is allowed by its hash, and nothing else is (no script at all).
     (style,) = re.findall(r"<style>(.*?)</style>", early.text, flags=re.DOTALL)
@@ -126,7 +128,7 @@ async def test_before_its_window_the_page_says_when_the_call_opens(world: World)
     assert policy.startswith(f"default-src 'none'; style-src 'sha256-{digest}';")
     await set_user(world.stack, world.patient.id, language="en")
     english = await open_link(world, visit["id"])
-    assert "You can join from 28 Oct 2025, 12:45 (Asia/Vladivostok)" in english.text
+    assert "You can join from 28 Oct 2025, 12:35 (Asia/Vladivostok)" in english.text
 
 
 async def test_a_cancelled_or_ended_visit_says_so(world: World) -> None:

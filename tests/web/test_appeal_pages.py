@@ -287,6 +287,7 @@ async def test_reassign_with_a_reason_kept_in_the_history(desk: Desk) -> None:
         path = f"/appeals/{appeal_id}"
         page = await desk.console.page(browser, path)
         assert desk.hospital["name"] in page.text  # a target of the region
+        assert f"Novokuznetsk ({NOVOKUZNETSK})" in page.text  # the territory by its name
         no_reason = await desk.console.post(
             browser, page, f"{path}/reassign", organization_id=desk.hospital["id"], reason=""
         )

@@ -11,12 +11,13 @@ from fastapi.responses import RedirectResponse, Response
 
 from services.common.db import utcnow
 from web.appeals.api import AppealsApi, AppealsApiDep
-from web.appeals.views import deadline, refused_form, render
+from web.appeals.views import TerritoryMaps, deadline, refused_form, render
 from web.cases.api import Refusal
 from web.cases.deps import DirectoryDep
 from web.cases.forms import FormState, form_values
 from web.cases.views import Directory
 from web.deps import SignedInDep, SignedInFormDep
+from web.models import BrowserSession
 
 router = APIRouter(include_in_schema=False)
 # Each step's form fields; consult's transition table decides which it takes now.
@@ -58,6 +59,10 @@ async def show(
     events = await api.history(token, appeal_id)
     callbacks = await api.appeal_callbacks(token, appeal_id)
     organizations = await directory.organizations(api, token)
+    maps: TerritoryMaps = request.app.state.territory_maps
+    visitor: BrowserSession = request.state.visitor  # signed in: the page's dependency saw to it
+    assert visitor.user_id is not None
+    territories = {each.code: each.name for each in await maps.of(api, token, visitor.user_id)}
     actors = [event.actor_id for event in events]
     actors += [attempt.operator_id for callback in callbacks for attempt in callback.attempt_log]
     region = sorted(
@@ -66,6 +71,7 @@ async def show(
     )
     context = {
         "appeal": appeal,
+        "territory_name": territories.get(appeal.territory_code),
         "events": events,
         "callbacks": callbacks,
         "organizations": organizations,
