@@ -43,6 +43,7 @@ ONCE = (
     "web/test_video_browser.py",
     "web/test_registry_browser.py",
     "web/test_monitoring_browser.py",
+    "web/test_every_screen_browser.py",
     "deploy/",
     "contract/",
     "security/test_bad_input.py",

@@ -1,4 +1,4 @@
-"""The demo console in Chromium for the scripts that look at its screens (the weak-link
+"""The demo console in Chromium for what looks at every screen (the weak-link
 benchmark, the pictures): the system started and staged (tests/web/screens.py), and a page
 signed in as a screen's user, in a language, with the screen's address found through the
 pages."""
