@@ -49,8 +49,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from playwright.sync_api import Browser, CDPSession, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from tests.web.demo_console import Demo, address, demo_console, signed_in
 from tests.web.browser import headless_chromium
+from tests.web.demo_console import Demo, address, demo_console, signed_in
 from tests.web.screens import Screen, chosen
 
 WEAK_LINK = {

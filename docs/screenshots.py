@@ -19,8 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.sync_api import Browser
 
-from tests.web.demo_console import Demo, address, demo_console, signed_in
 from tests.web.browser import headless_chromium
+from tests.web.demo_console import Demo, address, demo_console, signed_in
 from tests.web.screens import Screen, chosen
 
 PICTURES = Path(__file__).parent / "pictures"
