@@ -30,21 +30,14 @@ SHOWN_ONCE = 410
 AUDITED_SERVICES = ("gateway", "consult", "scheduling", "video", "files")
 
 
-def idempotency(key: str | None) -> dict[str, str] | None:
-    return {"Idempotency-Key": key} if key else None
-
-
 class AdminApi(CasesApi):
     async def _send(
         self, method: str, path: str, bearer: str, model: type[Model], **kwargs: Any
     ) -> Model | Refusal:
-        """As `_submit`, with the 202 of a link sent and the 410 of a secret shown once."""
-        response = await self.request(
-            method, path, bearer, ok=(200, 201, 202, SHOWN_ONCE, *FORM_REFUSALS), **kwargs
+        """As `_submit`, with the 410 of a secret shown once among the refusals."""
+        return await self._submit(
+            method, path, bearer, model, refusals=(SHOWN_ONCE, *FORM_REFUSALS), **kwargs
         )
-        if response.status_code in (SHOWN_ONCE, *FORM_REFUSALS):
-            return Refusal.of(response)
-        return self._parse(response, model)
 
     # Organisations -------------------------------------------------------------------------
 
@@ -67,7 +60,7 @@ class AdminApi(CasesApi):
         if organization_id is None:
             return await self._send(
                 "POST", f"{DIRECTORY}/organizations", bearer, Organization,
-                headers=idempotency(key), json=body,
+                idempotency_key=key, json=body,
             )  # fmt: skip
         path = f"{DIRECTORY}/organizations/{organization_id}"
         return await self._send("PUT", path, bearer, Organization, json=body)
@@ -100,7 +93,7 @@ class AdminApi(CasesApi):
         self, bearer: str, body: dict[str, Any], key: str | None
     ) -> User | Refusal:
         return await self._send(
-            "POST", f"{DIRECTORY}/users", bearer, User, headers=idempotency(key), json=body
+            "POST", f"{DIRECTORY}/users", bearer, User, idempotency_key=key, json=body
         )
 
     async def update_user(
@@ -135,7 +128,7 @@ class AdminApi(CasesApi):
     ) -> ApiClientCreated | Refusal:
         return await self._send(
             "POST", f"{DIRECTORY}/api-clients", bearer, ApiClientCreated,
-            headers=idempotency(key), json=body,
+            idempotency_key=key, json=body,
         )  # fmt: skip
 
     async def update_api_client(
@@ -163,7 +156,7 @@ class AdminApi(CasesApi):
     ) -> SubscriptionWithSecret | Refusal:
         return await self._send(
             "POST", f"{WEBHOOKS}/subscriptions", bearer, SubscriptionWithSecret,
-            headers=idempotency(key), json=body,
+            idempotency_key=key, json=body,
         )  # fmt: skip
 
     async def update_subscription(

@@ -21,10 +21,6 @@ from web.appeals.schemas import (
 from web.cases.api import CONSULT, DIRECTORY, CasesApi, Refusal
 
 
-def _key(idempotency_key: str | None) -> dict[str, str] | None:
-    return {"Idempotency-Key": idempotency_key} if idempotency_key else None
-
-
 class AppealsApi(CasesApi):
     async def territories(self, bearer: str) -> list[Territory]:
         """The caller's region's territory map, by code."""
@@ -61,7 +57,7 @@ class AppealsApi(CasesApi):
         """Files the appeal, and with a `callback` in `body` schedules its call in the same
         request (consult says in `callback_refused` why it could not)."""
         return await self._submit(
-            "POST", f"{CONSULT}/appeals", bearer, FiledAppeal, headers=_key(idempotency_key),
+            "POST", f"{CONSULT}/appeals", bearer, FiledAppeal, idempotency_key=idempotency_key,
             json=body,
         )  # fmt: skip
 
@@ -115,7 +111,7 @@ class AppealsApi(CasesApi):
     ) -> Callback | Refusal:
         path = f"{CONSULT}/callbacks/{callback_id}/attempts"
         return await self._submit(
-            "POST", path, bearer, Callback, headers=_key(idempotency_key),
+            "POST", path, bearer, Callback, idempotency_key=idempotency_key,
             json={"outcome": outcome},
         )  # fmt: skip
 

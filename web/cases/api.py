@@ -37,6 +37,11 @@ FORM_REFUSALS = (400, 403, 409, 412, 422)
 Model = TypeVar("Model", bound=BaseModel)
 
 
+def idempotency(key: str | None) -> dict[str, str] | None:
+    """The `Idempotency-Key` header of a form's key, if it has one."""
+    return {"Idempotency-Key": key} if key else None
+
+
 @dataclass(frozen=True)
 class Issue:
     """One of a validation problem's `errors`: where in the body (`("patient",
@@ -98,12 +103,17 @@ class CasesApi(GatewayApi):
         model: type[Model],
         *,
         headers: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+        refusals: tuple[int, ...] = FORM_REFUSALS,
         **kwargs: Any,
     ) -> Model | Refusal:
+        """The answer (200, 201, or the 202 of something sent), or the refusal a form shows;
+        `idempotency_key` lets a form sent twice act once."""
+        headers = {**(headers or {}), **(idempotency(idempotency_key) or {})} or None
         response = await self.request(
-            method, path, bearer, ok=(200, 201, *FORM_REFUSALS), headers=headers, **kwargs
+            method, path, bearer, ok=(200, 201, 202, *refusals), headers=headers, **kwargs
         )
-        if response.status_code in FORM_REFUSALS:
+        if response.status_code in refusals:
             return Refusal.of(response)
         return self._parse(response, model)
 
@@ -132,9 +142,8 @@ class CasesApi(GatewayApi):
     async def create_case(
         self, bearer: str, body: dict[str, Any], idempotency_key: str | None
     ) -> Case | Refusal:
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         return await self._submit(
-            "POST", f"{CONSULT}/cases", bearer, Case, headers=headers, json=body
+            "POST", f"{CONSULT}/cases", bearer, Case, idempotency_key=idempotency_key, json=body
         )
 
     async def update_case(
@@ -170,10 +179,9 @@ class CasesApi(GatewayApi):
     async def issue_conclusion(
         self, bearer: str, case_id: uuid.UUID, body: dict[str, Any], idempotency_key: str | None
     ) -> Conclusion | Refusal:
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         return await self._submit(
             "POST", f"{CONSULT}/cases/{case_id}/conclusions", bearer, Conclusion,
-            headers=headers, json=body,
+            idempotency_key=idempotency_key, json=body,
         )  # fmt: skip
 
     async def deadlines(self, bearer: str, target_id: uuid.UUID) -> DeadlinePreview | None:

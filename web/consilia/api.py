@@ -11,10 +11,6 @@ from web.cases.api import CONSULT, DIRECTORY, CasesApi, Refusal
 from web.consilia.schemas import Colleague, Consilium, Invitation, Opinion, Protocol
 
 
-def _key(idempotency_key: str | None) -> dict[str, str] | None:
-    return {"Idempotency-Key": idempotency_key} if idempotency_key else None
-
-
 class ConsiliaApi(CasesApi):
     """A refusal a form can show comes back as a `Refusal` (`CasesApi._submit`)."""
 
@@ -38,7 +34,7 @@ class ConsiliaApi(CasesApi):
     ) -> Consilium | Refusal:
         return await self._submit(
             "POST", f"{CONSULT}/cases/{case_id}/consilium", bearer, Consilium,
-            headers=_key(idempotency_key), json=body,
+            idempotency_key=idempotency_key, json=body,
         )  # fmt: skip
 
     async def invite(
@@ -46,7 +42,7 @@ class ConsiliaApi(CasesApi):
     ) -> Consilium | Refusal:
         return await self._submit(
             "POST", f"{CONSULT}/cases/{case_id}/consilium/invitations", bearer, Consilium,
-            headers=_key(idempotency_key), json=body,
+            idempotency_key=idempotency_key, json=body,
         )  # fmt: skip
 
     async def answer(
@@ -71,7 +67,7 @@ class ConsiliaApi(CasesApi):
     ) -> Opinion | Refusal:
         path = f"{CONSULT}/cases/{case_id}/consilium/invitations/{invitation_id}/opinion"
         return await self._submit(
-            "POST", path, bearer, Opinion, headers=_key(idempotency_key), json=body
+            "POST", path, bearer, Opinion, idempotency_key=idempotency_key, json=body
         )
 
     async def issue_protocol(
@@ -79,7 +75,7 @@ class ConsiliaApi(CasesApi):
     ) -> Protocol | Refusal:
         return await self._submit(
             "POST", f"{CONSULT}/cases/{case_id}/consilium/protocol", bearer, Protocol,
-            headers=_key(idempotency_key), json=body,
+            idempotency_key=idempotency_key, json=body,
         )  # fmt: skip
 
     async def request_room(

@@ -12,10 +12,6 @@ from web.monitoring.schemas import CheckIn, DueList, Enrolment, Programme, Task
 MONITORING = f"{CONSULT}/monitoring"
 
 
-def _key(idempotency_key: str | None) -> dict[str, str] | None:
-    return {"Idempotency-Key": idempotency_key} if idempotency_key else None
-
-
 class MonitoringApi(CasesApi):
     async def programmes(self, bearer: str) -> list[Programme]:
         response = await self.request("GET", f"{MONITORING}/programmes", bearer)
@@ -36,7 +32,7 @@ class MonitoringApi(CasesApi):
     ) -> Enrolment | Refusal:
         return await self._submit(
             "POST", f"{MONITORING}/enrolments", bearer, Enrolment,
-            headers=_key(idempotency_key), json=body,
+            idempotency_key=idempotency_key, json=body,
         )  # fmt: skip
 
     async def check_ins(self, bearer: str, enrolment_id: uuid.UUID) -> list[CheckIn]:
@@ -53,7 +49,7 @@ class MonitoringApi(CasesApi):
     ) -> CheckIn | Refusal:
         path = f"{MONITORING}/enrolments/{enrolment_id}/check-ins"
         return await self._submit(
-            "POST", path, bearer, CheckIn, headers=_key(idempotency_key), json=body
+            "POST", path, bearer, CheckIn, idempotency_key=idempotency_key, json=body
         )
 
     async def discharge(

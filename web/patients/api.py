@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import httpx
 from fastapi import Depends, Request
 
-from web.cases.api import CONSULT, FORM_REFUSALS, CasesApi, Refusal
+from web.cases.api import CONSULT, FORM_REFUSALS, CasesApi, Refusal, idempotency
 from web.cases.schemas import CaseSummary
 from web.patients.schemas import (
     Appointment,
@@ -100,7 +100,7 @@ class PatientApi(CasesApi):
             f"{CONSULT}/patient-requests",
             bearer,
             ok=(201, *FORM_REFUSALS),
-            headers={"Idempotency-Key": idempotency_key},
+            headers=idempotency(idempotency_key),
             json=body,
         )
         if response.status_code == 409 and (reason := _field(response, "reason")):

@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-import httpx
 from fastapi import Depends, Request
 
-from web.cases.api import DIRECTORY, FORM_REFUSALS, CasesApi, Refusal
+from web.cases.api import DIRECTORY, FORM_REFUSALS, CasesApi, Refusal, idempotency
 from web.registry.schemas import (
     ActingOrganization,
     Appointment,
@@ -38,10 +37,6 @@ def instant(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _key(idempotency_key: str | None) -> dict[str, str] | None:
-    return {"Idempotency-Key": idempotency_key} if idempotency_key else None
-
-
 @dataclass(frozen=True)
 class Duplicates:
     """The register's 409: a policy number or a namesake born the same day on record (its
@@ -53,13 +48,6 @@ class Duplicates:
 
 
 class RegistryApi(CasesApi):
-    async def _sent(
-        self, method: str, path: str, bearer: str, ok: int, key: str | None, **kwargs: Any
-    ) -> httpx.Response:
-        return await self.request(
-            method, path, bearer, ok=(ok, *FORM_REFUSALS), headers=_key(key), **kwargs
-        )
-
     # The patient register ------------------------------------------------------------------
 
     async def acting_organizations(self, bearer: str) -> list[ActingOrganization]:
@@ -86,7 +74,10 @@ class RegistryApi(CasesApi):
     async def register(
         self, bearer: str, body: Mapping[str, Any], key: str | None
     ) -> Patient | Duplicates | Refusal:
-        response = await self._sent("POST", f"{DIRECTORY}/patients", bearer, 201, key, json=body)
+        response = await self.request(
+            "POST", f"{DIRECTORY}/patients", bearer, ok=(201, *FORM_REFUSALS),
+            headers=idempotency(key), json=body,
+        )  # fmt: skip
         if response.status_code == 201:
             return self._parse(response, Patient)
         refusal = Refusal.of(response)
@@ -146,38 +137,26 @@ class RegistryApi(CasesApi):
         self, bearer: str, body: Mapping[str, Any], key: str | None
     ) -> Appointment | Refusal:
         path = f"{SCHEDULING}/appointments"
-        response = await self._sent("POST", path, bearer, 201, key, json=body)
-        if response.status_code != 201:
-            return Refusal.of(response)
-        return self._parse(response, Appointment)
+        return await self._submit("POST", path, bearer, Appointment, idempotency_key=key, json=body)
 
     async def step(
         self, bearer: str, appointment_id: uuid.UUID, action: str, body: Mapping[str, Any] | None
     ) -> Appointment | Refusal:
         """`check-in`, `arrive`, `fulfil`, `no-show` or `cancel`, as the API names them."""
         path = f"{SCHEDULING}/appointments/{appointment_id}/{action}"
-        response = await self._sent("POST", path, bearer, 200, None, json=body)
-        if response.status_code != 200:
-            return Refusal.of(response)
-        return self._parse(response, Appointment)
+        return await self._submit("POST", path, bearer, Appointment, json=body)
 
     async def reschedule(
         self, bearer: str, appointment_id: uuid.UUID, body: Mapping[str, Any], key: str | None
     ) -> Appointment | Refusal:
         path = f"{SCHEDULING}/appointments/{appointment_id}/reschedule"
-        response = await self._sent("POST", path, bearer, 201, key, json=body)
-        if response.status_code != 201:
-            return Refusal.of(response)
-        return self._parse(response, Appointment)
+        return await self._submit("POST", path, bearer, Appointment, idempotency_key=key, json=body)
 
     async def resend_invitation(
         self, bearer: str, appointment_id: uuid.UUID, key: str | None
     ) -> Invitation | Refusal:
         path = f"{NOTIFY}/visits/{appointment_id}/invitation"
-        response = await self._sent("POST", path, bearer, 202, key, json={})
-        if response.status_code != 202:
-            return Refusal.of(response)
-        return self._parse(response, Invitation)
+        return await self._submit("POST", path, bearer, Invitation, idempotency_key=key, json={})
 
     # Episodes ------------------------------------------------------------------------------
 
@@ -195,10 +174,7 @@ class RegistryApi(CasesApi):
         self, bearer: str, episode_id: uuid.UUID, body: Mapping[str, Any], key: str | None
     ) -> Series | Refusal:
         path = f"{SCHEDULING}/episodes/{episode_id}/follow-ups"
-        response = await self._sent("POST", path, bearer, 200, key, json=body)
-        if response.status_code != 200:
-            return Refusal.of(response)
-        return self._parse(response, Series)
+        return await self._submit("POST", path, bearer, Series, idempotency_key=key, json=body)
 
     # Schedules -----------------------------------------------------------------------------
 
@@ -213,13 +189,10 @@ class RegistryApi(CasesApi):
     ) -> Schedule | Refusal:
         """Creates the caller's schedule, or replaces the one with `schedule_id`."""
         if schedule_id is None:
-            method, path, ok = "POST", f"{SCHEDULING}/schedules", 201
+            method, path = "POST", f"{SCHEDULING}/schedules"
         else:
-            method, path, ok = "PUT", f"{SCHEDULING}/schedules/{schedule_id}", 200
-        response = await self._sent(method, path, bearer, ok, None, json=body)
-        if response.status_code != ok:
-            return Refusal.of(response)
-        return self._parse(response, Schedule)
+            method, path = "PUT", f"{SCHEDULING}/schedules/{schedule_id}"
+        return await self._submit(method, path, bearer, Schedule, json=body)
 
     async def exceptions(self, bearer: str, schedule_id: uuid.UUID) -> list[ScheduleException]:
         path = f"{SCHEDULING}/schedules/{schedule_id}/exceptions"
@@ -229,10 +202,7 @@ class RegistryApi(CasesApi):
         self, bearer: str, schedule_id: uuid.UUID, body: Mapping[str, Any]
     ) -> ScheduleException | Refusal:
         path = f"{SCHEDULING}/schedules/{schedule_id}/exceptions"
-        response = await self._sent("POST", path, bearer, 201, None, json=body)
-        if response.status_code != 201:
-            return Refusal.of(response)
-        return self._parse(response, ScheduleException)
+        return await self._submit("POST", path, bearer, ScheduleException, json=body)
 
     async def remove_exception(
         self, bearer: str, schedule_id: uuid.UUID, exception_id: uuid.UUID
