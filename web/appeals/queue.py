@@ -3,8 +3,6 @@ organisation's working hours), so the overdue ones come first among the open; fi
 organisation and status, 20 a page, and a live refresh as the case queue has (a poll that
 finds the list unchanged is answered 204, web/cases/lists.py says why)."""
 
-import hashlib
-import json
 import uuid
 from typing import Annotated
 
@@ -18,6 +16,7 @@ from web.appeals.schemas import AppealPage
 from web.appeals.views import deadline, render
 from web.cases.deps import DirectoryDep
 from web.cases.forms import parse_id
+from web.cases.lists import shown_digest
 from web.cases.schemas import Organization
 from web.cases.views import Directory
 from web.deps import SettingsDep, SignedInDep
@@ -30,10 +29,9 @@ Text = Annotated[str | None, Query(max_length=64)]
 
 
 def digest(page: AppealPage) -> str:
-    """What the list shows of each appeal, hashed: equal digests, nothing to redraw."""
     shown = ("id", "status", "due_at", "organization_id", "escalated_at", "overdue")
     rows = [[str(getattr(item, name)) for name in shown] for item in page.items]
-    return hashlib.sha256(json.dumps([rows, page.next_cursor]).encode()).hexdigest()[:16]
+    return shown_digest(rows, page.next_cursor)
 
 
 async def region_organizations(

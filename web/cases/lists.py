@@ -37,13 +37,18 @@ def default_status(role: str | None) -> str:
     return "open" if role == "specialist" else "all"
 
 
+def shown_digest(rows: list[list[str]], next_cursor: str | None) -> str:
+    """What a live list shows (its rows' shown fields and where its next page starts), hashed:
+    equal digests, nothing to redraw."""
+    return hashlib.sha256(json.dumps([rows, next_cursor]).encode()).hexdigest()[:16]
+
+
 def digest(page: CasePage) -> str:
-    """What the list shows of each case, hashed: equal digests, nothing to redraw."""
     rows = [
         [str(case.id), case.status, case.urgency, case.due_at.isoformat(), str(case.assignee_id)]
         for case in page.items
     ]
-    return hashlib.sha256(json.dumps([rows, page.next_cursor]).encode()).hexdigest()[:16]
+    return shown_digest(rows, page.next_cursor)
 
 
 @router.get("/cases")
