@@ -11,6 +11,23 @@ from babel.support import Translations
 LANGUAGES = ("ru", "en")
 DEFAULT_LANGUAGE = "ru"
 TRANSLATIONS = Path(__file__).parent / "translations"
+# The zones a form offers: Russia's, west to east (UTC+2 to UTC+12). The APIs take any IANA
+# zone; a form keeps and offers one already chosen outside these.
+RUSSIAN_ZONES = (
+    "Europe/Kaliningrad",
+    "Europe/Moscow",
+    "Europe/Samara",
+    "Asia/Yekaterinburg",
+    "Asia/Omsk",
+    "Asia/Novosibirsk",
+    "Asia/Novokuznetsk",
+    "Asia/Krasnoyarsk",
+    "Asia/Irkutsk",
+    "Asia/Yakutsk",
+    "Asia/Vladivostok",
+    "Asia/Magadan",
+    "Asia/Kamchatka",
+)
 
 
 def load_translations() -> dict[str, Translations]:

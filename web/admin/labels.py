@@ -23,23 +23,6 @@ WEEKDAYS = (
     N_("Saturday"),
     N_("Sunday"),
 )
-# Russia's zones west to east (UTC+2 to UTC+12); an organisation's zone outside them is kept
-# and offered too (the API takes any IANA zone).
-ZONES = (
-    "Europe/Kaliningrad",
-    "Europe/Moscow",
-    "Europe/Samara",
-    "Asia/Yekaterinburg",
-    "Asia/Omsk",
-    "Asia/Novosibirsk",
-    "Asia/Novokuznetsk",
-    "Asia/Krasnoyarsk",
-    "Asia/Irkutsk",
-    "Asia/Yakutsk",
-    "Asia/Vladivostok",
-    "Asia/Magadan",
-    "Asia/Kamchatka",
-)
 # The gateway's allow-list of an API client's scopes (gateway/scopes.py; a test holds the two
 # equal): what each grants, in people's words.
 CLIENT_SCOPES = {

@@ -9,12 +9,12 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from web.admin.api import AdminApi, AdminApiDep
-from web.admin.labels import ZONES
 from web.admin.schemas import Organization
 from web.admin.views import chosen, form_key, render
 from web.cases.api import Refusal
 from web.cases.forms import FormState, form_values, refused
 from web.deps import SignedIn, SignedInDep, SignedInFormDep
+from web.i18n import RUSSIAN_ZONES
 
 router = APIRouter(include_in_schema=False)
 DAYS = range(7)
@@ -86,7 +86,7 @@ async def _form(
         "organization": organization,
         "others": others,
         "served": served,
-        "zones": list(ZONES) + ([zone] if zone and zone not in ZONES else []),
+        "zones": list(RUSSIAN_ZONES) + ([zone] if zone and zone not in RUSSIAN_ZONES else []),
         "form_key": key or uuid.uuid4().hex,
     }
     return render(request, FORM, context, status=status)

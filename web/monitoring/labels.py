@@ -60,23 +60,6 @@ DISCHARGE_REASONS = {
     "died": N_("Died"),
     "other": N_("Other"),
 }
-# The patient's own zone, for one living elsewhere than the organisation: Russia's zones,
-# west to east (consult takes any IANA zone).
-ZONES = (
-    "Europe/Kaliningrad",
-    "Europe/Moscow",
-    "Europe/Samara",
-    "Asia/Yekaterinburg",
-    "Asia/Omsk",
-    "Asia/Novosibirsk",
-    "Asia/Novokuznetsk",
-    "Asia/Krasnoyarsk",
-    "Asia/Irkutsk",
-    "Asia/Yakutsk",
-    "Asia/Vladivostok",
-    "Asia/Magadan",
-    "Asia/Kamchatka",
-)
 
 LABELS = {
     "programme_names": PROGRAMMES,

@@ -13,9 +13,8 @@ from web.cases.forms import FormState, form_values, parse_id, refused
 from web.cases.labels import SEXES
 from web.cases.schemas import RegisteredPatient
 from web.deps import SignedInDep, SignedInFormDep
-from web.i18n import local_time
+from web.i18n import RUSSIAN_ZONES, local_time
 from web.monitoring.api import MonitoringApi, MonitoringApiDep
-from web.monitoring.labels import ZONES
 from web.monitoring.views import ENROL_FIELDS, enrol_field, render
 
 router = APIRouter(include_in_schema=False)
@@ -90,7 +89,7 @@ async def _form(
     context = {
         "form": state,
         "programmes": await api.programmes(token),
-        "zones": ZONES,
+        "zones": RUSSIAN_ZONES,
         "sexes": SEXES,
         "patient_q": patient_q,
         "found": [] if found is None and not patient_q else found,
