@@ -1,18 +1,21 @@
 """What the console's tests share: the in-process stack with the console registered at the
 gateway, and browsers (httpx clients with their own cookies) signed in through the gateway's
-own sign-in page, as people are."""
+own sign-in page, as people are; for the browser modules, Debian's Chromium (one a module)."""
 
 import html
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
 import pytest
+from playwright.sync_api import Browser
 
 from telemed.console import register_console
 from tests.conftest import TEST_PASSWORD, Stack
+from tests.web.browser import headless_chromium
 from web.sessions import COOKIE
 
 if TYPE_CHECKING:  # clinic.py imports this module
@@ -107,3 +110,11 @@ async def clinic(stack: Stack, console: Console) -> "Clinic":
     from tests.web.clinic import Clinic
 
     return await Clinic.open(stack, console)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    """Started only by the modules that use it (the video module brings its own, with a fake
+    camera and microphone)."""
+    with headless_chromium() as browser:
+        yield browser

@@ -18,7 +18,6 @@ from tests.web.browser import (
     TOKEN_IN_URL,
     System,
     assert_accessible,
-    headless_chromium,
     running_console,
     sign_in,
 )
@@ -43,12 +42,6 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's Ch
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     with running_console(tmp_path_factory.mktemp("appeals")) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with headless_chromium() as browser:
-        yield browser
 
 
 def focused(page: Page) -> str:

@@ -13,7 +13,6 @@ from tests.web.browser import (
     TOKEN_IN_URL,
     System,
     assert_accessible,
-    headless_chromium,
     running_console,
     sign_in,
 )
@@ -26,12 +25,6 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's Ch
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     with running_console(tmp_path_factory.mktemp("console")) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with headless_chromium() as browser:
-        yield browser
 
 
 def test_a_medic_signs_in_uses_the_account_page_and_signs_out(

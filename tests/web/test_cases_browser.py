@@ -18,7 +18,6 @@ from tests.web.browser import (
     TOKEN_IN_URL,
     System,
     assert_accessible,
-    headless_chromium,
     running_console,
     sign_in,
 )
@@ -38,12 +37,6 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
         tmp_path_factory.mktemp("cases"), TELEMED_WEB_QUEUE_REFRESH_SECONDS=REFRESH_SECONDS
     ) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with headless_chromium() as browser:
-        yield browser
 
 
 @pytest.fixture

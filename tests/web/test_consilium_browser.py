@@ -17,7 +17,6 @@ from tests.web.browser import (
     CHROMIUM,
     System,
     assert_accessible,
-    headless_chromium,
     running_console,
     sign_in,
 )
@@ -32,12 +31,6 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's Ch
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     with running_console(tmp_path_factory.mktemp("consilium")) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with headless_chromium() as browser:
-        yield browser
 
 
 def case_in_progress(system: System) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, ViewportSize
 
-from tests.web.browser import CHROMIUM, assert_accessible, headless_chromium
+from tests.web.browser import CHROMIUM, assert_accessible
 from tests.web.demo_console import Demo, address, demo_console, signed_in
 from tests.web.screens import SCREENS
 
@@ -24,12 +24,6 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's Ch
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     with demo_console(tmp_path_factory.mktemp("screens")) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with headless_chromium() as browser:
-        yield browser
 
 
 def test_every_screen_is_accessible_to_its_user(demo: Demo, chromium: Browser) -> None:

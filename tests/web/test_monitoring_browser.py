@@ -13,7 +13,6 @@ from tests.web.browser import (
     CHROMIUM,
     System,
     assert_accessible,
-    headless_chromium,
     running_console,
     sign_in,
 )
@@ -28,12 +27,6 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's Ch
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     with running_console(tmp_path_factory.mktemp("monitoring")) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with headless_chromium() as browser:
-        yield browser
 
 
 def test_a_check_in_over_the_threshold_raises_an_ambulance_seen_on_the_escalations_screen(

@@ -25,7 +25,6 @@ from tests.web.browser import (
     TOKEN_IN_URL,
     System,
     assert_accessible,
-    headless_chromium,
     running_console,
     sign_in,
 )
@@ -60,12 +59,6 @@ async def _seen_and_booked(system: System) -> dict[str, Any]:
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     with running_console(tmp_path_factory.mktemp("patients")) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with headless_chromium() as browser:
-        yield browser
 
 
 def fits_the_phone(page: Page, screen: str, shots: Path) -> None:

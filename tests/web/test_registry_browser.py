@@ -25,7 +25,6 @@ from tests.web.browser import (
     CHROMIUM,
     System,
     assert_accessible,
-    headless_chromium,
     running_console,
     sign_in,
 )
@@ -50,12 +49,6 @@ def catcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Catcher]:
 def system(tmp_path_factory: pytest.TempPathFactory, catcher: Catcher) -> Iterator[System]:
     with running_console(tmp_path_factory.mktemp("registry"), **catcher.gateway_env()) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with headless_chromium() as browser:
-        yield browser
 
 
 async def _open_hours(system: System) -> str:
