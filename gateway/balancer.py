@@ -1,11 +1,12 @@
 """Which instance of a service takes a proxied request: round-robin, a short rest for an
 instance that cannot be connected to, and rendezvous hashing for a video room's calls."""
 
-import hashlib
 import itertools
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+
+from services.common.rendezvous import owner
 
 Urls = tuple[str, ...]
 
@@ -29,18 +30,6 @@ class Instances(dict[str, Urls]):
 
     def __setitem__(self, name: str, urls: str | Sequence[str]) -> None:
         super().__setitem__(name, instance_urls(urls))
-
-
-def weight(url: str, key: str) -> int:
-    """The instance's rendezvous weight for `key`: a stable hash, so that every gateway
-    replica, and every restart, picks the same instance for the same room."""
-    digest = hashlib.blake2b(f"{url}\n{key}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big")
-
-
-def owner(urls: Iterable[str], key: str) -> str:
-    """Highest random weight: when an instance goes, only the keys it owned move."""
-    return max(urls, key=lambda url: weight(url, key))
 
 
 class Balancer:

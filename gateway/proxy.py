@@ -253,9 +253,10 @@ async def _proxy(request: Request) -> Response:
     return await _forward(request, request.scope["path"].split("/", 3)[2])
 
 
-async def _join_page(request: Request) -> Response:
-    """Patients open `/join/<token>` from a text message: the video service serves it. Any
-    instance can (it checks the token and reads the room); the page's calls are a room's."""
+async def _video_page(request: Request) -> Response:
+    """Patients open `/join/<token>` from a text message, a bedside tablet opens `/bedside`:
+    the video service serves both pages. Any instance can (they only check a token and read
+    the database); the pages' calls are a room's or a ward's."""
     return await _forward(request, "video")
 
 
@@ -263,6 +264,12 @@ async def _room(request: Request) -> Response:
     """A video room's peer connections, events, waiting room and recording live in one video
     instance, so every call of the room (signalling, admit, close, recording) goes there."""
     return await _forward(request, "video", request.path_params["room_id"].lower())
+
+
+async def _ward(request: Request) -> Response:
+    """An ICU ward's bedside sources, overview viewers and alarms live in one video instance
+    too: the one that owns the ward's key, which the instances work out the same way."""
+    return await _forward(request, "video", request.path_params["ward_id"].lower())
 
 
 async def _forward(request: Request, service: str, room: str | None = None) -> Response:
@@ -298,7 +305,11 @@ def proxy_router(services: list[str]) -> APIRouter:
     for service in services:
         if service == "video":  # a room's calls (`rest` may be empty) before the catch-all
             router.add_api_route("/api/video/rooms/{room_id}{rest:path}", _room, methods=METHODS)
+            router.add_api_route("/api/video/wards/{ward_id}/{rest:path}", _ward, methods=METHODS)
+            router.add_api_route("/api/video/wards/{ward_id}", _ward, methods=METHODS)
         router.add_api_route(f"/api/{service}/{{path:path}}", _proxy, methods=METHODS)
     if "video" in services:
-        router.add_api_route("/join/{token}", _join_page, methods=["GET", "HEAD"])
+        router.add_api_route("/join/{token}", _video_page, methods=["GET", "HEAD"])
+        router.add_api_route("/bedside", _video_page, methods=["GET", "HEAD"])
+        router.add_api_route("/bedside/{asset}", _video_page, methods=["GET", "HEAD"])
     return router

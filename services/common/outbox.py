@@ -65,6 +65,9 @@ class EventType(StrEnum):
     APPOINTMENT_CANCELLED = "appointment.cancelled"
     APPOINTMENT_REMINDER_DUE = "appointment.reminder_due"
     RECORDING_READY = "recording.ready"
+    # An ICU bed's picture stopped for longer than the alarm threshold, or came back.
+    WARD_ALARM_RAISED = "ward.alarm_raised"
+    WARD_ALARM_CLEARED = "ward.alarm_cleared"
 
 
 class EventResource(BaseModel):

@@ -23,6 +23,12 @@ from services.video.models import KERNEL_TABLES, OUTBOX
 from services.video.quality import QualityMetrics
 from services.video.settings import VideoSettings
 from services.video.tokens import JoinTokens
+from services.video.wards import api as wards_api
+from services.video.wards import pages as wards_pages
+from services.video.wards import signalling as wards_signalling
+from services.video.wards.live import WardsLive
+from services.video.wards.monitor import Monitor
+from services.video.wards.rtsp import CameraStream
 
 
 def create_app(
@@ -45,20 +51,37 @@ def create_app(
         )
         app.state.live = live
         app.state.directory = DirectoryClient(app.state.gateway_client)
-        quality = asyncio.create_task(live.run_quality())
+        app.state.wards = wards = WardsLive(settings=settings, database=app.state.database)
+        app.state.ward_monitor = monitor = Monitor(
+            wards, app.state.database, app.state.audit_tables, CameraStream
+        )
+        jobs = [asyncio.create_task(live.run_quality()), asyncio.create_task(monitor.run())]
         try:
             yield
         finally:
-            quality.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await quality
+            for job in jobs:
+                job.cancel()
+            for job in jobs:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await job
+            await monitor.close()
+            await wards.close()
             await live.close_all()
 
     return create_service_app(
         settings,
         title="telemed video",
-        description="WebRTC rooms for follow-ups, doctor-to-doctor consultations and consilia.",
-        routers=[router, signalling.router, joinpage.router, audit_router("video")],
+        description="WebRTC rooms for follow-ups, doctor-to-doctor consultations and consilia; "
+        "ICU wards watched from the regional centre, with alarms when a bed's picture stops.",
+        routers=[
+            router,
+            signalling.router,
+            joinpage.router,
+            wards_pages.router,
+            wards_api.router,
+            wards_signalling.router,
+            audit_router("video"),
+        ],
         kernel_tables=KERNEL_TABLES,
         outbox=OUTBOX,
         transport=transport,

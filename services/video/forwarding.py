@@ -13,7 +13,7 @@ import asyncio
 import queue
 import time
 from fractions import Fraction
-from typing import Any
+from typing import Any, Protocol
 
 from aiortc import RTCRtpReceiver
 from aiortc.mediastreams import MediaStreamError
@@ -36,18 +36,33 @@ def is_keyframe(mime_type: str, data: bytes) -> bool:
     return not codec.startswith("video/")
 
 
+class Tap(Protocol):
+    """A source of encoded frames that feeds subscribe to: a receiver's (`EncodedTap`) or an
+    IP camera's stream."""
+
+    kind: str
+    feeds: "set[EncodedFeed]"
+
+    def request_keyframe(self) -> None: ...
+
+
 class EncodedFeed:
     """One subscriber's share of a publisher's encoded frames: a short queue. Video that falls
     behind is dropped up to the next keyframe, because a frame without the frames it refers to
-    breaks the picture until then."""
+    breaks the picture until then. A `keyframes_only` feed (a tile of the ICU overview) takes
+    nothing but keyframes: each stands alone, so a picture every second or so costs the server
+    one frame instead of fifteen."""
 
-    def __init__(self, tap: "EncodedTap") -> None:
+    def __init__(self, tap: Tap, *, keyframes_only: bool = False) -> None:
         self._tap = tap
         self._frames: asyncio.Queue[Packet[Any] | None] = asyncio.Queue(FEED_FRAMES)
         self._needs_keyframe = tap.kind == "video"
+        self.keyframes_only = keyframes_only
         self.ended = False
 
     def offer(self, packet: "Packet[Any]", keyframe: bool) -> None:
+        if self.keyframes_only and not keyframe:
+            return
         if self._needs_keyframe:
             if not keyframe:
                 self._tap.request_keyframe()
@@ -93,6 +108,7 @@ class EncodedTap(queue.Queue[Any]):
         self.feeds: set[EncodedFeed] = set()
         self.decoders = 0
         self.frames = 0
+        self.last_frame_at: float | None = None  # monotonic
         self._last_request = float("-inf")
         self._requests: set[asyncio.Task[None]] = set()
 
@@ -104,8 +120,8 @@ class EncodedTap(queue.Queue[Any]):
     def decoding(self) -> bool:
         return not self.forward or self.decoders > 0
 
-    def subscribe(self) -> EncodedFeed:
-        feed = EncodedFeed(self)
+    def subscribe(self, *, keyframes_only: bool = False) -> EncodedFeed:
+        feed = EncodedFeed(self, keyframes_only=keyframes_only)
         self.feeds.add(feed)
         self.request_keyframe()
         return feed
@@ -114,6 +130,7 @@ class EncodedTap(queue.Queue[Any]):
         if item is not None:  # None is the receiver stopping its decoder: always let it through
             codec, frame = item
             self.frames += 1
+            self.last_frame_at = time.monotonic()
             if self.feeds:
                 packet = Packet(frame.data)
                 packet.pts = frame.timestamp

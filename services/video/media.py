@@ -18,7 +18,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -144,12 +144,20 @@ class Publication:
     def frames(self) -> int:
         return self.tap.frames
 
-    def subscribe(self, codec: str | None = None) -> Feed:
+    @property
+    def last_frame_at(self) -> float | None:
+        return self.tap.last_frame_at
+
+    def subscribe(self, codec: str | None = None, *, keyframes_only: bool = False) -> Feed:
         """Encoded frames when the consumer's `codec` is the publisher's and forwarding is on;
-        decoded frames otherwise (and always when no codec is given)."""
+        decoded frames otherwise (and always when no codec is given). `keyframes_only` asks
+        for keyframes alone where frames are forwarded."""
         if self.tap.forward and codec is not None and codec == self.codec:
-            return self.tap.subscribe()
+            return self.tap.subscribe(keyframes_only=keyframes_only)
         return DecodedFeed(self._relayed(), self.tap)
+
+    def request_keyframe(self) -> None:
+        self.tap.request_keyframe()
 
     def _relayed(self) -> RelayStreamTrack:
         proxy = self.relay.subscribe(self.track, buffered=False)
@@ -219,9 +227,12 @@ class MediaHub:
         *,
         admitted: bool,
         audio_only: bool = False,
+        slot_codecs: Sequence[str] = (),
     ) -> str:
         """Answers the participant's offer (all candidates included); replaces an older session
-        of the same participant, since a rejoin means that one is dead."""
+        of the same participant, since a rejoin means that one is dead. `slot_codecs` names the
+        codec each of the client's video receive slots should prefer, in the offer's order
+        (VP8 for any not named), so a slot can carry a source's frames as they came."""
         if "m=" not in offer_sdp or not offer_sdp.startswith("v=0"):
             raise BadRequest("The body is not an SDP offer.")
         await self.disconnect(participant_id)
@@ -233,7 +244,7 @@ class MediaHub:
         self._peer_connections.add(pc)
         session = Session(room_id, participant_id, identity, pc, admitted, audio_only=audio_only)
         try:
-            answer = await self._negotiate(session, offer_sdp)
+            answer = await self._negotiate(session, offer_sdp, slot_codecs)
         except Exception as exc:
             await self._close_pc(pc)
             if isinstance(exc, BadRequest):
@@ -247,8 +258,9 @@ class MediaHub:
         session.watchdog = asyncio.create_task(self._watch(session))
         return answer
 
-    async def _negotiate(self, session: Session, offer_sdp: str) -> str:
+    async def _negotiate(self, session: Session, offer_sdp: str, slot_codecs: Sequence[str]) -> str:
         pc = session.pc
+        video_slots = 0
 
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
@@ -269,9 +281,15 @@ class MediaHub:
 
         await pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
         for transceiver in pc.getTransceivers():
-            _prefer_shared_codec(transceiver)
+            receives = transceiver._offerDirection == "sendonly"  # a recvonly slot of the client
+            preferred = PREFERRED_VIDEO_CODEC
+            if receives and transceiver.kind == "video":
+                if video_slots < len(slot_codecs):
+                    preferred = slot_codecs[video_slots]
+                video_slots += 1
+            _prefer_codec(transceiver, preferred)
             codec = _codec_of(transceiver)
-            if transceiver._offerDirection == "sendonly":  # a recvonly slot of the client
+            if receives:
                 slot = SlotTrack(transceiver.kind, codec, transceiver.mid)
                 transceiver.direction = "sendonly"
                 transceiver.sender.replaceTrack(slot)
@@ -389,11 +407,11 @@ class MediaHub:
             return
 
 
-def _prefer_shared_codec(transceiver: RTCRtpTransceiver) -> None:
-    """Puts VP8 first among the codecs both sides support; the answer lists them in this order
-    and the client sends (and receives) the first."""
+def _prefer_codec(transceiver: RTCRtpTransceiver, preferred: str) -> None:
+    """Puts `preferred` first among the codecs both sides support; the answer lists them in
+    this order and the client sends (and receives) the first."""
     if transceiver.kind == "video":
-        transceiver._codecs.sort(key=lambda codec: codec.mimeType.lower() != PREFERRED_VIDEO_CODEC)
+        transceiver._codecs.sort(key=lambda codec: codec.mimeType.lower() != preferred)
 
 
 def _codec_of(transceiver: RTCRtpTransceiver) -> str:

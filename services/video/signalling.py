@@ -39,7 +39,8 @@ SDP = "application/sdp"
 SDP_FRAG = "application/trickle-ice-sdpfrag"
 
 
-async def _body(request: Request, media_type: str) -> str:
+async def read_body(request: Request, media_type: str) -> str:
+    """The request body as text of `media_type`, at most `MAX_SDP_BYTES`."""
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != media_type:
         raise UnsupportedMediaType(f"The body must be {media_type}.")
     body = bytearray()
@@ -72,7 +73,7 @@ def _session_path(room_id: uuid.UUID, participant_id: uuid.UUID) -> str:
 async def join(
     room_id: RoomId, request: Request, uow: UnitOfWorkDep, claims: JoinDep, live: LiveDep
 ) -> Response:
-    offer = await _body(request, SDP)
+    offer = await read_body(request, SDP)
     claims.require(Grant.SUBSCRIBE)
     room = await service.get_room(uow, room_id)
     participant, answer = await live.join(uow, room, claims, offer)
@@ -100,7 +101,7 @@ async def trickle(
     claims: JoinDep,
     live: LiveDep,
 ) -> Response:
-    fragment = await _body(request, SDP_FRAG)
+    fragment = await read_body(request, SDP_FRAG)
     session = live.hub.sessions.get(participant_id)
     if session is None or session.room_id != room_id or session.identity != claims.identity:
         raise NotFound("No such session of yours.")

@@ -3,6 +3,7 @@ every schema check use."""
 
 from sqlalchemy import MetaData
 
+import services.video.wards.models  # noqa: F401  (registers the wards' tables on the metadata)
 from services.video.models import Base
 
 METADATA: MetaData = Base.metadata

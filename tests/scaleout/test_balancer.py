@@ -5,7 +5,8 @@ from collections import Counter
 
 import pytest
 
-from gateway.balancer import Balancer, Instances, owner
+from gateway.balancer import Balancer, Instances
+from services.common.rendezvous import owner
 
 A, B, C = "http://a:8003", "http://b:8003", "http://c:8003"
 

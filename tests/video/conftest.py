@@ -65,9 +65,13 @@ class VideoWorld:
 
 @contextlib.asynccontextmanager
 async def video_world(
-    databases: dict[str, str], tmp_path: Any, **video_settings: Any
+    databases: dict[str, str],
+    tmp_path: Any,
+    gateway: dict[str, Any] | None = None,
+    **video_settings: Any,
 ) -> AsyncIterator[VideoWorld]:
-    overrides = {"video": FAST["video"] | video_settings}
+    """`gateway`: the gateway's settings to override, e.g. fast webhook timings."""
+    overrides = {"video": FAST["video"] | video_settings, "gateway": gateway or {}}
     async with contextlib.AsyncExitStack() as exits:
         stack = await exits.enter_async_context(running_stack(databases, tmp_path, overrides))
         organization = await stack.organization()
