@@ -260,24 +260,29 @@ class WardsLive:
             self._apply(tablet, self.voices.setdefault(bed.id, {}), wanted)
 
     def _wanted(self, ward: WardEntry | None, viewer: Viewer) -> Wanted:
-        """The grid's tiles by their beds (keyframes only); the other video slots show the
-        focused bed on the slot of its source's codec, the audio slot its tablet's sound."""
+        """The grid's tiles by their beds (keyframes only); the focused bed on the full-size
+        slot of its source's codec (or, for a browser without that codec, on the first one,
+        decoded and encoded again), and its tablet's sound on the audio slot."""
         wanted: Wanted = {
             mid: (self._shown(ward, bed_id), bed_id, True) for mid, bed_id in viewer.tiles.items()
         }
         focus = viewer.focus_bed
         picture = self._shown(ward, focus)
         bed = ward.bed(focus) if ward is not None and focus is not None else None
-        for slot in viewer.session.slots:
-            if slot.mid is None or slot.mid in wanted:
-                continue
+        rest = [slot for slot in viewer.session.slots if slot.mid and slot.mid not in wanted]
+        full_size = [slot for slot in rest if slot.kind == "video"]
+        shown_on = None
+        if bed is not None and full_size:
+            codec = SOURCE_CODECS[bed.source]
+            shown_on = next((slot for slot in full_size if slot.codec == codec), full_size[0])
+        for slot in rest:
             source: Picture | None = None
             if bed is not None and picture is not None:
-                if slot.kind == "video" and SOURCE_CODECS[bed.source] == slot.codec:
+                if slot is shown_on:
                     source = picture
                 elif slot.kind == "audio":
                     source = self._tablet_audio(bed.id)
-            wanted[slot.mid] = (source, focus, False)
+            wanted[str(slot.mid)] = (source, focus, False)
         return wanted
 
     def _shown(self, ward: WardEntry | None, bed_id: uuid.UUID | None) -> Picture | None:

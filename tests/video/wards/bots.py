@@ -32,11 +32,13 @@ def _peer() -> RTCPeerConnection:
     )
 
 
-def _prefer(pc: RTCPeerConnection, transceiver: Any, mime: str) -> None:
-    codecs = RTCRtpSender.getCapabilities("video").codecs
-    transceiver.setCodecPreferences([c for c in codecs if c.mimeType.lower() == mime] + [
-        c for c in codecs if c.mimeType.lower() not in (mime, "video/rtx")
-    ])  # fmt: skip
+def _prefer(transceiver: Any, mime: str, offered: tuple[str, ...]) -> None:
+    """`mime` first among the `offered` video codecs."""
+    codecs = [
+        c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType.lower() in offered
+    ]
+    codecs.sort(key=lambda codec: codec.mimeType.lower() != mime)
+    transceiver.setCodecPreferences(codecs)
 
 
 @dataclass
@@ -128,6 +130,7 @@ class Bedside(Bot):
 class Watcher(Bot):
     token: str = ""
     tone: int | None = None  # Hz: the doctor's voice, sent when talking
+    codecs: tuple[str, ...] = ("video/vp8", "video/h264")  # what the "browser" can receive
     viewer: dict[str, Any] = field(default_factory=dict)
     location: str = ""
 
@@ -137,13 +140,14 @@ class Watcher(Bot):
 
     async def connect(self, beds: int) -> httpx.Response:
         """The offer's order: full-size VP8 and H.264, its sound, the voice, the grid."""
-        _prefer(self.pc, self.pc.addTransceiver("video", direction="recvonly"), "video/vp8")
-        _prefer(self.pc, self.pc.addTransceiver("video", direction="recvonly"), "video/h264")
+        for preferred in ("video/vp8", "video/h264"):
+            slot = self.pc.addTransceiver("video", direction="recvonly")
+            _prefer(slot, preferred, self.codecs)
         self.pc.addTransceiver("audio", direction="recvonly")
         if self.tone is not None:
             self.pc.addTransceiver(ToneTrack(self.tone), direction="sendonly")
         for _ in range(beds):
-            self.pc.addTransceiver("video", direction="recvonly")
+            _prefer(self.pc.addTransceiver("video", direction="recvonly"), "", self.codecs)
         self.heartbeat()
         response = await self.answer(f"{WARDS}/{self.ward_id}/viewers", self.token)
         if response.status_code == 201:

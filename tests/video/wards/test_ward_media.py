@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from services.common.db import Database
 from services.video.models import KERNEL_TABLES
+from tests.video.cameras import LoopbackCamera
 from tests.video.peers import until
 from tests.video.wards.bots import Watcher
 from tests.video.wards.conftest import WARDS, WardWorld, ward_world
@@ -176,3 +177,49 @@ async def test_an_occupied_bed_that_never_sends_a_picture_alarms_too(ward: WardW
 
     await until(lambda: open_alarms(), within=8)  # type: ignore[arg-type,return-value]
     assert await open_alarms() == [icu["beds"][0]["id"]]  # the empty bed raises none
+
+
+async def test_an_ip_camera_reaches_the_grid_as_it_was_encoded_and_alarms_when_cut(
+    ward: WardWorld,
+) -> None:
+    async with LoopbackCamera() as camera:
+        icu = await ward.ward(
+            {"label": "Bed 4", "patient_ref": "IB 4", "source": "rtsp", "rtsp_url": camera.url}
+        )
+        (bed,) = icu["beds"]
+        doctor = await ward.watcher(icu)
+        tile = doctor.tile(bed["id"])
+        await until(lambda: doctor.received[tile] >= 2)
+        assert 1 <= await frames_in(doctor, tile, 3.0) <= 6  # the camera's keyframe a second
+        await doctor.put("focus", {"bed_id": bed["id"]})
+        focus_mid = doctor.viewer["focus_mid"]
+        assert focus_mid == "1"  # the H.264 slot: the camera's frames, not encoded again
+        await until(lambda: doctor.received[focus_mid] >= 5)
+        assert await frames_in(doctor, focus_mid, 2.0) >= 15
+        refused = await doctor.put("talk", {"talking": True})
+        assert refused.status_code == 409  # a camera has no tablet to talk through
+
+        path = f"{WARDS}/{icu['id']}/alarms"
+
+        async def alarm(open_now: bool) -> bool:
+            answer = await ward.client.get(path, headers=ward.intensivist.headers)
+            alarms = answer.json()
+            return bool(alarms) and (alarms[0]["cleared_at"] is None) == open_now
+
+        await camera.cut()
+        await until(lambda: alarm(open_now=True), within=10)
+        await camera.restore()
+        await until(lambda: alarm(open_now=False), within=20)
+
+
+async def test_a_browser_without_h264_sees_the_camera_decoded(ward: WardWorld) -> None:
+    async with LoopbackCamera() as camera:
+        icu = await ward.ward(
+            {"label": "Bed 5", "patient_ref": "IB 5", "source": "rtsp", "rtsp_url": camera.url}
+        )
+        (bed,) = icu["beds"]
+        doctor = await ward.watcher(icu, codecs=("video/vp8",))
+        await doctor.put("focus", {"bed_id": bed["id"]})
+        assert doctor.viewer["focus_mid"] == "0"
+        await until(lambda: doctor.received["0"] >= 10)
+        await until(lambda: doctor.received[doctor.tile(bed["id"])] >= 2)
