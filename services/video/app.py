@@ -28,6 +28,7 @@ from services.video.wards import pages as wards_pages
 from services.video.wards import signalling as wards_signalling
 from services.video.wards.live import WardsLive
 from services.video.wards.monitor import Monitor
+from services.video.wards.recordings import BedRecordings
 from services.video.wards.rtsp import CameraStream
 
 
@@ -52,8 +53,9 @@ def create_app(
         app.state.live = live
         app.state.directory = DirectoryClient(app.state.gateway_client)
         app.state.wards = wards = WardsLive(settings=settings, database=app.state.database)
+        recordings = BedRecordings(wards, live.files, settings)
         app.state.ward_monitor = monitor = Monitor(
-            wards, app.state.database, app.state.audit_tables, CameraStream
+            wards, app.state.database, app.state.audit_tables, CameraStream, recordings
         )
         jobs = [asyncio.create_task(live.run_quality()), asyncio.create_task(monitor.run())]
         try:

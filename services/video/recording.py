@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import Protocol
 
 import av
 from aiortc.mediastreams import MediaStreamError
@@ -33,6 +34,12 @@ QUEUE_ITEMS = 256  # a few seconds of one video and several voices
 TIME_BASE = Fraction(1, 90_000)
 # (seconds since the recording started, who, frame); who is None for the host's video.
 Item = tuple[float, uuid.UUID | None, VideoFrame | AudioFrame] | None
+
+
+class Pictures(Protocol):
+    """Decoded video to record: a participant's publication, or an ICU bed's IP camera."""
+
+    def subscribe(self, codec: str | None = None, *, keyframes_only: bool = False) -> Feed: ...
 
 
 class Writer:
@@ -105,7 +112,7 @@ class Recording:
     _pumps: dict[uuid.UUID | None, asyncio.Task[None]] = field(default_factory=dict)
     _result: "asyncio.Future[int] | None" = None
 
-    def start(self, video: Publication) -> None:
+    def start(self, video: Pictures) -> None:
         loop = asyncio.get_running_loop()
         result: asyncio.Future[int] = loop.create_future()
         self._result = result

@@ -6,15 +6,16 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
-from services.common.auth import CurrentPrincipal, Principal
-from services.common.errors import problem_responses
+from services.common.auth import CurrentPrincipal, Principal, bearer_token
+from services.common.errors import ProblemError, problem_responses
 from services.common.uow import UnitOfWork, UnitOfWorkDep
 from services.video.api import PREFIX
 from services.video.deps import LiveDep
 from services.video.enums import Grant, ParticipantRole
 from services.video.ice import ice_servers
+from services.video.schemas import RecordingOut, RecordingStopped
 from services.video.wards import access, service
 from services.video.wards.deps import MonitorDep, OrganizationExistsDep
 from services.video.wards.live import WardEntry
@@ -303,6 +304,56 @@ async def watch_token(
         expires_at=datetime.fromtimestamp(expires_at, UTC),
         ice_servers=ice_servers(live.settings, identity),
     )
+
+
+@router.post(
+    "/{ward_id}/beds/{bed_id}/recording",
+    status_code=201,
+    response_model=RecordingOut,
+    summary="Record the bed's picture (where the ward allows it and the patient consented)",
+    description="For those who may watch the ward. A ward that does not allow recording, an "
+    "empty bed, a patient who has not consented, or a bed with no picture is a 409; the "
+    "recording stops by itself when any of these ends.",
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def start_recording(
+    ward_id: WardId,
+    bed_id: BedId,
+    request: Request,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    monitor: MonitorDep,
+) -> RecordingOut:
+    await service.watched_ward(uow, principal, ward_id, "bed.recording.start")
+    try:
+        recording = monitor.recordings.start(ward_id, bed_id, bearer_token(request))
+    except ProblemError as error:
+        uow.audit.refuse("bed.recording.start", service.BED, bed_id, error)
+    uow.audit.record("bed.recording.start", service.BED, bed_id, detail=f"ward={ward_id}")
+    started = datetime.fromtimestamp(recording.started_at, UTC)
+    return RecordingOut(active=True, started_at=started, file_id=None, unstored=False)
+
+
+@router.delete(
+    "/{ward_id}/beds/{bed_id}/recording",
+    response_model=RecordingStopped,
+    summary="Stop recording the bed: the file is stored as your file in the files service",
+    responses=problem_responses(401, 403, 404, 502, 503),
+)
+async def stop_recording(
+    ward_id: WardId,
+    bed_id: BedId,
+    request: Request,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    monitor: MonitorDep,
+) -> RecordingStopped:
+    await service.watched_ward(uow, principal, ward_id, "bed.recording.stop")
+    stopped = await monitor.recordings.stop(bed_id, bearer_token(request))
+    uow.audit.record(
+        "bed.recording.stop", service.BED, bed_id, detail=f"ward={ward_id}; file={stopped.file_id}"
+    )
+    return stopped
 
 
 @router.get(

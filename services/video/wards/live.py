@@ -49,6 +49,7 @@ class BedEntry:
     source: SourceKind
     rtsp_url: str | None
     device_secret_hash: str | None
+    recording_consent: bool
 
     @property
     def monitored(self) -> bool:
@@ -62,7 +63,7 @@ class BedEntry:
     def of(cls, bed: Bed) -> "BedEntry":
         return cls(
             bed.id, bed.ward_id, bed.label, bed.patient_ref is not None, bed.source,
-            bed.rtsp_url, bed.device_secret_hash,
+            bed.rtsp_url, bed.device_secret_hash, bed.recording_consent,
         )  # fmt: skip
 
 
@@ -72,11 +73,24 @@ class WardEntry:
     organization_id: uuid.UUID
     watcher_ids: tuple[uuid.UUID, ...]
     beds: tuple[BedEntry, ...]
+    recording_allowed: bool
 
     @classmethod
     def of(cls, ward: Ward) -> "WardEntry":
         beds = tuple(BedEntry.of(bed) for bed in sorted(ward.beds, key=lambda b: b.label))
-        return cls(ward.id, ward.organization_id, tuple(ward.watcher_ids), beds)
+        return cls(
+            ward.id, ward.organization_id, tuple(ward.watcher_ids), beds, ward.recording_allowed
+        )
+
+    def may_record(self, bed: BedEntry) -> str | None:
+        """Why the bed's video may not be recorded, or None when it may."""
+        if not self.recording_allowed:
+            return "The ward does not allow recording."
+        if not bed.occupied:
+            return "The bed is empty."
+        if not bed.recording_consent:
+            return "The bed's patient has not consented to recording."
+        return None
 
     def bed(self, bed_id: uuid.UUID) -> BedEntry | None:
         return next((bed for bed in self.beds if bed.id == bed_id), None)

@@ -29,6 +29,7 @@ from services.video.wards.enums import SourceKind
 from services.video.wards.events import alarm_changed
 from services.video.wards.live import BedEntry, Picture, WardEntry, WardsLive
 from services.video.wards.models import BedAlarm, Ward
+from services.video.wards.recordings import BedRecordings
 
 logger = logging.getLogger("telemed.video.wards.monitor")
 # An IP camera's stream: started for a bed, stopped when the bed no longer needs it.
@@ -53,6 +54,7 @@ class Monitor:
     database: Database
     audit_tables: AuditTables
     camera: CameraFactory
+    recordings: BedRecordings
     alarms: dict[uuid.UUID, OpenAlarm] = field(default_factory=dict)  # by bed id
     cameras: dict[uuid.UUID, tuple[str, Camera]] = field(default_factory=dict)  # by bed id
     expected_since: dict[uuid.UUID, float] = field(default_factory=dict)  # monotonic, by bed
@@ -109,6 +111,12 @@ class Monitor:
                 self.live.relink(ward.id)
                 self.live.events.publish(ward.id, "ward.roster")
         await self._run_cameras()
+        for bed_id in await self.recordings.enforce():
+            async with standalone_unit_of_work(self.database, self.audit_tables) as uow:
+                service.audit(
+                    uow, "bed.recording.stop", service.BED, bed_id,
+                    detail="reason=no longer allowed (ward or patient's consent)",
+                )  # fmt: skip
 
     def _monitored(self) -> dict[uuid.UUID, tuple[WardEntry, BedEntry]]:
         return {
@@ -220,6 +228,7 @@ class Monitor:
                 "online": seconds is not None and seconds <= after,
                 "seconds_since_frame": seconds,
                 "alarm_since": alarm.raised_at.isoformat() if alarm else None,
+                "recording": bed.id in self.recordings.active,
             })  # fmt: skip
         return beds
 
@@ -229,6 +238,7 @@ class Monitor:
                 self.live.events.publish(ward.id, "ward.state", beds=self.state(ward, now))
 
     async def close(self) -> None:
+        await self.recordings.close()
         for _, camera in self.cameras.values():
             with contextlib.suppress(Exception):
                 await camera.stop()

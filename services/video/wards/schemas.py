@@ -95,6 +95,7 @@ class BedLive(BaseModel):
         description="Since the last frame; null when none arrived since the service started."
     )
     alarm_since: datetime | None = Field(description="When the open alarm was raised, if any.")
+    recording: bool = Field(default=False, description="Whether the bed is being recorded.")
 
 
 class BedOut(BaseModel):
