@@ -50,7 +50,7 @@ def alembic_config(migrations_dir: Path, url: str) -> Config:
     return config
 
 
-def upgrade(migrations_dir: Path, url: str, revision: str = "head") -> None:
+def upgrade(migrations_dir: Path, url: str, revision: str = "heads") -> None:
     """Applies migrations; blocking (it runs its own event loop), so call it from a thread."""
     command.upgrade(alembic_config(migrations_dir, url), revision)
 
