@@ -47,6 +47,9 @@ from web.settings import WebSettings
 from web.templating import Templates
 from web.video import case_room, room
 from web.video import visits as video_visits
+from web.wards import listing as ward_listing
+from web.wards import manage as ward_manage
+from web.wards import overview as ward_overview
 
 logger = logging.getLogger("telemed.web")
 # Pages and files are sent compressed: on a 256 kbit/s link, htmx alone is 4 s uncompressed
@@ -134,6 +137,10 @@ def create_app(
             monitoring_patient.router,
             # The figures for coordinators and administrators, with their CSV.
             figures_page.router,
+            # ICU monitoring: the wards, their overview, managing a ward.
+            ward_listing.router,
+            ward_overview.router,
+            ward_manage.router,
         ],
         kernel_tables=KERNEL_TABLES,
         transport=transport,

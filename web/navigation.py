@@ -39,13 +39,24 @@ SCHEDULE = NavItem("/schedule", N_("Schedule"))
 MONITORING = NavItem("/monitoring", N_("Monitoring"))
 ESCALATIONS = NavItem("/monitoring/tasks", N_("Escalations"))
 FIGURES = NavItem("/figures", N_("Figures"))
+# Intensive-care wards watched by their bedside cameras: the overview and the wards' management.
+WARDS = NavItem("/wards", N_("ICU monitoring"))
 # The screens of each role beyond the home page and the account.
 ROLE_SCREENS = {
-    "district_medic": [CASES, NEW_CASE, VISITS],
-    "specialist": [QUEUE, CONSILIA, VISITS, SCHEDULE],
+    "district_medic": [CASES, NEW_CASE, VISITS, WARDS],
+    "specialist": [QUEUE, CONSILIA, VISITS, SCHEDULE, WARDS],
     "patient": [QUESTIONS],
     "admin": [ORGANIZATIONS, USERS, API_CLIENTS, WEBHOOKS, AUDIT, FIGURES],
-    "coordinator": [NEW_APPEAL, APPEALS, CALLBACKS, PATIENTS, MONITORING, ESCALATIONS, FIGURES],
+    "coordinator": [
+        NEW_APPEAL,
+        APPEALS,
+        CALLBACKS,
+        PATIENTS,
+        MONITORING,
+        ESCALATIONS,
+        WARDS,
+        FIGURES,
+    ],
     "registrar": [PATIENTS],
 }
 

@@ -94,6 +94,9 @@ SCREENS = [
     Screen("monitored-patient", COORDINATOR, "/monitoring", (MONITORED_LINK,)),
     Screen("escalations", COORDINATOR, "/monitoring/tasks"),
     Screen("figures", COORDINATOR, "/figures"),
+    Screen("wards", SPECIALIST, "/wards"),
+    Screen("ward-overview", SPECIALIST, "/wards/overview?ward={ward}", phone=True),
+    Screen("ward-manage", COORDINATOR, "/wards/{ward}/manage"),
 ]
 BY_NAME = {screen.name: screen for screen in SCREENS}
 
@@ -158,7 +161,7 @@ async def stage(client: httpx.AsyncClient, passwords: Mapping[str, str]) -> dict
         SPECIALIST, f"{CONSULT}/cases/{answered}/conclusions", {"content": CONCLUSION}
     )
     ids = await _stage_consilia(staged) | await _stage_visits(staged)
-    ids |= await _stage_hotline(staged)
+    ids |= await _stage_hotline(staged) | await _stage_wards(staged)
     await _stage_monitoring(staged)
     return ids
 
@@ -300,3 +303,17 @@ async def _stage_monitoring(staged: Stage) -> None:
         {"vital_signs": {"systolic_bp": 165, "diastolic_bp": 95, "heart_rate": 88},
          "symptoms": ["severe_headache"], "wellbeing": "worse"},
     )  # fmt: skip
+
+
+async def _stage_wards(staged: Stage) -> dict[str, str]:
+    """The regional hospital's cardiac ICU, watched by its own doctors: a bed whose tablet has
+    its link but never connected (its alarm rises on the overview), a bed with no source yet,
+    and an empty bed."""
+    wards = "/api/video/wards"
+    ward = await staged.post(COORDINATOR, wards, {"name": "Cardiac ICU"})
+    beds = f"{wards}/{ward['id']}/beds"
+    tablet = await staged.post(COORDINATOR, beds, {"label": "Bed 1", "patient_ref": "IB 2026/1142"})
+    await staged.post(COORDINATOR, beds, {"label": "Bed 2", "patient_ref": "IB 2026/1187"})
+    await staged.post(COORDINATOR, beds, {"label": "Bed 3"})
+    await staged.post(COORDINATOR, f"{beds}/{tablet['id']}/device")
+    return {"ward": str(ward["id"])}

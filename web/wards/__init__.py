@@ -1,0 +1,1 @@
+"""The ICU monitoring screens: the wards, the duty intensivist's overview, ward management."""
