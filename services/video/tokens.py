@@ -29,6 +29,9 @@ class JoinClaims:
     role: ParticipantRole
     grants: frozenset[Grant]
     expires_at: int
+    # A ward's watch token names the watcher's organisation, whose agreement to watch the
+    # ward is checked on every use (and ends a viewing when it ends).
+    organization_id: uuid.UUID | None = None
 
     def require(self, grant: Grant) -> None:
         if grant not in self.grants:
@@ -57,6 +60,7 @@ class JoinTokens:
         grants: frozenset[Grant],
         *,
         lifetime_seconds: int | None = None,
+        organization_id: uuid.UUID | None = None,
     ) -> tuple[str, int]:
         now = int(time.time())
         expires_at = now + (lifetime_seconds or self.lifetime_seconds)
@@ -72,6 +76,8 @@ class JoinTokens:
             "exp": expires_at,
             "jti": uuid.uuid4().hex,
         }
+        if organization_id is not None:
+            claims["org"] = str(organization_id)
         token = jwt.encode(claims, self._key, algorithm="EdDSA", headers={"typ": TOKEN_TYPE})
         return token, expires_at
 
@@ -95,6 +101,7 @@ class JoinTokens:
                 role=ParticipantRole(claims["role"]),
                 grants=frozenset(Grant(grant) for grant in claims["grants"]),
                 expires_at=int(claims["exp"]),
+                organization_id=uuid.UUID(claims["org"]) if "org" in claims else None,
             )
         except jwt.ExpiredSignatureError as exc:
             raise Unauthorized("The join link has expired.", reason="expired") from exc

@@ -297,6 +297,7 @@ async def watch_token(
     token, expires_at = live.tokens.issue(
         ward.id, identity, principal.username, ParticipantRole.SPECIALIST,
         frozenset({Grant.SUBSCRIBE, Grant.PUBLISH}), lifetime_seconds=WATCH_TOKEN_SECONDS,
+        organization_id=principal.organization_id,
     )  # fmt: skip
     service.audit(uow, "ward.watch_token", service.RESOURCE, ward.id, by=identity)
     return WatchTokenOut(

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from services.common.db import Database
-from services.common.errors import BadRequest, Conflict, NotFound
+from services.common.errors import BadRequest, Conflict, Forbidden, NotFound
 from services.video.events import RoomEvents
 from services.video.media import Feed, MediaHub, Publication, Session
 from services.video.settings import VideoSettings
+from services.video.tokens import JoinClaims
 from services.video.wards.enums import SOURCE_CODECS, SourceKind
 from services.video.wards.models import Bed, Ward
 
@@ -95,6 +96,10 @@ class WardEntry:
     def bed(self, bed_id: uuid.UUID) -> BedEntry | None:
         return next((bed for bed in self.beds if bed.id == bed_id), None)
 
+    def watched_by(self, organization_id: uuid.UUID | None) -> bool:
+        """Whether the organisation's doctors may watch: the hospital's own, or by agreement."""
+        return organization_id == self.organization_id or organization_id in self.watcher_ids
+
 
 @dataclass
 class Viewer:
@@ -103,6 +108,7 @@ class Viewer:
     id: uuid.UUID
     ward_id: uuid.UUID
     identity: str
+    organization_id: uuid.UUID | None
     session: Session
     tiles: dict[str, uuid.UUID] = field(default_factory=dict)  # slot mid -> bed
     focus_bed: uuid.UUID | None = None
@@ -178,9 +184,12 @@ class WardsLive:
     # --- viewers -------------------------------------------------------------------------
 
     async def connect_viewer(
-        self, ward: WardEntry, identity: str, offer_sdp: str
+        self, ward: WardEntry, claims: JoinClaims, offer_sdp: str
     ) -> tuple[Viewer, str]:
         """The viewer and the SDP answer."""
+        if not ward.watched_by(claims.organization_id):
+            raise Forbidden("Your organisation no longer watches this ward.")
+        identity = claims.identity
         viewer_id = uuid.uuid4()
         codecs = [*FOCUS_SLOTS, *(SOURCE_CODECS[bed.source] for bed in ward.beds)]
         answer = await self.hub.connect(
@@ -194,7 +203,7 @@ class WardsLive:
                 "The offer needs two video receive slots for the full-size bed (VP8, H.264) "
                 "before one per bed."
             )
-        viewer = Viewer(viewer_id, ward.id, identity, session)
+        viewer = Viewer(viewer_id, ward.id, identity, claims.organization_id, session)
         viewer.tiles = {
             str(slot.mid): bed.id
             for slot, bed in zip(video[len(FOCUS_SLOTS) :], ward.beds, strict=False)
@@ -213,7 +222,8 @@ class WardsLive:
         """Opens a bed full-size (or closes it); answers the bed shown until now and for how
         many seconds, for the audit trail."""
         if bed_id is not None:
-            bed = self.rosters[viewer.ward_id].bed(bed_id)
+            ward = self.rosters.get(viewer.ward_id)
+            bed = ward.bed(bed_id) if ward is not None else None
             if bed is None:
                 raise NotFound("No such bed in this ward.")
             if not bed.occupied:
@@ -242,6 +252,20 @@ class WardsLive:
         if bed_id is not None:
             talking = any(v.talking and v.focus_bed == bed_id for v in self.viewers.values())
             self.events.publish(bed_id, "bed.talk", talking=talking)
+
+    async def end_lapsed_viewings(self, ward_id: uuid.UUID) -> list[Viewer]:
+        """Disconnects the viewers whose organisation no longer watches the ward (an agreement
+        ended, or the ward is gone); answers them, for the audit trail."""
+        ward = self.rosters.get(ward_id)
+        lapsed = [
+            viewer
+            for viewer in self.viewers.values()
+            if viewer.ward_id == ward_id
+            and (ward is None or not ward.watched_by(viewer.organization_id))
+        ]
+        for viewer in lapsed:
+            await self.disconnect_viewer(viewer)
+        return lapsed
 
     async def disconnect_viewer(self, viewer: Viewer) -> None:
         self.viewers.pop(viewer.id, None)

@@ -110,12 +110,25 @@ class Monitor:
             if changed:
                 self.live.relink(ward.id)
                 self.live.events.publish(ward.id, "ward.roster")
+        for ward_id in gone | {w for w in owned if w in self.live.rosters}:
+            await self._end_lapsed(ward_id)
         await self._run_cameras()
         for bed_id in await self.recordings.enforce():
             async with standalone_unit_of_work(self.database, self.audit_tables) as uow:
                 service.audit(
                     uow, "bed.recording.stop", service.BED, bed_id,
                     detail="reason=no longer allowed (ward or patient's consent)",
+                )  # fmt: skip
+
+    async def _end_lapsed(self, ward_id: uuid.UUID) -> None:
+        lapsed = await self.live.end_lapsed_viewings(ward_id)
+        if not lapsed:
+            return
+        async with standalone_unit_of_work(self.database, self.audit_tables) as uow:
+            for viewer in lapsed:
+                service.audit(
+                    uow, "ward.unwatch", service.RESOURCE, ward_id, by=viewer.identity,
+                    detail=f"viewer={viewer.id}; reason=no longer watches the ward",
                 )  # fmt: skip
 
     def _monitored(self) -> dict[uuid.UUID, tuple[WardEntry, BedEntry]]:

@@ -156,7 +156,7 @@ async def watch(
     live: LiveDep,
 ) -> Response:
     offer = await read_body(request, SDP)
-    viewer, answer = await wards.connect_viewer(_roster(wards, ward_id), claims.identity, offer)
+    viewer, answer = await wards.connect_viewer(_roster(wards, ward_id), claims, offer)
     service.audit(
         uow, "ward.watch", service.RESOURCE, ward_id, by=claims.identity,
         detail=f"viewer={viewer.id}; beds={len(viewer.tiles)}",

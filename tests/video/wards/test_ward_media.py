@@ -223,3 +223,25 @@ async def test_a_browser_without_h264_sees_the_camera_decoded(ward: WardWorld) -
         assert doctor.viewer["focus_mid"] == "0"
         await until(lambda: doctor.received["0"] >= 10)
         await until(lambda: doctor.received[doctor.tile(bed["id"])] >= 2)
+
+
+async def test_ending_the_agreement_ends_the_watching(ward: WardWorld) -> None:
+    icu = await ward.ward(BEDS[0])
+    await ward.bedside(icu, icu["beds"][0])
+    doctor = await ward.watcher(icu)
+    await until(lambda: doctor.received[doctor.tile(icu["beds"][0]["id"])] >= 1)
+    ended = await ward.client.patch(
+        f"{WARDS}/{icu['id']}", json={"watcher_ids": []}, headers=ward.coordinator.headers
+    )
+    assert ended.status_code == 200, ended.text
+    await until(lambda: not ward.wards.viewers)
+    gone = await ward.video.http.get(doctor.location, headers=doctor.headers)
+    assert gone.status_code == 404
+    stale = Watcher(ward.video.http, icu["id"], token=doctor.token)
+    ward.bots.append(stale)
+    assert (
+        await stale.connect(1)
+    ).status_code == 403  # the token outlived the agreement; the viewing did not
+    reasons = [d for a, d in await audit_actions(ward) if a == "ward.unwatch"]
+    assert reasons == [f"by={ward.intensivist.id}; viewer={doctor.viewer['viewer_id']}; "
+                       "reason=no longer watches the ward"]  # fmt: skip
