@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from gateway.balancer import owner
 from services.common.db import utcnow
+from services.common.rendezvous import owner
 from tests.conftest import Actor
 from tests.scaleout.conftest import ScaledStack
 from tests.video.peers import VIDEO, Peer, until
