@@ -6,12 +6,12 @@ the API the Kuzbass hotline of `hotline_day.py` (its insurer's contact centre, e
 polyclinics and hospitals, the territory map, operators) and two regional centres. Then a
 year of such days is copied straight into the consult database with `COPY`: the appeals of
 `hotline_day.year_of_appeals` (1,500 a day, those not finished by now left open) with their
-histories, 600 callbacks a day, consultations with their specialists' questions, and patients
-under monitoring with the escalations of their check-ins. The year is rolled up as the
-service's statistics job does (timed; then ANALYZE, as autovacuum would), and the figures
-read `--requests` times per period as an operator (a coordinator of region 42). Printed:
-p50/p95/p99 per period, one read of a month and a year before the roll-up, the roll-up's and
-the gauges' times, and the month's figures.
+histories and resolutions, 600 callbacks a day, consultations with their specialists'
+questions, and patients under monitoring with the escalations of their check-ins. The year
+is rolled up as the service's statistics job does (timed; then ANALYZE, as autovacuum would),
+and the figures read `--requests` times per period as an operator (a coordinator of region
+42). Printed: p50/p95/p99 per period, one read of a month and a year before the roll-up, the
+roll-up's and the gauges' times, and the month's figures.
 
     .venv/bin/python bench/consult_stats.py [--days 365] [--appeals 1500] [--callbacks 600]
 """
@@ -118,7 +118,7 @@ def build_world(stack: Stack) -> World:
 
 # The tables copied into, parents before the tables referring to them.
 TABLES = (
-    "appeals", "appeal_events", "appeal_callbacks", "cases", "case_messages",
+    "appeals", "appeal_events", "appeal_callbacks", "appeal_resolutions", "cases", "case_messages",
     "monitoring_enrolments", "monitoring_check_ins", "monitoring_tasks",
 )  # fmt: skip
 Row = tuple[str, dict[str, Any]]  # a table and one row of it
@@ -178,8 +178,19 @@ def appeal_rows(
             events.append(_event(appeal, "escalated", appeal["escalated_at"], None))
         yield "appeals", appeal
         yield from events
+        if appeal["status"] == "resolved" and appeal["resolved_at"] is not None:
+            yield "appeal_resolutions", _resolution(appeal)
         if appeal["channel"] == "phone" and rng.random() < callback_chance:
             yield "appeal_callbacks", _callback(appeal, insurer, rng, now)
+
+
+def _resolution(appeal: dict[str, Any]) -> dict[str, Any]:
+    """What was done, as `hotline_day`'s operators say it for the appeal's category."""
+    return {"appeal_id": appeal["id"], "actions": json.dumps(hotline_day.DONE[appeal["category"]]),
+            "details": None, "organization_id": appeal["organization_id"],
+            "person_name": "Petrova Anna Sergeevna", "person_position": "Head of the polyclinic",
+            "result": "resolved", "result_reason": None, "recorded_by": appeal["created_by"],
+            "created_at": appeal["resolved_at"]}  # fmt: skip
 
 
 def _callback(
@@ -380,6 +391,11 @@ def describe(body: bytes) -> Iterator[str]:
            f"{share(appeals['within_deadline'])}; first contact "
            f"{share(appeals['first_contact_resolution'])}; escalated {appeals['escalated']:,}; "
            f"overdue now {appeals['overdue_now']}")  # fmt: skip
+    done = appeals["resolutions"]["by_action"]
+    yield "resolutions: " + ", ".join(
+        f"{action} {count:,}" for action, count in sorted(done.items(), key=lambda item: -item[1])
+        if count
+    )  # fmt: skip
     yield (f"callbacks: {callbacks['owed']:,} owed, within due time "
            f"{share(callbacks['within_due_time'])}")  # fmt: skip
     yield (

@@ -14,14 +14,22 @@ operator works their own queue of due callbacks (70% reached, and the appeal is 
 that call; 20% no answer, 10% busy: due again in 30 minutes, after the run). Of the other
 appeals 80% are resolved at the first contact; the rest are taken, one in ten passed to
 another organisation, and resolved after follow-up (a phone one then owes the polyclinic's
-call with the answer). Every tenth appeal the operator also reads it back and looks at the
-queue and its overdue page. Printed: p50/p95/p99 latency per operation, the count of each, and
-errors (target: 0).
+call with the answer). Each resolution says what was done for its category (`DONE`), by whom
+and with what result. Every tenth appeal the operator also reads it back and looks at the
+queue and its overdue page. The knowledge base holds the demo's articles for the region: as
+each appeal is typed the screen asks for articles from its topic and the caller's words (a
+first-contact resolution cites the first), and every third call the operator also searches it.
+Printed: p50/p95/p99 latency per operation, the count of each, and errors (target: 0).
+
+Then the knowledge base grows to 5,000 articles (`--articles`, generated from the demo's, written
+and published through the API), and one operator's searches of it are timed one after another:
+p95 under 50 ms on PostgreSQL is the target.
 
 `year_of_appeals` generates the appeals rows of a year of such days, for the statistics part to
 copy in and time its queries on.
 
     .venv/bin/python bench/hotline_day.py [--appeals 1500] [--callbacks 600] [--operators 20]
+        [--articles 5000] [--database postgresql]
 """
 
 import argparse
@@ -41,12 +49,13 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import support
+from bench import knowledge_base, support
 from bench.support import Actor, Directory, Stack
 from gateway.client import Organization
 from services.consult.appeals.enums import AppealCategory, AppealChannel
 from services.consult.appeals.settings import AppealDeadlinePolicy
 from services.consult.appeals.working_hours import add_working_time, clock_start
+from telemed.samples import sample_resolution
 
 CONSULT = "/api/consult"
 FIRST_CONTACT_SHARE = 0.80  # of appeals the channels handle: resolved while the caller is on
@@ -54,6 +63,9 @@ REDIRECT_SHARE = 0.05
 REASSIGN_SHARE = 0.10  # of those resolved after follow-up
 QUEUE_EVERY = 10  # appeals between two looks at the queue
 CALLBACKS_EVERY = 5  # appeals between two rounds of the due callbacks
+SEARCH_EVERY = 3  # appeals between two searches of the knowledge base
+SEARCH_ROUNDS = 20  # of every query of `knowledge_base.QUERIES`, timed over the large base
+SEARCH_TARGET_MS = 50.0  # p95 of one search over 5,000 articles, on PostgreSQL
 ZONE = "Asia/Novokuznetsk"
 # The districts of Kuzbass's largest towns (OKTMO) and who answers their callers.
 DISTRICTS = {
@@ -95,6 +107,24 @@ ANSWER = (
     "We called the head of the polyclinic: the service is covered by the OMS programme; you are "
     "booked free of charge for Thursday at 10:00, room 214, and the invoice is withdrawn."
 )
+# What the operator says was done, by the appeal's category (a resolution's `actions`).
+DONE = {
+    "question": ["gave_information"],
+    "appointment_help": ["booked_appointment"],
+    "refusal_of_free_care": ["called_head", "arranged_free_care"],
+    "paid_service_imposition": ["called_head", "arranged_free_care", "refunded_payment"],
+    "waiting_time": ["called_head", "moved_appointment_forward"],
+    "complaint": ["called_head", "ordered_quality_check"],
+    "hospital_bed": ["called_head", "arranged_hospital_bed"],
+    "other": ["gave_information"],
+}
+
+
+def resolution(category: str, first_contact: bool, **overrides: Any) -> dict[str, Any]:
+    """The body of a resolve: the sample resolution with what is done for `category`."""
+    return sample_resolution(
+        actions=DONE[category], answer=ANSWER, first_contact_resolution=first_contact, **overrides
+    )
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -102,6 +132,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--appeals", type=int, default=1500, help="appeals of the day (1500)")
     parser.add_argument("--callbacks", type=int, default=600, help="dropped calls (600)")
     parser.add_argument("--operators", type=int, default=20, help="concurrent operators (20)")
+    parser.add_argument(
+        "--articles", type=int, default=5000, help="knowledge-base articles searched (5000)"
+    )
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--seed", type=int, default=42, help="of the synthetic day (42)")
     parser.add_argument(
@@ -236,6 +269,14 @@ def build_world(stack: Stack, operators: int) -> World:
                 headers=staff[0].headers,
             )
             directory._ok(response, 200)
+        # The insurer's coordinators write the region's articles: the demo's, published.
+        for body in knowledge_base.region_articles("42"):
+            article = directory._ok(
+                directory.client.post(knowledge_base.ARTICLES, json=body, headers=staff[0].headers),
+                201,
+            )
+            path = f"{knowledge_base.ARTICLES}/{article['id']}/publish"
+            directory._ok(directory.client.post(path, headers=staff[0].headers), 200)
     return World(insurer, organizations, staff)
 
 
@@ -291,15 +332,17 @@ class Operator:
             path = f"{CONSULT}/callbacks/{callback['id']}/attempts"
             await self.call("callback attempt", "POST", path, {"outcome": outcome})
             if outcome == "reached":  # the appeal is settled on the callback itself
-                answer = {
-                    "answer": ANSWER,
-                    "first_contact_resolution": False,
-                    "answer_by_phone": False,
-                }
+                # Its category is not in the callback: information, which answers any.
+                answer = resolution("other", False, answer_by_phone=False)
                 appeal = f"{CONSULT}/appeals/{callback['appeal_id']}"
                 await self.call("resolve", "POST", f"{appeal}/resolve", answer)
 
     async def handle(self, index: int, call: Call, elsewhere: dict[str, str]) -> None:
+        suggest = knowledge_base.suggest_path(call.topic or call.category, TEXTS[call.category])
+        suggested = await self.call("knowledge suggest", "GET", suggest)
+        if index % SEARCH_EVERY == 0:
+            query = self.rng.choice(knowledge_base.QUERIES)
+            await self.call("knowledge search", "GET", knowledge_base.search_path(query))
         appeal = await self.call(
             "file appeal", "POST", f"{CONSULT}/appeals", call.body(index), expect=201
         )
@@ -318,7 +361,8 @@ class Operator:
             if call.reassign:
                 moved = {"organization_id": elsewhere[call.territory], "reason": "Not theirs."}
                 await self.call("reassign", "POST", f"{path}/reassign", moved)
-        answer = {"answer": ANSWER, "first_contact_resolution": call.first_contact}
+        cited = {"article_id": suggested[0]["id"]} if suggested and call.first_contact else {}
+        answer = resolution(call.category, call.first_contact, **cited)
         await self.call("resolve", "POST", f"{path}/resolve", answer)
         if index % QUEUE_EVERY == 0:
             await self.call("read appeal", "GET", path)
@@ -359,6 +403,44 @@ async def replay(
     return time.perf_counter() - started, tally
 
 
+async def search_large_base(
+    world: World, stack: Stack, count: int, seed: int
+) -> tuple[int, Tally, str]:
+    """The knowledge base grown to `count` articles by the operators at once, then one
+    operator's searches of it timed one after another; and the load average they began at."""
+    tally = Tally()
+    rng = random.Random(seed)
+    generated = list(
+        knowledge_base.generated_articles(
+            rng, count - len(knowledge_base.region_articles("42")), "42"
+        )
+    )
+    host, port = stack.launcher.host, stack.port("gateway")
+    desks = [Operator(actor, host, port, tally, rng) for actor in world.operators]
+    try:
+        published = await knowledge_base.write_articles(list(desks), generated)
+        await knowledge_base.analyse(stack.database_urls["consult"])
+        load = support.load_average()
+        await knowledge_base.time_searches(desks[0], "search", SEARCH_ROUNDS)
+    finally:
+        for desk in desks:
+            await desk.connection.close()
+    return published, tally, load
+
+
+def report(tally: Tally) -> None:
+    print(f"  {'operation':<20} {'count':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+          f"{'max ms':>8} {'errors':>6}")  # fmt: skip
+    for operation, latencies in tally.latencies.items():
+        summary = support.summarize(latencies)
+        print(
+            f"  {operation:<20} {summary.count:>6} {summary.p50:>8.1f} {summary.p95:>8.1f} "
+            f"{summary.p99:>8.1f} {summary.max:>8.1f} {tally.errors[operation]:>6}"
+        )
+    for sample in tally.samples:
+        print(f"  e.g. {sample}")
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     rng = random.Random(args.seed)
@@ -374,23 +456,29 @@ def main(argv: list[str] | None = None) -> None:
         seconds, tally = asyncio.run(
             replay(world, calls, stack.launcher.host, stack.port("gateway"), args.seed)
         )
+        if args.articles:
+            published, searches, searched_under = asyncio.run(
+                search_large_base(world, stack, args.articles, args.seed)
+            )
     requests = sum(len(values) for values in tally.latencies.values())
     errors = sum(tally.errors.values())
     print(
         f"{requests:,} requests in {seconds:.1f} s ({requests / seconds:.0f} requests/s, "
         f"{args.appeals / seconds:.1f} appeals/s); callback attempts: {dict(tally.attempts)}"
     )
-    print(f"  {'operation':<20} {'count':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-          f"{'max ms':>8} {'errors':>6}")  # fmt: skip
-    for operation, latencies in tally.latencies.items():
-        summary = support.summarize(latencies)
-        print(
-            f"  {operation:<20} {summary.count:>6} {summary.p50:>8.1f} {summary.p95:>8.1f} "
-            f"{summary.p99:>8.1f} {summary.max:>8.1f} {tally.errors[operation]:>6}"
-        )
-    for sample in tally.samples:
-        print(f"  e.g. {sample}")
+    report(tally)
     print(f"errors: {errors} (target 0): {'met' if errors == 0 else 'MISSED'}")
+    if not args.articles:
+        return
+    total = published + len(knowledge_base.region_articles("42"))
+    print(
+        f"knowledge base of {total:,} published articles ({args.database}), searched one at a "
+        f"time (before: {searched_under}; after: {support.load_average()}):"
+    )
+    report(searches)
+    p95 = support.summarize(searches.latencies["search"]).p95
+    met = "met" if p95 < SEARCH_TARGET_MS else "MISSED"
+    print(f"search p95 {p95:.1f} ms (target < {SEARCH_TARGET_MS:.0f} ms on PostgreSQL): {met}")
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ import os
 import queue
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -102,6 +103,11 @@ class Clip:
     frames: list[bytes]
     keyframes: list[bytes]
 
+    @property
+    def bitrate(self) -> float:
+        """Bits per second of the looped frames."""
+        return len(b"".join(self.frames)) * 8 * FPS / LOOP_FRAMES
+
     @staticmethod
     def encode() -> "Clip":
         import av
@@ -140,7 +146,8 @@ class ClipTrack:
     """Built lazily in the worker: aiortc is imported there, not in the server's parent."""
 
     @staticmethod
-    def make(clip: Clip) -> Any:
+    def make(clip: Clip, stamp: Callable[[bytes], bytes] | None = None) -> Any:
+        """`stamp`, when given, sees each frame as it is sent and returns the bytes to send."""
         from aiortc import MediaStreamTrack
         from av.packet import Packet
 
@@ -161,7 +168,7 @@ class ClipTrack:
                 index = self.count % LOOP_FRAMES
                 source = clip.keyframes if self.keyframe_requested else clip.frames
                 self.keyframe_requested = False
-                packet = Packet(source[index])
+                packet = Packet(stamp(source[index]) if stamp else source[index])
                 packet.pts = int(self.count / FPS / CLOCK)
                 packet.time_base = CLOCK
                 self.count += 1
@@ -316,7 +323,7 @@ def bot_worker(conn: Connection) -> None:
     """Encodes the clip, then runs steps sent by the parent (gateway URL and rooms) until it
     sends None."""
     clip = Clip.encode()
-    conn.send(("clip", len(b"".join(clip.frames)) * 8 * FPS / LOOP_FRAMES))
+    conn.send(("clip", clip.bitrate))
     while (message := conn.recv()) is not None:
         url, jobs = message
         try:
@@ -456,12 +463,15 @@ def met(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
 
-def start_workers(count: int) -> list[tuple[Any, Connection]]:
+def start_workers(
+    count: int, target: Callable[[Connection], None] = bot_worker
+) -> list[tuple[Any, Connection]]:
+    """`count` processes running `target`, which first reports its clip's bitrate."""
     context = multiprocessing.get_context("spawn")
     workers: list[tuple[Any, Connection]] = []
     for _ in range(count):
         parent, child = context.Pipe()
-        process = context.Process(target=bot_worker, args=(child,))
+        process = context.Process(target=target, args=(child,))
         process.start()
         workers.append((process, parent))
     bitrates = [conn.recv()[1] for _, conn in workers]

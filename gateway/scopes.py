@@ -16,6 +16,7 @@ CLIENT_SCOPES = frozenset(
         "consult:write",
         "files:read",  # services/files/service.py
         "files:write",
+        "telephony:events",  # services/consult/scopes.py
         "webhooks:manage",  # gateway/webhooks/service.py
     }
 )

@@ -82,15 +82,17 @@ def seed(
     demo: Annotated[bool, typer.Option("--demo", help="Demo organisations and users.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the credentials as JSON.")] = False,
 ) -> None:
-    """Create demo organisations and users (existing demo users get fresh passwords), and
-    register the web console at the gateway (with a new secret, written for web)."""
+    """Create demo organisations and users (existing demo users get fresh passwords), a
+    district hospital's ICU ward, and register the web console at the gateway (with a new
+    secret, written for web)."""
     if not demo:
         raise typer.BadParameter("nothing to seed; pass --demo")
     from telemed.console import register_console
     from telemed.demo.seed import seed_demo
     from web.settings import WebSettings
 
-    accounts = asyncio.run(seed_demo(GatewaySettings(), spec("consult").settings()))
+    consult, video = spec("consult").settings(), spec("video").settings()
+    accounts = asyncio.run(seed_demo(GatewaySettings(), consult, video))
     asyncio.run(register_console(GatewaySettings(), WebSettings()))
     if as_json:
         typer.echo(json.dumps(accounts, indent=2, ensure_ascii=False))

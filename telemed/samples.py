@@ -1,5 +1,6 @@
 """One sample consultation — a patient with chest pain asked about at a regional cardiology
-centre — for the demo, the benchmarks and the tests, so they all send the same valid case."""
+centre — for the demo, the benchmarks and the tests, so they all send the same valid case; and
+one sample resolution of a hotline appeal, so they all resolve appeals the same valid way."""
 
 from typing import Any
 
@@ -39,5 +40,22 @@ def sample_case(target_organization_id: str, **overrides: Any) -> dict[str, Any]
         "question": "Is transfer for PCI indicated?",
         "summary": clinical_summary(),
         "attachment_ids": [],
+    }
+    return body | overrides
+
+
+def sample_resolution(**overrides: Any) -> dict[str, Any]:
+    """The body of `POST /api/consult/appeals/{id}/resolve` for an appeal about a histology the
+    polyclinic asked payment for: its head called, the test booked free. Its one action
+    answers an appeal of any category; name others with `actions`."""
+    body = {
+        "actions": ["called_head"],
+        "details": "The head of the polyclinic confirmed the repeat histology is in the OMS "
+        "programme and withdrew the invoice.",
+        "done_by": {"name": "Petrova Anna Sergeevna", "position": "Head of the polyclinic"},
+        "result": "resolved",
+        "answer": "We called the head of the polyclinic: the histology is covered by the OMS "
+        "programme. You are booked for it free of charge on 22 October at 10:00, room 214.",
+        "first_contact_resolution": True,
     }
     return body | overrides

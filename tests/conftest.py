@@ -21,7 +21,7 @@ from sqlalchemy import text
 
 from services.common.audit import GENESIS_HASH
 from services.common.db import Database
-from services.common.migrations import upgrade
+from services.common.migrations import sqlite_tables, upgrade
 from telemed.registry import SERVICES, ServiceSpec
 from tests.servers import serve
 
@@ -44,6 +44,7 @@ ONCE = (
     "web/test_registry_browser.py",
     "web/test_monitoring_browser.py",
     "web/test_wards_browser.py",
+    "web/test_knowledge_browser.py",
     "web/test_every_screen_browser.py",
     "deploy/",
     "contract/",
@@ -101,12 +102,16 @@ async def reset_database(url: str) -> None:
     database = Database(url)
     try:
         async with database.engine.begin() as connection:
+            # A full-text table empties with its rows; its shadow tables are its own to keep.
+            kept = {"alembic_version", "audit_chain_head"} | await connection.run_sync(
+                sqlite_tables, ("shadow",)
+            )
             tables = [
                 table
                 for table in await connection.run_sync(
                     lambda sync: sync.dialect.get_table_names(sync)
                 )
-                if table not in {"alembic_version", "audit_chain_head"}
+                if table not in kept
             ]
             if database.url.startswith("postgresql"):
                 await connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY"))

@@ -28,9 +28,11 @@ def gateway_database(
     monkeypatch.setenv("TELEMED_GATEWAY_VAR_DIR", str(tmp_path))
     monkeypatch.setenv("TELEMED_GATEWAY_ARGON2_TIME_COST", "1")
     monkeypatch.setenv("TELEMED_GATEWAY_ARGON2_MEMORY_KIB", "64")
-    # The demo's territory map goes into consult's database.
+    # The demo's territory map goes into consult's database, its ICU ward into video's.
     monkeypatch.setenv("TELEMED_CONSULT_DATABASE_URL", clean_databases["consult"])
     monkeypatch.setenv("TELEMED_CONSULT_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("TELEMED_VIDEO_DATABASE_URL", clean_databases["video"])
+    monkeypatch.setenv("TELEMED_VIDEO_VAR_DIR", str(tmp_path))
     return clean_databases["gateway"]
 
 
@@ -119,6 +121,36 @@ async def test_seeding_maps_the_hotlines_territories_to_the_demo_organisations(
         ("32701000", "Кемерово", ids["Kemerovo City Polyclinic No. 5"]),
         ("32731000", "Новокузнецк", ids["Kuzbass Regional Clinical Hospital"]),
     ]
+
+
+async def test_seeding_gives_tashtagol_an_icu_ward_the_centre_watches(
+    stack: Stack, gateway_database: str
+) -> None:
+    assert (await invoke("seed", "--demo"))[0] == 0
+    code, output = await invoke("seed", "--demo", "--json")  # again: nothing doubles
+    assert code == 0
+    seeded = json.loads(output)
+    ids = {organization["name"]: organization["id"] for organization in seeded["organizations"]}
+    passwords = {user["username"]: user["password"] for user in seeded["users"]}
+    (coordinator,) = [u for u in seeded["users"] if u["username"] == "coordinator.tashtagol"]
+    assert coordinator["role"] == "coordinator"
+    assert coordinator["organization_id"] == ids["Tashtagol District Hospital"]
+    for username, manages in (("coordinator.tashtagol", True), ("cardiologist.kuzbass", False)):
+        tokens = await stack.login(username, passwords[username])
+        headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+        wards = (await stack.client.get("/api/video/wards", headers=headers)).json()
+        (ward,) = wards
+        assert ward["name"] == "ICU, Tashtagol District Hospital"
+        assert ward["organization_id"] == ids["Tashtagol District Hospital"]
+        assert ward["watcher_ids"] == [ids["Kuzbass Regional Clinical Hospital"]]
+        assert ward["recording_allowed"]
+        assert ward["may_manage"] is manages
+        beds = [(bed["label"], bed["occupied"], bed["recording_consent"], bed["source"])
+                for bed in ward["beds"]]  # fmt: skip
+        assert beds == [
+            ("Bed 1", True, True, "tablet"), ("Bed 2", True, False, "tablet"),
+            ("Bed 3", True, False, "tablet"), ("Bed 4", False, False, "tablet"),
+        ]  # fmt: skip
 
 
 def test_seed_without_demo_flag_is_refused() -> None:
@@ -252,3 +284,32 @@ async def test_admin_reset_password_reaches_a_phone_only_person_by_sms(
             select(Delivery.channel).where(Delivery.message_id == message.id)
         )
         assert list(channels) == [Channel.SMS]
+
+
+async def test_seeding_writes_the_hotlines_knowledge_base_once(
+    stack: Stack, gateway_database: str
+) -> None:
+    from telemed.demo.knowledge import demo_articles
+
+    code, output = await invoke("seed", "--demo", "--json")
+    assert code == 0, output
+    assert json.loads(output)["knowledge_articles"] == len(demo_articles()) >= 25
+    code, output = await invoke("seed", "--demo", "--json")  # again: nothing doubles
+    seeded = json.loads(output)
+    assert seeded["knowledge_articles"] == 0
+    (operator,) = [u for u in seeded["users"] if u["username"] == "coordinator.kuzbass"]
+    tokens = await stack.login("coordinator.kuzbass", operator["password"])
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    articles = "/api/consult/knowledge/articles"
+
+    found = await stack.client.get(articles, params={"q": "полис"}, headers=headers)
+    assert found.status_code == 200, found.text
+    policy = [
+        data.title
+        for data in demo_articles()
+        if data.categories == ["oms_policy"] and data.language == "ru"
+    ]
+    assert set(policy) <= {item["title"] for item in found.json()["items"]}
+    every = await stack.client.get(articles, params={"limit": 100}, headers=headers)
+    khabarovsk = [data for data in demo_articles() if data.regions == ["27"]]
+    assert len(every.json()["items"]) == len(demo_articles()) - len(khabarovsk)

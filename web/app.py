@@ -15,6 +15,7 @@ from web import account, assets, auth, home
 from web.admin import audit as admin_audit
 from web.admin import clients, organizations, users, webhooks
 from web.appeals import callbacks as appeal_callbacks
+from web.appeals import calls as appeal_calls
 from web.appeals import filing as appeal_filing
 from web.appeals import page as appeal_page
 from web.appeals import queue as appeal_queue
@@ -31,6 +32,8 @@ from web.errors import install_page_errors
 from web.figures import page as figures_page
 from web.gateway_api import GatewayApi
 from web.i18n import load_translations
+from web.knowledge import editing as knowledge_editing
+from web.knowledge import pages as knowledge_pages
 from web.models import KERNEL_TABLES
 from web.monitoring import overview as monitoring_overview
 from web.monitoring import patient as monitoring_patient
@@ -124,6 +127,10 @@ def create_app(
             appeal_queue.router,
             appeal_page.router,
             appeal_callbacks.router,
+            appeal_calls.router,
+            # The knowledge base; `/knowledge/new` and each article's `/edit` are its own.
+            knowledge_pages.router,
+            knowledge_editing.router,
             # The registry's screens (a patient's page, booking from it, the visit's steps)
             # and the specialist's schedule with its calendar.
             registry_patients.router,

@@ -32,6 +32,8 @@ AUDIT = NavItem("/admin/audit", N_("Audit trail"))
 NEW_APPEAL = NavItem("/appeals/new", N_("New appeal"))
 APPEALS = NavItem("/appeals", N_("Appeals"))
 CALLBACKS = NavItem("/callbacks", N_("Callbacks"))
+# The articles operators read out to callers; those who file appeals read them.
+KNOWLEDGE = NavItem("/knowledge", N_("Knowledge base"))
 # The registry's patients (booking starts from a patient's page) and the specialist's schedule.
 PATIENTS = NavItem("/patients", N_("Patients"))
 SCHEDULE = NavItem("/schedule", N_("Schedule"))
@@ -46,18 +48,19 @@ ROLE_SCREENS = {
     "district_medic": [CASES, NEW_CASE, VISITS, WARDS],
     "specialist": [QUEUE, CONSILIA, VISITS, SCHEDULE, WARDS],
     "patient": [QUESTIONS],
-    "admin": [ORGANIZATIONS, USERS, API_CLIENTS, WEBHOOKS, AUDIT, FIGURES],
+    "admin": [ORGANIZATIONS, USERS, API_CLIENTS, WEBHOOKS, AUDIT, KNOWLEDGE, FIGURES],
     "coordinator": [
         NEW_APPEAL,
         APPEALS,
         CALLBACKS,
+        KNOWLEDGE,
         PATIENTS,
         MONITORING,
         ESCALATIONS,
         WARDS,
         FIGURES,
     ],
-    "registrar": [PATIENTS],
+    "registrar": [PATIENTS, KNOWLEDGE],
 }
 
 ROLE_NAMES = {

@@ -1,7 +1,9 @@
 """Alembic glue: each service's `migrations/env.py` calls `run_env`; `upgrade` applies them."""
 
 import asyncio
+from collections.abc import Callable, Collection
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command, context, op
@@ -14,12 +16,35 @@ from services.common.outbox import define_outbox_table
 from services.common.tables import define_kernel_tables
 
 
+def sqlite_tables(connection: Connection, kinds: Collection[str]) -> frozenset[str]:
+    """SQLite's tables of these kinds (`PRAGMA table_list`): "virtual" for full-text (FTS5)
+    tables, "shadow" for the tables each keeps its index in. A migration's own SQL makes
+    them; no model can declare them."""
+    if connection.dialect.name != "sqlite":
+        return frozenset()
+    rows = connection.exec_driver_sql("PRAGMA main.table_list").all()
+    return frozenset(row[1] for row in rows if row[0] == "main" and row[2] in kinds)
+
+
+def modelled_names(connection: Connection) -> Callable[[str | None, str, Any], bool]:
+    """Alembic's `include_name` leaving SQLite's full-text tables out of comparing the models
+    with the database: everything else is compared, so a model missing from a registry still
+    shows as a table to drop."""
+    kept_by_sqlite = sqlite_tables(connection, ("virtual", "shadow"))
+
+    def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+        return not (type_ == "table" and name in kept_by_sqlite)
+
+    return include_name
+
+
 def _run_sync(connection: Connection, metadata: MetaData) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=modelled_names(connection),
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -50,7 +75,7 @@ def alembic_config(migrations_dir: Path, url: str) -> Config:
     return config
 
 
-def upgrade(migrations_dir: Path, url: str, revision: str = "heads") -> None:
+def upgrade(migrations_dir: Path, url: str, revision: str = "head") -> None:
     """Applies migrations; blocking (it runs its own event loop), so call it from a thread."""
     command.upgrade(alembic_config(migrations_dir, url), revision)
 

@@ -18,7 +18,7 @@ from services.common.keys import (
 )
 from services.common.verification import audit_router
 from services.consult.appeals import api as appeals_api
-from services.consult.appeals import callbacks_api
+from services.consult.appeals import callbacks_api, calls_api
 from services.consult.appeals.escalation import appeal_jobs
 from services.consult.cases import deadlines_api, episodes_api
 from services.consult.cases import patient_requests_api as patient_api
@@ -28,6 +28,7 @@ from services.consult.cases.deadlines import deadline_jobs
 from services.consult.cases.signing import ConclusionSigner
 from services.consult.db import KERNEL_TABLES, OUTBOX
 from services.consult.fhir import api as fhir_api
+from services.consult.knowledge import api as knowledge_api
 from services.consult.monitoring import api as monitoring_api
 from services.consult.settings import ConsultSettings
 from services.consult.stats import api as stats_api
@@ -84,6 +85,8 @@ def create_app(
             monitoring_api.router,
             appeals_api.router,
             callbacks_api.router,
+            knowledge_api.router,
+            calls_api.router,
             stats_api.router,
             fhir_api.router,
             audit_router("consult"),

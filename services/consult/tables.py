@@ -7,9 +7,17 @@ from services.consult.appeals import models as appeals_models
 from services.consult.cases import models as cases_models
 from services.consult.cases.consilium import models as consilium_models
 from services.consult.db import Base
+from services.consult.knowledge import models as knowledge_models
 from services.consult.monitoring import models as monitoring_models
 from services.consult.stats import models as stats_models
 
 # Importing a models module declares its tables on `Base`; naming them here keeps every one in.
-MODEL_MODULES = (cases_models, consilium_models, appeals_models, monitoring_models, stats_models)
+MODEL_MODULES = (
+    cases_models,
+    consilium_models,
+    appeals_models,
+    monitoring_models,
+    stats_models,
+    knowledge_models,
+)
 METADATA: MetaData = Base.metadata

@@ -20,7 +20,10 @@ from services.files.storage import ObjectStore
 
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 # Types a browser may show in its own tab; anything else is always a download.
-INLINE_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png", "video/mp4", "video/webm"})
+INLINE_TYPES = frozenset(
+    {"application/pdf", "image/jpeg", "image/png", "video/mp4", "video/webm"}
+    | {"audio/wav", "audio/ogg", "audio/mpeg"}  # call recordings, played in the page
+)
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:

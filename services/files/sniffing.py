@@ -51,6 +51,8 @@ _MAGIC = (
 # ISO BMFF major brands of MP4 video; HEIF images and M4A audio share the box format.
 _MP4_BRANDS = {b"isom", b"iso2", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"dash"}
 _EBML_MAGIC = b"\x1a\x45\xdf\xa3"
+# An MP3 frame's sync word and version: MPEG-1 and MPEG-2 layer III, with or without CRC.
+_MP3_FRAMES = {b"\xff\xfb", b"\xff\xfa", b"\xff\xf3", b"\xff\xf2"}
 _EBML_DOCTYPE = 0x4282
 
 _TEXT_CONTROLS = {"\t", "\n", "\r", "\f"}
@@ -79,7 +81,20 @@ def sniff(head: bytes, *, display_name: str | None = None) -> Sniffed | None:
         return Sniffed("video/mp4") if head[8:12] in _MP4_BRANDS else None
     if head.startswith(_EBML_MAGIC):
         return Sniffed("video/webm") if _ebml_doctype(head) == b"webm" else None
+    if audio := _sniff_audio(head):
+        return Sniffed(audio)
     return _sniff_text(head[:SNIFF_BYTES], truncated=len(head) >= SNIFF_BYTES, name=display_name)
+
+
+def _sniff_audio(head: bytes) -> str | None:
+    """Call recordings: WAV (RIFF), Ogg, MP3 with an ID3 tag or from its first frame."""
+    if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
+        return "audio/wav"
+    if head.startswith(b"OggS"):
+        return "audio/ogg"
+    if head.startswith(b"ID3") or head[:2] in _MP3_FRAMES:
+        return "audio/mpeg"
+    return None
 
 
 def _sniff_zip(head: bytes) -> Sniffed | None:

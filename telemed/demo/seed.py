@@ -1,5 +1,6 @@
 """Demo directory for trying telemed: a Kuzbass regional centre, its districts, and their staff,
-and the hotline's territory map of the region."""
+the hotline's territory map of the region and its knowledge base, and a district hospital's ICU
+ward the centre watches."""
 
 import json
 import secrets
@@ -26,6 +27,8 @@ from services.consult.appeals.schemas import TerritoryFileEntry
 from services.consult.db import KERNEL_TABLES as CONSULT_TABLES
 from services.scheduling.settings import SchedulingSettings
 from services.video.service import ROOM_SCHEDULER_SCOPE
+from telemed.demo.knowledge import seed_knowledge
+from telemed.demo.wards import seed_ward
 
 ORGANIZATIONS = [
     ("Kuzbass Regional Clinical Hospital", OrganizationKind.REGIONAL_CENTRE, "42",
@@ -58,6 +61,8 @@ USERS: list[tuple[str, str, Role, str | None, str | None]] = [
     ("patient.petrov", "Sergei Nikolaevich Petrov", Role.PATIENT, TASHTAGOL, None),
     # Takes the calls of Tashtagol's and the polyclinic's patients: registers and books them.
     ("registrar.callcentre", "Anna Igorevna Smirnova", Role.REGISTRAR, CALL_CENTRE, None),
+    # Manages Tashtagol's ICU ward (telemed/demo/wards.py): its beds, patients, tablet links.
+    ("coordinator.tashtagol", "Irina Pavlovna Guseva", Role.COORDINATOR, TASHTAGOL, None),
 ]
 # The call centre serves these: its registrar acts for their patients as for its own.
 SERVED_BY_CALL_CENTRE = (TASHTAGOL, KEMEROVO_POLYCLINIC)
@@ -178,10 +183,13 @@ async def _territory_map(consult: ServiceSettings, organizations: dict[str, Orga
         await database.dispose()
 
 
-async def seed_demo(settings: GatewaySettings, consult: ServiceSettings) -> dict[str, Any]:
+async def seed_demo(
+    settings: GatewaySettings, consult: ServiceSettings, video: ServiceSettings
+) -> dict[str, Any]:
     """Creates what is missing, so seeding again is safe: nothing is duplicated, and demo users
-    and API clients that exist get a new password or secret so the output is valid. `consult`:
-    the consult service's settings, whose database gets the territory map."""
+    and API clients that exist get a new password or secret so the output is valid. `consult`
+    and `video`: those services' settings, whose databases get the territory map and the ICU
+    ward."""
     hasher = _hasher(settings)
     database = _database(settings)
     result: dict[str, Any] = {"organizations": [], "users": [], "api_clients": []}
@@ -229,7 +237,12 @@ async def seed_demo(settings: GatewaySettings, consult: ServiceSettings) -> dict
                 {"client_id": mis.client_id, "client_secret": secret,
                  "organization_id": str(organizations[TASHTAGOL].id)}
             )  # fmt: skip
+            # The knowledge base's articles are written in the administrator's name.
+            author = await uow.session.scalar(select(User.id).where(User.username == "admin"))
     finally:
         await database.dispose()
     await _territory_map(consult, organizations)
+    await seed_ward(video, organizations[TASHTAGOL].id, organizations[CENTRE].id)
+    assert author is not None  # the first of USERS
+    result["knowledge_articles"] = await seed_knowledge(consult, author, "admin")
     return result

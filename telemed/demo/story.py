@@ -53,9 +53,10 @@ def seeding(var_dir: Path | None) -> CredentialSource:
         from telemed.demo.seed import seed_demo
 
         settings = GatewaySettings(var_dir=var_dir) if var_dir else GatewaySettings()
-        consult = spec("consult").settings(**({"var_dir": var_dir} if var_dir else {}))
+        local = {"var_dir": var_dir} if var_dir else {}
+        consult, video = spec("consult").settings(**local), spec("video").settings(**local)
         try:
-            credentials = await seed_demo(settings, consult)
+            credentials = await seed_demo(settings, consult, video)
         except Exception as exc:  # any failure here is told as the step's, not raised
             raise StepFailed(
                 f"seeding the demo directory in {settings.var_dir} failed ({type(exc).__name__}:"

@@ -26,8 +26,10 @@ from services.consult.appeals.enums import (
     AppealStatus,
     CallbackReason,
     CallbackStatus,
+    ResolutionAction,
+    ResolutionResult,
 )
-from services.consult.appeals.models import Appeal, AppealEvent, Callback
+from services.consult.appeals.models import Appeal, AppealEvent, Callback, Resolution
 from services.consult.cases.enums import CaseKind, CaseStatus, ConsultationMode, MessageKind
 from services.consult.cases.models import Case, Message
 from services.consult.db import KERNEL_TABLES
@@ -212,6 +214,27 @@ class DataSet:
             )
         )
 
+    def resolution(
+        self, appeal: Appeal, result: ResolutionResult, *actions: ResolutionAction
+    ) -> None:
+        assert appeal.organization_id is not None
+        assert appeal.resolved_at is not None
+        self.details.append(
+            Resolution(
+                appeal_id=appeal.id,
+                actions=[action.value for action in actions],
+                organization_id=appeal.organization_id,
+                person_name="Petrova Anna Sergeevna",
+                person_position="Head of the hospital",
+                result=result,
+                result_reason="To the insurer, for a quality-of-care check."
+                if result is ResolutionResult.REFERRED
+                else None,
+                recorded_by=self.world.coordinator.id,
+                created_at=appeal.resolved_at,
+            )
+        )
+
     def enrolment(
         self,
         organization: uuid.UUID,
@@ -309,6 +332,8 @@ def build(world: World) -> DataSet:
                      events=((E.ROUTED, 0, None),
                              (E.RESOLVED, 5 * MINUTE, coordinator)))  # fmt: skip
     data.callback(a1, h, CallbackStatus.REACHED, at(3, 2, 10, 20), at(3, 2, 10, 10))
+    act, result = ResolutionAction, ResolutionResult
+    data.resolution(a1, result.RESOLVED, act.GAVE_INFORMATION)
     # Taken after 15 minutes, resolved after 3 hours; H's callback late, the centre's in time.
     a2 = data.appeal(at(3, 2, 11), a.RESOLVED, at(3, 2, 15), organization=h,
                      resolved=at(3, 2, 14), first_contact=False, channel=AppealChannel.CHAT,
@@ -316,12 +341,14 @@ def build(world: World) -> DataSet:
                              (E.RESOLVED, 3 * HOUR, coordinator)))  # fmt: skip
     data.callback(a2, h, CallbackStatus.FAILED, at(3, 2, 13, 30), at(3, 2, 14))
     data.callback(a2, data.centre, CallbackStatus.REACHED, at(3, 2, 11, 20), at(3, 2, 11, 10))
+    data.resolution(a2, result.RESOLVED, act.CALLED_HEAD, act.BOOKED_APPOINTMENT)
     # Taken after 30 minutes, escalated when overdue, resolved after 30 hours.
     a3 = data.appeal(at(3, 3, 10), a.RESOLVED, at(3, 4, 10), organization=h,
                      resolved=at(3, 4, 16), first_contact=False,
                      events=((E.TAKEN, 30 * MINUTE, coordinator), (E.ESCALATED, 25 * HOUR, None),
                              (E.RESOLVED, 30 * HOUR, coordinator)))  # fmt: skip
     data.callback(a3, h, CallbackStatus.CANCELLED, at(3, 3, 10, 15), at(3, 4, 16))
+    data.resolution(a3, result.REFERRED, act.CALLED_HEAD, act.REFERRED_TO_INSURER)
     # Passed to H from elsewhere and never answered: overdue, its callback too.
     a4 = data.appeal(at(3, 12, 10), a.ROUTED, at(3, 13, 10), organization=h,
                      events=((E.REASSIGNED, HOUR, coordinator),))  # fmt: skip
@@ -387,6 +414,16 @@ def channels(phone: int = 0, chat: int = 0, web: int = 0, api: int = 0) -> dict[
     return {"phone": phone, "chat": chat, "web": web, "api": api}
 
 
+def resolutions(results: dict[str, int] | None = None, **actions: int) -> dict[str, dict[str, int]]:
+    """Every action and result counted, those not named none."""
+    return {
+        "by_action": {action.value: actions.get(action.value, 0) for action in ResolutionAction},
+        "by_result": {
+            result.value: (results or {}).get(result.value, 0) for result in ResolutionResult
+        },
+    }
+
+
 # The hand-worked figures of region 42 over the default period.
 CARDIOLOGY = {
     "submitted": 4,  # 2, 3, 4 and 5 March; 10 February's is before the period
@@ -433,6 +470,15 @@ HOSPITAL_APPEALS = {
     "within_deadline": rate(2, 4),
     "first_contact_resolution": rate(1, 3),
     "escalated": 1,
+    # a1 answered a question; a2's head called and a visit booked; a3's head called and the
+    # insurer asked to check.
+    "resolutions": resolutions(
+        {"resolved": 2, "referred": 1},
+        gave_information=1,
+        called_head=2,
+        booked_appointment=1,
+        referred_to_insurer=1,
+    ),
     "overdue_now": 2,  # 12 March's and 10 February's
 }
 UNROUTED_APPEALS = {
@@ -444,6 +490,7 @@ UNROUTED_APPEALS = {
     "within_deadline": rate(0, 1),  # due at 09:00 today, still open at noon
     "first_contact_resolution": rate(0, 0),
     "escalated": 0,
+    "resolutions": resolutions(),
     "overdue_now": 1,
 }
 NO_CASES = {
@@ -550,6 +597,7 @@ async def test_a_period_and_an_organisation_narrow_the_figures(world: World, dat
     assert (appeals["received"], appeals["resolved"], appeals["escalated"]) == (3, 3, 1)
     assert appeals["first_response"] == percentiles(3, 900, 900 + 0.8 * (1800 - 900))
     assert appeals["within_deadline"] == rate(2, 3)
+    assert appeals["resolutions"] == HOSPITAL_APPEALS["resolutions"]  # all three in it
     assert appeals["overdue_now"] == 2  # of the moment, whatever the period
     assert body["totals"]["callbacks"] == {
         "owed": 2,

@@ -292,6 +292,26 @@ def webm_bytes(*, doctype: bytes = b"webm") -> bytes:
     return _ebml(b"\x1a\x45\xdf\xa3", header) + b"\x18\x53\x80\x67\x01" + b"\xff" * 7
 
 
+def wav_bytes() -> bytes:
+    """A RIFF/WAVE header of 8 kHz mono 16-bit PCM and a few silent samples: a call recording."""
+    fmt = struct.pack("<HHIIHH", 1, 1, 8000, 16000, 2, 16)
+    data = bytes(64)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
+    body += b"data" + struct.pack("<I", len(data)) + data
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def ogg_bytes() -> bytes:
+    """An Ogg page (capture pattern, version, beginning of stream) starting an Opus stream."""
+    return b"OggS\x00\x02" + bytes(20) + b"\x01\x13" + b"OpusHead" + bytes(11)
+
+
+def mp3_bytes(*, tagged: bool = True) -> bytes:
+    """An MP3: an ID3v2 tag then a frame, or the frame alone (MPEG-1 layer III, 128 kbit/s)."""
+    frame = b"\xff\xfb\x90\x64" + bytes(413)
+    return (b"ID3\x04\x00\x00" + bytes(4) + frame) if tagged else frame
+
+
 def windows_executable() -> bytes:
     """A PE32+ header: DOS stub with `e_lfanew`, "PE\\0\\0" and a COFF header for x86-64."""
     dos = bytearray(0x80)

@@ -24,6 +24,10 @@ from tests.files import samples
         (samples.mp4_bytes, Sniffed("video/mp4")),
         (lambda: samples.mp4_bytes(brand=b"mp42"), Sniffed("video/mp4")),
         (samples.webm_bytes, Sniffed("video/webm")),
+        (samples.wav_bytes, Sniffed("audio/wav")),
+        (samples.ogg_bytes, Sniffed("audio/ogg")),
+        (samples.mp3_bytes, Sniffed("audio/mpeg")),
+        (lambda: samples.mp3_bytes(tagged=False), Sniffed("audio/mpeg")),
         (samples.csv_bytes, Sniffed("text/csv", charset="utf-8")),
         (lambda: samples.csv_bytes(delimiter=";"), Sniffed("text/csv", charset="utf-8")),
         (

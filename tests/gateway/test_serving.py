@@ -139,8 +139,9 @@ async def test_the_demo_call_centre_serves_two_of_its_organisations(
     monkeypatch.setenv("TELEMED_GATEWAY_ARGON2_TIME_COST", "1")
     monkeypatch.setenv("TELEMED_GATEWAY_ARGON2_MEMORY_KIB", "64")
     consult = spec("consult").settings(database_url=clean_databases["consult"], var_dir=tmp_path)
-    await seed_demo(GatewaySettings(), consult)
-    accounts = await seed_demo(GatewaySettings(), consult)  # again: nothing doubles
+    video = spec("video").settings(database_url=clean_databases["video"], var_dir=tmp_path)
+    await seed_demo(GatewaySettings(), consult, video)
+    accounts = await seed_demo(GatewaySettings(), consult, video)  # again: nothing doubles
     (registrar,) = [u for u in accounts["users"] if u["username"] == "registrar.callcentre"]
     assert registrar["role"] == "registrar"
     token = (await stack.login("registrar.callcentre", registrar["password"]))["access_token"]

@@ -21,12 +21,14 @@ import httpx
 from telemed.demo.api import Actor, Api
 from telemed.demo.steps import CONCLUSION
 from telemed.demo.visits import Clock, Visits, parse
-from telemed.samples import sample_case, sample_patient
+from telemed.samples import sample_case, sample_patient, sample_resolution
+from tests.consult.appeals.test_calls import wav_bytes
 
 MEDIC, SPECIALIST, PATIENT = "medic.tashtagol", "cardiologist.kuzbass", "patient.petrov"
 COORDINATOR, REGISTRAR, ADMIN = "coordinator.kuzbass", "registrar.callcentre", "admin"
 NEUROLOGIST = "neurologist.kuzbass"  # invited to the cardiologist's consilia
-STAGED = (MEDIC, SPECIALIST, NEUROLOGIST, PATIENT, COORDINATOR, REGISTRAR)
+WARD_COORDINATOR = "coordinator.tashtagol"  # manages the demo's ICU ward
+STAGED = (MEDIC, SPECIALIST, NEUROLOGIST, PATIENT, COORDINATOR, REGISTRAR, WARD_COORDINATOR)
 ID = "[0-9a-f-]{36}"
 CASE_LINK, CONCLUSION_LINK = rf"^/cases/{ID}$", rf"^/cases/{ID}/conclusion$"
 MONITORED_LINK = rf"^/monitoring/{ID}$"
@@ -82,7 +84,14 @@ SCREENS = [
     Screen("new-appeal", COORDINATOR, "/appeals/new", phone=True),
     Screen("appeals", COORDINATOR, "/appeals"),
     Screen("appeal", COORDINATOR, "/appeals/{appeal}"),
+    Screen("appeal-resolved", COORDINATOR, "/appeals/{resolved_appeal}"),
     Screen("callbacks", COORDINATOR, "/callbacks"),
+    Screen("knowledge", COORDINATOR, "/knowledge?q=полис", phone=True),
+    Screen("knowledge-article", COORDINATOR, "/knowledge/articles/{knowledge_article}"),
+    Screen("knowledge-version", COORDINATOR, "/knowledge/articles/{knowledge_article}/versions/1"),
+    Screen("knowledge-edit", COORDINATOR, "/knowledge/articles/{knowledge_article}/edit"),
+    Screen("knowledge-new", COORDINATOR, "/knowledge/new"),
+    Screen("knowledge-figures", COORDINATOR, "/knowledge/figures"),
     Screen("home-registrar", REGISTRAR, "/"),
     Screen("patients", REGISTRAR, "/patients?name=Kuznetsova", phone=True),
     Screen("registry-patient", REGISTRAR, "/patients/{patient}"),
@@ -96,7 +105,7 @@ SCREENS = [
     Screen("figures", COORDINATOR, "/figures"),
     Screen("wards", SPECIALIST, "/wards"),
     Screen("ward-overview", SPECIALIST, "/wards/overview?ward={ward}", phone=True),
-    Screen("ward-manage", COORDINATOR, "/wards/{ward}/manage"),
+    Screen("ward-manage", WARD_COORDINATOR, "/wards/{ward}/manage"),
 ]
 BY_NAME = {screen.name: screen for screen in SCREENS}
 
@@ -161,7 +170,9 @@ async def stage(client: httpx.AsyncClient, passwords: Mapping[str, str]) -> dict
         SPECIALIST, f"{CONSULT}/cases/{answered}/conclusions", {"content": CONCLUSION}
     )
     ids = await _stage_consilia(staged) | await _stage_visits(staged)
-    ids |= await _stage_hotline(staged) | await _stage_wards(staged)
+    admin = await api.login(ADMIN, passwords[ADMIN])
+    ids |= await _stage_hotline(staged, admin) | await _stage_wards(staged)
+    ids |= await _stage_knowledge(staged) | await _stage_resolution(staged)
     await _stage_monitoring(staged)
     return ids
 
@@ -266,23 +277,132 @@ async def _stage_registry(staged: Stage, visits: Visits) -> dict[str, str]:
     return {"patient": str(patient["id"])}
 
 
-async def _stage_hotline(staged: Stage) -> dict[str, str]:
+async def _stage_hotline(staged: Stage, admin: Actor) -> dict[str, str]:
     """An appeal for each of two districts of the demo's territory map (`seed --demo` draws
-    it), and a dropped call's callback due now."""
+    it), the first made on a call the centre's PBX reported (answered, ended, recorded), a
+    dropped call's callback due now, and a call the PBX reports dropped, nobody's appeal yet."""
+    pbx = await _pbx(staged, admin)
+    events = f"{CONSULT}/calls/events"
+
+    async def report(call_id: str, event: str, **fields: Any) -> Any:
+        body = {"call_id": call_id, "event": event, "at": datetime.now(UTC).isoformat(),
+                "line": "8800", "caller": "+7 913 555-02-17"} | fields  # fmt: skip
+        return await staged.api.json("POST", events, pbx, json=body)
+
+    await report("demo-1", "started")
+    call = await report("demo-1", "answered", extension="204")
     appeals = [
         ("32628000", "Nina Pavlovna Gromova", "The polyclinic asks 3,500 roubles for a repeat "
-         "histology the oncologist ordered."),
+         "histology the oncologist ordered.", {"call_id": call["id"]}),
         ("32701000", "Aleksei Ivanovich Belov", "No cardiologist appointment for five weeks; "
-         "the registry says there are no slots."),
+         "the registry says there are no slots.", {}),
     ]  # fmt: skip
     filed = []
-    for territory, name, text in appeals:
+    for territory, name, text, extra in appeals:
         body = {"channel": "phone", "category": "question", "territory": territory, "text": text,
-                "contact": {"name": name, "phone": "+7 913 555-02-17"}}  # fmt: skip
+                "contact": {"name": name, "phone": "+7 913 555-02-17"}} | extra  # fmt: skip
         filed.append(await staged.post(COORDINATOR, f"{CONSULT}/appeals", body))
+    await report("demo-1", "ended")
+    uploaded = await staged.api.json(
+        "POST", "/api/files/files", pbx, params={"kind": "recording", "name": "demo-1.wav"},
+        content=wav_bytes(), headers={"Content-Type": "application/octet-stream"}, expect=201,
+    )  # fmt: skip
+    await report("demo-1", "recording_available", recording_file_id=uploaded["id"])
+    await report("demo-2", "dropped", caller="+7 913 555-04-88")
     callback = {"reason": "dropped_call", "due_at": datetime.now(UTC).isoformat()}
     await staged.post(COORDINATOR, f"{CONSULT}/appeals/{filed[-1]['id']}/callbacks", callback)
     return {"appeal": str(filed[0]["id"])}
+
+
+async def _stage_resolution(staged: Stage) -> dict[str, str]:
+    """The articles' examples, resolved with what was done: the refused free histology (the
+    head physician called, the test given free under OMS and booked; its page is the screen),
+    the 65-year-old's urgent appointment moved forward, and the home blood draw for a disabled
+    woman."""
+    examples = [
+        ("refusal_of_free_care", "32701000", "Olga Ivanovna Stepanova",
+         "The polyclinic refuses to do the repeat histology free and asks 3,500 roubles for it, "
+         "though the oncologist ordered it.",
+         sample_resolution(
+             actions=["called_head", "arranged_free_care", "booked_appointment"],
+             done_by={"name": "Sokolova Elena Viktorovna", "position": "Head physician"})),
+        ("waiting_time", "32628000", "Pyotr Semyonovich Lukin",
+         "I am 65; the cardiologist said the visit is urgent, but the registry books me in six "
+         "weeks.",
+         sample_resolution(
+             actions=["called_head", "moved_appointment_forward"],
+             done_by={"name": "Orlov Dmitry Pavlovich", "position": "Deputy head physician"},
+             answer="The deputy head physician moved your cardiologist visit forward: Tuesday "
+             "at 09:20, room 12, Tashtagol District Hospital; bring your referral.")),
+        ("appointment_help", "32701000", "Irina Viktorovna Zaitseva",
+         "My mother has a first-group disability and cannot walk; she needs a blood test the "
+         "doctor ordered.",
+         sample_resolution(
+             actions=["arranged_home_visit"],
+             done_by={"name": "Kovaleva Natalia Igorevna", "position": "Head nurse"},
+             answer="A nurse of Polyclinic No. 5 will draw the blood at home on Thursday between "
+             "08:00 and 10:00 and call an hour before; the results come by text message.")),
+    ]  # fmt: skip
+    resolved = []
+    for category, territory, name, text, resolution in examples:
+        body = {"channel": "phone", "category": category, "territory": territory, "text": text,
+                "contact": {"name": name, "phone": "+7 913 555-06-32"}}  # fmt: skip
+        appeal = await staged.post(COORDINATOR, f"{CONSULT}/appeals", body)
+        path = f"{CONSULT}/appeals/{appeal['id']}/resolve"
+        cited = {"article_id": await _cited(staged, CITED[category])}
+        await staged.post(COORDINATOR, path, resolution | {"answer_by_phone": False} | cited)
+        resolved.append(str(appeal["id"]))
+    return {"resolved_appeal": resolved[0]}
+
+
+# The seed's articles each example's answer rests on, found as an operator would search.
+CITED = {
+    "refusal_of_free_care": "гистология бесплатно",
+    "waiting_time": "сроки ожидания специалиста",
+    "appointment_help": "анализы на дому",
+}
+
+
+async def _cited(staged: Stage, words: str) -> str:
+    found = await staged.api.json(
+        "GET", f"{CONSULT}/knowledge/articles", staged.people[COORDINATOR],
+        params={"q": words, "language": "ru"},
+    )  # fmt: skip
+    return str(found["items"][0]["id"])
+
+
+async def _stage_knowledge(staged: Stage) -> dict[str, str]:
+    """Besides the seed's articles for every region, one the coordinator wrote for Kuzbass:
+    published, then edited (a second version, the first still readable)."""
+    path = f"{CONSULT}/knowledge/articles"
+    body = {
+        "title": "Кузбасс: забор крови на дому для маломобильных пациентов",
+        "language": "ru",
+        "categories": ["home_visits"],
+        "body": "Поликлиники Кузбасса берут кровь на дому для пациентов, имеющих инвалидность, "
+        "по назначению врача.\n\n- Заявку принимает регистратура поликлиники.\n"
+        "- Процедурная сестра приходит в течение трёх рабочих дней.",
+    }
+    article = await staged.post(COORDINATOR, path, body)
+    await staged.post(COORDINATOR, f"{path}/{article['id']}/publish")
+    edited = f"{body['body']}\n- Результаты анализов врач сообщает по телефону."
+    await staged.api.json(
+        "PATCH", f"{path}/{article['id']}", staged.people[COORDINATOR],
+        json={"version": 2, "body": edited, "note": "Как пациент узнаёт результаты"},
+    )  # fmt: skip
+    return {"knowledge_article": str(article["id"])}
+
+
+async def _pbx(staged: Stage, admin: Actor) -> Actor:
+    """The coordinator's centre's PBX, an API client an administrator registers."""
+    me = await staged.api.json("GET", "/api/directory/me", staged.people[COORDINATOR])
+    scopes = ["telephony:events", "files:write", "files:read"]
+    body = {"name": "Contact centre PBX", "organization_id": me["organization_id"],
+            "scopes": scopes}  # fmt: skip
+    client = await staged.api.json(
+        "POST", "/api/directory/api-clients", admin, json=body, expect=201
+    )
+    return await staged.api.client_login("pbx", client["client_id"], client["client_secret"])
 
 
 async def _stage_monitoring(staged: Stage) -> None:
@@ -306,14 +426,11 @@ async def _stage_monitoring(staged: Stage) -> None:
 
 
 async def _stage_wards(staged: Stage) -> dict[str, str]:
-    """The regional hospital's cardiac ICU, watched by its own doctors: a bed whose tablet has
-    its link but never connected (its alarm rises on the overview), a bed with no source yet,
-    and an empty bed."""
-    wards = "/api/video/wards"
-    ward = await staged.post(COORDINATOR, wards, {"name": "Cardiac ICU"})
-    beds = f"{wards}/{ward['id']}/beds"
-    tablet = await staged.post(COORDINATOR, beds, {"label": "Bed 1", "patient_ref": "IB 2026/1142"})
-    await staged.post(COORDINATOR, beds, {"label": "Bed 2", "patient_ref": "IB 2026/1187"})
-    await staged.post(COORDINATOR, beds, {"label": "Bed 3"})
-    await staged.post(COORDINATOR, f"{beds}/{tablet['id']}/device")
+    """The demo's ICU ward at Tashtagol, which the regional centre watches (the seed makes it:
+    telemed/demo/wards.py), with Bed 1's tablet link issued but never used: its alarm rises on
+    the overview; Beds 2 and 3 have no source yet and Bed 4 is empty."""
+    coordinator = staged.people[WARD_COORDINATOR]
+    (ward,) = await staged.api.json("GET", "/api/video/wards", coordinator)
+    bed = next(bed["id"] for bed in ward["beds"] if bed["label"] == "Bed 1")
+    await staged.post(WARD_COORDINATOR, f"/api/video/wards/{ward['id']}/beds/{bed}/device")
     return {"ward": str(ward["id"])}

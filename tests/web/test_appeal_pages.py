@@ -1,8 +1,9 @@
 """The hotline operator's screens in process: an appeal filed on a live call (the organisation
 and deadline shown before saving, an excluded topic's answer to read out, a dropped call filed
 with its callback, mistakes beside their fields), the queue by deadline with its filters, an
-appeal reassigned and resolved (an empty answer explained on the page), the callbacks worked
-to failed; a forged form and another region's appeal refused."""
+appeal reassigned and resolved with what was done (a formulaic answer explained on the page,
+the resolution counted in the figures), the callbacks worked to failed; a forged form and
+another region's appeal refused."""
 
 import html
 import re
@@ -304,32 +305,62 @@ async def test_reassign_with_a_reason_kept_in_the_history(desk: Desk) -> None:
     assert "The caller lives in Kemerovo." in after
 
 
-async def test_an_empty_answer_is_explained_beside_it(desk: Desk) -> None:
+async def test_a_resolution_says_what_was_done_and_a_formulaic_answer_is_explained(
+    desk: Desk,
+) -> None:
+    answer = (
+        "We called the head of the polyclinic: the histology is free under the OMS policy; "
+        "you are booked for it on Thursday at 10:00, room 214."
+    )
+    form = {
+        "actions": ["called_head", "arranged_free_care"],
+        "done_by_organization_id": desk.polyclinic["id"],
+        "done_by_name": "Petrova Anna Sergeevna",
+        "done_by_position": "Head of the polyclinic",
+        "result": "resolved",
+        "answer": answer,
+        "first_contact_resolution": "yes",
+    }
     async with desk.browser() as browser:
         appeal_id = filed_id(await desk.file(browser))
         path = f"/appeals/{appeal_id}"
         page = await desk.console.page(browser, path)
+        # The actions for a payment asked for free care, not those for a hospital bed.
+        assert 'id="actions-refunded_payment"' in page.text
+        assert 'id="actions-arranged_hospital_bed"' not in page.text
         dry = await desk.console.post(
             browser, page, f"{path}/resolve",
-            answer="Your appeal has been processed and resolved.", first_contact_resolution="yes",
+            **form | {"answer": "Your appeal has been processed and resolved."},
         )  # fmt: skip
         assert dry.status_code == 422
         shown = text_of(dry.text)
-        assert "This answer only says that the appeal was handled." in shown
+        assert "This answer only says that the appeal was processed or looked into." in shown
         assert "A good answer names who was called, what they agreed" in shown
         assert "Your appeal has been processed and resolved." in shown  # kept as typed
-        answer = (
-            "We called the head of the polyclinic: the histology is free under the OMS policy; "
-            "you are booked for it on Thursday at 10:00, room 214."
+        assert 'value="arranged_free_care" checked' in dry.text  # and the actions ticked
+        refused = await desk.console.post(
+            browser, page, f"{path}/resolve", **form | {"result": "refused"}
         )
-        done = await desk.console.post(
-            browser, page, f"{path}/resolve", answer=answer, first_contact_resolution="yes"
-        )
+        assert refused.status_code == 422
+        assert re.search(r'id="result_reason-error">\s*<li>Enter this.', refused.text)
+        done = await desk.console.post(browser, page, f"{path}/resolve", **form)
         assert done.headers["location"] == f"{path}?saved=resolve"
         after = text_of((await desk.console.page(browser, f"{path}?saved=resolve")).text)
+        figures = await desk.console.page(browser, "/figures")
     assert "The appeal is resolved." in after
     assert answer in after
     assert "Resolved at the first contact." in after
+    assert "Called the organisation's head Arranged the care free under OMS" in after
+    assert f"Petrova Anna Sergeevna, Head of the polyclinic ({desk.polyclinic['name']})" in after
+    assert "Result Resolved" in after
+    # The figures count it, for the polyclinic responsible.
+    done_table = re.search(r'<table id="table-resolutions">.*?</table>', figures.text, re.S)
+    assert done_table
+    headers = re.findall(r'<th scope="col">(.*?)</th>', done_table.group(0))
+    column = headers.index(html.escape(desk.polyclinic["name"]))
+    head = re.search(r"Called the organisation&#39;s head</th>(.*?)</tr>", done_table.group(0))
+    assert head
+    assert re.findall(r"<td>(\d+)</td>", head.group(1))[column - 1] == "1"
 
 
 async def test_a_forged_form_and_another_regions_appeal_are_refused(desk: Desk) -> None:

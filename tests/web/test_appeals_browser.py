@@ -3,8 +3,8 @@ demo's coordinator files 20 appeals in a row by keyboard alone (Tab, arrows, typ
 one on a topic the hotline does not handle (its answer shown to read out before saving) and one
 a dropped call (Alt+D), each time the organisation and deadline shown before saving and the
 next empty form focused; then works the dropped call's callback (no answer, then reached),
-reads the queue and explains an empty answer on the appeal's page. axe-core on every screen;
-no token in any URL."""
+reads the queue, and on the appeal's page resolves it with what was done, a formulaic answer
+explained first. axe-core on every screen; no token in any URL."""
 
 import re
 from collections.abc import Iterator
@@ -120,12 +120,28 @@ def test_an_operator_files_twenty_appeals_by_keyboard_and_works_the_callback(
 
         page.goto(f"/appeals/{filed[DROPPED_AT]}")
         expect(page.locator(".callbacks")).to_contain_text("Дозвонились")
+        assert_accessible(page, "appeal page, the resolve form")
+        page.check("#actions-gave_information")
+        page.fill("#done_by_name", "Иванова Ольга Петровна")
+        page.fill("#done_by_position", "Оператор горячей линии")
+        page.check("#result-resolved")
         page.fill("#answer", "Ваше обращение рассмотрено и обработано.")
         page.check("#first_contact_resolution-no")
         page.get_by_role("button", name="Решить обращение").click()
         expect(page.locator("#answer-error")).to_contain_text("что именно сделано")
         expect(page.locator("#answer-explained")).to_contain_text("Например")
-        assert_accessible(page, "appeal page, an empty answer explained")
+        expect(page.locator("#actions-gave_information")).to_be_checked()  # kept as ticked
+        assert_accessible(page, "appeal page, a formulaic answer explained")
+        page.fill(
+            "#answer",
+            "Сменить страховую компанию можно раз в год, до 1 ноября: заявление в любом офисе "
+            "новой компании с паспортом и СНИЛС, полис выдадут в тот же день.",  # noqa: RUF001
+        )
+        page.get_by_role("button", name="Решить обращение").click()
+        expect(page.locator(".notice")).to_contain_text("Обращение решено")
+        expect(page.locator(".resolution")).to_contain_text("Дали нужные сведения")
+        expect(page.locator(".resolution")).to_contain_text("Иванова Ольга Петровна")
+        assert_accessible(page, "appeal page, resolved with what was done")
     finally:
         context.close()
     assert not [url for url in urls if TOKEN_IN_URL.search(url)]

@@ -45,7 +45,7 @@ async def test_the_figures_show_the_apis_numbers_and_download_as_shown(
     figures = api.json()
     async with clinic.browser(coordinator) as browser:
         page = await clinic.console.page(browser, "/figures")
-        assert page.text.count('<svg class="chart"') == 3
+        assert page.text.count('<svg class="chart"') == 4
         assert (
             '<title id="chart-turnaround-title">Consultation turnaround, hours</title>' in page.text
         )
@@ -59,8 +59,19 @@ async def test_the_figures_show_the_apis_numbers_and_download_as_shown(
         days = table_rows(page.text, "hotline-days")
         assert len(days) == 1 + len(figures["hotline_days"])
         assert days[1][0] == figures["hotline_days"][0]["day"]
+        # What was done: a row per action and result, a column per organisation and for all.
+        done = table_rows(page.text, "resolutions")
+        assert done[0][0] == "What was done, with what result"
+        assert done[0][-1] == "All"
+        assert [row[0] for row in done[1:4]] == [
+            "Appeals resolved",
+            "Booked an appointment",
+            "Moved an appointment forward",
+        ]
+        assert done[-1][0] == "Result: Referred elsewhere to decide"
+        assert len(done) == 1 + 1 + 13 + 4
 
-        for key, shown in (("consultations", cases), ("hotline-days", days)):
+        for key, shown in (("consultations", cases), ("hotline-days", days), ("resolutions", done)):
             download = await browser.get(f"/figures.csv?table={key}")
             assert download.status_code == 200
             assert download.headers["content-type"] == "text/csv; charset=utf-8"
@@ -74,6 +85,7 @@ async def test_the_figures_show_the_apis_numbers_and_download_as_shown(
         narrow = await clinic.console.page(browser, chosen)
         assert table_rows(narrow.text, "consultations")[-1][:2] == ["All", "0"]
         assert 'id="table-hotline"' not in narrow.text  # appeals have no specialty
+        assert 'id="table-resolutions"' not in narrow.text
         download = await browser.get(
             chosen.replace("/figures?", "/figures.csv?table=consultations&")
         )

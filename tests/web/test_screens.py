@@ -14,7 +14,10 @@ HREF = re.compile(r'href="([^"]*)"')
 
 async def test_every_screen_in_the_list_answers_its_user(console: Console) -> None:
     gateway = console.stack.apps["gateway"]
-    accounts = await seed_demo(gateway.state.settings, console.stack.apps["consult"].state.settings)
+    apps = console.stack.apps
+    accounts = await seed_demo(
+        gateway.state.settings, apps["consult"].state.settings, apps["video"].state.settings
+    )
     passwords = {user["username"]: user["password"] for user in accounts["users"]}
     staged = await stage(console.stack.client, passwords)
     for screen in SCREENS:

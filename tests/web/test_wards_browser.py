@@ -1,17 +1,19 @@
 """ICU monitoring in Chromium against the real processes of `telemed run` (a 3 s alarm
-threshold): Tashtagol's coordinator has a ward the regional centre watches, with a bed whose
-bedside tablet is an aiortc bot publishing through its device credential and a bed with an IP
-camera (GStreamer's RTSP server on loopback). The centre's cardiologist ticks the ward and opens
-its overview: both tiles play; each bed opens full-size and plays, and her voice reaches the
-tablet while she talks; the camera is cut, and the alarm shows on the tile (in words) and in the
-alert region within the threshold and a few seconds, with the alarm's sound until silenced; the
-camera comes back and the alarm clears. The viewing is on the video service's audit trail, whose
-chains verify. The coordinator's manage page: a bed with a mistake, then a tablet link shown
-once with a copy button. axe-core on every screen; no token in any URL the pages ask for."""
+threshold): Tashtagol's coordinator (the demo's) has a ward the regional centre watches, which
+may be recorded, with a consenting patient's bed whose bedside tablet is an aiortc bot
+publishing through its device credential and a bed with an IP camera (GStreamer's RTSP server on
+loopback). The centre's cardiologist ticks the ward and opens its overview: both tiles play;
+each bed opens full-size and plays, and her voice reaches the tablet while she talks; she
+records the tablet's bed (marked on its tile) and is told where the file went, and why the
+camera's bed may not be recorded; the camera is cut, and the alarm shows on the tile (in words)
+and in the alert region within the threshold and a few seconds, with the alarm's sound until
+silenced; the camera comes back and the alarm clears. The viewing is on the video service's
+audit trail, whose chains verify. The coordinator's manage page: a bed with a mistake, then a
+tablet link shown once with a copy button. axe-core on every screen; no token in any URL the
+pages ask for."""
 
 import asyncio
 import re
-import secrets
 import threading
 import time
 from collections.abc import Coroutine, Iterator
@@ -38,8 +40,8 @@ from tests.web.browser import (
 )
 
 INTENSIVIST, ADMIN = "cardiologist.kuzbass", "admin"
-COORDINATOR = "coordinator.tashtagol"  # made here: the demo's district hospitals have none
-CENTRE, HOSPITAL = "Kuzbass Regional Clinical Hospital", "Tashtagol District Hospital"
+COORDINATOR = "coordinator.tashtagol"
+CENTRE = "Kuzbass Regional Clinical Hospital"
 WARDS = "/api/video/wards"
 ALARM_AFTER = 3.0
 # The alarm is on the page within the threshold and a few seconds of the cut: the service
@@ -135,20 +137,6 @@ def sent(response: httpx.Response) -> Any:
     return response.json()
 
 
-def hospital_coordinator(http: httpx.Client, system: System) -> dict[str, str]:
-    """The district hospital's coordinator, registered by the administrator and added to the
-    system's accounts for signing in."""
-    admin = api_token(http, system, ADMIN)
-    organizations = {o["name"]: o for o in sent(http.get("/api/directory/organizations",
-                                                          headers=admin))}  # fmt: skip
-    password = secrets.token_urlsafe(18)
-    body = {"username": COORDINATOR, "password": password, "full_name": "Irina Pavlovna Guseva",
-            "role": "coordinator", "organization_id": organizations[HOSPITAL]["id"]}  # fmt: skip
-    sent(http.post("/api/directory/users", json=body, headers=admin))
-    system.accounts["users"].append({"username": COORDINATOR, "password": password})
-    return {"centre": organizations[CENTRE]["id"]}
-
-
 async def _connected(url: str, ward: str, bed: str, credential: str) -> Bedside:
     """The bed's tablet: an aiortc bot publishing its camera with the device credential."""
     bot = Bedside(httpx.AsyncClient(base_url=url, timeout=30), ward, bed_id=bed,
@@ -167,17 +155,18 @@ async def _started() -> LoopbackCamera:
 @pytest.fixture(scope="module")
 def icu(system: System, background: Background, var_dir: Path) -> Iterator[Icu]:
     camera = background.run(_started())
+    (centre,) = [o["id"] for o in system.accounts["organizations"] if o["name"] == CENTRE]
     with httpx.Client(base_url=system.url, timeout=30) as http:
-        centre = hospital_coordinator(http, system)["centre"]
         coordinator = api_token(http, system, COORDINATOR)
-        ward = sent(http.post(WARDS, json={"name": "ICU, Tashtagol", "watcher_ids": [centre]},
-                              headers=coordinator))  # fmt: skip
-        beds = {}
-        for bed in ({"label": "Bed 1", "patient_ref": "IB 2026/1142"},
-                    {"label": "Bed 2", "patient_ref": "IB 2026/1187", "source": "rtsp",
-                     "rtsp_url": camera.url}):  # fmt: skip
-            beds[bed["label"]] = sent(http.post(f"{WARDS}/{ward['id']}/beds", json=bed,
-                                                headers=coordinator))["id"]  # fmt: skip
+        body = {"name": "ICU, Tashtagol", "recording_allowed": True, "watcher_ids": [centre]}
+        ward = sent(http.post(WARDS, json=body, headers=coordinator))
+        beds: dict[str, str] = {}
+        for label, bed in (
+            ("Bed 1", {"patient_ref": "IB 2026/1142", "recording_consent": True}),
+            ("Bed 2", {"patient_ref": "IB 2026/1187", "source": "rtsp", "rtsp_url": camera.url}),
+        ):
+            beds[label] = sent(http.post(f"{WARDS}/{ward['id']}/beds", json={"label": label} | bed,
+                                         headers=coordinator))["id"]  # fmt: skip
         device = f"{WARDS}/{ward['id']}/beds/{beds['Bed 1']}/device"
         credential = sent(http.post(device, headers=coordinator))["credential"]
         me = sent(http.get("/api/directory/me", headers=api_token(http, system, INTENSIVIST)))
@@ -239,9 +228,16 @@ def test_the_intensivist_watches_the_ward_and_its_alarm_rises_and_clears(
         page.wait_for_timeout(100)
     page.click("#talk")
     expect(page.locator("#talk")).to_have_attribute("aria-pressed", "false")
-    assert_accessible(page, "a bed full-size")
+    page.click("#record-start button")
+    expect(page.locator(f"{tablet} .bed-recording")).to_be_visible()
+    assert_accessible(page, "a bed full-size, recorded")
+    page.click("#record-stop button")
+    expect(page.locator("#record-said")).to_contain_text("stored in the files service as your file")
+    expect(page.locator(f"{tablet} .bed-recording")).to_be_hidden()
     page.click(f"{camera} button")  # the IP camera's bed: H.264 passed through
     expect(page.locator("#focus-heading")).to_have_text("Bed 2, ICU, Tashtagol")
+    expect(page.locator("#record-reason")).to_have_text("Recording: the patient has not consented.")
+    expect(page.locator("#record-start")).to_be_hidden()
     plays(page, "#focus-video")
     page.click("#close-focus")
     expect(page.locator("#focus")).to_be_hidden()

@@ -2,10 +2,13 @@
 regional centre (mistakes said beside their fields, what was typed kept), adds its beds, issues
 a bedside tablet's link shown once, sets a bed's patient, revokes the link and removes a bed;
 the ward's alarm shows in its history and on the overview; the centre's intensivist opens the
-overview with a watch token in the page and none in a URL. Another region's specialist and a
+overview with a watch token in the page and none in a URL. From the overview she records a
+consenting patient's bed whose tablet publishes (the tile says so; the file is hers in the files
+service) and is told why a bed without consent may not be. Another region's specialist and a
 patient find no ward; a forged form is refused."""
 
 import re
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -17,8 +20,9 @@ import pytest
 
 from tests.conftest import Actor, Stack, running_stack
 from tests.video.peers import until
+from tests.video.wards.bots import Bedside
 from tests.web.browser import TOKEN_IN_URL
-from tests.web.conftest import Console
+from tests.web.conftest import PUBLIC, Console, csrf_of
 from tests.web.test_appeal_pages import text_of
 from web.sessions import COOKIE
 
@@ -189,6 +193,91 @@ async def test_a_coordinator_sets_up_a_ward_the_centre_watches(hospital: Hospita
         assert "Bed 1" in text_of(overview.text)
         manage = await browser.get(path)
         assert manage.status_code == 403  # the centre watches; the hospital manages
+
+
+def tile_of(page: httpx.Response, bed: str) -> str:
+    """The overview's `<li>` of a bed: its data attributes and tile."""
+    found = re.search(rf'<li data-bed="{bed}".*?</li>', page.text, re.S)
+    assert found, page.text
+    return found.group(0)
+
+
+async def test_the_intensivist_records_a_consenting_patients_bed(hospital: Hospital) -> None:
+    stack = hospital.console.stack
+    api = "/api/video/wards"
+    coordinator = hospital.coordinator.headers
+    body = {"name": "ICU", "recording_allowed": True, "watcher_ids": [hospital.centre["id"]]}
+    ward = (await stack.client.post(api, json=body, headers=coordinator)).json()
+    beds = {}
+    for bed in ({"label": "Bed 1", "patient_ref": "IB 1", "recording_consent": True},
+                {"label": "Bed 2", "patient_ref": "IB 2"}):  # fmt: skip
+        added = await stack.client.post(f"{api}/{ward['id']}/beds", json=bed, headers=coordinator)
+        assert added.status_code == 201, added.text
+        beds[bed["label"]] = added.json()["id"]
+    issued = await stack.client.post(f"{api}/{ward['id']}/beds/{beds['Bed 1']}/device",
+                                     headers=coordinator)  # fmt: skip
+    tablet = httpx.AsyncClient(transport=stack.transport, base_url=PUBLIC)
+    bedside = Bedside(tablet, ward["id"], bed_id=beds["Bed 1"],
+                      credential=issued.json()["credential"])  # fmt: skip
+    try:
+        assert (await bedside.connect()).status_code == 201
+        wards = stack.apps["video"].state.wards
+        await until(lambda: wards.last_frame_at(uuid.UUID(beds["Bed 1"])) is not None, within=20)
+        overview = f"/wards/overview?ward={ward['id']}"
+        async with hospital.browser(hospital.intensivist) as browser:
+            page = await hospital.console.page(browser, overview)
+            assert "data-no-record" not in tile_of(page, beds["Bed 1"])
+            said = "Recording: the patient has not consented."
+            assert f'data-no-record="{said}"' in tile_of(page, beds["Bed 2"])
+            form = {"csrf_token": csrf_of(page)}
+            recording = f"/wards/{ward['id']}/beds/{beds['Bed 1']}/recording"
+            forged = await browser.post(f"{recording}/start", data={})
+            assert forged.status_code == 403
+            started = await browser.post(f"{recording}/start", data=form)
+            assert started.status_code == 200, started.text
+            assert started.json() == {"recording": True}
+            twice = await browser.post(f"{recording}/start", data=form)
+            assert twice.status_code == 409
+            assert twice.json()["detail"] == "The bed is already being recorded."
+            shown = tile_of(await hospital.console.page(browser, overview), beds["Bed 1"])
+            assert 'data-recording="true"' in shown
+            assert '<span class="bed-recording">Recording</span>' in shown
+
+            monitor = stack.apps["video"].state.ward_monitor
+            await until(lambda: monitor.recordings.active[uuid.UUID(beds["Bed 1"])].fed > 5)
+            stopped = await browser.post(f"{recording}/stop", data=form)
+            assert stopped.status_code == 200, stopped.text
+            answer = stopped.json()
+            assert answer["recording"] is False
+            assert answer["frames"] > 5
+            file = await stack.client.get(f"/api/files/files/{answer['file_id']}",
+                                          headers=hospital.intensivist.headers)  # fmt: skip
+            assert file.status_code == 200, file.text  # the doctor's own file
+            again = await browser.post(f"{recording}/stop", data=form)
+            assert again.status_code == 404
+            assert again.json()["detail"] == "The bed is not being recorded."
+            shown = tile_of(await hospital.console.page(browser, overview), beds["Bed 1"])
+            assert 'data-recording="false"' in shown
+
+            refused = await browser.post(
+                f"/wards/{ward['id']}/beds/{beds['Bed 2']}/recording/start", data=form
+            )
+            assert refused.status_code == 409
+            assert refused.json()["detail"] == "The bed's patient has not consented to recording."
+        forbidding = await stack.client.patch(f"{api}/{ward['id']}",
+                                              json={"recording_allowed": False},
+                                              headers=coordinator)  # fmt: skip
+        assert forbidding.status_code == 200
+        async with hospital.browser(hospital.intensivist) as browser:
+            page = await hospital.console.page(browser, overview)
+            said = "Recording: the ward does not allow it."
+            assert f'data-no-record="{said}"' in tile_of(page, beds["Bed 1"])
+            refused = await browser.post(f"{recording}/start", data={"csrf_token": csrf_of(page)})
+            assert refused.status_code == 409
+            assert refused.json()["detail"] == "The ward does not allow recording."
+    finally:
+        await bedside.close()
+        await tablet.aclose()
 
 
 async def test_another_regions_specialist_and_a_patient_find_no_ward(hospital: Hospital) -> None:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from services.common.outbox import EventType
+from telemed.samples import sample_resolution
 from tests.consult import conftest as consult_fixtures
 from tests.consult import test_monitoring as monitoring_tests
 from tests.consult.appeals import conftest as appeals_fixtures
@@ -114,7 +115,7 @@ async def test_appeals_resolved_or_escalated_are_announced_to_their_organisation
     feed = Feed(hotline.stack, "consult")
     appeal = await hotline.filed()
     assert await feed.pending() == []  # filing and routing are not announced
-    resolve = {"answer": ANSWER, "first_contact_resolution": True}
+    resolve = sample_resolution(answer=ANSWER, actions=["called_head", "arranged_free_care"])
     operator = hotline.polyclinic_operator
     resolved = await hotline.done(operator, appeal["id"], "resolve", resolve)
     (event,) = await feed.pending()
@@ -129,8 +130,10 @@ async def test_appeals_resolved_or_escalated_are_announced_to_their_organisation
     )
     assert data["first_contact_resolution"] is True
     assert at(data["resolved_at"]) == at(resolved["resolved_at"])
+    assert (data["result"], data["actions"]) == ("resolved", ["called_head", "arranged_free_care"])
     assert "Sidorova" not in str(event)
     assert ANSWER not in str(event)
+    assert "Petrova" not in str(event)  # who did it stays in the API too
     assert_problem(await hotline.act(operator, appeal["id"], "resolve", resolve), 409)
     assert len(await feed.pending()) == 1
 

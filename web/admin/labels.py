@@ -30,6 +30,7 @@ CLIENT_SCOPES = {
     "consult:write": N_("Open and change consultations"),
     "files:read": N_("Read attached files"),
     "files:write": N_("Upload files"),
+    "telephony:events": N_("Report a PBX's calls and recordings to the hotline"),
     "webhooks:manage": N_("Manage its own webhook subscriptions"),
 }
 SERVICE_SCOPES = {"video:rooms": N_("Control every appointment's video room (service clients)")}

@@ -11,11 +11,14 @@ from web.appeals.schemas import (
     Appeal,
     AppealEvent,
     AppealPage,
+    Call,
     Callback,
     CallbackPage,
     FiledAppeal,
     OrganizationHours,
     Preview,
+    RecordingsGrant,
+    ResolutionChoice,
     Territory,
 )
 from web.cases.api import CONSULT, DIRECTORY, CasesApi, Refusal
@@ -92,12 +95,44 @@ class AppealsApi(CasesApi):
         response = await self.request("GET", f"{CONSULT}/appeals/{appeal_id}/callbacks", bearer)
         return self._parse_list(response, Callback)
 
+    async def resolution_actions(self, bearer: str, category: str) -> list[ResolutionChoice]:
+        """What a resolution of an appeal of `category` may say was done, in consult's order."""
+        response = await self.request(
+            "GET",
+            f"{CONSULT}/appeal-resolution-actions",
+            bearer,
+            params={"category": category},
+        )
+        return self._parse_list(response, ResolutionChoice)
+
     async def appeal_step(
         self, bearer: str, appeal_id: uuid.UUID, action: str, body: dict[str, Any]
     ) -> Appeal | Refusal:
         """A step of the appeal's lifecycle: `take`, `route`, `reassign`, `resolve`, `close`."""
         path = f"{CONSULT}/appeals/{appeal_id}/{action}"
         return await self._submit("POST", path, bearer, Appeal, json=body)
+
+    async def appeal_calls(self, bearer: str, appeal_id: uuid.UUID) -> list[Call]:
+        response = await self.request("GET", f"{CONSULT}/appeals/{appeal_id}/calls", bearer)
+        return self._parse_list(response, Call)
+
+    async def unlinked_calls(self, bearer: str) -> list[Call]:
+        """The operator's hotline's recent calls no appeal is linked to, newest first; none for
+        an operator of no hotline (consult's 403)."""
+        response = await self.request(
+            "GET", f"{CONSULT}/calls", bearer, ok=(200, 403), params={"linked": "false"}
+        )
+        return self._parse_list(response, Call) if response.status_code == 200 else []
+
+    async def pbx_call(self, bearer: str, call_id: uuid.UUID) -> Call | None:
+        """The call, or None when consult shows the operator no such call."""
+        response = await self.request("GET", f"{CONSULT}/calls/{call_id}", bearer, ok=(200, 404))
+        return self._parse(response, Call) if response.status_code == 200 else None
+
+    async def recordings_grant(self, bearer: str, appeal_id: uuid.UUID) -> RecordingsGrant:
+        """Consult's grant to hear the recordings of the appeal's calls (minutes)."""
+        path = f"{CONSULT}/appeals/{appeal_id}/calls/grant"
+        return self._parse(await self.request("POST", path, bearer), RecordingsGrant)
 
     async def due_callbacks(self, bearer: str, limit: int) -> CallbackPage:
         """The operator's organisation's calls due now, earliest first."""

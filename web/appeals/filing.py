@@ -1,8 +1,8 @@
-"""A new appeal on a live call: the caller, the call-back phone, the channel, the territory
-with the organisation that will answer and by when (before saving), the topic with the answer
-to read out for one the hotline does not handle, and the appeal's text. Saved, it confirms
-the appeal and gives an empty form for the next caller; "Call dropped" files it with a
-callback due at once."""
+"""A new appeal on a live call: the PBX call it is made on (the hotline's recent calls no appeal
+has yet), the caller, the call-back phone, the channel, the territory with the organisation
+that will answer and by when (before saving), the topic with the answer to read out for one
+the hotline does not handle, and the appeal's text. Saved, it confirms the appeal and gives an
+empty form for the next caller; "Call dropped" files it with a callback due at once."""
 
 import uuid
 from datetime import datetime
@@ -20,7 +20,7 @@ from web.appeals.labels import (
     EXCLUDED_PREFIX,
     EXCLUDED_TOPICS,
 )
-from web.appeals.schemas import FiledAppeal
+from web.appeals.schemas import Call, FiledAppeal
 from web.appeals.views import TerritoryMaps, opening_hours, refused_form, render
 from web.cases.api import Refusal
 from web.cases.deps import DirectoryDep
@@ -30,7 +30,7 @@ from web.deps import SignedIn, SignedInDep, SignedInFormDep
 
 router = APIRouter(include_in_schema=False)
 TEMPLATE = "appeals/new.html"
-FIELDS = ("contact_name", "contact_phone", "channel", "territory", "topic", "text")
+FIELDS = ("call_id", "contact_name", "contact_phone", "channel", "territory", "topic", "text")
 Value = Annotated[str | None, Query(max_length=64)]
 
 
@@ -54,6 +54,7 @@ def appeal_body(values: dict[str, str]) -> dict[str, Any]:
         "contact": contact,
         "text": values["text"],
     }
+    body |= {"call_id": values["call_id"]} if values["call_id"] else {}
     return body | ({"topic": topic} if topic else {})
 
 
@@ -66,14 +67,21 @@ async def _page(
     *,
     status: int = 200,
     filed: FiledAppeal | None = None,
+    called: Call | None = None,
 ) -> Response:
+    """The form; `called`, a call the operator came from (a callback's), is offered even if it
+    is older than the hotline's recent calls."""
     token = signed_in.access_token
     maps: TerritoryMaps = request.app.state.territory_maps
     assert signed_in.session.user_id is not None  # a signed-in session's
     territories = await maps.of(api, token, signed_in.session.user_id)
     organizations = await directory.organizations(api, token) if filed else {}
+    calls = await api.unlinked_calls(token)
+    if called is not None and called.id not in {call.id for call in calls}:
+        calls.insert(0, called)
     context = {
         "form": state,
+        "calls": calls,
         "territories": territories,
         "channel_choices": CHANNELS,
         "topic_choices": CATEGORIES,
@@ -100,11 +108,22 @@ def _empty() -> FormState:
 
 @router.get("/appeals/new")
 async def new_appeal(
-    request: Request, signed_in: SignedInDep, api: AppealsApiDep, directory: DirectoryDep
+    request: Request,
+    signed_in: SignedInDep,
+    api: AppealsApiDep,
+    directory: DirectoryDep,
+    call: uuid.UUID | None = None,
 ) -> Response:
     """The empty form for the first caller (after each appeal the filing answers with the next
-    empty form itself)."""
-    return await _page(request, api, directory, signed_in, _empty())
+    empty form itself); with `call` (from a dropped call's callback), on that call, to the
+    caller's number."""
+    state = _empty()
+    called = await api.pbx_call(signed_in.access_token, call) if call else None
+    if called is not None and called.appeal_id is None:
+        state.values |= {"call_id": str(called.id), "contact_phone": called.caller or ""}
+    else:
+        called = None
+    return await _page(request, api, directory, signed_in, state, called=called)
 
 
 @router.post("/appeals/new")

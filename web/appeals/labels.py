@@ -47,6 +47,8 @@ EVENTS = {
     "closed": N_("Closed"),
     "callback_scheduled": N_("Callback scheduled"),
     "callback_attempted": N_("Callback attempted"),
+    "call_linked": N_("Call linked"),
+    "recording_attached": N_("Call recording attached"),
 }
 CALLBACK_REASONS = {"dropped_call": N_("Dropped call"), "phone_answer": N_("Answer by phone")}
 CALLBACK_STATUSES = {
@@ -56,6 +58,35 @@ CALLBACK_STATUSES = {
     "cancelled": N_("Cancelled"),
 }
 OUTCOMES = {"reached": N_("Reached"), "no_answer": N_("No answer"), "busy": N_("Busy")}
+# How a PBX call went (consult's `CallOutcome`).
+CALL_OUTCOMES = {
+    "ringing": N_("Waiting for an operator"),
+    "talking": N_("In conversation"),
+    "completed": N_("Completed"),
+    "dropped": N_("Dropped"),
+}
+# What a resolution says was done (consult's `ResolutionAction`), and with what result.
+ACTIONS = {
+    "booked_appointment": N_("Booked an appointment"),
+    "moved_appointment_forward": N_("Moved an appointment forward"),
+    "arranged_free_care": N_("Arranged the care free under OMS"),
+    "refunded_payment": N_("Had the payment for free care refunded"),
+    "arranged_home_visit": N_("Arranged a home visit"),
+    "arranged_hospital_bed": N_("Arranged a hospital bed"),
+    "arranged_attachment": N_("Attached the patient to the clinic they chose"),
+    "called_head": N_("Called the organisation's head"),
+    "referred_to_insurer": N_("Referred to the insurer"),
+    "ordered_quality_check": N_("Asked for a check of the care given"),
+    "explained_rights": N_("Explained the patient's rights"),
+    "gave_information": N_("Gave the information asked for"),
+    "redirected": N_("Redirected to the organisation that handles it"),
+}
+RESULTS = {
+    "resolved": N_("Resolved"),
+    "partially_resolved": N_("Partly resolved"),
+    "refused": N_("Refused, with the reason"),
+    "referred": N_("Referred elsewhere to decide"),
+}
 
 LABELS = {
     "channels": ALL_CHANNELS,
@@ -66,4 +97,7 @@ LABELS = {
     "callback_reasons": CALLBACK_REASONS,
     "callback_statuses": CALLBACK_STATUSES,
     "outcomes": OUTCOMES,
+    "call_outcomes": CALL_OUTCOMES,
+    "resolution_actions": ACTIONS,
+    "resolution_results": RESULTS,
 }

@@ -1,7 +1,8 @@
-"""An appeal's page: the caller, the appeal and its answer, the deadline, its callbacks and
-history, and the steps the operator takes from it: take it, route a new one by hand, reassign
-it with a reason, resolve it with what was done, or close it. Each step is a plain form (post,
-then back to the page); consult's refusal is said beside the step's form."""
+"""An appeal's page: the caller, the appeal and its answer, the deadline, its calls (with
+their recordings), callbacks and history, and the steps the operator takes from it: take it,
+route a new one by hand, reassign it with a reason, resolve it with what was done, or close it.
+Each step is a plain form (post, then back to the page); consult's refusal is said beside the
+step's form."""
 
 import uuid
 from typing import Annotated, Any
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from services.common.db import utcnow
+from web.appeals import resolving
 from web.appeals.api import AppealsApi, AppealsApiDep
 from web.appeals.views import TerritoryMaps, deadline, refused_form, render
 from web.cases.api import Refusal
@@ -17,6 +19,7 @@ from web.cases.deps import DirectoryDep
 from web.cases.forms import FormState, form_values
 from web.cases.views import Directory
 from web.deps import SignedInDep, SignedInFormDep
+from web.knowledge.api import KnowledgeApi
 from web.models import BrowserSession
 
 router = APIRouter(include_in_schema=False)
@@ -25,9 +28,11 @@ STEPS: dict[str, tuple[str, ...]] = {
     "take": (),
     "route": ("organization_id",),
     "reassign": ("organization_id", "reason"),
-    "resolve": ("answer", "first_contact_resolution"),
+    "resolve": resolving.FIELDS,
     "close": ("reason",),
 }
+# Articles the resolve step offers to cite: the best for the appeal's topic and words.
+ARTICLES = 10
 OFFERED = {
     "new": ("route", "close"),
     "routed": ("take", "reassign", "resolve", "close"),
@@ -35,12 +40,9 @@ OFFERED = {
 }
 
 
-def step_body(values: dict[str, str]) -> dict[str, Any]:
-    """The step's body as typed, for consult to check; an unanswered yes-or-no is left out."""
-    body: dict[str, Any] = dict(values)
-    if choice := body.pop("first_contact_resolution", None):
-        body["first_contact_resolution"] = choice == "yes"
-    return body
+def step_body(step: str, values: dict[str, str]) -> dict[str, Any]:
+    """The step's body as typed, for consult to check."""
+    return resolving.body_of(values) if step == "resolve" else dict(values)
 
 
 async def show(
@@ -58,6 +60,7 @@ async def show(
     appeal = await api.appeal(token, appeal_id)  # another region's appeal: the 404 page
     events = await api.history(token, appeal_id)
     callbacks = await api.appeal_callbacks(token, appeal_id)
+    calls = await api.appeal_calls(token, appeal_id)
     organizations = await directory.organizations(api, token)
     maps: TerritoryMaps = request.app.state.territory_maps
     visitor: BrowserSession = request.state.visitor  # signed in: the page's dependency saw to it
@@ -65,6 +68,7 @@ async def show(
     territories = {each.code: each.name for each in await maps.of(api, token, visitor.user_id)}
     actors = [event.actor_id for event in events]
     actors += [attempt.operator_id for callback in callbacks for attempt in callback.attempt_log]
+    actors += [call.linked_by for call in calls if call.linked_by]
     region = sorted(
         (each for each in organizations.values() if each.region == appeal.region),
         key=lambda each: each.name,
@@ -74,8 +78,20 @@ async def show(
         "territory_name": territories.get(appeal.territory_code),
         "events": events,
         "callbacks": callbacks,
+        "calls": calls,
         "organizations": organizations,
         "targets": [each for each in region if each.id != appeal.organization_id],
+        "region_organizations": region,
+        # What a resolution of this appeal may say was done, as consult offers it.
+        "offered_actions": await api.resolution_actions(token, appeal.category)
+        if "resolve" in OFFERED.get(appeal.status, ())
+        else [],
+        # The knowledge base's articles for this appeal, one of which its answer may cite.
+        "articles": await KnowledgeApi(request.app.state.gateway_client).suggest(
+            token, appeal.redirect_topic or appeal.category, appeal.text, limit=ARTICLES
+        )
+        if "resolve" in OFFERED.get(appeal.status, ())
+        else [],
         "people": await directory.people(api, token, actors),
         "deadline": deadline(appeal, utcnow(), request.state.language),
         "steps": OFFERED.get(appeal.status, ()),
@@ -105,8 +121,9 @@ async def take_step(
     api: AppealsApi,
     directory: Directory,
 ) -> Response:
-    values = form_values(await request.form(), STEPS[step])
-    result = await api.appeal_step(token, appeal_id, step, step_body(values))
+    form = await request.form()
+    values = resolving.values_of(form) if step == "resolve" else form_values(form, STEPS[step])
+    result = await api.appeal_step(token, appeal_id, step, step_body(step, values))
     if isinstance(result, Refusal):
         state = refused_form(result, values)
         return await show(

@@ -44,6 +44,29 @@ class Contact(Answer):
     email: str | None = None
 
 
+class DoneBy(Answer):
+    organization_id: uuid.UUID
+    name: str
+    position: str
+
+
+class Resolution(Answer):
+    """What was done, by whom, with what result (the answer itself is the appeal's)."""
+
+    actions: list[str]
+    details: str | None
+    done_by: DoneBy
+    result: str
+    result_reason: str | None
+
+
+class ResolutionChoice(Answer):
+    """An action a resolution may name (`GET /api/consult/appeal-resolution-actions`)."""
+
+    action: str
+    categories: list[str]
+
+
 class AppealSummary(Answer):
     id: uuid.UUID
     region: str
@@ -70,7 +93,9 @@ class Appeal(AppealSummary):
     text: str
     created_by: uuid.UUID
     answer: str | None
+    resolution: Resolution | None = None
     first_contact_resolution: bool | None
+    article_id: uuid.UUID | None = None  # the knowledge-base article the answer rests on
     close_reason: str | None
     resolved_at: datetime | None
     closed_at: datetime | None
@@ -94,7 +119,8 @@ class CallbackAttempt(Answer):
 
 class Callback(Answer):
     id: uuid.UUID
-    appeal_id: uuid.UUID
+    appeal_id: uuid.UUID | None  # None: a dropped PBX call nobody has filed an appeal on yet
+    call_id: uuid.UUID | None = None
     organization_id: uuid.UUID
     phone: str
     reason: str
@@ -116,3 +142,34 @@ class FiledAppeal(Appeal):
 
     callback: Callback | None = None
     callback_refused: str | None = None
+    call_refused: str | None = None
+
+
+class Recording(Answer):
+    file_id: uuid.UUID
+    media_type: str
+    size: int
+
+
+class Call(Answer):
+    """A PBX call (`/api/consult/calls`): who called, when, how it went, its recording."""
+
+    id: uuid.UUID
+    line: str
+    caller: str | None
+    extension: str | None
+    outcome: str
+    started_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    duration_seconds: int | None
+    talk_seconds: int | None
+    appeal_id: uuid.UUID | None
+    linked_by: uuid.UUID | None
+    recording: Recording | None
+    callback_id: uuid.UUID | None
+
+
+class RecordingsGrant(Answer):
+    grant: str
+    file_ids: list[uuid.UUID]

@@ -10,10 +10,11 @@ from babel.dates import get_day_names
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from web.appeals import resolving
 from web.appeals.api import AppealsApi
 from web.appeals.labels import LABELS, OPEN_STATUSES
 from web.appeals.schemas import AppealSummary, OpeningHours, Territory
-from web.cases.api import Issue, Refusal
+from web.cases.api import Refusal
 from web.cases.forms import FormState, issue_message
 from web.cases.views import Deadline, duration
 from web.templating import render_page
@@ -30,8 +31,6 @@ FIELD_OF = {
     ("category",): "topic",
     ("topic",): "topic",
     ("text",): "text",
-    ("answer",): "answer",
-    ("first_contact_resolution",): "first_contact_resolution",
     ("organization_id",): "organization_id",
     ("reason",): "reason",
 }
@@ -40,27 +39,21 @@ PHONE_NEEDED = "`contact.phone`"
 DASH = "\N{EN DASH}"  # of ranges: days, hours
 
 
-def answer_message(issue: Issue, value: str) -> str:
-    """The resolve form's codes: an answer too short, or one that says only that the appeal
-    was handled (consult's "empty words" check), each explained on the page."""
-    if issue.kind == "value_error":
-        return "dry_answer"
-    if value and issue.kind == "string_too_short":
-        return "short_answer"
-    return issue_message(issue, value)
-
-
 def refused_form(refusal: Refusal, values: dict[str, str]) -> FormState:
     """The form again with consult's refusal beside the fields it names, the rest above."""
     state = FormState(values=values)
     unplaced = []
     for issue in refusal.errors:
-        name = FIELD_OF.get(tuple(str(part) for part in issue.location))
+        location = tuple(str(part) for part in issue.location)
+        name = FIELD_OF.get(location) or resolving.field_of(location)
         if name is None:
             unplaced.append(issue.message)
             continue
         value = values.get(name, "")
-        message = answer_message(issue, value) if name == "answer" else issue_message(issue, value)
+        if name in resolving.FIELDS:  # the resolve step's codes, explained on its form
+            message = resolving.message(issue, value)
+        else:
+            message = issue_message(issue, value)
         if message not in state.errors.setdefault(name, []):
             state.errors[name].append(message)
     if not refusal.errors and PHONE_NEEDED in refusal.detail:

@@ -71,8 +71,16 @@ async def _stream(
 ) -> StreamingResponse:
     token = signed_in.access_token
     grant = await _case_file(screens, token, case_id, file_id)
+    return await stream_file(request, screens.api, token, f"{file_id}/{tail}", grant)
+
+
+async def stream_file(
+    request: Request, api: CasesApi, token: str, path: str, grant: str
+) -> StreamingResponse:
+    """The files service's bytes at `path` (a file's `content` or `deidentified`), read with
+    the reader's token and consult's `grant`, passed on with the browser's range."""
     asked = {name: request.headers[name] for name in ASKED if name in request.headers}
-    upstream = await screens.api.open_file(token, f"{file_id}/{tail}", grant, asked)
+    upstream = await api.open_file(token, path, grant, asked)
     headers = {name: upstream.headers[name] for name in PASSED_ON if name in upstream.headers}
     media_type = headers.get("content-type", "").split(";")[0]
     headers |= {

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from markupsafe import Markup
 
 from services.common.errors import NotFound
+from web.appeals.labels import ACTIONS
 from web.cases.api import Refusal
 from web.cases.deps import DirectoryDep
 from web.cases.forms import FormState, parse_id
@@ -163,6 +164,23 @@ def charts(
                 ),
             ],
             "%",
+        )
+    everyone = figures.totals.appeals
+    if everyone is not None:
+        drawn["resolutions"] = bars(
+            "chart-resolutions",
+            translate(N_("What was done for the callers")),
+            translate(N_("How many resolved appeals say each was done, all organisations."))
+            + " "
+            + below,
+            [translate(label) for label in ACTIONS.values()],
+            [
+                Series(
+                    translate(N_("Appeals")),
+                    [everyone.resolutions.by_action.get(action, 0) for action in ACTIONS],
+                )
+            ],
+            "",
         )
     days = figures.hotline_days
     if days:

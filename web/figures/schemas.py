@@ -28,11 +28,18 @@ class CaseFigures(Answer):
     overdue_now: int
 
 
+class ResolutionFigures(Answer):
+    by_action: dict[str, int]
+    by_result: dict[str, int]
+
+
 class AppealFigures(Answer):
     received: int
     by_channel: dict[str, int]
+    resolved: int
     within_deadline: Rate
     first_contact_resolution: Rate
+    resolutions: ResolutionFigures
     overdue_now: int
 
 

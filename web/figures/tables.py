@@ -5,6 +5,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from web.appeals.labels import ACTIONS, RESULTS
 from web.cases.schemas import Organization
 from web.figures.schemas import Figures, Group, Rate
 from web.navigation import N_
@@ -118,6 +119,38 @@ def hotline_table(
     return Table("hotline", caption, [translate(each) for each in headers], rows)
 
 
+def resolution_table(
+    figures: Figures, organizations: dict[uuid.UUID, Organization], translate: Translate
+) -> Table | None:
+    """What the resolved appeals say was done, and with what result: a row per action, then
+    per result, a column per organisation and one for all (the vocabulary is fixed, the
+    organisations are not). None for figures by specialty."""
+    named = [(name, group.appeals) for name, group in _named(figures, organizations, translate)]
+    columns = [(name, appeals.resolutions) for name, appeals in named if appeals is not None]
+    if not columns:
+        return None
+    headers = [translate(N_("What was done, with what result")), *(name for name, _ in columns)]
+    rows = [
+        [
+            translate(N_("Appeals resolved")),
+            *(str(appeals.resolved) for _, appeals in named if appeals),
+        ]
+    ]
+    rows += [
+        [translate(label), *(str(each.by_action.get(action, 0)) for _, each in columns)]
+        for action, label in ACTIONS.items()
+    ]
+    rows += [
+        [
+            translate(N_("Result: %(result)s")) % {"result": translate(label)},
+            *(str(each.by_result.get(result, 0)) for _, each in columns),
+        ]
+        for result, label in RESULTS.items()
+    ]
+    caption = translate(N_("Resolutions by action"))
+    return Table("resolutions", caption, headers, rows)
+
+
 def day_table(figures: Figures, translate: Translate) -> Table | None:
     if not figures.hotline_days:
         return None
@@ -141,6 +174,7 @@ def tables(
     found = [
         case_table(figures, organizations, translate),
         hotline_table(figures, organizations, translate),
+        resolution_table(figures, organizations, translate),
         day_table(figures, translate),
     ]
     return [table for table in found if table is not None]

@@ -8,9 +8,20 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from web.cases.api import FORM_REFUSALS, CasesApi, Refusal
-from web.wards.schemas import Alarm, Bed, DeviceCredential, Ward, WatchToken
+from web.wards.schemas import (
+    Alarm,
+    Bed,
+    DeviceCredential,
+    RecordingStarted,
+    RecordingStopped,
+    Ward,
+    WatchToken,
+)
 
 WARDS = "/api/video/wards"
+# The refusals of recording the overview says beside its buttons: not a watcher of the ward,
+# no such bed or no recording to stop, not allowed or no picture, the files service failed.
+RECORDING_REFUSALS = (403, 404, 409, 502, 503)
 
 
 class WardsApi(CasesApi):
@@ -68,6 +79,22 @@ class WardsApi(CasesApi):
         """Newest first."""
         response = await self.request("GET", f"{WARDS}/{ward_id}/alarms", bearer)
         return self._parse_list(response, Alarm)
+
+    async def start_recording(
+        self, bearer: str, ward_id: uuid.UUID, bed_id: uuid.UUID
+    ) -> RecordingStarted | Refusal:
+        """Where the ward allows it and the bed's patient consented, else the 409 saying why."""
+        path = f"{WARDS}/{ward_id}/beds/{bed_id}/recording"
+        return await self._submit("POST", path, bearer, RecordingStarted,
+                                  refusals=RECORDING_REFUSALS)  # fmt: skip
+
+    async def stop_recording(
+        self, bearer: str, ward_id: uuid.UUID, bed_id: uuid.UUID
+    ) -> RecordingStopped | Refusal:
+        """The file is stored in the files service as the caller's."""
+        path = f"{WARDS}/{ward_id}/beds/{bed_id}/recording"
+        return await self._submit("DELETE", path, bearer, RecordingStopped,
+                                  refusals=RECORDING_REFUSALS)  # fmt: skip
 
     async def _gone(self, bearer: str, path: str) -> Refusal | None:
         """A DELETE: None once done, else the refusal the page shows."""

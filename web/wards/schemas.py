@@ -11,6 +11,7 @@ class BedLive(Answer):
     online: bool
     seconds_since_frame: float | None = None
     alarm_since: datetime | None = None
+    recording: bool = False
 
 
 class Bed(Answer):
@@ -51,6 +52,18 @@ class WatchToken(Answer):
     token: str
     expires_at: datetime
     ice_servers: list[dict[str, object]] = []
+
+
+class RecordingStarted(Answer):
+    started_at: datetime | None = None
+
+
+class RecordingStopped(Answer):
+    """`file_id`: the recording, stored in the files service as the caller's file; None when
+    no frame was recorded."""
+
+    file_id: uuid.UUID | None
+    frames: int
 
 
 class Alarm(Answer):

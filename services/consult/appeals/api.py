@@ -12,7 +12,7 @@ from services.common.auth import CurrentPrincipal
 from services.common.errors import ProblemError, Unprocessable, problem_responses
 from services.common.idempotency import idempotent, location
 from services.common.uow import UnitOfWorkDep
-from services.consult.appeals import callbacks, routing
+from services.consult.appeals import callbacks, calls, resolutions, routing
 from services.consult.appeals import queue as appeal_queue
 from services.consult.appeals import service as appeals
 from services.consult.appeals.enums import (
@@ -20,8 +20,9 @@ from services.consult.appeals.enums import (
     AppealChannel,
     AppealStatus,
     RedirectTopic,
+    ResolutionAction,
 )
-from services.consult.appeals.models import Appeal
+from services.consult.appeals.models import Appeal, Resolution
 from services.consult.appeals.queue import AppealFilter
 from services.consult.appeals.schemas import (
     AppealCreate,
@@ -34,8 +35,11 @@ from services.consult.appeals.schemas import (
     CallbackOut,
     CloseRequest,
     Contact,
+    DoneByOut,
     ReassignRequest,
     RedirectRequest,
+    ResolutionActionOut,
+    ResolutionOut,
     ResolveRequest,
     RouteRequest,
     TerritoryIn,
@@ -57,20 +61,42 @@ RegionPath = Annotated[str, Path(pattern=REGION_PATTERN, examples=["42"])]
 CodePath = Annotated[str, Path(pattern=r"^[\w\-]{1,32}$", examples=["32731000"])]
 
 
-def appeal_out(appeal: Appeal, now: datetime) -> AppealOut:
-    """The API view of a stored appeal; the contact columns become one nested object."""
+def resolution_out(resolution: Resolution) -> ResolutionOut:
+    done_by = DoneByOut(
+        organization_id=resolution.organization_id,
+        name=resolution.person_name,
+        position=resolution.person_position,
+    )
+    return ResolutionOut(
+        actions=[ResolutionAction(action) for action in resolution.actions],
+        details=resolution.details,
+        done_by=done_by,
+        result=resolution.result,
+        result_reason=resolution.result_reason,
+        recorded_by=resolution.recorded_by,
+        created_at=resolution.created_at,
+    )
+
+
+def appeal_out(appeal: Appeal, now: datetime, resolution: Resolution | None = None) -> AppealOut:
+    """The API view of a stored appeal; the contact columns become one nested object, and the
+    resolution another."""
     summary = appeal_queue.summarise(
         [getattr(appeal, name) for name in appeal_queue.SUMMARY_FIELDS], now
     )
     contact = Contact(
         name=appeal.contact_name, phone=appeal.contact_phone, email=appeal.contact_email
     )
+    nested = {
+        "contact": contact,
+        "resolution": None if resolution is None else resolution_out(resolution),
+    }
     details = {
         name: getattr(appeal, name)
         for name in AppealOut.model_fields
-        if name not in AppealSummary.model_fields and name != "contact"
+        if name not in AppealSummary.model_fields and name not in nested
     }
-    return AppealOut.model_validate(summary.model_dump() | details | {"contact": contact})
+    return AppealOut.model_validate(summary.model_dump() | details | nested)
 
 
 @router.get(
@@ -175,7 +201,8 @@ async def preview_appeal(
         "that organisation's working hours from its next opening if it came after hours; "
         "`new` when the map knows no such territory (an operator routes it). With a `topic` "
         "the channels do not handle it is answered at once (`answer`) and `redirected`. "
-        "With a `callback` (a dropped call) its call is scheduled in the same request. "
+        "With a `callback` (a dropped call) its call is scheduled in the same request, with a "
+        "`call_id` the PBX call it is made on is linked to it. "
         "Send `Idempotency-Key` to retry safely."
     ),
     responses=problem_responses(400, 401, 403, 422, 502),
@@ -195,6 +222,12 @@ async def create_appeal(
             uow, principal, body, organizations, people, settings, now
         )
         created = AppealCreated.model_validate(appeal_out(appeal, now).model_dump())
+        if body.call_id is not None:
+            try:  # the appeal stands without its call, as without its callback below
+                async with uow.session.begin_nested():
+                    await calls.link_call(uow, principal, appeal.id, body.call_id, now)
+            except ProblemError as refusal:
+                created = created.model_copy(update={"call_refused": refusal.detail})
         if body.callback is None:
             return created
         try:  # the appeal stands without its call; the refusal is on record all the same
@@ -271,7 +304,8 @@ async def own_appeals(
 async def get_appeal(
     appeal_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal, now: NowDep
 ) -> AppealOut:
-    return appeal_out(await appeals.read_appeal(uow, principal, appeal_id), now)
+    appeal, resolution = await appeals.read_appeal(uow, principal, appeal_id)
+    return appeal_out(appeal, now, resolution)
 
 
 @router.get(
@@ -348,11 +382,16 @@ async def reassign_appeal(
     "/appeals/{appeal_id}/resolve",
     response_model=AppealOut,
     tags=["appeal lifecycle"],
-    summary="Resolve the appeal with what was done for the patient",
+    summary="Resolve the appeal with what was done, by whom, with what result",
     description=(
-        "`answer` says what was actually done (not 'processed'); `first_contact_resolution` "
-        "whether it took one contact. A phone appeal resolved after the call gets a "
-        "`phone_answer` callback, so the patient hears the answer."
+        "`actions` (from those for the appeal's category, `GET /appeal-resolution-actions`) "
+        "and `details` say what was done, `done_by` by whom (an organisation of the appeal's "
+        "region, by default the responsible one, and a person), `result` with what result "
+        "(`refused` and `referred` with their `result_reason`); `answer` is what the person is "
+        "told, refused when formulaic ('processed', 'measures have been taken': a 422 whose "
+        "`errors[].type` is `formulaic.<reason>`, its message saying why); "
+        "`first_contact_resolution` whether it took one contact. A phone appeal resolved "
+        "after the call gets a `phone_answer` callback, so the patient hears the answer."
     ),
     responses=problem_responses(401, 403, 404, 409, 422, 502),
 )
@@ -365,10 +404,32 @@ async def resolve_appeal(
     settings: SettingsDep,
     now: NowDep,
 ) -> AppealOut:
-    appeal = await appeals.resolve_appeal(
+    appeal, resolution = await appeals.resolve_appeal(
         uow, principal, appeal_id, body, organizations, settings, now
     )
-    return appeal_out(appeal, now)
+    return appeal_out(appeal, now, resolution)
+
+
+@router.get(
+    "/appeal-resolution-actions",
+    response_model=list[ResolutionActionOut],
+    tags=["appeal lifecycle"],
+    summary="What a resolution may say was done, for which categories of appeal",
+    description=(
+        "The vocabulary of `actions` a resolution names, in order, each with the categories "
+        "of appeal it answers (`other` takes any); with `category`, only those for it. Open "
+        "to anyone signed in: it holds no patient data."
+    ),
+    responses=problem_responses(401, 422),
+)
+async def resolution_actions(
+    principal: CurrentPrincipal, category: AppealCategory | None = None
+) -> list[ResolutionActionOut]:
+    return [
+        ResolutionActionOut(action=action, categories=sorted(categories))
+        for action, categories in resolutions.ACTIONS.items()
+        if category is None or action in resolutions.offered(category)
+    ]
 
 
 @router.post(

@@ -1,5 +1,6 @@
-"""Callback tasks: the calls an organisation owes a patient after a dropped call or to give an
-answer by phone, their attempts and outcomes, and an operator's queue of those due.
+"""Callback tasks: the calls an organisation owes a patient after a dropped call (typed in by
+the operator, or reported by the PBX) or to give an answer by phone, their attempts and
+outcomes, and an operator's queue of those due.
 
 A call is placed within the calling organisation's working hours: one due at night, or a retry
 that would fall after closing, waits for the next opening.
@@ -24,7 +25,7 @@ from services.consult.appeals.enums import (
     CallbackReason,
     CallbackStatus,
 )
-from services.consult.appeals.models import Appeal, Callback, CallbackAttempt
+from services.consult.appeals.models import Appeal, Call, Callback, CallbackAttempt
 from services.consult.appeals.schemas import CallbackAttemptCreate, CallbackCreate
 from services.consult.appeals.settings import AppealsSettings
 from services.consult.appeals.working_hours import clock_start
@@ -34,6 +35,8 @@ from services.consult.scopes import require_scope
 RESOURCE = "consult_callback"
 # Appeals that are over and owe the patient nothing more, so no call is scheduled for them.
 FINISHED = frozenset({AppealStatus.REDIRECTED, AppealStatus.CLOSED})
+# ...and those whose answer is given too: a call dropped after it owes no call back.
+OVER = FINISHED | {AppealStatus.RESOLVED}
 
 
 async def _within_hours(
@@ -45,21 +48,23 @@ async def _within_hours(
 async def _new_callback(
     uow: UnitOfWork,
     principal: Principal,
-    appeal: Appeal,
+    appeal: Appeal | None,
     reason: CallbackReason,
     phone: str,
     organization_id: uuid.UUID,
     due_at: datetime,
     settings: AppealsSettings,
     now: datetime,
+    *,
+    assignee_id: uuid.UUID | None,
+    region: str,
+    call_id: uuid.UUID | None = None,
 ) -> Callback:
-    # After a dropped call the operator who lost it calls back, knowing the conversation; a
-    # phone answer goes to the queue of the organisation that gives it.
-    assignee_id = principal.subject if reason is CallbackReason.DROPPED_CALL else None
     callback = Callback(
         id=uuid.uuid4(),
-        appeal_id=appeal.id,
-        region=appeal.region,
+        appeal_id=appeal.id if appeal else None,
+        call_id=call_id,
+        region=region,
         organization_id=organization_id,
         assignee_id=assignee_id,
         created_by=principal.subject,
@@ -75,15 +80,16 @@ async def _new_callback(
     )
     uow.session.add(callback)
     note = f"{reason.value}, due {due_at.isoformat()}"
-    add_event(
-        uow,
-        appeal.id,
-        AppealEventKind.CALLBACK_SCHEDULED,
-        now,
-        principal,
-        to_organization_id=organization_id,
-        note=note,
-    )
+    if appeal is not None:
+        add_event(
+            uow,
+            appeal.id,
+            AppealEventKind.CALLBACK_SCHEDULED,
+            now,
+            principal,
+            to_organization_id=organization_id,
+            note=note,
+        )
     await uow.session.flush()
     uow.audit.record("callback.create", RESOURCE, callback.id, detail=note)
     return callback
@@ -126,6 +132,43 @@ async def owe_phone_answer(
         due_at,
         settings,
         now,
+        assignee_id=None,  # the queue of the organisation that gives the answer
+        region=appeal.region,
+    )
+
+
+async def owe_dropped_call(
+    uow: UnitOfWork,
+    principal: Principal,
+    call: Call,
+    appeal: Appeal | None,
+    organizations: OrganizationLookup,
+    settings: AppealsSettings,
+    now: datetime,
+) -> Callback | None:
+    """The call a dropped PBX call leaves the line's hotline: none when the number was
+    withheld, the call already left one, or its appeal is over. Kept for the operator who
+    linked the call to an appeal during it, who knows the conversation; else any of them."""
+    if call.caller is None or (appeal is not None and appeal.status in OVER):
+        return None
+    if await uow.session.scalar(select(Callback.id).where(Callback.call_id == call.id)):
+        return None
+    due_at = await _within_hours(
+        organizations, call.organization_id, now + settings.callbacks.due_within
+    )
+    return await _new_callback(
+        uow,
+        principal,
+        appeal,
+        CallbackReason.DROPPED_CALL,
+        call.caller,
+        call.organization_id,
+        due_at,
+        settings,
+        now,
+        assignee_id=call.linked_by,
+        region=call.region,
+        call_id=call.id,
     )
 
 
@@ -170,9 +213,13 @@ async def schedule_callback(
     due_at = data.due_at or await _within_hours(
         organizations, organization_id, now + settings.callbacks.due_within
     )
+    # After a dropped call the operator who lost it calls back, knowing the conversation; a
+    # phone answer goes to the queue of the organisation that gives it.
+    assignee_id = principal.subject if data.reason is CallbackReason.DROPPED_CALL else None
     return await _new_callback(
-        uow, principal, appeal, data.reason, phone, organization_id, due_at, settings, now
-    )
+        uow, principal, appeal, data.reason, phone, organization_id, due_at, settings, now,
+        assignee_id=assignee_id, region=appeal.region,
+    )  # fmt: skip
 
 
 async def _load_callback(
@@ -241,9 +288,10 @@ async def record_attempt(
             organizations, callback.organization_id, now + settings.callbacks.retry_after
         )
     note = f"{data.outcome.value}, attempt {callback.attempts} of {callback.max_attempts}"
-    add_event(
-        uow, callback.appeal_id, AppealEventKind.CALLBACK_ATTEMPTED, now, principal, note=note
-    )
+    if callback.appeal_id is not None:
+        add_event(
+            uow, callback.appeal_id, AppealEventKind.CALLBACK_ATTEMPTED, now, principal, note=note
+        )
     await uow.session.flush()
     uow.audit.record(action, RESOURCE, callback.id, detail=note)
     return callback

@@ -62,6 +62,8 @@ class AppealEventKind(StrEnum):
     CLOSED = "closed"
     CALLBACK_SCHEDULED = "callback_scheduled"
     CALLBACK_ATTEMPTED = "callback_attempted"
+    CALL_LINKED = "call_linked"  # a PBX call, on which the appeal was made
+    RECORDING_ATTACHED = "recording_attached"  # that call's recording
 
 
 class CallbackReason(StrEnum):
@@ -80,3 +82,47 @@ class CallbackOutcome(StrEnum):
     NO_ANSWER = "no_answer"
     BUSY = "busy"
     REACHED = "reached"
+
+
+class ResolutionAction(StrEnum):
+    """What was done for the person, as a resolution says it (`resolutions.ACTIONS` says for
+    which categories each is offered). Each value stays within 25 characters: the figures
+    store it in a metric's name (`action.<value>`)."""
+
+    BOOKED_APPOINTMENT = "booked_appointment"
+    MOVED_APPOINTMENT_FORWARD = "moved_appointment_forward"
+    ARRANGED_FREE_CARE = "arranged_free_care"  # under the OMS programme, not for payment
+    REFUNDED_PAYMENT = "refunded_payment"  # taken for care that is free
+    ARRANGED_HOME_VISIT = "arranged_home_visit"  # a doctor or nurse at home, a blood draw
+    ARRANGED_HOSPITAL_BED = "arranged_hospital_bed"
+    ARRANGED_ATTACHMENT = "arranged_attachment"  # to the clinic the person chose
+    CALLED_HEAD = "called_head"  # of the organisation that failed the person
+    REFERRED_TO_INSURER = "referred_to_insurer"
+    ORDERED_QUALITY_CHECK = "ordered_quality_check"  # of the care given
+    EXPLAINED_RIGHTS = "explained_rights"
+    GAVE_INFORMATION = "gave_information"  # what was asked: where, when, what is covered
+    REDIRECTED = "redirected"  # to the organisation that handles it, named in `details`
+
+
+class ResolutionResult(StrEnum):
+    RESOLVED = "resolved"
+    PARTIALLY_RESOLVED = "partially_resolved"
+    REFUSED = "refused"  # what the person asked for is not due to them: `result_reason` why
+    REFERRED = "referred"  # to another body to decide: `result_reason` which
+
+
+class CallEventKind(StrEnum):
+    """What a PBX tells of a call (docs/telephony.md maps Asterisk's and FreeSWITCH's events)."""
+
+    STARTED = "started"  # the caller reached the line
+    ANSWERED = "answered"  # an operator picked up
+    DROPPED = "dropped"  # lost: hung up waiting, or cut off mid-conversation
+    ENDED = "ended"  # hung up; without `answered` first, nobody spoke to the caller
+    RECORDING_AVAILABLE = "recording_available"
+
+
+class CallOutcome(StrEnum):
+    RINGING = "ringing"  # on the line, nobody has answered yet
+    TALKING = "talking"
+    COMPLETED = "completed"  # answered, and ended normally
+    DROPPED = "dropped"  # owed a callback: see `CallEventKind`

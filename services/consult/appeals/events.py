@@ -5,18 +5,21 @@ from datetime import datetime
 
 from services.common.outbox import EventType
 from services.common.uow import UnitOfWork
-from services.consult.appeals.models import Appeal
+from services.consult.appeals.models import Appeal, Resolution
 from services.consult.db import OUTBOX
 
 
-async def appeal_resolved(uow: UnitOfWork, appeal: Appeal) -> None:
-    """For the organisation responsible for the appeal; the answer itself stays in the API."""
+async def appeal_resolved(uow: UnitOfWork, appeal: Appeal, resolution: Resolution) -> None:
+    """For the organisation responsible for the appeal; the answer itself, and who did what,
+    stay in the API."""
     data = {
         "status": appeal.status.value,
         "category": appeal.category.value,
         "channel": appeal.channel.value,
         "first_contact_resolution": appeal.first_contact_resolution,
         "resolved_at": appeal.resolved_at,
+        "result": resolution.result.value,
+        "actions": list(resolution.actions),
     }
     await OUTBOX.record(
         uow, EventType.APPEAL_RESOLVED, ("appeal", appeal.id), [appeal.organization_id], data

@@ -1,9 +1,12 @@
-"""Persistence of patients' appeals: the territory map, appeals, their history and callbacks."""
+"""Persistence of patients' appeals: the territory map, appeals, their history, resolutions,
+callbacks and the PBX calls they came by."""
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     ForeignKey,
@@ -25,7 +28,10 @@ from services.consult.appeals.enums import (
     CallbackOutcome,
     CallbackReason,
     CallbackStatus,
+    CallEventKind,
+    CallOutcome,
     RedirectTopic,
+    ResolutionResult,
 )
 from services.consult.db import Base
 
@@ -50,6 +56,8 @@ class Appeal(IdMixin, TimestampMixin, Base):
         Index("ix_appeals_patient", "patient_id", "created_at"),
         Index("ix_appeals_created_by", "created_by", "created_at"),
         Index("ix_appeals_status_due", "status", "due_at"),
+        # First-contact resolution per knowledge-base article (consult's stats).
+        Index("ix_appeals_article", "article_id", "resolved_at"),
     )
 
     region: Mapped[str] = mapped_column(String(8))
@@ -81,6 +89,10 @@ class Appeal(IdMixin, TimestampMixin, Base):
 
     answer: Mapped[str | None] = mapped_column(Text, nullable=True)  # what the patient is told
     first_contact_resolution: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    # The knowledge-base article the resolution cites, if any.
+    article_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("knowledge_articles.id"), nullable=True
+    )
     close_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -119,9 +131,14 @@ class Callback(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         Index("ix_appeal_callbacks_queue", "organization_id", "status", "due_at", "id"),
         Index("ix_appeal_callbacks_appeal", "appeal_id"),
+        # One callback per PBX call however often the PBX reports it dropped.
+        UniqueConstraint("call_id", name="uq_appeal_callbacks_call_id"),
     )
 
-    appeal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("appeals.id"))
+    # None for a dropped call nobody filed an appeal on (yet): linking the call links it.
+    appeal_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("appeals.id"), nullable=True)
+    # The dropped PBX call that left it; None when an operator scheduled it.
+    call_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("appeal_calls.id"), nullable=True)
     region: Mapped[str] = mapped_column(String(8))
     organization_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     assignee_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
@@ -153,3 +170,70 @@ class CallbackAttempt(IdMixin, Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     callback: Mapped[Callback] = relationship(back_populates="attempt_log", lazy="raise")
+
+
+class Resolution(Base):
+    """What was done for the person who appealed, by whom and with what result; the text they
+    were told is the appeal's `answer`. One per resolved appeal, written once."""
+
+    __tablename__ = "appeal_resolutions"
+
+    appeal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("appeals.id"), primary_key=True)
+    # `ResolutionAction` values, in the order given; the figures count each.
+    actions: Mapped[list[str]] = mapped_column(JSON)
+    details: Mapped[str | None] = mapped_column(Text, nullable=True)
+    organization_id: Mapped[uuid.UUID] = mapped_column(Uuid)  # whose person did it
+    person_name: Mapped[str] = mapped_column(String(255))
+    person_position: Mapped[str] = mapped_column(String(255))
+    result: Mapped[ResolutionResult] = mapped_column(string_enum(ResolutionResult))
+    result_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    recorded_by: Mapped[uuid.UUID] = mapped_column(Uuid)  # the operator who resolved it
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Call(IdMixin, TimestampMixin, Base):
+    """One PBX call to a hotline line, as the PBX's events told it: who called, who answered
+    and when, the appeal it was about, its recording once stored in the files service."""
+
+    __tablename__ = "appeal_calls"
+    __table_args__ = (
+        UniqueConstraint("source_id", "external_id", name="uq_appeal_calls_source_external"),
+        # The new-appeal form's list: an organisation's calls not yet linked, newest first.
+        Index("ix_appeal_calls_organization", "organization_id", "started_at"),
+        Index("ix_appeal_calls_appeal", "appeal_id", "started_at"),
+    )
+
+    source_id: Mapped[uuid.UUID] = mapped_column(Uuid)  # the telephony client that reported it
+    external_id: Mapped[str] = mapped_column(String(128))  # the PBX's own call id
+    line: Mapped[str] = mapped_column(String(64))
+    organization_id: Mapped[uuid.UUID] = mapped_column(Uuid)  # the line's hotline
+    region: Mapped[str] = mapped_column(String(8))
+    caller: Mapped[str | None] = mapped_column(String(32), nullable=True)  # None: withheld
+    extension: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    outcome: Mapped[CallOutcome] = mapped_column(string_enum(CallOutcome))
+    # The `started` event's time, or the first event's when `started` never came.
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    appeal_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("appeals.id"), nullable=True)
+    linked_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)  # the operator
+    recording_file_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    recording_media_type: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    recording_size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class CallEvent(Base):
+    """Each event a PBX reported, once: a second delivery of (call, event) finds it and gets
+    the answer the first one got."""
+
+    __tablename__ = "appeal_call_events"
+    __table_args__ = (UniqueConstraint("call_id", "kind", name="uq_appeal_call_events_call_kind"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    call_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("appeal_calls.id"))
+    kind: Mapped[CallEventKind] = mapped_column(string_enum(CallEventKind))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)  # the PBX's time
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)  # the answer to replay

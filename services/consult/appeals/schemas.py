@@ -1,13 +1,24 @@
-"""Pydantic shapes of patients' appeals, the territory map and callback tasks."""
+"""Pydantic shapes of patients' appeals and their resolutions, the territory map, callback tasks
+and PBX calls."""
 
-import re
 import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    StringConstraints,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from services.common.times import AwareInstant
+from services.consult.appeals import formulaic
 from services.consult.appeals.enums import (
     AppealCategory,
     AppealChannel,
@@ -16,18 +27,13 @@ from services.consult.appeals.enums import (
     CallbackOutcome,
     CallbackReason,
     CallbackStatus,
+    CallEventKind,
+    CallOutcome,
     RedirectTopic,
+    ResolutionAction,
+    ResolutionResult,
 )
-from services.consult.values import REGION_PATTERN, LongText, ShortText, Strict
-
-# Words that say an appeal was handled without saying how: an answer made of nothing else is
-# the "processed" the patient is not to be told.
-EMPTY_WORDS_TEXT = """
-the your appeal request complaint question has have been was is it we were and processed
-handled resolved done closed considered reviewed ваше ваш обращение жалоба вопрос было был была
-и обработано обработан рассмотрено рассмотрен решено решён решен выполнено закрыто принято
-"""
-EMPTY_WORDS = frozenset(EMPTY_WORDS_TEXT.split())
+from services.consult.values import MAX_TEXT, REGION_PATTERN, LongText, ShortText, Strict
 
 Region = Annotated[str, StringConstraints(pattern=REGION_PATTERN), Field(examples=["42"])]
 TerritoryCode = Annotated[
@@ -38,11 +44,30 @@ TerritoryCode = Annotated[
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9()\- ]{5,32}$")]
 
 
-def _says_what_was_done(value: str) -> str:
-    words = set(re.findall(r"\w+", value.lower()))
-    if words <= EMPTY_WORDS:
-        raise ValueError("say what was done for the patient, not only that the appeal was handled")
+def _not_formulaic(value: object) -> object:
+    """Refuses an answer that tells the person nothing (`formulaic`), with the reason as the
+    error's message and its code as the error's type (`formulaic.<code>`)."""
+    if isinstance(value, str) and (refused := formulaic.refusal(value)) is not None:
+        raise PydanticCustomError(
+            f"formulaic.{refused.code}", "{message}", {"message": refused.message}
+        )
     return value
+
+
+def _each_once(actions: list[ResolutionAction]) -> list[ResolutionAction]:
+    if len(set(actions)) != len(actions):
+        raise ValueError("name each action once")
+    return actions
+
+
+# What the person is told: checked before its length, so that a short formula is refused for
+# what it says, not for being short.
+Answer = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=20, max_length=MAX_TEXT),
+    BeforeValidator(_not_formulaic),
+]
+PersonText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 
 
 class Contact(Strict):
@@ -90,6 +115,29 @@ class AppealCreate(Strict):
         "answered at once owes no call, no phone to call), the appeal is filed all the same "
         "and `callback_refused` says why.",
     )
+    call_id: uuid.UUID | None = Field(
+        default=None,
+        description="The PBX call (`GET /calls?linked=false`) the appeal is made on: linked "
+        "to it as `POST /appeals/{appeal_id}/calls` would, with its recording and callback.",
+    )
+
+
+class DoneByOut(BaseModel):
+    organization_id: uuid.UUID
+    name: str
+    position: str
+
+
+class ResolutionOut(BaseModel):
+    """What was done, by whom, with what result; the text the person was told is `answer`."""
+
+    actions: list[ResolutionAction]
+    details: str | None
+    done_by: DoneByOut
+    result: ResolutionResult
+    result_reason: str | None
+    recorded_by: uuid.UUID = Field(description="The operator who resolved the appeal.")
+    created_at: datetime
 
 
 class AppealSummary(BaseModel):
@@ -120,7 +168,13 @@ class AppealOut(AppealSummary):
         description="When the deadline started to run: the next opening if it came after hours."
     )
     answer: str | None = Field(description="What the patient is told was done, or where to go.")
+    resolution: ResolutionOut | None = Field(
+        default=None,
+        description="What was done, by whom, with what result: once resolved (none for appeals "
+        "resolved before resolutions were recorded).",
+    )
     first_contact_resolution: bool | None
+    article_id: uuid.UUID | None = Field(description="The knowledge-base article it cites.")
     close_reason: str | None
     resolved_at: datetime | None
     closed_at: datetime | None
@@ -176,15 +230,45 @@ class ReassignRequest(RouteRequest):
     reason: ShortText = Field(examples=["The caller lives in Prokopyevsk district, not the city."])
 
 
+class DoneBy(Strict):
+    organization_id: uuid.UUID | None = Field(
+        default=None,
+        description="The organisation whose person did it: one of the appeal's region; by "
+        "default the organisation responsible for the appeal.",
+    )
+    name: PersonText = Field(examples=["Petrova Anna Sergeevna"])
+    position: PersonText = Field(examples=["Head of Novokuznetsk polyclinic No. 2"])
+
+
 class ResolveRequest(Strict):
-    answer: Annotated[LongText, AfterValidator(_says_what_was_done)] = Field(
-        min_length=20,
+    actions: Annotated[list[ResolutionAction], AfterValidator(_each_once)] = Field(
+        min_length=1,
+        max_length=len(ResolutionAction),
+        examples=[["called_head", "arranged_free_care", "booked_appointment"]],
+        description="What was done, each once, from the actions for the appeal's category "
+        "(`GET /appeal-resolution-actions`); another is a 422 naming it.",
+    )
+    details: LongText | None = Field(
+        default=None,
+        examples=["The head of the polyclinic confirmed the histology is in the OMS programme."],
+        description="What was done in words, for the record: whom, where, what was agreed.",
+    )
+    done_by: DoneBy = Field(description="Who did it: the organisation and a person in it.")
+    result: ResolutionResult = Field(examples=[ResolutionResult.RESOLVED])
+    result_reason: ShortText | None = Field(
+        default=None,
+        description="Why it was refused, or to whom it was referred: needed with `refused` "
+        "and `referred`.",
+    )
+    answer: Answer = Field(
         examples=[
             "We called the head of the polyclinic: the histology is covered by the OMS "
             "programme; you are booked for it free of charge on 12 March at 10:00, room 214."
         ],
-        description="What was actually done, for the patient: whom we called, what was "
-        "agreed, where and when they will be seen. Never just 'processed'.",
+        description="What the person is told was done: whom we called, what was agreed, where "
+        "and when they will be seen. A formulaic answer ('your appeal has been processed', "
+        "'measures have been taken') is a 422 whose `errors[].type` is `formulaic.<reason>` "
+        "and whose message says why.",
     )
     first_contact_resolution: bool = Field(
         description="Whether it was resolved within the first contact, with no follow-up."
@@ -195,6 +279,16 @@ class ResolveRequest(Strict):
         "yes for a phone appeal not resolved at first contact (the caller has hung up); say "
         "false when they already heard it on a callback.",
     )
+    article_id: uuid.UUID | None = Field(
+        default=None,
+        description="The knowledge-base article the answer rests on: a published article "
+        "holding in the appeal's region (`GET /knowledge/articles`); another is a 422.",
+    )
+
+
+class ResolutionActionOut(BaseModel):
+    action: ResolutionAction
+    categories: list[AppealCategory] = Field(description="The appeals' categories it answers.")
 
 
 class RedirectRequest(Strict):
@@ -245,7 +339,13 @@ class CallbackOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
-    appeal_id: uuid.UUID
+    appeal_id: uuid.UUID | None = Field(
+        description="None for a dropped call nobody has filed an appeal on yet."
+    )
+    call_id: uuid.UUID | None = Field(
+        description="The dropped PBX call (`/calls`) that left it; None when an operator "
+        "scheduled it."
+    )
     region: str
     organization_id: uuid.UUID = Field(description="Whose operators make the call.")
     assignee_id: uuid.UUID | None = Field(description="The operator it is kept for, if any.")
@@ -269,8 +369,108 @@ class AppealCreated(AppealOut):
     callback_refused: str | None = Field(
         default=None, description="Why the `callback` asked for was not scheduled."
     )
+    call_refused: str | None = Field(
+        default=None, description="Why the `call_id` given was not linked to the appeal."
+    )
 
 
 class CallbackPage(BaseModel):
     items: list[CallbackOut]
     next_cursor: str | None
+
+
+# Calls from a PBX ---------------------------------------------------------------------------
+
+CallerNumber = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9()\- ]{3,32}$")
+]
+
+
+class CallEventIn(Strict):
+    """One event of a PBX call, as a PBX adapter posts it (docs/telephony.md)."""
+
+    call_id: str = Field(
+        pattern=r"^[\w.:@\-]{1,128}$",
+        examples=["1718871234.42"],
+        description="The PBX's own id of the call (Asterisk's channel `id`, FreeSWITCH's "
+        "`Unique-ID`): with the event, the key a repeated delivery is known by.",
+    )
+    event: CallEventKind
+    at: AwareInstant = Field(description="When it happened at the PBX.")
+    line: str = Field(
+        pattern=r"^[\w.:@+\-]{1,64}$",
+        examples=["8800"],
+        description="The line or queue the caller dialled: which hotline answers it "
+        "(`TELEMED_CONSULT_TELEPHONY` `lines`, else the client's own organisation).",
+    )
+    caller: CallerNumber | None = Field(
+        default=None,
+        examples=["+7 913 123-45-67"],
+        description="The caller's number; absent when withheld (a dropped call then owes no "
+        "callback: there is nobody to call).",
+    )
+    extension: str | None = Field(
+        default=None,
+        pattern=r"^[\w.:@+\-]{1,64}$",
+        examples=["204"],
+        description="With `answered`: the operator's extension or agent login at the PBX.",
+    )
+    recording_url: HttpUrl | None = Field(
+        default=None,
+        description="With `recording_available`: where consult fetches the audio (WAV, Ogg or "
+        "MP3), under one of the deployment's `recording_sources`.",
+    )
+    recording_file_id: uuid.UUID | None = Field(
+        default=None,
+        description="With `recording_available`, instead of a URL: a file the client uploaded "
+        "itself (`POST /api/files/files?kind=recording`).",
+    )
+
+    @model_validator(mode="after")
+    def _recording_where_it_belongs(self) -> "CallEventIn":
+        given = (self.recording_url is not None) + (self.recording_file_id is not None)
+        if self.event is CallEventKind.RECORDING_AVAILABLE and given != 1:
+            raise ValueError("a recording comes with one of `recording_url`, `recording_file_id`")
+        if self.event is not CallEventKind.RECORDING_AVAILABLE and given:
+            raise ValueError("only `recording_available` brings a recording")
+        return self
+
+
+class RecordingOut(BaseModel):
+    file_id: uuid.UUID = Field(description="The stored file in the files service.")
+    media_type: str = Field(examples=["audio/ogg"])
+    size: int
+
+
+class CallOut(BaseModel):
+    id: uuid.UUID
+    external_id: str = Field(description="The PBX's own id of the call.")
+    line: str
+    organization_id: uuid.UUID = Field(description="The hotline the line belongs to.")
+    region: str
+    caller: str | None
+    extension: str | None = Field(description="Where it was answered, as the PBX names it.")
+    outcome: CallOutcome
+    started_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    duration_seconds: int | None = Field(description="From the start to the end of the call.")
+    talk_seconds: int | None = Field(description="From the answer to the end of the call.")
+    appeal_id: uuid.UUID | None = Field(description="The appeal made on the call, once linked.")
+    linked_by: uuid.UUID | None = Field(description="The operator who linked it.")
+    recording: RecordingOut | None = Field(
+        description="Stored once the PBX said it was available; read it with the appeal's "
+        "`POST /appeals/{appeal_id}/calls/grant`."
+    )
+    callback_id: uuid.UUID | None = Field(description="The callback it left when dropped.")
+
+
+class CallLink(Strict):
+    call_id: uuid.UUID = Field(description="The call's `id` in consult (not the PBX's).")
+
+
+class RecordingsGrant(BaseModel):
+    grant: str = Field(description="Send to the files service as the `Telemed-Grant` header.")
+    expires_at: datetime
+    appeal_id: uuid.UUID
+    file_ids: list[uuid.UUID] = Field(description="The recordings of the appeal's calls.")

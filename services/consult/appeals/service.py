@@ -14,6 +14,7 @@ from services.common.auth import Principal, Role
 from services.common.errors import Conflict, Forbidden, ProblemError, Unprocessable
 from services.common.people import NamedPerson, PersonLookup, acts_for, require_person
 from services.common.uow import UnitOfWork
+from services.consult.appeals import resolutions
 from services.consult.appeals.access import RESOURCE as APPEAL_RESOURCE
 from services.consult.appeals.access import (
     add_event,
@@ -31,7 +32,7 @@ from services.consult.appeals.enums import (
     RedirectTopic,
 )
 from services.consult.appeals.events import appeal_resolved
-from services.consult.appeals.models import Appeal, AppealEvent
+from services.consult.appeals.models import Appeal, AppealEvent, Resolution
 from services.consult.appeals.routing import (
     deadline,
     organization_of_region,
@@ -39,6 +40,7 @@ from services.consult.appeals.routing import (
 )
 from services.consult.appeals.schemas import AppealCreate, ResolveRequest
 from services.consult.appeals.settings import AppealsSettings
+from services.consult.knowledge import service as knowledge
 from services.consult.ports import OrganizationLookup
 from services.consult.scopes import require_scope
 
@@ -338,26 +340,32 @@ async def resolve_appeal(
     organizations: OrganizationLookup,
     settings: AppealsSettings,
     now: datetime,
-) -> Appeal:
-    """Records what was done, for the patient, and whether it took one contact. A caller who
-    is no longer on the line is owed a call to hear it: a phone-answer callback is scheduled
-    (see `ResolveRequest.answer_by_phone`)."""
+) -> tuple[Appeal, Resolution]:
+    """Records what was done, by whom and with what result (`resolutions`), what the patient
+    is told, and whether it took one contact. A caller who is no longer on the line is owed a
+    call to hear it: a phone-answer callback is scheduled (see `ResolveRequest.answer_by_phone`)."""
     appeal, status = await _act(uow, principal, appeal_id, A.RESOLVE)
     appeal.first_contact_resolution = data.first_contact_resolution
     try:
+        resolutions.check_said(appeal, data)
+        done_by = await resolutions.done_by_organization(appeal, data, organizations)
         phone = phone_for_answer(appeal, data.answer_by_phone)
+        if data.article_id is not None:
+            await knowledge.citable(uow, data.article_id, appeal.region)
     except ProblemError as error:
         uow.audit.refuse("appeal.resolve", APPEAL_RESOURCE, appeal.id, error)
     appeal.status = status
+    appeal.article_id = data.article_id
     appeal.answer = data.answer
     appeal.resolved_at = appeal.closed_at = now
+    resolution = resolutions.record(uow, principal, appeal, data, done_by, now)
     await cancel_callbacks(uow, appeal, now)
     first = "at first contact" if data.first_contact_resolution else "after follow-up"
     add_event(uow, appeal.id, E.RESOLVED, now, principal, note=first)
     if phone is not None:
         await owe_phone_answer(uow, principal, appeal, phone, organizations, settings, now)
-    await appeal_resolved(uow, appeal)
-    return await _finish(uow, appeal, A.RESOLVE, now)
+    await appeal_resolved(uow, appeal, resolution)
+    return await _finish(uow, appeal, A.RESOLVE, now), resolution
 
 
 async def redirect_appeal(
@@ -388,10 +396,16 @@ async def close_appeal(
     return await _finish(uow, appeal, A.CLOSE, now)
 
 
-async def read_appeal(uow: UnitOfWork, principal: Principal, appeal_id: uuid.UUID) -> Appeal:
+async def read_appeal(
+    uow: UnitOfWork, principal: Principal, appeal_id: uuid.UUID
+) -> tuple[Appeal, Resolution | None]:
+    """The appeal, and its resolution once resolved."""
     appeal = await load_appeal(uow, principal, appeal_id, "appeal.read")
+    resolution = None
+    if appeal.status is S.RESOLVED:
+        resolution = await resolutions.resolution_of(uow, appeal)
     audit(uow, "appeal.read", appeal.id)
-    return appeal
+    return appeal, resolution
 
 
 async def history(uow: UnitOfWork, principal: Principal, appeal_id: uuid.UUID) -> list[AppealEvent]:

@@ -1,10 +1,12 @@
 """The appeals' policies: deadlines by category and channel, callbacks, the templated answers
-to topics the channels do not handle, the territory map's seed and the escalation job."""
+to topics the channels do not handle, the territory map's seed, the escalation job and the
+PBX lines."""
 
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 from services.consult.appeals.enums import AppealCategory, AppealChannel, RedirectTopic
 
@@ -59,6 +61,26 @@ class CallbackPolicy(BaseModel):
     max_attempts: int = Field(default=3, ge=1, le=20)
 
 
+class TelephonyPolicy(BaseModel):
+    """Which hotline each PBX line is, and where consult may fetch call recordings from
+    (`TELEMED_CONSULT_TELEPHONY` as JSON; docs/telephony.md)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    lines: dict[str, uuid.UUID] = Field(
+        default_factory=dict,
+        description="A PBX line or queue name to the hotline organisation that answers it; a "
+        "line not named here is the reporting telephony client's own organisation's.",
+    )
+    recording_sources: list[HttpUrl] = Field(
+        default_factory=list,
+        description="URL prefixes consult fetches `recording_url`s from (the PBX's recording "
+        "server); none by default, so a client cannot make consult fetch anything else.",
+    )
+    recording_max_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
+    recording_fetch_seconds: float = Field(default=120.0, gt=0)
+
+
 # What the patient is told at once when they ask what the channel does not handle.
 DEFAULT_REDIRECT_ANSWERS = {
     RedirectTopic.DIAGNOSIS_OR_TREATMENT: (
@@ -93,3 +115,4 @@ class AppealsSettings(BaseModel):
         default=60.0, gt=0, description="How often overdue appeals are looked for."
     )
     callbacks: CallbackPolicy = CallbackPolicy()
+    telephony: TelephonyPolicy = TelephonyPolicy()

@@ -11,7 +11,7 @@ from services.common.times import Day
 from services.common.uow import UnitOfWorkDep
 from services.consult.deps import PREFIX, NowDep, OrganizationsDep, SettingsDep
 from services.consult.stats import service as stats
-from services.consult.stats.schemas import GroupBy, StatsOut
+from services.consult.stats.schemas import ArticleFiguresOut, GroupBy, StatsOut
 from services.consult.values import REGION_PATTERN, Specialty
 
 router = APIRouter(prefix=PREFIX, tags=["statistics"])
@@ -53,3 +53,33 @@ async def read_stats(
 ) -> StatsOut:
     query = stats.StatsQuery(first, last, group_by, region, organization_id, specialty)
     return await stats.read_figures(uow, principal, query, organizations, settings, now)
+
+
+@router.get(
+    "/stats/articles",
+    response_model=ArticleFiguresOut,
+    summary="First-contact resolution per knowledge-base article (coordinators, admins)",
+    description=(
+        "The appeals resolved on the period's days (of the `timezone` the service reports "
+        "in) whose resolution cites each article, and how many of them at first contact: "
+        "which answers settle a caller's question at once. Periods and rights as `/stats`."
+    ),
+    responses=problem_responses(401, 403, 404, 422, 502),
+)
+async def read_article_figures(
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    organizations: OrganizationsDep,
+    settings: SettingsDep,
+    now: NowDep,
+    first: Annotated[
+        Day | None, Query(alias="from", description="The first day, included.")
+    ] = None,
+    last: Annotated[Day | None, Query(alias="to", description="The last day, included.")] = None,
+    region: Annotated[
+        str | None, Query(pattern=REGION_PATTERN, description="Administrators: one region.")
+    ] = None,
+    organization_id: uuid.UUID | None = None,
+) -> ArticleFiguresOut:
+    query = stats.StatsQuery(first, last, region=region, organization_id=organization_id)
+    return await stats.read_article_figures(uow, principal, query, organizations, settings, now)

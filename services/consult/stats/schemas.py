@@ -48,6 +48,21 @@ class CaseFigures(BaseModel):
     overdue_now: int = Field(examples=[2], description="Open cases past their deadline now.")
 
 
+class ResolutionFigures(BaseModel):
+    """Of the resolved appeals that say what was done (resolutions recorded since they were
+    introduced)."""
+
+    by_action: dict[str, int] = Field(
+        examples=[{"booked_appointment": 420, "called_head": 95, "arranged_free_care": 60}],
+        description="How many say each action (`ResolutionAction`) was done; an appeal may name "
+        "several, so these add up to more than the appeals.",
+    )
+    by_result: dict[str, int] = Field(
+        examples=[{"resolved": 1200, "partially_resolved": 80, "refused": 40, "referred": 60}],
+        description="How many ended with each result (`ResolutionResult`).",
+    )
+
+
 class AppealFigures(BaseModel):
     received: int = Field(examples=[1500], description="Appeals received.")
     by_channel: dict[str, int] = Field(
@@ -69,6 +84,9 @@ class AppealFigures(BaseModel):
     )
     escalated: int = Field(
         examples=[12], description="Escalated to the organisation's head once overdue."
+    )
+    resolutions: ResolutionFigures = Field(
+        description="Of those resolved, what was done and with what result."
     )
     overdue_now: int = Field(examples=[3], description="Open appeals past their deadline now.")
 
@@ -140,3 +158,23 @@ class StatsOut(BaseModel):
         description="Each day of the period's appeals received, by channel (empty for a "
         "specialty, which appeals have none)."
     )
+
+
+class ArticleFigures(BaseModel):
+    article_id: uuid.UUID
+    title: str
+    language: str = Field(examples=["ru"])
+    resolved: int = Field(
+        examples=[12], description="Appeals resolved on the period's days citing the article."
+    )
+    first_contact_resolution: Rate = Field(description="Of them, resolved at first contact.")
+
+
+class ArticleFiguresOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: date = Field(alias="from", examples=["2026-03-01"])
+    to: date = Field(examples=["2026-03-31"], description="The period's last day, included.")
+    timezone: str = Field(examples=["Europe/Samara"], description="Whose days these are.")
+    region: str | None = Field(examples=["18"], description="Null: every region (admins).")
+    articles: list[ArticleFigures] = Field(description="The articles cited, most cited first.")

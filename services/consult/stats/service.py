@@ -20,9 +20,12 @@ from services.common.errors import Forbidden, NotFound, ProblemError, Unprocessa
 from services.common.uow import UnitOfWork
 from services.consult.ports import OrganizationLookup
 from services.consult.scopes import require_scope
+from services.consult.stats.articles import read_articles
 from services.consult.stats.cohorts import (
+    ACTION_METRICS,
     CHANNEL_METRICS,
     DAILY_METRICS,
+    RESULT_METRICS,
     Days,
     Key,
     Scope,
@@ -34,6 +37,7 @@ from services.consult.stats.cohorts import (
 from services.consult.stats.rollup import read_rolled
 from services.consult.stats.schemas import (
     AppealFigures,
+    ArticleFiguresOut,
     CallbackFigures,
     CaseFigures,
     GroupBy,
@@ -41,6 +45,7 @@ from services.consult.stats.schemas import (
     MonitoringFigures,
     Percentiles,
     Rate,
+    ResolutionFigures,
     StatsGroup,
     StatsOut,
 )
@@ -199,6 +204,14 @@ def _by_channel(tally: Tally) -> dict[str, int]:
     return {channel.value: tally.counts[metric] for channel, metric in CHANNEL_METRICS.items()}
 
 
+def resolution_figures(tally: Tally) -> ResolutionFigures:
+    counts = tally.counts
+    return ResolutionFigures(
+        by_action={action.value: counts[metric] for action, metric in ACTION_METRICS.items()},
+        by_result={result.value: counts[metric] for result, metric in RESULT_METRICS.items()},
+    )
+
+
 def appeal_figures(tally: Tally) -> AppealFigures:
     counts = tally.counts
     resolved = counts[M.APPEALS_RESOLVED]
@@ -213,6 +226,7 @@ def appeal_figures(tally: Tally) -> AppealFigures:
         ),
         first_contact_resolution=_rate(counts[M.APPEALS_FIRST_CONTACT], resolved),
         escalated=counts[M.APPEALS_ESCALATED],
+        resolutions=resolution_figures(tally),
         overdue_now=counts[M.APPEALS_OVERDUE_NOW],
     )
 
@@ -318,5 +332,32 @@ async def read_figures(
         f"region {scope.region or 'any'}, {days.first}..{days.last} by {query.group_by.value}, "
         f"organisation {scope.organization_id or 'any'}, specialty {scope.specialty or 'any'}"
     )
+    uow.audit.record(ACTION, RESOURCE, None, detail=detail)
+    return figures
+
+
+async def read_article_figures(
+    uow: UnitOfWork,
+    principal: Principal,
+    query: StatsQuery,
+    organizations: OrganizationLookup,
+    settings: StatsSettings,
+    now: datetime,
+) -> ArticleFiguresOut:
+    """First-contact resolution per knowledge-base article, with the figures' periods and
+    rights."""
+    try:
+        days = _period(query, settings, now)
+        scope = await _scope(principal, query, organizations)
+    except ProblemError as error:
+        uow.audit.refuse(ACTION, RESOURCE, None, error)
+    figures = ArticleFiguresOut(
+        from_=days.first,
+        to=days.last,
+        timezone=days.zone.key,
+        region=scope.region,
+        articles=await read_articles(uow.session, scope, days),
+    )
+    detail = f"articles, region {scope.region or 'any'}, {days.first}..{days.last}"
     uow.audit.record(ACTION, RESOURCE, None, detail=detail)
     return figures

@@ -17,6 +17,7 @@ from services.common.audit import verify_chain
 from services.consult.appeals.models import Appeal
 from services.consult.appeals.routing import merge_territory_file, read_territory_file
 from services.consult.db import KERNEL_TABLES
+from telemed.samples import sample_resolution
 from tests.consult.appeals.conftest import (
     CONSULT,
     KEMEROVO,
@@ -317,18 +318,27 @@ async def test_lifecycle_take_then_resolve_with_what_was_done(hotline: Hotline) 
         hotline.polyclinic_operator,
         appeal["id"],
         "resolve",
-        {"answer": ANSWER, "first_contact_resolution": False},
+        sample_resolution(answer=ANSWER, first_contact_resolution=False),
     )
     assert resolved["status"] == "resolved"
     assert resolved["first_contact_resolution"] is False
     assert resolved["resolved_at"] == resolved["closed_at"] is not None
+    assert resolved["resolution"]["actions"] == ["called_head"]
+    # By default the organisation responsible for the appeal did it.
+    assert resolved["resolution"]["done_by"] == {
+        "organization_id": hotline.polyclinic["id"],
+        "name": "Petrova Anna Sergeevna",
+        "position": "Head of the polyclinic",
+    }
+    assert resolved["resolution"]["recorded_by"] == str(hotline.polyclinic_operator.id)
     seen = await hotline.read(hotline.patient, f"/appeals/{appeal['id']}")
     assert seen["answer"] == ANSWER
+    assert seen["resolution"] == resolved["resolution"]
     again = await hotline.act(
         hotline.operator,
         appeal["id"],
         "resolve",
-        {"answer": ANSWER, "first_contact_resolution": True},
+        sample_resolution(answer=ANSWER),
     )
     assert assert_problem(again, 409)["current_status"] == "resolved"
     history = await hotline.read(hotline.operator, f"/appeals/{appeal['id']}/history")
@@ -342,7 +352,7 @@ async def test_resolved_at_first_contact(hotline: Hotline) -> None:
         hotline.operator,
         appeal["id"],
         "resolve",
-        {"answer": ANSWER, "first_contact_resolution": True},
+        sample_resolution(answer=ANSWER),
     )
     assert resolved["first_contact_resolution"] is True
     callbacks = await hotline.read(hotline.operator, f"/appeals/{appeal['id']}/callbacks")
@@ -352,12 +362,20 @@ async def test_resolved_at_first_contact(hotline: Hotline) -> None:
 @pytest.mark.parametrize(
     "body",
     [
-        {"first_contact_resolution": True},
-        {"answer": ANSWER},
-        {"answer": "Processed.", "first_contact_resolution": True},
-        {"answer": "Your appeal has been processed.", "first_contact_resolution": True},
-        {"answer": "Ваше обращение рассмотрено и обработано", "first_contact_resolution": True},
-        {"answer": ANSWER, "first_contact_resolution": "maybe"},
+        {key: value for key, value in sample_resolution().items() if key != "answer"},
+        {key: value for key, value in sample_resolution().items() if key != "actions"},
+        {key: value for key, value in sample_resolution().items() if key != "done_by"},
+        {key: value for key, value in sample_resolution().items() if key != "result"},
+        {k: v for k, v in sample_resolution().items() if k != "first_contact_resolution"},
+        sample_resolution(answer="Processed."),
+        sample_resolution(answer="Your appeal has been processed."),
+        sample_resolution(answer="Ваше обращение рассмотрено и обработано"),
+        sample_resolution(first_contact_resolution="maybe"),
+        sample_resolution(actions=[]),
+        sample_resolution(actions=["called_head", "called_head"]),
+        sample_resolution(actions=["cured_the_patient"]),
+        sample_resolution(result="done"),
+        sample_resolution(done_by={"name": "Petrova A. S."}),
     ],
 )
 async def test_resolving_needs_what_was_done_and_the_first_contact_flag(
@@ -473,7 +491,7 @@ async def test_closed_and_new_appeals_are_not_escalated(hotline: Hotline) -> Non
         hotline.operator,
         resolved["id"],
         "resolve",
-        {"answer": ANSWER, "first_contact_resolution": True},
+        sample_resolution(answer=ANSWER),
     )
     await hotline.filed(territory="32719000")  # new: the region's to route, overdue already
     hotline.clock.advance(days=3)

@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from telemed.samples import sample_resolution
 from tests.conftest import Actor
 from tests.consult.appeals.conftest import CONSULT, Hotline, at, local
 from tests.scheduling.conftest import assert_problem
@@ -138,7 +139,7 @@ async def test_a_phone_appeal_resolved_later_is_answered_by_a_call(hotline: Hotl
         hotline.polyclinic_operator,
         appeal["id"],
         "resolve",
-        {"answer": ANSWER, "first_contact_resolution": False},
+        sample_resolution(answer=ANSWER, first_contact_resolution=False),
     )
     [callback] = await hotline.read(hotline.operator, f"/appeals/{appeal['id']}/callbacks")
     assert callback["reason"] == "phone_answer"
@@ -165,7 +166,9 @@ async def test_whether_the_answer_is_given_by_phone(
     hotline: Hotline, channel: str, answer_by_phone: bool | None, calls: list[str]
 ) -> None:
     appeal = await hotline.filed(channel=channel)
-    body = {"answer": ANSWER, "first_contact_resolution": False, "answer_by_phone": answer_by_phone}
+    body = sample_resolution(
+        answer=ANSWER, first_contact_resolution=False, answer_by_phone=answer_by_phone
+    )
     await hotline.done(hotline.operator, appeal["id"], "resolve", body)
     found = await hotline.read(hotline.operator, f"/appeals/{appeal['id']}/callbacks")
     assert [callback["reason"] for callback in found] == calls
@@ -173,7 +176,7 @@ async def test_whether_the_answer_is_given_by_phone(
 
 async def test_an_answer_by_phone_needs_a_number(hotline: Hotline) -> None:
     appeal = await hotline.filed(hotline.patient, channel="web", region="42", contact={"name": "A"})
-    body = {"answer": ANSWER, "first_contact_resolution": False, "answer_by_phone": True}
+    body = sample_resolution(answer=ANSWER, first_contact_resolution=False, answer_by_phone=True)
     assert_problem(await hotline.act(hotline.operator, appeal["id"], "resolve", body), 422)
     assert (await hotline.read(hotline.operator, f"/appeals/{appeal['id']}"))["status"] == "routed"
 

@@ -6,7 +6,10 @@
    read with fetch and the token in the Authorization header, update each tile's last picture and
    raise and clear its alarm: marked on the tile in colour and in words, said in the alert region,
    and a beep repeating until silenced. A failed connection joins again by itself; a refused
-   token reloads the page, which asks for a new one. */
+   token reloads the page, which asks for a new one. Recording the bed opened full-size (where
+   the ward allows it and its patient consented) goes through the console's own routes with the
+   page's CSRF token, since it needs the person's access token; the events say which beds are
+   being recorded, marked on their tiles. */
 "use strict";
 (() => {
   const root = document.getElementById("ward-overview");
@@ -18,6 +21,8 @@
   const heading = $("focus-heading"), focusVideo = $("focus-video"), focusSound = $("focus-sound");
   const problem = $("focus-problem"), talkButton = $("talk");
   const soundOn = $("sound-on"), silence = $("silence");
+  const recordStart = $("record-start"), recordStop = $("record-stop");
+  const recordReason = $("record-reason"), recordSaid = $("record-said");
   const text = (name, values = {}) =>
     (root.dataset["text" + name] || "").replace(/\{(\w+)\}/g, (_, key) => values[key] ?? "");
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -257,6 +262,7 @@
     state(bed) {
       const tile = this.tile(bed.bed_id);
       if (!tile || !bed.occupied) return;
+      markRecording(tile, Boolean(bed.recording));
       const seconds = bed.seconds_since_frame;
       tile.querySelector(".bed-state").textContent = seconds === null || seconds === undefined
         ? text("Never") : text("Since", { seconds: Math.round(seconds) });
@@ -297,6 +303,47 @@
 
   function say(err) { status.textContent = `${text("Refused")} ${err.message}`; }
 
+  function focusedTile() { return focused && focused.ward.tile(focused.bed); }
+
+  /* The panel's recording control for the bed opened: the reason where it may not be
+     recorded, else "Record" or "Stop recording". */
+  function showRecording() {
+    const tile = focusedTile();
+    if (!tile) return;
+    const reason = tile.dataset.noRecord || "", on = tile.dataset.recording === "true";
+    recordReason.textContent = reason;
+    recordReason.hidden = !reason;
+    recordStart.hidden = Boolean(reason) || on;
+    recordStop.hidden = Boolean(reason) || !on;
+  }
+
+  function markRecording(tile, on) {
+    if ((tile.dataset.recording === "true") === on) return;
+    tile.dataset.recording = String(on);
+    const flag = tile.querySelector(".bed-recording");
+    if (flag) flag.hidden = !on;
+    if (tile === focusedTile()) showRecording();
+  }
+
+  for (const form of [recordStart, recordStop]) {
+    form.addEventListener("submit", async (submitted) => {
+      submitted.preventDefault();
+      const tile = focusedTile();
+      if (!tile) return;
+      problem.textContent = recordSaid.textContent = "";
+      const response = await fetch(form.action, { method: "POST", body: new FormData(form) });
+      const answer = await response.json().catch(() => ({}));
+      if (!response.ok) {
+        problem.textContent = `${text("Refused")} ${answer.detail || response.status}`;
+        return;
+      }
+      markRecording(tile, answer.recording);
+      if (form === recordStop) {
+        recordSaid.textContent = answer.file_id ? text("Stored", { file: answer.file_id }) : text("Empty");
+      }
+    });
+  }
+
   function stopMic() {
     if (mic) {
       mic.getTracks().forEach((track) => track.stop());
@@ -318,7 +365,12 @@
     focusVideo.srcObject = new MediaStream([slot.receiver.track]);
     focusSound.srcObject = new MediaStream([ward.sound.receiver.track]);
     focusSound.play().catch(() => {});
+    if (!focused || focused.bed !== tile.dataset.bed) recordSaid.textContent = "";
     focused = { ward, bed: tile.dataset.bed };
+    const beds = `/wards/${ward.id}/beds/${tile.dataset.bed}/recording`;
+    recordStart.action = `${beds}/start`;
+    recordStop.action = `${beds}/stop`;
+    showRecording();
     heading.textContent = text("Focus", { bed: tile.dataset.label, ward: ward.name });
     if (panel.hidden) {
       panel.hidden = false;

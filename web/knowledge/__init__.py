@@ -1,0 +1,2 @@
+"""The knowledge base's screens: search, articles and their versions, writing them, and the
+articles suggested on a live call."""
