@@ -201,8 +201,7 @@ async def change_bed(
     principal: CurrentPrincipal,
     monitor: MonitorDep,
 ) -> BedOut:
-    ward = await service.managed_ward(uow, principal, ward_id, "bed.change")
-    bed = service.bed_of(ward, bed_id)
+    ward, bed = await service.managed_bed(uow, principal, ward_id, bed_id, "bed.change")
     await service.change_bed(uow, ward, bed, body)
     refresh_after_commit(uow, monitor, ward.id)
     return bed_out(bed)
@@ -221,8 +220,7 @@ async def delete_bed(
     principal: CurrentPrincipal,
     monitor: MonitorDep,
 ) -> Response:
-    ward = await service.managed_ward(uow, principal, ward_id, "bed.delete")
-    bed = service.bed_of(ward, bed_id)
+    ward, bed = await service.managed_bed(uow, principal, ward_id, bed_id, "bed.delete")
     ward.beds.remove(bed)
     await uow.session.delete(bed)
     uow.audit.record("bed.delete", service.BED, bed_id, detail=f"ward={ward_id}")
@@ -247,8 +245,7 @@ async def issue_device(
     live: LiveDep,
     monitor: MonitorDep,
 ) -> DeviceCredentialOut:
-    ward = await service.managed_ward(uow, principal, ward_id, "bed.device.issue")
-    bed = service.bed_of(ward, bed_id)
+    ward, bed = await service.managed_bed(uow, principal, ward_id, bed_id, "bed.device.issue")
     credential, issued_at = service.issue_device(uow, bed)
     await monitor.live.hub.disconnect(bed.id)  # the old credential's tablet is let go
     refresh_after_commit(uow, monitor, ward.id)
@@ -271,8 +268,7 @@ async def revoke_device(
     principal: CurrentPrincipal,
     monitor: MonitorDep,
 ) -> Response:
-    ward = await service.managed_ward(uow, principal, ward_id, "bed.device.revoke")
-    bed = service.bed_of(ward, bed_id)
+    ward, bed = await service.managed_bed(uow, principal, ward_id, bed_id, "bed.device.revoke")
     service.revoke_device(uow, bed)
     await monitor.live.hub.disconnect(bed.id)
     refresh_after_commit(uow, monitor, ward.id)

@@ -69,11 +69,15 @@ async def watched_ward(
     return ward
 
 
-def bed_of(ward: Ward, bed_id: uuid.UUID) -> Bed:
+async def managed_bed(
+    uow: UnitOfWork, principal: Principal, ward_id: uuid.UUID, bed_id: uuid.UUID, action: str
+) -> tuple[Ward, Bed]:
+    """A bed of a ward the caller manages (refusals as for the ward, then a 404 for the bed)."""
+    ward = await managed_ward(uow, principal, ward_id, action)
     bed = next((bed for bed in ward.beds if bed.id == bed_id), None)
     if bed is None:
-        raise NotFound("No such bed in this ward.")
-    return bed
+        uow.audit.refuse(action, BED, bed_id, NotFound("No such bed in this ward."))
+    return ward, bed
 
 
 async def wards_of(uow: UnitOfWork, principal: Principal) -> Sequence[Ward]:
