@@ -79,7 +79,7 @@ def test_a_check_in_over_the_threshold_raises_an_ambulance_seen_on_the_escalatio
 
     page.click("nav >> text=Figures")
     expect(page.locator("h1")).to_have_text("Figures")
-    expect(page.locator("svg.chart")).to_have_count(3)
+    expect(page.locator("svg.chart")).to_have_count(4)  # the resolutions by action too
     expect(page.locator("#table-consultations")).to_be_visible()
     assert_accessible(page, "figures")
     context.close()
