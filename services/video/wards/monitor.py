@@ -164,12 +164,10 @@ class Monitor:
     def silence(self, bed_id: uuid.UUID, now: float) -> float:
         """Seconds since the bed's last frame, or since this process began expecting one."""
         expected = self.expected_since.setdefault(bed_id, now)
+        # A source dropped for silence takes its picture along, but not its last frame's time
+        # (`WardsLive.last_frame_at` keeps it), so the alarm counts from that frame.
         last = self.live.last_frame_at(bed_id)
-        if last is not None and last > expected:
-            # Kept here: a source dropped for silence takes its picture, and its last frame's
-            # time, along, and the alarm must still count from that frame, not from the start.
-            self.expected_since[bed_id] = expected = last
-        return now - expected
+        return now - max(expected, last) if last is not None else now - expected
 
     async def check_alarms(self, now: float) -> None:
         monitored = self._monitored()
