@@ -18,10 +18,10 @@ from telemed.launcher import SERVER_OPTIONS
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    """A port for a process of its own to bind later: out of the ephemeral range, where a server
+    of another test worker binding port 0 once took the port between the probe and the bind, so
+    the test spoke to that worker's files service (which refused its token as of an unknown key)."""
+    return free_port_run(1)
 
 
 # Below the kernel's ephemeral range (32768 up on Linux): a port handed out by `free_port` and
