@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 
 from services.common.db import Database, utcnow
 from services.consult.cases.consilium.models import ConsiliumOpinion
+from services.consult.cases.enums import SignatureForm
 from services.consult.cases.signing import SignedDocument
 from services.consult.db import KERNEL_TABLES
 from tests.conftest import Actor
@@ -153,7 +154,7 @@ def verifies_offline(signed: dict[str, Any], case_id: str, content: Any, keys: A
     raw = base64.urlsafe_b64decode(signed["signature"] + "=" * (-len(signed["signature"]) % 4))
     public_key.verify(raw, document.canonical())  # raises when it does not verify
     digest: str = signed["content_sha256"]
-    return document.sha256() == digest
+    return document.sha256(SignatureForm.CANONICAL_JSON) == digest
 
 
 async def test_consilium_by_name_and_by_specialty_ends_in_a_protocol_citing_signed_opinions(

@@ -11,11 +11,17 @@ from services.common.errors import Conflict, NotFound, Unprocessable
 from services.common.outbox import EventType
 from services.common.uow import UnitOfWork
 from services.consult.cases.consilium.models import Consilium
-from services.consult.cases.enums import CaseAction, CaseStatus
+from services.consult.cases.enums import CaseAction, CaseStatus, SignatureForm
 from services.consult.cases.events import case_event
 from services.consult.cases.models import Conclusion
-from services.consult.cases.schemas import ConclusionCreate, ConclusionOut
-from services.consult.cases.signing import ConclusionSigner, Signature, SignedDocument
+from services.consult.cases.schemas import ConclusionCreate, ConclusionOut, SignedConclusionOut
+from services.consult.cases.signing import (
+    ConclusionSigner,
+    Signature,
+    SignedDocument,
+    b64url,
+    detached_jws,
+)
 from services.consult.cases.transitions import RESOURCE as CASE_RESOURCE
 from services.consult.cases.transitions import audit, check_action, load_case
 
@@ -34,9 +40,18 @@ def signed_document(conclusion: Conclusion) -> SignedDocument:
     )
 
 
+def stored_signature(conclusion: Conclusion) -> Signature:
+    return Signature(
+        conclusion.signature,
+        conclusion.key_id,
+        conclusion.content_sha256,
+        SignatureForm(conclusion.signature_form),
+    )
+
+
 def verified(conclusion: Conclusion, signer: ConclusionSigner) -> ConclusionOut:
     """The API view of a stored version, with its signature checked again now."""
-    signature = Signature(conclusion.signature, conclusion.key_id, conclusion.content_sha256)
+    signature = stored_signature(conclusion)
     fields = {name: getattr(conclusion, name) for name in _OUT_FIELDS}
     valid = signer.verify(signed_document(conclusion), signature)
     return ConclusionOut.model_validate({**fields, "signature_valid": valid})
@@ -90,7 +105,7 @@ async def issue_conclusion(
         amends_version=latest if amending else None,
         amendment_reason=data.amendment_reason,
     )
-    signature = signer.sign(document)
+    signature = signer.sign(document, SignatureForm.JWS_JCS)
     conclusion = Conclusion(
         case_id=document.case_id,
         version=document.version,
@@ -102,6 +117,7 @@ async def issue_conclusion(
         content_sha256=signature.sha256,
         signature=signature.value,
         key_id=signature.key_id,
+        signature_form=signature.form,
     )
     uow.session.add(conclusion)
     if not amending:
@@ -126,6 +142,22 @@ async def list_conclusions(
     return [verified(conclusion, signer) for conclusion in conclusions]
 
 
+async def _read(
+    uow: UnitOfWork, principal: Principal, case_id: uuid.UUID, version: int, action: str
+) -> Conclusion:
+    """One version, for whoever may read the case; the read or its refusal on the trail."""
+    case = await load_case(uow, principal, case_id, action)
+    conclusion = await uow.session.scalar(
+        select(Conclusion).where(Conclusion.case_id == case.id, Conclusion.version == version)
+    )
+    if conclusion is None:
+        uow.audit.refuse(
+            action, CASE_RESOURCE, case.id, NotFound(f"This case has no conclusion {version}.")
+        )
+    audit(uow, action, case.id, detail=f"version {version}")
+    return conclusion
+
+
 async def get_conclusion(
     uow: UnitOfWork,
     principal: Principal,
@@ -133,16 +165,22 @@ async def get_conclusion(
     version: int,
     signer: ConclusionSigner,
 ) -> ConclusionOut:
-    case = await load_case(uow, principal, case_id, "conclusion.read")
-    conclusion = await uow.session.scalar(
-        select(Conclusion).where(Conclusion.case_id == case.id, Conclusion.version == version)
+    return verified(await _read(uow, principal, case_id, version, "conclusion.read"), signer)
+
+
+async def get_signed_conclusion(
+    uow: UnitOfWork, principal: Principal, case_id: uuid.UUID, version: int
+) -> SignedConclusionOut:
+    """The exact bytes the version's signature covers, and the signature, to check offline."""
+    conclusion = await _read(uow, principal, case_id, version, "conclusion.read_signed")
+    signature = stored_signature(conclusion)
+    return SignedConclusionOut(
+        case_id=conclusion.case_id,
+        version=conclusion.version,
+        signature_form=signature.form,
+        payload=b64url(signed_document(conclusion).signed_bytes(signature.form)),
+        payload_sha256=signature.sha256,
+        jws=detached_jws(signature),
+        signature=signature.value,
+        key_id=signature.key_id,
     )
-    if conclusion is None:
-        uow.audit.refuse(
-            "conclusion.read",
-            CASE_RESOURCE,
-            case.id,
-            NotFound(f"This case has no conclusion {version}."),
-        )
-    audit(uow, "conclusion.read", case.id, detail=f"version {version}")
-    return verified(conclusion, signer)

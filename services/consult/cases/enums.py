@@ -1,6 +1,6 @@
 """Statuses, urgencies, modes and actions of a consultation case and its consilium."""
 
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 
 class CaseKind(StrEnum):
@@ -71,3 +71,13 @@ class InvitationStatus(StrEnum):
 
 # Invitations still owing an answer: the protocol waits for them or closes them.
 OUTSTANDING_INVITATIONS = frozenset({InvitationStatus.PENDING, InvitationStatus.ACCEPTED})
+
+
+class SignatureForm(IntEnum):
+    """What a conclusion's signature covers; stored with it, so earlier forms keep verifying."""
+
+    # Sorted-keys JSON with `+00:00` times, the bare Ed25519 signature: conclusions issued
+    # before form 2, and consilia's opinions and protocols.
+    CANONICAL_JSON = 1
+    # An RFC 8785 document signed as a JWS (EdDSA, detached payload): docs/api.md specifies it.
+    JWS_JCS = 2

@@ -173,5 +173,7 @@ class Conclusion(IdMixin, Base):
     content_sha256: Mapped[str] = mapped_column(String(64))
     signature: Mapped[str] = mapped_column(String(128))
     key_id: Mapped[str] = mapped_column(String(64))
+    # A `SignatureForm`: the rows before form 2 existed are form 1, and keep verifying as such.
+    signature_form: Mapped[int] = mapped_column(Integer, server_default="1")
 
     case: Mapped[Case] = relationship(back_populates="conclusions", lazy="raise")

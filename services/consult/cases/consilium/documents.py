@@ -1,8 +1,8 @@
 """Signed documents of a consilium: each invited specialist's opinion, and the chair's protocol
 that cites them and concludes the case.
 
-Both are signed with the key conclusions are signed with (`signing.py`, version 1, the case's
-id) and checked again on every read. The signed content names the document's kind and
+Both are signed with the key conclusions are signed with (`signing.py`, form 1, version 1, the
+case's id) and checked again on every read. The signed content names the document's kind and
 consilium, so an opinion's signature cannot pass for a protocol's or a conclusion's of the same
 case: an opinion's is `{document, consilium_id, invitation_id, specialty, opinion}`, a
 protocol's `{document, consilium_id, decision, opinions}`, each value as the API returns it,
@@ -52,6 +52,7 @@ from services.consult.cases.enums import (
     CaseAction,
     ConsiliumStatus,
     InvitationStatus,
+    SignatureForm,
 )
 from services.consult.cases.events import case_event
 from services.consult.cases.signing import ConclusionSigner, Signature, SignedDocument
@@ -80,7 +81,7 @@ def _document(case_id: uuid.UUID, row: SignedColumns) -> SignedDocument:
 
 
 def _sign(signer: ConclusionSigner, case_id: uuid.UUID, row: SignedColumns) -> None:
-    signature = signer.sign(_document(case_id, row))
+    signature = signer.sign(_document(case_id, row), SignatureForm.CANONICAL_JSON)
     row.content_sha256, row.signature = signature.sha256, signature.value
     row.key_id = signature.key_id
 
@@ -88,7 +89,8 @@ def _sign(signer: ConclusionSigner, case_id: uuid.UUID, row: SignedColumns) -> N
 def _signed_fields(
     row: ConsiliumOpinion | ConsiliumProtocol, case_id: uuid.UUID, signer: ConclusionSigner
 ) -> dict[str, Any]:
-    signature = Signature(row.signature, row.key_id, row.content_sha256)
+    form = SignatureForm.CANONICAL_JSON
+    signature = Signature(row.signature, row.key_id, row.content_sha256, form)
     return {
         "id": row.id,
         "author_id": row.author_id,
