@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from gateway.directory import fhir_api as directory
 from gateway.proxy import forward
 from services.common.errors import NotFound
 from services.common.fhir import (
@@ -19,10 +20,10 @@ from services.common.fhir import (
     FhirRoute,
     coding,
     concept,
-    fhir_base,
     instant,
     outcome_responses,
     resource_response,
+    terms_of,
 )
 from services.common.fhir_search import RESOURCES, ResourceKind
 
@@ -32,6 +33,8 @@ router = APIRouter(
     default_response_class=FhirResponse,
     tags=["fhir"],
 )
+# The directory's types first: the routes below forward every other type to its service.
+router.include_router(directory.router)
 # FHIR's id: 1-64 letters, digits, '-' and '.'; dots alone would be a path segment of theirs.
 RESOURCE_ID = re.compile(r"^(?!\.+$)[A-Za-z0-9\-.]{1,64}$")
 SECURITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/restful-security-service"
@@ -53,7 +56,7 @@ def capability_statement(base: str) -> dict[str, Any]:
             "url": base,
         },
         "fhirVersion": FHIR_VERSION,
-        "format": ["application/fhir+json", "json"],
+        "format": ["application/fhir+json", "json"],  # anything else is a 406
         "rest": [
             {
                 "mode": "server",
@@ -95,7 +98,7 @@ def _kind(resource_type: str) -> ResourceKind:
 
 @router.get("/metadata", summary="The CapabilityStatement: R4, each type's read and search")
 async def metadata(request: Request) -> FhirResponse:
-    return resource_response(capability_statement(fhir_base(request)))
+    return resource_response(capability_statement(terms_of(request).base))
 
 
 @router.get(

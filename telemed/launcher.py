@@ -108,10 +108,9 @@ class Launcher:
         prefix = service.env_prefix
         env.setdefault(prefix + "VAR_DIR", str(self.var_dir))
         env.setdefault(prefix + "GATEWAY_URL", self.url(GATEWAY.name))
-        # Join links, sign-in redirects and the console's pages lead to this gateway, on any
-        # port.
-        if service.name in ("gateway", "video", "web"):
-            env.setdefault(prefix + "PUBLIC_URL", self.url(GATEWAY.name))
+        # Join links, sign-in redirects, the console's pages and the FHIR views' absolute URLs
+        # lead to this gateway, on any port.
+        env.setdefault(prefix + "PUBLIC_URL", self.url(GATEWAY.name))
         if service is GATEWAY:
             upstreams = ",".join(f'"{s.name}":"{self.url(s.name)}"' for s in SERVICES[1:])
             env.setdefault(prefix + "SERVICES", "{" + upstreams + "}")

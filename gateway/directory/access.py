@@ -1,6 +1,8 @@
 """Who may see and manage whom in the directory."""
 
-from gateway.models import User
+from sqlalchemy import ColumnElement, and_, false, or_, true
+
+from gateway.models import Organization, User
 from services.common.audit import Outcome
 from services.common.auth import Principal, Role
 from services.common.errors import Forbidden
@@ -48,3 +50,31 @@ def can_see_user(principal: Principal, user: User, user_region: str | None) -> b
             user.role in REGION_STAFF
         )
     return False
+
+
+def visible_users(principal: Principal) -> ColumnElement[bool]:
+    """`can_see_user` as an SQL filter over users outer-joined to their organisation (for its
+    region), so a search finds exactly the users a read by id shows."""
+    if principal.role == Role.ADMIN:
+        return true()
+    patient = User.role == Role.PATIENT.value
+    rules: list[ColumnElement[bool]] = [User.id == principal.subject]
+    own = (
+        User.organization_id == principal.organization_id
+        if principal.organization_id is not None
+        else false()
+    )
+    if principal.role == Role.API_CLIENT:
+        return or_(*rules, and_(patient, own))
+    if principal.role in CARERS:
+        rules.append(and_(patient, User.organization_id.in_(list(principal.acting_for))))
+    if principal.region is not None:
+        in_region = Organization.region == principal.region
+        staff = User.role.in_(sorted(REGION_STAFF))
+        if principal.role == Role.COORDINATOR:
+            rules.append(in_region)
+        elif principal.role == Role.REGISTRAR:
+            rules.append(and_(in_region, staff))
+        elif principal.role in DOCTORS:
+            rules.append(and_(in_region, or_(own, staff)))
+    return or_(*rules)

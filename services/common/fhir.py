@@ -4,7 +4,9 @@
 Each service renders its own resources (only it can apply its access rules) under
 `/api/<service>/fhir/`; the gateway publishes them all under `/api/fhir/`. Errors of these
 routes are OperationOutcomes, as FHIR clients expect, with the status the problem would have
-had; bad search parameters are a 400.
+had; bad search parameters are a 400, a format other than JSON a 406 (`fhir_formats.py`).
+Absolute URLs start at the configured public base and codes use the configured systems
+(`fhir_terms.py`).
 """
 
 import uuid
@@ -22,15 +24,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.common.errors import NotFound, ProblemError
+from services.common.fhir_formats import unoffered_format
+from services.common.fhir_terms import PUBLIC_PREFIX as PUBLIC_PREFIX
+from services.common.fhir_terms import FhirTerms as FhirTerms
+from services.common.fhir_terms import terms_of as terms_of
 from services.common.pagination import encode_cursor
 
 FHIR_MEDIA_TYPE = "application/fhir+json"
 FHIR_VERSION = "4.0.1"
-PUBLIC_PREFIX = "/api/fhir"
-# Our own code systems and identifier systems live under this base.
-SYSTEM_BASE = "https://telemed.example/fhir/"
-PATIENT_REFERENCE_SYSTEM = SYSTEM_BASE + "sid/mis-patient-reference"
-ICD10_SYSTEM = "http://hl7.org/fhir/sid/icd-10"
 LOINC_SYSTEM = "http://loinc.org"
 UCUM_SYSTEM = "http://unitsofmeasure.org"
 CURSOR = "_cursor"
@@ -52,13 +53,13 @@ def reference(resource_type: str, resource_id: uuid.UUID | str) -> dict[str, Any
 
 
 def patient_reference(
-    patient_id: uuid.UUID | None, mis_reference: str | None = None
+    terms: FhirTerms, patient_id: uuid.UUID | None, mis_reference: str | None = None
 ) -> dict[str, Any]:
     """The patient: their account as `Patient/<id>` when they have one, and the MIS's
     reference as an identifier where there is one (a doctor-to-doctor case has only that)."""
     found: dict[str, Any] = reference("Patient", patient_id) if patient_id else {}
     if mis_reference:
-        found["identifier"] = {"system": PATIENT_REFERENCE_SYSTEM, "value": mis_reference}
+        found["identifier"] = {"system": terms.patient_reference_system, "value": mis_reference}
     return found
 
 
@@ -72,22 +73,9 @@ def concept(*codings: dict[str, Any], text: str | None = None) -> dict[str, Any]
     return found | {"text": text} if text else found
 
 
-def local_code(system: str, code: str, display: str | None = None) -> dict[str, Any]:
-    """A coding of one of our own code systems (`<base>CodeSystem/<system>`)."""
-    return coding(f"{SYSTEM_BASE}CodeSystem/{system}", code, display)
-
-
 def hyphenated(code: str) -> str:
     """Our enum values (`in_person`) as FHIR-style codes (`in-person`)."""
     return code.replace("_", "-")
-
-
-def fhir_base(request: Request) -> str:
-    """The public base the client asked (`https://host/api/fhir`): the gateway says which host
-    in `X-Forwarded-Host`; a service asked directly names its own."""
-    scheme = request.headers.get("x-forwarded-proto", request.url.scheme)
-    host = request.headers.get("x-forwarded-host", request.url.netloc)
-    return f"{scheme}://{host}{PUBLIC_PREFIX}"
 
 
 def resource_response(resource: dict[str, Any]) -> FhirResponse:
@@ -103,7 +91,8 @@ def searchset(
     """A searchset Bundle of one page, with `self` and (if more follow) `next` links. `total`
     is given when the whole result is this one page; counting a longer one would cost a query
     the page does not need, so it is left out (FHIR makes it optional)."""
-    base = fhir_base(request)
+    # The configured base, not the request's Host: a client's header cannot steer the links.
+    base = terms_of(request).base
     asked = request.query_params.multi_items()
     links = [{"relation": "self", "url": _search_url(base, resource_type, asked)}]
     if next_after is not None:
@@ -153,6 +142,7 @@ ISSUE_CODES = {
     403: "forbidden",
     404: "not-found",
     405: "not-supported",
+    406: "not-supported",
     409: "conflict",
     410: "deleted",
     422: "processing",
@@ -181,10 +171,10 @@ class OperationOutcome(BaseModel):
 
 def outcome_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries of a FHIR route's errors: OperationOutcomes, in the
-    route's `application/fhir+json`."""
+    route's `application/fhir+json`; every route may answer 406 (a format not offered)."""
     return {
         status: {"model": OperationOutcome, "description": HTTPStatus(status).phrase}
-        for status in statuses
+        for status in sorted({*statuses, 406})
     }
 
 
@@ -221,6 +211,9 @@ class FhirRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def fhir_handler(request: Request) -> Response:
+            refused = unoffered_format(request)
+            if refused is not None:
+                return outcome_response(406, [issue(406, refused)])
             try:
                 return await handler(request)
             except ProblemError as error:

@@ -8,12 +8,11 @@ from typing import Any
 
 from services.common.fhir import (
     LOINC_SYSTEM,
-    SYSTEM_BASE,
+    FhirTerms,
     coding,
     concept,
     hyphenated,
     instant,
-    local_code,
     reference,
 )
 
@@ -27,8 +26,9 @@ DOCUMENT_TYPES = {
     "photo": ("72170-4", "Photographic image"),
 }
 DOCUMENT_STATUSES = ("current",)  # deleted files are gone from every view, as from the API
-# R4's Attachment.hash is SHA-1; ours is SHA-256, so it travels in an extension.
-SHA256_EXTENSION = SYSTEM_BASE + "StructureDefinition/attachment-sha256"
+# R4's Attachment.hash is SHA-1; ours is SHA-256, so it travels in an extension (of ours:
+# `<fhir_system_base>StructureDefinition/attachment-sha256`).
+SHA256_EXTENSION = "StructureDefinition/attachment-sha256"
 
 
 @dataclass(frozen=True)
@@ -45,13 +45,14 @@ class StoredDocument:
     case_id: uuid.UUID | None
 
 
-def content_path(file_id: uuid.UUID) -> str:
-    """The bytes, relative to the gateway: the owner's token, or a reader's with consult's
-    grant (`Telemed-Grant`, or `?grant=`)."""
-    return f"/api/files/files/{file_id}/content"
+def content_url(terms: FhirTerms, file_id: uuid.UUID) -> str:
+    """The bytes, at the gateway: the owner's token, or a reader's with consult's grant
+    (`Telemed-Grant`, or `?grant=`)."""
+    return terms.url(f"/api/files/files/{file_id}/content")
 
 
 def document_reference(
+    terms: FhirTerms,
     document: StoredDocument,
     *,
     subject: dict[str, Any] | None = None,
@@ -61,13 +62,13 @@ def document_reference(
     """`subject` is the case's patient, which only consult knows; `author` the owner, which
     only the files service knows."""
     loinc = DOCUMENT_TYPES.get(document.kind)
-    codings = [local_code("file-kind", hyphenated(document.kind))]
+    codings = [terms.local("file-kind", hyphenated(document.kind))]
     if loinc:
         codings.append(coding(LOINC_SYSTEM, *loinc))
     attachment: dict[str, Any] = {
-        "extension": [{"url": SHA256_EXTENSION, "valueString": document.sha256}],
+        "extension": [{"url": terms.system(SHA256_EXTENSION), "valueString": document.sha256}],
         "contentType": document.media_type,
-        "url": content_path(document.id),
+        "url": content_url(terms, document.id),
         "size": document.size,
         "title": document.title,
     }

@@ -12,12 +12,12 @@ from fastapi import Request
 from sqlalchemy import Select, SQLColumnExpression, tuple_
 
 from services.common.errors import BadRequest
-from services.common.fhir import CURSOR, PATIENT_REFERENCE_SYSTEM
+from services.common.fhir import CURSOR, terms_of
 from services.common.pagination import decode_cursor
 from services.common.times import FIRST_YEAR, LAST_YEAR, within_years
 
 DEFAULT_COUNT, MAX_COUNT = 50, 200
-# Parameters every search takes besides its own; `_format` is accepted and ignored (JSON only).
+# Parameters every search takes besides its own; `_format` is checked before (JSON only).
 COMMON_PARAMS = frozenset({"_count", CURSOR, "_format"})
 Row = TypeVar("Row")
 Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
@@ -27,7 +27,7 @@ Status = TypeVar("Status")
 @dataclass(frozen=True)
 class SearchParam:
     name: str
-    type: str  # the FHIR search parameter type: token, reference, date
+    type: str  # the FHIR search parameter type: token, reference, date, string
     documentation: str
     modifiers: tuple[str, ...] = ()
 
@@ -81,6 +81,10 @@ def _date(what: str) -> SearchParam:
     )
 
 
+def _name(what: str) -> SearchParam:
+    return SearchParam("name", "string", f"{what}: a part of it, case aside")
+
+
 RESOURCES: dict[str, ResourceKind] = {
     "ServiceRequest": ResourceKind(
         "consult",
@@ -118,6 +122,30 @@ RESOURCES: dict[str, ResourceKind] = {
         # Read by id, and searched without these, the files service shows a caller's own files;
         # consult lists the files of the cases a caller sees.
         search_services={"related": "consult", "patient": "consult"},
+    ),
+    # The directory's, answered by the gateway itself (`gateway/directory/fhir.py`).
+    "Patient": ResourceKind(
+        "gateway",
+        (
+            _name("The patient's full name"),
+            SearchParam("organization", "reference", "`Organization/<id>`: its patients"),
+        ),
+    ),
+    "Practitioner": ResourceKind("gateway", (_name("The practitioner's full name"),)),
+    "PractitionerRole": ResourceKind(
+        "gateway",
+        (
+            SearchParam("practitioner", "reference", "`Practitioner/<id>`: their role"),
+            SearchParam("organization", "reference", "`Organization/<id>`: its staff"),
+            SearchParam("specialty", "token", "The specialty, as the directory spells it"),
+        ),
+    ),
+    "Organization": ResourceKind(
+        "gateway",
+        (
+            _name("The organisation's name"),
+            SearchParam("type", "token", "The kind: regional-centre, district-hospital..."),
+        ),
     ),
     "Appointment": ResourceKind(
         "scheduling",
@@ -199,7 +227,9 @@ def parse_search(request: Request, resource_type: str, statuses: Collection[str]
         elif key == "patient":
             values["patient_id"] = _reference_id(value, "Patient", "patient")
         elif key == "patient:identifier":
-            values["patient_identifier"] = _identifier(value)
+            values["patient_identifier"] = _identifier(
+                value, terms_of(request).patient_reference_system
+            )
         elif key == "_count":
             values["count"] = _count(value)
         elif key == CURSOR:
@@ -239,11 +269,11 @@ def reference_token(search: Search, name: str, resource_type: str) -> uuid.UUID 
     return None if value is None else _reference_id(value, resource_type, name)
 
 
-def _identifier(value: str) -> str:
+def _identifier(value: str, known: str) -> str:
     system, bar, code = value.rpartition("|")
-    if bar and system not in {"", PATIENT_REFERENCE_SYSTEM}:
+    if bar and system not in {"", known}:
         raise BadRequest(
-            f"`patient:identifier` knows the system {PATIENT_REFERENCE_SYSTEM} only.",
+            f"`patient:identifier` knows the system {known} only.",
             parameter="patient:identifier",
         )
     if not code:

@@ -2,13 +2,13 @@
 
 from typing import Any
 
-from services.common.fhir import reference
+from services.common.fhir import FhirTerms, reference
 from services.common.fhir_documents import StoredDocument
 from services.common.fhir_documents import document_reference as render
 from services.files.models import StoredFile
 
 
-def document_reference(record: StoredFile) -> dict[str, Any]:
+def document_reference(terms: FhirTerms, record: StoredFile) -> dict[str, Any]:
     """The file as its owner and grant holders see it. The case's patient (`subject`) is
     consult's to say: its DocumentReference search by case or patient renders that."""
     document = StoredDocument(
@@ -26,4 +26,4 @@ def document_reference(record: StoredFile) -> dict[str, Any]:
         if record.organization_id
         else reference("Patient", record.uploaded_by)  # a patient's own upload
     )
-    return render(document, author=author, last_updated=record.updated_at)
+    return render(terms, document, author=author, last_updated=record.updated_at)

@@ -14,6 +14,7 @@ from services.common.fhir import (
     resource_id,
     resource_response,
     searchset,
+    terms_of,
 )
 from services.common.fhir_documents import DOCUMENT_STATUSES
 from services.common.fhir_search import parse_search
@@ -32,13 +33,14 @@ router = fhir_router(PREFIX)
     responses=outcome_responses(401, 403, 404),
 )
 async def read_document_reference(
+    request: Request,
     id: Annotated[str, Path(description="The file's id")],
     uow: UnitOfWorkDep,
     principal: CurrentPrincipal,
     grant: GrantDep,
 ) -> FhirResponse:
     record = await get_document(uow, principal, resource_id(id, "DocumentReference"), grant)
-    return resource_response(fhir.document_reference(record))
+    return resource_response(fhir.document_reference(terms_of(request), record))
 
 
 @router.get(
@@ -52,5 +54,6 @@ async def search_document_references(
 ) -> FhirResponse:
     search = parse_search(request, "DocumentReference", DOCUMENT_STATUSES)
     found, after = await search_documents(uow, principal, search, grant)
-    resources = [fhir.document_reference(record) for record in found]
+    terms = terms_of(request)
+    resources = [fhir.document_reference(terms, record) for record in found]
     return searchset(request, "DocumentReference", resources, after)

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from services.common.fhir_terms import FhirSettings
 from services.common.grants import default_consult_key_path
 from services.common.settings import ServiceSettings
 from services.files.enums import StorageBackend
@@ -16,7 +17,7 @@ MIB = 1024 * 1024
 S3_MIN_PART_SIZE = 5 * MIB
 
 
-class FilesSettings(ServiceSettings):
+class FilesSettings(ServiceSettings, FhirSettings):
     model_config = SettingsConfigDict(env_prefix="TELEMED_FILES_")
 
     service_name: str = "files"

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.common.fhir import (
+    FhirTerms,
     concept,
     hyphenated,
     instant,
-    local_code,
     patient_reference,
     reference,
 )
@@ -32,15 +32,15 @@ SLOT_STATUSES = ("free", "busy")
 VISIT_TYPES = {hyphenated(visit.value): visit for visit in VisitType}
 # R5's Appointment.virtualService, carried in R4 as the cross-version extension.
 VIRTUAL_SERVICE = "http://hl7.org/fhir/5.0/StructureDefinition/extension-Appointment.virtualService"
-CHANNEL = local_code("virtual-service-type", "telemed-video", "telemed video (WebRTC, browser)")
+CHANNEL = ("virtual-service-type", "telemed-video", "telemed video (WebRTC, browser)")
 
 
-def visit_type_concept(visit_type: VisitType) -> dict[str, Any]:
-    return concept(local_code("visit-type", hyphenated(visit_type.value)))
+def visit_type_concept(terms: FhirTerms, visit_type: VisitType) -> dict[str, Any]:
+    return concept(terms.local("visit-type", hyphenated(visit_type.value)))
 
 
-def _specialty(specialty: str | None) -> list[dict[str, Any]]:
-    return [concept(local_code("specialty", specialty))] if specialty else []
+def _specialty(terms: FhirTerms, specialty: str | None) -> list[dict[str, Any]]:
+    return [terms.specialty(specialty)] if specialty else []
 
 
 def slot_id(schedule_id: uuid.UUID, visit_type: VisitType, start: datetime) -> str:
@@ -65,14 +65,14 @@ def _resource_of(appointment: Appointment) -> dict[str, Any]:
     return reference("Location", appointment.schedule_id)
 
 
-def virtual_service(appointment: Appointment) -> dict[str, Any]:
+def virtual_service(terms: FhirTerms, appointment: Appointment) -> dict[str, Any]:
     """How to join a video visit: the patient's join-link endpoint (a link holds a token,
     the patient's secret, and is made on request, so never the link itself) and the room."""
     room = appointment.room_id if appointment.room_state is RoomState.READY else None
-    room_url = f"/api/video/rooms/{room}" if room else None
-    parts: list[dict[str, Any]] = [{"url": "channelType", "valueCoding": CHANNEL}]
+    room_url = terms.url(f"/api/video/rooms/{room}") if room else None
+    parts: list[dict[str, Any]] = [{"url": "channelType", "valueCoding": terms.local(*CHANNEL)}]
     if appointment.visit_type is VisitType.REMOTE:
-        join = f"/api/scheduling/appointments/{appointment.id}/join-link"
+        join = terms.url(f"/api/scheduling/appointments/{appointment.id}/join-link")
         parts.append({"url": "address", "valueUrl": join})
         if room_url:
             parts.append({"url": "additionalInfo", "valueUrl": room_url})
@@ -81,11 +81,11 @@ def virtual_service(appointment: Appointment) -> dict[str, Any]:
     return {"url": VIRTUAL_SERVICE, "extension": parts}
 
 
-def appointment(appointment: Appointment) -> dict[str, Any]:
+def appointment(terms: FhirTerms, appointment: Appointment) -> dict[str, Any]:
     start, end = appointment.starts_at, appointment.ends_at
     participants = [{"actor": _resource_of(appointment), "required": "required"}]
     if appointment.patient_id is not None:
-        patient = patient_reference(appointment.patient_id)
+        patient = patient_reference(terms, appointment.patient_id)
         if appointment.patient_name:  # as the directory named them at booking
             patient["display"] = appointment.patient_name
         participants.insert(0, {"actor": patient, "required": "required"})
@@ -94,8 +94,8 @@ def appointment(appointment: Appointment) -> dict[str, Any]:
         "id": str(appointment.id),
         "meta": {"lastUpdated": instant(appointment.updated_at)},
         "status": APPOINTMENT_STATUS[appointment.status],
-        "serviceType": [visit_type_concept(appointment.visit_type)],
-        "specialty": _specialty(appointment.specialty),
+        "serviceType": [visit_type_concept(terms, appointment.visit_type)],
+        "specialty": _specialty(terms, appointment.specialty),
         "start": instant(start),
         "end": instant(end),
         "minutesDuration": int((end - start).total_seconds() // 60),
@@ -106,7 +106,7 @@ def appointment(appointment: Appointment) -> dict[str, Any]:
         "participant": [{**found, "status": "accepted"} for found in participants],
     }
     if appointment.visit_type in VIDEO_VISITS:
-        resource["extension"] = [virtual_service(appointment)]
+        resource["extension"] = [virtual_service(terms, appointment)]
     if appointment.consult_case_id:
         resource["basedOn"] = [reference("ServiceRequest", appointment.consult_case_id)]
     if appointment.status is S.CANCELLED and appointment.cancel_reason:
@@ -114,7 +114,7 @@ def appointment(appointment: Appointment) -> dict[str, Any]:
     return {name: value for name, value in resource.items() if value != []}
 
 
-def schedule(schedule: Schedule, now: datetime) -> dict[str, Any]:
+def schedule(terms: FhirTerms, schedule: Schedule, now: datetime) -> dict[str, Any]:
     """A practitioner's or a room's bookable time; its horizon runs from now."""
     actor = (
         reference("Practitioner", schedule.practitioner_id)
@@ -127,9 +127,9 @@ def schedule(schedule: Schedule, now: datetime) -> dict[str, Any]:
         "meta": {"lastUpdated": instant(schedule.updated_at)},
         "active": True,
         "serviceType": [
-            visit_type_concept(VisitType(visit["type"])) for visit in schedule.visit_types
+            visit_type_concept(terms, VisitType(visit["type"])) for visit in schedule.visit_types
         ],
-        "specialty": _specialty(schedule.specialty),
+        "specialty": _specialty(terms, schedule.specialty),
         "actor": [actor],
         "planningHorizon": {
             "start": instant(now),
@@ -141,13 +141,19 @@ def schedule(schedule: Schedule, now: datetime) -> dict[str, Any]:
 
 
 def slot(
-    schedule: Schedule, visit_type: VisitType, start: datetime, end: datetime, *, free: bool
+    terms: FhirTerms,
+    schedule: Schedule,
+    visit_type: VisitType,
+    start: datetime,
+    end: datetime,
+    *,
+    free: bool,
 ) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "Slot",
         "id": slot_id(schedule.id, visit_type, start),
-        "serviceType": [visit_type_concept(visit_type)],
-        "specialty": _specialty(schedule.specialty),
+        "serviceType": [visit_type_concept(terms, visit_type)],
+        "specialty": _specialty(terms, schedule.specialty),
         "schedule": reference("Schedule", schedule.id),
         "status": SLOT_STATUSES[0] if free else SLOT_STATUSES[1],
         "start": instant(start),

@@ -13,6 +13,7 @@ from services.common.fhir import (
     resource_id,
     resource_response,
     searchset,
+    terms_of,
 )
 from services.common.fhir_search import parse_search
 from services.common.uow import UnitOfWorkDep
@@ -27,10 +28,10 @@ SEARCH = outcome_responses(400, 401)
 
 @router.get("/Appointment/{id}", summary="An appointment the caller may see", responses=READ)
 async def read_appointment(
-    id: Id, uow: UnitOfWorkDep, principal: ActingPrincipal, now: NowDep
+    request: Request, id: Id, uow: UnitOfWorkDep, principal: ActingPrincipal, now: NowDep
 ) -> FhirResponse:
     found = await appointments.get_appointment(uow, principal, resource_id(id, "Appointment"), now)
-    return resource_response(fhir.appointment(found))
+    return resource_response(fhir.appointment(terms_of(request), found))
 
 
 @router.get("/Appointment", summary="Search appointments the caller may see", responses=SEARCH)
@@ -39,15 +40,17 @@ async def search_appointments(
 ) -> FhirResponse:
     search = parse_search(request, "Appointment", set(fhir.APPOINTMENT_STATUS.values()))
     found, after = await fhir_search.search_appointments(uow, principal, search, now)
-    return searchset(request, "Appointment", [fhir.appointment(item) for item in found], after)
+    terms = terms_of(request)
+    resources = [fhir.appointment(terms, item) for item in found]
+    return searchset(request, "Appointment", resources, after)
 
 
 @router.get("/Schedule/{id}", summary="A practitioner's or a room's schedule", responses=READ)
 async def read_schedule(
-    id: Id, uow: UnitOfWorkDep, principal: ActingPrincipal, now: NowDep
+    request: Request, id: Id, uow: UnitOfWorkDep, principal: ActingPrincipal, now: NowDep
 ) -> FhirResponse:
     schedule = await schedules.get_schedule(uow, resource_id(id, "Schedule"))
-    return resource_response(fhir.schedule(schedule, now))
+    return resource_response(fhir.schedule(terms_of(request), schedule, now))
 
 
 @router.get("/Schedule", summary="Search schedules by practitioner or specialty", responses=SEARCH)
@@ -55,7 +58,9 @@ async def search_schedules(
     request: Request, uow: UnitOfWorkDep, principal: ActingPrincipal, now: NowDep
 ) -> FhirResponse:
     found, after = await fhir_search.search_schedules(uow, parse_search(request, "Schedule"))
-    return searchset(request, "Schedule", [fhir.schedule(item, now) for item in found], after)
+    terms = terms_of(request)
+    resources = [fhir.schedule(terms, item, now) for item in found]
+    return searchset(request, "Schedule", resources, after)
 
 
 @router.get(
@@ -64,13 +69,15 @@ async def search_schedules(
     responses=READ,
 )
 async def read_slot(
-    id: Id, uow: UnitOfWorkDep, principal: ActingPrincipal, now: NowDep
+    request: Request, id: Id, uow: UnitOfWorkDep, principal: ActingPrincipal, now: NowDep
 ) -> FhirResponse:
     try:
         schedule_id, visit_type, start = fhir.parse_slot_id(id)
     except ValueError:
         raise NotFound(fhir_search.NO_SLOT) from None
-    return resource_response(await fhir_search.get_slot(uow, schedule_id, visit_type, start, now))
+    terms = terms_of(request)
+    found = await fhir_search.get_slot(uow, terms, schedule_id, visit_type, start, now)
+    return resource_response(found)
 
 
 @router.get(
@@ -86,5 +93,7 @@ async def search_slots(
     now: NowDep,
 ) -> FhirResponse:
     search = parse_search(request, "Slot", fhir.SLOT_STATUSES)
-    found, after = await fhir_search.search_slots(uow, search, now, settings.max_availability_days)
+    found, after = await fhir_search.search_slots(
+        uow, terms_of(request), search, now, settings.max_availability_days
+    )
     return searchset(request, "Slot", found, after)

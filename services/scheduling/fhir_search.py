@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from services.common.auth import Principal
 from services.common.errors import BadRequest, NotFound
+from services.common.fhir import FhirTerms
 from services.common.fhir_search import (
     Search,
     matching_statuses,
@@ -68,7 +69,12 @@ async def search_schedules(uow: UnitOfWork, search: Search) -> tuple[list[Schedu
 
 
 async def get_slot(
-    uow: UnitOfWork, schedule_id: uuid.UUID, visit_type: VisitType, start: datetime, now: datetime
+    uow: UnitOfWork,
+    terms: FhirTerms,
+    schedule_id: uuid.UUID,
+    visit_type: VisitType,
+    start: datetime,
+    now: datetime,
 ) -> dict[str, Any]:
     """A start the schedule offers for the visit type (else 404): free, or busy if booked."""
     schedule = await uow.session.get(Schedule, schedule_id)
@@ -83,7 +89,7 @@ async def get_slot(
         now,
     )
     end = start + timedelta(seconds=visit.duration)
-    return slot(schedule, visit_type, start, end, free=bool(free))
+    return slot(terms, schedule, visit_type, start, end, free=bool(free))
 
 
 def _visit_type(search: Search) -> VisitType:
@@ -97,7 +103,7 @@ def _visit_type(search: Search) -> VisitType:
 
 
 async def search_slots(
-    uow: UnitOfWork, search: Search, now: datetime, max_days: int
+    uow: UnitOfWork, terms: FhirTerms, search: Search, now: datetime, max_days: int
 ) -> tuple[list[dict[str, Any]], Cursor]:
     """Free slots of one schedule and visit type, computed now, by start."""
     schedule_id = reference_token(search, "schedule", "Schedule")
@@ -116,5 +122,5 @@ async def search_slots(
         return [], None
     query = SlotQuery(visit_type, start, end, search.count, schedule_id=schedule.id)
     found, truncated = await find_slots(uow, query, now)
-    slots = [slot(schedule, visit_type, item.start, item.end, free=True) for item in found]
+    slots = [slot(terms, schedule, visit_type, item.start, item.end, free=True) for item in found]
     return slots, (found[-1].start, schedule.id) if truncated and found else None

@@ -7,11 +7,12 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from services.common.fhir_terms import FhirSettings
 from services.common.grants import default_consult_key_path
 from services.common.settings import ServiceSettings
 
 
-class SchedulingSettings(ServiceSettings):
+class SchedulingSettings(ServiceSettings, FhirSettings):
     model_config = SettingsConfigDict(env_prefix="TELEMED_SCHEDULING_")
 
     service_name: str = "scheduling"

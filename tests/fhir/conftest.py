@@ -17,9 +17,14 @@ from fhir.resources.R4B import get_fhir_model_class
 from gateway.models import ApiClient, kernel_tables
 from services.common.uow import standalone_unit_of_work
 from tests.conftest import Actor, Stack, running_stack
+from tests.fhir.r4 import r4_errors
 
 FHIR = "/api/fhir"
 FHIR_JSON = "application/fhir+json"
+# The public base every service is configured with: not the host the tests' client asks
+# (`http://gateway`), so a URL built from the request instead would show.
+PUBLIC_URL = "https://telemed.test"
+PUBLIC_FHIR = PUBLIC_URL + FHIR
 # A Monday; the centre is in Novosibirsk (UTC+7), the hospital in Vladivostok (UTC+10).
 NOW = datetime(2025, 10, 20, 0, 0, tzinfo=UTC)
 CENTRE_ZONE, DISTRICT_ZONE = "Asia/Novosibirsk", "Asia/Vladivostok"
@@ -44,12 +49,20 @@ def local(day: str, clock: str, zone: str = CENTRE_ZONE) -> str:
 
 
 def validated(resource: dict[str, Any]) -> dict[str, Any]:
-    """Checks `resource` against the FHIR R4B model of its type (every field known, every
-    required one there, every value of its data type); a Bundle's entries each as their own."""
+    """Checks `resource` against R4's own JSON schema (`r4.py`: every element known, every
+    value of its type, URLs absolute) and the FHIR R4B model of its type (every required
+    element there); a Bundle's entries each as their own."""
+    assert r4_errors(resource) == []
     get_fhir_model_class(resource["resourceType"]).model_validate(resource)
     for entry in resource.get("entry", []):
         validated(entry["resource"])
     return resource
+
+
+def at_gateway(url: str) -> str:
+    """An absolute URL of ours as the path the tests' client asks the gateway for."""
+    assert url.startswith(PUBLIC_URL + "/"), url
+    return url.removeprefix(PUBLIC_URL)
 
 
 class Clock:
@@ -105,12 +118,17 @@ def ids(bundle: dict[str, Any]) -> list[str]:
 
 @pytest.fixture
 async def stack(clean_databases: dict[str, str], tmp_path: Path) -> AsyncIterator[Stack]:
-    overrides = {
-        "scheduling": {
+    public: dict[str, Any] = {"public_url": PUBLIC_URL}
+    overrides: dict[str, dict[str, Any]] = {
+        "gateway": public,
+        "consult": public,
+        "files": public,
+        "scheduling": public
+        | {
             "reminder_interval_seconds": 3600.0,
             "video_client_id": VIDEO_CLIENT_ID,
             "video_client_secret": VIDEO_CLIENT_SECRET,
-        }
+        },
     }
     async with running_stack(clean_databases, tmp_path, overrides) as running:
         yield running

@@ -10,7 +10,16 @@ from sqlalchemy import select
 from services.common.db import Database
 from services.consult.db import KERNEL_TABLES
 from tests.conftest import Actor, Stack
-from tests.fhir.conftest import FHIR, MIS_REFERENCE, Region, ids, validated
+from tests.fhir.conftest import (
+    FHIR,
+    MIS_REFERENCE,
+    PUBLIC_FHIR,
+    PUBLIC_URL,
+    Region,
+    at_gateway,
+    ids,
+    validated,
+)
 
 VIRTUAL_SERVICE = "http://hl7.org/fhir/5.0/StructureDefinition/extension-Appointment.virtualService"
 
@@ -29,7 +38,7 @@ async def _read_and_find(
     bundle = await region.search(reader, resource_type, **params)
     (entry,) = [entry for entry in bundle["entry"] if entry["resource"]["id"] == resource_id]
     assert entry["resource"] == resource
-    assert entry["fullUrl"] == f"http://gateway/api/fhir/{resource_type}/{resource_id}"
+    assert entry["fullUrl"] == f"{PUBLIC_FHIR}/{resource_type}/{resource_id}"
     return resource
 
 
@@ -42,7 +51,8 @@ async def _every_page(
     while next_link := {link["relation"]: link["url"] for link in page["link"]}.get("next"):
         assert len(ids(page)) == page_size
         assert "total" not in page  # not counted while more follow
-        response = await region.stack.client.get(next_link, headers=who.headers)
+        assert next_link.startswith(PUBLIC_FHIR)
+        response = await region.stack.client.get(at_gateway(next_link), headers=who.headers)
         assert response.status_code == 200, response.text
         page = validated(response.json())
         found += ids(page)
@@ -93,7 +103,8 @@ async def test_every_type_is_read_and_found_as_valid_fhir(region: Region) -> Non
         assert {key: listed[key] for key in shared} == {key: document[key] for key in shared}
     assert document["context"]["related"] == [{"reference": f"ServiceRequest/{case_id}"}]
     attachment = document["content"][0]["attachment"]
-    assert attachment["url"] == f"/api/files/files/{region.attachment['id']}/content"
+    content_url = f"{PUBLIC_URL}/api/files/files/{region.attachment['id']}/content"
+    assert attachment["url"] == content_url
     assert attachment["contentType"] == "application/pdf"
     by_reference = await region.search(
         region.cardiologist, "DocumentReference", **{"patient:identifier": MIS_REFERENCE}
@@ -104,7 +115,7 @@ async def test_every_type_is_read_and_found_as_valid_fhir(region: Region) -> Non
         found = await region.search(reader, "DocumentReference", patient=patient)
         assert ids(found) == [letter]
         assert found["entry"][0]["resource"]["subject"]["reference"] == patient
-    content = await region.stack.client.get(attachment["url"], headers=medic.headers)
+    content = await region.stack.client.get(at_gateway(attachment["url"]), headers=medic.headers)
     assert content.status_code == 200
     assert content.content.startswith(b"%PDF")
     # The specialist reads the file itself with consult's grant for the case's attachments.
@@ -131,7 +142,7 @@ async def test_every_type_is_read_and_found_as_valid_fhir(region: Region) -> Non
     assert virtual["url"] == VIRTUAL_SERVICE
     parts = {part["url"]: part for part in virtual["extension"]}
     assert parts["channelType"]["valueCoding"]["code"] == "telemed-video"
-    join = f"/api/scheduling/appointments/{region.remote['id']}/join-link"
+    join = f"{PUBLIC_URL}/api/scheduling/appointments/{region.remote['id']}/join-link"
     assert parts["address"]["valueUrl"] == join
     assert parts["additionalInfo"]["valueUrl"].endswith(region.remote["room"]["room_id"])
     assert "join/" not in str(remote)  # no join token, the patient's secret, is ever shown
@@ -184,6 +195,7 @@ async def test_metadata_states_r4_and_each_types_read_and_search(stack: Stack) -
     assert set(resources) == {
         "ServiceRequest", "Task", "DiagnosticReport", "Observation", "DocumentReference",
         "Appointment", "Schedule", "Slot",
+        "Patient", "Practitioner", "PractitionerRole", "Organization",
     }  # fmt: skip
     for resource in resources.values():
         assert [item["code"] for item in resource["interaction"]] == ["read", "search-type"]
@@ -304,7 +316,8 @@ async def test_bad_input_is_a_clear_4xx_operation_outcome(stack: Stack) -> None:
         ("Slot", {"schedule": schedule}, 400, "service-type"),
         ("Slot", {"schedule": schedule, "service-type": "remote",
                   "date": ["ge2025-10-20", "lt2026-10-20"]}, 400, "date"),
-        ("Patient", {}, 404, None),
+        ("Location", {}, 404, None),
+        ("Patient", {"name:exact": "x"}, 400, "name:exact"),
         ("Patient/1", {}, 404, None),
         ("Task/not-a-uuid", {}, 404, None),
         ("Slot/not-a-slot", {}, 404, None),

@@ -14,6 +14,7 @@ from services.common.fhir import (
     resource_id,
     resource_response,
     searchset,
+    terms_of,
 )
 from services.common.fhir_documents import DOCUMENT_STATUSES
 from services.common.fhir_search import parse_search
@@ -44,15 +45,16 @@ async def _search_cases(
     found, after = await fhir_search.search_cases(
         uow, principal, search, statuses, by_deadline=by_deadline
     )
-    return searchset(request, resource_type, [render(case) for case in found], after)
+    terms = terms_of(request)
+    return searchset(request, resource_type, [render(terms, case) for case in found], after)
 
 
 @router.get("/ServiceRequest/{id}", summary="A case as a ServiceRequest", responses=READ)
 async def read_service_request(
-    id: Id, uow: UnitOfWorkDep, principal: CurrentPrincipal
+    request: Request, id: Id, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> FhirResponse:
     case = await cases.get_case(uow, principal, resource_id(id, "ServiceRequest"))
-    return resource_response(fhir.service_request(case))
+    return resource_response(fhir.service_request(terms_of(request), case))
 
 
 @router.get("/ServiceRequest", summary="Search cases as ServiceRequests", responses=SEARCH)
@@ -63,9 +65,11 @@ async def search_service_requests(
 
 
 @router.get("/Task/{id}", summary="A case as a Task: status, assignee, deadline", responses=READ)
-async def read_task(id: Id, uow: UnitOfWorkDep, principal: CurrentPrincipal) -> FhirResponse:
+async def read_task(
+    request: Request, id: Id, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> FhirResponse:
     case = await cases.get_case(uow, principal, resource_id(id, "Task"))
-    return resource_response(fhir.task(case))
+    return resource_response(fhir.task(terms_of(request), case))
 
 
 @router.get("/Task", summary="Search cases as Tasks, by deadline", responses=SEARCH)
@@ -88,18 +92,19 @@ async def search_document_references(
 ) -> FhirResponse:
     search = parse_search(request, "DocumentReference", DOCUMENT_STATUSES)
     found, after = await fhir_search.search_documents(uow, principal, search)
-    resources = [fhir.document_reference(attachment, case) for attachment, case in found]
+    terms = terms_of(request)
+    resources = [fhir.document_reference(terms, item, case) for item, case in found]
     return searchset(request, "DocumentReference", resources, after)
 
 
 @router.get("/DiagnosticReport/{id}", summary="One signed conclusion version", responses=READ)
 async def read_diagnostic_report(
-    id: Id, uow: UnitOfWorkDep, principal: CurrentPrincipal
+    request: Request, id: Id, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> FhirResponse:
     conclusion, case = await fhir_search.get_report(
         uow, principal, resource_id(id, "DiagnosticReport")
     )
-    return resource_response(fhir.diagnostic_report(conclusion, case))
+    return resource_response(fhir.diagnostic_report(terms_of(request), conclusion, case))
 
 
 @router.get("/DiagnosticReport", summary="Search conclusion versions", responses=SEARCH)
@@ -108,16 +113,19 @@ async def search_diagnostic_reports(
 ) -> FhirResponse:
     search = parse_search(request, "DiagnosticReport", fhir.REPORT_STATUSES)
     found, after = await fhir_search.search_reports(uow, principal, search)
-    resources = [fhir.diagnostic_report(conclusion, case) for conclusion, case in found]
+    terms = terms_of(request)
+    resources = [fhir.diagnostic_report(terms, conclusion, case) for conclusion, case in found]
     return searchset(request, "DiagnosticReport", resources, after)
 
 
 @router.get("/Observation/{id}", summary="A monitoring check-in", responses=READ)
-async def read_observation(id: Id, uow: UnitOfWorkDep, principal: CurrentPrincipal) -> FhirResponse:
+async def read_observation(
+    request: Request, id: Id, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> FhirResponse:
     check_in, enrolment = await fhir_search.get_check_in(
         uow, principal, resource_id(id, "Observation")
     )
-    return resource_response(fhir.observation(check_in, enrolment))
+    return resource_response(fhir.observation(terms_of(request), check_in, enrolment))
 
 
 @router.get("/Observation", summary="Search monitoring check-ins", responses=SEARCH)
@@ -126,5 +134,6 @@ async def search_observations(
 ) -> FhirResponse:
     search = parse_search(request, "Observation", fhir.OBSERVATION_STATUSES)
     found, after = await fhir_search.search_check_ins(uow, principal, search)
-    resources = [fhir.observation(check_in, enrolment) for check_in, enrolment in found]
+    terms = terms_of(request)
+    resources = [fhir.observation(terms, check_in, enrolment) for check_in, enrolment in found]
     return searchset(request, "Observation", resources, after)

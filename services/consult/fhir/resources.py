@@ -5,15 +5,13 @@ Observation. Pure functions, no I/O."""
 from typing import Any
 
 from services.common.fhir import (
-    ICD10_SYSTEM,
     LOINC_SYSTEM,
-    SYSTEM_BASE,
     UCUM_SYSTEM,
+    FhirTerms,
     coding,
     concept,
     hyphenated,
     instant,
-    local_code,
     patient_reference,
     reference,
 )
@@ -68,19 +66,15 @@ VITALS = {
     "temperature_c": ("8310-5", "Body temperature", "Cel", "C"),
     "spo2": ("59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry", "%", "%"),
 }
-CONCLUSION_SYSTEM = SYSTEM_BASE + "sid/conclusion"  # values `<case id>/<version>`
+CONCLUSION_SYSTEM = "sid/conclusion"  # under `fhir_system_base`; values `<case id>/<version>`
 CONSULT_NOTE = coding(LOINC_SYSTEM, "11488-4", "Consult note")
 
 
-def _case_subject(case: Case) -> dict[str, Any]:
-    return patient_reference(case.patient_id, case.patient_reference)
+def _case_subject(terms: FhirTerms, case: Case) -> dict[str, Any]:
+    return patient_reference(terms, case.patient_id, case.patient_reference)
 
 
-def _specialty(specialty: str) -> dict[str, Any]:
-    return concept(local_code("specialty", specialty), text=specialty.replace("_", " "))
-
-
-def service_request(case: Case) -> dict[str, Any]:
+def service_request(terms: FhirTerms, case: Case) -> dict[str, Any]:
     """The case as what was asked: of whom, for which patient, how urgently, with what."""
     resource: dict[str, Any] = {
         "resourceType": "ServiceRequest",
@@ -88,24 +82,22 @@ def service_request(case: Case) -> dict[str, Any]:
         "meta": {"lastUpdated": instant(case.updated_at)},
         "status": SERVICE_REQUEST_STATUS[case.status],
         "intent": "order",
-        "category": [concept(local_code("case-kind", hyphenated(case.kind.value)))],
+        "category": [concept(terms.local("case-kind", hyphenated(case.kind.value)))],
         "priority": PRIORITY[case.urgency],
         "code": concept(
-            local_code("consultation-mode", case.mode.value),
+            terms.local("consultation-mode", case.mode.value),
             text=f"{case.mode.value} consultation in {case.specialty.replace('_', ' ')}",
         ),
-        "subject": _case_subject(case),
+        "subject": _case_subject(terms, case),
         "authoredOn": instant(case.created_at),
         "requester": reference("Organization", case.requesting_organization_id),
-        "performerType": _specialty(case.specialty),
+        "performerType": terms.specialty(case.specialty),
         "performer": [reference("Organization", case.target_organization_id)],
         "note": [{"text": case.question}],
     }
     diagnosis = (case.summary or {}).get("main_diagnosis")
     if diagnosis:
-        resource["reasonCode"] = [
-            concept(coding(ICD10_SYSTEM, diagnosis["code"]), text=diagnosis["text"])
-        ]
+        resource["reasonCode"] = [concept(terms.icd10(diagnosis["code"]), text=diagnosis["text"])]
     if case.attachment_ids:
         resource["supportingInfo"] = [
             reference("DocumentReference", file_id) for file_id in case.attachment_ids
@@ -113,18 +105,18 @@ def service_request(case: Case) -> dict[str, Any]:
     return resource
 
 
-def task(case: Case) -> dict[str, Any]:
+def task(terms: FhirTerms, case: Case) -> dict[str, Any]:
     """The case as work to do: where it stands, who has it, and its deadline."""
     resource: dict[str, Any] = {
         "resourceType": "Task",
         "id": str(case.id),
         "meta": {"lastUpdated": instant(case.updated_at)},
         "status": TASK_STATUS[case.status],
-        "businessStatus": concept(local_code("case-status", hyphenated(case.status.value))),
+        "businessStatus": concept(terms.local("case-status", hyphenated(case.status.value))),
         "intent": "order",
         "priority": PRIORITY[case.urgency],
         "focus": reference("ServiceRequest", case.id),
-        "for": _case_subject(case),
+        "for": _case_subject(terms, case),
         "authoredOn": instant(case.created_at),
         "lastModified": instant(case.updated_at),
         "requester": reference("Organization", case.requesting_organization_id),
@@ -144,7 +136,7 @@ def task(case: Case) -> dict[str, Any]:
     return resource
 
 
-def document_reference(attachment: Attachment, case: Case) -> dict[str, Any]:
+def document_reference(terms: FhirTerms, attachment: Attachment, case: Case) -> dict[str, Any]:
     """A file the case lists, as the files service described it when it was attached, for
     the case's patient."""
     document = StoredDocument(
@@ -157,10 +149,10 @@ def document_reference(attachment: Attachment, case: Case) -> dict[str, Any]:
         stored_at=attachment.stored_at,
         case_id=case.id,
     )
-    return render_document(document, subject=_case_subject(case))
+    return render_document(terms, document, subject=_case_subject(terms, case))
 
 
-def diagnostic_report(conclusion: Conclusion, case: Case) -> dict[str, Any]:
+def diagnostic_report(terms: FhirTerms, conclusion: Conclusion, case: Case) -> dict[str, Any]:
     """One signed version of the conclusion; amendments are later reports of the same case."""
     content = conclusion.content
     text = (
@@ -172,21 +164,19 @@ def diagnostic_report(conclusion: Conclusion, case: Case) -> dict[str, Any]:
         "id": str(conclusion.id),
         "identifier": [
             {
-                "system": CONCLUSION_SYSTEM,
+                "system": terms.system(CONCLUSION_SYSTEM),
                 "value": f"{case.id}/{conclusion.version}",
             }
         ],
         "basedOn": [reference("ServiceRequest", case.id)],
         "status": report_status(conclusion),
         "code": concept(CONSULT_NOTE, text="Teleconsultation conclusion"),
-        "subject": _case_subject(case),
+        "subject": _case_subject(terms, case),
         "effectiveDateTime": instant(conclusion.issued_at),
         "issued": instant(conclusion.issued_at),
         "performer": [reference("Practitioner", conclusion.author_id)],
         "conclusion": text,
-        "conclusionCode": [
-            concept(coding(ICD10_SYSTEM, code)) for code in content["diagnosis_codes"]
-        ],
+        "conclusionCode": [concept(terms.icd10(code)) for code in content["diagnosis_codes"]],
     }
     return resource
 
@@ -195,7 +185,7 @@ def report_status(conclusion: Conclusion) -> str:
     return REPORT_STATUSES[0] if conclusion.amends_version is None else REPORT_STATUSES[1]
 
 
-def observation(check_in: CheckIn, enrolment: Enrolment) -> dict[str, Any]:
+def observation(terms: FhirTerms, check_in: CheckIn, enrolment: Enrolment) -> dict[str, Any]:
     """A check-in as one observation: its vital signs, symptoms and well-being as components."""
     components: list[dict[str, Any]] = []
     for name, value in check_in.vital_signs.items():
@@ -212,13 +202,13 @@ def observation(check_in: CheckIn, enrolment: Enrolment) -> dict[str, Any]:
             }
         )
     components.extend(
-        {"code": concept(local_code("monitoring-symptom", symptom)), "valueBoolean": True}
+        {"code": concept(terms.local("monitoring-symptom", symptom)), "valueBoolean": True}
         for symptom in check_in.symptoms
     )
     components.append(
         {
-            "code": concept(local_code("monitoring-item", "wellbeing"), text="Well-being"),
-            "valueCodeableConcept": concept(local_code("wellbeing", check_in.wellbeing.value)),
+            "code": concept(terms.local("monitoring-item", "wellbeing"), text="Well-being"),
+            "valueCodeableConcept": concept(terms.local("wellbeing", check_in.wellbeing.value)),
         }
     )
     recorder = "Patient" if check_in.recorder_role == "patient" else "Practitioner"
@@ -231,10 +221,10 @@ def observation(check_in: CheckIn, enrolment: Enrolment) -> dict[str, Any]:
             concept(coding(CATEGORY_SYSTEM, "survey")),
         ],
         "code": concept(
-            local_code("monitoring-programme", enrolment.programme),
+            terms.local("monitoring-programme", enrolment.programme),
             text=f"Monitoring check-in ({enrolment.programme.replace('_', ' ')})",
         ),
-        "subject": patient_reference(enrolment.patient_id, enrolment.patient_reference),
+        "subject": patient_reference(terms, enrolment.patient_id, enrolment.patient_reference),
         "effectiveDateTime": instant(check_in.checked_at),
         "performer": [reference(recorder, check_in.recorded_by)],
         "component": components,
