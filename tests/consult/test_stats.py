@@ -636,9 +636,16 @@ async def test_figures_read_the_same_once_the_days_are_rolled_up(
     await refresh(world.stack.apps["consult"])
     for name, query in queries.items():
         assert await figures(world, world.coordinator, **query) == live[name], name
+    # The deployment's days (UTC); each organisation's group was read in its own zone, rolled
+    # up beside them (`test_stats_local_days.py`).
     async with database(world).sessionmaker() as session:
-        days = {day.day: day for day in await session.scalars(select(StatsDay))}
-        months = list(await session.scalars(select(StatsMonth.month)))
+        deployment = select(StatsDay).where(StatsDay.timezone == "UTC")
+        days = {day.day: day for day in await session.scalars(deployment)}
+        months = list(
+            await session.scalars(select(StatsMonth.month).where(StatsMonth.timezone == "UTC"))
+        )
+        zones = set(await session.scalars(select(StatsDay.timezone).distinct()))
+    assert zones == {"UTC", "Asia/Novokuznetsk"}
     # From the first day anything came (10 February) to yesterday, in two batches.
     assert min(days) == date(2026, 2, 10)
     assert max(days) == date(2026, 3, 19)

@@ -1,6 +1,8 @@
 """The figures screen in process: a coordinator's figures drawn as SVG charts with the same
-numbers in tables as consult's API gives, each table's CSV equal to the table shown, a period
-consult refuses said beside the form; the administrator sees it too."""
+numbers in tables as consult's API gives, each table's CSV equal to the table shown, whose
+days they count (the organisation's zone, or the deployment's for the totals) said on the page
+and in the CSV, a period consult refuses said beside the form; the administrator sees it
+too."""
 
 import csv
 import html
@@ -68,8 +70,19 @@ async def test_the_figures_show_the_apis_numbers_and_download_as_shown(
             "Booked an appointment",
             "Moved an appointment forward",
         ]
-        assert done[-1][0] == "Result: Referred elsewhere to decide"
-        assert len(done) == 1 + 1 + 13 + 4
+        assert done[-2][0] == "Result: Referred elsewhere to decide"
+        assert done[-1] == [
+            "Days of the time zone",
+            *(["Asia/Novokuznetsk"] * (len(done[0]) - 2)),
+            "UTC",
+        ]
+        assert len(done) == 1 + 1 + 13 + 4 + 1
+        # Whose days: the deployment's for the totals, each organisation's own for its row.
+        assert "days in UTC (the deployment's time zone" in text_of(page.text)
+        assert cases[0][-1] == "Days of the time zone"
+        assert centre[-1] == "Asia/Novokuznetsk"
+        assert cases[-1][-1] == "UTC"
+        assert days[0][0] == "Day, UTC"
 
         for key, shown in (("consultations", cases), ("hotline-days", days), ("resolutions", done)):
             download = await browser.get(f"/figures.csv?table={key}")
@@ -91,6 +104,17 @@ async def test_the_figures_show_the_apis_numbers_and_download_as_shown(
         )
         rows = list(csv.reader(io.StringIO(download.text.lstrip("\ufeff"))))
         assert rows == table_rows(narrow.text, "consultations")
+
+        # One organisation's figures count its own days, and say so.
+        own = await clinic.console.page(browser, f"/figures?organization={clinic.centre['id']}")
+        assert "days in Asia/Novokuznetsk (the organisation's time zone)." in text_of(own.text)
+        own_days = table_rows(own.text, "hotline-days")
+        assert own_days[0][0] == "Day, Asia/Novokuznetsk"
+        assert table_rows(own.text, "consultations")[-1][-1] == "Asia/Novokuznetsk"
+        download = await browser.get(
+            f"/figures.csv?table=hotline-days&organization={clinic.centre['id']}"
+        )
+        assert list(csv.reader(io.StringIO(download.text.lstrip("\ufeff")))) == own_days
 
         refused = await browser.get("/figures?from=2026-03-10&to=2026-03-01")
         assert refused.status_code == 422

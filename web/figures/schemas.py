@@ -51,6 +51,7 @@ class CallbackFigures(Answer):
 class Group(Answer):
     organization_id: uuid.UUID | None
     specialty: str | None
+    timezone: str  # whose days the group's figures count
     cases: CaseFigures
     appeals: AppealFigures | None
     callbacks: CallbackFigures | None
@@ -65,6 +66,7 @@ class Figures(Answer):
     first: date = Field(alias="from")
     to: date
     timezone: str
+    timezone_of: str  # "organization" (the one organisation's zone) or "deployment"
     region: str | None
     group_by: str
     totals: Group

@@ -1,5 +1,7 @@
 """The figures as the tables the page shows and the CSV gives, cell for cell: one function
-makes each table, in the reader's language, and both the page and the download use it."""
+makes each table, in the reader's language, and both the page and the download use it. Each
+table says whose days it counts (an organisation's own zone, or the deployment's for the
+totals), so a downloaded table says it too."""
 
 import uuid
 from collections.abc import Callable
@@ -18,6 +20,9 @@ CHANNELS = {
     "api": N_("Regional MIS"),
 }
 HOUR = 3600.0
+# Whose days a row's (or a column's) figures count: the organisation's own zone, or the
+# deployment's for the totals.
+DAYS_OF = N_("Days of the time zone")
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,7 @@ def case_table(
         N_("Turnaround p90, h"),
         N_("Within the deadline"),
         N_("Overdue now"),
+        DAYS_OF,
     ]
     rows = []
     for name, group in _named(figures, organizations, translate):
@@ -81,6 +87,7 @@ def case_table(
             hours(cases.conclusion.p90_seconds),
             share(cases.within_deadline),
             str(cases.overdue_now),
+            group.timezone,
         ])  # fmt: skip
     caption = translate(N_("Consultations"))
     return Table("consultations", caption, [translate(each) for each in headers], rows)
@@ -100,6 +107,7 @@ def hotline_table(
         N_("First-contact resolution"),
         N_("Callbacks reached"),
         N_("Overdue now"),
+        DAYS_OF,
     ]
     rows = []
     for name, group in _named(figures, organizations, translate):
@@ -114,6 +122,7 @@ def hotline_table(
             share(appeals.first_contact_resolution),
             share(callbacks.reached if callbacks else None),
             str(appeals.overdue_now),
+            group.timezone,
         ])  # fmt: skip
     caption = translate(N_("Hotline"))
     return Table("hotline", caption, [translate(each) for each in headers], rows)
@@ -125,7 +134,8 @@ def resolution_table(
     """What the resolved appeals say was done, and with what result: a row per action, then
     per result, a column per organisation and one for all (the vocabulary is fixed, the
     organisations are not). None for figures by specialty."""
-    named = [(name, group.appeals) for name, group in _named(figures, organizations, translate)]
+    groups = _named(figures, organizations, translate)
+    named = [(name, group.appeals) for name, group in groups]
     columns = [(name, appeals.resolutions) for name, appeals in named if appeals is not None]
     if not columns:
         return None
@@ -147,6 +157,7 @@ def resolution_table(
         ]
         for result, label in RESULTS.items()
     ]
+    rows.append([translate(DAYS_OF), *(group.timezone for _, group in groups if group.appeals)])
     caption = translate(N_("Resolutions by action"))
     return Table("resolutions", caption, headers, rows)
 
@@ -154,7 +165,8 @@ def resolution_table(
 def day_table(figures: Figures, translate: Translate) -> Table | None:
     if not figures.hotline_days:
         return None
-    headers = [translate(N_("Day")), *(translate(each) for each in CHANNELS.values())]
+    day = translate(N_("Day, %(zone)s")) % {"zone": figures.timezone}
+    headers = [day, *(translate(each) for each in CHANNELS.values())]
     headers.append(translate(N_("All")))
     rows = [
         [

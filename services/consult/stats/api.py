@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from services.common.auth import CurrentPrincipal
 from services.common.errors import problem_responses
@@ -17,20 +17,34 @@ from services.consult.values import REGION_PATTERN, Specialty
 router = APIRouter(prefix=PREFIX, tags=["statistics"])
 
 
+def _asked(request: Request) -> set[str]:
+    """The zones figures were asked in, which the roll-up job keeps (`stats/rollup.py`)."""
+    asked: set[str] = request.app.state.stats_zones_asked
+    return asked
+
+
+ZonesAskedDep = Annotated[set[str], Depends(_asked)]
+
+
 @router.get(
     "/stats",
     response_model=StatsOut,
     summary="Figures per organisation or specialty over a period (coordinators, admins)",
     description=(
-        "The period's cohorts, the cases submitted and appeals received on its days (of the "
-        "`timezone` the service reports in), and what has happened to them since: counts, "
+        "The period's cohorts, the cases submitted and appeals received on its days, and what "
+        "has happened to them since: counts, "
         "median and 90th-percentile times to the first response and to the conclusion or "
         "resolution, shares within the deadline, first-contact resolution, callbacks within "
         "their due time, monitoring and escalations; plus what is overdue now. Without a "
         "period: the last 30 days (`stats_window_days`), as the Prometheus gauges show. "
         "Days past are rolled up: their figures are at most a roll-up interval old, and "
-        "their durations' percentiles are exact when few, otherwise within about 19%. A "
-        "coordinator sees their region's figures, an administrator any region's."
+        "their durations' percentiles are exact when few, otherwise within about 19%. Days "
+        "are the organisation's own: one organisation's figures (`organization_id`) and each "
+        "organisation's group count the days of its time zone; the totals across "
+        "organisations, `hotline_days` and specialties' groups count the deployment's "
+        "(`timezone`, `timezone_of`; each group names its `timezone`). Without `to`, each "
+        "organisation's group runs to its own today. A coordinator sees "
+        "their region's figures, an administrator any region's."
     ),
     responses=problem_responses(401, 403, 404, 422, 502),
 )
@@ -40,6 +54,7 @@ async def read_stats(
     organizations: OrganizationsDep,
     settings: SettingsDep,
     now: NowDep,
+    asked: ZonesAskedDep,
     first: Annotated[
         Day | None, Query(alias="from", description="The first day, included.")
     ] = None,
@@ -52,7 +67,7 @@ async def read_stats(
     specialty: Annotated[Specialty | None, Query()] = None,
 ) -> StatsOut:
     query = stats.StatsQuery(first, last, group_by, region, organization_id, specialty)
-    return await stats.read_figures(uow, principal, query, organizations, settings, now)
+    return await stats.read_figures(uow, principal, query, organizations, settings, now, asked)
 
 
 @router.get(
@@ -60,8 +75,9 @@ async def read_stats(
     response_model=ArticleFiguresOut,
     summary="First-contact resolution per knowledge-base article (coordinators, admins)",
     description=(
-        "The appeals resolved on the period's days (of the `timezone` the service reports "
-        "in) whose resolution cites each article, and how many of them at first contact: "
+        "The appeals resolved on the period's days (of the one organisation's own time zone "
+        "with `organization_id`, else of the deployment's: `timezone`, `timezone_of`) whose "
+        "resolution cites each article, and how many of them at first contact: "
         "which answers settle a caller's question at once. Periods and rights as `/stats`."
     ),
     responses=problem_responses(401, 403, 404, 422, 502),

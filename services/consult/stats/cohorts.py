@@ -177,7 +177,7 @@ def _first_appeal_response() -> ColumnElement[datetime]:
     return query.scalar_subquery()
 
 
-def _case_scope(scope: Scope) -> list[ColumnElement[bool]]:
+def case_scope(scope: Scope) -> list[ColumnElement[bool]]:
     conditions = []
     if scope.region is not None:
         conditions.append(Case.region == scope.region)
@@ -188,7 +188,7 @@ def _case_scope(scope: Scope) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _appeal_scope(scope: Scope) -> list[ColumnElement[bool]]:
+def appeal_scope(scope: Scope) -> list[ColumnElement[bool]]:
     conditions = []
     if scope.region is not None:
         conditions.append(Appeal.region == scope.region)
@@ -208,7 +208,7 @@ def _received(days: Days, scope: Scope) -> list[ColumnElement[bool]]:
     ]
     if scope.region is None:
         conditions.append(Appeal.status.in_(ANY_APPEAL_STATUS))
-    return conditions + _appeal_scope(scope)
+    return conditions + appeal_scope(scope)
 
 
 async def _read_cases(session: AsyncSession, scope: Scope, days: Days, cohorts: Cohorts) -> None:
@@ -227,7 +227,7 @@ async def _read_cases(session: AsyncSession, scope: Scope, days: Days, cohorts: 
         Case.submitted_at >= days.start,
         Case.submitted_at < days.end,
         Case.due_at >= days.start,  # as for appeals: a case's deadline runs from submission
-        *_case_scope(scope),
+        *case_scope(scope),
     )
     async for row in _streamed(session, query):
         region, target, specialty, submitted, status, due, accepted, concluded, closed, said = row
@@ -373,7 +373,7 @@ async def read_overdue(session: AsyncSession, scope: Scope, now: datetime) -> di
     tallies: defaultdict[Key, Tally] = defaultdict(Tally)
     cases = (
         select(Case.region, Case.target_organization_id, Case.specialty, func.count())
-        .where(is_open(Case.status), Case.due_at < now, *_case_scope(scope))
+        .where(is_open(Case.status), Case.due_at < now, *case_scope(scope))
         .group_by(Case.region, Case.target_organization_id, Case.specialty)
     )
     for region, target, specialty, count in await session.execute(cases):
@@ -382,7 +382,7 @@ async def read_overdue(session: AsyncSession, scope: Scope, now: datetime) -> di
         return tallies
     appeals = (
         select(Appeal.region, Appeal.organization_id, func.count())
-        .where(Appeal.status.in_(OPEN_APPEALS), Appeal.due_at < now, *_appeal_scope(scope))
+        .where(Appeal.status.in_(OPEN_APPEALS), Appeal.due_at < now, *appeal_scope(scope))
         .group_by(Appeal.region, Appeal.organization_id)
     )
     for region, organization, count in await session.execute(appeals):

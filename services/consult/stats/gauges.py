@@ -20,16 +20,14 @@ from pydantic import BaseModel
 from services.common.db import Database
 from services.common.jobs import periodic_job
 from services.consult.stats.cohorts import Key, Scope, read_monitoring
-from services.consult.stats.rollup import roll_up
-from services.consult.stats.service import (
+from services.consult.stats.figures import (
     appeal_figures,
     callback_figures,
     case_figures,
-    group,
     monitoring_figures,
-    period_tallies,
-    window,
 )
+from services.consult.stats.rollup import roll_up
+from services.consult.stats.service import group, period_tallies, window
 from services.consult.stats.settings import StatsSettings
 
 logger = logging.getLogger(__name__)
@@ -86,7 +84,8 @@ def _sample(
 
 async def gauges(database: Database, settings: StatsSettings, now: datetime) -> list[Metric]:
     """The window's figures: consultations by organisation and specialty, appeals, callbacks
-    and monitoring by organisation."""
+    and monitoring by organisation, all of the deployment's days (the job has no token to ask
+    the directory for each organisation's zone)."""
     days = window(settings, now)
     async with database.sessionmaker() as session:
         tallies = await period_tallies(session, Scope(), days, now)
@@ -113,7 +112,7 @@ async def refresh(app: FastAPI) -> None:
     settings: StatsSettings = app.state.settings
     database: Database = app.state.database
     now: datetime = app.state.clock()
-    await roll_up(database, settings, now)
+    await roll_up(database, settings, now, app.state.stats_zones_asked)
     collector: StatsCollector = app.state.stats_collector
     collector.families = await gauges(database, settings, now)
 
@@ -123,6 +122,7 @@ async def stats_jobs(app: FastAPI, settings: StatsSettings) -> AsyncIterator[Non
     """For the app's lifetime: the gauges on `/metrics`, the job refreshing them."""
     registry: CollectorRegistry = app.state.metrics_registry
     app.state.stats_collector = collector = StatsCollector()
+    app.state.stats_zones_asked = set()
     registry.register(collector)
     try:
         async with periodic_job(

@@ -1,6 +1,7 @@
 """Persistence of the statistics' roll-up: each finished day's cohort figures, and each
 finished month's, per region, organisation and specialty, so that a year's figures read tens
-of thousands of rows, not millions."""
+of thousands of rows, not millions. Each is of a time zone's days: the deployment's, and each
+zone whose organisations' own figures were asked for, side by side."""
 
 import uuid
 from datetime import date, datetime
@@ -19,14 +20,14 @@ class Span(StrEnum):
 
 
 class StatsDay(Base):
-    """A day of the reporting time zone whose cohorts are rolled up. Until it is final its
-    figures are rolled up again on every run; final once nothing of it is open any more, or
+    """A day of a time zone whose cohorts are rolled up. Until it is final its figures are
+    rolled up again on every run; final once nothing of it is open any more, or
     `stats_final_after_days` after it."""
 
     __tablename__ = "stats_days"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    timezone: Mapped[str] = mapped_column(String(64))
+    timezone: Mapped[str] = mapped_column(String(64), primary_key=True)
     final: Mapped[bool] = mapped_column(Boolean)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -37,7 +38,7 @@ class StatsMonth(Base):
     __tablename__ = "stats_months"
 
     month: Mapped[date] = mapped_column(Date, primary_key=True)  # its first day
-    timezone: Mapped[str] = mapped_column(String(64))
+    timezone: Mapped[str] = mapped_column(String(64), primary_key=True)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -47,12 +48,15 @@ class StatsFigure(Base):
     the longest)."""
 
     __tablename__ = "stats_figures"
-    __table_args__ = (Index("ix_stats_figures_day", "day", "region"),)
+    # A period's figures are read by zone and day range (and region); a day is rewritten by
+    # zone and day.
+    __table_args__ = (Index("ix_stats_figures_day", "timezone", "day", "region"),)
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
     span: Mapped[Span] = mapped_column(string_enum(Span))
+    timezone: Mapped[str] = mapped_column(String(64))  # whose days
     day: Mapped[date] = mapped_column(Date)  # a month's first day for a month's figure
     region: Mapped[str] = mapped_column(String(8))
     organization_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)

@@ -7,16 +7,33 @@ or callbacks is still open, until it is final (see `StatsDay`); the figures of a
 final yet are as of the last run. A month whose days are all final is summed once more, so
 that a year reads about twelve months' rows and the days of the two months at its ends. Days
 before the first day anything arrived are empty.
+
+Each zone's days are rolled up side by side, each for every organisation: the deployment's
+(`stats_timezone`, for the totals across organisations) and each zone an organisation's own
+figures were asked in (`app.state.stats_zones_asked`, noted by the requests, since the job
+has no token to ask the directory whose zone is whose; once rolled up, a zone stays in
+`stats_days`).
 """
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVarTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Select, String, and_, delete, func, insert, literal, or_, select
+from sqlalchemy import (
+    Date,
+    Select,
+    String,
+    and_,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.db import Database
@@ -96,6 +113,7 @@ async def read_rolled(session: AsyncSession, scope: Scope, days: Days) -> Rolled
         .where(or_(*spans))
         .group_by(*group),
         scope,
+        days.zone,
     )
     await _read_daily(session, scope, days, rolled)
     for region, organization_id, specialty, name, bucket, count, low, high in (
@@ -113,8 +131,9 @@ async def read_rolled(session: AsyncSession, scope: Scope, days: Days) -> Rolled
     return rolled
 
 
-def _in_scope(query: Select[*Columns], scope: Scope) -> Select[*Columns]:
+def _in_scope(query: Select[*Columns], scope: Scope, zone: ZoneInfo) -> Select[*Columns]:
     figure = StatsFigure
+    query = query.where(figure.timezone == zone.key)
     if scope.region is not None:
         query = query.where(figure.region == scope.region)
     if scope.organization_id is not None:
@@ -141,14 +160,16 @@ async def _read_daily(session: AsyncSession, scope: Scope, days: Days, rolled: R
         )
         .group_by(figure.day, figure.metric),
         scope,
+        days.zone,
     )
     for day, name, count in (await session.execute(query)).all():
         rolled.daily[day].count(Metric(name), count)
 
 
-def _rows(day: date, key: Key, tally: Tally) -> Iterator[dict[str, Any]]:
+def _rows(zone: ZoneInfo, day: date, key: Key, tally: Tally) -> Iterator[dict[str, Any]]:
     where = {
         "span": Span.DAY,
+        "timezone": zone.key,
         "day": day,
         "region": key.region,
         "organization_id": key.organization_id,
@@ -197,32 +218,39 @@ async def _pending(session: AsyncSession, zone: ZoneInfo, last: date) -> list[da
     return sorted(days)
 
 
-async def _forget_other_zones(session: AsyncSession, zone: ZoneInfo) -> None:
-    """Figures of another reporting zone cut the cohorts at other hours: they all go, to be
-    rolled up again in this one."""
-    other = await session.scalar(select(StatsDay.day).where(StatsDay.timezone != zone.key))
-    if other is not None:
-        for table in (StatsFigure, StatsMonth, StatsDay):
-            await session.execute(delete(table))
+async def zones_to_roll_up(
+    session: AsyncSession, deployment: ZoneInfo, asked: Iterable[str]
+) -> list[ZoneInfo]:
+    """The zones to roll up: the deployment's, those rolled up before and those asked for."""
+    stored = set(await session.scalars(select(StatsDay.timezone).distinct()))
+    others = (stored | set(asked)) - {deployment.key}
+    return [deployment, *(ZoneInfo(name) for name in sorted(others))]
 
 
 async def _store(
     session: AsyncSession, days: Days, cohorts: Cohorts, frozen_until: date, now: datetime
 ) -> None:
-    run = days.each()
+    run, zone = days.each(), days.zone
     await session.execute(
-        delete(StatsFigure).where(StatsFigure.span == Span.DAY, StatsFigure.day.in_(run))
+        delete(StatsFigure).where(
+            StatsFigure.timezone == zone.key,
+            StatsFigure.span == Span.DAY,
+            StatsFigure.day.in_(run),
+        )
     )
-    rows = [row for (day, key), tally in cohorts.tallies.items() for row in _rows(day, key, tally)]
+    rows = [
+        row for (day, key), tally in cohorts.tallies.items() for row in _rows(zone, day, key, tally)
+    ]
     if rows:
         await session.execute(insert(StatsFigure), rows)
     stored = {
         record.day: record
-        for record in await session.scalars(select(StatsDay).where(StatsDay.day.in_(run)))
+        for record in await session.scalars(
+            select(StatsDay).where(StatsDay.timezone == zone.key, StatsDay.day.in_(run))
+        )
     }
     for day in run:
-        record = stored.get(day) or StatsDay(day=day)
-        record.timezone = days.zone.key
+        record = stored.get(day) or StatsDay(day=day, timezone=zone.key)
         record.final = day not in cohorts.open_days or day <= frozen_until
         record.computed_at = now
         session.add(record)
@@ -234,16 +262,22 @@ async def _sum_month(session: AsyncSession, month: Days, now: datetime) -> None:
     summed = (
         select(
             literal(Span.MONTH.value, String),
+            literal(month.zone.key, String),
             literal(month.first, Date),
             *group,
             func.sum(figure.count),
             func.min(figure.low_seconds),
             func.max(figure.high_seconds),
         )
-        .where(figure.span == Span.DAY, figure.day >= month.first, figure.day <= month.last)
+        .where(
+            figure.timezone == month.zone.key,
+            figure.span == Span.DAY,
+            figure.day >= month.first,
+            figure.day <= month.last,
+        )
         .group_by(*group)
     )
-    columns = ["span", "day", *(column.key for column in group)]
+    columns = ["span", "timezone", "day", *(column.key for column in group)]
     columns += ["count", "low_seconds", "high_seconds"]
     await session.execute(insert(StatsFigure).from_select(columns, summed))
     session.add(StatsMonth(month=month.first, timezone=month.zone.key, computed_at=now))
@@ -267,22 +301,34 @@ async def _roll_up_months(session: AsyncSession, zone: ZoneInfo, last: date, now
         month = _month(month.last + timedelta(days=1), zone)
 
 
-async def roll_up(database: Database, settings: StatsSettings, now: datetime) -> int:
-    """Rolls up the days not final yet, oldest first, `BATCH_DAYS` to a transaction (a year
-    to catch up on stays a string of short ones); returns how many."""
-    zone = settings.stats_timezone
+async def roll_up(
+    database: Database, settings: StatsSettings, now: datetime, asked: Iterable[str] = ()
+) -> int:
+    """Rolls up the days not final yet of each zone (`zones_to_roll_up`); returns how many."""
+    async with database.sessionmaker() as session:
+        chosen = await zones_to_roll_up(session, settings.stats_timezone, asked)
+    return sum([await _roll_up_zone(database, settings, zone, now) for zone in chosen])
+
+
+async def _roll_up_zone(
+    database: Database, settings: StatsSettings, zone: ZoneInfo, now: datetime
+) -> int:
+    """Rolls up the zone's days not final yet, oldest first, `BATCH_DAYS` to a transaction (a
+    year to catch up on stays a string of short ones); returns how many."""
     last = (now - GRACE).astimezone(zone).date() - timedelta(days=1)
     frozen_until = last - timedelta(days=settings.stats_final_after_days)
     async with database.sessionmaker() as session:
-        await _forget_other_zones(session, zone)
         pending = await _pending(session, zone, last)
-        await session.commit()
     for start in range(0, len(pending), BATCH_DAYS):
         batch = pending[start : start + BATCH_DAYS]
         async with database.sessionmaker() as session:
             # Concurrent runs (several replicas) wait for each other on the days they share;
             # a day both create fails the later run on its primary key; the next run retries.
-            await session.execute(select(StatsDay).where(StatsDay.day.in_(batch)).with_for_update())
+            await session.execute(
+                select(StatsDay)
+                .where(StatsDay.timezone == zone.key, StatsDay.day.in_(batch))
+                .with_for_update()
+            )
             for days in consecutive(batch, zone):
                 cohorts = await read_cohorts(session, Scope(), days, now)
                 await _store(session, days, cohorts, frozen_until, now)

@@ -1,7 +1,8 @@
 """Pydantic shapes of the figures for coordinators and administrators.
 
 Each period figure is of the period's cohorts: the cases submitted and the appeals received on
-its days (in the reporting time zone), and what has happened to them since. `overdue_now` and
+its days, and what has happened to them since. One organisation's days are of its own time
+zone; the totals across organisations are of the deployment's (`timezone_of`). `overdue_now` and
 `patients_now` are of the moment, whenever the case or appeal came.
 """
 
@@ -15,6 +16,13 @@ from pydantic import BaseModel, ConfigDict, Field
 class GroupBy(StrEnum):
     ORGANIZATION = "organization"
     SPECIALTY = "specialty"
+
+
+class ZoneOf(StrEnum):
+    """Whose time zone the days are of."""
+
+    ORGANIZATION = "organization"  # the one organisation's the figures are of
+    DEPLOYMENT = "deployment"  # `TELEMED_CONSULT_STATS_TIMEZONE`: totals across organisations
 
 
 class Rate(BaseModel):
@@ -129,6 +137,12 @@ class StatsGroup(BaseModel):
         "owing the callbacks or monitoring the patients."
     )
     specialty: str | None = Field(examples=["cardiology"])
+    timezone: str = Field(
+        examples=["Asia/Novokuznetsk"],
+        description="Whose days these figures count: an organisation's own zone for its "
+        "group; the figures' `timezone` for the totals, a specialty's group and the appeals "
+        "not routed yet.",
+    )
     cases: CaseFigures
     appeals: AppealFigures | None
     callbacks: CallbackFigures | None
@@ -148,7 +162,15 @@ class StatsOut(BaseModel):
 
     from_: date = Field(alias="from", examples=["2026-03-01"])
     to: date = Field(examples=["2026-03-31"], description="The period's last day, included.")
-    timezone: str = Field(examples=["Asia/Novokuznetsk"], description="Whose days these are.")
+    timezone: str = Field(
+        examples=["Asia/Novokuznetsk"],
+        description="Whose days the period's are: the totals' and `hotline_days`' (each "
+        "organisation's group says its own).",
+    )
+    timezone_of: ZoneOf = Field(
+        description="`organization`: the one organisation's (`organization_id`) own zone; "
+        "`deployment`: the deployment's, for totals across organisations."
+    )
     region: str | None = Field(examples=["42"], description="Null: every region (admins).")
     group_by: GroupBy
     generated_at: datetime
@@ -176,5 +198,9 @@ class ArticleFiguresOut(BaseModel):
     from_: date = Field(alias="from", examples=["2026-03-01"])
     to: date = Field(examples=["2026-03-31"], description="The period's last day, included.")
     timezone: str = Field(examples=["Europe/Samara"], description="Whose days these are.")
+    timezone_of: ZoneOf = Field(
+        description="`organization`: the one organisation's own zone; `deployment`: the "
+        "deployment's, across organisations."
+    )
     region: str | None = Field(examples=["18"], description="Null: every region (admins).")
     articles: list[ArticleFigures] = Field(description="The articles cited, most cited first.")

@@ -4,14 +4,20 @@ of its rolled-up days, the days read live and the figures of the moment.
 A coordinator sees their own region's figures (another region's are refused, 403, as are
 the figures of an organisation of another region); an administrator sees every region's.
 Nobody else sees figures. Every read and refusal is audited.
+
+Days are each organisation's own (`zones.py`): one organisation's figures count the days of
+its zone, and so does each organisation's group of figures per organisation; only the totals
+across organisations, their days and the groups that are not one organisation's (specialties,
+appeals not routed yet) count the deployment's.
 """
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, MutableSet
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,10 +28,7 @@ from services.consult.ports import OrganizationLookup
 from services.consult.scopes import require_scope
 from services.consult.stats.articles import read_articles
 from services.consult.stats.cohorts import (
-    ACTION_METRICS,
-    CHANNEL_METRICS,
     DAILY_METRICS,
-    RESULT_METRICS,
     Days,
     Key,
     Scope,
@@ -34,25 +37,20 @@ from services.consult.stats.cohorts import (
     read_monitoring,
     read_overdue,
 )
+from services.consult.stats.figures import by_channel, stats_group
 from services.consult.stats.rollup import read_rolled
 from services.consult.stats.schemas import (
-    AppealFigures,
     ArticleFiguresOut,
-    CallbackFigures,
-    CaseFigures,
     GroupBy,
     HotlineDay,
-    MonitoringFigures,
-    Percentiles,
-    Rate,
-    ResolutionFigures,
     StatsGroup,
     StatsOut,
+    ZoneOf,
 )
 from services.consult.stats.settings import StatsSettings
-from services.consult.stats.tally import Durations, Metric, Tally
+from services.consult.stats.tally import Tally
+from services.consult.stats.zones import organization_zones, organizations_near
 
-M = Metric
 RESOURCE = "consult_stats"
 ACTION = "stats.read"
 MAX_DAYS = 366
@@ -72,19 +70,21 @@ class StatsQuery:
     specialty: str | None = None
 
 
-def window(settings: StatsSettings, now: datetime, last: date | None = None) -> Days:
-    """`stats_window_days` up to `last` (today by default): the default period and the
-    gauges' window."""
-    zone = settings.stats_timezone
+def window(
+    settings: StatsSettings, now: datetime, last: date | None = None, zone: ZoneInfo | None = None
+) -> Days:
+    """`stats_window_days` of `zone` (the deployment's by default) up to `last` (today
+    there by default): the default period and the gauges' window."""
+    zone = zone or settings.stats_timezone
     last = last or now.astimezone(zone).date()
     return Days(last - timedelta(days=settings.stats_window_days - 1), last, zone)
 
 
-def _period(query: StatsQuery, settings: StatsSettings, now: datetime) -> Days:
+def _period(query: StatsQuery, zone: ZoneInfo, settings: StatsSettings, now: datetime) -> Days:
     for day in (query.first, query.last):
         if day is not None and not EARLIEST <= day <= LATEST:
             raise Unprocessable(f"Figures are of days from {EARLIEST} to {LATEST}.")
-    days = window(settings, now, query.last)
+    days = window(settings, now, query.last, zone)
     first = query.first or days.first
     if first > days.last:
         raise Unprocessable("The period's first day (`from`) is after its last (`to`).")
@@ -109,6 +109,16 @@ async def _scope(
         if organization.region != region:
             raise Forbidden("A coordinator sees the figures of their own region's organisations.")
     return Scope(region, query.organization_id, query.specialty)
+
+
+async def _zone(
+    scope: Scope, organizations: OrganizationLookup, settings: StatsSettings
+) -> tuple[ZoneInfo, ZoneOf]:
+    """The one organisation's zone, or the deployment's across organisations."""
+    if scope.organization_id is None:
+        return settings.stats_timezone, ZoneOf.DEPLOYMENT
+    organization = await organizations(scope.organization_id)
+    return ZoneInfo(organization.timezone), ZoneOf.ORGANIZATION
 
 
 async def period_tallies(
@@ -169,111 +179,19 @@ def group(tallies: Mapping[Key, Tally], by: Callable[[Key], Group]) -> dict[Grou
     return groups
 
 
-def _rate(count: int, of: int) -> Rate:
-    return Rate(count=count, of=of, ratio=count / of if of else None)
-
-
-def _seconds(value: float | None) -> float | None:
-    return None if value is None else round(value, 3)  # to the millisecond
-
-
-def _percentiles(durations: Durations | None) -> Percentiles:
-    durations = durations or Durations()
-    return Percentiles(
-        measured=durations.count,
-        median_seconds=_seconds(durations.quantile(0.5)),
-        p90_seconds=_seconds(durations.quantile(0.9)),
-    )
-
-
-def case_figures(tally: Tally) -> CaseFigures:
-    counts = tally.counts
-    return CaseFigures(
-        submitted=counts[M.CASES_SUBMITTED],
-        concluded=counts[M.CASES_CONCLUDED],
-        first_response=_percentiles(tally.durations.get(M.CASE_FIRST_RESPONSE)),
-        conclusion=_percentiles(tally.durations.get(M.CASE_CONCLUSION)),
-        within_deadline=_rate(
-            counts[M.CASES_ON_TIME], counts[M.CASES_ON_TIME] + counts[M.CASES_LATE]
-        ),
-        overdue_now=counts[M.CASES_OVERDUE_NOW],
-    )
-
-
-def _by_channel(tally: Tally) -> dict[str, int]:
-    return {channel.value: tally.counts[metric] for channel, metric in CHANNEL_METRICS.items()}
-
-
-def resolution_figures(tally: Tally) -> ResolutionFigures:
-    counts = tally.counts
-    return ResolutionFigures(
-        by_action={action.value: counts[metric] for action, metric in ACTION_METRICS.items()},
-        by_result={result.value: counts[metric] for result, metric in RESULT_METRICS.items()},
-    )
-
-
-def appeal_figures(tally: Tally) -> AppealFigures:
-    counts = tally.counts
-    resolved = counts[M.APPEALS_RESOLVED]
-    return AppealFigures(
-        received=counts[M.APPEALS_RECEIVED],
-        by_channel=_by_channel(tally),
-        resolved=resolved,
-        first_response=_percentiles(tally.durations.get(M.APPEAL_FIRST_RESPONSE)),
-        resolution=_percentiles(tally.durations.get(M.APPEAL_RESOLUTION)),
-        within_deadline=_rate(
-            counts[M.APPEALS_ON_TIME], counts[M.APPEALS_ON_TIME] + counts[M.APPEALS_LATE]
-        ),
-        first_contact_resolution=_rate(counts[M.APPEALS_FIRST_CONTACT], resolved),
-        escalated=counts[M.APPEALS_ESCALATED],
-        resolutions=resolution_figures(tally),
-        overdue_now=counts[M.APPEALS_OVERDUE_NOW],
-    )
-
-
-def callback_figures(tally: Tally) -> CallbackFigures:
-    counts = tally.counts
-    on_time = counts[M.CALLBACKS_ON_TIME]
-    reached = counts[M.CALLBACKS_REACHED]
-    return CallbackFigures(
-        owed=counts[M.CALLBACKS_OWED],
-        reached=_rate(reached, reached + counts[M.CALLBACKS_FAILED]),
-        within_due_time=_rate(on_time, on_time + counts[M.CALLBACKS_LATE]),
-    )
-
-
-def monitoring_figures(tally: Tally) -> MonitoringFigures:
-    return MonitoringFigures(
-        patients_now=tally.counts[M.PATIENTS_MONITORED_NOW],
-        patients=tally.counts[M.PATIENTS_MONITORED],
-        escalations=tally.counts[M.MONITORING_ESCALATIONS],
-    )
-
-
-def stats_group(
-    tally: Tally,
-    organization_id: uuid.UUID | None,
-    specialty: str | None,
-    *,
-    cases_only: bool,
-) -> StatsGroup:
-    """`cases_only` for a specialty's figures: nothing but cases has a specialty."""
-    return StatsGroup(
-        organization_id=organization_id,
-        specialty=specialty,
-        cases=case_figures(tally),
-        appeals=None if cases_only else appeal_figures(tally),
-        callbacks=None if cases_only else callback_figures(tally),
-        monitoring=None if cases_only else monitoring_figures(tally),
-    )
-
-
-def _groups(tallies: Mapping[Key, Tally], by: GroupBy, scope: Scope) -> list[StatsGroup]:
+def _groups(
+    tallies: Mapping[Key, Tally],
+    by: GroupBy,
+    scope: Scope,
+    zone: ZoneInfo,
+    zones: Mapping[uuid.UUID, ZoneInfo],
+) -> list[StatsGroup]:
+    """The groups, each organisation's in its zone of `zones` (`zone` where none)."""
     if by is GroupBy.SPECIALTY:
         cases = {key: tally for key, tally in tallies.items() if key.specialty}
         specialties = group(cases, lambda key: key.specialty)
         return [
-            stats_group(specialties[name], None, name, cases_only=True)
+            stats_group(specialties[name], None, name, zone, cases_only=True)
             for name in sorted(specialties)
         ]
     organizations = group(tallies, lambda key: key.organization_id)
@@ -281,8 +199,71 @@ def _groups(tallies: Mapping[Key, Tally], by: GroupBy, scope: Scope) -> list[Sta
     order = sorted(organizations, key=lambda chosen: (chosen is None, str(chosen)))
     cases_only = scope.specialty is not None
     return [
-        stats_group(organizations[chosen], chosen, None, cases_only=cases_only) for chosen in order
+        stats_group(
+            organizations[chosen],
+            chosen,
+            None,
+            zones.get(chosen, zone) if chosen else zone,
+            cases_only=cases_only,
+        )
+        for chosen in order
     ]
+
+
+async def _tallies(
+    uow: UnitOfWork,
+    scope: Scope,
+    days: Days,
+    now: datetime,
+    organizations: OrganizationLookup,
+    daily: defaultdict[date, Tally] | None = None,
+) -> defaultdict[Key, Tally]:
+    """`period_tallies`, and the monitoring unless a specialty is asked for."""
+    tallies = await period_tallies(uow.session, scope, days, now, daily)
+    if scope.specialty is None:
+        try:
+            monitoring = await _monitoring(uow.session, scope, days, organizations)
+        except ProblemError as error:  # the directory could not say whose region
+            uow.audit.refuse(ACTION, RESOURCE, None, error)
+        for key, tally in monitoring.items():
+            tallies[key].merge(tally)
+    return tallies
+
+
+async def _own_days(
+    uow: UnitOfWork,
+    scope: Scope,
+    days: Days,
+    now: datetime,
+    organizations: OrganizationLookup,
+    tallies: Mapping[Key, Tally],
+    asked: MutableSet[str],
+    *,
+    to_today: bool,
+) -> tuple[dict[Key, Tally], dict[uuid.UUID, ZoneInfo]]:
+    """Each organisation's tallies over the period's days of its own zone (`tallies` are of
+    `days`, the deployment's), and the organisations' zones; `to_today` (no last day asked
+    for): up to the organisation's own today, which may be the deployment's tomorrow. The
+    zones read are noted in `asked`, for the roll-up to keep."""
+    named = {key.organization_id for key in tallies if key.organization_id is not None}
+    named |= await organizations_near(uow.session, scope, days)
+    try:
+        zones = await organization_zones(named, organizations, days.zone)
+    except ProblemError as error:
+        uow.audit.refuse(ACTION, RESOURCE, None, error)
+    read: dict[ZoneInfo, Mapping[Key, Tally]] = {days.zone: tallies}
+    for zone in sorted(set(zones.values()) - {days.zone}, key=lambda each: each.key):
+        asked.add(zone.key)
+        last = max(days.last, now.astimezone(zone).date()) if to_today else days.last
+        local = Days(days.first, last, zone)
+        read[zone] = await _tallies(uow, scope, local, now, organizations)
+    own = {
+        key: tally
+        for zone, found in read.items()
+        for key, tally in found.items()
+        if (zones.get(key.organization_id, days.zone) if key.organization_id else days.zone) == zone
+    }
+    return own, zones
 
 
 async def read_figures(
@@ -292,28 +273,32 @@ async def read_figures(
     organizations: OrganizationLookup,
     settings: StatsSettings,
     now: datetime,
+    asked: MutableSet[str],
 ) -> StatsOut:
+    """The figures; the zones they are read in are noted in `asked` (the roll-up's)."""
     try:
-        days = _period(query, settings, now)
         scope = await _scope(principal, query, organizations)
+        zone, zone_of = await _zone(scope, organizations, settings)
+        days = _period(query, zone, settings, now)
     except ProblemError as error:
         uow.audit.refuse(ACTION, RESOURCE, None, error)
+    asked.add(zone.key)
     daily: defaultdict[date, Tally] = defaultdict(Tally)
-    tallies = await period_tallies(uow.session, scope, days, now, daily)
-    if scope.specialty is None:
-        try:
-            monitoring = await _monitoring(uow.session, scope, days, organizations)
-        except ProblemError as error:  # the directory could not say whose region
-            uow.audit.refuse(ACTION, RESOURCE, None, error)
-        for key, tally in monitoring.items():
-            tallies[key].merge(tally)
+    tallies = await _tallies(uow, scope, days, now, organizations, daily)
     totals = Tally()
     for tally in tallies.values():
         totals.merge(tally)
+    grouped: Mapping[Key, Tally] = tallies
+    zones: dict[uuid.UUID, ZoneInfo] = {}
+    if zone_of is ZoneOf.DEPLOYMENT and query.group_by is GroupBy.ORGANIZATION:
+        grouped, zones = await _own_days(
+            uow, scope, days, now, organizations, tallies, asked, to_today=query.last is None
+        )
     figures = StatsOut(
         from_=days.first,
         to=days.last,
-        timezone=days.zone.key,
+        timezone=zone.key,
+        timezone_of=zone_of,
         region=scope.region,
         group_by=query.group_by,
         generated_at=now,
@@ -321,16 +306,18 @@ async def read_figures(
             totals,
             scope.organization_id,
             scope.specialty,
+            zone,
             cases_only=scope.specialty is not None,
         ),
-        groups=_groups(tallies, query.group_by, scope),
+        groups=_groups(grouped, query.group_by, scope, zone, zones),
         hotline_days=[]
         if scope.specialty is not None
-        else [HotlineDay(day=day, by_channel=_by_channel(daily[day])) for day in days.each()],
+        else [HotlineDay(day=day, by_channel=by_channel(daily[day])) for day in days.each()],
     )
     detail = (
-        f"region {scope.region or 'any'}, {days.first}..{days.last} by {query.group_by.value}, "
-        f"organisation {scope.organization_id or 'any'}, specialty {scope.specialty or 'any'}"
+        f"region {scope.region or 'any'}, {days.first}..{days.last} of {zone.key} by "
+        f"{query.group_by.value}, organisation {scope.organization_id or 'any'}, "
+        f"specialty {scope.specialty or 'any'}"
     )
     uow.audit.record(ACTION, RESOURCE, None, detail=detail)
     return figures
@@ -347,17 +334,19 @@ async def read_article_figures(
     """First-contact resolution per knowledge-base article, with the figures' periods and
     rights."""
     try:
-        days = _period(query, settings, now)
         scope = await _scope(principal, query, organizations)
+        zone, zone_of = await _zone(scope, organizations, settings)
+        days = _period(query, zone, settings, now)
     except ProblemError as error:
         uow.audit.refuse(ACTION, RESOURCE, None, error)
     figures = ArticleFiguresOut(
         from_=days.first,
         to=days.last,
-        timezone=days.zone.key,
+        timezone=zone.key,
+        timezone_of=zone_of,
         region=scope.region,
         articles=await read_articles(uow.session, scope, days),
     )
-    detail = f"articles, region {scope.region or 'any'}, {days.first}..{days.last}"
+    detail = f"articles, region {scope.region or 'any'}, {days.first}..{days.last} of {zone.key}"
     uow.audit.record(ACTION, RESOURCE, None, detail=detail)
     return figures

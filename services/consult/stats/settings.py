@@ -10,8 +10,9 @@ class StatsSettings(BaseModel):
 
     stats_timezone: ZoneInfo = Field(
         default=ZoneInfo("UTC"),
-        description="Whose calendar days the figures count in: a period's days and each day's "
-        "cohorts. A region's portal sets the region's zone.",
+        description="The deployment's calendar days, which the figures across organisations "
+        "count (totals, days, specialties) and the gauges; one organisation's figures count "
+        "its own zone's. A region's portal sets the region's zone.",
     )
     stats_interval_seconds: float = Field(
         default=60.0, gt=0, description="How often days are rolled up and the gauges refreshed."
