@@ -48,6 +48,9 @@ HOP_BY_HOP = frozenset(
 REPLACED = frozenset(
     {"x-request-id", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", *TRACE_HEADERS}
 )
+# Not passed on from a service's answer: hop-by-hop fields, ours, and the two the gateway's
+# own server writes on every answer, which the service's server wrote too.
+NOT_RELAYED = HOP_BY_HOP | REPLACED | {"date", "server"}
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 # What a path segment (RFC 3986 `pchar`) and a query may hold as is; the rest is encoded.
 PATH_SAFE = "/!$&'()*+,;=:@-._~"
@@ -189,7 +192,7 @@ class UpstreamResponse(Response):
         self.raw_headers = [
             (name, value)
             for name, value in upstream.raw_headers
-            if name.decode("latin-1").lower() not in HOP_BY_HOP | REPLACED
+            if name.decode("latin-1").lower() not in NOT_RELAYED
         ]
         self.endless = upstream.content_type == "text/event-stream"
 

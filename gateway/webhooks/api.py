@@ -56,9 +56,10 @@ def _wake_dispatcher(request: Request) -> None:
     response_model=SubscriptionWithSecret,
     summary="Subscribe a URL to events (the signing secret is shown once)",
     description=f"{WHO} Event types: {', '.join(f'`{t}`' for t in EVENT_TYPES)}. Deliveries "
-    "are signed with the returned `secret` (see the `Telemed-Signature` header in the API "
-    "guide). Send `Idempotency-Key` to retry safely; the secret is not kept, so a retry after "
-    "the first answer is a 410 naming the subscription in `created`.",
+    "are signed with the returned `secret` per Standard Webhooks (`webhook-id`, "
+    "`webhook-timestamp`, `webhook-signature`: docs/webhooks.md). Send `Idempotency-Key` "
+    "to retry safely; the secret is not kept, so a retry after the first answer is a 410 "
+    "naming the subscription in `created`.",
     responses=problem_responses(401, 403, 410, 422),
 )
 async def create_subscription(
@@ -142,7 +143,7 @@ async def delete_subscription(
     response_model=SubscriptionWithSecret,
     summary="Issue a new signing secret (the old one keeps signing during a grace period)",
     description="During the grace period (`webhook_secret_grace`, a day by default) every "
-    "delivery carries two `v1=` signatures, by the new and by the previous secret.",
+    "delivery carries two `v1,` signatures, by the new and by the previous secret.",
     responses=problem_responses(401, 403, 404),
 )
 async def rotate_secret(

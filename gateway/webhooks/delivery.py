@@ -34,8 +34,7 @@ from gateway.webhooks.signing import (
     DELIVERY_ID_HEADER,
     EVENT_ID_HEADER,
     EVENT_TYPE_HEADER,
-    SIGNATURE_HEADER,
-    signature_header,
+    delivery_headers,
 )
 from gateway.webhooks.targets import PinnedTransport, TargetRefused, url_problem
 from services.common.db import Database, utcnow
@@ -260,8 +259,16 @@ class Dispatcher(Worker):
             EVENT_ID_HEADER: str(claim.event_id),
             EVENT_TYPE_HEADER: claim.event_type,
             DELIVERY_ID_HEADER: str(claim.delivery_id),
-            SIGNATURE_HEADER: signature_header(claim.secrets, claim.body, int(time.time())),
             "User-Agent": "telemed-webhooks/1",
+            # `webhook-id` is the event's id: the same on every retry and replay, so a
+            # receiver deduplicates on it (the delivery id differs per replay).
+            **delivery_headers(
+                claim.secrets,
+                str(claim.event_id),
+                claim.body,
+                int(time.time()),
+                legacy=self.settings.webhook_legacy_signature,
+            ),
         }
         try:
             # httpx's time-out is per read; this bounds a receiver that trickles its answer.

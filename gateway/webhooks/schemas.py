@@ -83,9 +83,9 @@ class Subscription(BaseModel):
 
 class SubscriptionWithSecret(Subscription):
     secret: str = Field(
-        description="Signs every delivery (`Telemed-Signature`). Shown only on creation and "
-        "on rotation.",
-        examples=["whsec_8dJ0f2kq..."],
+        description="Signs every delivery (`webhook-signature`, Standard Webhooks): the HMAC "
+        "key is the base64 after `whsec_`. Shown only on creation and on rotation.",
+        examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw/3Gz1x6A0ew="],
     )
 
 

@@ -61,6 +61,11 @@ SAMPLE_ENV = {
     "OTEL_EXPORTER": "otlp",
     "OTEL_ENDPOINT": "http://otel-collector:4318/v1/traces",
     "WEBHOOK_ALLOW_PRIVATE_TARGETS": "false",
+    "CORS_ORIGINS": '["https://mis.example.org"]',
+    "CHAT_BOTS": '{"khabarovsk": {"token": "7000000001:AAE-hex", "secret_token": "2d3e4f5a6b"}}',
+    "TELEGRAM_API_BASE": "https://api.telegram.org",
+    "CONSULT_CHAT_CLIENT_ID": "",
+    "CONSULT_CHAT_CLIENT_SECRET": "",
     "TELEMED_IMAGE": "telemed:local",
 }
 

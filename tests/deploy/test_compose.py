@@ -34,6 +34,7 @@ UVICORN_VARIABLES = {"FORWARDED_ALLOW_IPS"}
 OPTIONAL_SECRETS = {
     "SCHEDULING_VIDEO_CLIENT_ID",
     "SCHEDULING_VIDEO_CLIENT_SECRET",
+    "CONSULT_CHAT_CLIENT_SECRET",
     "WEB_OAUTH_CLIENT_SECRET",
 }
 # The one volume processes share: consult publishes its grant public key there, and the

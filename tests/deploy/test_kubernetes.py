@@ -28,7 +28,8 @@ SERVICE_NAMES = [service.name for service in SERVICES]
 VERSIONS = ["1.28", kubernetes_validate.utils.latest_version()]
 # Processes that keep no state of their own between requests; video holds live rooms.
 STATELESS = {"gateway", "consult", "files", "scheduling", "web"}
-SECRET_NAMES = re.compile(r"DATABASE_URL|PASSWORD|SECRET|ACCESS_KEY|TURN_SERVERS")
+# The chat bots' JSON holds their tokens.
+SECRET_NAMES = re.compile(r"DATABASE_URL|PASSWORD|SECRET|ACCESS_KEY|TURN_SERVERS|CHAT_BOTS")
 UVICORN_VARIABLES = {"FORWARDED_ALLOW_IPS"}
 
 DOCUMENTS = k8s_documents()
@@ -143,6 +144,7 @@ def test_no_secret_is_inlined() -> None:
 SECRET_SAMPLES = {
     "DATABASE_URL": "postgresql+asyncpg://telemed_x:hex@postgres:5432/telemed_x",
     "TURN_SERVERS": '[{"urls": ["turn:turn.region.example:3478"], "secret": "hex"}]',
+    "CHAT_BOTS": '{"khabarovsk": {"token": "7000000001:AAE-hex", "secret_token": "hex"}}',
 }
 
 

@@ -147,3 +147,20 @@ async def test_bodies_stream_both_ways_without_being_held_in_memory(
     assert response.headers["x-request-id"] == "stream-1"
     assert received == BODY_MIB * 2**20
     assert peak < 8 * 2**20, f"peak traced memory {peak / 2**20:.1f} MiB"
+
+
+async def test_a_proxied_answer_has_one_date_and_one_server(
+    clean_databases: dict[str, str], tmp_path: Path
+) -> None:
+    # Both servers are uvicorn on real sockets, which is what writes the two fields.
+    async with serve(echo_app) as echo:
+        async with httpx.AsyncClient(base_url=echo) as direct:
+            upstream = await direct.post("/api/echo/upload", content=b"x")
+        app = await _gateway(tmp_path, clean_databases, echo=echo)
+        async with serve(app) as gateway, httpx.AsyncClient(base_url=gateway) as client:
+            proxied = await client.post("/api/echo/upload", content=b"x")
+    assert len(upstream.headers.get_list("date")) == len(upstream.headers.get_list("server")) == 1
+    assert proxied.status_code == 200
+    assert proxied.headers["x-upstream"] == "echo"
+    assert len(proxied.headers.get_list("date")) == 1
+    assert proxied.headers.get_list("server") == ["uvicorn"]
