@@ -4,7 +4,8 @@ Starts the real processes with `telemed.launcher.Launcher` (SQLite by default, `
 postgresql` for fresh PostgreSQL databases on 127.0.0.1:5432, dropped afterwards), and creates
 through the API the insurer's contact centre in Kuzbass (region 42, Asia/Novokuznetsk), eight
 municipal polyclinics and hospitals, the territory map of their districts (OKTMO codes) and 20
-operators (coordinators of the contact centre).
+operators (coordinators of the contact centre); and for home visits, the districts on the
+region's catchment and each organisation's coordinator and district nurse.
 
 Then the operators work a day of 1,500 appeals (`--appeals`) and 600 dropped calls
 (`--callbacks`) at once, each on its own keep-alive connection to the gateway, back to back:
@@ -16,7 +17,10 @@ appeals 80% are resolved at the first contact; the rest are taken, one in ten pa
 another organisation, and resolved after follow-up (a phone one then owes the polyclinic's
 call with the answer). Each resolution says what was done for its category (`DONE`), by whom
 and with what result. Every tenth appeal the operator also reads it back and looks at the
-queue and its overdue page. The knowledge base holds the demo's articles for the region: as
+queue and its overdue page. Every fifteenth call is a home-visit call (`bench/home_visits.py`):
+the operator reads out the polyclinic and window the preview gives, then files it; each
+organisation's coordinator works its day's list meanwhile, sending its nurse, who marks the
+visit done. The knowledge base holds the demo's articles for the region: as
 each appeal is typed the screen asks for articles from its topic and the caller's words (a
 first-contact resolution cites the first), and every third call the operator also searches it.
 Printed: p50/p95/p99 latency per operation, the count of each, and errors (target: 0).
@@ -49,7 +53,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import knowledge_base, support
+from bench import home_visits, knowledge_base, support
 from bench.support import Actor, Directory, Stack
 from gateway.client import Organization
 from services.consult.appeals.enums import AppealCategory, AppealChannel
@@ -250,6 +254,7 @@ class World:
     insurer: dict[str, Any]
     organizations: dict[str, dict[str, Any]]  # by territory
     operators: list[Actor]
+    visit_staff: dict[str, home_visits.Staff]  # each organisation's, by its id
 
 
 def build_world(stack: Stack, operators: int) -> World:
@@ -277,7 +282,8 @@ def build_world(stack: Stack, operators: int) -> World:
             )
             path = f"{knowledge_base.ARTICLES}/{article['id']}/publish"
             directory._ok(directory.client.post(path, headers=staff[0].headers), 200)
-    return World(insurer, organizations, staff)
+        visit_staff = home_visits.set_up(directory, organizations, staff[0])
+    return World(insurer, organizations, staff, visit_staff)
 
 
 def encode(
@@ -370,12 +376,21 @@ class Operator:
             query = urlencode({"limit": "50", "overdue": "true"})
             await self.call("queue overdue page", "GET", f"{CONSULT}/appeals?{query}")
 
-    async def work(self, share: list[tuple[int, Call]], elsewhere: dict[str, str]) -> None:
+    async def work(
+        self,
+        share: list[tuple[int, Call]],
+        elsewhere: dict[str, str],
+        visits: home_visits.Rounds,
+    ) -> None:
         try:
             for done, (index, call) in enumerate(share, start=1):
                 await self.handle(index, call, elsewhere)
                 if done % CALLBACKS_EVERY == 0:
                     await self.work_callbacks()
+                if done % home_visits.EVERY == 0:
+                    territory = _weighted(self.rng, TOWN_WEIGHTS)
+                    town = DISTRICTS[territory][0]
+                    await home_visits.file_call(self, index, territory, town, visits)
             await self.work_callbacks()
         finally:
             await self.connection.close()
@@ -383,8 +398,8 @@ class Operator:
 
 async def replay(
     world: World, calls: list[Call], host: str, port: int, seed: int
-) -> tuple[float, Tally]:
-    tally = Tally()
+) -> tuple[float, Tally, home_visits.Rounds]:
+    tally, visits = Tally(), home_visits.Rounds()
     codes = list(world.organizations)
     # A reassignment goes to the next town's organisation: a caller registered there.
     elsewhere = {
@@ -396,11 +411,34 @@ async def replay(
         Operator(actor, host, port, tally, random.Random(seed + number))
         for number, actor in enumerate(world.operators)
     ]
+    # Each polyclinic's coordinator and nurse, each at their own connection.
+    pairs = [
+        (
+            people,
+            Operator(people.coordinator, host, port, tally, random.Random(seed)),
+            Operator(people.nurse, host, port, tally, random.Random(seed)),
+        )
+        for people in world.visit_staff.values()
+    ]
+    polyclinics = [home_visits.Polyclinic(*pair) for pair in pairs]
+
+    async def operators() -> None:
+        await asyncio.gather(
+            *(
+                desk.work(indexed[number :: len(desks)], elsewhere, visits)
+                for number, desk in enumerate(desks)
+            )
+        )
+        visits.operators_finished.set()
+
     started = time.perf_counter()
-    await asyncio.gather(
-        *(desk.work(indexed[number :: len(desks)], elsewhere) for number, desk in enumerate(desks))
-    )
-    return time.perf_counter() - started, tally
+    try:
+        await asyncio.gather(operators(), *(polyclinic.work(visits) for polyclinic in polyclinics))
+    finally:
+        for _, coordinator, nurse in pairs:
+            await coordinator.connection.close()
+            await nurse.connection.close()
+    return time.perf_counter() - started, tally, visits
 
 
 async def search_large_base(
@@ -453,7 +491,7 @@ def main(argv: list[str] | None = None) -> None:
     print(support.machine_report()[0])
     with support.scratch_stack(args.database, log_level=args.log_level) as stack:
         world = build_world(stack, args.operators)
-        seconds, tally = asyncio.run(
+        seconds, tally, visits = asyncio.run(
             replay(world, calls, stack.launcher.host, stack.port("gateway"), args.seed)
         )
         if args.articles:
@@ -466,6 +504,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{requests:,} requests in {seconds:.1f} s ({requests / seconds:.0f} requests/s, "
         f"{args.appeals / seconds:.1f} appeals/s); callback attempts: {dict(tally.attempts)}"
     )
+    print(f"home visits: {visits.filed} filed, {visits.done} done by their polyclinics' nurses")
     report(tally)
     print(f"errors: {errors} (target 0): {'met' if errors == 0 else 'MISSED'}")
     if not args.articles:

@@ -487,21 +487,35 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]
     return status, await reader.read(MAX_BODY), False  # framed by closing the connection
 
 
+# Under the servers' keep-alive timeout (telemed/launcher.py: 5 s): a connection left idle longer
+# may be closed by the server just as the next request is written, and fail it.
+IDLE_SECONDS = 4.0
+
+
 class HttpConnection:
-    """One keep-alive connection for sequential requests (reconnects when the server closes)."""
+    """One keep-alive connection for sequential requests (reconnects when the server closes,
+    and after an idle spell the server may have ended it)."""
 
     def __init__(self, host: str, port: int, timeout: float = 30.0) -> None:
         require_loopback(host)
         self.host, self.port, self.timeout = host, port, timeout
         self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+        self._used = 0.0
 
     async def request(self, raw: bytes) -> tuple[int, bytes]:
-        async with asyncio.timeout(self.timeout):
-            if self._streams is None:
-                self._streams = await asyncio.open_connection(self.host, self.port)
-            reader, writer = self._streams
-            writer.write(raw)
-            status, body, keep_alive = await read_response(reader)
+        if self._streams is not None and time.monotonic() - self._used > IDLE_SECONDS:
+            await self.close()
+        try:
+            async with asyncio.timeout(self.timeout):
+                if self._streams is None:
+                    self._streams = await asyncio.open_connection(self.host, self.port)
+                reader, writer = self._streams
+                writer.write(raw)
+                status, body, keep_alive = await read_response(reader)
+        except (OSError, TimeoutError, asyncio.IncompleteReadError):
+            await self.close()  # the next request starts on a new connection
+            raise
+        self._used = time.monotonic()
         if not keep_alive:
             await self.close()
         return status, body

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from services.consult.settings import ConsultSettings
 from services.scheduling.settings import SchedulingSettings
 from telemed.cli import app as cli
 from tests.conftest import TEST_PASSWORD, Stack
@@ -121,6 +122,29 @@ async def test_seeding_maps_the_hotlines_territories_to_the_demo_organisations(
         ("32701000", "Кемерово", ids["Kemerovo City Polyclinic No. 5"]),
         ("32731000", "Новокузнецк", ids["Kuzbass Regional Clinical Hospital"]),
     ]
+
+
+async def test_seeding_puts_the_territories_on_the_home_visit_catchment_with_a_nurse(
+    stack: Stack, gateway_database: str
+) -> None:
+    assert (await invoke("seed", "--demo"))[0] == 0
+    code, output = await invoke("seed", "--demo", "--json")  # again: nothing doubles
+    assert code == 0
+    seeded = json.loads(output)
+    ids = {organization["name"]: organization["id"] for organization in seeded["organizations"]}
+    (operator,) = [u for u in seeded["users"] if u["username"] == "coordinator.kuzbass"]
+    tokens = await stack.login("coordinator.kuzbass", operator["password"])
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    response = await stack.client.get("/api/consult/home-visit-catchment", headers=headers)
+    assert response.status_code == 200, response.text
+    assert [(line["territory_code"], line["organization_id"]) for line in response.json()] == [
+        ("32628000", ids["Tashtagol District Hospital"]),
+        ("32701000", ids["Kemerovo City Polyclinic No. 5"]),
+        ("32731000", ids["Kuzbass Regional Clinical Hospital"]),
+    ]
+    (nurse,) = [u for u in seeded["users"] if u["username"] == "nurse.tashtagol"]
+    assert nurse["role"] == "district_medic"
+    assert nurse["organization_id"] == ids["Tashtagol District Hospital"]
 
 
 async def test_seeding_gives_tashtagol_an_icu_ward_the_centre_watches(
@@ -313,3 +337,50 @@ async def test_seeding_writes_the_hotlines_knowledge_base_once(
     every = await stack.client.get(articles, params={"limit": 100}, headers=headers)
     khabarovsk = [data for data in demo_articles() if data.regions == ["27"]]
     assert len(every.json()["items"]) == len(demo_articles()) - len(khabarovsk)
+
+
+async def test_seeding_sets_up_khabarovsks_medical_chat(
+    stack: Stack, gateway_database: str, tmp_path: Path
+) -> None:
+    """Its territories on region 27's map, the bot bound to the city, its coordinator, and the
+    client consult reads the directory as (owner-only, as consult looks for it)."""
+    assert (await invoke("seed", "--demo"))[0] == 0
+    code, output = await invoke("seed", "--demo", "--json")  # again: nothing doubles
+    assert code == 0
+    seeded = json.loads(output)
+    ids = {organization["name"]: organization["id"] for organization in seeded["organizations"]}
+    (chat,) = [o for o in seeded["organizations"] if o["name"] == "Khabarovsk Krai Medical Chat"]
+    assert (chat["region"], chat["timezone"]) == ("27", "Asia/Vladivostok")
+    (operator,) = [u for u in seeded["users"] if u["username"] == "coordinator.khabarovsk"]
+    assert (operator["role"], operator["organization_id"]) == ("coordinator", chat["id"])
+    tokens = await stack.login("coordinator.khabarovsk", operator["password"])
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    territories = await stack.client.get("/api/consult/appeal-territories", headers=headers)
+    assert [(item["code"], item["organization_id"]) for item in territories.json()] == [
+        ("08701000", ids["Khabarovsk Krai Medical Chat"]),
+        ("08709000", ids["Khabarovsk Krai Medical Chat"]),
+    ]
+    bindings = await stack.client.get("/api/consult/chat-bindings", headers=headers)
+    assert [
+        (each["bot"], each["chat_id"], each["region"], each["territory_code"])
+        for each in bindings.json()
+    ] == [("khabarovsk", "*", "27", "08701000")]
+    settings = ConsultSettings(var_dir=tmp_path)
+    assert settings.resolved_chat_client_file().stat().st_mode & 0o777 == 0o600
+    credentials = settings.chat_client_credentials()
+    assert credentials is not None
+    client_id, secret = credentials
+    token = await stack.client.post(
+        "/api/auth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(client_id, secret.get_secret_value()),
+    )
+    assert token.status_code == 200, token.text
+    hours = await stack.client.get(
+        f"/api/directory/organizations/{chat['id']}",
+        headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+    )
+    assert hours.status_code == 200, hours.text
+    assert [
+        (day["weekday"], day["opens"], day["closes"]) for day in hours.json()["working_hours"]
+    ] == [(day, "08:00:00", "20:00:00") for day in range(6)]

@@ -1,7 +1,7 @@
 """Languages of the console: Babel catalogs (web/translations), the choice of a language for a
 request, and times shown in a zone with the zone named."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -72,3 +72,9 @@ def local_time(value: datetime | None, language: str, zone_name: str | None) -> 
     day = format_date(local, "medium", locale=language)
     shown = f"{day}, {format_time(local, 'short', locale=language)}"
     return f"{shown} ({zone_label(zone_name, language)})"
+
+
+def spoken_day(value: date, language: str) -> str:
+    """A day as it is read out to a caller, its weekday after: "20 October (Monday)", "20
+    октября (понедельник)" (the weekday first would need "во вторник" in Russian)."""
+    return str(format_date(value, "d MMMM (EEEE)", locale=language))

@@ -2,6 +2,7 @@
 layout's context, and a template's block alone for htmx (a fragment is never a second copy)."""
 
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context,
 from jinja2.runtime import Context
 
 from web.assets import Assets
-from web.i18n import LANGUAGES, local_time, zone_label
+from web.i18n import LANGUAGES, local_time, spoken_day, zone_label
 from web.models import BrowserSession
 from web.navigation import ROLE_NAMES, navigation
 
@@ -54,6 +55,11 @@ def _local_time(context: Context, value: Any) -> str:
 
 
 @pass_context
+def _spoken_day(context: Context, value: date) -> str:
+    return spoken_day(value, context["language"])
+
+
+@pass_context
 def _zone(context: Context, zone_name: str | None) -> str:
     return zone_label(zone_name, context["language"])
 
@@ -78,6 +84,7 @@ class Templates:
         environment.globals["static"] = assets.url
         environment.filters["local_time"] = _local_time
         environment.filters["zone"] = _zone
+        environment.filters["spoken_day"] = _spoken_day
         return environment
 
     def render(

@@ -19,6 +19,7 @@ class Template(StrEnum):
     VISIT_REMINDER_HOUR = "visit.reminder_hour"
     VISIT_CANCELLED = "visit.cancelled"
     VISIT_RESCHEDULED = "visit.rescheduled"
+    VISIT_HOME = "visit.home"  # a doctor or nurse called home: the day and window
     CASE_CONCLUSION_READY = "case.conclusion_ready"
     CASE_INFO_REQUESTED = "case.info_requested"
     CASE_NEW_URGENT = "case.new_urgent"

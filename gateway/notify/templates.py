@@ -53,6 +53,7 @@ CONTRACT: dict[Template, Contract] = {
         frozenset({"old_start", "start", "timezone", "organization_name"}),
         frozenset({"join_link"}),
     ),
+    Template.VISIT_HOME: Contract(frozenset({"start", "end", "timezone", "organization_name"})),
     Template.CASE_CONCLUSION_READY: Contract(frozenset({"case_id", "case_link", "specialty"})),
     Template.CASE_INFO_REQUESTED: Contract(frozenset({"case_id", "case_link", "specialty"})),
     Template.CASE_NEW_URGENT: Contract(
@@ -72,6 +73,7 @@ SMS_FORMS = frozenset(
         Template.VISIT_REMINDER_HOUR,
         Template.VISIT_CANCELLED,
         Template.VISIT_RESCHEDULED,
+        Template.VISIT_HOME,
         Template.CASE_NEW_URGENT,
         Template.CASE_DEADLINE_SOON,
     }

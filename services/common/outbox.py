@@ -61,6 +61,8 @@ class EventType(StrEnum):
     CASE_DEADLINE_SOON = "case.deadline_soon"  # once per case, ahead of its deadline
     APPEAL_RESOLVED = "appeal.resolved"
     MONITORING_ESCALATED = "monitoring.escalated"
+    # A home-visit call taken for a polyclinic, with the day and window the caller was told.
+    HOME_VISIT_REQUESTED = "home_visit.requested"
     APPOINTMENT_BOOKED = "appointment.booked"
     APPOINTMENT_CANCELLED = "appointment.cancelled"
     APPOINTMENT_REMINDER_DUE = "appointment.reminder_due"

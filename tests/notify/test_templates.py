@@ -33,6 +33,7 @@ VALUES: dict[str, Any] = {
     "client": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Firefox/133.0",
     "start": "2026-12-08T07:30:00Z",
     "old_start": "2026-12-07T03:00:00Z",
+    "end": "2026-12-08T11:00:00Z",
     "visit_type": "remote",
     "practitioner_name": "Соколова Елена Викторовна",
     "join_link": f"{PUBLIC_URL}/visit/" + "V" * 64,
@@ -140,8 +141,8 @@ def _rendered_values(language: str) -> list[str]:
     """What the parameters of `VALUES` become in an SMS: the values, and the times and counts
     as the filters write them."""
     dates = {
-        "ru": ["08.12 в 14:30", "07.12 в 10:00", "08.12 в 17:00", "14:30", "24 часа"],
-        "en": ["8 Dec at 14:30", "7 Dec at 10:00", "8 Dec at 17:00", "14:30", "24 hours"],
+        "ru": ["08.12 в 14:30", "07.12 в 10:00", "08.12 в 17:00", "14:30", "18:00", "24 часа"],
+        "en": ["8 Dec at 14:30", "7 Dec at 10:00", "8 Dec at 17:00", "14:30", "18:00", "24 hours"],
     }[language]
     return [str(value) for value in VALUES.values()] + dates + ["UTC+7"]
 

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.notify.producers import cases, visits
+from gateway.notify.producers import cases, home_visits, visits
 from gateway.notify.producers.context import Links, Producing
 from services.common.outbox import EventType, OutboxEvent
 
@@ -22,6 +22,7 @@ PRODUCERS: dict[str, Producer] = {
     EventType.CASE_CONCLUDED: cases.concluded,
     EventType.CASE_INFO_REQUESTED: cases.info_requested,
     EventType.CASE_DEADLINE_SOON: cases.deadline_soon,
+    EventType.HOME_VISIT_REQUESTED: home_visits.requested,
 }
 # The services whose events can become messages: the relay reads them at its normal pace
 # while anyone could be told, subscribers or not (`gateway/webhooks/relay.py`).
