@@ -1,7 +1,8 @@
 """The knowledge base's screens in process: an article written, published, found by another
 form of its words with them marked, edited into a new version whose previous text stays
-readable; suggestions beside a caller's appeal; the article cited by a resolution and counted
-in the figures; an edit of an older version refused."""
+readable; suggestions beside a caller's appeal; the article cited by a resolution, named on the
+appeal's page (linked by id alone once its reader may no longer read it) and counted in the
+figures; an edit of an older version refused."""
 
 import html
 import re
@@ -193,7 +194,14 @@ async def test_a_resolution_cites_the_article_and_the_figures_count_it(library: 
         assert done.headers["location"] == f"{path}?saved=resolve"
         resolved = await library.console.page(browser, path)
         figures = await library.console.page(browser, "/knowledge/figures")
-    assert f'href="/knowledge/articles/{article_id}"' in resolved.text
+        article = await library.console.page(browser, f"/knowledge/articles/{article_id}")
+        await library.console.post(browser, article, f"/knowledge/articles/{article_id}/archive")
+    cited = f'<a href="/knowledge/articles/{article_id}" lang="ru">Бесплатная гистология'
+    assert cited in resolved.text  # named by its title
+    async with library.browser(library.operator) as browser:
+        archived = await library.console.page(browser, path)  # no longer theirs to read
+    assert cited not in archived.text
+    assert f'<a href="/knowledge/articles/{article_id}">The knowledge-base article' in archived.text
     row = re.search(r"<tr>\s*<th scope=\"row\">.*?</tr>", figures.text, re.S)
     assert row, figures.text
     assert "Бесплатная гистология по направлению" in row.group(0)
