@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
-from gateway import auth, directory, fhir, openapi, proxy, readiness, revocations
+from gateway import auth, cors, directory, docs, fhir, openapi, proxy, readiness, revocations
 from gateway.accounts import api as accounts_api
 from gateway.accounts import page as accounts_page
 from gateway.accounts.passwords import PasswordRules, Passwords
@@ -92,6 +92,8 @@ def create_app(
         session_info=notify_planning.session_info(settings),  # what `enqueue` plans with
     )
     app.state.token_issuer = issuer
+    openapi.install(app, settings)
+    docs.install(app, settings)
     oauth_routes.install(app, settings)
     app.state.visit_links = VisitLinks.from_settings(settings)
     app.state.secret_hasher = SecretHasher(
@@ -100,4 +102,6 @@ def create_app(
     app.state.passwords = Passwords(PasswordRules.from_settings(settings), app.state.secret_hasher)
     app.state.upstreams = upstreams
     install_console(app)  # the router's fallback: every other path is the web console's
+    if settings.cors_origins:  # added last, so outermost: problems get the headers too
+        app.add_middleware(cors.Cors, origins=settings.cors_origins)
     return app

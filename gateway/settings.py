@@ -1,13 +1,16 @@
 """Gateway settings (env prefix `TELEMED_GATEWAY_`)."""
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 from pydantic_settings import SettingsConfigDict
 
+from gateway import cors
 from gateway.accounts.settings import AccountsSettings
 from gateway.notify.settings import NotifySettings
 from gateway.oauth.settings import SignInSettings
+from services.common.fhir_terms import FhirSettings
 from services.common.settings import ServiceSettings
 
 
@@ -21,7 +24,9 @@ def default_services() -> dict[str, str | list[str]]:
     }
 
 
-class GatewaySettings(ServiceSettings, NotifySettings, AccountsSettings, SignInSettings):
+class GatewaySettings(
+    ServiceSettings, NotifySettings, AccountsSettings, SignInSettings, FhirSettings
+):
     model_config = SettingsConfigDict(
         env_prefix="TELEMED_GATEWAY_", env_file=".env", extra="ignore"
     )
@@ -30,9 +35,20 @@ class GatewaySettings(ServiceSettings, NotifySettings, AccountsSettings, SignInS
     # The gateway's address as people reach it: the base of every link in a message (email,
     # SMS) and of pages sent out of the API.
     public_url: str = "http://127.0.0.1:8000"
+    # Who runs this deployment, as the API document's `contact` names them.
+    api_contact_name: str = "telemed"
+    api_contact_email: str | None = None
+    # The public OAuth client that /docs' "Authorize" signs in as (docs/api.md: registering it
+    # with the redirect URI <public_url>/docs/oauth2-redirect).
+    api_docs_client_id: str = "telemed-api-docs"
     # One base URL per service, or a list of its instances: `{"consult": ["http://a:8001",
     # "http://b:8001"]}` spreads requests round-robin (gateway/balancer.py).
     services: dict[str, str | list[str]] = Field(default_factory=default_services)
+    cors_origins: list[Annotated[str, AfterValidator(cors.origin)]] = Field(
+        default_factory=list,
+        description="Origins whose web pages may call the API from a browser "
+        '(`["https://mis.example.org"]`, gateway/cors.py); none by default.',
+    )
     signing_key_path: Path | None = None
     # The HMAC key of patients' personal visit links (gateway/visits/links.py): every replica
     # needs the same file, and replacing it breaks every link sent so far.
@@ -79,6 +95,12 @@ class GatewaySettings(ServiceSettings, NotifySettings, AccountsSettings, SignInS
     webhook_backoff_jitter: float = 0.2
     webhook_retry_window: float = 24 * 3600.0
     webhook_secret_grace: float = 24 * 3600.0
+    webhook_legacy_signature: bool = Field(
+        default=True,
+        description="Also sign deliveries with the old `Telemed-Signature` header, beside the "
+        "Standard Webhooks ones, until receivers have moved (docs/webhooks.md: it goes away "
+        "with this setting in telemed 0.3.0, not before 2027-06-30).",
+    )
     webhook_log_retention_days: int = 30
     webhook_allow_private_targets: bool = Field(
         default=True,

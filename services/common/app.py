@@ -28,7 +28,7 @@ from services.common.observability import (
     configure_logging,
     install_observability,
 )
-from services.common.openapi import install_openapi
+from services.common.openapi import install_openapi, operation_id
 from services.common.outbox import Outbox, outbox_pruning, outbox_router
 from services.common.settings import ServiceSettings
 from services.common.tables import KernelTables
@@ -111,6 +111,10 @@ def create_service_app(
         # A redirect to the path without its slash would name this process's own address
         # (`http://127.0.0.1:8001/...` behind the gateway): such a path is simply not found.
         redirect_slashes=False,
+        generate_unique_id_function=operation_id,
+        # One schema per model: generators keep a model whose input and output schemas
+        # would otherwise differ only in a `-Input`/`-Output` suffix (and drop both).
+        separate_input_output_schemas=False,
     )
     app.state.settings = settings
     app.state.database = database

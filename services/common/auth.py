@@ -11,10 +11,11 @@ from typing import Annotated, Any, NamedTuple
 
 import httpx
 import jwt
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
 from pydantic import BaseModel, ConfigDict
 
 from services.common.errors import Forbidden, Unauthorized
+from services.common.openapi import BEARER, OAUTH2
 
 ACCESS_TOKEN_TYPE = "at+jwt"
 JwksProvider = Callable[[bool], Awaitable[dict[str, Any]]]
@@ -286,7 +287,12 @@ def require_client_scope(principal: Principal, scope: str) -> None:
         raise Forbidden(f"This API client lacks the {scope} scope.")
 
 
-async def current_principal(request: Request) -> Principal:
+async def current_principal(
+    request: Request,
+    # Only so that every route taking a token says so in its OpenAPI `security`.
+    _oauth2: Annotated[str | None, Security(OAUTH2)] = None,
+    _bearer: Annotated[object, Security(BEARER)] = None,
+) -> Principal:
     verifier: TokenVerifier = request.app.state.token_verifier
     principal = await verifier.verify(bearer_token(request))
     request.state.principal = principal

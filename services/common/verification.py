@@ -49,6 +49,7 @@ def audit_router(service: str) -> APIRouter:
         "/verification",
         response_model=AuditVerification,
         summary="Verify this service's audit chains (administrators)",
+        operation_id=f"{service}_audit_verify",
         description="Recomputes every record's keyed hash and each chain's links; names the "
         "first record that does not fit. Records written before the chains were keyed are "
         "counted in `unkeyed`.",

@@ -107,6 +107,30 @@ def _metadata(fields: dict[str, str | None]) -> tuple[FileKind, str | None]:
     return kind, checksum
 
 
+UPLOAD_FIELDS = {
+    "kind": {"type": "string", "enum": [kind.value for kind in FileKind], "examples": ["ecg"]},
+    "name": {"type": "string", "maxLength": 1024, "examples": ["ECG 12-lead.pdf"]},
+    "sha256": {"type": "string", "pattern": SHA256_PATTERN,
+               "description": "The content's SHA-256, checked once it is stored."},
+}  # fmt: skip
+UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "title": "FileUpload",
+                "properties": {"file": {"type": "string", "format": "binary"}, **UPLOAD_FIELDS},
+                "required": ["file"],
+            },
+            "example": {"file": "<the file's bytes>", "kind": "ecg", "name": "ECG 12-lead.pdf"},
+            "encoding": {"file": {"contentType": "application/octet-stream"}},
+        },
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+    },
+}
+
+
 @router.post(
     "/files",
     status_code=201,
@@ -119,6 +143,8 @@ def _metadata(fields: dict[str, str | None]) -> tuple[FileKind, str | None]:
     "consult (the case's `attachment_ids`): a `case_id` here is refused with 422. For large "
     "files over weak links use the resumable tus endpoint `/api/files/uploads` instead.",
     responses=problem_responses(400, 401, 403, 413, 415, 422),
+    # The route reads the body as a stream itself, so FastAPI cannot see it: declared here.
+    openapi_extra={"requestBody": UPLOAD_BODY},
 )
 async def upload_file(
     request: Request,

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from services.common.audit import Outcome
 from services.common.auth import CurrentPrincipal, bearer_token, current_principal
 from services.common.errors import Conflict, Forbidden, problem_responses
+from services.common.openapi import CREDENTIAL_SECURITY, TOKEN_SECURITY
 from services.common.uow import UnitOfWorkDep
 from services.video import service
 from services.video.deps import LiveDep, PeopleDep
@@ -143,6 +144,7 @@ async def create_room(
     "participant (the room's join token). The token is checked before the room is looked up, "
     "and a room the caller may not see is the same 404 as a room that does not exist.",
     responses=problem_responses(401, 403, 404),
+    dependencies=[*TOKEN_SECURITY, *CREDENTIAL_SECURITY],
 )
 async def get_room(
     room_id: RoomId, request: Request, uow: UnitOfWorkDep, live: LiveDep

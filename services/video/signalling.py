@@ -23,6 +23,7 @@ from services.common.errors import (
     UnsupportedMediaType,
     problem_responses,
 )
+from services.common.openapi import CREDENTIAL_SECURITY
 from services.common.uow import UnitOfWorkDep
 from services.video import service
 from services.video.api import PREFIX, RoomId
@@ -32,7 +33,8 @@ from services.video.ice import ice_servers, link_header
 from services.video.models import Participant
 from services.video.schemas import AudioOnlyIn, ConsentIn, ParticipantOut
 
-router = APIRouter(prefix=PREFIX, tags=["video signalling"])
+# Every route takes the room's join token as its bearer.
+router = APIRouter(prefix=PREFIX, tags=["video signalling"], dependencies=CREDENTIAL_SECURITY)
 ParticipantId = Annotated[uuid.UUID, Path(description="The participant (= session) id.")]
 MAX_SDP_BYTES = 64 * 1024
 SDP = "application/sdp"

@@ -31,6 +31,7 @@ from services.consult.cases.schemas import (
     MessageOut,
     OverdueCount,
     ReasonRequest,
+    SignedConclusionOut,
     SigningKeys,
     case_out,
 )
@@ -402,10 +403,36 @@ async def get_conclusion(
 
 
 @router.get(
+    "/cases/{case_id}/conclusions/{version}/signed",
+    response_model=SignedConclusionOut,
+    tags=["conclusions"],
+    summary="The exact bytes one version's signature covers, with the signature and key id",
+    description=(
+        "For checking the conclusion with the published key alone (`/conclusion-keys`): form 2 "
+        "is a JWS (EdDSA) over the RFC 8785 document, specified in docs/api.md; "
+        "`docs/verify_conclusion.py` checks both forms. Readable by whoever reads the "
+        "conclusion, and audited as such."
+    ),
+    responses=READ_ERRORS,
+)
+async def get_signed_conclusion(
+    case_id: uuid.UUID,
+    version: Annotated[int, Path(ge=1, le=10_000)],
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+) -> SignedConclusionOut:
+    return await conclusions.get_signed_conclusion(uow, principal, case_id, version)
+
+
+@router.get(
     "/conclusion-keys",
     response_model=SigningKeys,
     tags=["conclusions"],
     summary="The public keys conclusions are signed with (JWKS), for checking them offline",
+    description=(
+        "A JWK Set (RFC 7517) of Ed25519 keys (`kty` OKP, RFC 8037), each `kid` its RFC 7638 "
+        "thumbprint: the current key and every retired one. Public: no token needed."
+    ),
 )
 async def conclusion_keys(signer: SignerDep) -> SigningKeys:
     return SigningKeys(keys=signer.jwks)

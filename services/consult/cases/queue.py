@@ -24,8 +24,9 @@ from services.consult.values import Urgency
 
 # Only the columns the queue shows, read as plain rows: loading `Case` entities decoded the
 # JSON columns (summary, attachment ids) and built ORM objects for every row, which cost far
-# more CPU than the query itself. The names are CaseSummary's fields, so none can be missed.
-SUMMARY_FIELDS = tuple(CaseSummary.model_fields)
+# more CPU than the query itself. The names are CaseSummary's fields, so none can be missed
+# (`overdue` is worked out on validation).
+SUMMARY_FIELDS = tuple(name for name in CaseSummary.model_fields if name != "overdue")
 SUMMARY_COLUMNS = tuple(Case.__table__.c[name] for name in SUMMARY_FIELDS)
 
 

@@ -2,12 +2,13 @@
 
 import uuid
 from datetime import datetime
+from typing import Self
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    computed_field,
+    model_validator,
 )
 
 from services.common.db import utcnow
@@ -18,6 +19,7 @@ from services.consult.cases.enums import (
     CaseStatus,
     ConsultationMode,
     MessageKind,
+    SignatureForm,
 )
 from services.consult.cases.models import Case
 from services.consult.values import (
@@ -50,6 +52,44 @@ class ClinicalSummary(Strict):
 
 
 class CaseCreate(Strict):
+    """A district medic's question to a regional centre (as `telemed.samples.sample_case`)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "target_organization_id": "3f1c2a9e-8d4b-4c7e-9a51-0b6f2d7e4c10",
+                    "specialty": "cardiology",
+                    "patient": {
+                        "reference": "MIS-42-000123",
+                        "full_name": "Petrov Ivan Sergeevich",
+                        "birth_date": "1961-04-12",
+                        "sex": "male",
+                        "insurance_policy": "4250000000000123",
+                    },
+                    "urgency": "urgent",
+                    "mode": "written",
+                    "question": "Is transfer for PCI indicated?",
+                    "summary": {
+                        "present_illness": "Chest pain for 6 hours, ST depression V4-V6.",
+                        "relevant_history": "Hypertension 10 years.",
+                        "vital_signs": {
+                            "systolic_bp": 150,
+                            "diastolic_bp": 95,
+                            "heart_rate": 98,
+                            "spo2": 95,
+                        },
+                        "main_diagnosis": {"code": "I21.4", "text": "Acute subendocardial MI"},
+                        "accompanying_diagnoses": [{"code": "I10", "text": "Hypertension"}],
+                        "current_treatment": "Aspirin 300 mg, heparin.",
+                    },
+                    "attachment_ids": ["9b2e4f61-5c3d-4a8e-b7f0-2d1c6e9a8b34"],
+                    "submit": True,
+                }
+            ]
+        }
+    )
+
     target_organization_id: uuid.UUID = Field(description="The regional centre asked.")
     specialty: Specialty
     patient: Patient
@@ -128,11 +168,15 @@ class CaseSummary(BaseModel):
     due_at: datetime
     submitted_at: datetime | None
     created_at: datetime
+    # A field set on validation, not a computed one: a computed field gives the model (and
+    # the clinical summary inside CaseOut) a second, output-only schema in the OpenAPI
+    # document, which generators drop.
+    overdue: bool = Field(default=False, description="Still open past `due_at`, as answered.")
 
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def overdue(self) -> bool:
-        return self.status in OPEN_STATUSES and self.due_at < utcnow()
+    @model_validator(mode="after")
+    def _overdue_now(self) -> Self:
+        self.overdue = self.status in OPEN_STATUSES and self.due_at < utcnow()
+        return self
 
 
 class Attachment(BaseModel):
@@ -228,6 +272,24 @@ class ConclusionContent(Strict):
 
 
 class ConclusionCreate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "content": {
+                        "findings": "NSTEMI, high GRACE risk.",
+                        "diagnosis_text": "Acute subendocardial myocardial infarction",
+                        "diagnosis_codes": ["I21.4"],
+                        "recommendations": "Transfer to the PCI centre within 24 hours.",
+                        "recommended_tests": ["troponin in 3 hours"],
+                        "in_person_visit_needed": True,
+                        "hospitalisation_needed": True,
+                    }
+                }
+            ]
+        }
+    )
+
     content: ConclusionContent
     amendment_reason: ShortText | None = Field(
         default=None, description="Required when the case already has a conclusion."
@@ -244,10 +306,39 @@ class ConclusionOut(BaseModel):
     content: ConclusionContent
     amends_version: int | None
     amendment_reason: str | None
-    content_sha256: str = Field(description="SHA-256 of the canonical signed document.")
-    signature: str = Field(description="Ed25519 signature (base64url) of the canonical document.")
+    content_sha256: str = Field(description="SHA-256 (hex) of the signed bytes.")
+    signature: str = Field(
+        description="Ed25519 signature (base64url): form 2's JWS signature, form 1's bare one."
+    )
     key_id: str = Field(description="RFC 7638 thumbprint of the signing key.")
+    signature_form: SignatureForm = Field(
+        description="2: a JWS over the RFC 8785 document (docs/api.md); 1: issued before it."
+    )
     signature_valid: bool = Field(description="Whether the stored signature verifies now.")
+
+
+class SignedConclusionOut(BaseModel):
+    """What a version's signature covers, byte for byte, with the signature: enough to check it
+    with the published key alone (docs/api.md, "Checking a conclusion's signature")."""
+
+    case_id: uuid.UUID
+    version: int
+    signature_form: SignatureForm = Field(
+        description="2: a JWS over the RFC 8785 document; 1: sorted-keys JSON signed bare."
+    )
+    payload: str = Field(
+        description="The exact signed bytes, base64url without padding: form 2's JWS payload "
+        "(the RFC 8785 document), form 1's canonical JSON."
+    )
+    payload_sha256: str = Field(description="SHA-256 (hex) of the payload when it was signed.")
+    jws: str | None = Field(
+        description="Form 2: the compact JWS with its payload detached (RFC 7515 appendix F), "
+        "`header..signature`; put `payload` between the dots for the whole JWS. Form 1: null."
+    )
+    signature: str = Field(description="The Ed25519 signature, base64url without padding.")
+    key_id: str = Field(
+        description="The `kid` of the signing key in `GET /api/consult/conclusion-keys`."
+    )
 
 
 class SigningKeys(BaseModel):
@@ -296,7 +387,11 @@ class WorseningSigns(BaseModel):
 
 def case_out(case: Case) -> CaseOut:
     """The API view of a stored case; the patient columns become one nested object."""
-    fields = {name: getattr(case, name) for name in CaseOut.model_fields if name != "patient"}
+    fields = {
+        name: getattr(case, name)
+        for name in CaseOut.model_fields
+        if name not in {"patient", "overdue"}  # `overdue` is worked out on validation
+    }
     # A patient's own request carries no clinical summary.
     return CaseOut.model_validate(
         {**fields, "patient": patient_of(case), "summary": case.summary or None}

@@ -15,6 +15,7 @@ from fastapi.responses import StreamingResponse
 
 from services.common.auth import bearer_token
 from services.common.errors import NotFound, Unauthorized, problem_responses
+from services.common.openapi import CREDENTIAL_SECURITY
 from services.common.uow import UnitOfWork, UnitOfWorkDep
 from services.video.api import PREFIX
 from services.video.deps import LiveDep
@@ -27,7 +28,10 @@ from services.video.wards.live import BedEntry, Viewer, WardEntry, WardsLive
 from services.video.wards.models import Bed
 from services.video.wards.schemas import FocusIn, TalkIn, Tile, ViewerOut
 
-router = APIRouter(prefix=f"{PREFIX}/wards", tags=["ICU ward signalling"])
+# Every route takes a bed's device credential or a viewer's watch token as its bearer.
+router = APIRouter(
+    prefix=f"{PREFIX}/wards", tags=["ICU ward signalling"], dependencies=CREDENTIAL_SECURITY
+)
 WardId = Annotated[uuid.UUID, Path(description="The ward's id.")]
 BedId = Annotated[uuid.UUID, Path(description="The bed's id.")]
 ViewerId = Annotated[uuid.UUID, Path(description="The viewer (= overview session) id.")]

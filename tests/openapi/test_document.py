@@ -1,0 +1,122 @@
+"""The aggregated OpenAPI document is one that tools accept: a clean lint, stable readable
+operationIds, security declared per operation, one schema per model, problems as problems,
+tags described and grouped by service, the FHIR views once."""
+
+import re
+from typing import Any
+
+from openapi_spec_validator import OpenAPIV31SpecValidator
+
+from gateway.oauth.enums import Scope
+from gateway.openapi import SCOPES
+from gateway.scopes import CLIENT_SCOPES, SERVICE_SCOPES
+from services.common.errors import PROBLEM_MEDIA_TYPE
+from services.common.fhir import FHIR_MEDIA_TYPE
+from services.common.openapi import OPERATION_ID, PROBLEM_SCHEMA
+from tests.openapi.conftest import operations
+
+# Public by design: a token is what they hand out or need none to be read.
+PUBLIC = {
+    ("post", "/api/auth/token"),
+    ("get", "/.well-known/jwks.json"),
+    ("get", "/.well-known/openid-configuration"),
+    ("get", "/health"),
+    ("get", "/ready"),
+    ("get", "/api/fhir/metadata"),
+    ("get", "/oauth/authorize"),
+}
+TOKEN: list[dict[str, list[str]]] = [{"oauth2": []}, {"bearer": []}]
+
+
+def test_the_document_lints_clean(document: dict[str, Any]) -> None:
+    errors = [str(error) for error in OpenAPIV31SpecValidator(document).iter_errors()]
+    assert errors == []
+
+
+def test_operation_ids_are_unique_and_readable(document: dict[str, Any]) -> None:
+    ids = [operation["operationId"] for _, _, operation in operations(document)]
+    assert [name for name in ids if not OPERATION_ID.fullmatch(name)] == []
+    assert sorted({name for name in ids if ids.count(name) > 1}) == []
+    by_route = {(method, path): op["operationId"] for method, path, op in operations(document)}
+    assert by_route[("post", "/api/consult/cases")] == "cases_create"
+    assert by_route[("post", "/api/scheduling/appointments/{appointment_id}/cancel")] == (
+        "appointments_cancel"
+    )
+    assert by_route[("post", "/api/consult/cases/{case_id}/cancel")] == "cases_cancel"
+    assert by_route[("post", "/api/auth/token")] == "auth_token"
+    assert by_route[("get", "/api/fhir/Task/{id}")] == "fhir_read_task"
+
+
+def test_every_operation_declares_its_security(document: dict[str, Any]) -> None:
+    schemes = document["components"]["securitySchemes"]
+    flows = schemes["oauth2"]["flows"]
+    public_url = document["servers"][0]["url"]
+    assert flows["authorizationCode"]["authorizationUrl"] == f"{public_url}/oauth/authorize"
+    assert flows["authorizationCode"]["tokenUrl"] == f"{public_url}/api/auth/token"
+    assert flows["clientCredentials"]["tokenUrl"] == f"{public_url}/api/auth/token"
+    assert set(flows["authorizationCode"]["scopes"]) == set(SCOPES)
+    assert schemes["bearer"] == schemes["bearer"] | {"type": "http", "scheme": "bearer"}
+    for method, path, operation in operations(document):
+        assert "security" in operation, (method, path)
+        if (method, path) in PUBLIC:
+            assert operation["security"] == [], (method, path)
+    secured = {(m, p): op["security"] for m, p, op in operations(document)}
+    assert secured[("post", "/api/consult/cases")] == TOKEN
+    assert secured[("get", "/api/fhir/Task/{id}")] == TOKEN
+    assert secured[("post", "/api/video/rooms/{room_id}/sessions")] == [{"credential": []}]
+
+
+def test_scopes_are_every_scope_a_token_can_carry() -> None:
+    assert set(SCOPES) == {scope.value for scope in Scope} | CLIENT_SCOPES | SERVICE_SCOPES
+
+
+def test_one_schema_per_model(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    assert [name for name in schemas if re.search(r"-(Input|Output)$|__", name)] == []
+    for name in ("CaseOut", "ConclusionOut", "ConsiliumOut", "OpinionOut", "ProtocolOut"):
+        assert name in schemas
+    titles = [schema.get("title", name) for name, schema in schemas.items()]
+    assert sorted({title for title in titles if titles.count(title) > 1}) == []
+
+
+def test_errors_are_problems(document: dict[str, Any]) -> None:
+    """A 4xx is a problem, never plain JSON; besides it only the sign-in's pages (HTML) and
+    the FHIR views' OperationOutcomes."""
+    allowed = {PROBLEM_MEDIA_TYPE, FHIR_MEDIA_TYPE, "text/html"}
+    for method, path, operation in operations(document):
+        for status, response in operation["responses"].items():
+            media = set(response.get("content", {}))
+            if status.startswith("4"):
+                assert media <= allowed, (method, path, status)
+        if "422" in operation["responses"]:
+            content = operation["responses"]["422"]["content"]
+            assert content == {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}}
+
+
+def test_tags_are_described_and_grouped_by_service(document: dict[str, Any]) -> None:
+    tags = {tag["name"]: tag for tag in document["tags"]}
+    assert [name for name, tag in tags.items() if not tag.get("description")] == []
+    used = {tag for _, _, operation in operations(document) for tag in operation["tags"]}
+    assert used <= set(tags)
+    grouped = {tag for group in document["x-tagGroups"] for tag in group["tags"]}
+    assert grouped == set(tags)  # ReDoc hides a tag in no group
+    groups = {group["name"]: group["tags"] for group in document["x-tagGroups"]}
+    assert "cases" in groups["Consultations"]
+    assert "appointments" in groups["Scheduling"]
+
+
+def test_servers_licence_and_contact(document: dict[str, Any]) -> None:
+    assert document["servers"] == [{"url": "http://127.0.0.1:8000", "description": "This gateway"}]
+    assert document["info"]["license"]["identifier"] == "Apache-2.0"
+    assert document["info"]["contact"]["name"]
+
+
+def test_fhir_paths_appear_once_under_the_facade(document: dict[str, Any]) -> None:
+    fhir = [path for path in document["paths"] if "/fhir/" in path]
+    assert [path for path in fhir if not path.startswith("/api/fhir/")] == []
+    assert "/api/fhir/{resource_type}" not in document["paths"]
+    # A search two services answer (consult by case or patient, files else) is one operation
+    # with the parameters and descriptions of both.
+    search = document["paths"]["/api/fhir/DocumentReference"]["get"]
+    assert "Telemed-Grant" in {parameter["name"] for parameter in search["parameters"]}
+    assert "case" in search["description"]
