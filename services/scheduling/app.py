@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from gateway.client import DirectoryClient
 from services.common.app import create_service_app
+from services.common.credentials import ServiceToken
 from services.common.db import utcnow
 from services.common.grants import GrantVerifier
 from services.common.jobs import periodic_job
@@ -16,7 +17,6 @@ from services.common.verification import audit_router
 from services.scheduling import eligibility_api, fhir_api
 from services.scheduling.api import router
 from services.scheduling.case_links import GRANT_AUDIENCE
-from services.scheduling.credentials import ServiceToken
 from services.scheduling.models import KERNEL_TABLES, OUTBOX
 from services.scheduling.reminders import load_channel, run_and_fill_rooms
 from services.scheduling.rooms import VideoRooms
@@ -36,7 +36,12 @@ def create_app(
     async def startup(app: FastAPI) -> AsyncIterator[None]:
         gateway = app.state.gateway_client
         app.state.directory = DirectoryClient(gateway)
-        credential = ServiceToken(gateway, settings.video_client_credentials)
+        credential = ServiceToken(
+            gateway,
+            settings.video_client_credentials,
+            service="Scheduling",
+            missing="TELEMED_SCHEDULING_VIDEO_CLIENT_ID, or `telemed seed --demo`",
+        )
         app.state.video_rooms = VideoRooms(VideoClient(gateway), credential)
 
         async def remind() -> None:  # the clock is read on every run, so tests can move time

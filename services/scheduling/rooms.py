@@ -17,10 +17,10 @@ from sqlalchemy import select, update
 
 from services.common.audit import AuditTables, Outcome
 from services.common.auth import Principal, Role
+from services.common.credentials import ServiceToken
 from services.common.db import Database
 from services.common.errors import Conflict, Gone, ProblemError, ServiceUnavailable
 from services.common.uow import UnitOfWork, standalone_unit_of_work
-from services.scheduling.credentials import ServiceToken
 from services.scheduling.enums import (
     LINKED_VISIT,
     VIDEO_VISITS,

@@ -1,6 +1,6 @@
 """Demo directory for trying telemed: a Kuzbass regional centre, its districts, and their staff,
-the hotline's territory map of the region and its knowledge base, and a district hospital's ICU
-ward the centre watches."""
+the hotline's territory map of the region and its knowledge base, a district hospital's ICU
+ward the centre watches, and Khabarovsk Krai's medical chat (telemed/demo/chats.py)."""
 
 import json
 import secrets
@@ -25,8 +25,10 @@ from services.common.uow import UnitOfWork, standalone_unit_of_work
 from services.consult.appeals.routing import merge_territories
 from services.consult.appeals.schemas import TerritoryFileEntry
 from services.consult.db import KERNEL_TABLES as CONSULT_TABLES
+from services.consult.home_visits.catchment import merge_lines
 from services.scheduling.settings import SchedulingSettings
 from services.video.service import ROOM_SCHEDULER_SCOPE
+from telemed.demo import chats
 from telemed.demo.knowledge import seed_knowledge
 from telemed.demo.wards import seed_ward
 
@@ -39,6 +41,8 @@ ORGANIZATIONS = [
     ("Khabarovsk Territorial Telemedicine Centre", OrganizationKind.REGIONAL_CENTRE, "27",
      "Asia/Vladivostok"),
     ("Kuzbass Patient Call Centre", OrganizationKind.CALL_CENTRE, "42", "Asia/Novokuznetsk"),
+    # Open 08:00-20:00 Monday to Saturday (the directory's default hours), in Khabarovsk's zone.
+    (chats.CHAT_ORGANIZATION, OrganizationKind.CALL_CENTRE, chats.REGION, "Asia/Vladivostok"),
 ]  # fmt: skip
 CENTRE, TASHTAGOL, MARIINSK = (
     "Kuzbass Regional Clinical Hospital",
@@ -63,7 +67,12 @@ USERS: list[tuple[str, str, Role, str | None, str | None]] = [
     ("registrar.callcentre", "Anna Igorevna Smirnova", Role.REGISTRAR, CALL_CENTRE, None),
     # Manages Tashtagol's ICU ward (telemed/demo/wards.py): its beds, patients, tablet links.
     ("coordinator.tashtagol", "Irina Pavlovna Guseva", Role.COORDINATOR, TASHTAGOL, None),
-]
+    # The district nurse Tashtagol's polyclinic sends to homes (a blood draw, an injection).
+    ("nurse.tashtagol", "Svetlana Nikolaevna Vasilieva", Role.DISTRICT_MEDIC, TASHTAGOL, None),
+    # Works Khabarovsk Krai's medical chat: its appeals, their conversations and answers.
+    ("coordinator.khabarovsk", "Tatiana Viktorovna Kim", Role.COORDINATOR,
+     chats.CHAT_ORGANIZATION, None),
+]  # fmt: skip
 # The call centre serves these: its registrar acts for their patients as for its own.
 SERVED_BY_CALL_CENTRE = (TASHTAGOL, KEMEROVO_POLYCLINIC)
 # The hotline's territory map of region 42 (OKTMO codes, the names its operators hear): which
@@ -177,8 +186,16 @@ async def _territory_map(consult: ServiceSettings, organizations: dict[str, Orga
         )
         for code, name, organization in TERRITORIES
     ]
+    chat = organizations[chats.CHAT_ORGANIZATION].id
+    entries += [
+        TerritoryFileEntry(region=chats.REGION, code=code, name=name, organization_id=chat)
+        for code, name in chats.TERRITORIES
+    ]
+    # Home visits: the same territories, each served by the organisation's own polyclinic.
+    lines = [("42", code, organizations[name].id) for code, _, name in TERRITORIES]
     try:
         await merge_territories(database, CONSULT_TABLES.audit, entries, "the demo's seed")
+        await merge_lines(database, CONSULT_TABLES.audit, lines)
     finally:
         await database.dispose()
 
@@ -237,12 +254,18 @@ async def seed_demo(
                 {"client_id": mis.client_id, "client_secret": secret,
                  "organization_id": str(organizations[TASHTAGOL].id)}
             )  # fmt: skip
+            # Consult reads the chat's hours as this client (no scopes: the directory alone).
+            chat_client, chat_secret = await _api_client(
+                uow, hasher, chats.CHAT_CLIENT_NAME, organizations[chats.CHAT_ORGANIZATION], []
+            )
+            chats.write_chat_client(consult, chat_client.client_id, chat_secret)
             # The knowledge base's articles are written in the administrator's name.
             author = await uow.session.scalar(select(User.id).where(User.username == "admin"))
     finally:
         await database.dispose()
     await _territory_map(consult, organizations)
-    await seed_ward(video, organizations[TASHTAGOL].id, organizations[CENTRE].id)
     assert author is not None  # the first of USERS
+    await chats.bind_bot(consult, author)
+    await seed_ward(video, organizations[TASHTAGOL].id, organizations[CENTRE].id)
     result["knowledge_articles"] = await seed_knowledge(consult, author, "admin")
     return result

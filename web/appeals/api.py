@@ -18,8 +18,10 @@ from web.appeals.schemas import (
     OrganizationHours,
     Preview,
     RecordingsGrant,
+    RedirectAnswer,
     ResolutionChoice,
     Territory,
+    ThreadMessage,
 )
 from web.cases.api import CONSULT, DIRECTORY, CasesApi, Refusal
 
@@ -91,6 +93,15 @@ class AppealsApi(CasesApi):
         response = await self.request("GET", f"{CONSULT}/appeals/{appeal_id}/history", bearer)
         return self._parse_list(response, AppealEvent)
 
+    async def thread(self, bearer: str, appeal_id: uuid.UUID) -> list[ThreadMessage]:
+        response = await self.request("GET", f"{CONSULT}/appeals/{appeal_id}/messages", bearer)
+        return self._parse_list(response, ThreadMessage)
+
+    async def reply(self, bearer: str, appeal_id: uuid.UUID, text: str) -> ThreadMessage | Refusal:
+        """A reply to the person; consult sends it to their chat if the appeal came by one."""
+        path = f"{CONSULT}/appeals/{appeal_id}/messages"
+        return await self._submit("POST", path, bearer, ThreadMessage, json={"text": text})
+
     async def appeal_callbacks(self, bearer: str, appeal_id: uuid.UUID) -> list[Callback]:
         response = await self.request("GET", f"{CONSULT}/appeals/{appeal_id}/callbacks", bearer)
         return self._parse_list(response, Callback)
@@ -149,6 +160,26 @@ class AppealsApi(CasesApi):
             "POST", path, bearer, Callback, idempotency_key=idempotency_key,
             json={"outcome": outcome},
         )  # fmt: skip
+
+    async def redirect_answers(
+        self, bearer: str, organization_id: uuid.UUID
+    ) -> list[RedirectAnswer]:
+        """Every topic in Russian and English, as the organisation's callers are told it."""
+        path = f"{CONSULT}/organizations/{organization_id}/redirect-answers"
+        return self._parse_list(await self.request("GET", path, bearer), RedirectAnswer)
+
+    async def word_answer(
+        self, bearer: str, organization_id: uuid.UUID, topic: str, language: str, text: str
+    ) -> RedirectAnswer | Refusal:
+        path = f"{CONSULT}/organizations/{organization_id}/redirect-answers/{topic}/{language}"
+        return await self._submit("PUT", path, bearer, RedirectAnswer, json={"text": text})
+
+    async def reset_answer(
+        self, bearer: str, organization_id: uuid.UUID, topic: str, language: str
+    ) -> None:
+        """Back to the built-in answer; one that is built-in already (a second click) stays."""
+        path = f"{CONSULT}/organizations/{organization_id}/redirect-answers/{topic}/{language}"
+        await self.request("DELETE", path, bearer, ok=(204, 404))
 
 
 def _api(request: Request) -> AppealsApi:

@@ -1,6 +1,7 @@
-"""An appeal's page: the caller, the appeal and its answer, the deadline, its calls (with
-their recordings), callbacks and history, and the steps the operator takes from it: take it,
-route a new one by hand, reassign it with a reason, resolve it with what was done, or close it.
+"""An appeal's page: the caller, the appeal and its answer, its thread of messages (refreshed
+by htmx, with a reply box), the deadline, its calls (with their recordings), callbacks and
+history, and the steps the operator takes from it: take it, route a new one by hand, reassign
+it with a reason, resolve it with what was done, answer it with where to go, or close it.
 Each step is a plain form (post, then back to the page); consult's refusal is said beside the
 step's form."""
 
@@ -11,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from services.common.db import utcnow
+from services.common.errors import NotFound
 from web.appeals import resolving
 from web.appeals.api import AppealsApi, AppealsApiDep
 from web.appeals.views import TerritoryMaps, deadline, refused_form, render
@@ -20,6 +22,7 @@ from web.cases.forms import FormState, form_values
 from web.cases.views import Directory
 from web.deps import SignedInDep, SignedInFormDep
 from web.knowledge.api import KnowledgeApi
+from web.knowledge.schemas import Article
 from web.models import BrowserSession
 
 router = APIRouter(include_in_schema=False)
@@ -29,20 +32,36 @@ STEPS: dict[str, tuple[str, ...]] = {
     "route": ("organization_id",),
     "reassign": ("organization_id", "reason"),
     "resolve": resolving.FIELDS,
+    "redirect": ("topic",),
     "close": ("reason",),
 }
+# How often an open appeal's page asks for its thread again: a chat's person may write more.
+THREAD_REFRESH_SECONDS = 10
 # Articles the resolve step offers to cite: the best for the appeal's topic and words.
 ARTICLES = 10
 OFFERED = {
-    "new": ("route", "close"),
-    "routed": ("take", "reassign", "resolve", "close"),
-    "in_progress": ("reassign", "resolve", "close"),
+    "new": ("route", "redirect", "close"),
+    "routed": ("take", "reassign", "resolve", "redirect", "close"),
+    "in_progress": ("reassign", "resolve", "redirect", "close"),
 }
 
 
 def step_body(step: str, values: dict[str, str]) -> dict[str, Any]:
     """The step's body as typed, for consult to check."""
     return resolving.body_of(values) if step == "resolve" else dict(values)
+
+
+async def cited(
+    knowledge: KnowledgeApi, token: str, article_id: uuid.UUID | None
+) -> Article | None:
+    """The article the answer cites, to name it; None when it cites none, or one the reader
+    may no longer read (archived since, another region's after a reassignment)."""
+    if article_id is None:
+        return None
+    try:
+        return await knowledge.article(token, article_id)
+    except NotFound:
+        return None
 
 
 async def show(
@@ -61,6 +80,7 @@ async def show(
     events = await api.history(token, appeal_id)
     callbacks = await api.appeal_callbacks(token, appeal_id)
     calls = await api.appeal_calls(token, appeal_id)
+    thread = await api.thread(token, appeal_id)
     organizations = await directory.organizations(api, token)
     maps: TerritoryMaps = request.app.state.territory_maps
     visitor: BrowserSession = request.state.visitor  # signed in: the page's dependency saw to it
@@ -69,6 +89,8 @@ async def show(
     actors = [event.actor_id for event in events]
     actors += [attempt.operator_id for callback in callbacks for attempt in callback.attempt_log]
     actors += [call.linked_by for call in calls if call.linked_by]
+    actors += [message.author_id for message in thread if message.author_id]
+    knowledge = KnowledgeApi(request.app.state.gateway_client)
     region = sorted(
         (each for each in organizations.values() if each.region == appeal.region),
         key=lambda each: each.name,
@@ -79,6 +101,8 @@ async def show(
         "events": events,
         "callbacks": callbacks,
         "calls": calls,
+        "thread": thread,
+        "thread_refresh": THREAD_REFRESH_SECONDS,
         "organizations": organizations,
         "targets": [each for each in region if each.id != appeal.organization_id],
         "region_organizations": region,
@@ -87,11 +111,12 @@ async def show(
         if "resolve" in OFFERED.get(appeal.status, ())
         else [],
         # The knowledge base's articles for this appeal, one of which its answer may cite.
-        "articles": await KnowledgeApi(request.app.state.gateway_client).suggest(
+        "articles": await knowledge.suggest(
             token, appeal.redirect_topic or appeal.category, appeal.text, limit=ARTICLES
         )
         if "resolve" in OFFERED.get(appeal.status, ())
         else [],
+        "cited": await cited(knowledge, token, appeal.article_id),
         "people": await directory.people(api, token, actors),
         "deadline": deadline(appeal, utcnow(), request.state.language),
         "steps": OFFERED.get(appeal.status, ()),
@@ -148,3 +173,44 @@ def _route(step: str) -> None:
 
 for _step in STEPS:
     _route(_step)
+
+
+@router.get("/appeals/{appeal_id}/thread")
+async def thread_fragment(
+    request: Request,
+    appeal_id: uuid.UUID,
+    signed_in: SignedInDep,
+    api: AppealsApiDep,
+    directory: DirectoryDep,
+) -> Response:
+    """The thread alone, for the page's periodic refresh (htmx)."""
+    token = signed_in.access_token
+    appeal = await api.appeal(token, appeal_id)
+    thread = await api.thread(token, appeal_id)
+    authors = [message.author_id for message in thread if message.author_id]
+    context = {
+        "appeal": appeal,
+        "thread": thread,
+        "thread_refresh": THREAD_REFRESH_SECONDS,
+        "people": await directory.people(api, token, authors),
+    }
+    return render(request, "appeals/thread.html", context)
+
+
+@router.post("/appeals/{appeal_id}/reply")
+async def reply(
+    request: Request,
+    appeal_id: uuid.UUID,
+    signed_in: SignedInFormDep,
+    api: AppealsApiDep,
+    directory: DirectoryDep,
+) -> Response:
+    token = signed_in.access_token
+    values = form_values(await request.form(), ("text",))
+    result = await api.reply(token, appeal_id, values.get("text", ""))
+    if isinstance(result, Refusal):
+        state = refused_form(result, values)
+        return await show(
+            request, api, directory, token, appeal_id, forms={"reply": state}, status=result.status
+        )
+    return RedirectResponse(f"/appeals/{appeal_id}?saved=reply#thread-heading", status_code=303)

@@ -173,3 +173,33 @@ class Call(Answer):
 class RecordingsGrant(Answer):
     grant: str
     file_ids: list[uuid.UUID]
+
+
+class Delivery(Answer):
+    status: str
+    attempts: int
+    last_error: str | None
+
+
+class ThreadMessage(Answer):
+    """One message of an appeal's thread: the first is the appeal's own text."""
+
+    id: int | None
+    kind: str
+    direction: str
+    author_id: uuid.UUID | None
+    author_name: str | None
+    text: str
+    at: datetime
+    delivery: Delivery | None
+
+
+class RedirectAnswer(Answer):
+    """What an organisation's callers are told on a topic the channels do not handle."""
+
+    topic: str
+    language: str
+    text: str
+    built_in: bool  # the built-in wording: the organisation has none of its own
+    updated_by: uuid.UUID | None
+    updated_at: datetime | None

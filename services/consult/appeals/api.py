@@ -11,11 +11,13 @@ from fastapi.responses import JSONResponse
 from services.common.auth import CurrentPrincipal
 from services.common.errors import ProblemError, Unprocessable, problem_responses
 from services.common.idempotency import idempotent, location
+from services.common.languages import preferred_language
 from services.common.uow import UnitOfWorkDep
 from services.consult.appeals import callbacks, calls, resolutions, routing
 from services.consult.appeals import queue as appeal_queue
 from services.consult.appeals import service as appeals
 from services.consult.appeals.enums import (
+    AnswerLanguage,
     AppealCategory,
     AppealChannel,
     AppealStatus,
@@ -56,9 +58,16 @@ from services.consult.deps import (
 from services.consult.values import REGION_PATTERN
 
 router = APIRouter(prefix=PREFIX, tags=["appeals"])
+LANGUAGES = frozenset(language.value for language in AnswerLanguage)
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
 RegionPath = Annotated[str, Path(pattern=REGION_PATTERN, examples=["42"])]
 CodePath = Annotated[str, Path(pattern=r"^[\w\-]{1,32}$", examples=["32731000"])]
+
+
+def asked_language(request: Request) -> AnswerLanguage:
+    """The request's `Accept-Language`; English for a client that names neither language."""
+    header = request.headers.get("accept-language")
+    return AnswerLanguage(preferred_language(header, LANGUAGES, AnswerLanguage.EN.value))
 
 
 def resolution_out(resolution: Resolution) -> ResolutionOut:
@@ -166,6 +175,7 @@ async def delete_territory(
     responses=problem_responses(401, 422, 502),
 )
 async def preview_appeal(
+    request: Request,
     uow: UnitOfWorkDep,
     principal: CurrentPrincipal,
     organizations: OrganizationsDep,
@@ -178,12 +188,24 @@ async def preview_appeal(
     category: AppealCategory = AppealCategory.QUESTION,
     topic: RedirectTopic | None = None,
     region: Annotated[str | None, Query(pattern=REGION_PATTERN)] = None,
+    language: Annotated[
+        AnswerLanguage | None, Query(description="The answer's; `Accept-Language` by default.")
+    ] = None,
 ) -> AppealPreview:
     chosen = region or principal.region
     if chosen is None:
         raise Unprocessable("Name the `region` of the territory.")
     return await routing.preview(
-        uow, chosen, territory, channel, category, topic, organizations, settings, now
+        uow,
+        chosen,
+        territory,
+        channel,
+        category,
+        topic,
+        organizations,
+        settings,
+        now,
+        language or asked_language(request),
     )
 
 
@@ -219,7 +241,7 @@ async def create_appeal(
 ) -> JSONResponse:
     async def create() -> AppealCreated:
         appeal = await appeals.create_appeal(
-            uow, principal, body, organizations, people, settings, now
+            uow, principal, body, organizations, people, settings, now, asked_language(request)
         )
         created = AppealCreated.model_validate(appeal_out(appeal, now).model_dump())
         if body.call_id is not None:

@@ -42,6 +42,30 @@ class RedirectTopic(StrEnum):
     EMERGENCY_CARE = "emergency_care"
 
 
+class AnswerLanguage(StrEnum):
+    """The languages an appeal is answered in: templated answers and automatic replies."""
+
+    RU = "ru"
+    EN = "en"
+
+
+class MessageKind(StrEnum):
+    """Who speaks in an appeal's thread: the person (in), or staff and telemed itself (out)."""
+
+    PERSON = "person"  # what the person wrote after their first text
+    REPLY = "reply"  # a reply staff wrote
+    ANSWER = "answer"  # the appeal's answer: its resolution's text or where to go
+    OUT_OF_HOURS = "out_of_hours"  # automatic: when the person will be answered
+
+
+class DeliveryStatus(StrEnum):
+    """An outgoing message on its way to the chat the appeal came from."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # refused for good (the bot blocked), or not sent within the window
+
+
 class AppealAction(StrEnum):
     ROUTE = "route"
     TAKE = "take"

@@ -1,5 +1,5 @@
-"""Persistence of patients' appeals: the territory map, appeals, their history, resolutions,
-callbacks and the PBX calls they came by."""
+"""Persistence of patients' appeals: the territory map, appeals, their history, threads,
+resolutions, callbacks, the PBX calls they came by and each organisation's redirect answers."""
 
 import uuid
 from datetime import datetime
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.common.db import IdMixin, TimestampMixin, UTCDateTime, string_enum
 from services.consult.appeals.enums import (
+    AnswerLanguage,
     AppealCategory,
     AppealChannel,
     AppealEventKind,
@@ -30,6 +31,8 @@ from services.consult.appeals.enums import (
     CallbackStatus,
     CallEventKind,
     CallOutcome,
+    DeliveryStatus,
+    MessageKind,
     RedirectTopic,
     ResolutionResult,
 )
@@ -75,6 +78,13 @@ class Appeal(IdMixin, TimestampMixin, Base):
     contact_email: Mapped[str | None] = mapped_column(String(255), nullable=True)
     territory_code: Mapped[str] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(Text)
+    # The language the person is answered in (templated answers, automatic replies).
+    language: Mapped[AnswerLanguage] = mapped_column(
+        string_enum(AnswerLanguage), default=AnswerLanguage.RU
+    )
+    # The chat channel ("telegram") whose conversation the thread's outgoing messages go to;
+    # None: the thread is read in telemed only.
+    reply_channel: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
     organization_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     assignee_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
@@ -237,3 +247,66 @@ class CallEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)  # the PBX's time
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     result: Mapped[dict[str, Any]] = mapped_column(JSON)  # the answer to replay
+
+
+class AppealMessage(Base):
+    """One message of an appeal's thread after its first text (which is the appeal's `text`):
+    from the person, or to them. Never edited."""
+
+    __tablename__ = "appeal_messages"
+    __table_args__ = (Index("ix_appeal_messages_appeal", "appeal_id", "id"),)
+
+    # A sequence: an incoming message and its automatic reply share a timestamp.
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    appeal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("appeals.id"))
+    kind: Mapped[MessageKind] = mapped_column(string_enum(MessageKind))
+    channel: Mapped[AppealChannel] = mapped_column(string_enum(AppealChannel))
+    author_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)  # staff who wrote
+    author_name: Mapped[str | None] = mapped_column(String(255), nullable=True)  # as the chat says
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    external_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the chat's id
+
+
+class MessageDelivery(IdMixin, Base):
+    """An outgoing message owed to the chat the appeal came from: the chats' courier leases it,
+    sends it and settles it, so a reply is sent once and not lost to a failed attempt."""
+
+    __tablename__ = "appeal_message_deliveries"
+    __table_args__ = (
+        UniqueConstraint("message_id", name="uq_appeal_message_deliveries_message_id"),
+        # The courier's look for due deliveries.
+        Index("ix_appeal_message_deliveries_due", "status", "next_attempt_at"),
+        # An appeal's earlier pending delivery holds back its later ones (order per chat).
+        Index("ix_appeal_message_deliveries_appeal", "appeal_id", "status"),
+    )
+
+    message_id: Mapped[int] = mapped_column(ForeignKey("appeal_messages.id"))
+    appeal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("appeals.id"))
+    channel: Mapped[str] = mapped_column(String(32))  # the appeal's `reply_channel`
+    status: Mapped[DeliveryStatus] = mapped_column(string_enum(DeliveryStatus))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    give_up_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    lease_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    message: Mapped[AppealMessage] = relationship(lazy="raise")
+
+
+class RedirectAnswer(Base):
+    """An organisation's own wording of the answer to a topic the channels do not handle, in
+    one language; without one, the built-in answer (`settings.DEFAULT_REDIRECT_ANSWERS`)."""
+
+    __tablename__ = "appeal_redirect_answers"
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    topic: Mapped[RedirectTopic] = mapped_column(string_enum(RedirectTopic), primary_key=True)
+    language: Mapped[AnswerLanguage] = mapped_column(string_enum(AnswerLanguage), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[uuid.UUID] = mapped_column(Uuid)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -17,7 +17,13 @@ from services.common.auth import Principal, Role
 from services.common.db import Database, utcnow
 from services.common.errors import Conflict, Forbidden, NotFound, ProblemError, Unprocessable
 from services.common.uow import UnitOfWork, standalone_unit_of_work
-from services.consult.appeals.enums import AppealCategory, AppealChannel, RedirectTopic
+from services.consult.appeals.answers import answer_for
+from services.consult.appeals.enums import (
+    AnswerLanguage,
+    AppealCategory,
+    AppealChannel,
+    RedirectTopic,
+)
 from services.consult.appeals.models import Territory
 from services.consult.appeals.schemas import AppealPreview, TerritoryFileEntry, TerritoryIn
 from services.consult.appeals.settings import AppealsSettings
@@ -61,6 +67,7 @@ async def preview(
     organizations: OrganizationLookup,
     settings: AppealsSettings,
     now: datetime,
+    language: AnswerLanguage = AnswerLanguage.EN,
 ) -> AppealPreview:
     """What `create_appeal` would do with such an appeal now, by the same map and rules, and
     storing nothing: the organisation, the deadline, or the answer for an excluded topic."""
@@ -81,7 +88,7 @@ async def preview(
         organization_id=organization_id,
         clock_starts_at=starts,
         due_at=due,
-        answer=settings.appeal_redirect_answers[topic] if topic else None,
+        answer=await answer_for(uow, organization_id, topic, language, settings) if topic else None,
     )
 
 

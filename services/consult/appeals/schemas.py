@@ -20,6 +20,7 @@ from pydantic_core import PydanticCustomError
 from services.common.times import AwareInstant
 from services.consult.appeals import formulaic
 from services.consult.appeals.enums import (
+    AnswerLanguage,
     AppealCategory,
     AppealChannel,
     AppealEventKind,
@@ -29,6 +30,8 @@ from services.consult.appeals.enums import (
     CallbackStatus,
     CallEventKind,
     CallOutcome,
+    DeliveryStatus,
+    MessageKind,
     RedirectTopic,
     ResolutionAction,
     ResolutionResult,
@@ -120,6 +123,11 @@ class AppealCreate(Strict):
         description="The PBX call (`GET /calls?linked=false`) the appeal is made on: linked "
         "to it as `POST /appeals/{appeal_id}/calls` would, with its recording and callback.",
     )
+    language: AnswerLanguage | None = Field(
+        default=None,
+        description="The language the person is answered in (a `topic`'s answer); by default "
+        "the request's `Accept-Language`, else English.",
+    )
 
 
 class DoneByOut(BaseModel):
@@ -160,6 +168,11 @@ class AppealSummary(BaseModel):
 
 class AppealOut(AppealSummary):
     redirect_topic: RedirectTopic | None
+    language: AnswerLanguage = Field(description="The language the person is answered in.")
+    reply_channel: str | None = Field(
+        description="The chat channel (`telegram`) the thread's replies are sent to; none when "
+        "the thread is read in telemed only."
+    )
     patient_id: uuid.UUID | None
     contact: Contact
     text: str
@@ -474,3 +487,54 @@ class RecordingsGrant(BaseModel):
     expires_at: datetime
     appeal_id: uuid.UUID
     file_ids: list[uuid.UUID] = Field(description="The recordings of the appeal's calls.")
+
+
+class DeliveryOut(BaseModel):
+    """How an outgoing message is getting on its way to the person's chat."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    channel: str
+    status: DeliveryStatus
+    attempts: int
+    delivered_at: datetime | None
+    last_error: str | None
+
+
+class MessageOut(BaseModel):
+    """One message of an appeal's thread; the first is the appeal's own text (`id` null)."""
+
+    id: int | None
+    kind: MessageKind
+    direction: str = Field(pattern="^(in|out)$", description="`in` from the person, `out` to them.")
+    channel: AppealChannel
+    author_id: uuid.UUID | None = Field(description="The staff member who wrote it.")
+    author_name: str | None = Field(description="The person's name as their chat gives it.")
+    text: str
+    at: datetime
+    delivery: DeliveryOut | None = Field(
+        description="For an outgoing message on an appeal that came by a chat: its sending."
+    )
+
+
+class ReplyIn(Strict):
+    text: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)
+    ] = Field(
+        description="What the person reads (a Telegram message holds up to 4,096 characters).",
+        examples=["Наличие лекарства знает аптека: позвоните в аптеку у дома или на "
+                  "региональную справочную линию о наличии лекарств."],
+    )  # fmt: skip
+
+
+class RedirectAnswerIn(Strict):
+    text: Answer
+
+
+class RedirectAnswerOut(BaseModel):
+    topic: RedirectTopic
+    language: AnswerLanguage
+    text: str
+    built_in: bool = Field(description="The built-in answer: the organisation has no wording.")
+    updated_by: uuid.UUID | None
+    updated_at: datetime | None

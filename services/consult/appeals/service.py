@@ -14,7 +14,7 @@ from services.common.auth import Principal, Role
 from services.common.errors import Conflict, Forbidden, ProblemError, Unprocessable
 from services.common.people import NamedPerson, PersonLookup, acts_for, require_person
 from services.common.uow import UnitOfWork
-from services.consult.appeals import resolutions
+from services.consult.appeals import answers, resolutions, thread
 from services.consult.appeals.access import RESOURCE as APPEAL_RESOURCE
 from services.consult.appeals.access import (
     add_event,
@@ -25,10 +25,13 @@ from services.consult.appeals.access import (
 )
 from services.consult.appeals.callbacks import cancel_callbacks, owe_phone_answer, phone_for_answer
 from services.consult.appeals.enums import (
+    AnswerLanguage,
     AppealAction,
+    AppealCategory,
     AppealChannel,
     AppealEventKind,
     AppealStatus,
+    MessageKind,
     RedirectTopic,
 )
 from services.consult.appeals.events import appeal_resolved
@@ -176,18 +179,23 @@ async def _route(
     )
 
 
-def _redirect(
+async def _redirect(
     uow: UnitOfWork,
-    principal: Principal,
+    principal: Principal | None,
     appeal: Appeal,
     topic: RedirectTopic,
     settings: AppealsSettings,
     now: datetime,
 ) -> None:
+    """Answered with where to go, in the responsible organisation's words and the person's
+    language; the answer joins the thread, and so reaches the chat the appeal came by."""
     appeal.status = S.REDIRECTED
     appeal.redirect_topic = topic
-    appeal.answer = settings.appeal_redirect_answers[topic]
+    appeal.answer = await answers.answer_for(
+        uow, appeal.organization_id, topic, appeal.language, settings
+    )
     appeal.closed_at = now
+    thread.post(uow, appeal, MessageKind.ANSWER, appeal.answer, now)
     add_event(uow, appeal.id, E.REDIRECTED, now, principal, note=topic.value)
 
 
@@ -199,6 +207,7 @@ async def create_appeal(
     people: PersonLookup,
     settings: AppealsSettings,
     now: datetime,
+    language: AnswerLanguage = AnswerLanguage.EN,
 ) -> Appeal:
     """Answered at once when its topic is not the channels' to handle; otherwise routed to the
     organisation responsible for the territory, or left `new` for an operator to route when
@@ -222,6 +231,7 @@ async def create_appeal(
         contact_email=data.contact.email,
         territory_code=data.territory,
         text=data.text,
+        language=data.language or language,
         created_by=principal.subject,
         created_by_role=principal.role.value,
         received_at=now,
@@ -234,7 +244,7 @@ async def create_appeal(
     organization_id = await responsible_organization(uow, region, data.territory)
     if data.topic is not None:
         appeal.organization_id = organization_id
-        _redirect(uow, principal, appeal, data.topic, settings, now)
+        await _redirect(uow, principal, appeal, data.topic, settings, now)
     elif organization_id is not None:
         note = f"territory {data.territory}"
         try:
@@ -243,6 +253,53 @@ async def create_appeal(
             uow.audit.refuse(action, APPEAL_RESOURCE, None, error)
     await uow.session.flush()
     audit(uow, action, appeal.id, detail=f"{appeal.category.value}, {appeal.status.value}")
+    return appeal
+
+
+async def receive_from_chat(
+    uow: UnitOfWork,
+    *,
+    filed_by: uuid.UUID,
+    region: str,
+    territory: str,
+    contact_name: str,
+    text: str,
+    language: AnswerLanguage,
+    reply_channel: str,
+    organizations: OrganizationLookup,
+    settings: AppealsSettings,
+    now: datetime,
+) -> Appeal:
+    """A chat's first message with nobody signed in: filed in the name of the chat's binding
+    (`filed_by`), a question routed by the territory map as any appeal; the thread's replies go
+    back to the chat (`reply_channel`). The directory's refusal is raised, so the chat's
+    server delivers the message again later."""
+    appeal = Appeal(
+        id=uuid.uuid4(),
+        region=region,
+        channel=AppealChannel.CHAT,
+        category=AppealCategory.QUESTION,
+        status=S.NEW,
+        contact_name=contact_name,
+        territory_code=territory,
+        text=text,
+        language=language,
+        reply_channel=reply_channel,
+        created_by=filed_by,
+        created_by_role=reply_channel,
+        received_at=now,
+        due_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    uow.session.add(appeal)
+    add_event(uow, appeal.id, E.RECEIVED, now, None, note=f"by {reply_channel} chat")
+    organization_id = await responsible_organization(uow, region, territory)
+    if organization_id is not None:
+        note = f"territory {territory}"
+        await _route(uow, None, appeal, organization_id, organizations, settings, now, note)
+    await uow.session.flush()
+    audit(uow, "appeal.create", appeal.id, detail=f"{appeal.category.value}, {appeal.status.value}")
     return appeal
 
 
@@ -359,6 +416,7 @@ async def resolve_appeal(
     appeal.answer = data.answer
     appeal.resolved_at = appeal.closed_at = now
     resolution = resolutions.record(uow, principal, appeal, data, done_by, now)
+    thread.post(uow, appeal, MessageKind.ANSWER, data.answer, now, author_id=principal.subject)
     await cancel_callbacks(uow, appeal, now)
     first = "at first contact" if data.first_contact_resolution else "after follow-up"
     add_event(uow, appeal.id, E.RESOLVED, now, principal, note=first)
@@ -378,7 +436,7 @@ async def redirect_appeal(
 ) -> Appeal:
     """An operator finds the appeal is on a topic the channels do not handle."""
     appeal, _ = await _act(uow, principal, appeal_id, A.REDIRECT)
-    _redirect(uow, principal, appeal, topic, settings, now)
+    await _redirect(uow, principal, appeal, topic, settings, now)
     await cancel_callbacks(uow, appeal, now)
     return await _finish(uow, appeal, A.REDIRECT, now)
 

@@ -1,14 +1,19 @@
-"""The appeals' policies: deadlines by category and channel, callbacks, the templated answers
-to topics the channels do not handle, the territory map's seed, the escalation job and the
-PBX lines."""
+"""The appeals' policies: deadlines by category and channel, callbacks, the built-in answers
+(Russian and English) to topics the channels do not handle, the territory map's seed, the
+escalation job and the PBX lines."""
 
 import uuid
 from datetime import timedelta
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
-from services.consult.appeals.enums import AppealCategory, AppealChannel, RedirectTopic
+from services.consult.appeals.enums import (
+    AnswerLanguage,
+    AppealCategory,
+    AppealChannel,
+    RedirectTopic,
+)
 
 # Working time (of the receiving organisation's hours) to answer an appeal, by category. A
 # question is answered the same working day, a refused or paid-for service the next, a
@@ -81,20 +86,40 @@ class TelephonyPolicy(BaseModel):
     recording_fetch_seconds: float = Field(default=120.0, gt=0)
 
 
-# What the patient is told at once when they ask what the channel does not handle.
-DEFAULT_REDIRECT_ANSWERS = {
-    RedirectTopic.DIAGNOSIS_OR_TREATMENT: (
-        "A diagnosis, treatment or a prescription cannot be given by the hotline or in a chat: "
-        "please book a visit to your doctor at your polyclinic. If you feel worse, call 103 "
-        "(ambulance) or 112."
-    ),
-    RedirectTopic.MEDICINE_AVAILABILITY: (
-        "Whether a pharmacy has a medicine in stock is not known to the hotline: please ask the "
-        "pharmacy, or your doctor about a replacement."
-    ),
-    RedirectTopic.EMERGENCY_CARE: (
-        "For emergency care or emergency hospitalisation call 103 (ambulance) or 112 now."
-    ),
+# What the person is told at once when they ask what the channels do not handle, in each
+# language an appeal is answered in; an organisation words its own (`answers.py`).
+DEFAULT_REDIRECT_ANSWERS: dict[AnswerLanguage, dict[RedirectTopic, str]] = {
+    AnswerLanguage.RU: {
+        RedirectTopic.DIAGNOSIS_OR_TREATMENT: (
+            "Поставить диагноз, назначить лечение или выписать рецепт по телефону или в чате "
+            "нельзя: пожалуйста, запишитесь на приём к своему врачу в поликлинике. Если вам "
+            "стало хуже, звоните 103 (скорая помощь) или 112."
+        ),
+        RedirectTopic.MEDICINE_AVAILABILITY: (
+            "Горячая линия не знает, есть ли лекарство в аптеках. Спросите в аптеке или по "
+            "региональной справочной линии о наличии лекарств; если лекарства нет, ваш лечащий "
+            "врач подскажет, чем его можно заменить."
+        ),
+        RedirectTopic.EMERGENCY_CARE: (
+            "За экстренной помощью или для экстренной госпитализации звоните прямо сейчас "
+            "103 (скорая помощь) или 112."
+        ),
+    },
+    AnswerLanguage.EN: {
+        RedirectTopic.DIAGNOSIS_OR_TREATMENT: (
+            "A diagnosis, treatment or a prescription cannot be given by the hotline or in a "
+            "chat: please book a visit to your doctor at your polyclinic. If you feel worse, "
+            "call 103 (ambulance) or 112."
+        ),
+        RedirectTopic.MEDICINE_AVAILABILITY: (
+            "Whether a pharmacy has a medicine in stock is not known to the hotline: please ask "
+            "the pharmacy or the regional drug-availability information line, or your doctor "
+            "about a replacement."
+        ),
+        RedirectTopic.EMERGENCY_CARE: (
+            "For emergency care or emergency hospitalisation call 103 (ambulance) or 112 now."
+        ),
+    },
 }
 
 
@@ -102,9 +127,14 @@ class AppealsSettings(BaseModel):
     """The appeals' share of the consult settings (`TELEMED_CONSULT_` variables)."""
 
     appeal_deadlines: AppealDeadlinePolicy = AppealDeadlinePolicy()
-    appeal_redirect_answers: dict[RedirectTopic, str] = Field(
-        default_factory=lambda: dict(DEFAULT_REDIRECT_ANSWERS),
-        description="The templated answer to an appeal on a topic the channels do not handle.",
+    appeal_redirect_answers: dict[AnswerLanguage, dict[RedirectTopic, str]] = Field(
+        default_factory=lambda: {
+            language: dict(answers) for language, answers in DEFAULT_REDIRECT_ANSWERS.items()
+        },
+        description="The templated answer to an appeal on a topic the channels do not handle, "
+        "per language, where an organisation has not worded its own: "
+        '`{"ru": {"medicine_availability": "..."}, "en": {...}}`. The earlier shape, by topic '
+        "alone, is still read as the English answers.",
     )
     appeal_territories_file: Path | None = Field(
         default=None,
@@ -116,3 +146,13 @@ class AppealsSettings(BaseModel):
     )
     callbacks: CallbackPolicy = CallbackPolicy()
     telephony: TelephonyPolicy = TelephonyPolicy()
+
+    @field_validator("appeal_redirect_answers", mode="before")
+    @classmethod
+    def _by_topic_alone(cls, value: object) -> object:
+        """A deployment configured before answers had languages names topics at the top: its
+        answers were the English ones (the Russian stay the built-in)."""
+        topics = {topic.value for topic in RedirectTopic}
+        if isinstance(value, dict) and value and set(value) <= topics:
+            return {AnswerLanguage.EN.value: value}
+        return value

@@ -1,4 +1,5 @@
-"""Scheduling's own access token, from the gateway by the OAuth 2.0 client credentials grant."""
+"""A service's own access token, from the gateway by the OAuth 2.0 client credentials grant:
+scheduling sets video rooms up with it, consult's chats read the directory with it."""
 
 import time
 from collections.abc import Callable
@@ -13,14 +14,22 @@ RENEW_BEFORE_SECONDS = 60.0
 
 
 class ServiceToken:
-    """The token of the API client scheduling is registered as, reused until shortly before it
-    expires. Two callers that find it stale at once both fetch one; either token is good."""
+    """The token of the API client a service is registered as, reused until shortly before it
+    expires. Two callers that find it stale at once both fetch one; either token is good.
+    `service` names it in refusals, `missing` says how to configure one."""
 
     def __init__(
-        self, client: httpx.AsyncClient, credentials: Callable[[], tuple[str, SecretStr] | None]
+        self,
+        client: httpx.AsyncClient,
+        credentials: Callable[[], tuple[str, SecretStr] | None],
+        *,
+        service: str,
+        missing: str,
     ) -> None:
         self._client = client
         self._credentials = credentials
+        self._service = service
+        self._missing = missing
         self._token: str | None = None
         self._renew_at = 0.0
 
@@ -34,8 +43,7 @@ class ServiceToken:
         credentials = self._credentials()
         if credentials is None:
             raise ServiceUnavailable(
-                "Scheduling has no API client to act as (TELEMED_SCHEDULING_VIDEO_CLIENT_ID, "
-                "or `telemed seed --demo`)."
+                f"{self._service} has no API client to act as ({self._missing})."
             )
         client_id, secret = credentials
         try:
@@ -45,10 +53,12 @@ class ServiceToken:
                 auth=(client_id, secret.get_secret_value()),
             )
         except httpx.HTTPError as exc:
-            raise BadGateway("The gateway could not be reached for scheduling's token.") from exc
+            raise BadGateway(
+                f"The gateway could not be reached for {self._service}'s token."
+            ) from exc
         if response.status_code != 200:
             raise BadGateway(
-                f"The gateway refused scheduling's credentials ({response.status_code})."
+                f"The gateway refused {self._service}'s credentials ({response.status_code})."
             )
         body = response.json()
         self._token = str(body["access_token"])

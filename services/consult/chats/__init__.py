@@ -1,0 +1,1 @@
+"""Chat channels: messengers' conversations routed into appeals and their replies sent back."""
