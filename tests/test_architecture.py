@@ -19,7 +19,7 @@ SERVICE_ROOT = {"__init__.py", "app.py", "settings.py", "tables.py", "migrations
 CONSULT_ROOT = SERVICE_ROOT | {"deps.py", "ports.py", "db.py", "values.py", "scopes.py"}
 # A domain that keeps state has the full set; events.py where it records outbox events.
 DOMAIN_CORE = {"__init__.py", "api.py", "service.py", "models.py", "schemas.py", "enums.py"}
-STATEFUL_DOMAINS = ("cases", "appeals", "monitoring", "knowledge")
+STATEFUL_DOMAINS = ("cases", "appeals", "monitoring", "knowledge", "home_visits", "chats")
 # The one order service calls may follow: each calls only those after it.
 CALL_ORDER = ("consult", "scheduling", "video", "files", "gateway")
 
@@ -47,7 +47,16 @@ def test_every_service_has_the_root_files(service: str) -> None:
 
 def test_consults_root_only_composes_its_domains() -> None:
     packages = {path.name for path in CONSULT.iterdir() if (path / "__init__.py").exists()}
-    assert packages == {"cases", "appeals", "monitoring", "stats", "fhir", "knowledge"}
+    assert packages == {
+        "cases",
+        "appeals",
+        "monitoring",
+        "stats",
+        "fhir",
+        "knowledge",
+        "home_visits",
+        "chats",
+    }
     loose = _modules(CONSULT) - packages - CONSULT_ROOT
     assert not loose, f"consult's root holds {sorted(loose)}: put them in their domain"
 

@@ -14,6 +14,7 @@ from services.common.jobs import periodic_job
 from web import account, assets, auth, home
 from web.admin import audit as admin_audit
 from web.admin import clients, organizations, users, webhooks
+from web.appeals import answers as appeal_answers
 from web.appeals import callbacks as appeal_callbacks
 from web.appeals import calls as appeal_calls
 from web.appeals import filing as appeal_filing
@@ -31,6 +32,9 @@ from web.crypto import TokenBox, load_or_create_key
 from web.errors import install_page_errors
 from web.figures import page as figures_page
 from web.gateway_api import GatewayApi
+from web.home_visits import day as home_visit_day
+from web.home_visits import filing as home_visit_filing
+from web.home_visits import visit as home_visit_page
 from web.i18n import load_translations
 from web.knowledge import editing as knowledge_editing
 from web.knowledge import pages as knowledge_pages
@@ -122,8 +126,10 @@ def create_app(
             clients.router,
             webhooks.router,
             admin_audit.router,
-            # The hotline operator's screens; `/appeals/new` is routed before `/appeals/{id}`.
+            # The hotline operator's screens; `/appeals/new` and `/appeals/answers` are routed
+            # before `/appeals/{id}`.
             appeal_filing.router,
+            appeal_answers.router,
             appeal_queue.router,
             appeal_page.router,
             appeal_callbacks.router,
@@ -138,6 +144,10 @@ def create_app(
             registry_visits.router,
             schedule_page.router,
             schedule_calendar.router,
+            # Home visits; `/home-visits/new` and `/home-visits/figures` before their `{id}`.
+            home_visit_filing.router,
+            home_visit_day.router,
+            home_visit_page.router,
             # Monitoring; `/monitoring/tasks` and `/monitoring/enrol` before `/monitoring/{id}`.
             monitoring_tasks.router,
             monitoring_overview.router,

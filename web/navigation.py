@@ -32,6 +32,8 @@ AUDIT = NavItem("/admin/audit", N_("Audit trail"))
 NEW_APPEAL = NavItem("/appeals/new", N_("New appeal"))
 APPEALS = NavItem("/appeals", N_("Appeals"))
 CALLBACKS = NavItem("/callbacks", N_("Callbacks"))
+# What callers are told on topics the channels do not handle, per organisation and language.
+ANSWERS = NavItem("/appeals/answers", N_("Where-to-go answers"))
 # The articles operators read out to callers; those who file appeals read them.
 KNOWLEDGE = NavItem("/knowledge", N_("Knowledge base"))
 # The registry's patients (booking starts from a patient's page) and the specialist's schedule.
@@ -41,18 +43,24 @@ SCHEDULE = NavItem("/schedule", N_("Schedule"))
 MONITORING = NavItem("/monitoring", N_("Monitoring"))
 ESCALATIONS = NavItem("/monitoring/tasks", N_("Escalations"))
 FIGURES = NavItem("/figures", N_("Figures"))
+# Doctors called to callers' homes: the call, and a polyclinic's list for the day.
+CALL_HOME = NavItem("/home-visits/new", N_("Call a doctor home"))
+HOME_VISITS = NavItem("/home-visits", N_("Home-visit list"))
 # Intensive-care wards watched by their bedside cameras: the overview and the wards' management.
 WARDS = NavItem("/wards", N_("ICU monitoring"))
 # The screens of each role beyond the home page and the account.
 ROLE_SCREENS = {
-    "district_medic": [CASES, NEW_CASE, VISITS, WARDS],
+    "district_medic": [CASES, NEW_CASE, VISITS, HOME_VISITS, WARDS],
     "specialist": [QUEUE, CONSILIA, VISITS, SCHEDULE, WARDS],
     "patient": [QUESTIONS],
-    "admin": [ORGANIZATIONS, USERS, API_CLIENTS, WEBHOOKS, AUDIT, KNOWLEDGE, FIGURES],
+    "admin": [ORGANIZATIONS, USERS, API_CLIENTS, WEBHOOKS, AUDIT, KNOWLEDGE, ANSWERS, FIGURES],
     "coordinator": [
         NEW_APPEAL,
         APPEALS,
         CALLBACKS,
+        ANSWERS,
+        CALL_HOME,
+        HOME_VISITS,
         KNOWLEDGE,
         PATIENTS,
         MONITORING,
@@ -60,7 +68,7 @@ ROLE_SCREENS = {
         WARDS,
         FIGURES,
     ],
-    "registrar": [PATIENTS, KNOWLEDGE],
+    "registrar": [PATIENTS, CALL_HOME, HOME_VISITS, KNOWLEDGE],
 }
 
 ROLE_NAMES = {

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from gateway.client import DirectoryClient
 from services.common.app import create_service_app
+from services.common.credentials import ServiceToken
 from services.common.db import utcnow
 from services.common.grants import GrantIssuer
 from services.common.keys import (
@@ -18,7 +19,7 @@ from services.common.keys import (
 )
 from services.common.verification import audit_router
 from services.consult.appeals import api as appeals_api
-from services.consult.appeals import callbacks_api, calls_api
+from services.consult.appeals import callbacks_api, calls_api, thread_api
 from services.consult.appeals.escalation import appeal_jobs
 from services.consult.cases import deadlines_api, episodes_api
 from services.consult.cases import patient_requests_api as patient_api
@@ -26,8 +27,11 @@ from services.consult.cases.api import router
 from services.consult.cases.consilium import api as consilium_api
 from services.consult.cases.deadlines import deadline_jobs
 from services.consult.cases.signing import ConclusionSigner
+from services.consult.chats import api as chats_api
+from services.consult.chats.delivery import Courier
 from services.consult.db import KERNEL_TABLES, OUTBOX
 from services.consult.fhir import api as fhir_api
+from services.consult.home_visits import api as home_visits_api
 from services.consult.knowledge import api as knowledge_api
 from services.consult.monitoring import api as monitoring_api
 from services.consult.settings import ConsultSettings
@@ -52,6 +56,14 @@ def create_app(
         app.state.files = FilesClient(app.state.gateway_client)
         app.state.scheduling = SchedulingClient(app.state.gateway_client)
         app.state.video = VideoClient(app.state.gateway_client)
+        app.state.chat_token = ServiceToken(
+            app.state.gateway_client,
+            settings.chat_client_credentials,
+            service="Consult's chats",
+            missing="TELEMED_CONSULT_CHAT_CLIENT_ID, or `telemed seed --demo`",
+        )
+        courier = Courier(app.state.database, settings, lambda: app.state.clock())
+        app.state.wake_outbound = courier.wake
         key = await asyncio.to_thread(load_or_create_private_key, key_path)
         retired = [load_public_key(path) for path in settings.retired_signing_keys]
         app.state.conclusion_signer = ConclusionSigner(key, retired)
@@ -67,6 +79,7 @@ def create_app(
             appeal_jobs(app, settings),
             stats_jobs(app, settings),
             deadline_jobs(app, settings),
+            courier.running(),
         ):
             yield
 
@@ -85,8 +98,11 @@ def create_app(
             monitoring_api.router,
             appeals_api.router,
             callbacks_api.router,
+            thread_api.router,
+            chats_api.router,
             knowledge_api.router,
             calls_api.router,
+            home_visits_api.router,
             stats_api.router,
             fhir_api.router,
             audit_router("consult"),

@@ -3,6 +3,7 @@ directory (organisations, and the people a request names). No router imports ano
 they all import this."""
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
@@ -60,8 +61,16 @@ async def _acting(request: Request, principal: CurrentPrincipal) -> Principal:
     return await directory.acting(principal, bearer_token(request))
 
 
+def _wake_outbound(request: Request) -> Callable[[], None]:
+    """Wakes the courier of outgoing chat messages (`app.state.wake_outbound`, set where the
+    app composes it), so a reply leaves as soon as it is stored, not at the next poll."""
+    wake: Callable[[], None] = getattr(request.app.state, "wake_outbound", lambda: None)
+    return wake
+
+
 SettingsDep = Annotated[ConsultSettings, Depends(_settings)]
 ActingPrincipal = Annotated[Principal, Depends(_acting)]
 NowDep = Annotated[datetime, Depends(_now)]
 OrganizationsDep = Annotated[OrganizationLookup, Depends(_organizations)]
 PeopleDep = Annotated[PersonLookup, Depends(_people)]
+WakeOutboundDep = Annotated[Callable[[], None], Depends(_wake_outbound)]

@@ -1,21 +1,32 @@
 """Settings of the consult service (env prefix `TELEMED_CONSULT_`): the service's own, composed
 with each domain's policies, so every variable keeps its flat name."""
 
+import json
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from services.common.fhir_terms import FhirSettings
 from services.common.grants import default_consult_key_path
 from services.common.settings import ServiceSettings
 from services.consult.appeals.settings import AppealsSettings
 from services.consult.cases.settings import CasesSettings
+from services.consult.chats.settings import ChatsSettings
+from services.consult.home_visits.settings import HomeVisitsSettings
 from services.consult.monitoring.settings import MonitoringSettings
 from services.consult.stats.settings import StatsSettings
 
 
 class ConsultSettings(
-    ServiceSettings, CasesSettings, AppealsSettings, MonitoringSettings, StatsSettings
+    ServiceSettings,
+    FhirSettings,
+    CasesSettings,
+    AppealsSettings,
+    MonitoringSettings,
+    StatsSettings,
+    HomeVisitsSettings,
+    ChatsSettings,
 ):
     model_config = SettingsConfigDict(env_prefix="TELEMED_CONSULT_")
 
@@ -46,3 +57,17 @@ class ConsultSettings(
     def resolved_signing_key_path(self) -> Path:
         """The configured key file, or `consult/conclusion_signing_key.pem` under `var_dir`."""
         return self.signing_key_path or self.var_dir / "consult" / "conclusion_signing_key.pem"
+
+    def resolved_chat_client_file(self) -> Path:
+        return self.chat_client_file or self.var_dir / "consult" / "chat_client.json"
+
+    def chat_client_credentials(self) -> tuple[str, SecretStr] | None:
+        """The settings' client, else the file's (read on every call, so a client registered
+        while the service runs is taken up), else None."""
+        if self.chat_client_id:
+            return self.chat_client_id, self.chat_client_secret
+        try:
+            stored = json.loads(self.resolved_chat_client_file().read_text())
+            return str(stored["client_id"]), SecretStr(str(stored["client_secret"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None

@@ -6,7 +6,9 @@ from sqlalchemy import MetaData
 from services.consult.appeals import models as appeals_models
 from services.consult.cases import models as cases_models
 from services.consult.cases.consilium import models as consilium_models
+from services.consult.chats import models as chats_models
 from services.consult.db import Base
+from services.consult.home_visits import models as home_visits_models
 from services.consult.knowledge import models as knowledge_models
 from services.consult.monitoring import models as monitoring_models
 from services.consult.stats import models as stats_models
@@ -19,5 +21,7 @@ MODEL_MODULES = (
     monitoring_models,
     stats_models,
     knowledge_models,
+    home_visits_models,
+    chats_models,
 )
 METADATA: MetaData = Base.metadata

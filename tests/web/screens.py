@@ -86,6 +86,8 @@ SCREENS = [
     Screen("appeal", COORDINATOR, "/appeals/{appeal}"),
     Screen("appeal-resolved", COORDINATOR, "/appeals/{resolved_appeal}"),
     Screen("callbacks", COORDINATOR, "/callbacks"),
+    # The administrator's choice, then the first organisation's: Khabarovsk's chat (region 27).
+    Screen("answers", ADMIN, "/appeals/answers", (rf"^/appeals/answers/{ID}$",)),
     Screen("knowledge", COORDINATOR, "/knowledge?q=полис", phone=True),
     Screen("knowledge-article", COORDINATOR, "/knowledge/articles/{knowledge_article}"),
     Screen("knowledge-version", COORDINATOR, "/knowledge/articles/{knowledge_article}/versions/1"),
