@@ -86,6 +86,10 @@ SCREENS = [
     Screen("appeal", COORDINATOR, "/appeals/{appeal}"),
     Screen("appeal-resolved", COORDINATOR, "/appeals/{resolved_appeal}"),
     Screen("callbacks", COORDINATOR, "/callbacks"),
+    Screen("new-home-visit", COORDINATOR, "/home-visits/new", phone=True),
+    Screen("home-visits", WARD_COORDINATOR, "/home-visits"),
+    Screen("home-visit", WARD_COORDINATOR, "/home-visits/{home_visit}"),
+    Screen("home-visit-figures", WARD_COORDINATOR, "/home-visits/figures"),
     # The administrator's choice, then the first organisation's: Khabarovsk's chat (region 27).
     Screen("answers", ADMIN, "/appeals/answers", (rf"^/appeals/answers/{ID}$",)),
     Screen("knowledge", COORDINATOR, "/knowledge?q=полис", phone=True),
@@ -175,6 +179,7 @@ async def stage(client: httpx.AsyncClient, passwords: Mapping[str, str]) -> dict
     admin = await api.login(ADMIN, passwords[ADMIN])
     ids |= await _stage_hotline(staged, admin) | await _stage_wards(staged)
     ids |= await _stage_knowledge(staged) | await _stage_resolution(staged)
+    ids |= await _stage_home_visit(staged)
     await _stage_monitoring(staged)
     return ids
 
@@ -314,6 +319,16 @@ async def _stage_hotline(staged: Stage, admin: Actor) -> dict[str, str]:
     callback = {"reason": "dropped_call", "due_at": datetime.now(UTC).isoformat()}
     await staged.post(COORDINATOR, f"{CONSULT}/appeals/{filed[-1]['id']}/callbacks", callback)
     return {"appeal": str(filed[0]["id"])}
+
+
+async def _stage_home_visit(staged: Stage) -> dict[str, str]:
+    """The operator's call for a blood draw at home in Tashtagol, on its polyclinic's list."""
+    body = {"territory": "32628000", "settlement": "Таштагол", "street": "ул. Ленина",
+            "address": "ул. Ленина, 12, кв. 4", "caller_name": "Irina Sergeevna Lebedeva",
+            "patient_name": "Valentina Petrovna Lebedeva", "phone": "+7 913 555-04-21",
+            "reason": "Blood draw at home: disabled (group I), cannot leave the flat."}  # fmt: skip
+    visit = await staged.post(COORDINATOR, f"{CONSULT}/home-visits", body)
+    return {"home_visit": str(visit["id"])}
 
 
 async def _stage_resolution(staged: Stage) -> dict[str, str]:
