@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
-from bench.support import Actor, Directory
+import httpx
+
+from bench.support import Actor
 
 CONSULT = "/api/consult"
 EVERY = 14  # appeals between two home-visit calls: 1 call in 15 is a home visit
@@ -37,6 +39,15 @@ class Desk(Protocol):
     ) -> Awaitable[Any]: ...
 
 
+class Staffing(Protocol):
+    """Who sets the day up: an administrator's client of the gateway that creates users
+    (`support.Directory` in process, `hotline_new_appeal.Admin` against `telemed run`)."""
+
+    client: httpx.Client
+
+    def actor(self, username: str, role: str, organization: dict[str, Any]) -> Actor: ...
+
+
 @dataclass(frozen=True)
 class Staff:
     organization_id: str
@@ -56,18 +67,22 @@ class Rounds:
 
 
 def set_up(
-    directory: Directory, organizations: dict[str, dict[str, Any]], editor: Actor
+    directory: Staffing, organizations: dict[str, dict[str, Any]], editor: Actor
 ) -> dict[str, Staff]:
     """Each district's whole territory on the region's catchment, served by the organisation
     that answers its appeals (`editor`: a coordinator of the region), and its coordinator and
     district nurse; by organisation id."""
     staff = {}
+    lines = f"{CONSULT}/home-visit-catchment"
+    # A system seeded with the demo has its own polyclinics on these territories: replaced.
+    for old in directory.client.get(lines, params={"region": "42"}, headers=editor.headers).json():
+        if old["territory_code"] in organizations and not old["settlement"]:
+            directory.client.delete(f"{lines}/{old['id']}", headers=editor.headers)
     for number, (code, organization) in enumerate(organizations.items()):
         line = {"region": "42", "territory": code, "organization_id": organization["id"]}
-        response = directory.client.post(
-            f"{CONSULT}/home-visit-catchment", json=line, headers=editor.headers
-        )
-        directory._ok(response, 201)
+        response = directory.client.post(lines, json=line, headers=editor.headers)
+        if response.status_code != 201:
+            raise RuntimeError(f"the catchment refused {line}: {response.text[:300]}")
         staff[organization["id"]] = Staff(
             organization["id"],
             directory.actor(f"visits.coordinator.{number:02d}", "coordinator", organization),

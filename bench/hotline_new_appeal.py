@@ -39,7 +39,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import support
+from bench import home_visits, support
 from bench.hotline_day import CONSULT, DISTRICTS, TEXTS, Call, Tally, World, hotline_day, replay
 from bench.support import PASSWORD, Actor
 from telemed.registry import SERVICES
@@ -90,14 +90,14 @@ class Admin:
         body = {"name": name, "kind": kind, "region": "42", "timezone": "Asia/Novokuznetsk"}
         return self.post("/api/directory/organizations", body)
 
-    def operator(self, username: str, organization: dict[str, Any]) -> Actor:
+    def actor(self, username: str, role: str, organization: dict[str, Any]) -> Actor:
         body = {
-            "username": username, "password": PASSWORD, "full_name": f"Operator {username}",
-            "role": "coordinator", "organization_id": organization["id"],
+            "username": username, "password": PASSWORD, "full_name": f"{role} {username}",
+            "role": role, "organization_id": organization["id"],
         }  # fmt: skip
         user = self.post("/api/directory/users", body)
         token = self.token(username, PASSWORD)
-        return Actor(user["id"], username, "coordinator", organization["id"], None, token)
+        return Actor(user["id"], username, role, organization["id"], None, token)
 
 
 def build_world(system: System, operators: int, console: int) -> tuple[World, list[str]]:
@@ -108,10 +108,13 @@ def build_world(system: System, operators: int, console: int) -> tuple[World, li
         organizations = {
             code: admin.organization(name, kind) for code, (_, name, kind) in DISTRICTS.items()
         }
-        staff = [admin.operator(f"operator.{index:02d}", insurer) for index in range(operators)]
+        staff = [
+            admin.actor(f"operator.{index:02d}", "coordinator", insurer)
+            for index in range(operators)
+        ]
         desks = [f"console.{index:02d}" for index in range(console)]
         for username in desks:
-            admin.operator(username, insurer)
+            admin.actor(username, "coordinator", insurer)
         for code, (town, _, _) in DISTRICTS.items():
             response = client.put(
                 f"{CONSULT}/appeal-territories/42/{code}",
@@ -119,7 +122,8 @@ def build_world(system: System, operators: int, console: int) -> tuple[World, li
                 headers=staff[0].headers,
             )
             response.raise_for_status()
-    return World(insurer, organizations, staff), desks
+        visit_staff = home_visits.set_up(admin, organizations, staff[0])
+    return World(insurer, organizations, staff, visit_staff), desks
 
 
 def local(location: str) -> str:
@@ -197,7 +201,7 @@ async def run(
         )
     )
     started = time.perf_counter()
-    (_, api_tally), _ = await asyncio.gather(
+    (_, api_tally, _), _ = await asyncio.gather(
         replay(world, day, host, int(port), args.seed), desks_done
     )
     return console_tally, api_tally, time.perf_counter() - started

@@ -37,6 +37,7 @@ from services.common.errors import (
     problem_response,
     problem_responses,
 )
+from services.common.openapi import FORM_MEDIA_TYPE
 from services.common.uow import UnitOfWork, UnitOfWorkDep
 
 router = APIRouter(tags=["auth"])
@@ -280,11 +281,41 @@ async def _refresh_grant(
     return tokens if client_sign_in is None else client_sign_in.answer(request, user, tokens)
 
 
+TOKEN_EXAMPLES = {
+    "client_credentials": {
+        "summary": "A regional MIS as an API client",
+        "value": {
+            "grant_type": "client_credentials",
+            "client_id": "tmc_5f2b8c1d9e7a4b30",
+            "client_secret": "q8Jk2vN4rT6yW1zX3bC5dF7gH9jL0mP2sR4uV6xA8cE",
+        },
+    },
+    "authorization_code": {
+        "summary": "A person's sign-in, the code exchanged with its PKCE verifier",
+        "value": {
+            "grant_type": "authorization_code",
+            "client_id": "kuzbass-mis-web",
+            "code": "Zq3kYc8pV1sN6mT0rW4xB7dF2hJ5lA9e",
+            "redirect_uri": "https://mis.kuzbass.example/oauth/callback",
+            "code_verifier": "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+        },
+    },
+    "refresh_token": {
+        "summary": "Renewing: the refresh token rotates",
+        "value": {
+            "grant_type": "refresh_token",
+            "refresh_token": "rt_7Hq2Lx9Vb4Nc1Ke6Tg3Ws8Pz5Ry0Ma",
+        },
+    },
+}
+
+
 @router.post(
     "/api/auth/token",
     summary="Obtain an access token (OAuth 2.0 token endpoint)",
     response_model=TokenResponse,
     responses=problem_responses(400, 401, 429),
+    openapi_extra={"requestBody": {"content": {FORM_MEDIA_TYPE: {"examples": TOKEN_EXAMPLES}}}},
 )
 async def token(
     request: Request,
@@ -359,6 +390,9 @@ async def _grant(
 
 @router.get("/.well-known/jwks.json", summary="Public keys that verify access and ID tokens")
 async def jwks(request: Request) -> dict[str, Any]:
+    """The JSON Web Key Set of the keys access tokens (EdDSA) and ID tokens (RS256) are signed
+    with; public, no token needed. A verifier picks the key by the token's `kid` and fetches
+    the set again when it meets an unknown `kid`, as keys rotate."""
     issuer: TokenIssuer = request.app.state.token_issuer
     # The ID tokens' RSA key too (gateway/oauth/idtokens.py), which the services never use:
     # they take only access tokens' issuer and audience.

@@ -58,6 +58,27 @@ def default_working_hours() -> list[OpeningHours]:
 
 
 class OrganizationCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Kemerovo City Polyclinic No. 5",
+                    "kind": "polyclinic",
+                    "region": "42",
+                    "timezone": "Asia/Novokuznetsk",
+                    "working_hours": [
+                        {"weekday": 0, "opens": "08:00", "closes": "20:00"},
+                        {"weekday": 1, "opens": "08:00", "closes": "20:00"},
+                        {"weekday": 2, "opens": "08:00", "closes": "20:00"},
+                        {"weekday": 3, "opens": "08:00", "closes": "20:00"},
+                        {"weekday": 4, "opens": "08:00", "closes": "20:00"},
+                        {"weekday": 5, "opens": "09:00", "closes": "14:00"},
+                    ],
+                }
+            ]
+        }
+    )
+
     name: str = Field(min_length=2, max_length=255, examples=["Kemerovo Regional Hospital"])
     kind: OrganizationKind = Field(examples=[OrganizationKind.REGIONAL_CENTRE])
     region: str = Field(pattern=r"^[0-9A-Z\-]{1,8}$", examples=["42"])
@@ -82,7 +103,8 @@ class OrganizationCreate(BaseModel):
 
 
 class Organization(OrganizationCreate):
-    model_config = ConfigDict(from_attributes=True)
+    # The example of the body it was made from would lack the `id`.
+    model_config = ConfigDict(from_attributes=True, json_schema_extra=None)
 
     id: uuid.UUID
     serves: list[uuid.UUID] = Field(

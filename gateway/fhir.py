@@ -96,7 +96,13 @@ def _kind(resource_type: str) -> ResourceKind:
     return kind
 
 
-@router.get("/metadata", summary="The CapabilityStatement: R4, each type's read and search")
+@router.get(
+    "/metadata",
+    summary="The CapabilityStatement: R4, each type's read and search",
+    description=f"What this FHIR R4 endpoint serves: read and search of {', '.join(RESOURCES)}, "
+    "each with its search parameters. Read-only: nothing is created or changed through FHIR. "
+    "No token needed.",
+)
 async def metadata(request: Request) -> FhirResponse:
     return resource_response(capability_statement(terms_of(request).base))
 

@@ -31,6 +31,10 @@ async def _probe(upstreams: Upstreams, service: str, url: str) -> str:
     responses=problem_responses(503),
 )
 async def upstreams_ready(request: Request) -> dict[str, object]:
+    """For operators and monitoring, not a probe: every configured instance of every service
+    behind the gateway is asked for its `/ready` (3 s each), with the instances the balancer
+    is resting. Any service without a ready instance makes it a 503 problem carrying the same
+    `services` and `resting`. No token."""
     upstreams: Upstreams = request.app.state.upstreams
     instances = [(service, url) for service, urls in upstreams.urls.items() for url in urls]
     states = await asyncio.gather(*(_probe(upstreams, *instance) for instance in instances))

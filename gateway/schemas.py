@@ -39,6 +39,23 @@ USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._\-]{2,63}$"
 
 
 class UserCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "username": "belova.cardiology",
+                    "full_name": "Белова Елена Викторовна",
+                    "role": "specialist",
+                    "organization_id": "3f1c2a9e-8d4b-4c7e-9a51-0b6f2d7e4c10",
+                    "specialty": "cardiology",
+                    "email": "e.belova@okb.kuzbass.example",
+                    "phone": "+79059123456",
+                    "language": "ru",
+                }
+            ]
+        }
+    )
+
     username: str = Field(pattern=USERNAME_PATTERN, examples=["ivanova.surgeon"])
     password: str | None = Field(
         default=None,
@@ -104,6 +121,14 @@ class ApiClientUpdate(BaseModel):
     """What an administrator sets on an API client; scopes come from the allow-list in
     `gateway/scopes.py`, each one token."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"name": "Kuzbass regional MIS", "scopes": ["consult:read", "consult:write"]}
+            ]
+        }
+    )
+
     name: str = Field(min_length=2, max_length=255, examples=["Kuzbass regional MIS"])
     is_service: bool = Field(
         default=False,
@@ -119,6 +144,18 @@ class ApiClientUpdate(BaseModel):
 
 
 class ApiClientCreate(ApiClientUpdate):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Kuzbass regional MIS",
+                    "organization_id": "3f1c2a9e-8d4b-4c7e-9a51-0b6f2d7e4c10",
+                    "scopes": ["consult:read", "consult:write", "files:write", "webhooks:manage"],
+                }
+            ]
+        }
+    )
+
     organization_id: uuid.UUID
 
 

@@ -18,6 +18,7 @@ from gateway.accounts.schemas import (
 from gateway.accounts.sessions import client_address
 from services.common.auth import CurrentPrincipal
 from services.common.errors import problem_responses
+from services.common.openapi import form_example
 from services.common.uow import UnitOfWorkDep
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -88,6 +89,7 @@ async def complete_password_reset(
     status_code=204,
     summary="Sign out: end this sign-in",
     responses=problem_responses(400, 401),
+    openapi_extra=form_example(refresh_token="rt_7Hq2Lx9Vb4Nc1Ke6Tg3Ws8Pz5Ry0Ma"),
 )
 async def sign_out(
     uow: UnitOfWorkDep,
@@ -128,5 +130,8 @@ async def list_sessions(
 async def end_session(
     sign_in_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal, settings: SettingsDep
 ) -> Response:
+    """Ends one sign-in from `GET /api/auth/sessions` (a phone left signed in, say): its refresh
+    tokens stop working at once, its access tokens everywhere within seconds. Another person's
+    sign-in, or one already ended, is a 404."""
     await service.end_own_sign_in(uow, settings, principal, sign_in_id)
     return Response(status_code=204)

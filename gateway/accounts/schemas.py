@@ -18,14 +18,23 @@ Secret = Field(min_length=1, max_length=256)
 
 
 class PasswordChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"current_password": "Kemerovo-2024!spring", "new_password": "plum orbit candle 47"}
+            ]
+        },
+    )
 
     current_password: str = Secret
     new_password: str = Field(min_length=1, max_length=256, examples=["plum orbit candle 47"])
 
 
 class PasswordResetRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"username_or_email": "ivanova.surgeon"}]}
+    )
 
     username_or_email: str = Field(
         min_length=1, max_length=320, examples=["ivanova.surgeon", "a.ivanova@hospital.example"]
@@ -33,7 +42,17 @@ class PasswordResetRequest(BaseModel):
 
 
 class PasswordResetComplete(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "token": "Xk4mR9vB2qL7tN1wZ8cH5yF3jD6pS0aE",
+                    "new_password": "taiga river lantern 82",
+                }
+            ]
+        },
+    )
 
     token: str = Field(
         min_length=1, max_length=128, description="The `token` of the link the person received."
@@ -80,7 +99,12 @@ class ProfileUpdate(BaseModel):
     """What a person changes about themselves; a field left out stays, `null` clears a
     contact."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"full_name": "Иванова Анна Сергеевна", "phone": "+79131234567"}]
+        },
+    )
     required: ClassVar[tuple[str, ...]] = ("full_name", "language")
 
     full_name: str | None = Field(default=None, min_length=1, max_length=255)
@@ -103,6 +127,17 @@ class ProfileUpdate(BaseModel):
 class UserUpdate(ProfileUpdate):
     """What an administrator changes about a user, within the rules of creating one."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "role": "specialist",
+                    "organization_id": "3f1c2a9e-8d4b-4c7e-9a51-0b6f2d7e4c10",
+                    "specialty": "cardiology",
+                }
+            ]
+        }
+    )
     required: ClassVar[tuple[str, ...]] = ("full_name", "language", "role")
 
     role: Role | None = None

@@ -39,6 +39,9 @@ MAX_PAGE = 500
     responses=problem_responses(401, 404),
 )
 async def me(uow: UnitOfWorkDep, principal: CurrentPrincipal) -> Account:
+    """The person the token was issued to: role, organisation, specialty, contacts, language
+    and whether they have a password. Any signed-in person; an API client's token is a 404, as
+    it has no user record."""
     user = await uow.session.get(User, principal.subject)
     if user is None:
         raise NotFound("API clients have no user record.")
@@ -59,6 +62,9 @@ async def create_organization(
     uow: UnitOfWorkDep,
     principal: CurrentPrincipal,
 ) -> Any:
+    """Administrators only (403 otherwise). `working_hours` default to Monday to Saturday,
+    08:00-20:00 in the organisation's `timezone`; a name already taken is a 409. Send
+    `Idempotency-Key` to retry safely."""
     require_admin(uow, principal, "organization.create", "organization")
 
     async def create() -> schemas.Organization:
@@ -83,6 +89,9 @@ async def list_organizations(
     region: Annotated[str | None, Query(max_length=8)] = None,
     kind: schemas.OrganizationKind | None = None,
 ) -> list[schemas.Organization]:
+    """Any signed-in caller: the organisations by name (at most 500), optionally of one
+    `region` (the subject code, `42` for Kuzbass) or one `kind`. Who may act for which is
+    `GET /api/directory/me/organizations`."""
     query = select(Organization).order_by(Organization.name).limit(MAX_PAGE)
     if region:
         query = query.where(Organization.region == region)
@@ -101,6 +110,8 @@ async def list_organizations(
 async def get_organization(
     organization_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> schemas.Organization:
+    """Any signed-in caller: name, kind, region, time zone, opening hours and the
+    organisations it serves. 404 for an unknown id."""
     return await organization_view(uow.session, await find_organization(uow, organization_id))
 
 
@@ -116,6 +127,9 @@ async def update_organization(
     uow: UnitOfWorkDep,
     principal: CurrentPrincipal,
 ) -> schemas.Organization:
+    """Administrators only. Every field is replaced, `working_hours` too (left out, they
+    return to the default); `serves` is not touched (`PUT .../served`). 404 for an unknown
+    organisation, 409 for a name another one has."""
     require_admin(uow, principal, "organization.update", "organization")
     organization = await find_organization(uow, organization_id)
     for field, value in body.model_dump(mode="json").items():

@@ -66,6 +66,8 @@ async def create_api_client(
 async def list_api_clients(
     uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> list[schemas.ApiClient]:
+    """Every API client, revoked ones too (`is_active`), by name, with its organisation and
+    scopes; secrets are never shown. Administrators only (403 for anyone else)."""
     require_admin(uow, principal, "api_client.list", "api_client")
     rows = (await uow.session.scalars(select(ApiClient).order_by(ApiClient.name))).all()
     return [schemas.ApiClient.model_validate(row) for row in rows]
@@ -109,6 +111,9 @@ async def update_api_client(
 async def revoke_api_client(
     api_client_id: uuid.UUID, request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> schemas.ApiClient:
+    """Administrators only. The client can obtain no more tokens and the ones it holds are
+    refused by every service within seconds; its webhook subscriptions stop with it. Revoking
+    is final: register a new client to restore access. 404 for an unknown client."""
     client = await deactivate(
         uow, request, principal, ApiClient, api_client_id, "api_client.revoke", "api_client"
     )

@@ -17,7 +17,7 @@ from services.common.fhir import (
     searchset,
     terms_of,
 )
-from services.common.fhir_search import parse_search
+from services.common.fhir_search import parse_search, search_description
 from services.common.uow import UnitOfWorkDep
 
 # Included in the facade's router (`gateway/fhir.py`), which adds the `/api/fhir` prefix.
@@ -25,9 +25,15 @@ router = APIRouter(route_class=FhirRoute, default_response_class=FhirResponse, t
 Id = Annotated[str, Path(description="The resource's id: the user's or organisation's")]
 READ = outcome_responses(401, 404)
 SEARCH = outcome_responses(400, 401)
+# Who sees whom: the directory's `GET /api/directory/users/{id}` rule, for FHIR as natively.
+SEEN = (
+    "Whom the directory shows the caller: administrators everyone, coordinators their "
+    "region's people, staff the patients of the organisations they act for and the region's "
+    "staff, an API client its organisation's patients, everyone themselves."
+)
 
 
-def _people_routes(resource_type: str, summary: str) -> None:
+def _people_routes(resource_type: str, summary: str, shows: str) -> None:
     async def read(
         request: Request, id: Id, uow: UnitOfWorkDep, principal: CurrentPrincipal
     ) -> FhirResponse:
@@ -50,6 +56,8 @@ def _people_routes(resource_type: str, summary: str) -> None:
         read,
         methods=["GET"],
         summary=f"{summary}, if the directory shows them to you",
+        description=f"{shows} {SEEN} Anyone else is a 404 OperationOutcome, as if unknown; "
+        "every read is audited.",
         responses=READ,
     )
     router.add_api_route(
@@ -57,13 +65,28 @@ def _people_routes(resource_type: str, summary: str) -> None:
         search,
         methods=["GET"],
         summary=f"Search: {summary.lower()}s the directory shows you",
+        description=search_description(
+            resource_type, f"The ones a read by id would show. {SEEN} Each one shown is audited."
+        ),
         responses=SEARCH,
     )
 
 
-_people_routes("Patient", "A patient")
-_people_routes("Practitioner", "A member of staff")
-_people_routes("PractitionerRole", "A member of staff's role: organisation, specialty")
+_people_routes(
+    "Patient",
+    "A patient",
+    "A registered patient: name and organisation and, for staff, birth date, sex and the OMS "
+    "policy number as `identifier`.",
+)
+_people_routes(
+    "Practitioner", "A member of staff", "A member of staff (or an administrator): their name."
+)
+_people_routes(
+    "PractitionerRole",
+    "A member of staff's role: organisation, specialty",
+    "One role per member of staff, with the same id as their Practitioner: their organisation "
+    "and specialty.",
+)
 
 
 @router.get(
@@ -74,6 +97,9 @@ _people_routes("PractitionerRole", "A member of staff's role: organisation, spec
 async def read_organization(
     request: Request, id: Id, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> FhirResponse:
+    """Any signed-in caller, as `GET /api/directory/organizations/{id}`: name, kind (`type`)
+    and region (`address.state`, the subject code: `42` for Kuzbass). 404 OperationOutcome
+    for an unknown id."""
     found = await fhir.read_organization(uow, resource_id(id, "Organization"))
     return resource_response(fhir.organization(terms_of(request), found))
 
@@ -81,6 +107,7 @@ async def read_organization(
 @router.get(
     "/Organization",
     summary="Search organisations by name or kind",
+    description=search_description("Organization", "Any signed-in caller sees every one."),
     responses=SEARCH,
 )
 async def search_organizations(

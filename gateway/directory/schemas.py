@@ -61,7 +61,19 @@ PolicyNumber = Annotated[
 
 
 class ServedUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "organization_ids": [
+                        "3f1c2a9e-8d4b-4c7e-9a51-0b6f2d7e4c10",
+                        "7a4d1e02-6b9c-4f3a-8e15-c2d0b9f86a47",
+                    ]
+                }
+            ]
+        },
+    )
 
     organization_ids: list[uuid.UUID] = Field(
         max_length=MAX_SERVED,
@@ -81,7 +93,22 @@ class ActingOrganization(BaseModel):
 
 
 class PatientCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "full_name": "Сидорова Мария Петровна",
+                    "birth_date": "1956-03-14",
+                    "sex": "female",
+                    "policy_number": "4256789012345678",
+                    "phone": "+79131234567",
+                    "language": "ru",
+                    "organization_id": "7a4d1e02-6b9c-4f3a-8e15-c2d0b9f86a47",
+                }
+            ]
+        },
+    )
 
     full_name: FullName
     birth_date: BirthDate
@@ -105,7 +132,10 @@ class PatientCreate(BaseModel):
 class PatientUpdate(BaseModel):
     """The fields to change; a field left out stays as it is, `null` clears an optional one."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"phone": "+79609876543", "email": None}]},
+    )
 
     full_name: FullName | None = None
     birth_date: BirthDate | None = None

@@ -45,6 +45,9 @@ async def update_me(
 async def get_account(
     user_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> Account:
+    """Administrators only (403 otherwise): what `GET /users/{id}` shows, with the person's
+    email, phone, language, whether they have a password and when it last changed. 404 for an
+    unknown user."""
     user = await users.administered(uow, principal, user_id, "user.read")
     uow.audit.record("user.read", users.RESOURCE, user.id, detail="account")
     return await users.account_view(uow, user)

@@ -78,6 +78,9 @@ async def list_messages(
     "/messages/{message_id}",
     response_model=schemas.MessageDetail,
     summary="One message with its deliveries and every attempt",
+    description="The recipient's own messages, or any for administrators; anyone else's is "
+    "a 404, as if it did not exist. Shows the template, its category, and per channel (email, "
+    "SMS) the address used, the delivery's state and each attempt's outcome and error.",
     responses=problem_responses(401, 404),
 )
 async def get_message(

@@ -23,12 +23,19 @@ class PreferencesUpdate(BaseModel):
     """Replaces the caller's choices. Account messages (password resets, invitations, new
     sign-ins) are sent whatever they say."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"email": True, "sms": False, "opted_out": ["cases"]}]}
+    )
+
     email: bool = Field(default=True, description="false: no email but account messages")
     sms: bool = Field(default=True, description="false: no SMS but account messages")
     opted_out: list[OptOut] = Field(default_factory=list, max_length=2, examples=[["cases"]])
 
 
 class Preferences(PreferencesUpdate):
+    # The example of the body it was made from would lack the `user_id`.
+    model_config = ConfigDict(json_schema_extra=None)
+
     user_id: uuid.UUID
 
 

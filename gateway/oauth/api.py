@@ -19,6 +19,7 @@ from gateway.settings import GatewaySettings
 from services.common.audit import Outcome
 from services.common.db import utcnow
 from services.common.errors import TooManyRequests
+from services.common.openapi import form_example
 from services.common.uow import UnitOfWork, UnitOfWorkDep
 
 router = APIRouter(tags=["sign-in"])
@@ -183,6 +184,12 @@ async def _sign_in(
     response_class=HTMLResponse,
     summary="The sign-in and consent forms of the authorization endpoint",
     responses=PAGE_RESPONSES,
+    openapi_extra=form_example(
+        step="sign_in",
+        csrf_token="c2lnbi1pbi1mb3JtLTE3MzAwOTQ0MDA.Hq2Lx9Vb4Nc1Ke6Tg3Ws8Pz5Ry0",
+        username="ivanova.surgeon",
+        password="plum orbit candle 47",
+    ),
 )
 async def authorize_form(
     request: Request,

@@ -62,6 +62,8 @@ async def create_oauth_client(
 async def list_oauth_clients(
     uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> list[schemas.OAuthClient]:
+    """Every OAuth client, revoked ones too (`is_active`), by name; secrets are never shown.
+    Administrators only (403 for anyone else)."""
     require_admin(uow, principal, "oauth_client.list", clients.RESOURCE)
     rows = await uow.session.scalars(select(OAuthClient).order_by(OAuthClient.name))
     return [clients.view(row) for row in rows]
@@ -102,6 +104,9 @@ async def update_oauth_client(
 async def revoke_oauth_client(
     oauth_client_id: uuid.UUID, request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> schemas.OAuthClient:
+    """Administrators only. The client can start no more sign-ins, and every sign-in made
+    through it ends: its refresh tokens at once, its access tokens within seconds. Revoking is
+    final; register the application again to restore it. 404 for an unknown client."""
     require_admin(uow, principal, "oauth_client.revoke", clients.RESOURCE)
     client = await _find(uow, "oauth_client.revoke", oauth_client_id)
     client.is_active = False

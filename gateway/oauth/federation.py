@@ -264,6 +264,10 @@ async def directory_user(
                400: {"content": {"text/html": {}}}, 403: {"content": {"text/html": {}}}},
 )  # fmt: skip
 async def callback(request: Request, uow: UnitOfWorkDep) -> Response:
+    """Not called by integrators: the external OpenID provider redirects the browser here with
+    `code` and `state`. The ID token is checked and its person mapped to a directory user,
+    then the browser goes on (303) to the pending `/oauth/authorize` request; a person with no
+    directory user, or a failed check, gets a page saying so (403, 400)."""
     signer = cookie_signer(request)
     pending = signer.unseal("federation", request.cookies.get(FEDERATION_COOKIE))
     settings, found = _settings(request), provider(request)

@@ -33,6 +33,7 @@ from gateway.oauth.clients import active_client
 from gateway.oauth.idtokens import IdTokenSigner
 from gateway.oauth.pages import language, render
 from gateway.settings import GatewaySettings
+from services.common.openapi import form_example
 from services.common.uow import UnitOfWork, UnitOfWorkDep
 
 router = APIRouter(tags=["sign-in"])
@@ -156,6 +157,12 @@ async def logout_page(request: Request, uow: UnitOfWorkDep) -> Response:
     response_class=HTMLResponse,
     summary="Sign out of the gateway in this browser (RP-Initiated Logout, by POST)",
     responses={200: PAGE, 303: BACK, 400: ASKED},
+    openapi_extra=form_example(
+        id_token_hint="eyJhbGciOiJSUzI1NiIsImtpZCI6ImlkLTIwMjUifQ.eyJzdWIiOiI0ZjZhIn0.c2ln",
+        client_id="kuzbass-mis-web",
+        post_logout_redirect_uri="https://mis.kuzbass.example/signed-out",
+        state="af0ifjsldkj",
+    ),
 )
 async def logout(
     request: Request,

@@ -26,6 +26,10 @@ CLAIMS = [
 
 @router.get("/.well-known/openid-configuration", summary="OpenID Connect discovery")
 async def discovery(request: Request) -> dict[str, Any]:
+    """The provider's metadata (OpenID Connect Discovery 1.0, RFC 8414): issuer, the
+    authorization, token, userinfo, revocation, introspection and logout endpoints, the JWKS,
+    supported scopes, PKCE method (S256) and client authentication methods. Public; an OpenID
+    library configures itself from it."""
     settings: GatewaySettings = request.app.state.settings
     base = issuer(settings)
     return {
@@ -80,6 +84,9 @@ async def _userinfo(uow: UnitOfWork, principal: Principal) -> UserInfo:
     responses=problem_responses(401, 403),
 )
 async def userinfo(uow: UnitOfWorkDep, principal: CurrentPrincipal) -> UserInfo:
+    """The claims the token's scopes allow about the person it was issued to: `sub` always,
+    `name`, `preferred_username` and `locale` with `profile`, `email` with `email` (a token
+    from a password sign-in sees all). An API client's token is a 403: it has no person."""
     return await _userinfo(uow, principal)
 
 
@@ -91,4 +98,6 @@ async def userinfo(uow: UnitOfWorkDep, principal: CurrentPrincipal) -> UserInfo:
     responses=problem_responses(401, 403),
 )
 async def userinfo_post(uow: UnitOfWorkDep, principal: CurrentPrincipal) -> UserInfo:
+    """The same as `GET /oauth/userinfo`, for relying parties that POST (OpenID Connect Core
+    5.3.1); the access token comes in the `Authorization` header, the body is ignored."""
     return await _userinfo(uow, principal)

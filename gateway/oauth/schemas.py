@@ -39,6 +39,19 @@ def check_redirect_uri(uri: str) -> str:
 
 
 class OAuthClientUpdate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Kuzbass regional MIS (web)",
+                    "redirect_uris": ["https://mis.kuzbass.example/oauth/callback"],
+                    "post_logout_redirect_uris": ["https://mis.kuzbass.example/signed-out"],
+                    "scopes": ["email", "offline_access", "openid", "profile"],
+                }
+            ]
+        }
+    )
+
     name: str = Field(min_length=2, max_length=255, examples=["Regional patient app"])
     redirect_uris: list[str] = Field(
         min_length=1, max_length=10, examples=[["https://app.example.ru/auth/callback"]]
@@ -68,6 +81,20 @@ class OAuthClientUpdate(BaseModel):
 
 
 class OAuthClientCreate(OAuthClientUpdate):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Kuzbass regional MIS (web)",
+                    "redirect_uris": ["https://mis.kuzbass.example/oauth/callback"],
+                    "post_logout_redirect_uris": ["https://mis.kuzbass.example/signed-out"],
+                    "scopes": ["openid", "profile", "offline_access"],
+                    "confidential": True,
+                }
+            ]
+        }
+    )
+
     confidential: bool = Field(
         default=False,
         description="A server-side application that keeps a secret; otherwise a public client "

@@ -25,6 +25,7 @@ from services.common.audit import Outcome
 from services.common.auth import TokenVerifier
 from services.common.db import utcnow
 from services.common.errors import BadRequest, Unauthorized, problem_responses
+from services.common.openapi import form_example
 from services.common.uow import UnitOfWork, UnitOfWorkDep
 
 router = APIRouter(tags=["auth"])
@@ -68,6 +69,11 @@ async def _refresh_token(uow: UnitOfWork, token: str) -> RefreshToken | None:
         200: {"description": "Revoked, or the token was not valid anyway"},
         **problem_responses(400, 401, 429),
     },
+    openapi_extra=form_example(
+        token="rt_7Hq2Lx9Vb4Nc1Ke6Tg3Ws8Pz5Ry0Ma",
+        token_type_hint="refresh_token",
+        client_id="kuzbass-mis-web",
+    ),
 )
 async def revoke(
     request: Request,
@@ -151,6 +157,10 @@ async def _introspector(
     response_model_exclude_none=True,
     summary="Is this token active, and whose is it? (RFC 7662)",
     responses=problem_responses(400, 401, 429),
+    openapi_extra=form_example(
+        token="eyJhbGciOiJFZERTQSIsImtpZCI6ImF0LTIwMjUiLCJ0eXAiOiJhdCtqd3QifQ.eyJzdWIiOiI0ZjZhIn0.c2ln",
+        token_type_hint="access_token",
+    ),
 )
 async def introspect(
     request: Request,

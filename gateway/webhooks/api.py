@@ -95,6 +95,8 @@ async def list_subscriptions(uow: UnitOfWorkDep, principal: CurrentPrincipal) ->
     SUBSCRIPTION,
     response_model=Subscription,
     summary="One subscription",
+    description=f"{WHO} Another organisation's subscription is a 404, as if it did not "
+    "exist; the signing secret is never shown again.",
     responses=problem_responses(401, 403, 404),
 )
 async def get_subscription(
@@ -129,6 +131,9 @@ async def update_subscription(
     SUBSCRIPTION,
     status_code=204,
     summary="Delete a subscription with its delivery log",
+    description=f"{WHO} Pending deliveries are dropped with the log, and nothing more is "
+    "sent to the URL. Another organisation's subscription is a 404. To stop for a while "
+    "instead, PATCH `active: false`.",
     responses=problem_responses(401, 403, 404),
 )
 async def delete_subscription(
@@ -181,6 +186,9 @@ async def list_deliveries(
     "/deliveries/{delivery_id}",
     response_model=DeliveryDetail,
     summary="One delivery with every attempt",
+    description=f"{WHO} The delivery's state, the event it carries, and each attempt's time, "
+    "HTTP status and error, to find out why a receiver missed an event. A delivery of "
+    "another organisation's subscription is a 404.",
     responses=problem_responses(401, 403, 404),
 )
 async def get_delivery(
@@ -194,6 +202,10 @@ async def get_delivery(
     status_code=202,
     response_model=Delivery,
     summary="Send a delivery's event again, as a new delivery due now",
+    description=f"{WHO} For a receiver that lost or failed an event: the same event (same "
+    "`webhook-id`, so a receiver that keeps ids ignores a duplicate) goes out as a new "
+    "delivery with its own retry window; the original stays in the log. A paused "
+    "subscription is a 409, another organisation's delivery a 404.",
     responses=problem_responses(401, 403, 404, 409),
 )
 async def replay_delivery(

@@ -42,6 +42,18 @@ def _known_event_types(values: list[str]) -> list[str]:
 
 
 class SubscriptionCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://mis.kuzbass.example/telemed/webhooks",
+                    "event_types": ["case.submitted", "case.concluded", "appointment.booked"],
+                    "description": "Kuzbass regional MIS: conclusions into the patient's record",
+                }
+            ]
+        }
+    )
+
     url: WebhookUrl = Field(examples=[_URL_EXAMPLE])
     event_types: list[str] = Field(
         min_length=1, max_length=len(EVENT_TYPES), examples=[["case.submitted", "case.concluded"]]
@@ -53,6 +65,12 @@ class SubscriptionCreate(BaseModel):
 
 class SubscriptionUpdate(BaseModel):
     """Only the fields sent change."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"event_types": ["case.concluded", "case.info_requested"], "active": True}]
+        }
+    )
 
     url: WebhookUrl | None = Field(default=None, examples=[_URL_EXAMPLE])
     event_types: list[str] | None = Field(

@@ -181,6 +181,19 @@ RESOURCES: dict[str, ResourceKind] = {
 }
 
 
+def search_description(resource_type: str, who: str) -> str:
+    """A search route's OpenAPI description: whose resources it finds (`who`), then the
+    parameters the type declares above, so the document and the CapabilityStatement agree."""
+    params = "; ".join(
+        f"`{param.name}` ({param.documentation})" for param in RESOURCES[resource_type].params
+    )
+    return (
+        f"{who} Parameters: {params}. `_count` sizes a page ({DEFAULT_COUNT}, at most "
+        f"{MAX_COUNT}) and the Bundle's `next` link fetches the next; an unknown, repeated or "
+        "malformed parameter is a 400 OperationOutcome."
+    )
+
+
 @dataclass(frozen=True)
 class Search:
     """A parsed search: the common parameters, and the type's own tokens by name."""

@@ -164,10 +164,15 @@ def health_router(registry: CollectorRegistry, checks: dict[str, ReadinessCheck]
 
     @router.get("/health", summary="Liveness: the process answers")
     async def health() -> dict[str, str]:
+        """`{"status": "ok"}` while the process serves requests: the liveness probe. Checks
+        nothing else, so a database outage does not get the process restarted. No token."""
         return {"status": "ok"}
 
     @router.get("/ready", summary="Readiness: the database and dependencies answer")
     async def ready(request: Request) -> dict[str, object]:
+        """The readiness probe: 200 with the checks run when the database (and whatever else
+        the service depends on) answers, else a 503 problem whose `checks` name each failure.
+        No token."""
         failed: dict[str, str] = {}
         for name, check in checks.items():
             try:

@@ -89,6 +89,14 @@ CREDENTIAL = HTTPBearer(
 # For routes that read a token themselves rather than through `auth.current_principal`.
 TOKEN_SECURITY = [Security(OAUTH2), Security(BEARER)]
 CREDENTIAL_SECURITY = [Security(CREDENTIAL)]
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+
+
+def form_example(**fields: str) -> dict[str, Any]:
+    """A route's `openapi_extra` showing a form body's example: FastAPI puts none on a form
+    (OAuth's endpoints take forms, as their RFCs say)."""
+    return {"requestBody": {"content": {FORM_MEDIA_TYPE: {"example": fields}}}}
+
 
 # Tags whose own words would make a poor start of an id: the domain their routes act on.
 DOMAINS = {

@@ -252,6 +252,10 @@ async def download(
     "/files/{file_id}/deidentified",
     tags=["files"],
     summary="A DICOM file with its header de-identified (PS3.15 Annex E basic profile)",
+    description=f"Readable as the file itself is (yours, or with consult's read grant in "
+    f"`{GRANT_HEADER}` or as `?grant=`). Made on the fly: the header's identifying "
+    "attributes are removed or blanked and its UIDs replaced consistently; the pixels are "
+    "the original's. A file that is not DICOM is a 409; one you may not read is a 404.",
     response_class=StreamingResponse,
     responses={
         200: {"content": {"application/dicom": {}}},
@@ -281,6 +285,10 @@ async def download_deidentified(
     response_model=LinkOut,
     tags=["files"],
     summary="A short-lived URL a browser can open without a token",
+    description=f"For whoever may read the file (yours, or with consult's read grant in "
+    f"`{GRANT_HEADER}`), to hand a viewer or a DICOM workstation a plain URL. A lifetime over "
+    "the service's maximum is a 422; `deidentified` on a file that is not DICOM is a 409. "
+    "Creating the link is audited, and so is every download through it.",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def create_link(
@@ -326,6 +334,9 @@ async def create_link(
     "/links/{token}",
     tags=["files"],
     summary="Follow a signed link (no token needed; it expires)",
+    description="The URL `POST /files/{file_id}/link` returned, opened as it is; `Range` "
+    "gives 206 partial content. An expired or altered link, or one to a file deleted since, "
+    "is a 404. Each download is audited against the file.",
     response_class=StreamingResponse,
     responses=problem_responses(404, 416),
 )
@@ -376,6 +387,9 @@ async def pin_file(
     status_code=204,
     tags=["files"],
     summary="Delete a file (kept for the retention period, then purged; not under legal hold)",
+    description="For the uploader and staff of the owning organisation; a file of another "
+    "organisation is a 404, as is a file already deleted. The file disappears at once and "
+    "its bytes are purged after the retention period. A file under a legal hold is a 409.",
     responses=problem_responses(401, 403, 404, 409),
 )
 async def delete_file(
@@ -390,6 +404,9 @@ async def delete_file(
     response_model=FileOut,
     tags=["files"],
     summary="Place or lift a legal hold (coordinators of the owner, administrators)",
+    description="A held file cannot be deleted (409), and one deleted before the hold is kept "
+    "instead of purged. Only the owning organisation's coordinators and administrators may "
+    "change the hold; to anyone else the file is a 404. The reason is kept in the audit trail.",
     responses=problem_responses(401, 403, 404, 422),
 )
 async def legal_hold(

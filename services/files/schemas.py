@@ -33,13 +33,18 @@ class FileOut(BaseModel):
 
 
 class PinRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"case_id": "5d2b8c41-7e3a-4f09-b6d2-1a9c3e7f5b20"}]},
+    )
 
     case_id: uuid.UUID = Field(description="The case consult's grant names.")
 
 
 class LinkRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"seconds": 300, "deidentified": True}]}
+    )
 
     seconds: int | None = Field(
         default=None, ge=10, description="Lifetime of the link; the service's default if absent."
@@ -55,7 +60,17 @@ class LinkOut(BaseModel):
 
 
 class LegalHoldRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "hold": True,
+                    "reason": "Request of the Kemerovo Region Prosecutor's Office No. 7-112/2026",
+                }
+            ]
+        },
+    )
 
     hold: bool
     reason: str = Field(min_length=3, max_length=500, examples=["Court request 2-114/2026"])

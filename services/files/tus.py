@@ -214,6 +214,11 @@ def _file_link(upload: Upload) -> dict[str, str]:
     "",
     status_code=201,
     summary="Create a resumable upload (tus creation, optionally with its first bytes)",
+    description="For organisations' staff, API clients with `files:write` and patients. Send "
+    "`Tus-Resumable: 1.0.0`, the whole size in `Upload-Length` and, in `Upload-Metadata`, "
+    "`filename`, `kind` and `sha256` if known; `Location` is where to send the bytes. A size "
+    "over the service's maximum is a 413, a `case_id` in the metadata a 422 (files join a "
+    "case through consult).",
     responses=problem_responses(400, 401, 403, 409, 412, 413, 415, 422),
 )
 async def create_upload(request: Request, principal: CurrentPrincipal) -> Response:
@@ -264,6 +269,10 @@ async def upload_offset(
     "/{upload_id}",
     status_code=204,
     summary="Append bytes at `Upload-Offset` (tus)",
+    description="Only the uploader appends, one request at a time. An offset other than the "
+    "upload's is a 409 carrying the right `Upload-Offset`; an `Upload-Checksum` that does not "
+    "match is a 460 and nothing of the request is kept. The last bytes store the file: its "
+    "id comes in `Link` (and in `GET`); an expired upload is a 410.",
     responses=problem_responses(400, 404, 409, 410, 412, 413, 415, 460),
 )
 async def append(request: Request, principal: CurrentPrincipal, upload_id: UploadId) -> Response:
@@ -285,6 +294,8 @@ async def append(request: Request, principal: CurrentPrincipal, upload_id: Uploa
     "/{upload_id}",
     status_code=204,
     summary="Abandon an upload and free what it stored (tus termination)",
+    description="Only the uploader terminates; afterwards the upload is a 404. An upload "
+    "another request is appending to is a 409; retry once it ends.",
     responses=problem_responses(404, 409, 410, 412),
 )
 async def terminate(request: Request, principal: CurrentPrincipal, upload_id: UploadId) -> Response:
@@ -311,6 +322,9 @@ async def terminate(request: Request, principal: CurrentPrincipal, upload_id: Up
 @router.get(
     "/{upload_id}",
     summary="An upload's state as JSON, with the file id once complete",
+    description="For the uploader only (anyone else gets a 404): the offset reached, the "
+    "status and, once complete, `file_id` to use in a case's `attachment_ids`. An expired or "
+    "rejected upload is a 410.",
     responses=problem_responses(401, 404, 410),
 )
 async def upload_state(

@@ -135,6 +135,10 @@ async def list_appointments(
     response_model=AppointmentOut,
     tags=["appointments"],
     summary="Read an appointment",
+    description="Visible to its patient, the specialist whose schedule it is, and the "
+    "coordinators, registrars and district medics of the organisation holding it or acting "
+    "for the patient's; to anyone else it is a 404. A hold found lapsed is cancelled as it is "
+    "read. Every read is audited.",
     responses=READ_ERRORS,
 )
 async def get_appointment(
@@ -148,7 +152,7 @@ async def get_appointment(
     return appointment_out(found, settings.join_link_before)
 
 
-def _action_route(action: AppointmentAction, summary: str) -> None:
+def _action_route(action: AppointmentAction, summary: str, description: str) -> None:
     path = "/appointments/{appointment_id}/" + action.value.replace("_", "-")
 
     async def endpoint(
@@ -169,20 +173,58 @@ def _action_route(action: AppointmentAction, summary: str) -> None:
         response_model=AppointmentOut,
         tags=["appointment lifecycle"],
         summary=summary,
+        description=description,
         responses=ACTION_ERRORS,
         name=f"appointment_{action.value}",
     )
 
 
-for _action, _summary in (
-    (AppointmentAction.CONFIRM, "Confirm a held slot: `proposed` becomes `booked`"),
-    (AppointmentAction.CHECK_IN, "Check the patient in ahead of the visit"),
-    (AppointmentAction.ARRIVE, "The patient has arrived (or joined the video call)"),
-    (AppointmentAction.FULFIL, "The visit took place (only once it has begun)"),
-    (AppointmentAction.NO_SHOW, "The patient did not come (only once the visit has begun)"),
-    (AppointmentAction.ENTER_IN_ERROR, "The appointment was entered by mistake"),
+# Who may take each step is `access.may_act`; which status it starts from, the transition
+# table in `service.py`. A step from any other status is a 409 naming `current_status`, and an
+# appointment the caller may not see a 404.
+for _action, _summary, _description in (
+    (
+        AppointmentAction.CONFIRM,
+        "Confirm a held slot: `proposed` becomes `booked`",
+        "For the patient, the staff of the patient's organisation and the specialist (a "
+        "room's coordinators). A remote visit's video room is requested and "
+        "`appointment.booked` is announced. A hold that lapsed is a 409 saying when; book the "
+        "slot again.",
+    ),
+    (
+        AppointmentAction.CHECK_IN,
+        "Check the patient in ahead of the visit",
+        "From `booked`, for the patient, the staff of the patient's organisation and the "
+        "specialist (a room's coordinators).",
+    ),
+    (
+        AppointmentAction.ARRIVE,
+        "The patient has arrived (or joined the video call)",
+        "From `booked` or `checked_in`, for the specialist whose schedule it is (a room's "
+        "coordinators); others are refused with 403.",
+    ),
+    (
+        AppointmentAction.FULFIL,
+        "The visit took place (only once it has begun)",
+        "From `arrived`, for the specialist (a room's coordinators). Before the start it is a "
+        "409 giving the start. Fulfilling an episode's in-person first visit opens it to "
+        "remote follow-ups; a remote visit's video room is released.",
+    ),
+    (
+        AppointmentAction.NO_SHOW,
+        "The patient did not come (only once the visit has begun)",
+        "From `booked` or `checked_in`, for the specialist (a room's coordinators); before the "
+        "start it is a 409 giving the start. Any video room is released.",
+    ),
+    (
+        AppointmentAction.ENTER_IN_ERROR,
+        "The appointment was entered by mistake",
+        "From any status but itself, as FHIR allows, for the specialist (a room's "
+        "coordinators). The slot and any video room are released, and a visit that was "
+        "booked is announced as `appointment.cancelled`.",
+    ),
 ):
-    _action_route(_action, _summary)
+    _action_route(_action, _summary, _description)
 
 
 @router.post(
@@ -190,7 +232,20 @@ for _action, _summary in (
     response_model=AppointmentOut,
     tags=["appointment lifecycle"],
     summary="Cancel; the slot and any video room are released",
+    description="From `proposed`, `booked` or `checked_in`, for the patient, the staff of the "
+    "patient's organisation and the specialist (a room's coordinators); the body and its "
+    "`reason` are optional. A visit that was booked is announced as `appointment.cancelled`; "
+    "one already over or called off is a 409 naming `current_status`.",
     responses=ACTION_ERRORS,
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {
+                    "example": {"reason": "Patient admitted to Kemerovo Regional Clinical Hospital"}
+                }
+            }
+        }
+    },
 )
 async def cancel(
     appointment_id: uuid.UUID,
@@ -320,6 +375,10 @@ async def create_episode(
     response_model=list[EpisodeOut],
     tags=["episodes"],
     summary="The caller's visible episodes, newest first, with their appointments",
+    description="Patients see their own, specialists those they lead, and the coordinators, "
+    "registrars and district medics those of the patients of the organisations they act "
+    "for; `patient` and `status` narrow the list. Every episode and appointment listed is "
+    "audited as read.",
     responses=problem_responses(401, 422),
 )
 async def list_episodes(
@@ -338,6 +397,9 @@ async def list_episodes(
     response_model=EpisodeOut,
     tags=["episodes"],
     summary="An episode with its appointments and whether remote follow-ups may be booked",
+    description="Visible as in the list: its patient, its specialist, and the staff acting "
+    "for the patient's organisation; to anyone else it is a 404. `first_visit_fulfilled` "
+    "says whether remote follow-ups may be booked.",
     responses=READ_ERRORS,
 )
 async def get_episode(
@@ -352,6 +414,9 @@ async def get_episode(
     response_model=EpisodeOut,
     tags=["episodes"],
     summary="Close an episode: nothing more is booked in it",
+    description="For the episode's specialist and the staff of the patient's organisation "
+    "(others who see it: 403). Appointments already booked stay as they are. An episode "
+    "already closed is a 409.",
     responses=ACTION_ERRORS,
 )
 async def close_episode(

@@ -15,7 +15,7 @@ from services.common.fhir import (
     searchset,
     terms_of,
 )
-from services.common.fhir_search import parse_search
+from services.common.fhir_search import parse_search, search_description
 from services.common.uow import UnitOfWorkDep
 from services.scheduling import appointments, fhir, fhir_search, schedules
 from services.scheduling.dependencies import PREFIX, ActingPrincipal, NowDep, SettingsDep
@@ -24,17 +24,30 @@ router = fhir_router(PREFIX)
 Id = Annotated[str, Path(description="The resource's id")]
 READ = outcome_responses(401, 404)
 SEARCH = outcome_responses(400, 401)
+APPOINTMENTS_SEEN = (
+    "The appointments the caller sees in scheduling's own API: a patient their own, a "
+    "specialist those on their schedule, coordinators, registrars and district medics those "
+    "of the patients of the organisations they act for and those held at their organisation."
+)
 
 
 @router.get("/Appointment/{id}", summary="An appointment the caller may see", responses=READ)
 async def read_appointment(
     request: Request, id: Id, uow: UnitOfWorkDep, principal: ActingPrincipal, now: NowDep
 ) -> FhirResponse:
+    """A booked visit as FHIR: status, start, end, visit type (`serviceType`), specialty, its
+    slot, and the participants: the patient and the specialist or room. Only one the caller
+    sees (see the search); any other is a 404 OperationOutcome, as if unknown."""
     found = await appointments.get_appointment(uow, principal, resource_id(id, "Appointment"), now)
     return resource_response(fhir.appointment(terms_of(request), found))
 
 
-@router.get("/Appointment", summary="Search appointments the caller may see", responses=SEARCH)
+@router.get(
+    "/Appointment",
+    summary="Search appointments the caller may see",
+    description=search_description("Appointment", APPOINTMENTS_SEEN),
+    responses=SEARCH,
+)
 async def search_appointments(
     request: Request, uow: UnitOfWorkDep, principal: ActingPrincipal, now: NowDep
 ) -> FhirResponse:
@@ -49,11 +62,19 @@ async def search_appointments(
 async def read_schedule(
     request: Request, id: Id, uow: UnitOfWorkDep, principal: ActingPrincipal, now: NowDep
 ) -> FhirResponse:
+    """Any signed-in caller: whose schedule it is (`actor`: the specialist, or a room of an
+    organisation), its specialty and visit types, and the window bookable from now
+    (`planningHorizon`). 404 for an unknown id."""
     schedule = await schedules.get_schedule(uow, resource_id(id, "Schedule"))
     return resource_response(fhir.schedule(terms_of(request), schedule, now))
 
 
-@router.get("/Schedule", summary="Search schedules by practitioner or specialty", responses=SEARCH)
+@router.get(
+    "/Schedule",
+    summary="Search schedules by practitioner or specialty",
+    description=search_description("Schedule", "Any signed-in caller sees every schedule."),
+    responses=SEARCH,
+)
 async def search_schedules(
     request: Request, uow: UnitOfWorkDep, principal: ActingPrincipal, now: NowDep
 ) -> FhirResponse:
@@ -66,6 +87,10 @@ async def search_schedules(
 @router.get(
     "/Slot/{id}",
     summary="A slot (`<schedule id>-<visit type>-<epoch>`): free, or busy once booked",
+    description="Any signed-in caller. Slots are not stored: the id names the schedule, "
+    "visit type and start, and the slot is computed now from the schedule's rules, "
+    "exceptions and bookings. An id that is malformed or names no slot of the schedule is a "
+    "404 OperationOutcome.",
     responses=READ,
 )
 async def read_slot(
@@ -83,6 +108,11 @@ async def read_slot(
 @router.get(
     "/Slot",
     summary="Free slots of a schedule and visit type (`schedule`, `service-type`), computed now",
+    description=search_description(
+        "Slot",
+        "Any signed-in caller: the free slots, earliest first, to book with "
+        "`POST /api/scheduling/appointments`.",
+    ),
     responses=SEARCH,
 )
 async def search_slots(

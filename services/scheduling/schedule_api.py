@@ -164,6 +164,9 @@ async def create_schedule(
     response_model=list[ScheduleOut],
     tags=["schedules"],
     summary="Schedules, by specialty, organisation or kind",
+    description="For any signed-in caller: schedules hold working hours, not patients. "
+    "Ordered by name; `specialty`, `organization` and `kind` narrow the list. Free slots come "
+    "from `GET /availability`.",
     responses=problem_responses(401, 422),
 )
 async def list_schedules(
@@ -184,6 +187,8 @@ async def list_schedules(
     response_model=ScheduleOut,
     tags=["schedules"],
     summary="One schedule",
+    description="For any signed-in caller: its weekly hours in the organisation's zone, "
+    "visit types with their lengths and buffers, and booking policy. An unknown id is a 404.",
     responses=READ_ERRORS,
 )
 async def get_schedule(
@@ -219,6 +224,9 @@ async def update_schedule(
     response_model=ExceptionOut,
     tags=["schedules"],
     summary="Add leave or a holiday (`unavailable`) or one-off `extra` hours",
+    description="For the schedule's specialist and its organisation's coordinators (others: "
+    "403). Times carry their offset; a span of at most 366 days. Appointments already booked "
+    "inside an `unavailable` span are kept: cancel or move them separately.",
     responses=problem_responses(401, 403, 404, 422),
 )
 async def add_exception(
@@ -237,6 +245,8 @@ async def add_exception(
     response_model=list[ExceptionOut],
     tags=["schedules"],
     summary="A schedule's exceptions",
+    description="For any signed-in caller, by start; each also in the schedule's local time "
+    "(`local`). An unknown schedule is a 404.",
     responses=READ_ERRORS,
 )
 async def list_exceptions(
@@ -251,6 +261,9 @@ async def list_exceptions(
     status_code=204,
     tags=["schedules"],
     summary="Remove an exception",
+    description="For the schedule's specialist and its organisation's coordinators (others: "
+    "403); the hours it covered are bookable again as the weekly pattern says. An exception "
+    "not of this schedule is a 404.",
     responses=READ_ERRORS,
 )
 async def delete_exception(

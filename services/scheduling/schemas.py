@@ -133,6 +133,33 @@ class ScheduleSettingsIn(Strict):
 
 
 class ScheduleCreate(ScheduleSettingsIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "practitioner",
+                    "weekly_hours": [
+                        {"weekday": 0, "start": "08:00", "end": "14:00"},
+                        {"weekday": 2, "start": "08:00", "end": "14:00"},
+                        {"weekday": 4, "start": "13:00", "end": "19:00"},
+                    ],
+                    "visit_types": [
+                        {"type": "in_person", "duration_minutes": 30, "buffer_after_minutes": 10},
+                        {
+                            "type": "remote",
+                            "duration_minutes": 20,
+                            "buffer_before_minutes": 5,
+                            "buffer_after_minutes": 5,
+                        },
+                    ],
+                    "slot_step_minutes": 15,
+                    "min_notice_minutes": 120,
+                    "horizon_days": 60,
+                }
+            ]
+        }
+    )
+
     kind: ScheduleKind = Field(
         default=ScheduleKind.PRACTITIONER,
         description="A specialist creates their own schedule; coordinators create rooms'.",
@@ -143,6 +170,33 @@ class ScheduleCreate(ScheduleSettingsIn):
 
 
 class ScheduleUpdate(ScheduleSettingsIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Cardiologist Kuznetsova O. V., Kuzbass Cardiology Centre",
+                    "weekly_hours": [
+                        {"weekday": 0, "start": "08:00", "end": "14:00"},
+                        {"weekday": 2, "start": "08:00", "end": "14:00"},
+                        {"weekday": 4, "start": "13:00", "end": "18:00"},
+                    ],
+                    "visit_types": [
+                        {"type": "in_person", "duration_minutes": 30, "buffer_after_minutes": 10},
+                        {
+                            "type": "remote",
+                            "duration_minutes": 20,
+                            "buffer_before_minutes": 5,
+                            "buffer_after_minutes": 5,
+                        },
+                    ],
+                    "slot_step_minutes": 15,
+                    "min_notice_minutes": 120,
+                    "horizon_days": 90,
+                }
+            ]
+        }
+    )
+
     name: str | None = Field(default=None, min_length=1, max_length=255)
 
 
@@ -166,6 +220,19 @@ class ScheduleOut(BaseModel):
 
 
 class ExceptionCreate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "unavailable",
+                    "start": "2026-05-01T00:00:00+07:00",
+                    "end": "2026-05-12T00:00:00+07:00",
+                    "reason": "May holidays and annual leave",
+                }
+            ]
+        }
+    )
+
     kind: ExceptionKind = Field(examples=[ExceptionKind.UNAVAILABLE])
     start: AwareInstant = Field(examples=["2025-05-01T00:00:00+07:00"])
     end: AwareInstant = Field(examples=["2025-05-12T00:00:00+07:00"])
@@ -220,6 +287,22 @@ class Availability(BaseModel):
 class AppointmentCreate(Strict):
     """Book a slot. Give the practitioner, or the schedule (rooms have no practitioner)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "practitioner_id": "1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b",
+                    "visit_type": "remote",
+                    "start": "2026-03-16T10:00:00+07:00",
+                    "patient_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+                    "episode_id": "c2a7f3d8-4b6e-4f1a-9d35-8e0b7a61c4f2",
+                    "patient_timezone": "Asia/Novokuznetsk",
+                    "hold": False,
+                }
+            ]
+        }
+    )
+
     practitioner_id: uuid.UUID | None = None
     schedule_id: uuid.UUID | None = None
     visit_type: VisitType = Field(examples=[VisitType.IN_PERSON])
@@ -252,6 +335,17 @@ class AppointmentCreate(Strict):
 
 
 class RescheduleRequest(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "start": "2026-03-18T11:30:00+07:00",
+                    "reason": "Patient asked for a later date: night shift at the mine",
+                }
+            ]
+        }
+    )
+
     start: AwareInstant
     practitioner_id: uuid.UUID | None = Field(
         default=None, description="Another practitioner; by default the same schedule."
@@ -350,6 +444,19 @@ class AppointmentPage(BaseModel):
 
 
 class EpisodeCreate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "patient_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+                    "specialty": "cardiology",
+                    "practitioner_id": "1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b",
+                    "patient_timezone": "Asia/Novokuznetsk",
+                }
+            ]
+        }
+    )
+
     patient_id: uuid.UUID
     specialty: Specialty
     practitioner_id: uuid.UUID | None = Field(
@@ -386,6 +493,20 @@ class EpisodeOut(BaseModel):
 
 class SeriesRequest(Strict):
     """Several follow-ups at once, e.g. every 14 days, 6 times, at the same local time."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "visit_type": "remote",
+                    "first_start": "2026-03-30T10:00:00+07:00",
+                    "every_days": 14,
+                    "count": 6,
+                    "hold": False,
+                }
+            ]
+        }
+    )
 
     visit_type: VisitType = VisitType.REMOTE
     first_start: AwareInstant = Field(examples=["2025-11-03T10:00:00+07:00"])

@@ -164,6 +164,10 @@ async def get_room(
     "/rooms/{room_id}/close",
     response_model=RoomOut,
     summary="Close the room: everyone is disconnected at once",
+    description="For the room's host, its organisation's coordinators and, for an "
+    "appointment's room, the room scheduler (others who see it: 403; a room you may not see: "
+    "404). A running recording is stopped and stored first; `room.closed` goes to everyone "
+    "on the room's events. A room already closed is a 409.",
     responses=problem_responses(401, 403, 404, 409),
 )
 async def close_room(
@@ -220,6 +224,10 @@ def _token_out(live: Live, room: Room, identity: str, name: str, role: Participa
     status_code=201,
     response_model=JoinTokenOut,
     summary="Issue a join token (the host's own, or an invitation)",
+    description="The room's managers (host, organisation's coordinators, room scheduler) "
+    "issue tokens for any identity, role and grants, e.g. for an interpreter; only the host "
+    "joins as `host`. An invitee takes only their own token with default grants (else 403) "
+    "and waits to be admitted. A closed room is a 410; `join_url` opens the call in a browser.",
     responses=problem_responses(401, 403, 404, 410),
 )
 async def issue_token(
@@ -268,6 +276,9 @@ async def patient_link(
     status_code=201,
     response_model=RecordingOut,
     summary="Start recording the host's video; every present participant must have consented",
+    description="Only the room's host records (else 403). If anyone waiting or admitted has not "
+    "consented it is a 409 listing them in `without_consent`; a room already being recorded "
+    "is a 409 too. Everyone on the room's events hears `recording.started`.",
     responses=problem_responses(401, 403, 404, 409),
 )
 async def start_recording(
@@ -295,6 +306,10 @@ async def start_recording(
     "/rooms/{room_id}/recording",
     response_model=RecordingStopped,
     summary="Stop recording; the file is stored in the files service, attached to the case",
+    description="For the room's managers. The file is uploaded to the files service as the "
+    "caller and announced as `recording.ready` with the room's case and appointment. If the "
+    "files service refuses it, the answer says `unstored: true` and the file waits for "
+    "`POST .../recording/store`. A room not being recorded is a 404.",
     responses=problem_responses(401, 403, 404, 502),
 )
 async def stop_recording(
@@ -310,6 +325,9 @@ async def stop_recording(
     "/rooms/{room_id}/recording/store",
     response_model=RecordingStopped,
     summary="Store a finished recording the files service did not take when it stopped",
+    description="For the room's managers, with their own token, after a stop answered "
+    "`unstored: true`: the waiting file is uploaded and announced as `recording.ready`. A "
+    "room with no recording waiting is a 404; a files service still refusing, a 502.",
     responses=problem_responses(401, 403, 404, 502),
 )
 async def store_recording(

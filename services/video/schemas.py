@@ -31,6 +31,21 @@ Invitees = Annotated[
 
 
 class RoomCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "d2d",
+                    "title": "Cardiology: Petrov I. S., I21.4, transfer for PCI",
+                    "starts_at": "2026-03-16T10:00:00+07:00",
+                    "host_id": "1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b",
+                    "case_id": "5d2b8c41-7e3a-4f09-b6d2-1a9c3e7f5b20",
+                    "invitee_ids": ["e3b0c442-98fc-4c14-9afb-f4c8996fb924"],
+                }
+            ]
+        }
+    )
+
     kind: RoomKind
     title: str = Field(min_length=1, max_length=200, examples=["Follow-up after cardiology visit"])
     starts_at: AwareInstant = Field(description="When the appointment begins (aware, any zone).")
@@ -54,6 +69,19 @@ class RoomCreate(BaseModel):
 
 class InviteesIn(BaseModel):
     """Who is invited from now on: the list replaces the room's invitees."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "invitee_ids": [
+                        "e3b0c442-98fc-4c14-9afb-f4c8996fb924",
+                        "0f8fad5b-d9cb-469f-a165-70867728950e",
+                    ]
+                }
+            ]
+        }
+    )
 
     invitee_ids: Invitees
 
@@ -141,6 +169,19 @@ class RoomView(RoomOut):
 
 
 class TokenRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "identity": "interpreter:1",
+                    "display_name": "Interpreter (Shor language)",
+                    "role": "guest",
+                    "grants": ["publish", "subscribe"],
+                }
+            ]
+        }
+    )
+
     identity: str | None = Field(
         default=None,
         max_length=64,
@@ -155,6 +196,17 @@ class TokenRequest(BaseModel):
 
 
 class PatientLinkRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "patient_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+                    "display_name": "Petrov Ivan Sergeevich",
+                }
+            ]
+        }
+    )
+
     patient_id: uuid.UUID
     display_name: str = Field(min_length=1, max_length=200)
 
@@ -170,10 +222,14 @@ class JoinTokenOut(BaseModel):
 
 
 class ConsentIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"consented": True}]})
+
     consented: bool
 
 
 class AudioOnlyIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"audio_only": True}]})
+
     audio_only: bool
 
 

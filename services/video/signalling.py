@@ -94,6 +94,10 @@ async def join(
     "/rooms/{room_id}/sessions/{participant_id}",
     status_code=204,
     summary="Trickle ICE candidates; an ICE restart is refused with 422",
+    description="Bearer: the same join token. The body is an SDP fragment "
+    "(`application/trickle-ice-sdpfrag`, RFC 8840) with `a=mid` and `a=candidate` lines for "
+    "your own session (`Location` of the join); another's session is a 404. A new "
+    "`a=ice-ufrag` is a 422: join again instead.",
     responses=problem_responses(400, 401, 403, 404, 415, 422),
 )
 async def trickle(
@@ -131,6 +135,9 @@ async def trickle(
     "/rooms/{room_id}/sessions/{participant_id}",
     status_code=204,
     summary="Leave the room",
+    description="Bearer: the join token of the session's own participant (anyone else's "
+    "session is a 404). The others hear `participant.left`; leaving twice changes nothing. "
+    "The room stays open for the rest, and the token can join again.",
     responses=problem_responses(401, 403, 404, 409),
 )
 async def leave(
@@ -152,6 +159,9 @@ async def leave(
 @router.get(
     "/rooms/{room_id}/events",
     summary="Room events as Server-Sent Events (join token as bearer or `?token=`)",
+    description="Starts with `room.state`, then `participant.*` (joined, waiting, admitted, "
+    "returned_to_waiting, left, removed), `recording.*` (started, stopped, unstored) and "
+    "`room.closed`, after which the stream ends. A closed room is a 410.",
     responses={200: {"content": {"text/event-stream": {}}}, **problem_responses(401, 403, 410)},
 )
 async def events(
@@ -210,6 +220,9 @@ async def _own(uow: UnitOfWorkDep, room_id: uuid.UUID, participant_id: uuid.UUID
     "/rooms/{room_id}/participants/{participant_id}/consent",
     response_model=ParticipantOut,
     summary="Give or withdraw your consent to recording (withdrawing stops a recording)",
+    description="Bearer: your join token; only your own participant (another's is a 404), "
+    "while you wait or are admitted (else a 409 saying you have left or were removed). Every "
+    "change is audited; withdrawing stops a running recording at once.",
     responses=problem_responses(401, 403, 404, 409),
 )
 async def consent(
@@ -233,6 +246,9 @@ async def consent(
     "/rooms/{room_id}/participants/{participant_id}/audio-only",
     response_model=ParticipantOut,
     summary="Switch your own receiving to audio only (for a poor link), or back",
+    description="Bearer: your join token; only your own participant (another's is a 404), "
+    "while present (else 409). The server stops forwarding others' video to you; what you "
+    "send is unchanged.",
     responses=problem_responses(401, 403, 404, 409),
 )
 async def audio_only(

@@ -133,6 +133,12 @@ async def list_territories(
     response_model=TerritoryOut,
     tags=["territory map"],
     summary="Say which organisation answers a territory (administrators, region coordinators)",
+    description=(
+        "Adds the territory to the region's map, or changes its name and organisation; "
+        "appeals filed from then on are routed there (those filed before stay where they "
+        "are). For administrators and the region's coordinators (403 for others); 422 for an "
+        "organisation unknown or of another region."
+    ),
     responses=problem_responses(401, 403, 409, 422, 502),
 )
 async def put_territory(
@@ -152,6 +158,10 @@ async def put_territory(
     status_code=204,
     tags=["territory map"],
     summary="Take a territory off the map; its callers' appeals then wait to be routed by hand",
+    description=(
+        "For administrators and the region's coordinators (403 for others); appeals already "
+        "routed stay with their organisation. 404 when the region's map has no such territory."
+    ),
     responses=problem_responses(401, 403, 404),
 )
 async def delete_territory(
@@ -321,6 +331,11 @@ async def own_appeals(
     "/appeals/{appeal_id}",
     response_model=AppealOut,
     summary="Read an appeal and its answer",
+    description=(
+        "With its `resolution` once resolved. For the region's operators, the patient whose "
+        "appeal it is and the API client that filed it; 404 for an appeal not visible to you. "
+        "The read is audited."
+    ),
     responses=problem_responses(401, 403, 404),
 )
 async def get_appeal(
@@ -334,6 +349,11 @@ async def get_appeal(
     "/appeals/{appeal_id}/history",
     response_model=list[AppealEventOut],
     summary="The appeal's history: routing, reassignments, escalations, callbacks, answer",
+    description=(
+        "Every step, oldest first, with who took it and between which organisations. The "
+        "operators' record: for the region's coordinators (403 for the patient or the API "
+        "client who see the appeal; 404 for others)."
+    ),
     responses=problem_responses(401, 403, 404),
 )
 async def appeal_history(
@@ -348,6 +368,12 @@ async def appeal_history(
     response_model=AppealOut,
     tags=["appeal lifecycle"],
     summary="Route a `new` appeal by hand to an organisation of its region",
+    description=(
+        "For the region's operators, when the territory map did not know the caller's "
+        "territory: the appeal becomes `routed`, its deadline counted from when it came in "
+        "the chosen organisation's working hours. 409 unless `new`; 422 for an organisation "
+        "of another region."
+    ),
     responses=problem_responses(401, 403, 404, 409, 422, 502),
 )
 async def route_appeal(
@@ -370,6 +396,10 @@ async def route_appeal(
     response_model=AppealOut,
     tags=["appeal lifecycle"],
     summary="Start work on a routed appeal; the caller becomes its assignee",
+    description=(
+        "For the region's operators: `routed` becomes `in_progress` with the caller as "
+        "`assignee_id`, kept in the history. 409 from any other status."
+    ),
     responses=WRITE_ERRORS,
 )
 async def take_appeal(
@@ -383,7 +413,12 @@ async def take_appeal(
     response_model=AppealOut,
     tags=["appeal lifecycle"],
     summary="Pass the appeal to another organisation of the region, saying why",
-    description="Kept in the history; the deadline stays, an escalation is cleared.",
+    description=(
+        "For the region's operators, on a `routed` or `in_progress` appeal (else 409, as "
+        "when it is already with that organisation): it is `routed` again, unassigned. Kept "
+        "in the history with `reason`; the deadline stays, an escalation is cleared. 422 "
+        "for an organisation of another region."
+    ),
     responses=problem_responses(401, 403, 404, 409, 422, 502),
 )
 async def reassign_appeal(
@@ -459,6 +494,12 @@ async def resolution_actions(
     response_model=AppealOut,
     tags=["appeal lifecycle"],
     summary="Answer with where to go: the topic is not the channels' to handle",
+    description=(
+        "For the region's operators, on an open appeal (409 otherwise): it is answered in its "
+        "language with the responsible organisation's wording for the `topic` (its "
+        "`redirect-answers`) or the built-in one, becomes `redirected`, and its pending "
+        "callbacks are cancelled. An appeal that came by a chat gets the answer there."
+    ),
     responses=WRITE_ERRORS,
 )
 async def redirect_appeal(
@@ -478,6 +519,11 @@ async def redirect_appeal(
     response_model=AppealOut,
     tags=["appeal lifecycle"],
     summary="Close without an answer (a duplicate, withdrawn); a patient may withdraw theirs",
+    description=(
+        "For the region's operators, and the patient for their own appeal: an open appeal "
+        "becomes `closed` with `reason`, in the history, and its pending callbacks are "
+        "cancelled. 409 once it is resolved, redirected or closed."
+    ),
     responses=WRITE_ERRORS,
 )
 async def close_appeal(

@@ -59,6 +59,11 @@ async def schedule_callback(
     "/appeals/{appeal_id}/callbacks",
     response_model=list[CallbackOut],
     summary="An appeal's callbacks with their attempts",
+    description=(
+        "Every callback of the appeal, with each attempt's operator and outcome. For the "
+        "region's operators (403 for the patient or API client who see the appeal; 404 for "
+        "an appeal not visible to you)."
+    ),
     responses=problem_responses(401, 403, 404),
 )
 async def appeal_callbacks(

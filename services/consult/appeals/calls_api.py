@@ -73,6 +73,11 @@ async def recent_calls(
     "/calls/{call_id}",
     response_model=CallOut,
     summary="One call, for the operators of its region or hotline",
+    description=(
+        "The call's times, outcome, linked appeal, recording and callback. For coordinators "
+        "of the call's region or of the hotline that took it; 404 for others. The read is "
+        "audited."
+    ),
     responses=problem_responses(401, 403, 404),
 )
 async def read_call(call_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal) -> CallOut:
@@ -101,6 +106,11 @@ async def link_call(
     "/appeals/{appeal_id}/calls",
     response_model=list[CallOut],
     summary="The calls an appeal was made on, with their recordings",
+    description=(
+        "Oldest first. For the region's operators (403 for the patient or API client who see "
+        "the appeal; 404 for an appeal not visible to you); hear a recording with "
+        "`POST /appeals/{appeal_id}/calls/grant`."
+    ),
     responses=problem_responses(401, 403, 404),
 )
 async def appeal_calls(

@@ -80,6 +80,18 @@ class Contact(Strict):
 
 
 class CallbackCreate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "reason": "dropped_call",
+                    "phone": "+7 913 123-45-67",
+                    "due_at": "2025-10-28T15:30:00+07:00",
+                }
+            ]
+        }
+    )
+
     reason: CallbackReason = Field(examples=[CallbackReason.DROPPED_CALL])
     phone: Phone | None = Field(default=None, description="The appeal's contact phone if absent.")
     due_at: AwareInstant | None = Field(
@@ -89,6 +101,25 @@ class CallbackCreate(Strict):
 
 
 class AppealCreate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "channel": "phone",
+                    "category": "paid_service_imposition",
+                    "region": "42",
+                    "territory": "32731000",
+                    "contact": {"name": "Sidorova Maria Petrovna", "phone": "+7 913 123-45-67"},
+                    "text": "The polyclinic asks 3,500 roubles for a repeat histology the "
+                    "oncologist ordered.",
+                    "callback": {"reason": "dropped_call"},
+                    "call_id": "e3b0c442-98fc-4c14-9afb-f4c8996fb924",
+                    "language": "ru",
+                }
+            ]
+        }
+    )
+
     channel: AppealChannel = Field(examples=[AppealChannel.PHONE])
     category: AppealCategory = Field(examples=[AppealCategory.PAID_SERVICE_IMPOSITION])
     region: Region | None = Field(
@@ -236,10 +267,27 @@ class AppealEventOut(BaseModel):
 
 
 class RouteRequest(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"organization_id": "3f1c2a9e-8d4b-4c7e-9a51-0b6f2d7e4c10"}]
+        }
+    )
+
     organization_id: uuid.UUID = Field(description="An organisation of the appeal's region.")
 
 
 class ReassignRequest(RouteRequest):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "organization_id": "6fa459ea-ee8a-3ca4-894e-db77e160355e",
+                    "reason": "The caller lives in Prokopyevsk district, not the city.",
+                }
+            ]
+        }
+    )
+
     reason: ShortText = Field(examples=["The caller lives in Prokopyevsk district, not the city."])
 
 
@@ -254,6 +302,29 @@ class DoneBy(Strict):
 
 
 class ResolveRequest(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "actions": ["called_head", "arranged_free_care", "booked_appointment"],
+                    "details": "The head of the polyclinic confirmed the histology is in the "
+                    "OMS programme and booked it.",
+                    "done_by": {
+                        "name": "Petrova Anna Sergeevna",
+                        "position": "Head of Novokuznetsk polyclinic No. 2",
+                    },
+                    "result": "resolved",
+                    "answer": "We called the head of the polyclinic: the histology is covered "
+                    "by the OMS programme; you are booked for it free of charge on 12 March at "
+                    "10:00, room 214.",
+                    "first_contact_resolution": False,
+                    "answer_by_phone": True,
+                    "article_id": "c56a4180-65aa-42ec-a945-5fd21dec0538",
+                }
+            ]
+        }
+    )
+
     actions: Annotated[list[ResolutionAction], AfterValidator(_each_once)] = Field(
         min_length=1,
         max_length=len(ResolutionAction),
@@ -305,14 +376,33 @@ class ResolutionActionOut(BaseModel):
 
 
 class RedirectRequest(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"topic": "medicine_availability"}]})
+
     topic: RedirectTopic
 
 
 class CloseRequest(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"reason": "A duplicate of the caller's appeal made an hour earlier."}]
+        }
+    )
+
     reason: ShortText = Field(examples=["A duplicate of the caller's appeal made an hour earlier."])
 
 
 class TerritoryIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Novokuznetsk city district",
+                    "organization_id": "3f1c2a9e-8d4b-4c7e-9a51-0b6f2d7e4c10",
+                }
+            ]
+        }
+    )
+
     name: str = Field(min_length=1, max_length=255, examples=["Novokuznetsk city district"])
     organization_id: uuid.UUID
 
@@ -330,11 +420,30 @@ class TerritoryOut(BaseModel):
 class TerritoryFileEntry(TerritoryIn):
     """One line of the territory file loaded at start-up."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "region": "42",
+                    "code": "32731000",
+                    "name": "Novokuznetsk city district",
+                    "organization_id": "3f1c2a9e-8d4b-4c7e-9a51-0b6f2d7e4c10",
+                }
+            ]
+        }
+    )
+
     region: Region
     code: TerritoryCode
 
 
 class CallbackAttemptCreate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"outcome": "no_answer", "note": "Voicemail after eight rings."}]
+        }
+    )
+
     outcome: CallbackOutcome
     note: ShortText | None = None
 
@@ -401,6 +510,20 @@ CallerNumber = Annotated[
 
 class CallEventIn(Strict):
     """One event of a PBX call, as a PBX adapter posts it (docs/telephony.md)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "call_id": "1718871234.42",
+                    "event": "dropped",
+                    "at": "2025-10-28T09:14:05+07:00",
+                    "line": "8800",
+                    "caller": "+7 913 123-45-67",
+                }
+            ]
+        }
+    )
 
     call_id: str = Field(
         pattern=r"^[\w.:@\-]{1,128}$",
@@ -479,6 +602,10 @@ class CallOut(BaseModel):
 
 
 class CallLink(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"call_id": "e3b0c442-98fc-4c14-9afb-f4c8996fb924"}]}
+    )
+
     call_id: uuid.UUID = Field(description="The call's `id` in consult (not the PBX's).")
 
 
@@ -518,6 +645,17 @@ class MessageOut(BaseModel):
 
 
 class ReplyIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "text": "Здравствуйте! Уточните, пожалуйста, номер полиса ОМС и поликлинику, "
+                    "к которой вы прикреплены."
+                }
+            ]
+        }
+    )
+
     text: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)
     ] = Field(
@@ -528,6 +666,18 @@ class ReplyIn(Strict):
 
 
 class RedirectAnswerIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "text": "О наличии лекарства по льготному рецепту вам скажут в аптеке, "
+                    "указанной в рецепте, или в региональной справочной службе "
+                    "лекарственного обеспечения Кузбасса."
+                }
+            ]
+        }
+    )
+
     text: Answer
 
 

@@ -124,6 +124,11 @@ async def put_answer(
     status_code=204,
     tags=["redirect answers"],
     summary="Go back to the built-in answer",
+    description=(
+        "Drops the organisation's own wording of the topic in that language; appeals are "
+        "answered with the built-in text from then on. Administrators, and the "
+        "organisation's coordinators (403 for others); 404 when it has no wording of its own."
+    ),
     responses=problem_responses(401, 403, 404, 502),
 )
 async def reset_answer(

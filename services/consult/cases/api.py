@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from services.common.auth import CurrentPrincipal
@@ -41,6 +41,14 @@ from services.consult.values import Specialty, Urgency
 router = APIRouter(prefix=PREFIX)
 READ_ERRORS = problem_responses(401, 403, 404)
 WRITE_ERRORS = problem_responses(401, 403, 404, 409)
+# On the media type: the body is optional, so its schema is no reference to carry one.
+CANCEL_EXAMPLES = {
+    "reason": {
+        "summary": "With a reason",
+        "value": {"reason": "Patient transferred to Kemerovo Regional Clinical Hospital."},
+    },
+    "none": {"summary": "Without one", "value": {}},
+}
 
 
 @router.post(
@@ -109,6 +117,11 @@ async def list_cases(
     response_model=OverdueCount,
     tags=["queue"],
     summary="How many open cases the caller sees are past their deadline",
+    description=(
+        "The figure behind the console's overdue badge: submitted, accepted, in-progress and "
+        "info-requested cases past `due_at`, among those the caller sees. For roles that work "
+        "with cases (403 otherwise); changes nothing."
+    ),
     responses=problem_responses(401, 403),
 )
 async def overdue_count(uow: UnitOfWorkDep, principal: CurrentPrincipal) -> OverdueCount:
@@ -203,6 +216,12 @@ async def attachments_grant(
     response_model=CaseOut,
     tags=["lifecycle"],
     summary="Submit a draft to the regional centre; the deadline runs from now",
+    description=(
+        "For medics of the requesting organisation: the draft becomes `submitted`, `due_at` is "
+        "set from its urgency and the centre's working hours, and `case.submitted` is "
+        "published. 409 unless the case is a draft; 422 when the target is no longer a "
+        "regional centre."
+    ),
     responses=problem_responses(401, 403, 404, 409, 422, 502),
 )
 async def submit_case(
@@ -220,6 +239,11 @@ async def submit_case(
     response_model=CaseOut,
     tags=["lifecycle"],
     summary="Take a submitted case; the caller becomes its assignee",
+    description=(
+        "For specialists of the addressed organisation and specialty: the case becomes "
+        "`accepted` with the caller as `assignee_id`, and `case.accepted` is published. If two "
+        "accept at once, one wins and the other gets 409, as for any case not `submitted`."
+    ),
     responses=WRITE_ERRORS,
 )
 async def accept_case(
@@ -233,6 +257,10 @@ async def accept_case(
     response_model=CaseOut,
     tags=["lifecycle"],
     summary="Start working on an accepted case",
+    description=(
+        "For the assigned specialist only (403 for others): `accepted` becomes `in_progress`, "
+        "the status a conclusion is issued from. 409 from any other status."
+    ),
     responses=WRITE_ERRORS,
 )
 async def start_case(
@@ -246,6 +274,12 @@ async def start_case(
     response_model=CaseOut,
     tags=["lifecycle"],
     summary="Send the case back to the medic with a question",
+    description=(
+        "For the assigned specialist (or, before anyone accepted, the addressed team): the "
+        "question joins the thread as an `info_request` message and the case becomes "
+        "`info_requested`, remembering the status it resumes on the answer. 409 unless "
+        "`submitted`, `accepted` or `in_progress`."
+    ),
     responses=WRITE_ERRORS,
 )
 async def request_info(
@@ -259,6 +293,13 @@ async def request_info(
     response_model=CaseOut,
     tags=["lifecycle"],
     summary="Answer the specialist's question, attaching files if asked; the case resumes",
+    description=(
+        "For medics of the requesting organisation (on a patient's request, the patient or "
+        "their coordinator): the answer joins the thread as an `info_response` message, "
+        "`attachment_ids` (files already uploaded to the files service) are added, and the "
+        "case returns to the status it had. 409 unless `info_requested`; 422 for a file you "
+        "cannot read."
+    ),
     responses=problem_responses(401, 403, 404, 409, 422, 502),
 )
 async def provide_info(
@@ -276,6 +317,11 @@ async def provide_info(
     response_model=CaseOut,
     tags=["lifecycle"],
     summary="Decline the case, saying why",
+    description=(
+        "For the addressed specialists (once accepted, the assignee only): closes the case as "
+        "`declined` with `reason`, which the requesting medic sees. 409 unless `submitted` or "
+        "`accepted`."
+    ),
     responses=WRITE_ERRORS,
 )
 async def decline_case(
@@ -289,13 +335,18 @@ async def decline_case(
     response_model=CaseOut,
     tags=["lifecycle"],
     summary="Withdraw the case",
+    description=(
+        "For medics of the requesting organisation (on a patient's request, the patient or "
+        "their coordinator): closes the case as `cancelled`; the body, with an optional "
+        "`reason`, may be left out. 409 once the case is concluded, declined or cancelled."
+    ),
     responses=WRITE_ERRORS,
 )
 async def cancel_case(
     case_id: uuid.UUID,
     uow: UnitOfWorkDep,
     principal: CurrentPrincipal,
-    body: CancelRequest | None = None,
+    body: Annotated[CancelRequest | None, Body(openapi_examples=CANCEL_EXAMPLES)] = None,
 ) -> CaseOut:
     reason = body.reason if body else None
     return case_out(await service.cancel_case(uow, principal, case_id, reason))
@@ -306,6 +357,11 @@ async def cancel_case(
     response_model=list[MessageOut],
     tags=["messages"],
     summary="The case's message thread, oldest first",
+    description=(
+        "Comments, the specialist's questions and the medic's answers (`kind`), for whoever "
+        "sees the case or is invited to its consilium; 404 for a case not visible to you. The "
+        "read is audited."
+    ),
     responses=READ_ERRORS,
 )
 async def list_messages(
@@ -321,7 +377,11 @@ async def list_messages(
     response_model=MessageOut,
     tags=["messages"],
     summary="Write in the case's thread",
-    description="Send `Idempotency-Key` to retry safely.",
+    description=(
+        "Adds a `comment` for everyone who sees the case, whatever its status; coordinators "
+        "may write here though they change nothing else. 404 for a case not visible to you. "
+        "Send `Idempotency-Key` to retry safely."
+    ),
     responses=problem_responses(400, 401, 403, 404, 422),
 )
 async def post_message(
@@ -377,6 +437,11 @@ async def issue_conclusion(
     response_model=list[ConclusionOut],
     tags=["conclusions"],
     summary="Every version of the case's conclusion, each with its signature re-verified",
+    description=(
+        "Oldest first: the issued conclusion and each amendment (`amends_version`, "
+        "`amendment_reason`); `signature_valid` is false if the stored text no longer matches "
+        "its signature. Empty until the case is concluded; 404 for a case not visible to you."
+    ),
     responses=READ_ERRORS,
 )
 async def list_conclusions(
@@ -390,6 +455,11 @@ async def list_conclusions(
     response_model=ConclusionOut,
     tags=["conclusions"],
     summary="One version of the conclusion; `signature_valid` is checked on every read",
+    description=(
+        "For whoever sees the case; 404 for a case not visible to you or a version it does not "
+        "have. The read is audited. To check the signature yourself, fetch `/signed` and the "
+        "keys at `/conclusion-keys`."
+    ),
     responses=READ_ERRORS,
 )
 async def get_conclusion(

@@ -8,7 +8,7 @@ found to see the case. Whether the caller may open the episode stays scheduling'
 import uuid
 from collections.abc import Awaitable, Callable
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from services.common.auth import Principal
 from services.common.errors import ProblemError, Unprocessable
@@ -25,6 +25,19 @@ LINK_GRANT_SECONDS = 60
 
 class EpisodeLink(Strict):
     """The care episode to open for the case's patient in the scheduling service."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "patient_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+                    "specialty": "cardiology",
+                    "practitioner_id": "1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b",
+                    "patient_timezone": "Asia/Novokuznetsk",
+                }
+            ]
+        }
+    )
 
     patient_id: uuid.UUID = Field(description="The patient's account, as scheduling knows it.")
     specialty: Specialty | None = Field(

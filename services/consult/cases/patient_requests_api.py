@@ -134,6 +134,9 @@ async def list_own_requests(uow: UnitOfWorkDep, principal: CurrentPrincipal) -> 
     "/worsening-signs",
     response_model=WorseningSigns,
     summary="The worsening signs a patient may report, each making a request urgent",
+    description="The codes (`chest_pain`, `fainting`, ...) a patient app offers as choices "
+    "with `POST /patient-requests`; the deployment configures them. Public: no token, and "
+    "nothing about any patient.",
 )
 async def worsening_signs(settings: SettingsDep) -> WorseningSigns:
     return WorseningSigns(signs=sorted(settings.worsening_signs))

@@ -104,6 +104,25 @@ class CaseCreate(Strict):
 class CaseUpdate(Strict):
     """Fields to change; the target and specialty can change only while the case is a draft."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "urgency": "emergency",
+                    "summary": {
+                        "present_illness": "Chest pain for 8 hours, troponin I 2.1 ng/ml.",
+                        "relevant_history": "Hypertension 10 years.",
+                        "vital_signs": {"systolic_bp": 140, "heart_rate": 104, "spo2": 94},
+                        "main_diagnosis": {"code": "I21.4", "text": "Acute subendocardial MI"},
+                        "accompanying_diagnoses": [{"code": "I10", "text": "Hypertension"}],
+                        "current_treatment": "Aspirin 300 mg, clopidogrel 300 mg, heparin.",
+                    },
+                    "attachment_ids": ["9b2e4f61-5c3d-4a8e-b7f0-2d1c6e9a8b34"],
+                }
+            ]
+        }
+    )
+
     target_organization_id: uuid.UUID | None = None
     specialty: Specialty | None = None
     patient: Patient | None = None
@@ -115,6 +134,10 @@ class CaseUpdate(Strict):
 
 
 class ReasonRequest(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "Outside my profile: ask a cardiac surgeon."}]}
+    )
+
     reason: ShortText = Field(examples=["Outside this centre's profile; ask the cardiac centre."])
 
 
@@ -123,16 +146,39 @@ class CancelRequest(Strict):
 
 
 class InfoRequest(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"message": "Please attach the ECG taken on admission and troponin I."}]
+        }
+    )
+
     message: LongText = Field(examples=["Please attach the ECG taken on admission."])
 
 
 class InfoResponse(InfoRequest):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "message": "ECG on admission attached; troponin I 2.1 ng/ml at 14:20.",
+                    "attachment_ids": ["5d7a1c3e-2b4f-4e6a-9c8d-7f0e1a2b3c4d"],
+                }
+            ]
+        }
+    )
+
     attachment_ids: list[uuid.UUID] = Field(
         default_factory=list, max_length=50, description="Files to add to the case's."
     )
 
 
 class MessageCreate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"text": "Troponin I came back at 2.1 ng/ml; the patient is stable."}]
+        }
+    )
+
     text: LongText = Field(examples=["Troponin came back at 2.1 ng/ml."])
 
 
@@ -348,6 +394,27 @@ class SigningKeys(BaseModel):
 class PatientRequestCreate(Strict):
     """A patient's question to the specialist who saw them in person."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "patient": {
+                        "reference": "MIS-42-004711",
+                        "full_name": "Сидорова Мария Петровна",
+                        "birth_date": "1956-03-14",
+                        "sex": "female",
+                        "insurance_policy": "4256789012345678",
+                    },
+                    "specialty": "cardiology",
+                    "question": "My potassium came back at 5.6; keep the spironolactone?",
+                    "mode": "written",
+                    "worsening_signs": ["shortness_of_breath"],
+                    "attachment_ids": ["9b2e4f61-5c3d-4a8e-b7f0-2d1c6e9a8b34"],
+                }
+            ]
+        }
+    )
+
     patient_id: uuid.UUID | None = Field(
         default=None,
         description="Whose request. A patient's own by default; a coordinator filing it on the "
@@ -375,6 +442,10 @@ class PatientRequestCreate(Strict):
 
 
 class FollowUpCreate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"start": "2025-10-28T10:00:00+07:00"}]}
+    )
+
     start: AwareInstant = Field(
         examples=["2025-10-28T10:00:00+07:00"],
         description="A free remote slot of the answering specialist's schedule.",

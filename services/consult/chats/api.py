@@ -34,7 +34,27 @@ ChatPath = Annotated[ChatId, Path(examples=["-1001234567890", "*"])]
 UPDATE_BODY = {
     "requestBody": {
         "required": True,
-        "content": {"application/json": {"schema": {"type": "object"}}},
+        "content": {
+            "application/json": {
+                "schema": {"type": "object"},
+                "example": {
+                    "update_id": 734052119,
+                    "message": {
+                        "message_id": 1842,
+                        "date": 1761624845,
+                        "chat": {"id": 482913377, "type": "private"},
+                        "from": {
+                            "id": 482913377,
+                            "is_bot": False,
+                            "first_name": "Мария",
+                            "language_code": "ru",
+                        },
+                        "text": "Здравствуйте! Третью неделю не могу записаться "
+                        "на приём эндокринолога.",
+                    },
+                },
+            }
+        },
         "description": "A Telegram `Update` (https://core.telegram.org/bots/api#update).",
     }
 }
@@ -138,6 +158,11 @@ async def put_binding(
     "/chat-bindings/{bot}/{chat_id}",
     status_code=204,
     summary="Unbind a chat: its messages are taken in no more",
+    description=(
+        "Administrators and the binding's region's coordinators (403 for others); appeals "
+        "already made from the chat stay, and replies to them are still sent. 404 when no "
+        "binding has this bot and chat."
+    ),
     responses=problem_responses(401, 403, 404, 422),
 )
 async def delete_binding(

@@ -44,6 +44,14 @@ ChatId = Annotated[str, StringConstraints(pattern=r"^(\*|-?[0-9]{1,20}|@[A-Za-z0
 
 
 class BindingIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"name": "Khabarovsk medical chat", "region": "27", "territory": "08701000"}
+            ]
+        }
+    )
+
     name: str = Field(min_length=1, max_length=255, examples=["Khabarovsk medical chat"])
     region: str = Field(pattern=REGION_PATTERN, examples=["27"])
     territory: str = Field(
@@ -77,6 +85,14 @@ class WebhookAnswer(BaseModel):
 
 
 class WebhookIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"url": "https://telemed.example.ru/api/consult/channels/telegram/khabarovsk"}
+            ]
+        }
+    )
+
     url: HttpUrl = Field(
         examples=["https://telemed.example.ru/api/consult/channels/telegram/khabarovsk"],
         description="Telegram calls webhooks over HTTPS only.",

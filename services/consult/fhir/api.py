@@ -17,7 +17,7 @@ from services.common.fhir import (
     terms_of,
 )
 from services.common.fhir_documents import DOCUMENT_STATUSES
-from services.common.fhir_search import parse_search
+from services.common.fhir_search import parse_search, search_description
 from services.common.uow import UnitOfWork, UnitOfWorkDep
 from services.consult.cases import service as cases
 from services.consult.deps import PREFIX
@@ -28,6 +28,12 @@ router = fhir_router(PREFIX)
 Id = Annotated[str, Path(description="The resource's id", examples=["0b9c6b1e-..."])]
 READ = outcome_responses(401, 403, 404)
 SEARCH = outcome_responses(400, 401, 403)
+# Who sees a case, as in the native API (`cases/access.py`).
+CASES_SEEN = (
+    "The cases the caller sees in consult's own API: the requesting organisation's, the "
+    "target specialty's specialists (once submitted), the region's coordinators, the patient "
+    "their own; an API client needs `consult:read` (403 otherwise)."
+)
 
 
 async def _search_cases(
@@ -53,11 +59,21 @@ async def _search_cases(
 async def read_service_request(
     request: Request, id: Id, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> FhirResponse:
+    """A consultation request as FHIR: requesting and target organisations, specialty
+    (`performerType`), urgency (`priority`), the question (`note`), the patient (`subject`,
+    with the MIS reference as identifier), the main ICD-10 diagnosis (`reasonCode`) and the
+    attachments (`supportingInfo`). Only a case the caller sees (see the search); any other
+    is a 404 OperationOutcome, as if unknown."""
     case = await cases.get_case(uow, principal, resource_id(id, "ServiceRequest"))
     return resource_response(fhir.service_request(terms_of(request), case))
 
 
-@router.get("/ServiceRequest", summary="Search cases as ServiceRequests", responses=SEARCH)
+@router.get(
+    "/ServiceRequest",
+    summary="Search cases as ServiceRequests",
+    description=search_description("ServiceRequest", CASES_SEEN + " Newest first."),
+    responses=SEARCH,
+)
 async def search_service_requests(
     request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> FhirResponse:
@@ -68,11 +84,19 @@ async def search_service_requests(
 async def read_task(
     request: Request, id: Id, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> FhirResponse:
+    """The same case as its ServiceRequest (same id), as the work on it: status (requested,
+    accepted, in-progress, completed...), the specialist it is assigned to (`owner`) and the
+    deadline (`restriction.period.end`). Only a case the caller sees; any other is a 404."""
     case = await cases.get_case(uow, principal, resource_id(id, "Task"))
     return resource_response(fhir.task(terms_of(request), case))
 
 
-@router.get("/Task", summary="Search cases as Tasks, by deadline", responses=SEARCH)
+@router.get(
+    "/Task",
+    summary="Search cases as Tasks, by deadline",
+    description=search_description("Task", CASES_SEEN + " Soonest deadline first."),
+    responses=SEARCH,
+)
 async def search_tasks(
     request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> FhirResponse:
@@ -101,13 +125,25 @@ async def search_document_references(
 async def read_diagnostic_report(
     request: Request, id: Id, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> FhirResponse:
+    """A specialist's signed conclusion, one version (an amendment is `amended` and a new
+    version with its own id): findings as `conclusion`, ICD-10 codes as `conclusionCode`, the
+    case as `basedOn`. Only of a case the caller sees; any other is a 404."""
     conclusion, case = await fhir_search.get_report(
         uow, principal, resource_id(id, "DiagnosticReport")
     )
     return resource_response(fhir.diagnostic_report(terms_of(request), conclusion, case))
 
 
-@router.get("/DiagnosticReport", summary="Search conclusion versions", responses=SEARCH)
+@router.get(
+    "/DiagnosticReport",
+    summary="Search conclusion versions",
+    description=search_description(
+        "DiagnosticReport",
+        "Every signed version of the conclusions of the cases the caller "
+        "sees, as in `GET /api/consult/cases/{id}/conclusions`.",
+    ),
+    responses=SEARCH,
+)
 async def search_diagnostic_reports(
     request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> FhirResponse:
@@ -122,13 +158,26 @@ async def search_diagnostic_reports(
 async def read_observation(
     request: Request, id: Id, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> FhirResponse:
+    """A patient's remote-monitoring check-in: vital signs as LOINC-coded components with
+    UCUM units, symptoms and well-being, when it was taken and who recorded it. Only of a
+    patient the caller sees (the patient, the responsible organisation's care team); any
+    other is a 404."""
     check_in, enrolment = await fhir_search.get_check_in(
         uow, principal, resource_id(id, "Observation")
     )
     return resource_response(fhir.observation(terms_of(request), check_in, enrolment))
 
 
-@router.get("/Observation", summary="Search monitoring check-ins", responses=SEARCH)
+@router.get(
+    "/Observation",
+    summary="Search monitoring check-ins",
+    description=search_description(
+        "Observation",
+        "Check-ins of the monitored patients the caller sees in consult's API: the patient "
+        "themselves and the responsible organisation's care team (coordinators and doctors).",
+    ),
+    responses=SEARCH,
+)
 async def search_observations(
     request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> FhirResponse:

@@ -85,6 +85,11 @@ async def add_catchment(
     "/home-visit-catchment/{line_id}",
     status_code=204,
     summary="Take a line off the catchment",
+    description=(
+        "Administrators and the region's coordinators (403 for others); calls filed from then "
+        "on for those addresses go by the lines left, and visits already filed stay with "
+        "their polyclinic. 404 for a line that does not exist."
+    ),
     responses=problem_responses(401, 403, 404),
 )
 async def delete_catchment(
@@ -177,6 +182,11 @@ async def list_day(
     "/home-visit-figures",
     response_model=HomeVisitFigures,
     summary="A polyclinic's home visits per local day: calls, done, cancelled, time to done",
+    description=(
+        "Each local day of `from`..`to` (a bounded range, in order, else 422), days without "
+        "calls as zeros, and the total. For those who see the polyclinic's list (its staff, "
+        "the call centres serving it, the region's coordinators); 404 for others."
+    ),
     responses=problem_responses(401, 404, 422, 502),
 )
 async def home_visit_figures(
@@ -194,6 +204,11 @@ async def home_visit_figures(
     VISIT,
     response_model=HomeVisitOut,
     summary="One home visit",
+    description=(
+        "With the day and window read out to the caller and who was sent. For the "
+        "polyclinic's staff, the call centres serving it and the region's coordinators; 404 "
+        "for others. The read is audited."
+    ),
     responses=problem_responses(401, 404),
 )
 async def get_visit(
@@ -206,6 +221,11 @@ async def get_visit(
     VISIT + "/assign",
     response_model=HomeVisitOut,
     summary="Send a doctor or nurse of the polyclinic (its own staff)",
+    description=(
+        "For the polyclinic's own staff (403 for a call centre or operator who sees the "
+        "visit): `requested` or `assigned` becomes `assigned` to `assignee_id`, who must be "
+        "a doctor or nurse of that polyclinic (else 422). 409 once done or cancelled."
+    ),
     responses=problem_responses(401, 403, 404, 409, 422, 502),
 )
 async def assign(
@@ -224,6 +244,10 @@ async def assign(
     VISIT + "/done",
     response_model=HomeVisitOut,
     summary="Record the visit made, with a note (the polyclinic's own staff)",
+    description=(
+        "An `assigned` visit becomes `done` with `note`; 409 from any other status, 403 for "
+        "anyone but the polyclinic's staff."
+    ),
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def done(
@@ -241,6 +265,11 @@ async def done(
     VISIT + "/cancel",
     response_model=HomeVisitOut,
     summary="Call the visit off, with the reason (anyone who sees it)",
+    description=(
+        "The operator whose caller withdrew, or the polyclinic: a `requested` or `assigned` "
+        "visit becomes `cancelled`, counted in the figures by `reason`; `other` needs a "
+        "`note` (else 422). 409 once done or cancelled; 404 for a visit not visible to you."
+    ),
     responses=problem_responses(401, 404, 409, 422),
 )
 async def cancel(

@@ -25,6 +25,20 @@ Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 
 
 class CatchmentIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "region": "42",
+                    "territory": "32701000",
+                    "settlement": "Кемерово",
+                    "street": "проспект Ленина",
+                    "organization_id": "3f1c2a9e-8d4b-4c7e-9a51-0b6f2d7e4c10",
+                }
+            ]
+        }
+    )
+
     region: Region
     territory: TerritoryCode
     settlement: Place = Field(
@@ -68,6 +82,26 @@ class HomeVisitPreview(BaseModel):
 
 
 class HomeVisitCreate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "region": "42",
+                    "territory": "32701000",
+                    "settlement": "Кемерово",
+                    "street": "проспект Ленина",
+                    "address": "проспект Ленина, 59, кв. 14, подъезд 2, этаж 5",
+                    "caller_name": "Kuznetsova Olga Viktorovna",
+                    "patient_name": "Kuznetsov Viktor Ivanovich",
+                    "phone": "+7 913 555-01-23",
+                    "reason": "Blood draw at home: bedridden after a stroke.",
+                    "urgency": "planned",
+                    "patient_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                }
+            ]
+        }
+    )
+
     region: Region | None = Field(default=None, description="The caller's; yours by default.")
     territory: TerritoryCode
     settlement: Place = ""
@@ -125,14 +159,32 @@ class HomeVisitList(BaseModel):
 
 
 class AssignRequest(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"assignee_id": "1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b"}]}
+    )
+
     assignee_id: uuid.UUID = Field(description="A doctor or nurse of the polyclinic.")
 
 
 class CompleteRequest(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"note": "Blood drawn, samples taken to the laboratory by 14:00."}]
+        }
+    )
+
     note: Note = Field(examples=["Blood drawn, samples taken to the laboratory by 14:00."])
 
 
 class CancelRequest(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"reason": "ambulance_called", "note": "Chest pain before the visit; 103 called."}
+            ]
+        }
+    )
+
     reason: CancelReason
     note: Note | None = None
 

@@ -4,7 +4,7 @@ articles, suggestions for a caller's appeal, writing, publishing and archiving."
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from services.common.auth import CurrentPrincipal
@@ -140,6 +140,11 @@ async def suggest_articles(
     "/articles/{article_id}",
     response_model=ArticleOut,
     summary="Read an article; with its versions for those who write it",
+    description=(
+        "Operators and registrars read published articles holding in their region; those who "
+        "write the article's regions read it at any status, with `versions`, its history. "
+        "404 for an article you may not read."
+    ),
     responses=problem_responses(401, 403, 404, 502),
 )
 async def read_article(
@@ -156,6 +161,11 @@ async def read_article(
     "/articles/{article_id}/versions/{number}",
     response_model=VersionOut,
     summary="An article as one of its versions left it (for those who write it)",
+    description=(
+        "The title, text, categories, regions and status as that version left them, with "
+        "who made it and why. For those who write the article's regions; 404 for others and "
+        "for a version the article does not have."
+    ),
     responses=problem_responses(401, 403, 404, 502),
 )
 async def read_version(
@@ -220,14 +230,33 @@ async def edit_article(
     return article_out(article)
 
 
-def _status_route(act: ArticleAction, summary: str) -> None:
+# On the media type: the body is optional, so its schema is no reference to carry one.
+STATUS_EXAMPLES = {
+    ArticleAction.PUBLISH: {
+        "note": {
+            "summary": "With a note",
+            "value": {"note": "Checked against the 2025 programme."},
+        },
+        "none": {"summary": "Without one", "value": {}},
+    },
+    ArticleAction.ARCHIVE: {
+        "note": {
+            "summary": "With a note",
+            "value": {"note": "Superseded by the 2026 territorial programme."},
+        },
+        "none": {"summary": "Without one", "value": {}},
+    },
+}
+
+
+def _status_route(act: ArticleAction, summary: str, description: str) -> None:
     async def endpoint(
         article_id: uuid.UUID,
         uow: UnitOfWorkDep,
         principal: CurrentPrincipal,
         organizations: OrganizationsDep,
         now: NowDep,
-        body: StatusChange | None = None,
+        body: Annotated[StatusChange | None, Body(openapi_examples=STATUS_EXAMPLES[act])] = None,
     ) -> ArticleOut:
         note = body.note if body else None
         article = await knowledge.change_status(
@@ -241,10 +270,23 @@ def _status_route(act: ArticleAction, summary: str) -> None:
         methods=["POST"],
         response_model=ArticleOut,
         summary=summary,
+        description=description,
         name=f"{act.value}_article",
         responses=problem_responses(401, 403, 404, 409, 422, 502),
     )
 
 
-_status_route(ArticleAction.PUBLISH, "Publish an article to its regions' operators")
-_status_route(ArticleAction.ARCHIVE, "Archive an article: no longer found, kept with its versions")
+_status_route(
+    ArticleAction.PUBLISH,
+    "Publish an article to its regions' operators",
+    "For those who write the article's regions (403 for others who read it): a draft or "
+    "archived article becomes `published`, a new version with the optional `note`, and "
+    "operators find it in searches and suggestions. 409 when it is published already.",
+)
+_status_route(
+    ArticleAction.ARCHIVE,
+    "Archive an article: no longer found, kept with its versions",
+    "For those who write the article's regions: it becomes `archived`, a new version with "
+    "the optional `note`; operators no longer find it, while the appeals that cited it keep "
+    "it. 409 when it is archived already.",
+)

@@ -60,6 +60,25 @@ Regions = Annotated[
 
 
 class ArticleCreate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Полис медицинского страхования: как получить и заменить",
+                    "body": (
+                        "Полис выдаёт бесплатно любая страховая медицинская организация "
+                        "Кузбасса.\n\n# Что взять\n- паспорт\n- СНИЛС\n\n"
+                        "Пока готовится полис, выдают выписку из реестра застрахованных."
+                    ),
+                    "language": "ru",
+                    "categories": ["oms_policy"],
+                    "regions": ["42"],
+                    "note": "For the hotline's most common question.",
+                }
+            ]
+        }
+    )
+
     title: Title
     body: Body
     language: ArticleLanguage
@@ -69,6 +88,18 @@ class ArticleCreate(Strict):
 
 
 class ArticleEdit(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "version": 3,
+                    "categories": ["oms_policy", "care_outside_region"],
+                    "note": "Added care outside the region: the policy holds everywhere.",
+                }
+            ]
+        }
+    )
+
     version: int = Field(
         ge=1,
         examples=[3],

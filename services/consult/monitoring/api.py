@@ -36,6 +36,11 @@ ENROLMENT = "/enrolments/{enrolment_id}"
     "/programmes",
     response_model=list[ProgrammeOut],
     summary="The monitoring programmes: check-in interval, symptoms asked, escalating thresholds",
+    description=(
+        "As the deployment configures them (`TELEMED_CONSULT_MONITORING_PROGRAMMES`), each by "
+        "the `key` an enrolment names: the symptoms a check-in may report and the rules that "
+        "call a home visit or an ambulance. Changes nothing and holds no patient data."
+    ),
 )
 async def list_programmes(settings: SettingsDep) -> list[ProgrammeOut]:
     programmes = settings.monitoring_programmes.items()
@@ -83,6 +88,11 @@ async def enrol(
     "/enrolments",
     response_model=list[EnrolmentOut],
     summary="Your organisation's monitored patients, or a patient's own monitoring",
+    description=(
+        "For coordinators and doctors, their organisation's enrolments; for a patient, their "
+        "own; the soonest due first, at most 200, optionally of one `status`. 403 for other "
+        "roles. The listing is audited."
+    ),
     responses=problem_responses(401, 403),
 )
 async def list_enrolments(
@@ -99,6 +109,10 @@ async def list_enrolments(
     ENROLMENT,
     response_model=EnrolmentOut,
     summary="One monitored patient; `overdue` when the check-in is past due",
+    description=(
+        "For the responsible organisation's coordinators and doctors, and the patient "
+        "enrolled; 404 for an enrolment not visible to you. The read is audited."
+    ),
     responses=problem_responses(401, 404),
 )
 async def get_enrolment(
@@ -144,6 +158,10 @@ async def check_in(
     ENROLMENT + "/check-ins",
     response_model=list[CheckInOut],
     summary="A monitored patient's check-ins, newest first",
+    description=(
+        "At most 200, each with what its thresholds arranged (`escalation`, `task_id`). For "
+        "whoever sees the enrolment; 404 otherwise. The read is audited."
+    ),
     responses=problem_responses(401, 404),
 )
 async def list_check_ins(
@@ -157,6 +175,11 @@ async def list_check_ins(
     ENROLMENT + "/discharge",
     response_model=EnrolmentOut,
     summary="Discharge from monitoring, with the reason",
+    description=(
+        "For the responsible organisation's coordinators and doctors (403 for the patient): "
+        "the enrolment becomes `discharged` and leaves the due lists. 409 when it is "
+        "discharged already."
+    ),
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def discharge(
@@ -174,6 +197,11 @@ async def discharge(
     "/due",
     response_model=DueList,
     summary="Today's due check-ins in each patient's time zone, the missed ones first",
+    description=(
+        "The calling list of the caller's organisation (coordinators and doctors; 403 for "
+        "others): active enrolments due by the end of today in the patient's zone, or the "
+        "organisation's. `operator_id` keeps one operator's calls. Changes nothing."
+    ),
     responses=problem_responses(401, 403, 502),
 )
 async def due_today(
@@ -190,6 +218,11 @@ async def due_today(
     "/tasks",
     response_model=list[TaskOut],
     summary="Your organisation's home visits and ambulance calls to arrange",
+    description=(
+        "Tasks that worsening check-ins created for the caller's organisation, oldest first, "
+        "at most 200, optionally of one `status`. For coordinators and doctors; 403 for "
+        "others."
+    ),
     responses=problem_responses(401, 403),
 )
 async def list_tasks(
@@ -202,6 +235,11 @@ async def list_tasks(
     "/tasks/{task_id}/complete",
     response_model=TaskOut,
     summary="Record what was done about a task",
+    description=(
+        "For the responsible organisation's coordinators and doctors: an `open` task becomes "
+        "`done` with `outcome`. 404 for a task not visible to you; 409 when it is done "
+        "already."
+    ),
     responses=problem_responses(401, 404, 409, 422),
 )
 async def complete_task(

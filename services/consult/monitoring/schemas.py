@@ -52,6 +52,30 @@ Zone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_known_zo
 
 
 class EnrolmentCreate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "programme": "pregnancy_high_risk",
+                    "patient": {
+                        "reference": "MIS-42-004517",
+                        "full_name": "Ivanova Anna Pavlovna",
+                        "birth_date": "1993-07-21",
+                        "sex": "female",
+                        "insurance_policy": "4250000000004517",
+                    },
+                    "patient_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                    "contact_phone": "+7 913 555-01-23",
+                    "patient_timezone": "Asia/Novokuznetsk",
+                    "indication": "Week 32, chronic hypertension, past pre-eclampsia.",
+                    "interval_hours": 24,
+                    "first_check_in_due_at": "2025-10-29T10:00:00+07:00",
+                    "operator_id": "a8098c1a-f86e-11da-bd1a-00112444be1e",
+                }
+            ]
+        }
+    )
+
     programme: Key = Field(examples=["pregnancy_high_risk"])
     patient: Patient
     patient_id: uuid.UUID | None = Field(
@@ -94,6 +118,19 @@ class CheckInVitals(VitalSigns):
 
 
 class CheckInCreate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "vital_signs": {"systolic_bp": 146, "diastolic_bp": 94, "heart_rate": 88},
+                    "symptoms": ["severe_headache"],
+                    "wellbeing": "worse",
+                    "note": "Took labetalol 200 mg in the morning.",
+                }
+            ]
+        }
+    )
+
     vital_signs: CheckInVitals = Field(default_factory=CheckInVitals)
     symptoms: list[Key] = Field(
         default_factory=list,
@@ -106,11 +143,23 @@ class CheckInCreate(Strict):
 
 
 class DischargeRequest(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"reason": "delivered", "note": "Delivered at 38 weeks, both well."}]
+        }
+    )
+
     reason: DischargeReason = Field(examples=[DischargeReason.DELIVERED])
     note: ShortText | None = Field(default=None, examples=["Delivered at 38 weeks, both well."])
 
 
 class TaskComplete(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"outcome": "Ambulance took her to the perinatal centre at 14:10."}]
+        }
+    )
+
     outcome: ShortText = Field(examples=["Ambulance took her to the perinatal centre at 14:10."])
 
 

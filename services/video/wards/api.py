@@ -130,6 +130,9 @@ async def get_ward(
     "/{ward_id}",
     response_model=WardOut,
     summary="Rename a ward, allow or forbid recording, change who watches it",
+    description="For the hospital's coordinators and administrators (other viewers: 403). Only "
+    "the fields given change; `watcher_ids` replaces the watching organisations, an unknown one "
+    "a 422. Forbidding recording stops the ward's running recordings.",
     responses=problem_responses(401, 403, 404, 422, 502),
 )
 async def change_ward(
@@ -150,6 +153,9 @@ async def change_ward(
     "/{ward_id}",
     status_code=204,
     summary="Remove a ward with its beds and alarms",
+    description="For the hospital's coordinators and administrators (other viewers: 403; a "
+    "ward you may not see: 404). The ward leaves the monitoring at once and its running "
+    "recordings stop; recordings already stored stay in the files service.",
     responses=problem_responses(401, 403, 404),
 )
 async def delete_ward(
@@ -211,6 +217,9 @@ async def change_bed(
     "/{ward_id}/beds/{bed_id}",
     status_code=204,
     summary="Remove a bed",
+    description="For the hospital's coordinators and administrators; the bed's tablet or "
+    "camera drops out of the overview, a running recording stops, and its alarms go with it. "
+    "A bed of another ward is a 404.",
     responses=problem_responses(401, 403, 404),
 )
 async def delete_bed(
@@ -259,6 +268,9 @@ async def issue_device(
     "/{ward_id}/beds/{bed_id}/device",
     status_code=204,
     summary="Revoke the bedside tablet's credential and disconnect it",
+    description="For the hospital's coordinators and administrators, e.g. for a lost tablet: "
+    "its credential stops working at once (401 on its next call) and the bed shows nothing "
+    "until a new one is issued.",
     responses=problem_responses(401, 403, 404),
 )
 async def revoke_device(
@@ -335,6 +347,9 @@ async def start_recording(
     "/{ward_id}/beds/{bed_id}/recording",
     response_model=RecordingStopped,
     summary="Stop recording the bed: the file is stored as your file in the files service",
+    description="For those who may watch the ward. The answer carries the stored `file_id`. A "
+    "bed not being recorded is a 404; if the files service refuses the file (502) it is "
+    "deleted, since a recording may not stay outside the record.",
     responses=problem_responses(401, 403, 404, 502, 503),
 )
 async def stop_recording(
@@ -357,6 +372,9 @@ async def stop_recording(
     "/{ward_id}/alarms",
     response_model=list[AlarmOut],
     summary="The ward's alarms, newest first",
+    description="For whoever may see the ward (else 404). An alarm is raised when an occupied "
+    "bed's picture has stopped for the service's threshold, and cleared when frames return; "
+    "`open=true` lists only those not cleared.",
     responses=problem_responses(401, 404),
 )
 async def list_alarms(

@@ -41,6 +41,18 @@ RtspUrl = Annotated[
 
 
 class WardCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "ICU, Belovo district hospital",
+                    "recording_allowed": True,
+                    "watcher_ids": ["3f1c2a9e-8d4b-4c7e-9a51-0b6f2d7e4c10"],
+                }
+            ]
+        }
+    )
+
     name: str = Field(min_length=1, max_length=200, examples=["ICU, Belovo district hospital"])
     recording_allowed: bool = Field(
         default=False,
@@ -51,6 +63,20 @@ class WardCreate(BaseModel):
 
 class WardChange(BaseModel):
     """Only the fields given change."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "recording_allowed": False,
+                    "watcher_ids": [
+                        "3f1c2a9e-8d4b-4c7e-9a51-0b6f2d7e4c10",
+                        "8a6e0804-2bd0-4672-b79d-d97027f9071a",
+                    ],
+                }
+            ]
+        }
+    )
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     recording_allowed: bool | None = None
@@ -71,6 +97,20 @@ class SourceFields(BaseModel):
 
 
 class BedCreate(SourceFields):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "label": "Bed 3",
+                    "patient_ref": "IB 2026/1142",
+                    "recording_consent": True,
+                    "source": "rtsp",
+                    "rtsp_url": "rtsp://icu:secret@10.12.0.31:554/Streaming/Channels/102",
+                }
+            ]
+        }
+    )
+
     label: Label
     patient_ref: PatientRef = None
     recording_consent: bool = Field(
@@ -81,6 +121,12 @@ class BedCreate(SourceFields):
 class BedChange(SourceFields):
     """Only the fields given change; `patient_ref: null` empties the bed (and withdraws the
     consent to recording, which belonged to the patient)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"patient_ref": "IB 2026/1187", "recording_consent": False}]
+        }
+    )
 
     label: Label | None = None
     patient_ref: PatientRef = None
@@ -169,8 +215,14 @@ class ViewerOut(BaseModel):
 
 
 class FocusIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"bed_id": "b7d1e5a2-3c4f-4e8b-9a60-1f2d3c4b5a69"}]}
+    )
+
     bed_id: uuid.UUID | None = Field(description="The bed to open full-size; null closes it.")
 
 
 class TalkIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"talking": True}]})
+
     talking: bool = Field(description="Speak to the focused bed's tablet, or stop.")

@@ -95,6 +95,8 @@ async def publish(
     "/{ward_id}/beds/{bed_id}/source",
     status_code=204,
     summary="The bedside tablet stops publishing",
+    description="Bearer: the bed's device credential (any other is a 401). The bed's picture "
+    "leaves the overview; an occupied bed raises its alarm once the threshold passes.",
     responses=problem_responses(401),
 )
 async def unpublish(
@@ -109,6 +111,9 @@ async def unpublish(
 @router.get(
     "/{ward_id}/beds/{bed_id}/events",
     summary="The tablet's events (a doctor starts or stops talking to the bed) as SSE",
+    description="Bearer: the bed's device credential (any other is a 401). Starts with "
+    "`bed.talk` saying whether someone talks now; each later `bed.talk` tells the tablet to "
+    "turn its microphone on or off.",
     responses={200: {"content": {"text/event-stream": {}}}, **problem_responses(401)},
 )
 async def bed_events(
@@ -178,6 +183,8 @@ async def watch(
     "/{ward_id}/viewers/{viewer_id}",
     response_model=ViewerOut,
     summary="Which slot shows which bed, and the bed open full-size",
+    description="Bearer: the watch token the viewer joined with; another's viewer is a 404. "
+    "Read it after joining and after `ward.roster`, to label the grid.",
     responses=problem_responses(401, 403, 404),
 )
 async def get_viewer(
@@ -239,6 +246,8 @@ async def talk(
     "/{ward_id}/viewers/{viewer_id}",
     status_code=204,
     summary="Stop watching",
+    description="Bearer: the watch token the viewer joined with; another's viewer is a 404. The "
+    "connection is closed and the end of the viewing audited.",
     responses=problem_responses(401, 403, 404),
 )
 async def unwatch(

@@ -120,6 +120,12 @@ async def get_consilium(
     status_code=201,
     response_model=ConsiliumOut,
     summary="Invite more specialists (the chair, while the consilium is open)",
+    description=(
+        "For the chair only (403 for others): adds invitations by `user_id` or by `specialty`, "
+        "and returns the whole consilium. 409 when the consilium has its protocol or the case "
+        "is closed, or when someone is invited already; 422 for an unknown organisation or "
+        "inviting yourself. Send `Idempotency-Key` to retry safely."
+    ),
     responses=problem_responses(400, 401, 403, 404, 409, 422, 502),
 )
 async def invite(
@@ -145,6 +151,12 @@ async def invite(
     INVITATION + "/accept",
     response_model=InvitationOut,
     summary="Accept an invitation addressed to you or to your specialty; you take the seat",
+    description=(
+        "For the specialist named, or any specialist of the invited specialty and "
+        "organisation: the first to accept becomes `invitee_id`. 409 when the invitation is "
+        "answered already or the consilium is no longer open; 404 for an invitation this "
+        "case's consilium does not have."
+    ),
     responses=ANSWER_ERRORS,
 )
 async def accept(
@@ -162,6 +174,11 @@ async def accept(
     INVITATION + "/decline",
     response_model=InvitationOut,
     summary="Decline an invitation, saying why",
+    description=(
+        "For whoever may answer the invitation, before giving an opinion (having accepted or "
+        "not): it becomes `declined` with `reason`, which the chair sees. 409 once the opinion "
+        "is given or the consilium is no longer open."
+    ),
     responses=ANSWER_ERRORS,
 )
 async def decline(
@@ -264,6 +281,11 @@ async def request_room(
     "/consilium-invitations",
     response_model=list[InvitationOut],
     summary="Your consilium invitations still to answer: by name, or to your specialty",
+    description=(
+        "For specialists (403 for other roles): pending invitations, and accepted ones still "
+        "owing an opinion, oldest first, leaving out those of cases closed meanwhile. Changes "
+        "nothing; the listing is audited."
+    ),
     responses=problem_responses(401, 403),
 )
 async def list_invitations(uow: UnitOfWorkDep, principal: CurrentPrincipal) -> list[InvitationOut]:

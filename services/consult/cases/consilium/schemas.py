@@ -37,11 +37,32 @@ Invitations = Annotated[list[InvitationCreate], Field(min_length=1, max_length=2
 
 
 class ConsiliumCreate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "agenda": "CABG or PCI for three-vessel disease with type 2 diabetes?",
+                    "invitations": [
+                        {"user_id": "2c5ea4c0-4067-11e9-8bad-9b1deb4d3b7d"},
+                        {
+                            "specialty": "cardiac_surgery",
+                            "organization_id": "6fa459ea-ee8a-3ca4-894e-db77e160355e",
+                        },
+                    ],
+                }
+            ]
+        }
+    )
+
     agenda: LongText = Field(examples=["CABG or PCI for three-vessel disease with diabetes?"])
     invitations: Invitations
 
 
 class InvitationsCreate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"invitations": [{"specialty": "endocrinology"}]}]}
+    )
+
     invitations: Invitations
 
 
@@ -52,10 +73,43 @@ class OpinionContent(Strict):
 
 
 class OpinionCreate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "content": {
+                        "assessment": "SYNTAX score 34; diabetes favours surgery.",
+                        "diagnosis_codes": ["I25.1", "E11.9"],
+                        "recommendations": "CABG after stabilisation; HbA1c below 8% first.",
+                    }
+                }
+            ]
+        }
+    )
+
     content: OpinionContent
 
 
 class ProtocolCreate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "decision": {
+                        "findings": "Three-vessel disease, SYNTAX 34, type 2 diabetes.",
+                        "diagnosis_text": "Atherosclerotic heart disease",
+                        "diagnosis_codes": ["I25.1", "E11.9"],
+                        "recommendations": "CABG at the Kuzbass Cardiology Centre.",
+                        "recommended_tests": ["HbA1c", "carotid duplex scan"],
+                        "in_person_visit_needed": True,
+                        "hospitalisation_needed": True,
+                    },
+                    "close_unanswered": False,
+                }
+            ]
+        }
+    )
+
     decision: ConclusionContent
     close_unanswered: bool = Field(
         default=False,
@@ -65,6 +119,10 @@ class ProtocolCreate(Strict):
 
 
 class RoomRequest(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"starts_at": "2025-10-28T10:00:00+07:00"}]}
+    )
+
     starts_at: AwareInstant = Field(examples=["2025-10-28T10:00:00+07:00"])
 
 
