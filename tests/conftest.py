@@ -69,6 +69,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.path.relative_to(tests).as_posix().startswith(ONCE):
             item.add_marker(pytest.mark.once)
+    # The `once` suites are the long ones (a browser and `telemed run` each, the contract's
+    # thousands of requests): handed to the workers first, so the short modules fill in
+    # around them instead of one worker running browsers alone at the end. The sort is
+    # stable: each module keeps its own order.
+    items.sort(key=lambda item: item.get_closest_marker("once") is None)
 
 
 async def _recreate_pg_database(name: str, *, drop_only: bool = False) -> None:
