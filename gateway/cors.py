@@ -25,7 +25,9 @@ ALLOWED_HEADERS = (
     "Idempotency-Key",
     "If-Match",
     "If-None-Match",
+    "If-Range",
     "Range",
+    "Telemed-Grant",  # a case's grant, reading its files (services/common/grants.py)
     "X-Request-ID",
     "Tus-Resumable",
     "Upload-Length",

@@ -60,7 +60,13 @@ class ServiceToken:
             raise BadGateway(
                 f"The gateway refused {self._service}'s credentials ({response.status_code})."
             )
-        body = response.json()
-        self._token = str(body["access_token"])
-        self._renew_at = time.monotonic() + float(body["expires_in"]) - RENEW_BEFORE_SECONDS
+        try:
+            body = response.json()
+            token, lifetime = str(body["access_token"]), float(body["expires_in"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BadGateway(
+                f"The gateway's token answer for {self._service} is unreadable."
+            ) from exc
+        self._token = token
+        self._renew_at = time.monotonic() + lifetime - RENEW_BEFORE_SECONDS
         return self._token

@@ -39,10 +39,11 @@ class AppealsApi(CasesApi):
         channel: str,
         category: str,
         topic: str | None,
+        language: str,
     ) -> Preview | None:
         """What filing now would do; None for values consult does not take (the form says
         what is wrong with them when it is sent)."""
-        params = {"channel": channel, "category": category}
+        params = {"channel": channel, "category": category, "language": language}
         params |= {"territory": territory} if territory else {}
         params |= {"topic": topic} if topic else {}
         response = await self.request(

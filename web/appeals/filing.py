@@ -140,7 +140,8 @@ async def file_appeal(
     form = await request.form()
     values = form_values(form, FIELDS)
     form_key = str(form.get("form_key") or "")[:64] or None
-    body = appeal_body(values)
+    # The caller is answered in the operator's language: a Russian desk, a Russian answer.
+    body = appeal_body(values) | {"language": request.state.language}
     if form.get("action") == "dropped":
         # Kept for this operator, who knows the conversation, and due at once (consult retries
         # it later if nobody answers): due from when the form was given, which a reload sends
@@ -178,7 +179,12 @@ async def preview(
     token = signed_in.access_token
     category, excluded = split_topic(topic or "")
     found = await api.preview(
-        token, territory or None, channel or "phone", category or "question", excluded
+        token,
+        territory or None,
+        channel or "phone",
+        category or "question",
+        excluded,
+        request.state.language,
     )
     hours: list[str] = []
     organization = None

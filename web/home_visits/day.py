@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from services.common.times import within_years
 from web.cases.deps import DirectoryDep
 from web.cases.forms import parse_id
 from web.deps import SignedInDep
@@ -22,8 +23,10 @@ FIGURE_DAYS = 14
 
 
 def parse_day(value: str | None) -> date | None:
+    """A day from the address, or None for none or one not a day telemed computes with (a
+    year 1 would overflow two weeks back, and the API refuses it anyway)."""
     try:
-        return date.fromisoformat(value) if value else None
+        return within_years(date.fromisoformat(value)) if value else None
     except ValueError:
         return None
 

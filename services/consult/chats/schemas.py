@@ -40,7 +40,9 @@ class TelegramUpdate(BaseModel):
     message: TelegramMessage | None = None
 
 
-ChatId = Annotated[str, StringConstraints(pattern=r"^(\*|-?[0-9]{1,20}|@[A-Za-z0-9_]{5,32})$")]
+# Telegram's numeric chat id (negative for groups), or `*` for every chat of a bot: updates name
+# a chat by its number only, so a binding by `@username` could never match one.
+ChatId = Annotated[str, StringConstraints(pattern=r"^(\*|-?[0-9]{1,20})$")]
 
 
 class BindingIn(Strict):

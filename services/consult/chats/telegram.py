@@ -21,13 +21,9 @@ MAX_TEXT = 4096  # a message's length limit, in characters
 MAX_ERROR = 500
 
 
-def chat_id_value(chat_id: str) -> int | str:
-    """A numeric id as Telegram gives it (an integer, negative for groups), else a channel's
-    `@username` as is."""
-    try:
-        return int(chat_id)
-    except ValueError:
-        return chat_id
+def chat_id_value(chat_id: str) -> int:
+    """The chat's id as Telegram gives it: an integer, negative for groups (stored as text)."""
+    return int(chat_id)
 
 
 def parse_update(body: bytes) -> Inbound | None:

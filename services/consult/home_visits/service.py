@@ -240,8 +240,9 @@ async def polyclinic_list(
     )
     if status is not None:
         query = query.where(HomeVisit.status == status)
-    found = list(await uow.session.scalars(query.order_by(HomeVisit.received_at).limit(MAX_LIST)))
-    found.sort(key=lambda visit: visit.urgency is not Urgency.URGENT)  # stable: by time after
+    # Urgent first in the query itself, so a day past the limit cuts planned calls, not urgent.
+    ordered = query.order_by(HomeVisit.urgency != Urgency.URGENT, HomeVisit.received_at)
+    found = list(await uow.session.scalars(ordered.limit(MAX_LIST)))
     record(uow, action, None, f"{polyclinic.id} on {on.isoformat()}: {len(found)} visits")
     return polyclinic.id, on, found
 
