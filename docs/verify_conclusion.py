@@ -135,6 +135,15 @@ def same_value(name: str, signed: Any, shown: Any) -> bool:
     return bool(signed == shown)
 
 
+def names_a_conclusion(document: dict[str, Any], form: int) -> bool:
+    """Form 2 says its kind. Form 1 does not, and the same key signs a consilium's opinions and
+    protocols in form 1 with a case and version 1 too: theirs name their kind in the content."""
+    if form == 2:
+        return document.get("document") == "conclusion"
+    content = document.get("content")
+    return isinstance(content, dict) and "document" not in content
+
+
 def check(signed: Any, keys: Any, conclusion: Any = None) -> str:
     """What was verified, or `Invalid` saying why not."""
     if not isinstance(signed, dict):
@@ -149,7 +158,7 @@ def check(signed: Any, keys: Any, conclusion: Any = None) -> str:
         document = json.loads(payload.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as error:
         raise Invalid("the payload is not UTF-8 JSON") from error
-    if not isinstance(document, dict) or (form == 2 and document.get("document") != "conclusion"):
+    if not isinstance(document, dict) or not names_a_conclusion(document, form):
         raise Invalid("the payload is not a conclusion")
     for name in ("case_id", "version"):
         if document.get(name) != signed.get(name):

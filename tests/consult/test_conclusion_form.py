@@ -5,6 +5,7 @@ stock JOSE library; conclusions signed in the earlier form keep verifying."""
 import ast
 import asyncio
 import base64
+import dataclasses
 import json
 import sys
 from datetime import datetime
@@ -254,6 +255,32 @@ async def test_the_signed_form_is_read_and_audited_as_the_conclusion_is(world: W
     trail = {(r["action"], r["actor_id"], r["outcome"]) for r in rows}
     assert ("conclusion.read_signed", str(world.medic.id), "success") in trail
     assert ("conclusion.read_signed", str(world.other_medic.id), "denied") in trail
+
+
+async def test_a_consilium_opinion_signed_with_the_same_key_is_no_conclusion(
+    world: World, tmp_path: Path
+) -> None:
+    """An opinion is signed in form 1 with the conclusion key, for its case and version 1
+    (consilium/documents.py): presented as the case's conclusion, the verifier refuses it."""
+    case_id, _ = await concluded(world)
+    _, signer = consult(world)
+    async with consult(world)[0].sessionmaker() as session:
+        stored = (await session.scalars(select(Conclusion))).one()
+        opinion = dataclasses.replace(
+            signed_document(stored),
+            content={"document": "opinion", "opinion": {"summary": "Диагноз подтверждаю."}},
+        )
+    signature = signer.sign(opinion, SignatureForm.CANONICAL_JSON)
+    payload = opinion.signed_bytes(SignatureForm.CANONICAL_JSON)
+    answer = {
+        "signature_form": 1, "case_id": case_id, "version": 1, "key_id": signature.key_id,
+        "payload": b64url(payload), "payload_sha256": signature.sha256,
+        "signature": signature.value, "jws": None,
+    }  # fmt: skip
+    keys = tmp_path / "keys.json"
+    keys.write_text(json.dumps({"keys": [signer.jwk]}), encoding="utf-8")
+    code, output = await verify(tmp_path, str(keys), answer)
+    assert (code, output.strip()) == (1, "invalid: the payload is not a conclusion"), output
 
 
 @pytest.mark.parametrize(

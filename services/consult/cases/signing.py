@@ -6,7 +6,9 @@ verifiers) is a JWS (RFC 7515) with the EdDSA algorithm (RFC 8037) whose payload
 canonicalisation of the document, with times written as the API writes them. Its compact
 serialisation is kept detached (RFC 7515 appendix F): the payload is what the API serves, and
 putting it back between the dots gives an ordinary JWS any JOSE library verifies. Form 1 is the
-sorted-keys JSON signed bare before form 2; it is kept only to verify what was signed with it.
+sorted-keys JSON signed bare before form 2: conclusions signed before it verify in it, and a
+consilium's opinions and protocols are still signed in it (their content names their kind, which
+is how a verifier tells them from a conclusion).
 """
 
 import base64
