@@ -31,15 +31,18 @@ STATIC = Path(str(files("fastapi_standalone_docs") / "static"))
 INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
 
-def _headers(page: HTMLResponse) -> dict[str, str]:
+def _headers(page: HTMLResponse, public_url: str) -> dict[str, str]:
     """Only this origin's scripts and the page's own inline ones; Swagger UI and ReDoc inline
-    their styles and images, and ReDoc searches in a worker it makes from a blob."""
+    their styles and images, and ReDoc searches in a worker it makes from a blob. "Try it out"
+    calls the document's server, the public address, which the page may be opened beside
+    (127.0.0.1 for localhost)."""
     hashes = " ".join(
         f"'sha256-{base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()}'"
         for script in INLINE_SCRIPT.findall(bytes(page.body).decode())
     )
     policy = (
         f"default-src 'self'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; "
+        f"connect-src 'self' {public_url.rstrip('/')}; "
         "img-src 'self' data:; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; "
         "frame-ancestors 'none'"
     )
@@ -49,8 +52,8 @@ def _headers(page: HTMLResponse) -> dict[str, str]:
 class Page:
     """A page built once, answered as a new response each time (middleware adds headers)."""
 
-    def __init__(self, page: HTMLResponse) -> None:
-        self.body, self.headers = bytes(page.body), _headers(page)
+    def __init__(self, page: HTMLResponse, public_url: str) -> None:
+        self.body, self.headers = bytes(page.body), _headers(page, public_url)
 
     def response(self) -> HTMLResponse:
         return HTMLResponse(self.body, headers=self.headers)
@@ -73,7 +76,8 @@ def docs_router(settings: GatewaySettings) -> APIRouter:
                 "scopes": "openid profile",
             },
             swagger_ui_parameters={"persistAuthorization": False, "displayOperationId": True},
-        )
+        ),
+        settings.public_url,
     )
     redoc = Page(
         get_redoc_html(
@@ -82,9 +86,10 @@ def docs_router(settings: GatewaySettings) -> APIRouter:
             redoc_js_url=f"{ASSETS}/redoc/redoc.standalone.js",
             redoc_favicon_url=f"{ASSETS}/fastapi/favicon.png",
             with_google_fonts=False,
-        )
+        ),
+        settings.public_url,
     )
-    redirect = Page(get_swagger_ui_oauth2_redirect_html())
+    redirect = Page(get_swagger_ui_oauth2_redirect_html(), settings.public_url)
 
     @router.get("")
     async def swagger_ui() -> HTMLResponse:

@@ -32,6 +32,9 @@ async def test_swagger_ui_is_served_whole_and_authorizes_with_pkce(stack: Stack)
     assert "/docs/oauth2-redirect" in page
     policy = (await stack.client.get("/docs")).headers["content-security-policy"]
     assert "script-src 'self' 'sha256-" in policy
+    # "Try it out" may call the public address from a page opened under another name.
+    public_url = stack.apps["gateway"].state.settings.public_url.rstrip("/")
+    assert f"connect-src 'self' {public_url};" in policy
     redirect = await stack.client.get("/docs/oauth2-redirect")
     assert redirect.status_code == 200
     assert "oauth2" in redirect.text
