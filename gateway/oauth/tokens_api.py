@@ -25,7 +25,7 @@ from services.common.audit import Outcome
 from services.common.auth import TokenVerifier
 from services.common.db import utcnow
 from services.common.errors import BadRequest, Unauthorized, problem_responses
-from services.common.openapi import form_example
+from services.common.openapi import CLIENT_OR_PUBLIC_SECURITY, CLIENT_SECURITY, form_example
 from services.common.uow import UnitOfWork, UnitOfWorkDep
 
 router = APIRouter(tags=["auth"])
@@ -73,7 +73,8 @@ async def _refresh_token(uow: UnitOfWork, token: str) -> RefreshToken | None:
         token="rt_7Hq2Lx9Vb4Nc1Ke6Tg3Ws8Pz5Ry0Ma",
         token_type_hint="refresh_token",
         client_id="kuzbass-mis-web",
-    ),
+    )
+    | {"security": CLIENT_OR_PUBLIC_SECURITY},
 )
 async def revoke(
     request: Request,
@@ -160,7 +161,8 @@ async def _introspector(
     openapi_extra=form_example(
         token="eyJhbGciOiJFZERTQSIsImtpZCI6ImF0LTIwMjUiLCJ0eXAiOiJhdCtqd3QifQ.eyJzdWIiOiI0ZjZhIn0.c2ln",
         token_type_hint="access_token",
-    ),
+    )
+    | {"security": CLIENT_SECURITY},
 )
 async def introspect(
     request: Request,

@@ -30,6 +30,15 @@ OAUTH2_DESCRIPTION = (
     "clients only: a person's rights follow their role."
 )
 BEARER_DESCRIPTION = "The same access token (a JWT, `at+jwt`) however it was obtained."
+CLIENT_NAME = "client"
+CLIENT_DESCRIPTION = (
+    "A client's own id and secret (HTTP Basic, RFC 6749 section 2.3.1): an API client's, or a "
+    "confidential OAuth client's, at the token endpoint's introspection and revocation."
+)
+# What introspection asks for; revocation asks it of confidential clients only, so a public
+# client (the console's browser, an app) may name itself in the form instead.
+CLIENT_SECURITY: list[dict[str, list[str]]] = [{CLIENT_NAME: []}]
+CLIENT_OR_PUBLIC_SECURITY: list[dict[str, list[str]]] = [{CLIENT_NAME: []}, {}]
 CREDENTIAL_NAME = "credential"
 CREDENTIAL_DESCRIPTION = (
     "Not an access token: a video room's join token (`POST /api/video/rooms/{id}/tokens`, or "
@@ -64,6 +73,7 @@ def security_schemes(base: str, scopes: Mapping[str, str]) -> dict[str, Any]:
             "scheme": "bearer",
             "description": CREDENTIAL_DESCRIPTION,
         },
+        CLIENT_NAME: {"type": "http", "scheme": "basic", "description": CLIENT_DESCRIPTION},
     }
 
 

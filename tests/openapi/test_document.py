@@ -15,15 +15,31 @@ from services.common.fhir import FHIR_MEDIA_TYPE
 from services.common.openapi import OPERATION_ID, PROBLEM_SCHEMA
 from tests.openapi.conftest import operations
 
-# Public by design: a token is what they hand out or need none to be read.
+# Public by design: a token is what they hand out, they are reached before one exists (a
+# sign-in, a password reset, a link's own token, Telegram's webhook with its secret), or they
+# publish what anyone may read (keys, the deny-list, reference lists, health).
 PUBLIC = {
-    ("post", "/api/auth/token"),
     ("get", "/.well-known/jwks.json"),
     ("get", "/.well-known/openid-configuration"),
+    ("get", "/.well-known/revocations"),
+    ("get", "/api/consult/conclusion-keys"),
+    ("get", "/api/consult/monitoring/programmes"),
+    ("get", "/api/consult/worsening-signs"),
+    ("get", "/api/fhir/metadata"),
+    ("get", "/api/files/links/{token}"),
     ("get", "/health"),
     ("get", "/ready"),
-    ("get", "/api/fhir/metadata"),
+    ("get", "/ready/upstreams"),
     ("get", "/oauth/authorize"),
+    ("post", "/oauth/authorize"),
+    ("get", "/oauth/federation/start"),
+    ("get", "/oauth/federation/callback"),
+    ("get", "/oauth/logout"),
+    ("post", "/oauth/logout"),
+    ("post", "/api/auth/token"),
+    ("post", "/api/auth/password-reset"),
+    ("post", "/api/auth/password-reset/complete"),
+    ("post", "/api/consult/channels/telegram/{bot}"),
 }
 TOKEN: list[dict[str, list[str]]] = [{"oauth2": []}, {"bearer": []}]
 
@@ -56,11 +72,12 @@ def test_every_operation_declares_its_security(document: dict[str, Any]) -> None
     assert flows["clientCredentials"]["tokenUrl"] == f"{public_url}/api/auth/token"
     assert set(flows["authorizationCode"]["scopes"]) == set(SCOPES)
     assert schemes["bearer"] == schemes["bearer"] | {"type": "http", "scheme": "bearer"}
-    for method, path, operation in operations(document):
-        assert "security" in operation, (method, path)
-        if (method, path) in PUBLIC:
-            assert operation["security"] == [], (method, path)
+    # Exactly these say no credential at all: a route that reads a token by itself and forgets
+    # to declare it would be published as public, and fails here.
+    public = {(m, p) for m, p, op in operations(document) if op["security"] == []}
+    assert public == PUBLIC
     secured = {(m, p): op["security"] for m, p, op in operations(document)}
+    assert secured[("post", "/api/auth/introspect")] == [{"client": []}]
     assert secured[("post", "/api/consult/cases")] == TOKEN
     assert secured[("get", "/api/fhir/Task/{id}")] == TOKEN
     assert secured[("post", "/api/video/rooms/{room_id}/sessions")] == [{"credential": []}]
