@@ -324,7 +324,7 @@ async def _stage_hotline(staged: Stage, admin: Actor) -> dict[str, str]:
 async def _stage_home_visit(staged: Stage) -> dict[str, str]:
     """The operator's call for a blood draw at home in Tashtagol, on its polyclinic's list."""
     body = {"territory": "32628000", "settlement": "Таштагол", "street": "ул. Ленина",
-            "address": "ул. Ленина, 12, кв. 4", "caller_name": "Irina Sergeevna Lebedeva",
+            "address": "д. 12, кв. 4", "caller_name": "Irina Sergeevna Lebedeva",
             "patient_name": "Valentina Petrovna Lebedeva", "phone": "+7 913 555-04-21",
             "reason": "Blood draw at home: disabled (group I), cannot leave the flat."}  # fmt: skip
     visit = await staged.post(COORDINATOR, f"{CONSULT}/home-visits", body)
