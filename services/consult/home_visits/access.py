@@ -9,15 +9,36 @@ import uuid
 
 from sqlalchemy import select
 
+from gateway.client import Organization
 from services.common.auth import Principal, Role
 from services.common.errors import NotFound
 from services.common.uow import UnitOfWork
 from services.consult.home_visits.models import HomeVisit
+from services.consult.ports import OrganizationLookup
 
 RESOURCE = "home_visit"
 STAFF = frozenset({Role.COORDINATOR, Role.REGISTRAR, Role.DISTRICT_MEDIC, Role.SPECIALIST})
 # Who takes the calls: hotline operators (coordinators) and registry or call-centre staff.
 FILERS = frozenset({Role.COORDINATOR, Role.REGISTRAR})
+
+
+async def visible_polyclinic(
+    uow: UnitOfWork,
+    principal: Principal,
+    organization_id: uuid.UUID,
+    organizations: OrganizationLookup,
+    action: str,
+    hidden: NotFound,
+) -> Organization:
+    """The polyclinic whose list or figures `action` reads; `hidden`, through the audit trail,
+    for one the directory does not know and for one the caller may not see alike."""
+    try:
+        polyclinic = await organizations(organization_id)
+    except NotFound:
+        uow.audit.refuse(action, RESOURCE, None, hidden)
+    if not sees_polyclinic(principal, polyclinic.id, polyclinic.region):
+        uow.audit.refuse(action, RESOURCE, None, hidden)
+    return polyclinic
 
 
 def sees_polyclinic(principal: Principal, organization_id: uuid.UUID, region: str) -> bool:

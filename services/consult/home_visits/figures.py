@@ -12,7 +12,7 @@ from sqlalchemy import select
 from services.common.auth import Principal
 from services.common.errors import NotFound, Unprocessable
 from services.common.uow import UnitOfWork
-from services.consult.home_visits.access import RESOURCE, record, sees_polyclinic
+from services.consult.home_visits.access import RESOURCE, record, visible_polyclinic
 from services.consult.home_visits.enums import CancelReason, HomeVisitStatus
 from services.consult.home_visits.models import HomeVisit
 from services.consult.home_visits.schemas import DayFigures, HomeVisitFigures
@@ -63,12 +63,9 @@ async def figures(
         uow.audit.refuse(
             action, RESOURCE, None, Unprocessable(f"A range of 1 to {MAX_DAYS} days, in order.")
         )
-    try:
-        polyclinic = await organizations(organization_id)
-    except NotFound:
-        uow.audit.refuse(action, RESOURCE, None, hidden)
-    if not sees_polyclinic(principal, polyclinic.id, polyclinic.region):
-        uow.audit.refuse(action, RESOURCE, None, hidden)
+    polyclinic = await visible_polyclinic(
+        uow, principal, organization_id, organizations, action, hidden
+    )
     query = select(
         HomeVisit.visit_day,
         HomeVisit.status,

@@ -22,7 +22,7 @@ from services.consult.home_visits.access import (
     load_visit,
     may_file,
     record,
-    sees_polyclinic,
+    visible_polyclinic,
     works_there,
 )
 from services.consult.home_visits.catchment import serving
@@ -228,12 +228,7 @@ async def polyclinic_list(
     hidden = NotFound("No home-visit list of this organisation is visible to you.")
     if chosen is None:
         uow.audit.refuse(action, RESOURCE, None, Unprocessable("Name the `organization_id`."))
-    try:
-        polyclinic = await organizations(chosen)
-    except NotFound:
-        uow.audit.refuse(action, RESOURCE, None, hidden)
-    if not sees_polyclinic(principal, polyclinic.id, polyclinic.region):
-        uow.audit.refuse(action, RESOURCE, None, hidden)
+    polyclinic = await visible_polyclinic(uow, principal, chosen, organizations, action, hidden)
     on = day or local_today(polyclinic, now)
     query = select(HomeVisit).where(
         HomeVisit.organization_id == polyclinic.id, HomeVisit.visit_day == on
