@@ -137,6 +137,35 @@ def pids_named(name: str) -> list[int]:
     return found
 
 
+def pg_backends(databases: frozenset[str]) -> list[int]:
+    """The PostgreSQL server's backends connected to any of `databases` (named in their
+    process titles): the CPU a run's own queries cost, whatever else uses the same server."""
+    found = []
+    for pid in pids_named("postgres"):
+        with contextlib.suppress(OSError):
+            title = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split()
+            # "postgres: [cluster:] user database host activity"
+            if title[:1] == ["postgres:"] and not databases.isdisjoint(title[1:5]):
+                found.append(pid)
+    return found
+
+
+def process_tree(pid: int) -> list[int]:
+    """A process and all its descendants (nginx's master and its workers, say)."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                parents.setdefault(parent, []).append(int(entry.name))
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        pending += parents.get(current, [])
+    return found
+
+
 Watched = Mapping[str, int | Callable[[], list[int]]]
 
 
@@ -756,6 +785,133 @@ def run_load(
                 worker.terminate()
                 worker.join()
             control.close()
+
+
+# --- processes beside the stack: an ASGI app under the services' server, nginx in front ----------
+
+
+def _wait_until(ready: Callable[[], bool], process: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 60
+    while not ready():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not start (exit status {process.poll()})")
+        time.sleep(0.1)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@contextlib.contextmanager
+def _stopped_at_exit(process: subprocess.Popen[bytes]) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextlib.contextmanager
+def asgi_process(
+    factory: str, env: Mapping[str, str], log_path: Path, host: str = "127.0.0.1"
+) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """The app `factory` makes (`module:function`), in one uvicorn process run exactly as the
+    launcher runs a service (telemed/launcher.py: its loop, protocol and limits), on a free
+    port; yields (port, process) once `/health` answers 200, and stops it at the end."""
+    from telemed.launcher import server_arguments
+    from telemed.registry import ROOT
+
+    require_loopback(host)
+    port = free_ports(1, host)[0]
+    command = [
+        sys.executable, "-m", "uvicorn", factory, "--factory", "--host", host,
+        "--port", str(port), "--no-access-log", "--timeout-graceful-shutdown", "5",
+        "--loop", "auto", *server_arguments(),
+    ]  # fmt: skip
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            command, env={**os.environ, **env}, cwd=ROOT, stdout=log, stderr=log
+        )
+    with _stopped_at_exit(process):
+        _wait_until(lambda: _answers(f"http://{host}:{port}/health"), process, factory)
+        yield port, process
+
+
+NGINX = Path("/usr/sbin/nginx")
+NGINX_CONFIG = """
+worker_processes 1;
+daemon off;
+pid {scratch}/nginx.pid;
+error_log {scratch}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {scratch}/client_body;
+    proxy_temp_path {scratch}/proxy;
+    fastcgi_temp_path {scratch}/fastcgi;
+    uwsgi_temp_path {scratch}/uwsgi;
+    scgi_temp_path {scratch}/scgi;
+    # Clients keep their connection as long as they like, as with uvicorn (nginx's default
+    # closes one after 1,000 requests, which would count reconnections against nginx).
+    keepalive_requests 1000000;
+    upstream upstream {{
+        server {upstream};
+        keepalive 512;  # idle connections kept, as many as the gateway's pool holds
+        keepalive_requests 1000000;
+        keepalive_timeout 4s;  # under the services' own 5 s, as the gateway's pool is
+    }}
+    server {{
+        listen {listen};
+        location / {{
+            proxy_pass http://upstream;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }}
+    }}
+}}
+"""
+
+
+@contextlib.contextmanager
+def nginx_proxy(
+    upstream: str, scratch: Path, host: str = "127.0.0.1"
+) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """Debian's nginx as a plain keep-alive reverse proxy to `upstream` (`host:port`): one
+    worker, no access log, everything it writes in `scratch`; yields (port, master process)
+    once it accepts connections, and stops it at the end."""
+    require_loopback(host)
+    if not NGINX.is_file():
+        raise RuntimeError(f"{NGINX} is missing: apt-get install nginx (Debian's package)")
+    scratch.mkdir(parents=True, exist_ok=True)
+    port = free_ports(1, host)[0]
+    config = scratch / "nginx.conf"
+    config.write_text(
+        NGINX_CONFIG.format(scratch=scratch, upstream=upstream, listen=f"{host}:{port}")
+    )
+    with (scratch / "output.log").open("ab") as log:
+        process = subprocess.Popen(
+            [str(NGINX), "-p", str(scratch), "-c", str(config), "-e", str(scratch / "error.log")],
+            stdout=log,
+            stderr=log,
+        )
+
+    def accepting() -> bool:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    with _stopped_at_exit(process):
+        _wait_until(accepting, process, "nginx")
+        yield port, process
 
 
 # --- an S3-compatible server, the stack's environment, peak memory -----------------------------

@@ -1,0 +1,1 @@
+"""A lean reference app for the benchmarks to measure the services against."""
