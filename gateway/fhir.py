@@ -1,7 +1,9 @@
 """The FHIR R4 facade `/api/fhir/`: each type's reads and searches go to the service that
 renders it (and applies its own access rules, as for its native API), a search by a parameter
 another service holds the answer to goes there (DocumentReference by case or patient: consult),
-and the gateway itself answers `/api/fhir/metadata` with the CapabilityStatement of them all."""
+a read another service may answer first is asked there first (a DocumentReference: consult, for
+a file of a case the reader reads; the files service otherwise), and the gateway itself answers
+`/api/fhir/metadata` with the CapabilityStatement of them all."""
 
 import re
 from datetime import UTC, datetime
@@ -11,7 +13,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from gateway.directory import fhir_api as directory
-from gateway.proxy import forward
+from gateway.proxy import UpstreamResponse, forward
 from services.common.errors import NotFound
 from services.common.fhir import (
     FHIR_VERSION,
@@ -39,6 +41,7 @@ router.include_router(directory.router)
 RESOURCE_ID = re.compile(r"^(?!\.+$)[A-Za-z0-9\-.]{1,64}$")
 SECURITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/restful-security-service"
 PUBLISHED = datetime.now(UTC)  # this statement changes with the code, so with each start
+PASSED_ON = frozenset({403, 404})
 
 
 def capability_statement(base: str) -> dict[str, Any]:
@@ -127,5 +130,14 @@ async def read(resource_type: str, resource_id: str, request: Request) -> Respon
     kind = _kind(resource_type)
     if not RESOURCE_ID.fullmatch(resource_id):
         raise NotFound(f"No {resource_type} with this id is visible to you.")
+    if kind.read_first is not None:
+        path = f"/api/{kind.read_first}/fhir/{resource_type}/{resource_id}"
+        first = await forward(request, kind.read_first, path)
+        # The first service's 404 (or 403: none of its records for this caller) is not the
+        # answer: the type's own service may still show the caller the resource.
+        if first.status_code not in PASSED_ON or not isinstance(first, UpstreamResponse):
+            return first
+        await first.upstream.read()  # so the pooled connection is kept
+        first.upstream.release()
     path = f"/api/{kind.service}/fhir/{resource_type}/{resource_id}"
     return await forward(request, kind.service, path)

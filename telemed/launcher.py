@@ -109,8 +109,10 @@ class Launcher:
         env.setdefault(prefix + "VAR_DIR", str(self.var_dir))
         env.setdefault(prefix + "GATEWAY_URL", self.url(GATEWAY.name))
         # Join links, sign-in redirects, the console's pages and the FHIR views' absolute URLs
-        # lead to this gateway, on any port.
-        env.setdefault(prefix + "PUBLIC_URL", self.url(GATEWAY.name))
+        # lead to the gateway as clients reach it: its public URL, if one is set, is every
+        # service's (so the FHIR views agree on their base); else this gateway, on any port.
+        public = env.get(GATEWAY.env_prefix + "PUBLIC_URL") or self.url(GATEWAY.name)
+        env.setdefault(prefix + "PUBLIC_URL", public)
         if service is GATEWAY:
             upstreams = ",".join(f'"{s.name}":"{self.url(s.name)}"' for s in SERVICES[1:])
             env.setdefault(prefix + "SERVICES", "{" + upstreams + "}")

@@ -1,8 +1,10 @@
 """The directory as FHIR R4: patients as Patient, staff as Practitioner and PractitionerRole
 (one role each: their organisation and specialty; the role's id is the user's), organisations
 as Organization. Reads and searches follow the directory's own rules (`access.can_see_user`,
-`visible_users`: a search finds exactly what a read by id shows) and are audited as its reads
-are; organisations are open to every signed-in caller, as `GET /api/directory/organizations`."""
+`visible_users`) and are audited as its reads are; a read also shows a Patient or Practitioner
+whom a record the reader sees names (`fhir_named.py`: a patient's specialist, a specialist's
+patient), so every reference the reader is given resolves; a search finds by the rule alone.
+Organisations are open to every signed-in caller, as `GET /api/directory/organizations`."""
 
 import uuid
 from datetime import datetime
@@ -11,6 +13,7 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from gateway.directory.access import can_see_user, visible_users
+from gateway.directory.fhir_named import Named
 from gateway.directory.models import Patient
 from gateway.directory.patients import STAFF
 from gateway.directory.serving import acting
@@ -19,7 +22,13 @@ from services.common.audit import Outcome
 from services.common.auth import Principal, Role
 from services.common.errors import NotFound
 from services.common.fhir import FhirTerms, concept, hyphenated, instant, reference
-from services.common.fhir_search import Search, one_page, reference_token, split_page
+from services.common.fhir_search import (
+    Search,
+    containing,
+    one_page,
+    reference_token,
+    split_page,
+)
 from services.common.uow import UnitOfWork
 
 Cursor = tuple[datetime, uuid.UUID] | None
@@ -95,13 +104,6 @@ def render(terms: FhirTerms, resource_type: str, row: UserRow) -> dict[str, Any]
     return practitioner_role(terms, user)
 
 
-def _containing(text: str) -> str:
-    """A LIKE pattern for names containing `text`; `%` and `_` typed match themselves (case
-    folds beyond ASCII on PostgreSQL only, as in `GET /api/directory/users?q=`)."""
-    escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _people(caller: Principal) -> Select[User, str | None, Patient | None]:
     """Users with their region and, for staff readers, their registration."""
     query = select(User, Organization.region, Patient).outerjoin(
@@ -113,16 +115,30 @@ def _people(caller: Principal) -> Select[User, str | None, Patient | None]:
 
 
 async def read_person(
-    uow: UnitOfWork, principal: Principal, resource_type: str, user_id: uuid.UUID
+    uow: UnitOfWork,
+    principal: Principal,
+    resource_type: str,
+    user_id: uuid.UUID,
+    named: Named | None = None,
 ) -> UserRow:
-    """A user the caller may see (the directory's `GET /users/{id}` rule), of the type's
-    kind; anyone else is the same 404 as no one, on record as a denial."""
+    """A user the caller may see (the directory's `GET /users/{id}` rule) or whom a record
+    they see names (`named`), of the type's kind; anyone else is the same 404 as no one, on
+    record as a denial."""
     caller = await acting(uow.session, principal)
     row = (await uow.session.execute(_people(caller).where(User.id == user_id))).one_or_none()
-    if row is None or not _is_type(row[0], resource_type) or not can_see_user(caller, *row[:2]):
+    detail = "FHIR"
+    if row is None or not _is_type(row[0], resource_type):
+        seen = False
+    elif not (seen := can_see_user(caller, *row[:2])) and named is not None:
+        # Nothing is written yet: ending the read frees the database (SQLite's write lock)
+        # while the services are asked, which may ask this directory about the caller.
+        await uow.session.commit()
+        seen = await named(resource_type, user_id)
+        detail = "FHIR: named in a record the reader sees"
+    if not seen or row is None:
         uow.audit.record("user.read", RESOURCE, user_id, Outcome.DENIED, detail="FHIR")
         raise NotFound(f"No {resource_type} with this id is visible to you.")
-    uow.audit.record("user.read", RESOURCE, user_id, detail="FHIR")
+    uow.audit.record("user.read", RESOURCE, user_id, detail=detail)
     return row[0], row[1], row[2]
 
 
@@ -136,7 +152,7 @@ async def search_people(
     is_patient = User.role == Role.PATIENT.value
     query = query.where(is_patient if resource_type == "Patient" else ~is_patient)
     if name := search.tokens.get("name"):
-        query = query.where(User.full_name.ilike(_containing(name), escape="\\"))
+        query = query.where(User.full_name.ilike(containing(name), escape="\\"))
     if (organization_id := reference_token(search, "organization", "Organization")) is not None:
         query = query.where(User.organization_id == organization_id)
     if (user_id := reference_token(search, "practitioner", "Practitioner")) is not None:
@@ -165,7 +181,7 @@ async def search_organizations(
     """By `name` (a part of it) and `type` (the organisation kind, `district-hospital`)."""
     query = select(Organization)
     if name := search.tokens.get("name"):
-        query = query.where(Organization.name.ilike(_containing(name), escape="\\"))
+        query = query.where(Organization.name.ilike(containing(name), escape="\\"))
     if kind := search.tokens.get("type"):
         query = query.where(Organization.kind == kind.rpartition("|")[2].replace("-", "_"))
     found = one_page(query, Organization.created_at, Organization.id, search)

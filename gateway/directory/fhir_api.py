@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 
 from gateway.directory import fhir
+from gateway.directory.fhir_named import NAMING, named_in_records
 from services.common.auth import CurrentPrincipal
 from services.common.fhir import (
     FhirResponse,
@@ -32,13 +33,21 @@ SEEN = (
     "staff, an API client its organisation's patients, everyone themselves."
 )
 
+# Those the rule hides but the reader's own records name (`fhir_named.py`).
+NAMED = (
+    "Also whom a record you see names: the specialist of your appointment, the author of a "
+    "conclusion you read, whoever is assigned your request or recorded your check-in, the "
+    "patient of an appointment or a request you see. "
+)
+
 
 def _people_routes(resource_type: str, summary: str, shows: str) -> None:
     async def read(
         request: Request, id: Id, uow: UnitOfWorkDep, principal: CurrentPrincipal
     ) -> FhirResponse:
         user_id = resource_id(id, resource_type)
-        row = await fhir.read_person(uow, principal, resource_type, user_id)
+        named = named_in_records(request) if resource_type in NAMING else None
+        row = await fhir.read_person(uow, principal, resource_type, user_id, named)
         return resource_response(fhir.render(terms_of(request), resource_type, row))
 
     async def search(
@@ -56,8 +65,8 @@ def _people_routes(resource_type: str, summary: str, shows: str) -> None:
         read,
         methods=["GET"],
         summary=f"{summary}, if the directory shows them to you",
-        description=f"{shows} {SEEN} Anyone else is a 404 OperationOutcome, as if unknown; "
-        "every read is audited.",
+        description=f"{shows} {SEEN} {NAMED if resource_type in NAMING else ''}Anyone else is "
+        "a 404 OperationOutcome, as if unknown; every read is audited.",
         responses=READ,
     )
     router.add_api_route(

@@ -51,6 +51,12 @@ def content_url(terms: FhirTerms, file_id: uuid.UUID) -> str:
     return terms.url(f"/api/files/files/{file_id}/content")
 
 
+def case_content_url(terms: FhirTerms, file_id: uuid.UUID) -> str:
+    """The bytes of a case's file for whoever reads the case, with their token alone: consult
+    answers with a redirect to `content_url` carrying its grant for them."""
+    return terms.url(f"/api/consult/fhir/DocumentReference/{file_id}/content")
+
+
 def document_reference(
     terms: FhirTerms,
     document: StoredDocument,
@@ -58,9 +64,10 @@ def document_reference(
     subject: dict[str, Any] | None = None,
     author: dict[str, Any] | None = None,
     last_updated: datetime | None = None,
+    url: str | None = None,
 ) -> dict[str, Any]:
     """`subject` is the case's patient, which only consult knows; `author` the owner, which
-    only the files service knows."""
+    only the files service knows; `url` where the bytes are (`content_url` by default)."""
     loinc = DOCUMENT_TYPES.get(document.kind)
     codings = [terms.local("file-kind", hyphenated(document.kind))]
     if loinc:
@@ -68,7 +75,7 @@ def document_reference(
     attachment: dict[str, Any] = {
         "extension": [{"url": terms.system(SHA256_EXTENSION), "valueString": document.sha256}],
         "contentType": document.media_type,
-        "url": content_url(terms, document.id),
+        "url": url or content_url(terms, document.id),
         "size": document.size,
         "title": document.title,
     }

@@ -41,6 +41,8 @@ class ResourceKind:
     # Searches by one of these parameters go to the service named instead, the one that holds
     # what they select by: a case's attachments are consult's to list, not the files service's.
     search_services: Mapping[str, str] = field(default_factory=dict)
+    # A read by id is asked of this service first, and of `service` if it has none to show.
+    read_first: str | None = None
 
     def param(self, name: str) -> SearchParam | None:
         return next((param for param in self.params if param.name == name), None)
@@ -81,6 +83,10 @@ def _date(what: str) -> SearchParam:
     )
 
 
+def _practitioner(name: str, what: str) -> SearchParam:
+    return SearchParam(name, "reference", f"`Practitioner/<id>`: {what}")
+
+
 def _name(what: str) -> SearchParam:
     return SearchParam("name", "string", f"{what}: a part of it, case aside")
 
@@ -102,14 +108,30 @@ RESOURCES: dict[str, ResourceKind] = {
                 "draft, requested, accepted, in-progress, on-hold, completed, rejected, cancelled"
             ),
             _date("restriction.period.end, the case's deadline"),
+            _practitioner("owner", "the cases assigned to them"),
         ),
     ),
     "DiagnosticReport": ResourceKind(
         "consult",
-        (_patient(), _status("final, amended"), _date("issued, when the version was signed")),
+        (
+            _patient(),
+            _status("final, amended"),
+            _date("issued, when the version was signed"),
+            SearchParam(
+                "performer", "reference", "`Practitioner/<id>`: the conclusions they signed"
+            ),
+        ),
     ),
     "Observation": ResourceKind(
-        "consult", (_patient(), _status("final"), _date("effectiveDateTime, the check-in"))
+        "consult",
+        (
+            _patient(),
+            _status("final"),
+            _date("effectiveDateTime, the check-in"),
+            SearchParam(
+                "performer", "reference", "`Practitioner/<id>`: the check-ins they recorded"
+            ),
+        ),
     ),
     "DocumentReference": ResourceKind(
         "files",
@@ -119,9 +141,11 @@ RESOURCES: dict[str, ResourceKind] = {
             _date("date, when the file was stored"),
             SearchParam("related", "reference", "`ServiceRequest/<case id>`: a case's files"),
         ),
-        # Read by id, and searched without these, the files service shows a caller's own files;
-        # consult lists the files of the cases a caller sees.
+        # Searched without these, the files service shows a caller's own files; consult lists
+        # the files of the cases a caller sees. Read by id, consult shows a file of a case the
+        # reader reads, and the files service any other of theirs.
         search_services={"related": "consult", "patient": "consult"},
+        read_first="consult",
     ),
     # The directory's, answered by the gateway itself (`gateway/directory/fhir.py`).
     "Patient": ResourceKind(
@@ -151,6 +175,7 @@ RESOURCES: dict[str, ResourceKind] = {
         "scheduling",
         (
             _patient(identifier=False),
+            _practitioner("practitioner", "the specialist's visits"),
             _status(
                 "proposed, booked, checked-in, arrived, fulfilled, cancelled, noshow, "
                 "entered-in-error"
@@ -176,6 +201,15 @@ RESOURCES: dict[str, ResourceKind] = {
             ),
             _status("free (only free slots are computed)"),
             _date("start; within the service's availability window, from now by default"),
+        ),
+    ),
+    # Rooms, whose schedules are scheduling's: the place of the visits booked in them.
+    "Location": ResourceKind(
+        "scheduling",
+        (
+            SearchParam("_id", "token", "The room's id (its schedule's); comma-separated"),
+            SearchParam("organization", "reference", "`Organization/<id>`: its rooms"),
+            _name("The room's name"),
         ),
     ),
 }
@@ -274,6 +308,14 @@ def _reference_id(value: str, resource_type: str, name: str) -> uuid.UUID:
             f"`{name}` takes `{resource_type}/<id>` or a bare id; {value!r} is neither.",
             parameter=name,
         ) from None
+
+
+def containing(text: str) -> str:
+    """A LIKE pattern (escaped with a backslash) for names containing `text`; `%` and `_`
+    typed match themselves (case folds beyond ASCII on PostgreSQL only, as in
+    `GET /api/directory/users?q=`)."""
+    escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def reference_token(search: Search, name: str, resource_type: str) -> uuid.UUID | None:

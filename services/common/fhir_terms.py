@@ -1,6 +1,10 @@
 """What a deployment configures of the FHIR views: the public base their absolute URLs start
-with, and the code and identifier systems they code with (each service mixes `FhirSettings`
-into its own settings; every service of a deployment must be given the same values).
+with, and the code and identifier systems they code with. Each service mixes `FhirSettings`
+into its own settings, and the four that render FHIR (gateway, consult, files, scheduling) must
+agree, so each value comes from one place: the systems from one shared group of variables,
+`TELEMED_FHIR_*`, whatever the service's own prefix; the base from the gateway's public URL,
+which the launcher (and docker-compose.yml, deploy/k8s) gives every service as its own
+`PUBLIC_URL` (tests/fhir/test_settings.py checks that they agree).
 
 Federal references for Russia (docs/api.md, "FHIR"): the register of medical specialties of the
 NSI, `urn:oid:1.2.643.5.1.13.13.11.1066`, and ICD-10 as used in Russia,
@@ -19,6 +23,14 @@ from pydantic_settings import BaseSettings
 PUBLIC_PREFIX = "/api/fhir"
 DEFAULT_SYSTEM_BASE = "https://telemed.example/fhir/"
 HL7_ICD10 = "http://hl7.org/fhir/sid/icd-10"
+# The code systems' one group of variables, which every service reads whatever its own prefix.
+SHARED_PREFIX = "TELEMED_"
+
+
+def _shared(name: str) -> str:
+    """The one variable of field `name`: `TELEMED_FHIR_ICD10_SYSTEM` for `fhir_icd10_system`
+    (set it so, or pass the variable's name to the class, not the field's)."""
+    return SHARED_PREFIX + name.upper()
 
 
 class FhirSettings(BaseSettings):
@@ -28,30 +40,36 @@ class FhirSettings(BaseSettings):
         "URLs (`<public_url>/api/fhir/...`, a document's content, a video visit's address).",
     )
     fhir_system_base: str = Field(
+        validation_alias=_shared("fhir_system_base"),
         default=DEFAULT_SYSTEM_BASE,
         description="The base of our own code systems and identifier systems "
         "(`<base>CodeSystem/visit-type`); a deployment sets a URL it controls.",
     )
     fhir_icd10_system: str = Field(
+        validation_alias=_shared("fhir_icd10_system"),
         default=HL7_ICD10,
         description="The system of diagnosis codes: HL7's ICD-10, or Russia's edition "
         "`urn:oid:1.2.643.5.1.13.13.11.1005` (the codes are the same).",
     )
     fhir_specialty_system: str = Field(
+        validation_alias=_shared("fhir_specialty_system"),
         default="",
         description="A federal register of specialties coded beside ours, e.g. "
         "`urn:oid:1.2.643.5.1.13.13.11.1066`; empty: ours only.",
     )
     fhir_specialty_codes: dict[str, str] = Field(
+        validation_alias=_shared("fhir_specialty_codes"),
         default_factory=dict,
         description="Our specialty (`cardiology`) → its code in `fhir_specialty_system`.",
     )
     fhir_patient_reference_system: str = Field(
+        validation_alias=_shared("fhir_patient_reference_system"),
         default="",
         description="The identifier system of an MIS's patient references (e.g. the MIS's "
         "OID as `urn:oid:...`); empty: `<fhir_system_base>sid/mis-patient-reference`.",
     )
     fhir_policy_system: str = Field(
+        validation_alias=_shared("fhir_policy_system"),
         default="",
         description="The identifier system of OMS policy numbers; empty: "
         "`<fhir_system_base>sid/oms-policy`.",

@@ -1,12 +1,14 @@
-"""FHIR R4 renderings of scheduling's records: Appointment, Schedule, and computed Slots.
-Pure functions, no I/O."""
+"""FHIR R4 renderings of scheduling's records: Appointment, Schedule, computed Slots, and
+rooms as Location. Pure functions, no I/O."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from services.common.auth import Principal, Role
 from services.common.fhir import (
     FhirTerms,
+    coding,
     concept,
     hyphenated,
     instant,
@@ -33,6 +35,8 @@ VISIT_TYPES = {hyphenated(visit.value): visit for visit in VisitType}
 # R5's Appointment.virtualService, carried in R4 as the cross-version extension.
 VIRTUAL_SERVICE = "http://hl7.org/fhir/5.0/StructureDefinition/extension-Appointment.virtualService"
 CHANNEL = ("virtual-service-type", "telemed-video", "telemed video (WebRTC, browser)")
+# A room is a Location: the place of the visits booked on its schedule, whose id it shares.
+ROOM = coding("http://terminology.hl7.org/CodeSystem/location-physical-type", "ro", "Room")
 
 
 def visit_type_concept(terms: FhirTerms, visit_type: VisitType) -> dict[str, Any]:
@@ -81,7 +85,9 @@ def virtual_service(terms: FhirTerms, appointment: Appointment) -> dict[str, Any
     return {"url": VIRTUAL_SERVICE, "extension": parts}
 
 
-def appointment(terms: FhirTerms, appointment: Appointment) -> dict[str, Any]:
+def appointment(terms: FhirTerms, appointment: Appointment, reader: Principal) -> dict[str, Any]:
+    """The visit as `reader` may follow it: the consultation it serves (`basedOn`) is shown to
+    staff only, since a doctors' case is not its patient's to read (consult's rule)."""
     start, end = appointment.starts_at, appointment.ends_at
     participants = [{"actor": _resource_of(appointment), "required": "required"}]
     if appointment.patient_id is not None:
@@ -107,7 +113,7 @@ def appointment(terms: FhirTerms, appointment: Appointment) -> dict[str, Any]:
     }
     if appointment.visit_type in VIDEO_VISITS:
         resource["extension"] = [virtual_service(terms, appointment)]
-    if appointment.consult_case_id:
+    if appointment.consult_case_id and reader.role is not Role.PATIENT:
         resource["basedOn"] = [reference("ServiceRequest", appointment.consult_case_id)]
     if appointment.status is S.CANCELLED and appointment.cancel_reason:
         resource["cancelationReason"] = concept(text=appointment.cancel_reason)
@@ -160,3 +166,17 @@ def slot(
         "end": instant(end),
     }
     return {name: value for name, value in resource.items() if value != []}
+
+
+def location(schedule: Schedule) -> dict[str, Any]:
+    """A room (a schedule of kind `room`) as the place its visits are booked in."""
+    return {
+        "resourceType": "Location",
+        "id": str(schedule.id),
+        "meta": {"lastUpdated": instant(schedule.updated_at)},
+        "status": "active",
+        "name": schedule.name,
+        "mode": "instance",
+        "physicalType": concept(ROOM),
+        "managingOrganization": reference("Organization", schedule.organization_id),
+    }

@@ -1,5 +1,5 @@
 """FHIR R4 views of scheduling under `/api/scheduling/fhir` (published as `/api/fhir`):
-Appointment, Schedule, and Slot computed from schedules and bookings."""
+Appointment, Schedule, Slot computed from schedules and bookings, and rooms as Location."""
 
 from typing import Annotated
 
@@ -36,10 +36,11 @@ async def read_appointment(
     request: Request, id: Id, uow: UnitOfWorkDep, principal: ActingPrincipal, now: NowDep
 ) -> FhirResponse:
     """A booked visit as FHIR: status, start, end, visit type (`serviceType`), specialty, its
-    slot, and the participants: the patient and the specialist or room. Only one the caller
-    sees (see the search); any other is a 404 OperationOutcome, as if unknown."""
+    slot, and the participants: the patient and the specialist or room (a Location). Only one
+    the caller sees (see the search); any other is a 404 OperationOutcome, as if unknown. The
+    consultation it serves (`basedOn`) is shown to staff, not to the patient."""
     found = await appointments.get_appointment(uow, principal, resource_id(id, "Appointment"), now)
-    return resource_response(fhir.appointment(terms_of(request), found))
+    return resource_response(fhir.appointment(terms_of(request), found, principal))
 
 
 @router.get(
@@ -54,7 +55,7 @@ async def search_appointments(
     search = parse_search(request, "Appointment", set(fhir.APPOINTMENT_STATUS.values()))
     found, after = await fhir_search.search_appointments(uow, principal, search, now)
     terms = terms_of(request)
-    resources = [fhir.appointment(terms, item) for item in found]
+    resources = [fhir.appointment(terms, item, principal) for item in found]
     return searchset(request, "Appointment", resources, after)
 
 
@@ -127,3 +128,27 @@ async def search_slots(
         uow, terms_of(request), search, now, settings.max_availability_days
     )
     return searchset(request, "Slot", found, after)
+
+
+@router.get("/Location/{id}", summary="A room, where its visits are booked", responses=READ)
+async def read_location(
+    request: Request, id: Id, uow: UnitOfWorkDep, principal: ActingPrincipal
+) -> FhirResponse:
+    """Any signed-in caller: a room an organisation books visits in (a schedule of kind
+    `room`, whose id the Location shares), its name and organisation. A room's schedule and
+    the visits booked on it name it as their `actor`. 404 for any other id."""
+    room = await fhir_search.get_location(uow, resource_id(id, "Location"))
+    return resource_response(fhir.location(room))
+
+
+@router.get(
+    "/Location",
+    summary="Search rooms by id, organisation or name",
+    description=search_description("Location", "Any signed-in caller sees every room."),
+    responses=SEARCH,
+)
+async def search_locations(
+    request: Request, uow: UnitOfWorkDep, principal: ActingPrincipal
+) -> FhirResponse:
+    found, after = await fhir_search.search_locations(uow, parse_search(request, "Location"))
+    return searchset(request, "Location", [fhir.location(room) for room in found], after)

@@ -1,6 +1,6 @@
 """Reads behind scheduling's FHIR views, through the native loaders and lists: appointments
-with their access rules and audit; schedules and free slots, which are open to every signed-in
-caller as in the native API."""
+with their access rules and audit; schedules, rooms and free slots, which are open to every
+signed-in caller as in the native API."""
 
 import uuid
 from datetime import datetime, timedelta
@@ -13,6 +13,7 @@ from services.common.errors import BadRequest, NotFound
 from services.common.fhir import FhirTerms
 from services.common.fhir_search import (
     Search,
+    containing,
     matching_statuses,
     one_page,
     reference_token,
@@ -22,7 +23,7 @@ from services.common.pagination import decode_cursor, encode_cursor
 from services.common.uow import UnitOfWork
 from services.scheduling import listing
 from services.scheduling.availability import SlotQuery, find_slots, why_unbookable
-from services.scheduling.enums import VisitType
+from services.scheduling.enums import ScheduleKind, VisitType
 from services.scheduling.fhir import APPOINTMENT_STATUS, SLOT_STATUSES, VISIT_TYPES, slot
 from services.scheduling.models import Appointment, Schedule
 from services.scheduling.schedules import visit_of
@@ -30,6 +31,7 @@ from services.scheduling.schemas import normalise_specialty
 
 Cursor = tuple[datetime, uuid.UUID] | None
 NO_SLOT = "No Slot with this id is offered."
+NO_LOCATION = "No Location with this id: a Location is a room, by its schedule's id."
 
 
 async def search_appointments(
@@ -41,6 +43,7 @@ async def search_appointments(
         return [], None
     filters = listing.AppointmentFilter(
         statuses=statuses or (),
+        practitioner_id=reference_token(search, "practitioner", "Practitioner"),
         patient_id=search.patient_id,
         starts_from=search.start,
         starts_before=search.end,
@@ -66,6 +69,37 @@ async def search_schedules(uow: UnitOfWork, search: Search) -> tuple[list[Schedu
     found = one_page(query, Schedule.created_at, Schedule.id, search)
     rows = (await uow.session.scalars(found)).all()
     return split_page(rows, search, lambda schedule: (schedule.created_at, schedule.id))
+
+
+async def get_location(uow: UnitOfWork, location_id: uuid.UUID) -> Schedule:
+    """A room: the schedule of kind `room` with this id (else 404)."""
+    schedule = await uow.session.get(Schedule, location_id)
+    if schedule is None or schedule.kind is not ScheduleKind.ROOM:
+        raise NotFound(NO_LOCATION)
+    return schedule
+
+
+async def search_locations(uow: UnitOfWork, search: Search) -> tuple[list[Schedule], Cursor]:
+    """Rooms by `_id`, `organization` and `name` (a part of it, case aside)."""
+    query = select(Schedule).where(Schedule.kind == ScheduleKind.ROOM)
+    if "_id" in search.tokens:
+        wanted = [_location_id(item) for item in search.tokens["_id"].split(",")]
+        query = query.where(Schedule.id.in_(wanted))
+    organization = reference_token(search, "organization", "Organization")
+    if organization is not None:
+        query = query.where(Schedule.organization_id == organization)
+    if name := search.tokens.get("name"):
+        query = query.where(Schedule.name.ilike(containing(name), escape="\\"))
+    found = one_page(query, Schedule.created_at, Schedule.id, search)
+    rows = (await uow.session.scalars(found)).all()
+    return split_page(rows, search, lambda schedule: (schedule.created_at, schedule.id))
+
+
+def _location_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value.strip())
+    except ValueError:
+        raise BadRequest(f"`_id`: {value!r} is not a Location id.", parameter="_id") from None
 
 
 async def get_slot(

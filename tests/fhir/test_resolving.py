@@ -1,59 +1,10 @@
 """FHIR R4 that resolves: the directory's types (Patient, Practitioner, PractitionerRole,
-Organization) with the directory's access rules, every reference a test case's resources hold
-read back with the reader's token, 406 for formats not offered, configured code systems."""
+Organization) with the directory's access rules, and 406 for formats not offered (every
+reference read back with the reader's token: `test_references_resolve.py`; code systems and the
+public base: `test_settings.py`)."""
 
-from typing import Any
-
-from services.common.fhir import FhirTerms
-from services.common.fhir_terms import FhirSettings
-from tests.conftest import Actor, Stack
+from tests.conftest import Stack
 from tests.fhir.conftest import FHIR, PUBLIC_FHIR, Region, ids, validated
-
-NSI_SPECIALTIES = "urn:oid:1.2.643.5.1.13.13.11.1066"
-NSI_ICD10 = "urn:oid:1.2.643.5.1.13.13.11.1005"
-
-
-def _references(value: Any) -> list[str]:
-    """Every literal `reference` anywhere in a resource."""
-    if isinstance(value, dict):
-        found = [value["reference"]] if isinstance(value.get("reference"), str) else []
-        return found + [ref for item in value.values() for ref in _references(item)]
-    if isinstance(value, list):
-        return [ref for item in value for ref in _references(item)]
-    return []
-
-
-async def _resolve_all(region: Region, reader: Actor, resources: list[dict[str, Any]]) -> int:
-    """GETs every reference of `resources` as `reader`: each is 200 and of the type named."""
-    seen = {ref for resource in resources for ref in _references(resource)}
-    for ref in sorted(seen):
-        resource_type, _, resource_id = ref.partition("/")
-        found = await region.read(reader, ref)
-        assert (found["resourceType"], found["id"]) == (resource_type, resource_id), ref
-    return len(seen)
-
-
-async def test_every_reference_resolves_with_the_readers_token(region: Region) -> None:
-    medic, cardiologist, case_id = region.medic, region.cardiologist, region.case["id"]
-    for reader, paths in [
-        (medic, [
-            f"ServiceRequest/{case_id}", f"Task/{case_id}", f"Appointment/{region.remote['id']}",
-            f"Appointment/{region.in_person['id']}", f"Schedule/{region.schedule['id']}",
-            f"DocumentReference/{region.attachment['id']}",
-        ]),
-        (region.operator, [f"Observation/{region.check_in['id']}"]),
-    ]:  # fmt: skip
-        resources = [await region.read(reader, path) for path in paths]
-        for search in ("DiagnosticReport", "DocumentReference?related=ServiceRequest/" + case_id):
-            resource_type, _, query = search.partition("?")
-            params = dict([query.split("=", 1)]) if query else {}
-            bundle = await region.search(reader, resource_type, **params)
-            resources += [entry["resource"] for entry in bundle.get("entry", [])]
-        assert await _resolve_all(region, reader, resources) >= 3
-    # The specialist's own work: the report they signed and its task.
-    own = [await region.read(cardiologist, f"Task/{case_id}")]
-    own += [e["resource"] for e in (await region.search(cardiologist, "DiagnosticReport"))["entry"]]
-    assert await _resolve_all(region, cardiologist, own) >= 3
 
 
 async def test_directory_types_follow_the_directorys_rules(region: Region) -> None:
@@ -123,28 +74,3 @@ async def test_formats_other_than_json_are_a_406(stack: Stack) -> None:
         assert response.json()["resourceType"] == "Practitioner"
     bundle = await stack.client.get(f"{FHIR}/Organization", headers=medic.headers)
     assert bundle.json()["link"][0]["url"] == f"{PUBLIC_FHIR}/Organization"
-
-
-def test_code_systems_are_configured() -> None:
-    default = FhirTerms()
-    assert default.specialty("cardiology") == {
-        "coding": [{"system": "https://telemed.example/fhir/CodeSystem/specialty",
-                    "code": "cardiology"}],
-        "text": "cardiology",
-    }  # fmt: skip
-    terms = FhirTerms.from_settings(
-        FhirSettings(
-            public_url="https://mis.region.example/",
-            fhir_system_base="https://fhir.region.example/",
-            fhir_icd10_system=NSI_ICD10,
-            fhir_specialty_system=NSI_SPECIALTIES,
-            fhir_specialty_codes={"cardiology": "27"},
-        )
-    )
-    assert terms.base == "https://mis.region.example/api/fhir"
-    assert terms.icd10("I21.4") == {"system": NSI_ICD10, "code": "I21.4"}
-    codings = terms.specialty("cardiology")["coding"]
-    assert codings[1] == {"system": NSI_SPECIALTIES, "code": "27"}
-    assert codings[0]["system"] == "https://fhir.region.example/CodeSystem/specialty"
-    assert len(terms.specialty("neurology")["coding"]) == 1  # no code mapped: ours alone
-    assert terms.patient_reference_system == "https://fhir.region.example/sid/mis-patient-reference"

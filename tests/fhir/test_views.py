@@ -88,24 +88,36 @@ async def test_every_type_is_read_and_found_as_valid_fhir(region: Region) -> Non
     codes = [concept["coding"][0]["code"] for concept in report["conclusionCode"]]
     assert codes == region.conclusion["content"]["diagnosis_codes"]
 
-    # Read by id, the files service renders the file it holds; found by case, consult renders
-    # the attachment it lists, with the case's patient, which only it knows.
-    document = await region.read(medic, f"DocumentReference/{region.attachment['id']}")
-    assert "subject" not in document
-    assert document["author"] == [{"reference": f"Organization/{medic.organization_id}"}]
-    for reader in (medic, region.cardiologist):
-        bundle = await region.search(
-            reader, "DocumentReference", related=f"ServiceRequest/{case_id}"
-        )
-        (listed,) = [entry["resource"] for entry in bundle["entry"]]
-        assert listed["subject"] == request["subject"]
-        shared = ("id", "status", "type", "date", "description", "content", "context")
-        assert {key: listed[key] for key in shared} == {key: document[key] for key in shared}
-    assert document["context"]["related"] == [{"reference": f"ServiceRequest/{case_id}"}]
+    # A case's file is consult's to show (read by id and found by case alike), with the case's
+    # patient, to every reader of the case: its specialist needs no grant of their own.
+    related = f"ServiceRequest/{case_id}"
+    document = await _read_and_find(
+        region, medic, "DocumentReference", region.attachment["id"], related=related
+    )
+    assert document["subject"] == request["subject"]
+    assert document["context"]["related"] == [{"reference": related}]
+    assert await region.read(region.cardiologist, f"DocumentReference/{document['id']}") == document
     attachment = document["content"][0]["attachment"]
-    content_url = f"{PUBLIC_URL}/api/files/files/{region.attachment['id']}/content"
+    content_url = f"{PUBLIC_URL}/api/consult/fhir/DocumentReference/{document['id']}/content"
     assert attachment["url"] == content_url
     assert attachment["contentType"] == "application/pdf"
+    for reader in (medic, region.cardiologist):
+        content = await region.stack.client.get(
+            at_gateway(attachment["url"]), headers=reader.headers, follow_redirects=True
+        )
+        assert content.status_code == 200
+        assert content.content.startswith(b"%PDF")
+    # The files service shows the owner their own files, knowing who stored them, not for whom.
+    own = await region.search(medic, "DocumentReference")
+    (stored,) = [
+        entry["resource"] for entry in own["entry"] if entry["resource"]["id"] == document["id"]
+    ]
+    assert "subject" not in stored
+    assert stored["author"] == [{"reference": f"Organization/{medic.organization_id}"}]
+    files_url = f"{PUBLIC_URL}/api/files/files/{region.attachment['id']}/content"
+    assert stored["content"][0]["attachment"]["url"] == files_url
+    shared = ("id", "status", "type", "date", "description", "context")
+    assert {key: stored[key] for key in shared} == {key: document[key] for key in shared}
     by_reference = await region.search(
         region.cardiologist, "DocumentReference", **{"patient:identifier": MIS_REFERENCE}
     )
@@ -115,20 +127,6 @@ async def test_every_type_is_read_and_found_as_valid_fhir(region: Region) -> Non
         found = await region.search(reader, "DocumentReference", patient=patient)
         assert ids(found) == [letter]
         assert found["entry"][0]["resource"]["subject"]["reference"] == patient
-    content = await region.stack.client.get(at_gateway(attachment["url"]), headers=medic.headers)
-    assert content.status_code == 200
-    assert content.content.startswith(b"%PDF")
-    # The specialist reads the file itself with consult's grant for the case's attachments.
-    granted = await region.stack.client.post(
-        f"/api/consult/cases/{case_id}/attachments/grant", headers=region.cardiologist.headers
-    )
-    grant = {"Telemed-Grant": granted.json()["grant"]}
-    without = await region.get(region.cardiologist, f"DocumentReference/{document['id']}")
-    assert without.status_code == 404
-    with_grant = await region.stack.client.get(
-        f"{FHIR}/DocumentReference/{document['id']}", headers=region.cardiologist.headers | grant
-    )
-    assert validated(with_grant.json()) == document
 
     in_person = await _read_and_find(
         region, medic, "Appointment", region.in_person["id"], patient=patient
@@ -194,13 +192,13 @@ async def test_metadata_states_r4_and_each_types_read_and_search(stack: Stack) -
     resources = {item["type"]: item for item in statement["rest"][0]["resource"]}
     assert set(resources) == {
         "ServiceRequest", "Task", "DiagnosticReport", "Observation", "DocumentReference",
-        "Appointment", "Schedule", "Slot",
+        "Appointment", "Schedule", "Slot", "Location",
         "Patient", "Practitioner", "PractitionerRole", "Organization",
     }  # fmt: skip
     for resource in resources.values():
         assert [item["code"] for item in resource["interaction"]] == ["read", "search-type"]
     assert {param["name"] for param in resources["Appointment"]["searchParam"]} == {
-        "patient", "status", "date",
+        "patient", "practitioner", "status", "date",
     }  # fmt: skip
 
 
@@ -316,7 +314,9 @@ async def test_bad_input_is_a_clear_4xx_operation_outcome(stack: Stack) -> None:
         ("Slot", {"schedule": schedule}, 400, "service-type"),
         ("Slot", {"schedule": schedule, "service-type": "remote",
                   "date": ["ge2025-10-20", "lt2026-10-20"]}, 400, "date"),
-        ("Location", {}, 404, None),
+        ("Location", {"_id": "room-1"}, 400, "_id"),
+        (f"Location/{schedule}", {}, 404, None),
+        ("Task", {"owner": "Patient/1"}, 400, "owner"),
         ("Patient", {"name:exact": "x"}, 400, "name:exact"),
         ("Patient/1", {}, 404, None),
         ("Task/not-a-uuid", {}, 404, None),

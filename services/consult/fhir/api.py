@@ -1,12 +1,15 @@
 """FHIR R4 views of consult under `/api/consult/fhir` (published as `/api/fhir`): cases as
-ServiceRequest and Task, their attachments as DocumentReference (searched by case or patient),
-conclusions as DiagnosticReport, check-ins as Observation."""
+ServiceRequest and Task, their attachments as DocumentReference (read by id for the case's
+readers, searched by case or patient, their bytes through `.../content`), conclusions as
+DiagnosticReport, check-ins as Observation."""
 
 from typing import Annotated
 
-from fastapi import Path, Request
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import RedirectResponse
 
 from services.common.auth import CurrentPrincipal, Principal
+from services.common.errors import problem_responses
 from services.common.fhir import (
     FhirResponse,
     fhir_router,
@@ -20,7 +23,9 @@ from services.common.fhir_documents import DOCUMENT_STATUSES
 from services.common.fhir_search import parse_search, search_description
 from services.common.uow import UnitOfWork, UnitOfWorkDep
 from services.consult.cases import service as cases
+from services.consult.cases.deps import GrantsDep
 from services.consult.deps import PREFIX
+from services.consult.fhir import content
 from services.consult.fhir import resources as fhir
 from services.consult.fhir import search as fhir_search
 
@@ -101,6 +106,51 @@ async def search_tasks(
     request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> FhirResponse:
     return await _search_cases(request, uow, principal, "Task", by_deadline=True)
+
+
+@router.get(
+    "/DocumentReference/{id}",
+    summary="A file of a case you read, as a DocumentReference",
+    description="The gateway asks here first when a DocumentReference is read: a file a case "
+    "the caller reads lists (the requester's, the specialists it is addressed to, an invited "
+    "consilium member, the region's coordinators, the patient on their own request), rendered "
+    "as the search by case renders it. Any other file is a 404 here, and the files service "
+    "answers instead (a caller's own files).",
+    responses=READ,
+)
+async def read_document_reference(
+    request: Request, id: Id, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> FhirResponse:
+    found, case = await fhir_search.get_document(
+        uow, principal, resource_id(id, "DocumentReference")
+    )
+    return resource_response(fhir.document_reference(terms_of(request), found, case))
+
+
+# Not a FHIR interaction (its answer is a redirect to bytes, of any type): a plain route.
+content_router = APIRouter(tags=["fhir"])
+
+
+@content_router.get(
+    "/DocumentReference/{id}/content",
+    summary="The bytes of a case's file (a DocumentReference's `attachment.url`)",
+    description="For whoever reads the case that lists the file, with their own token: a "
+    "307 redirect to the file's content at the files service, with consult's grant for them "
+    "and this file (`?grant=`, good for a minute, usable only with the same token). Follow it "
+    "with the same `Authorization`. A file of no case the caller reads is a 404.",
+    status_code=307,
+    response_class=RedirectResponse,
+    responses={307: {"description": "Fetch the content here"}, **problem_responses(401, 403, 404)},
+)
+async def document_content(
+    id: Id, uow: UnitOfWorkDep, principal: CurrentPrincipal, grants: GrantsDep
+) -> RedirectResponse:
+    file_id = resource_id(id, "DocumentReference")
+    location = await content.content_location(uow, principal, file_id, grants)
+    return RedirectResponse(location, status_code=307)
+
+
+router.include_router(content_router)
 
 
 @router.get(

@@ -15,7 +15,7 @@ from services.common.fhir import (
     patient_reference,
     reference,
 )
-from services.common.fhir_documents import StoredDocument
+from services.common.fhir_documents import StoredDocument, case_content_url
 from services.common.fhir_documents import document_reference as render_document
 from services.consult.cases.enums import CaseStatus
 from services.consult.cases.models import Case, Conclusion
@@ -138,7 +138,7 @@ def task(terms: FhirTerms, case: Case) -> dict[str, Any]:
 
 def document_reference(terms: FhirTerms, attachment: Attachment, case: Case) -> dict[str, Any]:
     """A file the case lists, as the files service described it when it was attached, for
-    the case's patient."""
+    the case's patient; its bytes through consult, for every reader of the case."""
     document = StoredDocument(
         id=attachment.id,
         kind=attachment.kind,
@@ -149,7 +149,12 @@ def document_reference(terms: FhirTerms, attachment: Attachment, case: Case) -> 
         stored_at=attachment.stored_at,
         case_id=case.id,
     )
-    return render_document(terms, document, subject=_case_subject(terms, case))
+    return render_document(
+        terms,
+        document,
+        subject=_case_subject(terms, case),
+        url=case_content_url(terms, attachment.id),
+    )
 
 
 def diagnostic_report(terms: FhirTerms, conclusion: Conclusion, case: Case) -> dict[str, Any]:

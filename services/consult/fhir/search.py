@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, false, select
+from sqlalchemy import ColumnElement, Select, String, cast, false, or_, select
 
 from services.common.auth import Principal, Role
 from services.common.errors import Forbidden, NotFound
@@ -24,7 +24,8 @@ from services.common.fhir_search import (
     split_page,
 )
 from services.common.uow import UnitOfWork
-from services.consult.cases.access import can_list, visible_cases
+from services.consult.cases.access import MEMBER_STATUSES, addressed_to, can_list, visible_cases
+from services.consult.cases.consilium.models import ConsiliumInvitation
 from services.consult.cases.enums import CaseStatus
 from services.consult.cases.models import Case, Conclusion
 from services.consult.cases.schemas import Attachment
@@ -76,6 +77,8 @@ async def search_cases(
     """Cases by when they were opened (ServiceRequest) or by deadline (Task)."""
     query = select(Case).where(_visible_cases(uow, principal, "case.list"))
     query = _of_patient(query, Case.patient_id, Case.patient_reference, search)
+    if (owner := reference_token(search, "owner", "Practitioner")) is not None:
+        query = query.where(Case.assignee_id == owner)
     wanted = matching_statuses(statuses, search)
     if wanted is not None:
         query = query.where(Case.status.in_(wanted))
@@ -145,6 +148,44 @@ async def search_documents(
     return page, after
 
 
+def _cases_read(principal: Principal) -> ColumnElement[bool] | None:
+    """The SQL form of `load_case`'s rule: the cases a caller sees, and a specialist the
+    consilia they are invited to; None for a role that works with no cases."""
+    if principal.role is Role.PATIENT:
+        return Case.patient_id == principal.subject
+    if not can_list(principal):
+        return None
+    seen = visible_cases(principal)
+    if principal.role is not Role.SPECIALIST:
+        return seen
+    invited = select(ConsiliumInvitation.case_id).where(
+        addressed_to(principal), ConsiliumInvitation.status.in_(sorted(MEMBER_STATUSES))
+    )
+    return or_(seen, Case.id.in_(invited))
+
+
+async def get_document(uow: UnitOfWork, principal: Principal, file_id: uuid.UUID) -> DocumentRow:
+    """A file one of the caller's cases lists, with that case (a file is pinned to one case).
+    A file of no case they read is a plain 404, left to the files service: its owner reads it
+    there, and there a refusal goes on record."""
+    action = "attachment.read"
+    try:
+        require_scope(principal, write=False)
+    except Forbidden as error:
+        uow.audit.refuse(action, CASE_RESOURCE, None, error)
+    readable = _cases_read(principal)
+    named = str(file_id)
+    # The case holding the file, among the caller's: the JSON list as text contains its id.
+    query = select(Case).where(cast(Case.attachment_ids, String).contains(named))
+    cases = [] if readable is None else (await uow.session.scalars(query.where(readable))).all()
+    for case in cases:
+        for item in case.attachments:
+            if item["id"] == named:
+                audit(uow, action, case.id, detail=f"FHIR: file {file_id}")
+                return Attachment.model_validate(item), case
+    raise NotFound("No DocumentReference with this id is visible to you.")
+
+
 async def _row(
     uow: UnitOfWork, model: type[Row], row_id: uuid.UUID, action: str, resource_type: str
 ) -> Row:
@@ -176,6 +217,8 @@ async def search_reports(
         .where(_visible_cases(uow, principal, "conclusion.list"))
     )
     query = _of_patient(query, Case.patient_id, Case.patient_reference, search)
+    if (performer := reference_token(search, "performer", "Practitioner")) is not None:
+        query = query.where(Conclusion.author_id == performer)
     if search.statuses is not None:
         first, amended = (status in search.statuses for status in REPORT_STATUSES)
         if first != amended:
@@ -213,6 +256,8 @@ async def search_check_ins(
     else:
         query = query.where(Enrolment.organization_id == require_care_team(uow, principal, action))
     query = _of_patient(query, Enrolment.patient_id, Enrolment.patient_reference, search)
+    if (performer := reference_token(search, "performer", "Practitioner")) is not None:
+        query = query.where(CheckIn.recorded_by == performer)
     if search.statuses is not None and "final" not in search.statuses:
         query = query.where(false())
     found = one_page(query, CheckIn.checked_at, CheckIn.id, search)
