@@ -29,6 +29,7 @@ from services.consult.cases.deadlines import deadline_jobs
 from services.consult.cases.signing import ConclusionSigner
 from services.consult.chats import api as chats_api
 from services.consult.chats.delivery import Courier
+from services.consult.chats.redelivery import update_pruning
 from services.consult.db import KERNEL_TABLES, OUTBOX
 from services.consult.fhir import api as fhir_api
 from services.consult.home_visits import api as home_visits_api
@@ -80,6 +81,7 @@ def create_app(
             stats_jobs(app, settings),
             deadline_jobs(app, settings),
             courier.running(),
+            update_pruning(app, settings),
         ):
             yield
 

@@ -1,21 +1,25 @@
 """The chat's screens in process, against a loopback "Telegram": a chat appeal's conversation on
-its page (refreshed as a fragment), a reply that reaches the chat, the "where to go" step
-answering in the organisation's own Russian words, and the where-to-go answers' editor (the
-built-in answers shown, a formulaic answer's reason said inline, back to the built-in); a
-forged form, another region's coordinator and an unknown organisation refused."""
+its page (polled for what is new, the polls that find nothing unaudited; a reply's sending
+updated in place), a reply that reaches the chat, the "where to go" step answering in the
+organisation's own Russian words, and the where-to-go answers' editor (the built-in answers
+shown, a formulaic answer's reason said inline, back to the built-in); a forged form, another
+region's coordinator and an unknown organisation refused."""
 
 import asyncio
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
 from services.consult.appeals.enums import AnswerLanguage, RedirectTopic
 from services.consult.appeals.settings import DEFAULT_REDIRECT_ANSWERS
+from services.consult.db import KERNEL_TABLES
 from tests.conftest import Actor, Stack, running_stack
 from tests.consult.chats.conftest import (
     BOT,
@@ -27,7 +31,7 @@ from tests.consult.chats.conftest import (
     bot_settings,
     chat_client,
 )
-from tests.consult.chats.telegram_server import SECRET, FakeTelegram, update
+from tests.consult.chats.telegram_server import SECRET, TOKEN, FakeTelegram, update
 from tests.scheduling.conftest import Clock
 from tests.servers import serve
 from tests.web.conftest import Console
@@ -35,6 +39,7 @@ from tests.web.test_appeal_pages import text_of
 
 CONSULT = "/api/consult"
 HX = {"HX-Request": "true"}
+POLLS = 30  # five minutes of an open page
 CHAT_ID = 5550001
 QUESTION = "Есть ли в аптеках Хабаровска инсулин гларгин?"
 OWN_ANSWER = (
@@ -43,6 +48,13 @@ OWN_ANSWER = (
 )
 BUILT_IN_RU = DEFAULT_REDIRECT_ANSWERS[AnswerLanguage.RU][RedirectTopic.MEDICINE_AVAILABILITY]
 BUILT_IN_EN = DEFAULT_REDIRECT_ANSWERS[AnswerLanguage.EN][RedirectTopic.MEDICINE_AVAILABILITY]
+
+
+def cursor(html: str) -> int:
+    """The last message id the page (or a poll's answer, moving it on) says it shows."""
+    found = re.search(r'<input type="hidden" id="thread-after" name="after" value="(\d+)"', html)
+    assert found, html
+    return int(found.group(1))
 
 
 async def until(condition: Callable[[], bool], within: float = 10.0) -> None:
@@ -114,6 +126,18 @@ class Desk:
         assert response.status_code == 200, response.text
         return response.json()
 
+    async def settled(self, appeal_id: str) -> None:
+        """Telegram has the last reply before the courier records it so: waits for that."""
+        url = f"{CONSULT}/appeals/{appeal_id}/messages"
+
+        async def pending() -> bool:
+            thread = (await self.client.get(url, headers=self.operator.headers)).json()
+            return bool(thread[-1]["delivery"]["status"] == "pending")
+
+        async with asyncio.timeout(10):
+            while await pending():  # noqa: ASYNC110 - polled through the API
+                await asyncio.sleep(0.05)
+
     async def sent(self, text: str) -> dict[str, Any]:
         """The sendMessage the loopback Telegram accepted with this text."""
         self.console.stack.apps["consult"].state.wake_outbound()
@@ -150,12 +174,16 @@ async def test_the_conversation_is_shown_and_a_reply_reaches_the_chat(desk: Desk
         assert QUESTION in page.text
         assert "No messages after the appeal's first text yet." in page.text
         assert 'hx-get="/appeals/' + appeal_id + '/thread"' in page.text  # refreshed while open
+        assert cursor(page.text) == 0  # it shows the first text alone
         assert await desk.ask(2, "Нужен для мамы, 72 года.") == appeal_id
-        fragment = await browser.get(f"/appeals/{appeal_id}/thread", headers=HX)
+        fragment = await browser.get(f"/appeals/{appeal_id}/thread?after=0", headers=HX)
         assert fragment.status_code == 200
         assert "<html" not in fragment.text
         assert "Нужен для мамы, 72 года." in fragment.text
         assert "Ирина Ковалёва" in fragment.text  # the sender as the chat names her
+        assert QUESTION not in fragment.text  # what the page has is not sent again
+        assert cursor(fragment.text) > 0
+        assert '<p id="thread-empty" hx-swap-oob="delete">' in fragment.text
         empty = await desk.console.post(browser, page, f"/appeals/{appeal_id}/reply", text="")
         assert empty.status_code == 422
         assert 'id="text-error"' in empty.text
@@ -165,6 +193,7 @@ async def test_the_conversation_is_shown_and_a_reply_reaches_the_chat(desk: Desk
         assert sent.headers["location"] == f"/appeals/{appeal_id}?saved=reply#thread-heading"
         body = await desk.sent(reply)
         assert body["chat_id"] in (CHAT_ID, str(CHAT_ID))
+        await desk.settled(appeal_id)
         after = await desk.console.page(browser, sent.headers["location"])
     shown = text_of(after.text)
     assert "Your reply is sent." in shown
@@ -173,6 +202,81 @@ async def test_the_conversation_is_shown_and_a_reply_reaches_the_chat(desk: Desk
     thread = re.search(r'<section id="thread".*?</section>', after.text, re.S)
     assert thread
     assert "an operator" not in thread.group(0)  # the reply is signed with its author's name
+
+
+async def test_the_conversation_polls_for_news_alone_and_audits_only_new_words(
+    desk: Desk,
+) -> None:
+    """A page left open asks every 10 s; the asks that find nothing write no audit record and
+    never read the appeal again; a reply waiting on a refused bot token says so in place, then
+    that it was delivered; a closed appeal's answer tells htmx to stop asking (286)."""
+    stack = desk.console.stack
+    records = KERNEL_TABLES.audit.records
+    appeal_id = await desk.ask(11)
+
+    async def audited() -> dict[str, int]:
+        """The appeal's audited reads, by action."""
+        query = (
+            select(records.c.action, func.count())
+            .where(
+                records.c.resource_id == appeal_id,
+                records.c.outcome == "success",
+                records.c.action.in_(["appeal.read", "appeal.thread.read"]),
+            )
+            .group_by(records.c.action)
+        )
+        async with stack.apps["consult"].state.database.sessionmaker() as session:
+            rows = await session.execute(query)
+            return {str(action): int(count) for action, count in rows}
+
+    async with desk.browser() as browser:
+
+        async def poll(after: int) -> httpx.Response:
+            response = await browser.get(f"/appeals/{appeal_id}/thread?after={after}", headers=HX)
+            assert response.status_code in (200, 286), response.text
+            return response
+
+        page = await desk.console.page(browser, f"/appeals/{appeal_id}")
+        viewed = await audited()
+        for _ in range(POLLS):
+            assert "<li" not in (await poll(cursor(page.text))).text
+        assert await audited() == viewed  # neither the appeal nor its thread read again
+        await desk.ask(12, "Нужен для мамы, 72 года.")
+        news = await poll(0)
+        assert "Нужен для мамы, 72 года." in news.text
+        read = await audited()
+        assert read["appeal.thread.read"] == viewed["appeal.thread.read"] + 1  # the new words
+        assert read["appeal.read"] == viewed["appeal.read"]
+
+        desk.telegram.token = "7000000001:rotated-at-botfather"  # Telegram refuses ours now
+        text = "Уточняем наличие в аптеках города."
+        sent = await desk.console.post(browser, page, f"/appeals/{appeal_id}/reply", text=text)
+        assert sent.status_code == 303
+        page = await desk.console.page(browser, sent.headers["location"])
+        after = cursor(page.text)
+        stack.apps["consult"].state.wake_outbound()
+        span = f'<span id="sending-{after}" hx-swap-oob="true">'
+        async with asyncio.timeout(10):
+            while "trying again" not in (waiting := (await poll(after)).text):  # noqa: ASYNC110
+                await asyncio.sleep(0.1)
+        assert span in waiting
+        assert "Telegram refuses the bot&#39;s token" in waiting
+        assert "<li" not in waiting  # the reply's sending alone, not its text again
+
+        desk.telegram.token = TOKEN
+        stack.apps["consult"].state.clock.now += timedelta(minutes=13)  # past the backoff
+        await desk.sent(text)
+        async with asyncio.timeout(10):  # Telegram has it; the courier settles it just after
+            while "trying again" in (delivered := (await poll(after)).text):  # noqa: ASYNC110
+                await asyncio.sleep(0.1)
+        assert span in delivered
+        assert "delivered to the chat" in delivered
+        closed = await desk.client.post(
+            f"{CONSULT}/appeals/{appeal_id}/close", json={"reason": "A duplicate."},
+            headers=desk.operator.headers,
+        )  # fmt: skip
+        assert closed.status_code == 200
+        assert (await poll(after)).status_code == 286
 
 
 async def test_the_answers_editor_shows_the_built_in_refuses_a_formula_and_resets(

@@ -2,9 +2,10 @@
 demo: a person asks the region's medical chat in Telegram whether a drug is to be had (the test
 posts the update to the gateway's webhook as Telegram does, with the bot's secret token); the
 chat's coordinator first words the organisation's Russian answer on medicine availability on
-the where-to-go answers' screen, then finds the appeal with its conversation in the queue and
-answers it with where to go; the loopback "Telegram" receives sendMessage with the person's
-chat_id and that answer. axe-core on every screen, the appeal's page at 360 px too."""
+the where-to-go answers' screen, then finds the appeal with its conversation in the queue, sees
+the person's next message added while the page is open, and answers it with where to go; the
+loopback "Telegram" receives sendMessage with the person's chat_id and that answer. axe-core
+on every screen, the appeal's page at 360 px too."""
 
 import json
 import threading
@@ -33,6 +34,7 @@ COORDINATOR = "coordinator.khabarovsk"  # works the demo's Khabarovsk Krai Medic
 BOT = "khabarovsk"  # the demo's bot, bound to the city of Khabarovsk
 CHAT_ID = 428_003_117
 QUESTION = "Есть ли в аптеках Хабаровска инсулин гларгин?"
+MORE = "Нужен для мамы, 72 года."
 ANSWER = (
     "Наличие инсулина гларгин в аптеках Хабаровска подскажет краевая справочная о лекарствах: "
     "8 (4212) 40-00-00, с 8 до 20 без выходных. Если его нет, замену подберёт ваш врач."
@@ -101,11 +103,11 @@ def system(
         yield running
 
 
-def ask(system: System) -> str:
+def ask(system: System, update_id: int = 910_001, text: str = QUESTION) -> str:
     """The person's message, posted to the gateway's webhook as Telegram posts it."""
     response = httpx.post(
         f"{system.url}/api/consult/channels/telegram/{BOT}",
-        json=update(910_001, QUESTION, chat_id=CHAT_ID, first_name="Ирина"),
+        json=update(update_id, text, chat_id=CHAT_ID, first_name="Ирина"),
         headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
         timeout=30,
     )
@@ -154,6 +156,12 @@ def test_a_khabarovsk_chat_question_on_a_drug_is_answered_with_where_to_go(
         expect(page.locator("p.text").first).to_have_text(QUESTION)
         expect(page.locator("#thread-heading")).to_have_text("Переписка")
         assert_accessible(page, "the chat appeal")
+        # She writes again while the page is open: its next poll (every 10 s) adds it.
+        assert ask(system, 910_002, MORE) == appeal_id
+        expect(page.locator("#thread-messages li.message-in")).to_contain_text(MORE, timeout=20_000)
+        expect(page.locator("#thread-empty")).to_have_count(0)
+        expect(page.locator("#thread-after")).not_to_have_value("0")
+        assert_accessible(page, "the chat appeal, a new message added")
         page.set_viewport_size(PHONE)
         width = page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"the appeal's page scrolls sideways at 360 px: {width}"

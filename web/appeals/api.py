@@ -22,6 +22,7 @@ from web.appeals.schemas import (
     ResolutionChoice,
     Territory,
     ThreadMessage,
+    ThreadNews,
 )
 from web.cases.api import CONSULT, DIRECTORY, CasesApi, Refusal
 
@@ -97,6 +98,12 @@ class AppealsApi(CasesApi):
     async def thread(self, bearer: str, appeal_id: uuid.UUID) -> list[ThreadMessage]:
         response = await self.request("GET", f"{CONSULT}/appeals/{appeal_id}/messages", bearer)
         return self._parse_list(response, ThreadMessage)
+
+    async def thread_news(self, bearer: str, appeal_id: uuid.UUID, after: int) -> ThreadNews:
+        """The thread's messages after `after` and the sending of those up to it."""
+        path = f"{CONSULT}/appeals/{appeal_id}/messages/news"
+        response = await self.request("GET", path, bearer, params={"after": after})
+        return self._parse(response, ThreadNews)
 
     async def reply(self, bearer: str, appeal_id: uuid.UUID, text: str) -> ThreadMessage | Refusal:
         """A reply to the person; consult sends it to their chat if the appeal came by one."""

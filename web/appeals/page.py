@@ -15,6 +15,7 @@ from services.common.db import utcnow
 from services.common.errors import NotFound
 from web.appeals import resolving
 from web.appeals.api import AppealsApi, AppealsApiDep
+from web.appeals.labels import OPEN_STATUSES
 from web.appeals.views import TerritoryMaps, deadline, refused_form, render
 from web.cases.api import Refusal
 from web.cases.deps import DirectoryDep
@@ -35,8 +36,10 @@ STEPS: dict[str, tuple[str, ...]] = {
     "redirect": ("topic",),
     "close": ("reason",),
 }
-# How often an open appeal's page asks for its thread again: a chat's person may write more.
+# How often an open appeal's page asks what is new in its thread: a chat's person may write more.
 THREAD_REFRESH_SECONDS = 10
+STOP_POLLING = 286  # htmx stops a poll whose answer has this status
+MAX_MESSAGE_ID = 2**63 - 1  # consult's message ids are a 64-bit sequence
 # Articles the resolve step offers to cite: the best for the appeal's topic and words.
 ARTICLES = 10
 OFFERED = {
@@ -176,25 +179,23 @@ for _step in STEPS:
 
 
 @router.get("/appeals/{appeal_id}/thread")
-async def thread_fragment(
+async def thread_news(
     request: Request,
     appeal_id: uuid.UUID,
     signed_in: SignedInDep,
     api: AppealsApiDep,
     directory: DirectoryDep,
+    after: Annotated[int, Query(ge=0, le=MAX_MESSAGE_ID)] = 0,
 ) -> Response:
-    """The thread alone, for the page's periodic refresh (htmx)."""
+    """The page's periodic ask (htmx) for what is new after its last message, `after`: the new
+    messages to add, the sending of those shown, never the appeal again. Once the appeal is
+    closed the answer is 286, htmx's word for "stop asking"."""
     token = signed_in.access_token
-    appeal = await api.appeal(token, appeal_id)
-    thread = await api.thread(token, appeal_id)
-    authors = [message.author_id for message in thread if message.author_id]
-    context = {
-        "appeal": appeal,
-        "thread": thread,
-        "thread_refresh": THREAD_REFRESH_SECONDS,
-        "people": await directory.people(api, token, authors),
-    }
-    return render(request, "appeals/thread.html", context)
+    news = await api.thread_news(token, appeal_id, after)
+    authors = [message.author_id for message in news.messages if message.author_id]
+    context = {"news": news, "after": after, "people": await directory.people(api, token, authors)}
+    status = 200 if news.status in OPEN_STATUSES else STOP_POLLING
+    return render(request, "appeals/thread.html", context, status=status)
 
 
 @router.post("/appeals/{appeal_id}/reply")

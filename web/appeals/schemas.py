@@ -194,6 +194,20 @@ class ThreadMessage(Answer):
     delivery: Delivery | None
 
 
+class DeliveryState(Delivery):
+    """The sending of an outgoing message the page already shows."""
+
+    message_id: int
+
+
+class ThreadNews(Answer):
+    """What is new in a thread after the last message a page shows."""
+
+    status: str
+    messages: list[ThreadMessage]
+    deliveries: list[DeliveryState]
+
+
 class RedirectAnswer(Answer):
     """What an organisation's callers are told on a topic the channels do not handle."""
 

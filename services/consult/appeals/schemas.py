@@ -644,6 +644,23 @@ class MessageOut(BaseModel):
     )
 
 
+class DeliveryState(DeliveryOut):
+    """The sending of an outgoing message a reader already has, by the message's id."""
+
+    message_id: int
+
+
+class ThreadNews(BaseModel):
+    """What is new in a thread for a reader who has it up to one message (`after`)."""
+
+    status: AppealStatus = Field(description="Stop asking once the appeal is no longer open.")
+    messages: list[MessageOut] = Field(description="The messages after `after`, oldest first.")
+    deliveries: list[DeliveryState] = Field(
+        description="How the sending of the outgoing messages up to `after` goes, without "
+        "their texts (the reader has them)."
+    )
+
+
 class ReplyIn(Strict):
     model_config = ConfigDict(
         json_schema_extra={

@@ -6,6 +6,7 @@ whose head hears of it when it is overdue; the region's operators (coordinators)
 """
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -199,6 +200,86 @@ async def _redirect(
     add_event(uow, appeal.id, E.REDIRECTED, now, principal, note=topic.value)
 
 
+# The filer of an appeal a chat's message opened (`created_by` is the chat's binding): nobody
+# signed in, so no role of a person; the chat's messenger is the appeal's `reply_channel`.
+CHAT_FILER = "chat_binding"
+
+
+@dataclass(frozen=True)
+class Filing:
+    """An appeal as its filer's rules have settled it: who files it, where and about what."""
+
+    region: str
+    channel: AppealChannel
+    category: AppealCategory
+    territory: str
+    contact_name: str
+    text: str
+    language: AnswerLanguage
+    created_by: uuid.UUID
+    created_by_role: str
+    principal: Principal | None  # the history's actor; None: nobody signed in (a chat)
+    patient_id: uuid.UUID | None = None
+    contact_phone: str | None = None
+    contact_email: str | None = None
+    topic: RedirectTopic | None = None
+    reply_channel: str | None = None  # the chat the thread's replies go back to
+
+
+async def file_appeal(
+    uow: UnitOfWork,
+    filing: Filing,
+    organizations: OrganizationLookup,
+    settings: AppealsSettings,
+    now: datetime,
+) -> Appeal:
+    """Every appeal's one way in, once its filer may file it. Answered at once when its topic
+    is not the channels' to handle; otherwise routed to the organisation responsible for the
+    territory, or left `new` for an operator to route when the map names none (due at once:
+    nobody answers it until it is routed). The directory's failure is refused (a chat's
+    server delivers the message again later)."""
+    action = "appeal.create"
+    appeal = Appeal(
+        id=uuid.uuid4(),
+        region=filing.region,
+        channel=filing.channel,
+        category=filing.category,
+        status=S.NEW,
+        patient_id=filing.patient_id,
+        contact_name=filing.contact_name,
+        contact_phone=filing.contact_phone,
+        contact_email=filing.contact_email,
+        territory_code=filing.territory,
+        text=filing.text,
+        language=filing.language,
+        reply_channel=filing.reply_channel,
+        created_by=filing.created_by,
+        created_by_role=filing.created_by_role,
+        received_at=now,
+        due_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    uow.session.add(appeal)
+    by = filing.channel.value
+    if filing.reply_channel is not None:
+        by = f"{filing.reply_channel} {by}"
+    add_event(uow, appeal.id, E.RECEIVED, now, filing.principal, note=f"by {by}")
+    organization_id = await responsible_organization(uow, filing.region, filing.territory)
+    if filing.topic is not None:
+        appeal.organization_id = organization_id
+        await _redirect(uow, filing.principal, appeal, filing.topic, settings, now)
+    elif organization_id is not None:
+        note = f"territory {filing.territory}"
+        try:
+            await _route(uow, None, appeal, organization_id, organizations, settings, now, note)
+        except ProblemError as error:  # the directory is down, or lost the organisation
+            uow.audit.refuse(action, APPEAL_RESOURCE, None, error)
+    await uow.session.flush()
+    audit(uow, action, appeal.id, detail=f"{appeal.category.value}, {appeal.status.value}")
+    return appeal
+
+
 async def create_appeal(
     uow: UnitOfWork,
     principal: Principal,
@@ -209,98 +290,30 @@ async def create_appeal(
     now: datetime,
     language: AnswerLanguage = AnswerLanguage.EN,
 ) -> Appeal:
-    """Answered at once when its topic is not the channels' to handle; otherwise routed to the
-    organisation responsible for the territory, or left `new` for an operator to route when
-    the map names none (due at once: nobody answers it until it is routed). Staff of a call
-    centre file for the callers of the organisations it serves, in their regions."""
-    action = "appeal.create"
+    """An appeal filed by a signed-in caller, as their role may (`file_appeal` files it). Staff
+    of a call centre file for the callers of the organisations it serves, in their regions."""
     try:
         require_scope(principal, write=True)
         region, patient_id = await _filing(principal, data, organizations, people)
     except ProblemError as error:
-        uow.audit.refuse(action, APPEAL_RESOURCE, None, error)
-    appeal = Appeal(
-        id=uuid.uuid4(),
+        uow.audit.refuse("appeal.create", APPEAL_RESOURCE, None, error)
+    filing = Filing(
         region=region,
         channel=data.channel,
         category=data.category,
-        status=S.NEW,
-        patient_id=patient_id,
+        territory=data.territory,
         contact_name=data.contact.name,
-        contact_phone=data.contact.phone,
-        contact_email=data.contact.email,
-        territory_code=data.territory,
         text=data.text,
         language=data.language or language,
         created_by=principal.subject,
         created_by_role=principal.role.value,
-        received_at=now,
-        due_at=now,
-        created_at=now,
-        updated_at=now,
+        principal=principal,
+        patient_id=patient_id,
+        contact_phone=data.contact.phone,
+        contact_email=data.contact.email,
+        topic=data.topic,
     )
-    uow.session.add(appeal)
-    add_event(uow, appeal.id, E.RECEIVED, now, principal, note=f"by {data.channel.value}")
-    organization_id = await responsible_organization(uow, region, data.territory)
-    if data.topic is not None:
-        appeal.organization_id = organization_id
-        await _redirect(uow, principal, appeal, data.topic, settings, now)
-    elif organization_id is not None:
-        note = f"territory {data.territory}"
-        try:
-            await _route(uow, None, appeal, organization_id, organizations, settings, now, note)
-        except ProblemError as error:  # the directory is down, or lost the organisation
-            uow.audit.refuse(action, APPEAL_RESOURCE, None, error)
-    await uow.session.flush()
-    audit(uow, action, appeal.id, detail=f"{appeal.category.value}, {appeal.status.value}")
-    return appeal
-
-
-async def receive_from_chat(
-    uow: UnitOfWork,
-    *,
-    filed_by: uuid.UUID,
-    region: str,
-    territory: str,
-    contact_name: str,
-    text: str,
-    language: AnswerLanguage,
-    reply_channel: str,
-    organizations: OrganizationLookup,
-    settings: AppealsSettings,
-    now: datetime,
-) -> Appeal:
-    """A chat's first message with nobody signed in: filed in the name of the chat's binding
-    (`filed_by`), a question routed by the territory map as any appeal; the thread's replies go
-    back to the chat (`reply_channel`). The directory's refusal is raised, so the chat's
-    server delivers the message again later."""
-    appeal = Appeal(
-        id=uuid.uuid4(),
-        region=region,
-        channel=AppealChannel.CHAT,
-        category=AppealCategory.QUESTION,
-        status=S.NEW,
-        contact_name=contact_name,
-        territory_code=territory,
-        text=text,
-        language=language,
-        reply_channel=reply_channel,
-        created_by=filed_by,
-        created_by_role=reply_channel,
-        received_at=now,
-        due_at=now,
-        created_at=now,
-        updated_at=now,
-    )
-    uow.session.add(appeal)
-    add_event(uow, appeal.id, E.RECEIVED, now, None, note=f"by {reply_channel} chat")
-    organization_id = await responsible_organization(uow, region, territory)
-    if organization_id is not None:
-        note = f"territory {territory}"
-        await _route(uow, None, appeal, organization_id, organizations, settings, now, note)
-    await uow.session.flush()
-    audit(uow, "appeal.create", appeal.id, detail=f"{appeal.category.value}, {appeal.status.value}")
-    return appeal
+    return await file_appeal(uow, filing, organizations, settings, now)
 
 
 async def _act(

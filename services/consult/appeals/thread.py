@@ -18,7 +18,7 @@ from services.consult.appeals.enums import (
     MessageKind,
 )
 from services.consult.appeals.models import Appeal, AppealMessage, MessageDelivery
-from services.consult.appeals.schemas import DeliveryOut, MessageOut
+from services.consult.appeals.schemas import DeliveryOut, DeliveryState, MessageOut, ThreadNews
 
 # How long a reply is retried before it is given up as failed: a chat answered a day late is
 # still better answered, later it is another conversation.
@@ -93,15 +93,19 @@ def message_out(message: AppealMessage, delivery: MessageDelivery | None) -> Mes
     )
 
 
-async def messages_of(uow: UnitOfWork, appeal: Appeal) -> list[MessageOut]:
+async def _messages_after(uow: UnitOfWork, appeal: Appeal, after: int) -> list[MessageOut]:
     query = (
         select(AppealMessage, MessageDelivery)
         .outerjoin(MessageDelivery, MessageDelivery.message_id == AppealMessage.id)
-        .where(AppealMessage.appeal_id == appeal.id)
+        .where(AppealMessage.appeal_id == appeal.id, AppealMessage.id > after)
         .order_by(AppealMessage.id)
     )
     rows = (await uow.session.execute(query)).all()
-    return [_first(appeal)] + [message_out(message, delivery) for message, delivery in rows]
+    return [message_out(message, delivery) for message, delivery in rows]
+
+
+async def messages_of(uow: UnitOfWork, appeal: Appeal) -> list[MessageOut]:
+    return [_first(appeal), *await _messages_after(uow, appeal, 0)]
 
 
 async def read_thread(
@@ -113,6 +117,29 @@ async def read_thread(
     messages = await messages_of(uow, appeal)
     audit(uow, action, appeal.id)
     return messages
+
+
+async def thread_news(
+    uow: UnitOfWork, principal: Principal, appeal_id: uuid.UUID, after: int
+) -> ThreadNews:
+    """What a reader who has the thread up to message `after` has not seen, for a page that asks
+    every few seconds. New messages are patient data (the person's words, staff's replies to
+    them), so an answer with any is audited; one with none holds only the appeal's status and
+    the sending of messages the reader has, nothing of the person's, and is not: a page left
+    open for an hour writes no record for the polls that found nothing. Refusals are audited
+    as ever."""
+    action = "appeal.thread.read"
+    appeal = await load_appeal(uow, principal, appeal_id, action)
+    messages = await _messages_after(uow, appeal, after)
+    query = (
+        select(MessageDelivery)
+        .where(MessageDelivery.appeal_id == appeal.id, MessageDelivery.message_id <= after)
+        .order_by(MessageDelivery.message_id)
+    )
+    deliveries = [DeliveryState.model_validate(each) for each in await uow.session.scalars(query)]
+    if messages:
+        audit(uow, action, appeal.id, detail=f"messages after {after}")
+    return ThreadNews(status=appeal.status, messages=messages, deliveries=deliveries)
 
 
 async def reply(

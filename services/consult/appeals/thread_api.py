@@ -2,8 +2,9 @@
 `/api/consult`."""
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from services.common.auth import CurrentPrincipal
@@ -17,6 +18,7 @@ from services.consult.appeals.schemas import (
     RedirectAnswerIn,
     RedirectAnswerOut,
     ReplyIn,
+    ThreadNews,
 )
 from services.consult.deps import (
     PREFIX,
@@ -27,6 +29,8 @@ from services.consult.deps import (
 )
 
 router = APIRouter(prefix=PREFIX, tags=["appeals"])
+# A message's id is a 64-bit sequence: a larger cursor is bad input, not a database error.
+MAX_MESSAGE_ID = 2**63 - 1
 
 
 @router.get(
@@ -41,6 +45,26 @@ async def read_thread(
     appeal_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> list[MessageOut]:
     return await thread.read_thread(uow, principal, appeal_id)
+
+
+@router.get(
+    "/appeals/{appeal_id}/messages/news",
+    response_model=ThreadNews,
+    summary="What is new in the appeal's thread after the last message a reader has",
+    description="For a page showing the thread that asks again every few seconds: the messages "
+    "after `after` (the `id` of the last message it has; 0 when it has only the first text), "
+    "how the sending of the outgoing ones it has goes, and the appeal's status (stop asking "
+    "once it is closed). Whoever may read the appeal; audited only when it returns messages, "
+    "since an answer without any holds nothing of the person's.",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def read_thread_news(
+    appeal_id: uuid.UUID,
+    after: Annotated[int, Query(ge=0, le=MAX_MESSAGE_ID, examples=[1842])],
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+) -> ThreadNews:
+    return await thread.thread_news(uow, principal, appeal_id, after)
 
 
 @router.post(

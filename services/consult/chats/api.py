@@ -2,7 +2,10 @@
 with no bearer token: its secret token authenticates it), the chat bindings, and pointing a
 bot's webhook at telemed."""
 
+import hashlib
 import hmac
+import logging
+import secrets
 from typing import Annotated
 
 import httpx
@@ -27,6 +30,7 @@ from services.consult.deps import PREFIX, NowDep, SettingsDep, WakeOutboundDep
 from services.consult.values import REGION_PATTERN
 
 router = APIRouter(prefix=PREFIX, tags=["chats"])
+logger = logging.getLogger("telemed.chats")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 BotPath = Annotated[str, Path(pattern=r"^[a-z0-9_\-]{1,64}$", examples=["khabarovsk"])]
 ChatPath = Annotated[ChatId, Path(examples=["-1001234567890", "*"])]
@@ -60,15 +64,27 @@ UPDATE_BODY = {
 }
 
 
+def _digest(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode()).digest()
+
+
+# What an unknown bot's secret is compared with: no request can know it, so its refusal takes
+# the same steps, time and words as a known bot's wrong secret.
+UNKNOWN_BOT_SECRET = _digest(secrets.token_urlsafe(32))
+
+
 def _authenticate(request: Request, name: str, bot: TelegramBot | None) -> TelegramBot:
-    """The bot, if the request carries its secret token (compared in constant time)."""
-    if bot is None:  # the demo binds a bot before anyone has configured its token
-        raise NotFound(f"No bot {name!r} is configured (TELEMED_CONSULT_CHAT_BOTS, docs/chats.md).")
+    """The bot, if the request carries its secret token. An unknown bot is refused as a wrong
+    secret is, so the webhook tells nobody which bots exist; digests of equal length are
+    compared in constant time."""
     given = request.headers.get(SECRET_HEADER)
     if not given:
         raise Unauthorized(f"Telegram's {SECRET_HEADER} header is missing.")
-    expected = bot.secret_token.get_secret_value()
-    if not hmac.compare_digest(given.encode(), expected.encode()):
+    expected = UNKNOWN_BOT_SECRET if bot is None else _digest(bot.secret_token.get_secret_value())
+    matched = hmac.compare_digest(_digest(given), expected)
+    if bot is None:  # for the operator: the demo's bot before its token is set, or a probe
+        logger.warning("an update for bot %r, not configured (TELEMED_CONSULT_CHAT_BOTS)", name)
+    if bot is None or not matched:
         raise Forbidden(f"The {SECRET_HEADER} header is not this bot's.")
     return bot
 
@@ -79,13 +95,14 @@ def _authenticate(request: Request, name: str, bot: TelegramBot | None) -> Teleg
     summary="Telegram's webhook: a message to one of telemed's bots",
     description=(
         "Called by Telegram, with the bot's secret token in `X-Telegram-Bot-Api-Secret-Token` "
-        "(401 without, 403 with another). A chat's message opens an appeal routed by the "
+        "(401 without, 403 with another, and for a bot that is not configured: the answer "
+        "tells no one which bots exist). A chat's message opens an appeal routed by the "
         "territory of the chat's binding, or joins the chat's open appeal; out of the "
         "organisation's hours it is answered at once with when it will be. Each `update_id` "
         "is taken in once: a redelivery adds nothing. A 503 (the directory unreachable) makes "
         "Telegram deliver it again."
     ),
-    responses=problem_responses(401, 403, 404, 422, 502, 503),
+    responses=problem_responses(401, 403, 422, 502, 503),
     openapi_extra=UPDATE_BODY,
 )
 async def telegram_webhook(

@@ -1,6 +1,8 @@
 """The chats' courier: claims the outgoing messages owed to chats, sends each through its
 channel's adapter, and settles it: sent, due again after the channel's `retry_after` or the
-backoff, or failed once refused for good or past its window.
+backoff, or failed once refused for good or past its window. A channel refusing the bot itself
+(a wrong or rotated token) is no fault of the message: it stays pending, retried on the
+backoff, its `last_error` saying what an administrator must do, until its window ends.
 
 Claims are leases (`services/common/leases.py`), so consult replicas never send one message at
 the same time, and an appeal's earlier message that is still pending holds back its later ones,
@@ -26,7 +28,7 @@ from services.consult.appeals.models import AppealMessage, MessageDelivery
 from services.consult.chats.adapters import ChannelAdapter, Sent
 from services.consult.chats.enums import ChatChannel, SendOutcome
 from services.consult.chats.models import ChatConversation
-from services.consult.chats.telegram import TelegramAdapter
+from services.consult.chats.telegram import TOKEN_HINT, TelegramAdapter
 from services.consult.settings import ConsultSettings
 
 logger = logging.getLogger("telemed.chats")
@@ -161,9 +163,12 @@ class Courier(Worker):
     async def _attempt(self, claim: Claim) -> None:
         adapter = self.adapter(claim.bot)
         if adapter is None:
-            sent = Sent(SendOutcome.REFUSED, error=f"No bot {claim.bot!r} is configured.")
+            error = f"No bot {claim.bot!r} is configured: {TOKEN_HINT}"
+            sent = Sent(SendOutcome.BOT_REFUSED, error=error)
         else:
             sent = await adapter.send(claim.chat_id, claim.text)
+        if sent.outcome is SendOutcome.BOT_REFUSED:  # every message of the bot waits on this
+            logger.error("bot %r: message %s waits: %s", claim.bot, claim.delivery_id, sent.error)
         values = settlement(claim, sent, self.settings, self.clock())
         async with self.database.sessionmaker.begin() as session:
             if not await settle(session, MessageDelivery, claim, values):

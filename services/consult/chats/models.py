@@ -1,5 +1,5 @@
-"""Persistence of the chat channels: which territory each bot's chats speak for, which appeal a
-chat's conversation is, and the updates already taken in."""
+"""Persistence of the chat channels: which territory each bot's chats speak for, the chats a bot
+has heard from, which appeal a chat's conversation is, and the updates already taken in."""
 
 import uuid
 from datetime import datetime
@@ -31,6 +31,18 @@ class ChatBinding(IdMixin, TimestampMixin, Base):
     updated_by: Mapped[uuid.UUID] = mapped_column(Uuid)
 
 
+class Chat(Base):
+    """A chat a bot has heard from. A message of the chat is taken in with its row locked, so
+    two of its messages delivered at once are taken in one after the other: the second finds
+    the appeal the first opened instead of opening another."""
+
+    __tablename__ = "chats"
+
+    bot: Mapped[str] = mapped_column(String(64), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_message_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class ChatConversation(Base):
     """The chat an appeal came from, where its thread's replies go."""
 
@@ -49,9 +61,13 @@ class ChatConversation(Base):
 
 class ChatUpdate(Base):
     """An update a bot's server delivered, taken in once: a redelivery finds it and adds
-    nothing."""
+    nothing. Forgotten after the retention (`redelivery.py`)."""
 
     __tablename__ = "chat_updates"
+    __table_args__ = (
+        # The pruning job: updates taken in before the retention.
+        Index("ix_chat_updates_received_at", "received_at"),
+    )
 
     bot: Mapped[str] = mapped_column(String(64), primary_key=True)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

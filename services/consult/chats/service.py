@@ -1,13 +1,14 @@
 """Chat messages into appeals: a chat's message opens an appeal routed by the territory its
-binding names, or joins the chat's open appeal; out of the organisation's hours it is answered
-at once with when it will be. Each update is taken in once. And the bindings themselves.
+binding names (filed on the appeals' one way in, by the binding), or joins the chat's open
+appeal; out of the organisation's hours it is answered at once with when it will be. Each
+update is taken in once, and one chat's messages one at a time. And the bindings themselves.
 """
 
 import uuid
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from services.common.auth import Principal
 from services.common.errors import NotFound, ProblemError, Unprocessable
@@ -15,7 +16,12 @@ from services.common.uow import UnitOfWork
 from services.consult.appeals import service as appeals
 from services.consult.appeals import thread
 from services.consult.appeals.access import audit as audit_appeal
-from services.consult.appeals.enums import OPEN_APPEAL_STATUSES, MessageKind
+from services.consult.appeals.enums import (
+    OPEN_APPEAL_STATUSES,
+    AppealCategory,
+    AppealChannel,
+    MessageKind,
+)
 from services.consult.appeals.models import Appeal, AppealMessage
 from services.consult.appeals.settings import AppealsSettings
 from services.consult.appeals.working_hours import clock_start
@@ -23,7 +29,8 @@ from services.consult.chats.access import RESOURCE, check_editor
 from services.consult.chats.adapters import Inbound
 from services.consult.chats.enums import ChatChannel
 from services.consult.chats.hours import language_of, out_of_hours_reply
-from services.consult.chats.models import EVERY_CHAT, ChatBinding, ChatConversation, ChatUpdate
+from services.consult.chats.models import EVERY_CHAT, Chat, ChatBinding, ChatConversation
+from services.consult.chats.redelivery import taken_once
 from services.consult.chats.schemas import BindingIn, WebhookAnswer
 from services.consult.ports import OrganizationLookup
 
@@ -77,20 +84,18 @@ async def _reply_out_of_hours(
     thread.post(uow, appeal, MessageKind.OUT_OF_HOURS, text, now)
 
 
-async def _taken_once(
-    uow: UnitOfWork, bot: str, update_id: int, now: datetime
-) -> ChatUpdate | None:
-    """The update's record, written first; None when it was taken in before (a redelivery,
-    or the same update delivered twice at once: the second waits on the first's key)."""
-    if await uow.session.get(ChatUpdate, (bot, update_id)) is not None:
-        return None
-    update = ChatUpdate(bot=bot, update_id=update_id, received_at=now)
-    try:
-        async with uow.session.begin_nested():
-            uow.session.add(update)
-    except IntegrityError:
-        return None
-    return update
+async def _one_at_a_time(uow: UnitOfWork, bot: str, chat_id: str, now: datetime) -> None:
+    """Locks the chat's row until commit, making it first if need be: a second message of the
+    chat delivered meanwhile waits here, then finds the appeal this one opens. (PostgreSQL's
+    upsert locks the row it inserts or updates; SQLite's `BEGIN IMMEDIATE` already runs one
+    writer at a time.)"""
+    dialect = postgresql if uow.session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(Chat).values(bot=bot, chat_id=chat_id, last_message_at=now)
+    await uow.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[Chat.bot, Chat.chat_id], set_={"last_message_at": now}
+        )
+    )
 
 
 async def receive(
@@ -101,7 +106,7 @@ async def receive(
     settings: AppealsSettings,
     now: datetime,
 ) -> WebhookAnswer:
-    update = await _taken_once(uow, bot, inbound.update_id, now)
+    update = await taken_once(uow, bot, inbound.update_id, now)
     text = (inbound.text or "").strip()
     if update is None or not text:
         return WebhookAnswer(taken=False)
@@ -109,21 +114,23 @@ async def receive(
     if binding is None:
         uow.audit.record("chat.message.unbound", RESOURCE, None, detail=f"{bot} {inbound.chat_id}")
         return WebhookAnswer(taken=False)
+    await _one_at_a_time(uow, bot, inbound.chat_id, now)
     appeal = await _open_appeal(uow, bot, inbound.chat_id)
     if appeal is None:
-        appeal = await appeals.receive_from_chat(
-            uow,
-            filed_by=binding.id,
+        filing = appeals.Filing(
             region=binding.region,
+            channel=AppealChannel.CHAT,
+            category=AppealCategory.QUESTION,
             territory=binding.territory_code,
             contact_name=inbound.sender[:255],
             text=text,
             language=language_of(inbound.language),
+            created_by=binding.id,
+            created_by_role=appeals.CHAT_FILER,
+            principal=None,
             reply_channel=binding.channel.value,
-            organizations=organizations,
-            settings=settings,
-            now=now,
         )
+        appeal = await appeals.file_appeal(uow, filing, organizations, settings, now)
         uow.session.add(
             ChatConversation(
                 appeal_id=appeal.id,

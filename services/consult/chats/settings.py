@@ -1,6 +1,6 @@
 """The chat channels' settings (`TELEMED_CONSULT_` variables): each Telegram bot's token and
 webhook secret, where Telegram's Bot API is, the API client consult reads the directory as
-when a chat writes, and the courier's pace."""
+when a chat writes, the courier's pace, and how long updates taken in are remembered."""
 
 from pathlib import Path
 
@@ -54,3 +54,12 @@ class ChatsSettings(BaseModel):
     chat_backoff_base: float = Field(default=2.0, gt=0)
     chat_backoff_cap: float = Field(default=600.0, gt=0)
     chat_backoff_jitter: float = Field(default=0.2, ge=0, lt=1)
+    chat_update_retention_days: float = Field(
+        default=7.0,
+        ge=1,
+        description="How long an update taken in is remembered, so that its redelivery adds "
+        "nothing: Telegram delivers an update again for at most a day.",
+    )
+    chat_update_prune_interval_seconds: float = Field(
+        default=3600.0, gt=0, description="How often updates past the retention are forgotten."
+    )

@@ -19,6 +19,10 @@ from services.consult.chats.settings import TelegramBot
 
 MAX_TEXT = 4096  # a message's length limit, in characters
 MAX_ERROR = 500
+# What the Bot API answers for a token it does not know (401) or cannot read (404): the bot's
+# fault, not the message's (a blocked bot or a gone chat is 403 or 400).
+BOT_REFUSALS = frozenset({401, 404})
+TOKEN_HINT = "an administrator must set the bot's current token (TELEMED_CONSULT_CHAT_BOTS)"
 
 
 def chat_id_value(chat_id: str) -> int:
@@ -83,6 +87,9 @@ class TelegramAdapter:
             return Sent(SendOutcome.RETRY, retry_after=seconds, error=description)
         if code >= 500 or status >= 500:
             return Sent(SendOutcome.RETRY, error=description)
+        if code in BOT_REFUSALS:
+            why = f"Telegram refuses the bot's token ({description}): {TOKEN_HINT}"
+            return Sent(SendOutcome.BOT_REFUSED, error=why)
         return Sent(SendOutcome.REFUSED, error=description)
 
     async def set_webhook(self, url: str) -> str:

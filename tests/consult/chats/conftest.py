@@ -29,11 +29,13 @@ OPEN = datetime(2025, 10, 20, 0, 0, tzinfo=UTC)
 
 
 def bot_settings(api_base: str) -> dict[str, Any]:
-    """Consult's settings for the loopback bot; the courier looks every 0.1 s."""
+    """Consult's settings for the loopback bot; the courier looks every 0.1 s, and updates
+    past the retention are forgotten within 0.2 s."""
     return {
         "chat_bots": {BOT: {"token": TOKEN, "secret_token": SECRET}},
         "telegram_api_base": api_base,
         "chat_poll_interval_seconds": 0.1,
+        "chat_update_prune_interval_seconds": 0.2,
         "appeal_escalation_interval_seconds": 3600.0,
     }
 

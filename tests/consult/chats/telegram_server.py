@@ -1,6 +1,7 @@
 """A loopback stand-in for api.telegram.org: it checks each request as the Bot API would
 (`POST /bot<token>/sendMessage`, a JSON body with an integer or string `chat_id` and a text of
-1-4096 characters) and answers as Telegram does; told to, it answers 429 with `retry_after`."""
+1-4096 characters) and answers as Telegram does; told to, it answers 429 with `retry_after`; a
+token other than the one it knows (`token`) it refuses as Telegram does (`token_refusal`)."""
 
 import itertools
 from collections.abc import Iterator
@@ -21,6 +22,8 @@ class FakeTelegram:
     refused: list[str] = field(default_factory=list)  # why a request broke the format
     webhooks: list[dict[str, Any]] = field(default_factory=list)
     throttle: list[int] = field(default_factory=list)  # retry_after for the next requests
+    # How a token it does not know is refused: 401 for a revoked one, 404 for one it cannot read.
+    token_refusal: tuple[int, str] = (401, "Unauthorized")
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(100))
 
     def app(self) -> FastAPI:
@@ -38,7 +41,7 @@ class FakeTelegram:
 
     async def _answer(self, token: str, method: str, request: Request) -> JSONResponse:
         if token != self.token:
-            return self._error(401, "Unauthorized")
+            return self._error(*self.token_refusal)
         if not request.headers.get("content-type", "").startswith("application/json"):
             self.refused.append(f"content-type {request.headers.get('content-type')}")
             return self._error(400, "Bad Request: expected JSON")

@@ -32,9 +32,7 @@ async def test_the_webhook_refuses_a_missing_or_wrong_secret(
     assert queue.json()["items"] == []
 
 
-async def test_an_unknown_bot_or_a_body_that_is_no_update_is_refused(chat: Chat) -> None:
-    unknown = await chat.client.post(f"{CONSULT}/channels/telegram/nobody", json={})
-    assert unknown.status_code == 404
+async def test_a_body_that_is_no_update_is_refused(chat: Chat) -> None:
     bad = await chat.client.post(
         f"{CONSULT}/channels/telegram/{BOT}",
         content=b"{not json",
@@ -152,7 +150,9 @@ async def test_a_reply_reaches_the_chat_once_after_telegram_asks_to_wait(chat: C
     chat.wake()
     await until(lambda: len(chat.telegram.sent) == 1)
     assert chat.telegram.sent == [{"chat_id": 5550001, "text": text}]
-    sent = await state()
+    async with asyncio.timeout(10):  # Telegram has it; the courier settles it just after
+        while (sent := await state())["status"] == "pending":  # noqa: ASYNC110 - the API
+            await asyncio.sleep(0.05)
     assert sent["status"] == "sent"
     assert sent["attempts"] == 2
     chat.wake()
