@@ -75,7 +75,13 @@ def docs_router(settings: GatewaySettings) -> APIRouter:
                 "usePkceWithAuthorizationCodeGrant": True,
                 "scopes": "openid profile",
             },
-            swagger_ui_parameters={"persistAuthorization": False, "displayOperationId": True},
+            # The filter finds a tag among the hundreds of operations, which Swagger UI
+            # renders only as they scroll into view.
+            swagger_ui_parameters={
+                "persistAuthorization": False,
+                "displayOperationId": True,
+                "filter": True,
+            },
         ),
         settings.public_url,
     )

@@ -57,6 +57,7 @@ ONCE = (
     "video/wards/test_rtsp.py",
     "video/wards/test_bedside_page.py",
     "gateway/test_sign_in_browser.py",
+    "gateway/test_api_docs_browser.py",
     "common/test_server.py",
     "test_architecture.py",
     "test_supervisor.py",

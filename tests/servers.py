@@ -50,13 +50,16 @@ def free_port_run(count: int) -> int:
 
 
 @contextlib.asynccontextmanager
-async def serve(app: ASGIApp, *, lifespan: Literal["on", "off"] = "on") -> AsyncIterator[str]:
+async def serve(
+    app: ASGIApp, *, lifespan: Literal["on", "off"] = "on", port: int = 0
+) -> AsyncIterator[str]:
     """Runs `app` under uvicorn on 127.0.0.1 in this event loop, with the server options
     `telemed run` uses; yields its base URL.
 
-    `lifespan="off"` serves an app whose lifespan already runs (the in-process gateway)."""
+    `lifespan="off"` serves an app whose lifespan already runs (the in-process gateway);
+    `port` one the app must know before it is served (`free_port`), as its public address."""
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_config=None, lifespan=lifespan, **SERVER_OPTIONS
+        app, host="127.0.0.1", port=port, log_config=None, lifespan=lifespan, **SERVER_OPTIONS
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

@@ -3,8 +3,10 @@ problems are `application/problem+json` only, validation failures are problems (
 are OperationOutcomes, with a 400), and a request the kernel refuses before its route runs is
 documented where a client can send one: an unparseable or oversized body, an ambiguous path.
 Also the parts generators need from every route alike: its operationId (`operation_id`), the
-security schemes a token is declared by (`OAUTH2`, `BEARER`), and `security: []` on the routes
-that take none, so that every operation says what it needs."""
+security schemes a token is declared by (`OAUTH2`, `BEARER`) with the scopes an API client
+needs (`client_scopes`), `security: []` on the routes that take none, so that every operation
+says what it needs, and, in a schema only answers use, every field an answer always holds
+marked `required` (services/common/openapi_schemas.py)."""
 
 import re
 from collections.abc import Mapping
@@ -18,6 +20,11 @@ from fastapi.security import HTTPBearer, OAuth2
 
 from services.common.errors import PROBLEM_MEDIA_TYPE
 from services.common.fhir import FHIR_MEDIA_TYPE
+
+# `METHODS` and `rename_schemas` also for the gateway, which merges documents with them.
+from services.common.openapi_schemas import METHODS as METHODS
+from services.common.openapi_schemas import SCHEMAS, always_present, module_names
+from services.common.openapi_schemas import rename_schemas as rename_schemas
 
 # The gateway's endpoints, relative to the document's server (every service is behind it);
 # the gateway's own document names them absolutely, with its scopes (`security_schemes`).
@@ -48,7 +55,12 @@ CREDENTIAL_DESCRIPTION = (
 
 def security_schemes(base: str, scopes: Mapping[str, str]) -> dict[str, Any]:
     """The document's `securitySchemes`: `base` is where the gateway is reached ('' for the
-    document's own server), `scopes` what each scope lets a token do."""
+    document's own server), `scopes` what each scope lets a token do. A person's sign-in grants
+    OpenID Connect's scopes (one word: `openid`) and an API client holds `<area>:<verb>` ones
+    (gateway/scopes.py), so each flow offers only its own: one a sign-in cannot grant would be
+    refused by the authorization endpoint (`invalid_scope`)."""
+    sign_in = {name: text for name, text in scopes.items() if ":" not in name}
+    clients = {name: text for name, text in scopes.items() if ":" in name}
     return {
         OAUTH2_NAME: {
             "type": "oauth2",
@@ -57,9 +69,9 @@ def security_schemes(base: str, scopes: Mapping[str, str]) -> dict[str, Any]:
                 "authorizationCode": {
                     "authorizationUrl": base + AUTHORIZE_PATH,
                     "tokenUrl": base + TOKEN_PATH,
-                    "scopes": dict(scopes),
+                    "scopes": sign_in,
                 },
-                "clientCredentials": {"tokenUrl": base + TOKEN_PATH, "scopes": dict(scopes)},
+                "clientCredentials": {"tokenUrl": base + TOKEN_PATH, "scopes": clients},
             },
         },
         BEARER_NAME: {
@@ -99,6 +111,16 @@ CREDENTIAL = HTTPBearer(
 # For routes that read a token themselves rather than through `auth.current_principal`.
 TOKEN_SECURITY = [Security(OAUTH2), Security(BEARER)]
 CREDENTIAL_SECURITY = [Security(CREDENTIAL)]
+
+
+def client_scopes(*scopes: str) -> list[Any]:
+    """A route's `dependencies=`: the scopes an API client needs for it, which its service
+    checks (`auth.require_client_scope`) and the operation's `security` names. People's tokens
+    need none (their role decides). tests/openapi/test_scopes.py holds what a route names to
+    what it refuses a client without them."""
+    return [Security(OAUTH2, scopes=list(scopes))]
+
+
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 
 
@@ -151,11 +173,7 @@ def operation_id(route: APIRoute) -> str:
     return "_".join([domain, *words]) if words else domain
 
 
-METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options", "trace"})
-SCHEMAS = "#/components/schemas/"
 PROBLEM_SCHEMA = {"$ref": SCHEMAS + "Problem"}
-# Module names that say nothing about which of two same-named models a schema is.
-GENERIC_MODULES = frozenset({"services", "gateway", "consult", "schemas", "models", "enums"})
 # What the kernel answers before (or around) a route: FastAPI's 400 for a body it cannot
 # parse, `limits.RequestLimits`' 400 for a path with dot segments or encoded slashes (only a
 # path parameter lets a client write one) and 413 past the body limit, and the validation 422.
@@ -175,52 +193,9 @@ def install_openapi(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def rename_schemas(document: dict[str, Any], renames: Mapping[str, str]) -> dict[str, Any]:
-    """The document with these component schemas renamed, every `$ref` to them with them, and
-    their titles too: generators name classes by title, and keep one of two that share it."""
-    if not renames:
-        return document
-
-    def walk(node: Any) -> Any:
-        if isinstance(node, dict):
-            out = {}
-            for key, value in node.items():
-                if key == "$ref" and isinstance(value, str) and value.startswith(SCHEMAS):
-                    name = value.removeprefix(SCHEMAS)
-                    value = SCHEMAS + renames.get(name, name)
-                out[key] = walk(value)
-            return out
-        if isinstance(node, list):
-            return [walk(item) for item in node]
-        return node
-
-    renamed: dict[str, Any] = walk(document)
-    schemas = renamed.get("components", {}).get("schemas", {})
-    for old, new in renames.items():
-        if old in schemas:
-            schemas[new] = schemas.pop(old) | {"title": new}
-    return renamed
-
-
-def _module_names(schemas: Mapping[str, Any]) -> dict[str, str]:
-    """FastAPI names two models of one name by their modules
-    (`services__consult__cases__schemas__MessageOut`); the domain's name is enough:
-    `CasesMessageOut`."""
-    renames: dict[str, str] = {}
-    for name in schemas:
-        if "__" not in name:
-            continue
-        *modules, model = name.split("__")
-        words = [module for module in modules if module not in GENERIC_MODULES]
-        short = "".join(word.title().replace("_", "") for word in words[-1:]) + model
-        if short not in schemas and short not in renames.values():
-            renames[name] = short
-    return renames
-
-
 def complete(document: dict[str, Any]) -> dict[str, Any]:
     document = rename_schemas(
-        document, _module_names(document.get("components", {}).get("schemas", {}))
+        document, module_names(document.get("components", {}).get("schemas", {}))
     )
     components = document.setdefault("components", {})
     if "securitySchemes" in components:
@@ -230,6 +205,7 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
         for method, operation in item.items():
             if method in METHODS:
                 _complete_operation(operation)
+    always_present(document)
     return document
 
 
@@ -240,7 +216,18 @@ def _problem(description: str) -> dict[str, Any]:
 def _complete_operation(operation: dict[str, Any]) -> None:
     # Said outright: a document with no top-level `security` leaves a route without its own
     # ambiguous to linters, and public routes (the token endpoint, JWKS, health) take none.
-    operation.setdefault("security", [])
+    security: list[dict[str, list[str]]] = operation.setdefault("security", [])
+    named = [scope for entry in security for scope in entry.get(OAUTH2_NAME, [])]
+    if named:
+        # The same token however obtained, so the same scopes (OpenAPI 3.1 lets a scheme
+        # other than OAuth name what it needs too).
+        operation["security"] = [
+            {
+                name: named if name in (OAUTH2_NAME, BEARER_NAME) else scopes
+                for name, scopes in entry.items()
+            }
+            for entry in security
+        ]
     responses: dict[str, Any] = operation.setdefault("responses", {})
     fhir = FHIR_MEDIA_TYPE in responses.get("200", {}).get("content", {})
     for status, response in responses.items():

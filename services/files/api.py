@@ -14,6 +14,7 @@ from services.common.auth import CurrentPrincipal
 from services.common.db import utcnow
 from services.common.errors import Conflict, NotFound, Unprocessable, problem_responses
 from services.common.grants import GRANT_HEADER, GrantVerifier
+from services.common.openapi import client_scopes
 from services.common.uow import UnitOfWorkDep, request_unit_of_work
 from services.files import service
 from services.files.access import PresentedGrant
@@ -145,6 +146,7 @@ UPLOAD_BODY = {
     responses=problem_responses(400, 401, 403, 413, 415, 422),
     # The route reads the body as a stream itself, so FastAPI cannot see it: declared here.
     openapi_extra={"requestBody": UPLOAD_BODY},
+    dependencies=client_scopes(service.WRITE_SCOPE),
 )
 async def upload_file(
     request: Request,
@@ -206,6 +208,7 @@ async def upload_file(
     summary="A file's metadata (type, size, sha256, DICOM study and series)",
     description=f"Yours, or with consult's read grant in `{GRANT_HEADER}`.",
     responses=READ_ERRORS,
+    dependencies=client_scopes(service.READ_SCOPE),
 )
 async def get_file(
     uow: UnitOfWorkDep, principal: CurrentPrincipal, grant: GrantDep, file_id: FileId
@@ -226,6 +229,7 @@ async def get_file(
         206: {"description": "Partial content"},
         **problem_responses(401, 403, 404, 416),
     },
+    dependencies=client_scopes(service.READ_SCOPE),
 )
 async def download(
     request: Request,
@@ -261,6 +265,7 @@ async def download(
         200: {"content": {"application/dicom": {}}},
         **problem_responses(401, 403, 404, 409),
     },
+    dependencies=client_scopes(service.READ_SCOPE),
 )
 async def download_deidentified(
     request: Request,
@@ -290,6 +295,7 @@ async def download_deidentified(
     "the service's maximum is a 422; `deidentified` on a file that is not DICOM is a 409. "
     "Creating the link is audited, and so is every download through it.",
     responses=problem_responses(401, 403, 404, 409, 422),
+    dependencies=client_scopes(service.READ_SCOPE),
 )
 async def create_link(
     body: LinkRequest,
@@ -370,6 +376,7 @@ async def follow_link(
     "same; a file pinned to another case is a 409. Clients attach files by listing them in "
     "a case's `attachment_ids` in consult, which makes this call.",
     responses=problem_responses(401, 403, 404, 409, 422),
+    dependencies=client_scopes(service.WRITE_SCOPE),
 )
 async def pin_file(
     body: PinRequest,
@@ -391,6 +398,7 @@ async def pin_file(
     "organisation is a 404, as is a file already deleted. The file disappears at once and "
     "its bytes are purged after the retention period. A file under a legal hold is a 409.",
     responses=problem_responses(401, 403, 404, 409),
+    dependencies=client_scopes(service.WRITE_SCOPE),
 )
 async def delete_file(
     uow: UnitOfWorkDep, principal: CurrentPrincipal, settings: SettingsDep, file_id: FileId

@@ -22,6 +22,7 @@ from services.common.errors import (
     UnsupportedMediaType,
     problem_responses,
 )
+from services.common.openapi import client_scopes
 from services.common.uow import request_unit_of_work
 from services.files import service
 from services.files.enums import FileKind, UploadStatus
@@ -41,11 +42,17 @@ from services.files.resumable import (
 )
 from services.files.schemas import SHA256_PATTERN, UploadOut
 from services.files.settings import FilesSettings
+from services.files.tus_openapi import (
+    APPEND,
+    CHECKSUM_SIZES,
+    CREATE,
+    OFFSET_TYPE,
+    STATUS,
+    TERMINATE,
+    TUS_VERSION,
+)
 
-TUS_VERSION = "1.0.0"
-OFFSET_TYPE = "application/offset+octet-stream"
 EXTENSIONS = "creation,creation-with-upload,termination,checksum,expiration"
-CHECKSUM_SIZES = {"sha1": 20, "sha256": 32, "md5": 16}
 PREFIX = "/api/files/uploads"
 SHA256_RE = re.compile(SHA256_PATTERN)
 router = APIRouter(prefix=PREFIX, tags=["resumable uploads (tus 1.0)"])
@@ -220,6 +227,9 @@ def _file_link(upload: Upload) -> dict[str, str]:
     "over the service's maximum is a 413, a `case_id` in the metadata a 422 (files join a "
     "case through consult).",
     responses=problem_responses(400, 401, 403, 409, 412, 413, 415, 422),
+    openapi_extra=CREATE,
+    response_class=Response,  # no body, only headers
+    dependencies=client_scopes(service.WRITE_SCOPE),
 )
 async def create_upload(request: Request, principal: CurrentPrincipal) -> Response:
     _require_tus(request)
@@ -249,6 +259,8 @@ async def create_upload(request: Request, principal: CurrentPrincipal) -> Respon
     "/{upload_id}",
     summary="Where an upload stands (tus)",
     responses=problem_responses(404, 410, 412),
+    openapi_extra=STATUS,
+    response_class=Response,  # no body, only headers
 )
 async def upload_offset(
     request: Request, principal: CurrentPrincipal, upload_id: UploadId
@@ -274,6 +286,7 @@ async def upload_offset(
     "match is a 460 and nothing of the request is kept. The last bytes store the file: its "
     "id comes in `Link` (and in `GET`); an expired upload is a 410.",
     responses=problem_responses(400, 404, 409, 410, 412, 413, 415, 460),
+    openapi_extra=APPEND,
 )
 async def append(request: Request, principal: CurrentPrincipal, upload_id: UploadId) -> Response:
     _require_tus(request)
@@ -297,6 +310,7 @@ async def append(request: Request, principal: CurrentPrincipal, upload_id: Uploa
     description="Only the uploader terminates; afterwards the upload is a 404. An upload "
     "another request is appending to is a 409; retry once it ends.",
     responses=problem_responses(404, 409, 410, 412),
+    openapi_extra=TERMINATE,
 )
 async def terminate(request: Request, principal: CurrentPrincipal, upload_id: UploadId) -> Response:
     _require_tus(request)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, settings, strategies
 
 from tests.contract.conftest import ROLES, ThreadedStack, aggregated_document, signed_in
 from tests.contract.figures import TALLY, count, new_tally
@@ -47,6 +47,8 @@ def session() -> Iterator[requests.Session]:
         yield pooled
 
 
+# tus's chunks (`PATCH /api/files/uploads/{id}`) are bytes, sent as they are.
+schemathesis.openapi.media_type("application/offset+octet-stream", strategies.binary(max_size=4096))
 with tempfile.TemporaryDirectory() as scratch:
     DOCUMENT = aggregated_document(Path(scratch))
 document_schema = schemathesis.openapi.from_dict(DOCUMENT)

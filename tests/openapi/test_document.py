@@ -70,7 +70,10 @@ def test_every_operation_declares_its_security(document: dict[str, Any]) -> None
     assert flows["authorizationCode"]["authorizationUrl"] == f"{public_url}/oauth/authorize"
     assert flows["authorizationCode"]["tokenUrl"] == f"{public_url}/api/auth/token"
     assert flows["clientCredentials"]["tokenUrl"] == f"{public_url}/api/auth/token"
-    assert set(flows["authorizationCode"]["scopes"]) == set(SCOPES)
+    # Each flow offers what it can grant: a sign-in asking for an API client's scope is
+    # refused (`invalid_scope`), and client credentials carry no person.
+    assert set(flows["authorizationCode"]["scopes"]) == {scope.value for scope in Scope}
+    assert set(flows["clientCredentials"]["scopes"]) == CLIENT_SCOPES | SERVICE_SCOPES
     assert schemes["bearer"] == schemes["bearer"] | {"type": "http", "scheme": "bearer"}
     # Exactly these say no credential at all: a route that reads a token by itself and forgets
     # to declare it would be published as public, and fails here.
@@ -94,6 +97,47 @@ def test_one_schema_per_model(document: dict[str, Any]) -> None:
         assert name in schemas
     titles = [schema.get("title", name) for name, schema in schemas.items()]
     assert sorted({title for title in titles if titles.count(title) > 1}) == []
+
+
+def _refs(node: Any) -> set[str]:
+    text = repr(node)
+    return set(re.findall(r"'#/components/schemas/([^']+)'", text))
+
+
+def _answers_only(document: dict[str, Any]) -> set[str]:
+    """Schemas answers use and no request does (bodies and parameters, at any depth)."""
+    schemas = document["components"]["schemas"]
+
+    def reach(names: set[str]) -> set[str]:
+        while True:
+            more = names | {ref for name in names for ref in _refs(schemas[name])}
+            if more == names:
+                return names
+            names = more
+
+    ops = [operation for _, _, operation in operations(document)]
+    asked = reach(_refs([[op.get("requestBody"), op.get("parameters")] for op in ops]))
+    return reach(_refs([op["responses"] for op in ops])) - asked
+
+
+def test_answers_require_the_fields_they_always_hold(document: dict[str, Any]) -> None:
+    """One schema per model leaves a field with a default optional (a request may omit it),
+    but an answer always holds it: in a schema only answers use, only a field that may be
+    null (and so left out, as the OAuth endpoints do) is optional."""
+    schemas = document["components"]["schemas"]
+    only = _answers_only(document)
+    assert {"CaseSummary", "CaseOut", "TokenResponse"} <= only
+    assert "overdue" in schemas["CaseSummary"]["required"]
+    assert "overdue" in schemas["CaseOut"]["required"]
+    assert "token_type" in schemas["TokenResponse"]["required"]
+    optional = {
+        (name, field)
+        for name in only
+        for field, prop in schemas[name].get("properties", {}).items()
+        if field not in schemas[name].get("required", [])
+        and "'null'" not in repr([prop.get("type"), prop.get("anyOf")])
+    }
+    assert optional == set()
 
 
 def test_errors_are_problems(document: dict[str, Any]) -> None:

@@ -3,6 +3,7 @@ the test's own folder, never committed) is used end to end as a regional MIS's d
 a medic uploads a file and opens a case with it, a specialist concludes, the medic reads the
 signed conclusion. The generator keeps every model and operation it is given."""
 
+import base64
 import importlib
 import json
 import subprocess
@@ -20,10 +21,14 @@ from tests.conftest import Actor, Stack
 from tests.files import samples
 
 PACKAGE = "telemed_api_client"
-# DICOM downloads are bytes to a client like any other; the generator knows only its own list.
+# DICOM downloads and tus's chunks are bytes to a client like any other; the generator knows
+# only its own list.
 CONFIG = {
     "post_hooks": [],
-    "content_type_overrides": {"application/dicom": "application/octet-stream"},
+    "content_type_overrides": {
+        "application/dicom": "application/octet-stream",
+        "application/offset+octet-stream": "application/octet-stream",
+    },
 }
 CONCLUSION = {
     "findings": "NSTEMI, high GRACE risk.",
@@ -128,3 +133,43 @@ async def test_a_generated_client_opens_a_case_uploads_and_reads_the_conclusion(
     assert read.content.diagnosis_codes == ["I21.4"]
     concluded = await _api("cases.cases_get").asyncio(case.id, client=medic)
     assert concluded.status == models.CaseStatus.CONCLUDED
+
+
+async def test_a_generated_client_uploads_in_parts_with_tus(
+    generated: tuple[ModuleType, str], stack: Stack
+) -> None:
+    """The tus routes' headers and `application/offset+octet-stream` bodies, as declared: the
+    creation carries the first half, a PATCH the rest, and the upload becomes a file."""
+    package, _ = generated
+    models = importlib.import_module(f"{PACKAGE}.models")
+    types = importlib.import_module(f"{PACKAGE}.types")
+    hospital = await stack.organization(kind="district_hospital", region="42")
+    medic = _client(package, stack, await stack.actor("district_medic", hospital))
+    pdf = samples.pdf_bytes()
+    half = len(pdf) // 2
+    metadata = ",".join(
+        f"{key} {base64.b64encode(value.encode()).decode()}"
+        for key, value in {"filename": "ECG.pdf", "kind": "ecg"}.items()
+    )
+    tus = "resumable_uploads_tus_1_0"
+    # The generated code sends `File.payload` as the raw body: bytes, as httpx's async client
+    # cannot read a file object.
+    created = await _api(f"{tus}.uploads_create").asyncio_detailed(
+        client=medic, body=types.File(pdf[:half]),
+        tus_resumable=models.UploadsCreateTusResumable("1.0.0"),
+        upload_length=len(pdf), upload_metadata=metadata,
+    )  # fmt: skip
+    assert created.status_code == 201, created.content
+    assert created.headers["Upload-Offset"] == str(half)
+    upload_id = created.headers["Location"].rsplit("/", 1)[1]
+    appended = await _api(f"{tus}.uploads_append").asyncio_detailed(
+        upload_id, client=medic, body=types.File(pdf[half:]),
+        tus_resumable=models.UploadsAppendTusResumable("1.0.0"), upload_offset=half,
+    )  # fmt: skip
+    assert appended.status_code == 204, appended.content
+    assert appended.headers["Upload-Offset"] == str(len(pdf))
+    state = await _api(f"{tus}.uploads_state").asyncio(upload_id, client=medic)
+    assert isinstance(state, models.UploadOut), state
+    stored = await _api("files.files_get").asyncio(state.file_id, client=medic)
+    assert isinstance(stored, models.FileOut), stored
+    assert (stored.size, stored.media_type) == (len(pdf), "application/pdf")
