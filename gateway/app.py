@@ -6,7 +6,18 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
-from gateway import auth, cors, directory, docs, fhir, openapi, proxy, readiness, revocations
+from gateway import (
+    auth,
+    cors,
+    directory,
+    dispatch,
+    docs,
+    fhir,
+    openapi,
+    proxy,
+    readiness,
+    revocations,
+)
 from gateway.accounts import api as accounts_api
 from gateway.accounts import page as accounts_page
 from gateway.accounts.passwords import PasswordRules, Passwords
@@ -78,7 +89,6 @@ def create_app(
             visits_api.router,
             fhir.router,
             audit_router("gateway"),
-            proxy.proxy_router(api_services(settings.services)),
         ],
         kernel_tables=kernel_tables,
         transport=transport,
@@ -101,7 +111,8 @@ def create_app(
     )
     app.state.passwords = Passwords(PasswordRules.from_settings(settings), app.state.secret_hasher)
     app.state.upstreams = upstreams
+    dispatch.install(app, api_services(settings.services))  # before every other route
     install_console(app)  # the router's fallback: every other path is the web console's
-    if settings.cors_origins:  # added last, so outermost: problems get the headers too
-        app.add_middleware(cors.Cors, origins=settings.cors_origins)
+    if settings.cors_origins:  # outermost: problems, and a bug's 500, get the headers too
+        cors.install(app, settings.cors_origins)
     return app

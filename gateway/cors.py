@@ -6,12 +6,20 @@ and adds the allowing headers to every answer to such an origin, problems includ
 page can read a 401 or a 429. An origin not configured gets no CORS header at all: its
 preflight goes on as any `OPTIONS` request, and the browser keeps the answer from the page.
 Credentials (cookies) are never allowed: API callers send bearer tokens.
+
+Origins are compared as browsers serialise them (scheme and host lowercase, an IPv6 address
+bracketed and compressed, the scheme's own port left out), whichever way the setting or the
+request wrote one; the answer names the origin as the request sent it, which is what the
+browser checks. The middleware wraps the whole app, Starlette's handler of unhandled errors
+included, so a page sees the 500 of a bug as a problem, not as a network error.
 """
 
+import ipaddress
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-from starlette.datastructures import Headers, MutableHeaders
+from fastapi import FastAPI
+from starlette.datastructures import MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -64,33 +72,49 @@ MAX_AGE = 600
 
 
 def origin(value: str) -> str:
-    """A configured origin as browsers write it (`https://mis.example.org`, a port only when
-    not the scheme's own), or a ValueError saying what is wrong with it."""
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    """An origin as browsers write it (`https://mis.example.org`, `http://[::1]:5173`, a port
+    only when not the scheme's own), or a ValueError saying what is wrong with it."""
+    try:
+        parts = urlsplit(value.strip())
+        host, port = parts.hostname, parts.port
+        if host and "[" in parts.netloc:  # `urlsplit` took the brackets off an IPv6 address
+            host = f"[{ipaddress.IPv6Address(host).compressed}]"
+    except ValueError as exc:  # a bad port or bracketed address
+        raise ValueError(f"{value!r} is not an origin: {exc}.") from None
+    if parts.scheme not in ("http", "https") or not host:
         raise ValueError(f"{value!r} is not an origin: list each as scheme://host[:port].")
     if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
         raise ValueError(f"{value!r} is not an origin: no path, query or user belongs in one.")
     default = {"http": 80, "https": 443}[parts.scheme]
-    port = f":{parts.port}" if parts.port not in (None, default) else ""
-    return f"{parts.scheme}://{parts.hostname}{port}"
+    return f"{parts.scheme}://{host}" + (f":{port}" if port not in (None, default) else "")
+
+
+def _normalised(value: str) -> str | None:
+    try:
+        return origin(value)
+    except ValueError:  # `null`, or anything else no configured origin can be
+        return None
 
 
 class Cors:
-    """ASGI middleware, outermost, so every answer of the gateway passes through it."""
+    """ASGI middleware around the whole app (`install`), so every answer of the gateway
+    passes through it."""
 
     def __init__(self, app: ASGIApp, origins: Sequence[str]) -> None:
         self.app = app
-        self.origins = frozenset(origins)
+        self.origins = frozenset(origin(value) for value in origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        origin = headers.get("origin", "")
-        allowed = origin if origin in self.origins else None
-        preflight = scope["method"] == "OPTIONS" and "access-control-request-method" in headers
+        requested, preflight = "", False
+        for name, value in scope["headers"]:
+            if name == b"origin" and not requested:
+                requested = value.decode("latin-1")
+            elif name == b"access-control-request-method":
+                preflight = scope["method"] == "OPTIONS"
+        allowed = requested if self.allows(requested) else None
         if allowed is not None and preflight:
             await _preflight(allowed)(scope, receive, send)
             return
@@ -107,6 +131,25 @@ class Cors:
             await send(message)
 
         await self.app(scope, receive, send_with_cors)
+
+    def allows(self, requested: str) -> bool:
+        """Whether the request's `Origin` is a configured one; as browsers send it, it is
+        found as it is."""
+        if not requested:
+            return False
+        return requested in self.origins or _normalised(requested) in self.origins
+
+
+def install(app: FastAPI, origins: Sequence[str]) -> None:
+    """Wraps the app's whole middleware stack, Starlette's outermost error middleware too,
+    whenever it is built."""
+    build = app.build_middleware_stack
+
+    def build_with_cors() -> ASGIApp:
+        return Cors(build(), origins)
+
+    # FastAPI offers no hook outside its error middleware; the stack is still built lazily.
+    app.build_middleware_stack = build_with_cors  # type: ignore[method-assign]
 
 
 def _preflight(origin: str) -> Response:

@@ -13,12 +13,14 @@ whose body has not started is resent once more here, on a connection of its own.
 """
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 from urllib.parse import quote, quote_from_bytes
 
 import aiohttp
-from fastapi import APIRouter, Request
+from multidict import CIMultiDict
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from yarl import URL
@@ -45,16 +47,21 @@ HOP_BY_HOP = frozenset(
         "host",
     }
 )
+# What the gateway writes itself on a request it forwards.
 REPLACED = frozenset(
     {"x-request-id", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", *TRACE_HEADERS}
 )
+# As the server hands them over (lowercase bytes): matched without decoding every name.
+NOT_FORWARDED = frozenset(name.encode() for name in HOP_BY_HOP | REPLACED)
 # Not passed on from a service's answer: hop-by-hop fields, ours, and the two the gateway's
 # own server writes on every answer, which the service's server wrote too.
-NOT_RELAYED = HOP_BY_HOP | REPLACED | {"date", "server"}
-METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+NOT_RELAYED = NOT_FORWARDED | {b"date", b"server"}
+EVENT_STREAM = b"text/event-stream"
 # What a path segment (RFC 3986 `pchar`) and a query may hold as is; the rest is encoded.
 PATH_SAFE = "/!$&'()*+,;=:@-._~"
 QUERY_SAFE = PATH_SAFE + "?%"
+DEFAULT_PORTS = {"http": 80, "https": 443}
+_NETLOC_END = re.compile("[/?#]")  # where a URL's authority ends, as `urlsplit` reads it
 
 
 class Unreachable(ServiceUnavailable):
@@ -111,6 +118,9 @@ class Upstreams:
             ),
             auto_decompress=False,  # bodies pass through as the service encoded them
             skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
+            # Shared by every client: a jar would keep one person's cookies (the console's
+            # session) from a service named by host name and send them with everyone's.
+            cookie_jar=aiohttp.DummyCookieJar(),
         )
 
     async def close(self) -> None:
@@ -189,12 +199,15 @@ class UpstreamResponse(Response):
         self.upstream = upstream
         self.status_code = upstream.status
         self.background = None
-        self.raw_headers = [
-            (name, value)
-            for name, value in upstream.raw_headers
-            if name.decode("latin-1").lower() not in NOT_RELAYED
-        ]
-        self.endless = upstream.content_type == "text/event-stream"
+        self.raw_headers = []
+        self.endless = False
+        for name, value in upstream.raw_headers:
+            lowered = name.lower()
+            if lowered in NOT_RELAYED:
+                continue
+            if lowered == b"content-type":
+                self.endless = value.partition(b";")[0].strip().lower() == EVENT_STREAM
+            self.raw_headers.append((name, value))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -202,6 +215,11 @@ class UpstreamResponse(Response):
                 {"type": "http.response.start", "status": self.status_code,
                  "headers": self.raw_headers}
             )  # fmt: skip
+            content = self.upstream.content
+            if content.is_eof():
+                # The whole body came with the head (most JSON answers): one message.
+                await send({"type": "http.response.body", "body": content.read_nowait()})
+                return
             if self.endless:
                 await _until_disconnect(self._relay(send), receive)
             else:
@@ -211,7 +229,8 @@ class UpstreamResponse(Response):
             self.upstream.release()
 
     async def _relay(self, send: Send) -> None:
-        async for chunk in self.upstream.content.iter_any():
+        content = self.upstream.content
+        while chunk := await content.readany():
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
 
 
@@ -231,53 +250,42 @@ async def _until_disconnect(relay: Coroutine[Any, Any, None], receive: Receive) 
         task.result()
 
 
-def _forward_headers(request: Request) -> list[tuple[str, str]]:
-    headers = [
-        (name, value)
-        for name, value in request.headers.items()
-        if name not in HOP_BY_HOP and name not in REPLACED
-    ]
-    headers.append((REQUEST_ID_HEADER, current_request_id() or ""))
-    headers.extend(forward_trace_headers(request.scope))
-    if request.client:
-        headers.append(("x-forwarded-for", request.client.host))
-    headers.append(("x-forwarded-proto", request.url.scheme))
-    # The host the client asked for, for links a service writes (FHIR's `fullUrl`).
-    headers.append(("x-forwarded-host", request.url.netloc))
-    return headers
+def _forwarded_host(scope: Scope, host: bytes | None) -> str:
+    """The host the client asked for, for links a service writes (FHIR's `fullUrl`): its
+    `Host` up to any path, or the address it reached (the port only when not the scheme's)."""
+    if host is not None:
+        return _NETLOC_END.split(host.decode("latin-1"), 1)[0]
+    server = scope.get("server")
+    if server is None:
+        return ""
+    name, port = server
+    return name if port == DEFAULT_PORTS.get(scope.get("scheme", "http")) else f"{name}:{port}"
 
 
-def _has_body(request: Request) -> bool:
-    headers = request.headers
-    return "transfer-encoding" in headers or headers.get("content-length", "0") != "0"
-
-
-async def _proxy(request: Request) -> Response:
-    return await _forward(request, request.scope["path"].split("/", 3)[2])
-
-
-async def _video_page(request: Request) -> Response:
-    """Patients open `/join/<token>` from a text message, a bedside tablet opens `/bedside`:
-    the video service serves both pages. Any instance can (they only check a token and read
-    the database); the pages' calls are a room's or a ward's."""
-    return await _forward(request, "video")
-
-
-async def _room(request: Request) -> Response:
-    """A video room's peer connections, events, waiting room and recording live in one video
-    instance, so every call of the room (signalling, admit, close, recording) goes there."""
-    return await _forward(request, "video", request.path_params["room_id"].lower())
-
-
-async def _ward(request: Request) -> Response:
-    """An ICU ward's bedside sources, overview viewers and alarms live in one video instance
-    too: the one that owns the ward's key, which the instances work out the same way."""
-    return await _forward(request, "video", request.path_params["ward_id"].lower())
-
-
-async def _forward(request: Request, service: str, room: str | None = None) -> Response:
-    # The decoded path routing matched: `request.url.path` would be cut at an encoded `?`.
-    return await forward(request, service, request.scope["path"], room=room)
+def forward_headers(scope: Scope) -> tuple[CIMultiDict[str], bool]:
+    """The headers the service gets (the client's, less hop-by-hop ones and those the gateway
+    writes itself, plus the request id, trace context and `X-Forwarded-*`), and whether the
+    request has a body; one pass over the raw headers."""
+    kept: list[tuple[str, str]] = []
+    host: bytes | None = None
+    has_body = False
+    for name, value in scope["headers"]:
+        if name in NOT_FORWARDED:
+            if name == b"host":
+                host = host or value
+            elif name == b"transfer-encoding":
+                has_body = True
+            continue
+        if name == b"content-length" and value != b"0":
+            has_body = True
+        kept.append((name.decode("latin-1"), value.decode("latin-1")))
+    kept.append((REQUEST_ID_HEADER, current_request_id() or ""))
+    kept += forward_trace_headers(scope)
+    if client := scope.get("client"):
+        kept.append(("x-forwarded-for", client[0]))
+    kept.append(("x-forwarded-proto", scope.get("scheme", "http")))
+    kept.append(("x-forwarded-host", _forwarded_host(scope, host)))
+    return CIMultiDict(kept), has_body
 
 
 async def forward(
@@ -286,33 +294,18 @@ async def forward(
     """Sends the request on to `path` (decoded, as routing reads it) of an instance of
     `service` (the room's own, for a room) and streams the answer back; the FHIR views
     (`gateway/fhir.py`) forward to other paths."""
-    upstreams: Upstreams = request.app.state.upstreams
+    scope = request.scope
+    upstreams: Upstreams = scope["app"].state.upstreams
     target = quote(path, safe=PATH_SAFE)
-    if query := request.scope["query_string"]:  # as the client encoded it, but valid on the wire
+    if query := scope["query_string"]:  # as the client encoded it, but valid on the wire
         target += "?" + quote_from_bytes(query, safe=QUERY_SAFE)
+    headers, has_body = forward_headers(scope)
     upstream = await upstreams.request(
         service,
-        request.method,
+        scope["method"],
         target,
         room=room,
-        headers=_forward_headers(request),
-        data=ClientBody(request) if _has_body(request) else None,
+        headers=headers,
+        data=ClientBody(request) if has_body else None,
     )
     return UpstreamResponse(upstream)
-
-
-def proxy_router(services: list[str]) -> APIRouter:
-    """One route per published service, so the gateway's own `/api/auth` and `/api/directory`
-    keep their 405s and an unknown `/api/<name>` is a plain 404."""
-    router = APIRouter(include_in_schema=False)
-    for service in services:
-        if service == "video":  # a room's calls (`rest` may be empty) before the catch-all
-            router.add_api_route("/api/video/rooms/{room_id}{rest:path}", _room, methods=METHODS)
-            router.add_api_route("/api/video/wards/{ward_id}/{rest:path}", _ward, methods=METHODS)
-            router.add_api_route("/api/video/wards/{ward_id}", _ward, methods=METHODS)
-        router.add_api_route(f"/api/{service}/{{path:path}}", _proxy, methods=METHODS)
-    if "video" in services:
-        router.add_api_route("/join/{token}", _video_page, methods=["GET", "HEAD"])
-        router.add_api_route("/bedside", _video_page, methods=["GET", "HEAD"])
-        router.add_api_route("/bedside/{asset}", _video_page, methods=["GET", "HEAD"])
-    return router

@@ -1,6 +1,6 @@
 """CORS through the real gateway on a socket: a tus upload seen from an allowed origin
-(preflights, POST, PATCH, HEAD), problems readable there too, and nothing at all for an origin
-that is not configured."""
+(preflights, POST, PATCH, HEAD), problems readable there too, a bug's 500 as well, origins
+matched however they are written, and nothing at all for an origin that is not configured."""
 
 import base64
 from collections.abc import AsyncIterator
@@ -11,8 +11,10 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
+from gateway.app import create_app
 from gateway.settings import GatewaySettings
-from tests.conftest import Actor, running_stack
+from telemed.registry import GATEWAY
+from tests.conftest import Actor, running_stack, service_settings
 from tests.files import samples
 from tests.servers import serve
 
@@ -164,6 +166,9 @@ async def test_without_configured_origins_the_gateway_adds_nothing(
         ("https://MIS.example.org", "https://mis.example.org"),
         ("https://mis.example.org:443", "https://mis.example.org"),
         ("http://127.0.0.1:5173/", "http://127.0.0.1:5173"),
+        ("http://[::1]:5173/", "http://[::1]:5173"),
+        ("HTTP://[0:0:0:0:0:0:0:1]:80", "http://[::1]"),
+        ("https://[2001:DB8::1]:443", "https://[2001:db8::1]"),
     ],
 )
 def test_an_origin_is_kept_as_browsers_send_it(written: str, origin: str) -> None:
@@ -171,8 +176,75 @@ def test_an_origin_is_kept_as_browsers_send_it(written: str, origin: str) -> Non
 
 
 @pytest.mark.parametrize(
-    "written", ["*", "mis.example.org", "https://mis.example.org/app", "ftp://mis.example.org"]
+    "written",
+    [
+        "*",
+        "mis.example.org",
+        "https://mis.example.org/app",
+        "ftp://mis.example.org",
+        "http://[::1",
+        "http://[zz::1]:5173",
+        "http://[::1]:99999",
+    ],
 )
 def test_what_is_not_an_origin_is_refused(written: str) -> None:
     with pytest.raises(ValidationError, match="not an origin"):
         GatewaySettings(cors_origins=[written])
+
+
+@pytest.fixture
+async def gateway(clean_databases: dict[str, str], tmp_path: Path) -> AsyncIterator[str]:
+    """The gateway alone on a socket, allowing a site and a developer's page on IPv6 loopback,
+    with one route that fails as a bug would."""
+    settings = service_settings(
+        GATEWAY, clean_databases, tmp_path, cors_origins=[ALLOWED, "http://[::1]:5173"]
+    )
+    app = create_app(settings)
+
+    async def bug() -> None:
+        raise RuntimeError("a bug, with a secret in its message")
+
+    app.router.add_api_route("/api/bug", bug)
+    async with serve(app) as url:
+        yield url
+
+
+async def test_a_bugs_500_is_readable_from_an_allowed_origin(gateway: str) -> None:
+    async with httpx.AsyncClient(base_url=gateway) as http:
+        answer = await http.get("/api/bug", headers={"Origin": ALLOWED})
+    assert answer.status_code == 500
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["type"].endswith("/internal-error")
+    assert "secret" not in answer.text
+    assert "Traceback" not in answer.text
+    assert answer.headers["x-request-id"] == answer.json()["request_id"]
+    assert_allowed(answer)
+
+
+@pytest.mark.parametrize(
+    ("sent", "allowed"),
+    [
+        ("http://[::1]:5173", True),
+        ("http://[0:0::1]:5173", True),
+        ("HTTPS://MIS.example.org:443", True),
+        ("http://[::1]:5174", False),
+        ("http://[::2]:5173", False),
+        ("null", False),
+        ("http://[::1", False),
+    ],
+)
+async def test_an_origin_is_matched_however_it_is_written(
+    gateway: str, sent: str, allowed: bool
+) -> None:
+    async with httpx.AsyncClient(base_url=gateway) as http:
+        answer = await http.get("/health", headers={"Origin": sent})
+        preflight = await http.options(
+            "/api/consult/cases",
+            headers={"Origin": sent, "Access-Control-Request-Method": "GET"},
+        )
+    assert answer.status_code == 200
+    # The browser checks the origin it sent, as it sent it.
+    expected = sent if allowed else None
+    assert answer.headers.get("access-control-allow-origin") == expected
+    assert preflight.headers.get("access-control-allow-origin") == expected
+    assert (preflight.status_code == 204) is allowed

@@ -40,6 +40,13 @@ async def _digest_upload(request: Request) -> JSONResponse:
     )
 
 
+async def _cookie(request: Request) -> JSONResponse:
+    """Signs whoever calls in, as the console does: the cookie is theirs alone."""
+    response = JSONResponse({"cookie": request.headers.get("cookie")})
+    response.set_cookie("session", request.query_params["as"])
+    return response
+
+
 async def _download(request: Request) -> StreamingResponse:
     async def chunks() -> AsyncIterator[bytes]:
         for _ in range(BODY_MIB * 16):
@@ -52,6 +59,7 @@ echo_app = Starlette(
     routes=[
         Route("/api/echo/upload", _digest_upload, methods=["POST"]),
         Route("/api/echo/download", _download),
+        Route("/api/echo/cookie", _cookie),
     ]
 )
 
@@ -164,3 +172,40 @@ async def test_a_proxied_answer_has_one_date_and_one_server(
     assert proxied.headers["x-upstream"] == "echo"
     assert len(proxied.headers.get_list("date")) == 1
     assert proxied.headers.get_list("server") == ["uvicorn"]
+
+
+async def test_a_cookie_a_service_sets_goes_only_to_the_client_it_answered(
+    clean_databases: dict[str, str], tmp_path: Path
+) -> None:
+    async with serve(echo_app) as echo:
+        # By host name, as in a deployment (an address would keep a cookie jar from storing).
+        by_name = echo.replace("127.0.0.1", "localhost")
+        app = await _gateway(tmp_path, clean_databases, echo=by_name)
+        async with serve(app) as gateway:
+            async with httpx.AsyncClient(base_url=gateway) as alice:
+                signed_in = await alice.get("/api/echo/cookie?as=alice")
+                again = await alice.get("/api/echo/cookie?as=alice")
+            async with httpx.AsyncClient(base_url=gateway) as bob:
+                first = await bob.get("/api/echo/cookie?as=bob")
+                second = await bob.get("/api/echo/cookie?as=bob")
+    assert signed_in.headers["set-cookie"].startswith("session=alice")
+    assert again.json()["cookie"] == "session=alice"
+    assert first.json()["cookie"] is None
+    assert second.json()["cookie"] == "session=bob"
+
+
+async def test_a_method_a_proxied_path_does_not_take_is_a_405_problem_and_routes_label_metrics(
+    clean_databases: dict[str, str], tmp_path: Path
+) -> None:
+    async with serve(echo_app) as echo:
+        app = await _gateway(tmp_path, clean_databases, echo=echo, video=echo)
+        async with serve(app) as gateway, httpx.AsyncClient(base_url=gateway) as client:
+            join = await client.put("/join/t0ken")
+            trace = await client.request("TRACE", "/api/echo/upload")
+            await client.post("/api/echo/upload", content=b"x")
+            metrics = (await client.get("/metrics")).text
+    assert (join.status_code, trace.status_code) == (405, 405)
+    assert join.headers["content-type"] == "application/problem+json"
+    assert join.headers["allow"] == "GET, HEAD"
+    assert "POST" in trace.headers["allow"]
+    assert 'route="/api/echo/{path:path}",status="200"' in metrics
