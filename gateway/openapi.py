@@ -172,7 +172,8 @@ def _tags(document: dict[str, Any]) -> list[str]:
 
 def _add_fhir(paths: dict[str, Any], path: str, item: dict[str, Any]) -> None:
     """A service's FHIR route under the facade's path; a search two services answer (the
-    facade picks one by the parameters) is one operation with both services' parameters."""
+    facade picks one by the parameters) is one operation with both services' parameters
+    and either one's scopes."""
     existing = paths.get(path)
     if existing is None:
         paths[path] = item
@@ -188,6 +189,9 @@ def _add_fhir(paths: dict[str, Any], path: str, item: dict[str, Any]) -> None:
             for param in operation.get("parameters", [])
             if (param["name"], param["in"]) not in names
         )
+        # Which service answers depends on the parameters, so either one's scopes will do.
+        security = kept.setdefault("security", [])
+        security.extend(entry for entry in operation.get("security", []) if entry not in security)
         for status, response in operation.get("responses", {}).items():
             kept["responses"].setdefault(status, response)
         if operation.get("description") and operation["description"] not in kept.get(

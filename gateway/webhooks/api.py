@@ -21,6 +21,7 @@ from gateway.webhooks.schemas import (
 from services.common.auth import CurrentPrincipal
 from services.common.errors import problem_responses
 from services.common.idempotency import ShownOnce, idempotent, location
+from services.common.openapi import client_scopes
 from services.common.uow import UnitOfWorkDep
 
 PREFIX = "/api/webhooks"
@@ -61,6 +62,7 @@ def _wake_dispatcher(request: Request) -> None:
     "to retry safely; the secret is not kept, so a retry after the first answer is a 410 "
     "naming the subscription in `created`.",
     responses=problem_responses(401, 403, 410, 422),
+    dependencies=client_scopes(service.MANAGE_SCOPE),
 )
 async def create_subscription(
     request: Request,
@@ -86,6 +88,7 @@ async def create_subscription(
     summary="List subscriptions",
     description=WHO,
     responses=problem_responses(401, 403),
+    dependencies=client_scopes(service.MANAGE_SCOPE),
 )
 async def list_subscriptions(uow: UnitOfWorkDep, principal: CurrentPrincipal) -> list[Subscription]:
     return await service.list_subscriptions(uow, principal)
@@ -98,6 +101,7 @@ async def list_subscriptions(uow: UnitOfWorkDep, principal: CurrentPrincipal) ->
     description=f"{WHO} Another organisation's subscription is a 404, as if it did not "
     "exist; the signing secret is never shown again.",
     responses=problem_responses(401, 403, 404),
+    dependencies=client_scopes(service.MANAGE_SCOPE),
 )
 async def get_subscription(
     subscription_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
@@ -112,6 +116,7 @@ async def get_subscription(
     description="`active: false` pauses deliveries: they wait, and fail when their retry "
     "window ends; `active: true` resumes them.",
     responses=problem_responses(401, 403, 404, 422),
+    dependencies=client_scopes(service.MANAGE_SCOPE),
 )
 async def update_subscription(
     subscription_id: uuid.UUID,
@@ -135,6 +140,7 @@ async def update_subscription(
     "sent to the URL. Another organisation's subscription is a 404. To stop for a while "
     "instead, PATCH `active: false`.",
     responses=problem_responses(401, 403, 404),
+    dependencies=client_scopes(service.MANAGE_SCOPE),
 )
 async def delete_subscription(
     subscription_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
@@ -150,6 +156,7 @@ async def delete_subscription(
     description="During the grace period (`webhook_secret_grace`, a day by default) every "
     "delivery carries two `v1,` signatures, by the new and by the previous secret.",
     responses=problem_responses(401, 403, 404),
+    dependencies=client_scopes(service.MANAGE_SCOPE),
 )
 async def rotate_secret(
     subscription_id: uuid.UUID,
@@ -166,6 +173,7 @@ async def rotate_secret(
     summary="The delivery log, newest first",
     description=f"{WHO} Pass `next_cursor` as `cursor` for older entries.",
     responses=problem_responses(400, 401, 403),
+    dependencies=client_scopes(service.MANAGE_SCOPE),
 )
 async def list_deliveries(
     uow: UnitOfWorkDep,
@@ -190,6 +198,7 @@ async def list_deliveries(
     "HTTP status and error, to find out why a receiver missed an event. A delivery of "
     "another organisation's subscription is a 404.",
     responses=problem_responses(401, 403, 404),
+    dependencies=client_scopes(service.MANAGE_SCOPE),
 )
 async def get_delivery(
     delivery_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
@@ -207,6 +216,7 @@ async def get_delivery(
     "delivery with its own retry window; the original stays in the log. A paused "
     "subscription is a 409, another organisation's delivery a 404.",
     responses=problem_responses(401, 403, 404, 409),
+    dependencies=client_scopes(service.MANAGE_SCOPE),
 )
 async def replay_delivery(
     delivery_id: uuid.UUID,

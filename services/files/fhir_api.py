@@ -18,8 +18,9 @@ from services.common.fhir import (
 )
 from services.common.fhir_documents import DOCUMENT_STATUSES
 from services.common.fhir_search import parse_search
+from services.common.openapi import client_scopes
 from services.common.uow import UnitOfWorkDep
-from services.files import fhir
+from services.files import fhir, service
 from services.files.api import PREFIX, GrantDep
 from services.files.fhir_search import get_document, search_documents
 
@@ -31,6 +32,7 @@ router = fhir_router(PREFIX)
     summary="A stored file as a DocumentReference; its bytes at `content[0].attachment.url`",
     description="Yours, or a file of a case with consult's read grant in `Telemed-Grant`.",
     responses=outcome_responses(401, 403, 404),
+    dependencies=client_scopes(service.READ_SCOPE),
 )
 async def read_document_reference(
     request: Request,
@@ -48,6 +50,7 @@ async def read_document_reference(
     summary="Search your own files (and those a `Telemed-Grant` names); by case or patient, "
     "consult answers",
     responses=outcome_responses(400, 401, 403),
+    dependencies=client_scopes(service.READ_SCOPE),
 )
 async def search_document_references(
     request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal, grant: GrantDep

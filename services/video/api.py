@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from services.common.audit import Outcome
 from services.common.auth import CurrentPrincipal, bearer_token, current_principal
 from services.common.errors import Conflict, Forbidden, problem_responses
-from services.common.openapi import CREDENTIAL_SECURITY, TOKEN_SECURITY
+from services.common.openapi import CREDENTIAL_SECURITY, TOKEN_SECURITY, client_scopes
 from services.common.uow import UnitOfWorkDep
 from services.video import service
 from services.video.deps import LiveDep, PeopleDep
@@ -118,6 +118,7 @@ async def list_rooms(
         200: {"model": RoomOut, "description": "The appointment's room, which existed already"},
         **problem_responses(401, 403, 409, 422, 502),
     },
+    dependencies=client_scopes(service.ROOM_SCHEDULER_SCOPE),
 )
 async def create_room(
     body: RoomCreate,
@@ -144,7 +145,11 @@ async def create_room(
     "participant (the room's join token). The token is checked before the room is looked up, "
     "and a room the caller may not see is the same 404 as a room that does not exist.",
     responses=problem_responses(401, 403, 404),
-    dependencies=[*TOKEN_SECURITY, *CREDENTIAL_SECURITY],
+    dependencies=[
+        *TOKEN_SECURITY,
+        *CREDENTIAL_SECURITY,
+        *client_scopes(service.ROOM_SCHEDULER_SCOPE),
+    ],
 )
 async def get_room(
     room_id: RoomId, request: Request, uow: UnitOfWorkDep, live: LiveDep
@@ -169,6 +174,7 @@ async def get_room(
     "404). A running recording is stopped and stored first; `room.closed` goes to everyone "
     "on the room's events. A room already closed is a 409.",
     responses=problem_responses(401, 403, 404, 409),
+    dependencies=client_scopes(service.ROOM_SCHEDULER_SCOPE),
 )
 async def close_room(
     room_id: RoomId, request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal,
@@ -188,6 +194,7 @@ async def close_room(
     "a specialist or district medic of the caller's region (else a 422 naming `invitee_ids`); "
     "those left out no longer see the room nor take a join token. A closed room is a 410.",
     responses=problem_responses(401, 403, 404, 409, 410, 422, 502),
+    dependencies=client_scopes(service.ROOM_SCHEDULER_SCOPE),
 )
 async def set_invitees(
     room_id: RoomId,
@@ -229,6 +236,7 @@ def _token_out(live: Live, room: Room, identity: str, name: str, role: Participa
     "joins as `host`. An invitee takes only their own token with default grants (else 403) "
     "and waits to be admitted. A closed room is a 410; `join_url` opens the call in a browser.",
     responses=problem_responses(401, 403, 404, 410),
+    dependencies=client_scopes(service.ROOM_SCHEDULER_SCOPE),
 )
 async def issue_token(
     room_id: RoomId,
@@ -254,6 +262,7 @@ async def issue_token(
     description="The room's host, its organisation's coordinators and the room scheduler issue "
     "it for any patient; a patient for themselves, for the room they were booked into.",
     responses=problem_responses(401, 403, 404, 410),
+    dependencies=client_scopes(service.ROOM_SCHEDULER_SCOPE),
 )
 async def patient_link(
     room_id: RoomId,
@@ -311,6 +320,7 @@ async def start_recording(
     "files service refuses it, the answer says `unstored: true` and the file waits for "
     "`POST .../recording/store`. A room not being recorded is a 404.",
     responses=problem_responses(401, 403, 404, 502),
+    dependencies=client_scopes(service.ROOM_SCHEDULER_SCOPE),
 )
 async def stop_recording(
     room_id: RoomId, request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal,
@@ -329,6 +339,7 @@ async def stop_recording(
     "`unstored: true`: the waiting file is uploaded and announced as `recording.ready`. A "
     "room with no recording waiting is a 404; a files service still refusing, a 502.",
     responses=problem_responses(401, 403, 404, 502),
+    dependencies=client_scopes(service.ROOM_SCHEDULER_SCOPE),
 )
 async def store_recording(
     room_id: RoomId, request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal,

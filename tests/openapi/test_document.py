@@ -44,6 +44,10 @@ PUBLIC = {
 TOKEN: list[dict[str, list[str]]] = [{"oauth2": []}, {"bearer": []}]
 
 
+def scoped(*scopes: str) -> list[dict[str, list[str]]]:
+    return [{"oauth2": list(scopes)}, {"bearer": list(scopes)}]
+
+
 def test_the_document_lints_clean(document: dict[str, Any]) -> None:
     errors = [str(error) for error in OpenAPIV31SpecValidator(document).iter_errors()]
     assert errors == []
@@ -81,8 +85,15 @@ def test_every_operation_declares_its_security(document: dict[str, Any]) -> None
     assert public == PUBLIC
     secured = {(m, p): op["security"] for m, p, op in operations(document)}
     assert secured[("post", "/api/auth/introspect")] == [{"client": []}]
-    assert secured[("post", "/api/consult/cases")] == TOKEN
-    assert secured[("get", "/api/fhir/Task/{id}")] == TOKEN
+    # An API client's scopes are named for each way to present the token.
+    assert secured[("post", "/api/consult/cases")] == scoped("consult:write")
+    assert secured[("get", "/api/fhir/Task/{id}")] == scoped("consult:read")
+    assert secured[("get", "/api/consult/patient-requests")] == TOKEN
+    # Consult answers a search by case or patient, the files service any other: either's scope.
+    shared = secured[("get", "/api/fhir/DocumentReference")]
+    assert sorted(map(str, shared)) == sorted(
+        map(str, scoped("consult:read") + scoped("files:read"))
+    )
     assert secured[("post", "/api/video/rooms/{room_id}/sessions")] == [{"credential": []}]
 
 

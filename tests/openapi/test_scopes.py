@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from gateway.scopes import SERVICE_SCOPES
 from services.common.openapi import OAUTH2_NAME
 from tests.conftest import Stack
 from tests.openapi.conftest import operations
@@ -74,7 +75,9 @@ async def _api_client(stack: Stack, organization: dict[str, Any], scopes: set[st
     created = await stack.client.post(
         "/api/directory/api-clients",
         json={"name": f"MIS {' '.join(sorted(scopes)) or 'bare'}",
-              "organization_id": organization["id"], "scopes": sorted(scopes)},
+              "organization_id": organization["id"], "scopes": sorted(scopes),
+              # Only a service client may hold video:rooms.
+              "is_service": bool(scopes & SERVICE_SCOPES)},
         headers=stack.admin.headers,
     )  # fmt: skip
     assert created.status_code == 201, created.text

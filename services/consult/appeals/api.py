@@ -12,6 +12,7 @@ from services.common.auth import CurrentPrincipal
 from services.common.errors import ProblemError, Unprocessable, problem_responses
 from services.common.idempotency import idempotent, location
 from services.common.languages import preferred_language
+from services.common.openapi import client_scopes
 from services.common.uow import UnitOfWorkDep
 from services.consult.appeals import callbacks, calls, resolutions, routing
 from services.consult.appeals import queue as appeal_queue
@@ -55,6 +56,7 @@ from services.consult.deps import (
     PeopleDep,
     SettingsDep,
 )
+from services.consult.scopes import READ_SCOPE, WRITE_SCOPE
 from services.consult.values import REGION_PATTERN
 
 router = APIRouter(prefix=PREFIX, tags=["appeals"])
@@ -238,6 +240,7 @@ async def preview_appeal(
         "Send `Idempotency-Key` to retry safely."
     ),
     responses=problem_responses(400, 401, 403, 422, 502),
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def create_appeal(
     body: AppealCreate,
@@ -286,6 +289,7 @@ async def create_appeal(
         "their organisation. Pass `next_cursor` back as `cursor` for the next page."
     ),
     responses=problem_responses(400, 401, 403),
+    dependencies=client_scopes(READ_SCOPE),
 )
 async def list_appeals(
     uow: UnitOfWorkDep,
@@ -337,6 +341,7 @@ async def own_appeals(
         "The read is audited."
     ),
     responses=problem_responses(401, 403, 404),
+    dependencies=client_scopes(READ_SCOPE),
 )
 async def get_appeal(
     appeal_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal, now: NowDep
@@ -355,6 +360,7 @@ async def get_appeal(
         "client who see the appeal; 404 for others)."
     ),
     responses=problem_responses(401, 403, 404),
+    dependencies=client_scopes(READ_SCOPE),
 )
 async def appeal_history(
     appeal_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
@@ -375,6 +381,7 @@ async def appeal_history(
         "of another region."
     ),
     responses=problem_responses(401, 403, 404, 409, 422, 502),
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def route_appeal(
     appeal_id: uuid.UUID,
@@ -401,6 +408,7 @@ async def route_appeal(
         "`assignee_id`, kept in the history. 409 from any other status."
     ),
     responses=WRITE_ERRORS,
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def take_appeal(
     appeal_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal, now: NowDep
@@ -420,6 +428,7 @@ async def take_appeal(
         "for an organisation of another region."
     ),
     responses=problem_responses(401, 403, 404, 409, 422, 502),
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def reassign_appeal(
     appeal_id: uuid.UUID,
@@ -451,6 +460,7 @@ async def reassign_appeal(
         "after the call gets a `phone_answer` callback, so the patient hears the answer."
     ),
     responses=problem_responses(401, 403, 404, 409, 422, 502),
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def resolve_appeal(
     appeal_id: uuid.UUID,
@@ -501,6 +511,7 @@ async def resolution_actions(
         "callbacks are cancelled. An appeal that came by a chat gets the answer there."
     ),
     responses=WRITE_ERRORS,
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def redirect_appeal(
     appeal_id: uuid.UUID,
@@ -525,6 +536,7 @@ async def redirect_appeal(
         "cancelled. 409 once it is resolved, redirected or closed."
     ),
     responses=WRITE_ERRORS,
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def close_appeal(
     appeal_id: uuid.UUID,

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from services.common.auth import CurrentPrincipal
 from services.common.errors import problem_responses
 from services.common.idempotency import idempotent
+from services.common.openapi import client_scopes
 from services.common.uow import UnitOfWorkDep
 from services.consult.appeals import callbacks
 from services.consult.appeals.schemas import (
@@ -19,6 +20,7 @@ from services.consult.appeals.schemas import (
     CallbackPage,
 )
 from services.consult.deps import PREFIX, NowDep, OrganizationsDep, SettingsDep
+from services.consult.scopes import READ_SCOPE, WRITE_SCOPE
 
 router = APIRouter(prefix=PREFIX, tags=["callbacks"])
 
@@ -35,6 +37,7 @@ router = APIRouter(prefix=PREFIX, tags=["callbacks"])
         "`Idempotency-Key` to retry safely."
     ),
     responses=problem_responses(400, 401, 403, 404, 409, 422, 502),
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def schedule_callback(
     appeal_id: uuid.UUID,
@@ -65,6 +68,7 @@ async def schedule_callback(
         "an appeal not visible to you)."
     ),
     responses=problem_responses(401, 403, 404),
+    dependencies=client_scopes(READ_SCOPE),
 )
 async def appeal_callbacks(
     appeal_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
@@ -105,6 +109,7 @@ async def due_callbacks(
         "Send `Idempotency-Key` so a retry is not counted twice."
     ),
     responses=problem_responses(400, 401, 403, 404, 409, 422, 502),
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def record_attempt(
     callback_id: uuid.UUID,

@@ -9,11 +9,13 @@ from fastapi.responses import JSONResponse
 
 from services.common.auth import CurrentPrincipal
 from services.common.errors import problem_responses
+from services.common.openapi import client_scopes
 from services.common.uow import UnitOfWorkDep
 from services.consult.appeals import calls
 from services.consult.appeals.deps import GrantsDep, RecordingsDep
 from services.consult.appeals.schemas import CallEventIn, CallLink, CallOut, RecordingsGrant
 from services.consult.deps import PREFIX, NowDep, OrganizationsDep, SettingsDep
+from services.consult.scopes import READ_SCOPE, TELEPHONY_SCOPE, WRITE_SCOPE
 
 router = APIRouter(prefix=PREFIX, tags=["calls"])
 
@@ -34,6 +36,7 @@ router = APIRouter(prefix=PREFIX, tags=["calls"])
         "from Asterisk ARI and FreeSWITCH events is in docs/telephony.md."
     ),
     responses=problem_responses(401, 403, 413, 422, 502),
+    dependencies=client_scopes(TELEPHONY_SCOPE),
 )
 async def receive_event(
     body: CallEventIn,
@@ -58,6 +61,7 @@ async def receive_event(
     description="`linked=false` keeps the calls no appeal is linked to yet: the ones an appeal "
     "being filed may be about.",
     responses=problem_responses(401, 403),
+    dependencies=client_scopes(READ_SCOPE),
 )
 async def recent_calls(
     uow: UnitOfWorkDep,
@@ -79,6 +83,7 @@ async def recent_calls(
         "audited."
     ),
     responses=problem_responses(401, 403, 404),
+    dependencies=client_scopes(READ_SCOPE),
 )
 async def read_call(call_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal) -> CallOut:
     return await calls.read_call(uow, principal, call_id)
@@ -91,6 +96,7 @@ async def read_call(call_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPr
     description="Linking it again to the same appeal changes nothing; a call linked to "
     "another appeal is a 409.",
     responses=problem_responses(401, 403, 404, 409, 422),
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def link_call(
     appeal_id: uuid.UUID,
@@ -112,6 +118,7 @@ async def link_call(
         "`POST /appeals/{appeal_id}/calls/grant`."
     ),
     responses=problem_responses(401, 403, 404),
+    dependencies=client_scopes(READ_SCOPE),
 )
 async def appeal_calls(
     appeal_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
@@ -126,6 +133,7 @@ async def appeal_calls(
     description="For the appeal's operators. Send `grant` to the files service as the "
     "`Telemed-Grant` header with `GET /api/files/files/{file_id}/content` (or as `?grant=`).",
     responses=problem_responses(401, 403, 404),
+    dependencies=client_scopes(READ_SCOPE),
 )
 async def recordings_grant(
     appeal_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal, grants: GrantsDep

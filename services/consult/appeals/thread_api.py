@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from services.common.auth import CurrentPrincipal
 from services.common.errors import problem_responses
 from services.common.idempotency import idempotent
+from services.common.openapi import client_scopes
 from services.common.uow import UnitOfWorkDep
 from services.consult.appeals import answers, thread
 from services.consult.appeals.enums import AnswerLanguage, RedirectTopic
@@ -27,6 +28,7 @@ from services.consult.deps import (
     SettingsDep,
     WakeOutboundDep,
 )
+from services.consult.scopes import READ_SCOPE, WRITE_SCOPE
 
 router = APIRouter(prefix=PREFIX, tags=["appeals"])
 # A message's id is a 64-bit sequence: a larger cursor is bad input, not a database error.
@@ -40,6 +42,7 @@ MAX_MESSAGE_ID = 2**63 - 1
     description="Whoever may read the appeal reads its thread; outgoing messages on an appeal "
     "that came by a chat say how their sending goes (`delivery`).",
     responses=problem_responses(401, 403, 404),
+    dependencies=client_scopes(READ_SCOPE),
 )
 async def read_thread(
     appeal_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
@@ -57,6 +60,7 @@ async def read_thread(
     "once it is closed). Whoever may read the appeal; audited only when it returns messages, "
     "since an answer without any holds nothing of the person's.",
     responses=problem_responses(401, 403, 404, 422),
+    dependencies=client_scopes(READ_SCOPE),
 )
 async def read_thread_news(
     appeal_id: uuid.UUID,
@@ -76,6 +80,7 @@ async def read_thread_news(
     "until it is delivered (`delivery`); the appeal's status does not change. Send "
     "`Idempotency-Key` to retry safely.",
     responses=problem_responses(400, 401, 403, 404, 409, 422),
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def reply(
     appeal_id: uuid.UUID,
@@ -107,6 +112,7 @@ async def reply(
     description="Every topic in Russian and English: the organisation's own wording, or the "
     "built-in answer (`built_in`). Administrators and the organisation's coordinators.",
     responses=problem_responses(401, 403, 404, 502),
+    dependencies=client_scopes(READ_SCOPE),
 )
 async def list_answers(
     organization_id: uuid.UUID,
@@ -126,6 +132,7 @@ async def list_answers(
     description="Used from then on when an appeal on the topic reaches the organisation (filed "
     "with a `topic`, or redirected). Refused when formulaic, as a resolution's answer is.",
     responses=problem_responses(401, 403, 404, 422, 502),
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def put_answer(
     organization_id: uuid.UUID,
@@ -154,6 +161,7 @@ async def put_answer(
         "organisation's coordinators (403 for others); 404 when it has no wording of its own."
     ),
     responses=problem_responses(401, 403, 404, 502),
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def reset_answer(
     organization_id: uuid.UUID,

@@ -7,10 +7,12 @@ from fastapi import APIRouter, Query
 
 from services.common.auth import CurrentPrincipal
 from services.common.errors import problem_responses
+from services.common.openapi import client_scopes
 from services.common.uow import UnitOfWorkDep
 from services.consult.cases import service as cases
 from services.consult.cases.schemas import DeadlinePreview, UrgencyDeadline
 from services.consult.deps import PREFIX, NowDep, OrganizationsDep, SettingsDep
+from services.consult.scopes import READ_SCOPE
 
 router = APIRouter(prefix=PREFIX, tags=["cases"])
 
@@ -23,6 +25,7 @@ router = APIRouter(prefix=PREFIX, tags=["cases"])
     "working hours and zone), so a form can show the due time before anything is stored. "
     "For those who open cases; a target that is not a regional centre is a 422.",
     responses=problem_responses(401, 403, 404, 422, 502),
+    dependencies=client_scopes(READ_SCOPE),
 )
 async def deadlines(
     target_organization_id: Annotated[uuid.UUID, Query(description="The regional centre.")],

@@ -10,10 +10,12 @@ from fastapi.responses import JSONResponse
 from services.common.auth import CurrentPrincipal, bearer_token
 from services.common.errors import problem_responses
 from services.common.idempotency import idempotent, location
+from services.common.openapi import client_scopes
 from services.common.uow import UnitOfWorkDep
 from services.consult.cases import episodes
 from services.consult.cases.deps import GrantsDep
 from services.consult.deps import PREFIX
+from services.consult.scopes import WRITE_SCOPE
 from services.scheduling.client import EpisodeCreate, EpisodeOut, SchedulingClient
 
 router = APIRouter(prefix=PREFIX, tags=["cases"])
@@ -57,6 +59,7 @@ OpenEpisodeDep = Annotated[episodes.OpenEpisode, Depends(_open_episode)]
         "`Idempotency-Key` to retry safely."
     ),
     responses=problem_responses(400, 401, 403, 404, 409, 422, 502),
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def link_episode(
     case_id: uuid.UUID,

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from services.common.auth import CurrentPrincipal, bearer_token
 from services.common.errors import problem_responses
 from services.common.idempotency import idempotent, location
+from services.common.openapi import client_scopes
 from services.common.uow import UnitOfWorkDep
 from services.consult.cases import patient_requests
 from services.consult.cases.deps import AttachFileDep, GrantsDep
@@ -27,6 +28,7 @@ from services.consult.cases.schemas import (
     case_out,
 )
 from services.consult.deps import PREFIX, OrganizationsDep, PeopleDep, SettingsDep
+from services.consult.scopes import WRITE_SCOPE
 from services.scheduling.client import SchedulingClient
 
 router = APIRouter(prefix=PREFIX, tags=["patient requests"])
@@ -96,6 +98,7 @@ BookFollowUpDep = Annotated[patient_requests.BookFollowUp, Depends(_book_follow_
         "urgent and flagged. Send `Idempotency-Key` to retry safely."
     ),
     responses=problem_responses(400, 401, 403, 409, 422, 502),
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def create_request(
     body: PatientRequestCreate,
@@ -153,6 +156,7 @@ async def worsening_signs(settings: SettingsDep) -> WorseningSigns:
         "specialist) are 409 or 422 and change nothing. Send `Idempotency-Key` to retry."
     ),
     responses=problem_responses(400, 401, 403, 404, 409, 422, 502),
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def book_follow_up(
     case_id: uuid.UUID,

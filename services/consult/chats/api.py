@@ -19,6 +19,7 @@ from services.common.errors import (
     Unauthorized,
     problem_responses,
 )
+from services.common.openapi import client_scopes
 from services.common.uow import UnitOfWorkDep
 from services.consult.chats import service as chats
 from services.consult.chats.access import RESOURCE
@@ -27,6 +28,7 @@ from services.consult.chats.schemas import BindingIn, BindingOut, ChatId, Webhoo
 from services.consult.chats.settings import TelegramBot
 from services.consult.chats.telegram import TelegramAdapter, parse_update
 from services.consult.deps import PREFIX, NowDep, SettingsDep, WakeOutboundDep
+from services.consult.scopes import READ_SCOPE, WRITE_SCOPE
 from services.consult.values import REGION_PATTERN
 
 router = APIRouter(prefix=PREFIX, tags=["chats"])
@@ -139,6 +141,7 @@ async def telegram_webhook(
     summary="Which territory each bot's chats speak for",
     description="Administrators (every region, or `region`) and the region's coordinators.",
     responses=problem_responses(401, 403, 422),
+    dependencies=client_scopes(READ_SCOPE),
 )
 async def list_bindings(
     uow: UnitOfWorkDep,
@@ -156,6 +159,7 @@ async def list_bindings(
     description="Its messages become appeals routed by the territory map; administrators and "
     "the region's coordinators. The bot must be configured (`TELEMED_CONSULT_CHAT_BOTS`).",
     responses=problem_responses(401, 403, 422),
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def put_binding(
     bot: BotPath,
@@ -181,6 +185,7 @@ async def put_binding(
         "binding has this bot and chat."
     ),
     responses=problem_responses(401, 403, 404, 422),
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def delete_binding(
     bot: BotPath, chat_id: ChatPath, uow: UnitOfWorkDep, principal: CurrentPrincipal

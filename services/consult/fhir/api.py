@@ -21,6 +21,7 @@ from services.common.fhir import (
 )
 from services.common.fhir_documents import DOCUMENT_STATUSES
 from services.common.fhir_search import parse_search, search_description
+from services.common.openapi import client_scopes
 from services.common.uow import UnitOfWork, UnitOfWorkDep
 from services.consult.cases import service as cases
 from services.consult.cases.deps import GrantsDep
@@ -28,6 +29,7 @@ from services.consult.deps import PREFIX
 from services.consult.fhir import content
 from services.consult.fhir import resources as fhir
 from services.consult.fhir import search as fhir_search
+from services.consult.scopes import READ_SCOPE
 
 router = fhir_router(PREFIX)
 Id = Annotated[str, Path(description="The resource's id", examples=["0b9c6b1e-..."])]
@@ -60,7 +62,12 @@ async def _search_cases(
     return searchset(request, resource_type, [render(terms, case) for case in found], after)
 
 
-@router.get("/ServiceRequest/{id}", summary="A case as a ServiceRequest", responses=READ)
+@router.get(
+    "/ServiceRequest/{id}",
+    summary="A case as a ServiceRequest",
+    responses=READ,
+    dependencies=client_scopes(READ_SCOPE),
+)
 async def read_service_request(
     request: Request, id: Id, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> FhirResponse:
@@ -78,6 +85,7 @@ async def read_service_request(
     summary="Search cases as ServiceRequests",
     description=search_description("ServiceRequest", CASES_SEEN + " Newest first."),
     responses=SEARCH,
+    dependencies=client_scopes(READ_SCOPE),
 )
 async def search_service_requests(
     request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal
@@ -85,7 +93,12 @@ async def search_service_requests(
     return await _search_cases(request, uow, principal, "ServiceRequest", by_deadline=False)
 
 
-@router.get("/Task/{id}", summary="A case as a Task: status, assignee, deadline", responses=READ)
+@router.get(
+    "/Task/{id}",
+    summary="A case as a Task: status, assignee, deadline",
+    responses=READ,
+    dependencies=client_scopes(READ_SCOPE),
+)
 async def read_task(
     request: Request, id: Id, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> FhirResponse:
@@ -101,6 +114,7 @@ async def read_task(
     summary="Search cases as Tasks, by deadline",
     description=search_description("Task", CASES_SEEN + " Soonest deadline first."),
     responses=SEARCH,
+    dependencies=client_scopes(READ_SCOPE),
 )
 async def search_tasks(
     request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal
@@ -117,6 +131,7 @@ async def search_tasks(
     "as the search by case renders it. Any other file is a 404 here, and the files service "
     "answers instead (a caller's own files).",
     responses=READ,
+    dependencies=client_scopes(READ_SCOPE),
 )
 async def read_document_reference(
     request: Request, id: Id, uow: UnitOfWorkDep, principal: CurrentPrincipal
@@ -141,6 +156,7 @@ content_router = APIRouter(tags=["fhir"])
     status_code=307,
     response_class=RedirectResponse,
     responses={307: {"description": "Fetch the content here"}, **problem_responses(401, 403, 404)},
+    dependencies=client_scopes(READ_SCOPE),
 )
 async def document_content(
     id: Id, uow: UnitOfWorkDep, principal: CurrentPrincipal, grants: GrantsDep
@@ -160,6 +176,7 @@ router.include_router(content_router)
     "here; each file is rendered from the metadata the case keeps, with the case's patient as "
     "`subject`. Its bytes need consult's attachments grant unless the file is yours.",
     responses=SEARCH,
+    dependencies=client_scopes(READ_SCOPE),
 )
 async def search_document_references(
     request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal
@@ -171,7 +188,12 @@ async def search_document_references(
     return searchset(request, "DocumentReference", resources, after)
 
 
-@router.get("/DiagnosticReport/{id}", summary="One signed conclusion version", responses=READ)
+@router.get(
+    "/DiagnosticReport/{id}",
+    summary="One signed conclusion version",
+    responses=READ,
+    dependencies=client_scopes(READ_SCOPE),
+)
 async def read_diagnostic_report(
     request: Request, id: Id, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> FhirResponse:
@@ -193,6 +215,7 @@ async def read_diagnostic_report(
         "sees, as in `GET /api/consult/cases/{id}/conclusions`.",
     ),
     responses=SEARCH,
+    dependencies=client_scopes(READ_SCOPE),
 )
 async def search_diagnostic_reports(
     request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal

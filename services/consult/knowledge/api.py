@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from services.common.auth import CurrentPrincipal
 from services.common.errors import problem_responses
 from services.common.idempotency import idempotent, location
+from services.common.openapi import client_scopes
 from services.common.uow import UnitOfWorkDep
 from services.consult.deps import PREFIX, ActingPrincipal, NowDep, OrganizationsDep
 from services.consult.knowledge import service as knowledge
@@ -32,6 +33,7 @@ from services.consult.knowledge.schemas import (
     VersionOut,
     VersionSummary,
 )
+from services.consult.scopes import READ_SCOPE, WRITE_SCOPE
 from services.consult.values import REGION_PATTERN
 
 router = APIRouter(prefix=PREFIX + "/knowledge", tags=["knowledge base"])
@@ -90,6 +92,7 @@ def hit_out(hit: knowledge.Hit) -> ArticleHit:
         "administrators) also find theirs at any `status`."
     ),
     responses=problem_responses(401, 403, 422, 502),
+    dependencies=client_scopes(READ_SCOPE),
 )
 async def find_articles(
     uow: UnitOfWorkDep,
@@ -120,6 +123,7 @@ async def find_articles(
         "newest. For the new-appeal screen, as the operator types."
     ),
     responses=problem_responses(401, 403, 422, 502),
+    dependencies=client_scopes(READ_SCOPE),
 )
 async def suggest_articles(
     uow: UnitOfWorkDep,
@@ -146,6 +150,7 @@ async def suggest_articles(
         "404 for an article you may not read."
     ),
     responses=problem_responses(401, 403, 404, 502),
+    dependencies=client_scopes(READ_SCOPE),
 )
 async def read_article(
     article_id: uuid.UUID,
@@ -167,6 +172,7 @@ async def read_article(
         "for a version the article does not have."
     ),
     responses=problem_responses(401, 403, 404, 502),
+    dependencies=client_scopes(READ_SCOPE),
 )
 async def read_version(
     article_id: uuid.UUID,
@@ -190,6 +196,7 @@ async def read_version(
         "for every region with no `regions`. Send `Idempotency-Key` to retry safely."
     ),
     responses=problem_responses(400, 401, 403, 422, 502),
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def create_article(
     body: ArticleCreate,
@@ -217,6 +224,7 @@ async def create_article(
         "if the article has changed since). A published article stays published."
     ),
     responses=problem_responses(401, 403, 404, 409, 422, 502),
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def edit_article(
     article_id: uuid.UUID,
@@ -273,6 +281,7 @@ def _status_route(act: ArticleAction, summary: str, description: str) -> None:
         description=description,
         name=f"{act.value}_article",
         responses=problem_responses(401, 403, 404, 409, 422, 502),
+        dependencies=client_scopes(WRITE_SCOPE),
     )
 
 

@@ -7,9 +7,11 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from services.common.auth import CurrentPrincipal
 from services.common.errors import problem_responses
+from services.common.openapi import client_scopes
 from services.common.times import Day
 from services.common.uow import UnitOfWorkDep
 from services.consult.deps import PREFIX, NowDep, OrganizationsDep, SettingsDep
+from services.consult.scopes import READ_SCOPE
 from services.consult.stats import service as stats
 from services.consult.stats.schemas import ArticleFiguresOut, GroupBy, StatsOut
 from services.consult.values import REGION_PATTERN, Specialty
@@ -47,6 +49,7 @@ ZonesAskedDep = Annotated[set[str], Depends(_asked)]
         "their region's figures, an administrator any region's."
     ),
     responses=problem_responses(401, 403, 404, 422, 502),
+    dependencies=client_scopes(READ_SCOPE),
 )
 async def read_stats(
     uow: UnitOfWorkDep,
@@ -81,6 +84,7 @@ async def read_stats(
         "which answers settle a caller's question at once. Periods and rights as `/stats`."
     ),
     responses=problem_responses(401, 403, 404, 422, 502),
+    dependencies=client_scopes(READ_SCOPE),
 )
 async def read_article_figures(
     uow: UnitOfWorkDep,

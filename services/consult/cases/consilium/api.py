@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from services.common.auth import CurrentPrincipal, bearer_token
 from services.common.errors import problem_responses
 from services.common.idempotency import idempotent
+from services.common.openapi import client_scopes
 from services.common.uow import UnitOfWorkDep
 from services.consult.cases.consilium import documents as consilium_documents
 from services.consult.cases.consilium import service as consilium
@@ -28,6 +29,7 @@ from services.consult.cases.consilium.schemas import (
 from services.consult.cases.deps import SignerDep
 from services.consult.cases.schemas import ReasonRequest
 from services.consult.deps import PREFIX, NowDep, OrganizationsDep
+from services.consult.scopes import READ_SCOPE, WRITE_SCOPE
 from services.video.client import RoomKind, VideoClient
 
 router = APIRouter(prefix=PREFIX, tags=["consilium"])
@@ -82,6 +84,7 @@ InviteToRoomDep = Annotated[consilium.InviteToRoom, Depends(_invite_to_room)]
         "`Idempotency-Key` to retry safely."
     ),
     responses=problem_responses(400, 401, 403, 404, 409, 422, 502),
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def convene(
     case_id: uuid.UUID,
@@ -108,6 +111,7 @@ async def convene(
     summary="The consilium: invitations, opinions and protocol, each signature checked now",
     description="For those who see the case, and the specialists invited who have not declined.",
     responses=problem_responses(401, 403, 404),
+    dependencies=client_scopes(READ_SCOPE),
 )
 async def get_consilium(
     case_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal, signer: SignerDep
@@ -127,6 +131,7 @@ async def get_consilium(
         "inviting yourself. Send `Idempotency-Key` to retry safely."
     ),
     responses=problem_responses(400, 401, 403, 404, 409, 422, 502),
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def invite(
     case_id: uuid.UUID,
@@ -158,6 +163,7 @@ async def invite(
         "case's consilium does not have."
     ),
     responses=ANSWER_ERRORS,
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def accept(
     case_id: uuid.UUID,
@@ -180,6 +186,7 @@ async def accept(
         "is given or the consilium is no longer open."
     ),
     responses=ANSWER_ERRORS,
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def decline(
     case_id: uuid.UUID,
@@ -200,6 +207,7 @@ async def decline(
     summary="Give your signed opinion (it accepts a pending invitation)",
     description="One opinion per invitation. Send `Idempotency-Key` to retry safely.",
     responses=problem_responses(400, 401, 403, 404, 409, 422),
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def give_opinion(
     case_id: uuid.UUID,
@@ -230,6 +238,7 @@ async def give_opinion(
         "opinion. Send `Idempotency-Key` to retry safely."
     ),
     responses=problem_responses(400, 401, 403, 404, 409, 422),
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def issue_protocol(
     case_id: uuid.UUID,
@@ -260,6 +269,7 @@ async def issue_protocol(
         "takes."
     ),
     responses=problem_responses(401, 403, 404, 409, 422, 502),
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def request_room(
     case_id: uuid.UUID,
