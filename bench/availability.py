@@ -15,8 +15,11 @@ specialty, in-person visits, over the next 14 days, as the default page (the fir
 slots; target: p95 under 100 ms) and as the largest page (1000). Then booking
 throughput under contention: 50 concurrent clients, each on its own keep-alive connection to the
 gateway, book distinct free slots of days 31 to 45 (in-person first visits, each opening its
-care episode) as fast as they are answered; printed as bookings per second, with the latency
-and any answer other than 201.
+care episode) as fast as they are answered; printed as bookings per second, with the latency,
+the CPU each booking cost the scheduling process, the gateway and PostgreSQL (on a shared
+machine a steadier figure than the rate), and any answer other than 201. Last, an SQL check
+counts the double bookings left in the database: pairs of appointments holding time on one
+schedule whose buffered spans overlap.
 
     .venv/bin/python bench/availability.py [--practitioners 200] [--requests 200]
 """
@@ -29,9 +32,9 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -42,8 +45,9 @@ import asyncpg
 
 from bench import support
 from bench.support import Actor, Directory, Stack
+from services.common.db import UTCDateTime
 from services.scheduling.enums import VIDEO_VISITS, ScheduleKind, VisitType
-from services.scheduling.models import Appointment, Schedule
+from services.scheduling.models import HOLDS_TIME, Appointment, Schedule
 from services.scheduling.schedules import plan_of, visit_of
 from services.scheduling.schemas import default_visit_types
 from services.scheduling.timeplan import epoch, free_starts, instant, merge, working_hours
@@ -73,6 +77,9 @@ HOURS = [
     [("12:00", "20:00")],
 ]
 COPY_BATCH = 5_000
+SURNAMES = ["Ivanova", "Petrov", "Smirnova", "Kuznetsov", "Popova", "Sokolov", "Lebedeva",
+            "Kozlov", "Novikova", "Morozov", "Volkova", "Fedorov"]  # fmt: skip
+GIVEN_NAMES = ["Anna", "Ivan", "Olga", "Sergei", "Elena", "Dmitry", "Tatiana", "Nikolai"]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -219,8 +226,10 @@ def appointment_row(
     schedule: Any, kind: VisitType, visit: Any, start: int, rng: random.Random, now: datetime,
     medic_organization: uuid.UUID,
 ) -> dict[str, Any]:  # fmt: skip
+    """The columns the booking path fills; `complete_row` gives any other column a value."""
     starts_at, ends_at = instant(start), instant(start + visit.duration)
     video = kind in VIDEO_VISITS
+    with_patient = kind in {VisitType.IN_PERSON, VisitType.REMOTE}
     return {
         "id": uuid.uuid4(),
         "schedule_id": schedule.id,
@@ -228,7 +237,14 @@ def appointment_row(
         "organization_id": schedule.organization_id,
         "specialty": schedule.specialty,
         "timezone": schedule.timezone,
-        "patient_id": uuid.uuid4() if kind in {VisitType.IN_PERSON, VisitType.REMOTE} else None,
+        "patient_id": uuid.uuid4() if with_patient else None,
+        # The directory's name of the patient, kept with the visit as a booking does.
+        "patient_name": f"{rng.choice(SURNAMES)} {rng.choice(GIVEN_NAMES)}"
+        if with_patient
+        else None,
+        "patient_birth_date": (
+            date(1940, 1, 1) + timedelta(days=rng.randrange(80 * 365)) if with_patient else None
+        ),
         "requesting_organization_id": medic_organization,
         "patient_timezone": "Asia/Novokuznetsk",
         "episode_id": None,
@@ -263,11 +279,32 @@ def schedule_row(schedule: Any) -> dict[str, Any]:
     return row
 
 
-async def copy_rows(connection: Any, table: Any, rows: Iterator[dict[str, Any]]) -> int:
+def complete_row(table: Any, row: dict[str, Any], now: datetime) -> tuple[Any, ...]:
+    """`row` in the order of the table's columns: a column the synthetic rows do not name
+    (one added since the benchmark was written) gets its default, the copy's time or null,
+    so a new column does not stop the copy; one that needs a value it cannot guess does."""
+    values = []
+    for column in table.columns:
+        if column.name in row:
+            values.append(row[column.name])
+        elif column.default is not None and column.default.is_scalar:
+            values.append(column.default.arg)
+        elif isinstance(column.type, UTCDateTime):
+            values.append(now)
+        elif column.nullable:
+            values.append(None)
+        else:
+            raise KeyError(f"{table.name}.{column.name} needs a value in the synthetic rows")
+    return tuple(values)
+
+
+async def copy_rows(
+    connection: Any, table: Any, rows: Iterator[dict[str, Any]], now: datetime
+) -> int:
     columns = [column.name for column in table.columns]
     batch, total = [], 0
     for row in rows:
-        batch.append(tuple(row[name] for name in columns))
+        batch.append(complete_row(table, row, now))
         if len(batch) == COPY_BATCH:
             await connection.copy_records_to_table(table.name, records=batch, columns=columns)
             total, batch = total + len(batch), []
@@ -286,7 +323,7 @@ async def load(dsn: str, world: World, args: argparse.Namespace, now: datetime) 
     started = time.perf_counter()
     connection = await asyncpg.connect(dsn, timeout=10)
     try:
-        await copy_rows(connection, Schedule.__table__, (schedule_row(s) for s in schedules))
+        await copy_rows(connection, Schedule.__table__, (schedule_row(s) for s in schedules), now)
         leave_rows = [(uuid.uuid4(), key, start, end, uuid.uuid4(), now)
                       for key, (start, end) in leave.items()]  # fmt: skip
         await connection.executemany(
@@ -297,7 +334,7 @@ async def load(dsn: str, world: World, args: argparse.Namespace, now: datetime) 
         rows = synthetic_appointments(
             schedules, leave, rng, now, now + timedelta(days=30), medic_organization
         )
-        appointments = await copy_rows(connection, Appointment.__table__, rows)
+        appointments = await copy_rows(connection, Appointment.__table__, rows, now)
         await connection.execute("ANALYZE")
         size = await connection.fetchval(
             "SELECT pg_size_pretty(pg_total_relation_size('appointments'))"
@@ -402,6 +439,57 @@ async def book_all(
     return time.perf_counter() - started, statuses, latencies, samples
 
 
+Watch = dict[str, Callable[[], list[int]]]
+
+
+def booking_processes(stack: Stack) -> Watch:
+    """The processes a booking costs CPU in: the scheduling service, the gateway, and the
+    PostgreSQL backends of this run's own databases (not other work on the same server)."""
+    scheduling, gateway = stack.pid("scheduling"), stack.pid("gateway")
+    databases = frozenset(url.rsplit("/", 1)[1] for url in stack.database_urls.values())
+    return {
+        "scheduling": lambda: [scheduling],
+        "gateway": lambda: [gateway],
+        "PostgreSQL": lambda: support.pg_backends(databases),
+    }
+
+
+def cpu_seconds(watch: Watch) -> dict[str, dict[int, float]]:
+    """CPU seconds used so far by each watched process, by name and pid."""
+    return {
+        name: {pid: support.process_cpu_seconds(pid) for pid in pids()}
+        for name, pids in watch.items()
+    }
+
+
+def cpu_used(
+    before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]
+) -> dict[str, float]:
+    """CPU seconds per name in between; a backend that ended in between is lost, so
+    PostgreSQL's figure is a lower bound."""
+    return {
+        name: sum(cpu - before[name].get(pid, 0.0) for pid, cpu in pids.items())
+        for name, pids in after.items()
+    }
+
+
+async def double_bookings(dsn: str) -> int:
+    """Pairs of appointments that hold their time on one practitioner's (or room's) schedule
+    and whose buffered spans overlap: what the booking path must never let in."""
+    holds = HOLDS_TIME.replace("status", "{}.status")
+    connection = await asyncpg.connect(dsn, timeout=10)
+    try:
+        count: int = await connection.fetchval(
+            "SELECT count(*) FROM appointments a JOIN appointments b"
+            " ON b.schedule_id = a.schedule_id AND b.id > a.id"
+            " AND b.busy_from < a.busy_until AND b.busy_until > a.busy_from"
+            f" WHERE {holds.format('a')} AND {holds.format('b')}"
+        )
+    finally:
+        await connection.close()
+    return count
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     print(
@@ -459,9 +547,12 @@ def main(argv: list[str] | None = None) -> None:
                 )
 
         slots = distinct_slots(loaded["schedules"], loaded["leave"], now, args.bookings)
+        watch = booking_processes(stack)
+        cpu_before, machine_before = cpu_seconds(watch), support.machine_cpu_busy()
         seconds, statuses, latencies, samples = asyncio.run(
             book_all(host, stack.port("gateway"), world.medic, world.patient, slots, args.clients)
         )
+        cpu_after, machine_after = cpu_seconds(watch), support.machine_cpu_busy()
         summary = support.summarize(latencies)
         print()
         print(
@@ -473,10 +564,20 @@ def main(argv: list[str] | None = None) -> None:
             f"{seconds:.1f} s); latency p50 {summary.p50:.1f} ms, p95 {summary.p95:.1f} ms, "
             f"p99 {summary.p99:.1f} ms"
         )
+        used = ", ".join(
+            f"{name} {seconds_used / max(statuses[201], 1) * 1000:.1f} ms"
+            for name, seconds_used in cpu_used(cpu_before, cpu_after).items()
+        )
+        busy = (machine_after[0] - machine_before[0]) / max(machine_after[1] - machine_before[1], 1)
+        print(f"  CPU per booking: {used}; the machine was {busy:.0%} busy meanwhile")
         others = {status: count for status, count in statuses.items() if status != 201}
         if others:
             print(f"  other answers: {others}; e.g. {samples}")
-        verdicts.append(not others)
+        overlaps = asyncio.run(double_bookings(dsn))
+        print(
+            f"  double bookings (overlapping appointments holding time, per schedule): {overlaps}"
+        )
+        verdicts.append(not others and not overlaps)
         print()
         print("all targets met" if all(verdicts) else "some targets MISSED")
 

@@ -13,7 +13,7 @@ from services.common.outbox import EventType
 from services.common.people import NamedPerson, PersonLookup, require_patient
 from services.common.uow import UnitOfWork
 from services.scheduling.access import is_staff, owns_schedule
-from services.scheduling.availability import why_unbookable
+from services.scheduling.availability import Exceptions, schedule_near, why_unbookable
 from services.scheduling.booking import place
 from services.scheduling.case_links import CaseLink
 from services.scheduling.chains import (
@@ -30,6 +30,7 @@ from services.scheduling.enums import (
     EpisodeStatus,
     VisitType,
 )
+from services.scheduling.inserts import insert
 from services.scheduling.models import Appointment, Episode, Schedule
 from services.scheduling.outbox_events import appointment_event, called_off
 from services.scheduling.rooms import VideoRooms, live_room, release_room, request_room
@@ -71,6 +72,8 @@ class Booking:
     # them up: kept with the visit for the practitioner to see.
     patient_name: str | None = None
     patient_birth_date: date | None = None
+    # The schedule's exceptions around `start`, when they were read with it (`schedule_near`).
+    near: Exceptions | None = None
 
 
 def describe(reason: Unbookable, schedule: Schedule) -> str:
@@ -86,6 +89,9 @@ def describe(reason: Unbookable, schedule: Schedule) -> str:
     }[reason]
 
 
+NO_SCHEDULE = "No schedule for this practitioner or with this id."
+
+
 async def resolve_schedule(
     uow: UnitOfWork, practitioner_id: uuid.UUID | None, schedule_id: uuid.UUID | None
 ) -> Schedule:
@@ -95,8 +101,18 @@ async def resolve_schedule(
     else:
         schedule = await uow.session.get(Schedule, schedule_id)
     if schedule is None:
-        raise NotFound("No schedule for this practitioner or with this id.")
+        raise NotFound(NO_SCHEDULE)
     return schedule
+
+
+async def _schedule_near(uow: UnitOfWork, data: AppointmentCreate) -> tuple[Schedule, Exceptions]:
+    """`resolve_schedule` with the schedule's exceptions around the start, in one query."""
+    found = await schedule_near(
+        uow, data.start, practitioner_id=data.practitioner_id, schedule_id=data.schedule_id
+    )
+    if found is None:
+        raise NotFound(NO_SCHEDULE)
+    return found
 
 
 async def book_slot(
@@ -111,7 +127,7 @@ async def book_slot(
     visit = visit_of(schedule, booking.visit_type)
     if visit is None:
         raise Unprocessable(f"This schedule offers no {booking.visit_type.value} visits.")
-    reason = await why_unbookable(uow, schedule, visit, booking.start, now)
+    reason = await why_unbookable(uow, schedule, visit, booking.start, now, booking.near)
     if reason is not None:
         raise Unprocessable(describe(reason, schedule), reason=reason.value)
     if booking.episode is not None:
@@ -199,7 +215,7 @@ async def _open_episode(
         created_by=principal.subject,
         created_at=now,
     )
-    uow.session.add(episode)
+    await insert(uow, episode)
     audit(uow, "episode.create", episode.id, resource="episode")
     return episode
 
@@ -233,7 +249,7 @@ async def book(
     was opened. The visit's requesting organisation is the patient's; `booked_by` the caller."""
     action = "appointment.book"
     try:
-        schedule = await resolve_schedule(uow, data.practitioner_id, data.schedule_id)
+        schedule, near = await _schedule_near(uow, data)
         _check_booker(principal, schedule)
         episode, patient = None, None
         if data.episode_id is not None:
@@ -277,6 +293,7 @@ async def book(
             consult_case_id=data.consult_case_id,
             patient_name=name,
             patient_birth_date=born,
+            near=near,
         )
         appointment = await book_slot(uow, booking, settings, rooms, now)
     except ProblemError as error:

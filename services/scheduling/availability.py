@@ -10,12 +10,13 @@ import heapq
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import islice, repeat
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, and_, not_, select
+from sqlalchemy import BigInteger, Select, and_, bindparam, not_, select
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -77,9 +78,13 @@ def _schedules(query: SlotQuery) -> Select[Schedule]:
     return statement
 
 
+# A schedule's (extra, unavailable) exceptions, as epoch-second intervals.
+Exceptions = tuple[list[Interval], list[Interval]]
+
+
 async def exceptions_between(
     uow: UnitOfWork, schedule_ids: Sequence[uuid.UUID], window: Interval
-) -> dict[uuid.UUID, tuple[list[Interval], list[Interval]]]:
+) -> dict[uuid.UUID, Exceptions]:
     """Per schedule, its (extra, unavailable) intervals overlapping `window`."""
     query = select(
         ScheduleException.schedule_id,
@@ -91,13 +96,67 @@ async def exceptions_between(
         ScheduleException.starts_at < instant(window[1]),
         ScheduleException.ends_at > instant(window[0]),
     )
-    found: dict[uuid.UUID, tuple[list[Interval], list[Interval]]] = {}
+    found: dict[uuid.UUID, Exceptions] = {}
     for schedule_id, kind, starts_at, ends_at in (await uow.session.execute(query)).all():
         extra, unavailable = found.setdefault(schedule_id, ([], []))
         (extra if kind is ExceptionKind.EXTRA else unavailable).append(
             (epoch(starts_at), epoch(ends_at))
         )
     return found
+
+
+def _schedule_with_exceptions(
+    key: InstrumentedAttribute[uuid.UUID] | InstrumentedAttribute[uuid.UUID | None],
+) -> Select[Schedule, ExceptionKind, datetime, datetime]:
+    """The schedule whose `key` is `:key`, with its exceptions between `:since` and `:until`
+    (an outer join: one row with null exceptions if there are none). Built once with bound
+    parameters, as building the expression cost more than running it."""
+    near = and_(
+        ScheduleException.schedule_id == Schedule.id,
+        ScheduleException.starts_at < bindparam("until"),
+        ScheduleException.ends_at > bindparam("since"),
+    )
+    return (
+        select(
+            Schedule,
+            ScheduleException.kind,
+            ScheduleException.starts_at,
+            ScheduleException.ends_at,
+        )
+        .outerjoin(ScheduleException, near)
+        .where(key == bindparam("key"))
+    )
+
+
+BY_PRACTITIONER = _schedule_with_exceptions(Schedule.practitioner_id)
+BY_ID = _schedule_with_exceptions(Schedule.id)
+
+
+async def schedule_near(
+    uow: UnitOfWork,
+    start: datetime,
+    *,
+    practitioner_id: uuid.UUID | None,
+    schedule_id: uuid.UUID | None,
+) -> tuple[Schedule, Exceptions] | None:
+    """The practitioner's schedule (else the one with `schedule_id`), with its exceptions from
+    a day before `start` to two days after (a visit lasts at most 8 hours, so this holds all
+    `why_unbookable` looks at): a booking needs both, and one round trip instead of two."""
+    query, key = (
+        (BY_ID, schedule_id) if practitioner_id is None else (BY_PRACTITIONER, practitioner_id)
+    )
+    window = {"key": key, "since": start - timedelta(days=1), "until": start + timedelta(days=2)}
+    rows = (await uow.session.execute(query, window)).all()
+    if not rows:
+        return None
+    extra: list[Interval] = []
+    unavailable: list[Interval] = []
+    for _, kind, starts_at, ends_at in rows:
+        if kind is not None:  # else the schedule has none near: the outer join's one empty row
+            (extra if kind is ExceptionKind.EXTRA else unavailable).append(
+                (epoch(starts_at), epoch(ends_at))
+            )
+    return rows[0][0], (extra, unavailable)
 
 
 class epoch_seconds(FunctionElement[int]):  # noqa: N801 - named like the SQL functions
@@ -187,14 +246,24 @@ async def find_slots(
 
 
 async def why_unbookable(
-    uow: UnitOfWork, schedule: Schedule, visit: VisitSpec, start: datetime, now: datetime
+    uow: UnitOfWork,
+    schedule: Schedule,
+    visit: VisitSpec,
+    start: datetime,
+    now: datetime,
+    near: Exceptions | None = None,
 ) -> Unbookable | None:
-    """Whether `start` is a slot the schedule offers at all, other bookings aside."""
+    """Whether `start` is a slot the schedule offers at all, other bookings aside; `near` are
+    the schedule's exceptions if they were read with it (`schedule_near`)."""
     seconds = epoch(start)
     padded = (seconds - DAY, seconds + visit.duration + DAY)
-    extra, unavailable = (await exceptions_between(uow, [schedule.id], padded)).get(
-        schedule.id, ([], [])
-    )
+    if near is None:
+        extra, unavailable = (await exceptions_between(uow, [schedule.id], padded)).get(
+            schedule.id, ([], [])
+        )
+    else:
+        low, high = padded
+        extra, unavailable = ([(a, b) for a, b in spans if a < high and b > low] for spans in near)
     plan = plan_of(schedule)
     hours = working_hours(plan, padded, extra=extra, unavailable=unavailable)
     return check_start(plan, visit, hours, seconds, epoch(now))

@@ -2,21 +2,27 @@
 
 PostgreSQL: the exclusion constraint `ex_appointments_schedule_busy` (btree_gist, over the
 schedule and `tstzrange(busy_from, busy_until, '[)')` of appointments that hold their time)
-makes a concurrent overlapping insert wait for the first transaction and fail once it commits.
-SQLite: every transaction begins IMMEDIATE (the kernel's `Database`), so the overlap check
-below and the insert run under the database's write lock, one booking at a time; a trigger
-refuses an overlapping insert all the same. Either way the loser gets a 409 naming the slot.
+makes a concurrent overlapping insert wait for the first transaction, and then refuses it once
+that one commits. A booking is first tried as `INSERT ... ON CONFLICT DO NOTHING` (the
+constraint as arbiter): one round trip, no savepoint, and the transaction stays usable when it
+inserts nothing. Only then are the appointments in the way read, lapsed holds among them
+expired, and the insert tried again in a savepoint, so that the constraint itself refuses it.
+SQLite: every transaction begins IMMEDIATE (the kernel's `Database`), so bookings run one at a
+time under the database's write lock, and a trigger refuses an overlapping insert. Either way
+the loser gets a 409 naming the slot.
 """
 
 from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
 from services.common.errors import Conflict
 from services.common.uow import UnitOfWork
 from services.scheduling.enums import FREEING_STATUSES
+from services.scheduling.inserts import insert, table_of
 from services.scheduling.models import Appointment
 from services.scheduling.service import expire_hold, hold_has_expired
 from services.scheduling.views import local_span, utc_text
@@ -24,6 +30,8 @@ from services.scheduling.views import local_span, utc_text
 EXCLUSION_VIOLATION = "23P01"
 # What the SQLite trigger of the first migration says when it refuses an insert.
 SQLITE_OVERLAP = "appointment overlaps another"
+# With no conflict target, every constraint arbitrates, the exclusion constraint among them.
+INSERT_UNLESS_TAKEN = pg_insert(table_of(Appointment)).on_conflict_do_nothing()
 
 
 def _overlapping(appointment: Appointment) -> list[ColumnElement[bool]]:
@@ -64,16 +72,20 @@ def _is_overlap(error: IntegrityError) -> bool:
 
 
 async def place(uow: UnitOfWork, appointment: Appointment, now: datetime) -> None:
-    """Inserts `appointment` unless its buffered span overlaps one that holds its time.
+    """Stores `appointment` unless its buffered span overlaps one that holds its time; else a
+    409 naming what is in the way.
 
     A hold past its expiry still counts for the constraint until it is marked cancelled, so
-    the holds found in the way are expired first."""
+    when the first try finds the time taken, the holds in the way that lapsed are expired and
+    the constraint asked again."""
     session = uow.session
     await session.flush()  # earlier changes must not ride in (and be undone with) the savepoint
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if postgresql and await insert(uow, appointment, INSERT_UNLESS_TAKEN):
+        return
     for holder in await _holders(uow, appointment):
-        if not hold_has_expired(holder, now):
-            raise _conflict(holder, appointment)
-        expire_hold(uow, holder, now)
+        if hold_has_expired(holder, now):
+            expire_hold(uow, holder, now)
     await session.flush()
     try:
         async with session.begin_nested():

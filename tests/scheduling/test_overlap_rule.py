@@ -94,3 +94,50 @@ async def test_the_database_arbitrates_concurrent_placements(world: World) -> No
     finally:
         await first.dispose()
         await second.dispose()
+
+
+async def test_a_placement_undone_leaves_the_slot_to_the_one_waiting(world: World) -> None:
+    """B's overlapping insert waits for A's transaction (on PostgreSQL its `ON CONFLICT DO
+    NOTHING` waits on the exclusion constraint; on SQLite B cannot begin); A is rolled back,
+    so B gets the slot: what was never committed takes nobody's time."""
+    template = await stored(
+        world.database, (await world.booked(local("2025-10-21", "10:00")))["id"]
+    )
+    url = world.database.url
+    first, second = Database(url), Database(url)
+    try:
+        async with first.sessionmaker() as session_a:
+            uow_a = UnitOfWork(session_a, AuditTrail(KERNEL_TABLES.audit))
+            await place(uow_a, copy_of(template, timedelta(hours=1)), world.clock.now)
+
+            async def place_b() -> str:
+                async with second.sessionmaker() as session_b:
+                    uow_b = UnitOfWork(session_b, AuditTrail(KERNEL_TABLES.audit))
+                    wanted = copy_of(template, timedelta(minutes=75))
+                    await place(uow_b, wanted, world.clock.now)
+                    await session_b.commit()
+                    return str(wanted.id)
+
+            contender = asyncio.create_task(place_b())
+            if url.startswith("postgresql"):
+                deadline = time.monotonic() + 10
+                while not await _waiting_on_a_lock(first):
+                    assert time.monotonic() < deadline, "B never waited for A"
+                    assert not contender.done(), contender
+            await session_a.rollback()
+        placed = await stored(world.database, await contender)
+        assert placed.status is AppointmentStatus.BOOKED
+        assert placed.starts_at == template.starts_at + timedelta(minutes=75)
+        async with world.database.sessionmaker() as session:
+            holding = (
+                await session.scalars(
+                    select(Appointment.starts_at).where(
+                        Appointment.schedule_id == template.schedule_id,
+                        Appointment.status.not_in(["cancelled", "entered_in_error"]),
+                    )
+                )
+            ).all()
+        assert sorted(holding) == [template.starts_at, placed.starts_at]  # A's left no trace
+    finally:
+        await first.dispose()
+        await second.dispose()
