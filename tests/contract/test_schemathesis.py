@@ -8,6 +8,7 @@ time; raise the number or set `TELEMED_CONTRACT_SEED` to explore further."""
 
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -74,8 +75,17 @@ schema = document_schema.exclude(method="POST", path="/api/auth/sign-out")
 
 @pytest.fixture(scope="module")
 def served(threaded_stack: ThreadedStack, session: requests.Session) -> str:
-    """The gateway's base URL, once it is seen to serve the document the tests were made from."""
-    document = session.get(f"{threaded_stack.base_url}/openapi.json", timeout=30).json()
+    """The gateway's base URL, once it is seen to serve the document the tests were made from.
+
+    The gateway leaves out of its document a service that does not answer with its own within
+    5 s, and a service builds its document on the first request: on a loaded machine the first
+    answers can be partial, so the whole document is awaited, with a deadline."""
+    deadline = time.monotonic() + 120
+    while True:
+        document = session.get(f"{threaded_stack.base_url}/openapi.json", timeout=30).json()
+        if document == DOCUMENT or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
     assert document == DOCUMENT
     return threaded_stack.base_url
 
