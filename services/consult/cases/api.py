@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from services.common.auth import CurrentPrincipal
 from services.common.errors import problem_responses
 from services.common.idempotency import idempotent, location
+from services.common.openapi import client_scopes
 from services.common.uow import UnitOfWorkDep
 from services.consult.cases import conclusions, grants, messages, queue
 from services.consult.cases import service as cases
@@ -36,6 +37,7 @@ from services.consult.cases.schemas import (
     case_out,
 )
 from services.consult.deps import PREFIX, OrganizationsDep, SettingsDep
+from services.consult.scopes import READ_SCOPE, WRITE_SCOPE
 from services.consult.values import Specialty, Urgency
 
 router = APIRouter(prefix=PREFIX)
@@ -59,6 +61,7 @@ CANCEL_EXAMPLES = {
     summary="Open a consultation case (a draft, or submitted at once with `submit: true`)",
     description="Send `Idempotency-Key` to retry safely: a retry returns the first response.",
     responses=problem_responses(400, 401, 403, 404, 409, 422, 502),
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def create_case(
     body: CaseCreate,
@@ -94,6 +97,7 @@ async def create_case(
         "Pass `next_cursor` back as `cursor` for the next page."
     ),
     responses=problem_responses(400, 401, 403),
+    dependencies=client_scopes(READ_SCOPE),
 )
 async def list_cases(
     uow: UnitOfWorkDep,
@@ -123,6 +127,7 @@ async def list_cases(
         "with cases (403 otherwise); changes nothing."
     ),
     responses=problem_responses(401, 403),
+    dependencies=client_scopes(READ_SCOPE),
 )
 async def overdue_count(uow: UnitOfWorkDep, principal: CurrentPrincipal) -> OverdueCount:
     return OverdueCount(overdue=await queue.count_overdue(uow, principal))
@@ -155,6 +160,7 @@ def if_match_versions(header: str | None) -> frozenset[int] | None:
     description='The `ETag` header is the case\'s version (`"3"`): send it as `If-Match` '
     "when editing.",
     responses=READ_ERRORS,
+    dependencies=client_scopes(READ_SCOPE),
 )
 async def get_case(
     case_id: uuid.UUID, response: Response, uow: UnitOfWorkDep, principal: CurrentPrincipal
@@ -171,6 +177,7 @@ async def get_case(
     "the case since, the edit is refused with 412 naming the current version, instead of "
     "overwriting their change. Without `If-Match` the edit applies to whatever is current.",
     responses=problem_responses(401, 403, 404, 409, 412, 422, 502),
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def update_case(
     case_id: uuid.UUID,
@@ -204,6 +211,7 @@ async def update_case(
     "`?grant=` on `/content` for a browser link. It names you, the case and the files "
     "attached now, and expires within minutes: ask again for a new one.",
     responses=READ_ERRORS,
+    dependencies=client_scopes(READ_SCOPE),
 )
 async def attachments_grant(
     case_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal, issuer: GrantsDep
@@ -223,6 +231,7 @@ async def attachments_grant(
         "regional centre."
     ),
     responses=problem_responses(401, 403, 404, 409, 422, 502),
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def submit_case(
     case_id: uuid.UUID,
@@ -245,6 +254,7 @@ async def submit_case(
         "accept at once, one wins and the other gets 409, as for any case not `submitted`."
     ),
     responses=WRITE_ERRORS,
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def accept_case(
     case_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
@@ -262,6 +272,7 @@ async def accept_case(
         "the status a conclusion is issued from. 409 from any other status."
     ),
     responses=WRITE_ERRORS,
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def start_case(
     case_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
@@ -281,6 +292,7 @@ async def start_case(
         "`submitted`, `accepted` or `in_progress`."
     ),
     responses=WRITE_ERRORS,
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def request_info(
     case_id: uuid.UUID, body: InfoRequest, uow: UnitOfWorkDep, principal: CurrentPrincipal
@@ -301,6 +313,7 @@ async def request_info(
         "cannot read."
     ),
     responses=problem_responses(401, 403, 404, 409, 422, 502),
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def provide_info(
     case_id: uuid.UUID,
@@ -323,6 +336,7 @@ async def provide_info(
         "`accepted`."
     ),
     responses=WRITE_ERRORS,
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def decline_case(
     case_id: uuid.UUID, body: ReasonRequest, uow: UnitOfWorkDep, principal: CurrentPrincipal
@@ -341,6 +355,7 @@ async def decline_case(
         "`reason`, may be left out. 409 once the case is concluded, declined or cancelled."
     ),
     responses=WRITE_ERRORS,
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def cancel_case(
     case_id: uuid.UUID,
@@ -363,6 +378,7 @@ async def cancel_case(
         "read is audited."
     ),
     responses=READ_ERRORS,
+    dependencies=client_scopes(READ_SCOPE),
 )
 async def list_messages(
     case_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
@@ -383,6 +399,7 @@ async def list_messages(
         "Send `Idempotency-Key` to retry safely."
     ),
     responses=problem_responses(400, 401, 403, 404, 422),
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def post_message(
     case_id: uuid.UUID,
@@ -410,6 +427,7 @@ async def post_message(
         "`amendment_reason`. Send `Idempotency-Key` to retry safely."
     ),
     responses=problem_responses(400, 401, 403, 404, 409, 422),
+    dependencies=client_scopes(WRITE_SCOPE),
 )
 async def issue_conclusion(
     case_id: uuid.UUID,
@@ -443,6 +461,7 @@ async def issue_conclusion(
         "its signature. Empty until the case is concluded; 404 for a case not visible to you."
     ),
     responses=READ_ERRORS,
+    dependencies=client_scopes(READ_SCOPE),
 )
 async def list_conclusions(
     case_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal, signer: SignerDep
@@ -461,6 +480,7 @@ async def list_conclusions(
         "keys at `/conclusion-keys`."
     ),
     responses=READ_ERRORS,
+    dependencies=client_scopes(READ_SCOPE),
 )
 async def get_conclusion(
     case_id: uuid.UUID,
@@ -484,6 +504,7 @@ async def get_conclusion(
         "conclusion, and audited as such."
     ),
     responses=READ_ERRORS,
+    dependencies=client_scopes(READ_SCOPE),
 )
 async def get_signed_conclusion(
     case_id: uuid.UUID,
