@@ -976,24 +976,17 @@ def s3_server(host: str = "127.0.0.1", log_path: Path | None = None) -> Iterator
             stdout=output,
             stderr=output,
         )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    with socket.create_connection((host, port), timeout=0.5):
-                        break
-                except OSError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError("the S3-compatible server did not start") from None
-                    time.sleep(0.05)
-            yield S3Server(f"{host}:{port}", process, log_path=log_path)
-        finally:
-            process.terminate()
+        exits.enter_context(_stopped_at_exit(process))
+        deadline = time.monotonic() + 30
+        while True:
             try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+                with socket.create_connection((host, port), timeout=0.5):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the S3-compatible server did not start") from None
+                time.sleep(0.05)
+        yield S3Server(f"{host}:{port}", process, log_path=log_path)
 
 
 @contextlib.contextmanager
